@@ -1,0 +1,53 @@
+# justdriving — developer tasks. Needs only python3 and make on a fresh machine.
+#
+#   make            same as `make test`
+#   make run        the CLI demo on in-memory / log adapters (no configuration needed)
+#   make test       pytest; pass extra arguments with PYTEST_ARGS='-k money -x'
+#   make lint       ruff, ruff format --check, mypy --strict, import-linter contracts
+#   make bench      scripted measurements (benchmarks/), never timed tests
+#   make clean      caches and build output;  make distclean  also removes .venv
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+EXTRAS ?= dev
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := test
+.PHONY: venv .venv test lint run bench clean distclean
+
+# The virtualenv is (re)installed whenever pyproject.toml changes.
+venv .venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	touch $@
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+run: $(STAMP)
+	$(BIN)/justdriving demo
+
+bench: $(STAMP)
+	@if [ -f benchmarks/__main__.py ]; then \
+		$(BIN)/python -m benchmarks; \
+	else \
+		echo "no benchmarks yet (benchmarks/__main__.py does not exist)"; \
+	fi
+
+clean:
+	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache src/*.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,31 @@
+"""Payment gateways by name: the one a school chose, or an error saying why there is none."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from justdriving.domain.errors import ConfigurationError, PaymentNotAllowed
+from justdriving.domain.schools import School
+from justdriving.ports.payments import PaymentGateway
+
+
+class MemoryGatewayRegistry:
+    """The gateways this deployment has, by name; a school names the one it uses."""
+
+    def __init__(self, gateways: Mapping[str, PaymentGateway]) -> None:
+        self._gateways = dict(gateways)
+
+    def for_school(self, school: School) -> PaymentGateway:
+        name = school.settings.payment_gateway
+        if name is None:
+            raise PaymentNotAllowed("manual payments only")
+        return self.by_name(name)
+
+    def by_name(self, name: str) -> PaymentGateway:
+        gateway = self._gateways.get(name)
+        if gateway is None:
+            configured = ", ".join(sorted(self._gateways)) or "none"
+            raise ConfigurationError(
+                f"payment gateway {name!r} is not configured here", [f"configured: {configured}"]
+            )
+        return gateway

@@ -1,0 +1,269 @@
+"""A payment gateway that keeps its charges in memory, and a registry of gateways by name."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from justdriving.adapters.memory import fake_webhooks
+from justdriving.adapters.memory.charges import FakeCharge, FakeRefund
+from justdriving.adapters.memory.clock import SystemClock
+from justdriving.adapters.memory.failures import FailureQueue
+from justdriving.adapters.memory.fake_webhooks import WebhookDelivery, amount_data
+from justdriving.adapters.memory.gateways import MemoryGatewayRegistry
+from justdriving.domain.errors import (
+    InvalidTransition,
+    PaymentDeclined,
+    ProviderRejected,
+)
+from justdriving.domain.money import Money
+from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
+from justdriving.domain.payments import PaymentStatus
+from justdriving.domain.refunds import RefundStatus
+from justdriving.ports.clock import Clock
+from justdriving.ports.payments import (
+    PaymentRequest,
+    PaymentSession,
+    RefundRequest,
+    RefundResult,
+)
+
+__all__ = ["FakeCharge", "FakePaymentGateway", "FakeRefund", "MemoryGatewayRegistry"]
+
+R = TypeVar("R")
+
+
+class FakePaymentGateway:
+    """A real gateway in memory: idempotent by key, never refunds above what was captured.
+
+    Tests drive the payer's side with `succeed`, `authorize`, `require_action`, `fail` and
+    `complete_refund`, each returning the signed webhook `(body, headers)` the provider would
+    send; `fail_next` and `decline_next` make the next call raise.
+    """
+
+    def __init__(
+        self,
+        name: str = "fake",
+        webhook_secret: str = "whsec_fake",  # noqa: S107 - a fake's default, never a real one
+        *,
+        clock: Clock | None = None,
+        refund_status: RefundStatus = RefundStatus.SUCCEEDED,
+    ) -> None:
+        self.name, self.webhook_secret = name, webhook_secret
+        self.clock: Clock = clock or SystemClock()
+        self.refund_status = refund_status
+        self.charges: dict[str, FakeCharge] = {}
+        self.refunds: dict[str, FakeRefund] = {}
+        self.calls: list[tuple[str, str]] = []
+        self._failures = FailureQueue()
+        self._replies: dict[str, tuple[object, Any]] = {}
+
+    def fail_next(self, error: Exception) -> None:
+        self._failures.push(error)
+
+    def decline_next(self, code: str = "card_declined") -> None:
+        self._failures.push(PaymentDeclined(self.name, "the card was declined", provider_code=code))
+
+    # The port.
+
+    def start(self, request: PaymentRequest) -> PaymentSession:
+        return self._once("start", request.idempotency_key, request, lambda: self._start(request))
+
+    def capture(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
+        args = (provider_payment_id, amount)
+        self._once("capture", idempotency_key, args, lambda: self._capture(*args))
+
+    def cancel(self, provider_payment_id: str, idempotency_key: str) -> None:
+        self._once(
+            "cancel",
+            idempotency_key,
+            provider_payment_id,
+            lambda: self._cancel(provider_payment_id),
+        )
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        return self._once("refund", request.idempotency_key, request, lambda: self._refund(request))
+
+    def parse_webhook(
+        self, body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> list[ProviderPaymentEvent]:
+        fake_webhooks.verify(body, headers, self.webhook_secret, now)
+        return [fake_webhooks.parse(body, self.name)]
+
+    # The payer's and the provider's side, for tests and the development checkout page.
+
+    def succeed(self, provider_payment_id: str, amount: Money | None = None) -> WebhookDelivery:
+        """The payment went through for `amount` (the full amount unless told otherwise)."""
+        charge = self._charge(provider_payment_id)
+        charge.status, charge.captured = (
+            PaymentStatus.SUCCEEDED,
+            charge.amount if amount is None else amount,
+        )
+        return self._charge_event(PaymentEventKind.SUCCEEDED, charge, amount=charge.captured)
+
+    def authorize(self, provider_payment_id: str, amount: Money | None = None) -> WebhookDelivery:
+        """The card is held for `amount`, waiting for `capture`."""
+        charge = self._charge(provider_payment_id)
+        charge.status, charge.authorized = (
+            PaymentStatus.AUTHORIZED,
+            charge.amount if amount is None else amount,
+        )
+        return self._charge_event(PaymentEventKind.AUTHORIZED, charge, amount=charge.authorized)
+
+    def require_action(self, provider_payment_id: str) -> WebhookDelivery:
+        """The payer must authenticate (3-D Secure) before anything happens."""
+        charge = self._charge(provider_payment_id)
+        charge.status = PaymentStatus.REQUIRES_ACTION
+        return self._charge_event(PaymentEventKind.REQUIRES_ACTION, charge)
+
+    def fail(self, provider_payment_id: str, code: str = "card_declined") -> WebhookDelivery:
+        charge = self._charge(provider_payment_id)
+        charge.status = PaymentStatus.FAILED
+        return self._charge_event(PaymentEventKind.FAILED, charge, failure_code=code)
+
+    def complete_refund(self, provider_refund_id: str, succeeded: bool = True) -> WebhookDelivery:
+        """A refund ended at the bank: money returned, or (succeeded=False) released again."""
+        refund = self.refunds.get(provider_refund_id)
+        if refund is None:
+            raise ProviderRejected(self.name, f"no refund {provider_refund_id}")
+        if succeeded and refund.status is RefundStatus.FAILED:
+            raise InvalidTransition("refund", refund.status, "complete")
+        charge = self._charge(refund.provider_payment_id)
+        if not succeeded and refund.status is not RefundStatus.FAILED:
+            charge.refunded = charge.refunded - refund.amount
+        refund.status = RefundStatus.SUCCEEDED if succeeded else RefundStatus.FAILED
+        kind = PaymentEventKind.REFUND_SUCCEEDED if succeeded else PaymentEventKind.REFUND_FAILED
+        data = self._charge_data(charge) | {
+            "refund_id": refund.refund_id,
+            "provider_refund_id": refund.provider_refund_id,
+            "amount": amount_data(refund.amount),
+        }
+        return self.webhook(kind.value, data)
+
+    def webhook(self, event_type: str, data: Mapping[str, Any]) -> WebhookDelivery:
+        """Any event, signed now with this gateway's secret."""
+        now = self.clock.now()
+        body = fake_webhooks.encode(f"evt_{uuid.uuid4().hex}", event_type, now, data)
+        return body, self.sign(body, now)
+
+    def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
+        return fake_webhooks.sign(body, secret or self.webhook_secret, at)
+
+    # Mechanics.
+
+    def _once(self, operation: str, key: str, args: object, work: Callable[[], R]) -> R:
+        """Do `work` once per idempotency key; the same key with other arguments is refused."""
+        self.calls.append((operation, key))
+        late = self._failures.take()
+        fingerprint = (operation, args)
+        if key in self._replies:
+            if self._replies[key][0] != fingerprint:
+                raise ProviderRejected(
+                    self.name,
+                    "idempotency key reused with different parameters",
+                    provider_code="idempotency_key_in_use",
+                )
+            result = cast(R, self._replies[key][1])
+        else:
+            result = work()
+            self._replies[key] = (fingerprint, result)
+        if late is not None:
+            raise late
+        return result
+
+    def _start(self, request: PaymentRequest) -> PaymentSession:
+        if not request.amount.is_positive:
+            raise ProviderRejected(self.name, "amount must be positive", provider_code="amount")
+        ref = f"fake_pi_{uuid.uuid4().hex[:24]}"
+        metadata = {**request.metadata, "payment_id": request.payment_id}
+        metadata["school_id"] = request.school_id
+        self.charges[ref] = FakeCharge(
+            ref, request.payment_id, request.amount, request.capture_mode, metadata
+        )
+        return PaymentSession(
+            provider=self.name,
+            provider_payment_id=ref,
+            client_secret=f"{ref}_secret_{secrets.token_hex(12)}",
+            redirect_url=f"/dev/checkout/{ref}",
+        )
+
+    def _capture(self, provider_payment_id: str, amount: Money) -> None:
+        charge = self._charge(provider_payment_id)
+        if charge.status is not PaymentStatus.AUTHORIZED or charge.authorized is None:
+            raise self._unexpected(charge, "capture")
+        if amount.currency != charge.amount.currency or not amount.is_positive:
+            raise ProviderRejected(self.name, f"cannot capture {amount}", provider_code="amount")
+        if amount > charge.authorized:
+            raise ProviderRejected(
+                self.name, f"{amount} is above the {charge.authorized} held", provider_code="amount"
+            )
+        charge.status, charge.captured = PaymentStatus.SUCCEEDED, amount
+
+    def _cancel(self, provider_payment_id: str) -> None:
+        charge = self._charge(provider_payment_id)
+        if charge.status in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED):
+            raise self._unexpected(charge, "cancel")
+        charge.status = PaymentStatus.CANCELED
+
+    def _refund(self, request: RefundRequest) -> RefundResult:
+        charge = self._charge(request.provider_payment_id)
+        if charge.status is not PaymentStatus.SUCCEEDED:
+            raise self._unexpected(charge, "refund")
+        refundable = charge.captured - charge.refunded
+        if request.amount.currency != refundable.currency or not request.amount.is_positive:
+            raise ProviderRejected(
+                self.name, f"cannot refund {request.amount}", provider_code="amount"
+            )
+        if request.amount > refundable:
+            raise ProviderRejected(
+                self.name,
+                f"{request.amount} is above the {refundable} left to refund",
+                provider_code="amount_too_large",
+            )
+        ref = f"fake_re_{uuid.uuid4().hex[:24]}"
+        charge.refunded = charge.refunded + request.amount
+        self.refunds[ref] = FakeRefund(
+            ref,
+            request.refund_id,
+            charge.provider_payment_id,
+            request.amount,
+            request.reason,
+            self.refund_status,
+        )
+        return RefundResult(provider_refund_id=ref, status=self.refund_status)
+
+    def _charge(self, provider_payment_id: str) -> FakeCharge:
+        charge = self.charges.get(provider_payment_id)
+        if charge is None:
+            raise ProviderRejected(
+                self.name, f"no payment {provider_payment_id}", provider_code="resource_missing"
+            )
+        return charge
+
+    def _unexpected(self, charge: FakeCharge, action: str) -> ProviderRejected:
+        return ProviderRejected(
+            self.name,
+            f"cannot {action} a payment that is {charge.status}",
+            provider_code="payment_intent_unexpected_state",
+        )
+
+    def _charge_data(self, charge: FakeCharge) -> dict[str, Any]:
+        return {"payment_id": charge.payment_id, "provider_payment_id": charge.provider_payment_id}
+
+    def _charge_event(
+        self,
+        kind: PaymentEventKind,
+        charge: FakeCharge,
+        *,
+        amount: Money | None = None,
+        failure_code: str | None = None,
+    ) -> WebhookDelivery:
+        data = self._charge_data(charge)
+        if amount is not None:
+            data["amount"] = amount_data(amount)
+        if failure_code is not None:
+            data["failure_code"] = failure_code
+        return self.webhook(kind.value, data)

@@ -1,0 +1,110 @@
+"""The in-memory unit of work: working copies, optimistic versions, all-or-nothing commits."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from justdriving.adapters.memory import repositories as repos
+from justdriving.adapters.memory.store import MemoryStore
+from justdriving.adapters.memory.tracking import Table
+from justdriving.ports.persistence import (
+    BookingRepository,
+    BookingTypeRepository,
+    CreditNoteRepository,
+    DepositRepository,
+    DisputeRepository,
+    Inbox,
+    InvoiceRepository,
+    MessageRepository,
+    NumberingRepository,
+    Outbox,
+    PackageRepository,
+    PaymentRepository,
+    RefundRepository,
+    SchoolRepository,
+    StudentRepository,
+    TeacherRepository,
+)
+
+__all__ = ["MemoryStore", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
+
+
+class MemoryUnitOfWork:
+    """One use case's transaction against a MemoryStore.
+
+    Reads give deep copies of the committed records; within the unit of work the same id gives
+    the same object, and queries see its own additions and changes. `commit` publishes every
+    added or changed record at once, or raises (ConcurrencyConflict, or the error injected by
+    `MemoryStore.fail_next_commit`) having written nothing. Leaving the `with` block rolls
+    back whatever was not committed.
+    """
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._tables: list[Table[Any]] = []
+        self.committed = False
+        self.schools: SchoolRepository = repos.MemorySchoolRepository(self._table("schools"))
+        self.teachers: TeacherRepository = repos.MemoryTeacherRepository(self._table("teachers"))
+        self.students: StudentRepository = repos.MemoryStudentRepository(self._table("students"))
+        self.booking_types: BookingTypeRepository = repos.MemoryBookingTypeRepository(
+            self._table("booking_types", "booking type")
+        )
+        self.bookings: BookingRepository = repos.MemoryBookingRepository(self._table("bookings"))
+        self.packages: PackageRepository = repos.MemoryPackageRepository(
+            self._table("packages", "package")
+        )
+        self.invoices: InvoiceRepository = repos.MemoryInvoiceRepository(self._table("invoices"))
+        self.credit_notes: CreditNoteRepository = repos.MemoryCreditNoteRepository(
+            self._table("credit_notes", "credit note")
+        )
+        self.numbering: NumberingRepository = repos.MemoryNumberingRepository(
+            self._table("numbering", "invoice numbering")
+        )
+        self.payments: PaymentRepository = repos.MemoryPaymentRepository(self._table("payments"))
+        self.refunds: RefundRepository = repos.MemoryRefundRepository(self._table("refunds"))
+        self.deposits: DepositRepository = repos.MemoryDepositRepository(self._table("deposits"))
+        self.disputes: DisputeRepository = repos.MemoryDisputeRepository(self._table("disputes"))
+        self.messages: MessageRepository = repos.MemoryMessageRepository(
+            self._table("messages", "message")
+        )
+        self.outbox: Outbox = repos.MemoryOutbox(self._table("outbox", "outbox message"))
+        self.inbox: Inbox = repos.MemoryInbox(self._table("inbox", "inbox event"))
+
+    def _table(self, name: str, kind: str | None = None) -> Table[Any]:
+        table: Table[Any] = Table(self._store, name, kind or name.removesuffix("s"))
+        self._tables.append(table)
+        return table
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        writes = {table.name: table.writes() for table in self._tables}
+        self._store.commit([write for batch in writes.values() for write in batch])
+        for table in self._tables:
+            table.published(writes[table.name])
+        self.committed = True
+
+    def rollback(self) -> None:
+        """Forget everything not committed; later reads start afresh from the store."""
+        for table in self._tables:
+            table.clear()
+
+
+class MemoryUnitOfWorkFactory:
+    """Makes a fresh MemoryUnitOfWork on the shared store for each use-case call."""
+
+    def __init__(self, store: MemoryStore | None = None) -> None:
+        self.store = store if store is not None else MemoryStore()
+
+    def __call__(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.store)

@@ -1,0 +1,183 @@
+"""In-memory repositories: the queries of each repository port, over one unit of work's view."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Generic
+
+from justdriving.adapters.memory.tracking import E, Table
+from justdriving.domain.bookings import Booking, BookingType
+from justdriving.domain.deposits import Deposit
+from justdriving.domain.disputes import Dispute
+from justdriving.domain.ids import SchoolId
+from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
+from justdriving.domain.messages import OutboundMessage
+from justdriving.domain.outbox import InboxEvent, OutboxMessage
+from justdriving.domain.packages import LessonPackage
+from justdriving.domain.payments import Payment
+from justdriving.domain.people import Student, Teacher
+from justdriving.domain.refunds import Refund
+from justdriving.domain.schools import School
+
+
+class MemoryRepository(Generic[E]):
+    def __init__(self, table: Table[E]) -> None:
+        self._table = table
+
+    def add(self, item: E) -> None:
+        self._table.add(item)
+
+    def get(self, id: str) -> E:
+        return self._table.get(id)
+
+    def find(self, id: str) -> E | None:
+        return self._table.find(id)
+
+
+def _one(found: Sequence[E]) -> E | None:
+    return found[0] if found else None
+
+
+class MemorySchoolRepository(MemoryRepository[School]):
+    def list(self) -> Sequence[School]:
+        return self._table.select(lambda s: True)
+
+
+class MemoryTeacherRepository(MemoryRepository[Teacher]):
+    def for_school(self, school_id: str) -> Sequence[Teacher]:
+        return self._table.select(lambda t: t.school_id == school_id)
+
+
+class MemoryStudentRepository(MemoryRepository[Student]):
+    def for_school(self, school_id: str) -> Sequence[Student]:
+        return self._table.select(lambda s: s.school_id == school_id)
+
+
+class MemoryBookingTypeRepository(MemoryRepository[BookingType]):
+    def for_school(self, school_id: str) -> Sequence[BookingType]:
+        return self._table.select(lambda t: t.school_id == school_id)
+
+
+class MemoryBookingRepository(MemoryRepository[Booking]):
+    def for_teacher_between(
+        self, teacher_id: str, start: datetime, end: datetime
+    ) -> Sequence[Booking]:
+        return self._table.select(
+            lambda b: b.teacher_id == teacher_id and b.slot.start < end and start < b.slot.end,
+            order=lambda b: b.slot.start,
+        )
+
+    def starting_between(self, start: datetime, end: datetime) -> Sequence[Booking]:
+        """Bookings whose start lies in [start, end), earliest first."""
+        return self._table.select(
+            lambda b: start <= b.slot.start < end, order=lambda b: b.slot.start
+        )
+
+
+class MemoryPackageRepository(MemoryRepository[LessonPackage]):
+    def for_student(self, school_id: str, student_id: str) -> Sequence[LessonPackage]:
+        return self._table.select(lambda p: (p.school_id, p.student_id) == (school_id, student_id))
+
+
+class MemoryInvoiceRepository(MemoryRepository[Invoice]):
+    def for_student(self, school_id: str, student_id: str) -> Sequence[Invoice]:
+        return self._table.select(lambda i: (i.school_id, i.student_id) == (school_id, student_id))
+
+    def for_booking(self, booking_id: str) -> Sequence[Invoice]:
+        return self._table.select(lambda i: i.booking_id == booking_id)
+
+
+class MemoryCreditNoteRepository(MemoryRepository[CreditNote]):
+    def for_student(self, school_id: str, student_id: str) -> Sequence[CreditNote]:
+        return self._table.select(lambda c: (c.school_id, c.student_id) == (school_id, student_id))
+
+    def for_invoice(self, invoice_id: str) -> Sequence[CreditNote]:
+        return self._table.select(lambda c: c.invoice_id == invoice_id)
+
+
+class MemoryNumberingRepository:
+    def __init__(self, table: Table[InvoiceNumbering]) -> None:
+        self._table = table
+
+    def for_school(self, school_id: str) -> InvoiceNumbering:
+        numbering = self._table.find(school_id)
+        if numbering is None:
+            numbering = InvoiceNumbering(id=SchoolId(school_id))
+            self._table.add(numbering)
+        return numbering
+
+
+class MemoryPaymentRepository(MemoryRepository[Payment]):
+    def for_student(self, school_id: str, student_id: str) -> Sequence[Payment]:
+        return self._table.select(lambda p: (p.school_id, p.student_id) == (school_id, student_id))
+
+    def by_provider_ref(self, provider: str, provider_payment_id: str) -> Payment | None:
+        ref = (provider, provider_payment_id)
+        return _one(self._table.select(lambda p: (p.provider, p.provider_payment_id) == ref))
+
+
+class MemoryRefundRepository(MemoryRepository[Refund]):
+    def for_payment(self, payment_id: str) -> Sequence[Refund]:
+        return self._table.select(lambda r: r.payment_id == payment_id)
+
+    def for_student(self, school_id: str, student_id: str) -> Sequence[Refund]:
+        return self._table.select(lambda r: (r.school_id, r.student_id) == (school_id, student_id))
+
+    def by_provider_ref(self, provider_refund_id: str) -> Refund | None:
+        return _one(self._table.select(lambda r: r.provider_refund_id == provider_refund_id))
+
+
+class MemoryDepositRepository(MemoryRepository[Deposit]):
+    def for_booking(self, booking_id: str) -> Deposit | None:
+        return _one(self._table.select(lambda d: d.booking_id == booking_id))
+
+    def by_payment(self, payment_id: str) -> Deposit | None:
+        return _one(self._table.select(lambda d: d.payment_id == payment_id))
+
+
+class MemoryDisputeRepository(MemoryRepository[Dispute]):
+    def by_provider_ref(self, provider_dispute_id: str) -> Dispute | None:
+        return _one(self._table.select(lambda d: d.provider_dispute_id == provider_dispute_id))
+
+
+class MemoryMessageRepository(MemoryRepository[OutboundMessage]):
+    def by_provider_ref(self, provider: str, provider_message_id: str) -> OutboundMessage | None:
+        ref = (provider, provider_message_id)
+        return _one(self._table.select(lambda m: (m.provider, m.provider_message_id) == ref))
+
+    def for_school(self, school_id: str) -> Sequence[OutboundMessage]:
+        return self._table.select(lambda m: m.school_id == school_id, order=lambda m: m.created_at)
+
+
+class MemoryOutbox(MemoryRepository[OutboxMessage]):
+    def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Due messages, oldest first (created_at, then id), at most `limit`."""
+        due = self._table.select(lambda m: m.due(now), order=lambda m: (m.created_at, m.id))
+        return due[: max(limit, 0)]
+
+    def list(self, status: str | None = None) -> Sequence[OutboxMessage]:
+        return self._table.select(
+            lambda m: status is None or m.status == status, order=lambda m: m.created_at
+        )
+
+
+class MemoryInbox:
+    def __init__(self, table: Table[InboxEvent]) -> None:
+        self._table = table
+
+    def add(self, event: InboxEvent) -> bool:
+        """False, storing nothing, when the provider's event is already in (or added here)."""
+        key = (event.provider, event.event_id)
+        if self._table.select(lambda e: (e.provider, e.event_id) == key):
+            return False
+        self._table.add(event)
+        return True
+
+    def get(self, id: str) -> InboxEvent:
+        return self._table.get(id)
+
+    def list(self, status: str | None = None) -> Sequence[InboxEvent]:
+        return self._table.select(
+            lambda e: status is None or e.status == status, order=lambda e: e.received_at
+        )

@@ -1,0 +1,126 @@
+"""A minimal template renderer on string.Template, with short Danish and English defaults."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from string import Template
+from typing import Any
+
+from attrs import frozen
+
+from justdriving.domain.errors import NotFound
+from justdriving.domain.messages import Channel
+from justdriving.domain.schools import MessageType
+from justdriving.ports.messaging import RenderedMessage
+
+
+@frozen
+class MessageTemplate:
+    """`$name` placeholders; unknown ones are left as they are (safe_substitute)."""
+
+    subject: str
+    text: str
+    html: str | None = None
+
+
+TemplateKey = tuple[MessageType, Channel, str]
+
+# (subject, what to say) per message type and language; the channel adds greeting and signature.
+_WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
+    "en": {
+        MessageType.BOOKING_CONFIRMATION: (
+            "Your lesson is booked",
+            "Your lesson $lesson with $teacher_name is booked for $start.",
+        ),
+        MessageType.REMINDER: (
+            "Lesson reminder",
+            "Reminder: $lesson with $teacher_name at $start.",
+        ),
+        MessageType.BOOKING_CHANGE: ("Your lesson has moved", "Your lesson is now at $start."),
+        MessageType.CANCELLATION: (
+            "Your lesson is cancelled",
+            "Your lesson at $start has been cancelled.",
+        ),
+        MessageType.PAYMENT_RECEIPT: (
+            "Payment received",
+            "We have received your payment of $amount.",
+        ),
+        MessageType.INVOICE_ISSUED: (
+            "Invoice $invoice_number",
+            "Invoice $invoice_number for $amount is ready.",
+        ),
+        MessageType.OVERDUE_REMINDER: (
+            "Invoice $invoice_number is overdue",
+            "Invoice $invoice_number is overdue: $amount is still unpaid.",
+        ),
+        MessageType.REFUND_CONFIRMATION: ("Refund on its way", "We have refunded $amount to you."),
+        MessageType.ANNOUNCEMENT: ("News from $school_name", "$message"),
+    },
+    "da": {
+        MessageType.BOOKING_CONFIRMATION: (
+            "Din køretime er booket",
+            "Din køretime $lesson med $teacher_name er booket til $start.",
+        ),
+        MessageType.REMINDER: (
+            "Påmindelse om køretime",
+            "Påmindelse: $lesson med $teacher_name kl. $start.",
+        ),
+        MessageType.BOOKING_CHANGE: ("Din køretime er flyttet", "Din køretime er nu $start."),
+        MessageType.CANCELLATION: ("Din køretime er aflyst", "Din køretime $start er aflyst."),
+        MessageType.PAYMENT_RECEIPT: (
+            "Betaling modtaget",
+            "Vi har modtaget din betaling på $amount.",
+        ),
+        MessageType.INVOICE_ISSUED: (
+            "Faktura $invoice_number",
+            "Faktura $invoice_number på $amount er klar.",
+        ),
+        MessageType.OVERDUE_REMINDER: (
+            "Faktura $invoice_number er forfalden",
+            "Faktura $invoice_number er forfalden: $amount mangler at blive betalt.",
+        ),
+        MessageType.REFUND_CONFIRMATION: (
+            "Tilbagebetaling på vej",
+            "Vi har tilbagebetalt $amount til dig.",
+        ),
+        MessageType.ANNOUNCEMENT: ("Nyt fra $school_name", "$message"),
+    },
+}
+_GREETING = {"en": "Hi $recipient_name,", "da": "Hej $recipient_name,"}
+
+
+def default_templates() -> dict[TemplateKey, MessageTemplate]:
+    """A subject and text for every message type, channel and language (da, en)."""
+    templates: dict[TemplateKey, MessageTemplate] = {}
+    for language, wording in _WORDING.items():
+        for type, (subject, said) in wording.items():
+            templates[type, Channel.SMS, language] = MessageTemplate(
+                subject, f"{said}\n$school_name"
+            )
+            email = f"{_GREETING[language]}\n\n{said}\n\n$school_name"
+            templates[type, Channel.EMAIL, language] = MessageTemplate(subject, email)
+    return templates
+
+
+class MemoryTemplateRenderer:
+    """Renders from a dict of templates; NotFound names a missing (type, channel, language)."""
+
+    def __init__(self, templates: Mapping[TemplateKey, MessageTemplate] | None = None) -> None:
+        self.templates = dict(default_templates() if templates is None else templates)
+
+    def render(
+        self, type: MessageType, channel: Channel, language: str, context: Mapping[str, Any]
+    ) -> RenderedMessage:
+        template = self.templates.get((type, channel, language))
+        if template is None:
+            raise NotFound("template", f"{type}/{channel}/{language}")
+        values = {key: str(value) for key, value in context.items()}
+        # A subject is one line whatever the context holds.
+        subject = " ".join(Template(template.subject).safe_substitute(values).split())
+        text = Template(template.text).safe_substitute(values)
+        markup = None
+        if template.html is not None:
+            escaped = {key: html.escape(value) for key, value in values.items()}
+            markup = Template(template.html).safe_substitute(escaped)
+        return RenderedMessage(subject=subject, text=text, html=markup)

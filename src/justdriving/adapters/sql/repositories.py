@@ -1,0 +1,213 @@
+"""SQL repositories: the queries of each persistence port over a TrackedSession."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from justdriving.adapters.sql import rows, tables
+from justdriving.adapters.sql.rows import RowMapper
+from justdriving.adapters.sql.session import TrackedSession
+from justdriving.domain.bookings import Booking
+from justdriving.domain.deposits import Deposit
+from justdriving.domain.disputes import Dispute
+from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
+from justdriving.domain.messages import OutboundMessage
+from justdriving.domain.outbox import InboxEvent, OutboxMessage, OutboxStatus
+from justdriving.domain.packages import LessonPackage
+from justdriving.domain.payments import Payment
+from justdriving.domain.people import Student, Teacher
+from justdriving.domain.refunds import Refund
+from justdriving.domain.schools import School
+
+T = TypeVar("T")
+
+
+class SqlRepository(Generic[T]):
+    def __init__(self, session: TrackedSession, mapper: RowMapper[T]) -> None:
+        self._session = session
+        self._mapper = mapper
+        self._table = mapper.table
+
+    def add(self, item: T) -> None:
+        self._session.add(self._mapper, item)
+
+    def get(self, id: str) -> T:
+        item: T = self._session.get(self._mapper, id)
+        return item
+
+    def find(self, id: str) -> T | None:
+        item: T | None = self._session.find(self._mapper, id)
+        return item
+
+    def _where(self, *conditions: Any, order_by: Any = None) -> list[T]:
+        return self._session.select(self._mapper, *conditions, order_by=order_by)
+
+    def _one(self, *conditions: Any) -> T | None:
+        found = self._where(*conditions)
+        return found[0] if found else None
+
+
+class SqlSchools(SqlRepository[School]):
+    def list(self) -> Sequence[School]:
+        return self._where(order_by=self._table.c.id)
+
+
+class SqlBySchool(SqlRepository[T]):
+    def for_school(self, school_id: str) -> Sequence[T]:
+        return self._where(self._table.c.school_id == school_id, order_by=self._table.c.id)
+
+
+class SqlTeachers(SqlBySchool[Teacher]):
+    pass
+
+
+class SqlStudents(SqlBySchool[Student]):
+    pass
+
+
+class SqlBookings(SqlRepository[Booking]):
+    def for_teacher_between(
+        self, teacher_id: str, start: datetime, end: datetime
+    ) -> Sequence[Booking]:
+        """Also takes the teacher's row lock until commit, so two bookings for the same
+        teacher are checked one after the other (PostgreSQL row lock; SQLite write lock)."""
+        teachers = tables.teachers
+        self._session.connection.execute(
+            update(teachers).where(teachers.c.id == teacher_id).values(version=teachers.c.version)
+        )
+        c = self._table.c
+        return self._where(
+            c.teacher_id == teacher_id, c.starts_at < end, c.ends_at > start, order_by=c.starts_at
+        )
+
+    def starting_between(self, start: datetime, end: datetime) -> Sequence[Booking]:
+        c = self._table.c
+        return self._where(c.starts_at >= start, c.starts_at < end, order_by=c.starts_at)
+
+
+class SqlByStudent(SqlRepository[T]):
+    def for_student(self, school_id: str, student_id: str) -> Sequence[T]:
+        c = self._table.c
+        return self._where(c.school_id == school_id, c.student_id == student_id, order_by=c.id)
+
+
+class SqlPackages(SqlByStudent[LessonPackage]):
+    pass
+
+
+class SqlInvoices(SqlByStudent[Invoice]):
+    def for_booking(self, booking_id: str) -> Sequence[Invoice]:
+        return self._where(self._table.c.booking_id == booking_id, order_by=self._table.c.id)
+
+
+class SqlCreditNotes(SqlByStudent[CreditNote]):
+    def for_invoice(self, invoice_id: str) -> Sequence[CreditNote]:
+        return self._where(self._table.c.invoice_id == invoice_id, order_by=self._table.c.number)
+
+
+class SqlNumbering:
+    def __init__(self, session: TrackedSession) -> None:
+        self._session = session
+
+    def for_school(self, school_id: str) -> InvoiceNumbering:
+        found: InvoiceNumbering | None = self._session.find(rows.NUMBERING, school_id)
+        if found is None:
+            found = InvoiceNumbering(id=school_id)  # type: ignore[arg-type]
+            self._session.add(rows.NUMBERING, found)
+        return found
+
+
+class SqlPayments(SqlByStudent[Payment]):
+    def by_provider_ref(self, provider: str, provider_payment_id: str) -> Payment | None:
+        c = self._table.c
+        return self._one(c.provider == provider, c.provider_payment_id == provider_payment_id)
+
+
+class SqlRefunds(SqlByStudent[Refund]):
+    def for_payment(self, payment_id: str) -> Sequence[Refund]:
+        return self._where(self._table.c.payment_id == payment_id, order_by=self._table.c.id)
+
+    def by_provider_ref(self, provider_refund_id: str) -> Refund | None:
+        return self._one(self._table.c.provider_refund_id == provider_refund_id)
+
+
+class SqlDeposits(SqlRepository[Deposit]):
+    def for_booking(self, booking_id: str) -> Deposit | None:
+        return self._one(self._table.c.booking_id == booking_id)
+
+    def by_payment(self, payment_id: str) -> Deposit | None:
+        return self._one(self._table.c.payment_id == payment_id)
+
+
+class SqlDisputes(SqlRepository[Dispute]):
+    def by_provider_ref(self, provider_dispute_id: str) -> Dispute | None:
+        return self._one(self._table.c.provider_dispute_id == provider_dispute_id)
+
+
+class SqlMessages(SqlBySchool[OutboundMessage]):
+    def by_provider_ref(self, provider: str, provider_message_id: str) -> OutboundMessage | None:
+        c = self._table.c
+        return self._one(c.provider == provider, c.provider_message_id == provider_message_id)
+
+
+class SqlOutbox(SqlRepository[OutboxMessage]):
+    def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        c = self._table.c
+        waiting = c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.FAILED.value])
+        ready = or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now)
+        found: list[OutboxMessage] = self._session.select(
+            self._mapper, and_(waiting, ready), order_by=c.created_at, limit=limit
+        )
+        return found
+
+    def list(self, status: str | None = None) -> Sequence[OutboxMessage]:
+        c = self._table.c
+        conditions = [c.status == status] if status is not None else []
+        return self._where(*conditions, order_by=c.created_at)
+
+
+class SqlInbox(SqlRepository[InboxEvent]):
+    def add(self, event: InboxEvent) -> bool:  # type: ignore[override]
+        """Insert unless (provider, event_id) is in already; the database decides, atomically."""
+        self._session.flush()
+        connection = self._session.connection
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(self._table).values(id=event.id, **rows.INBOX.to_row(event))
+        result = connection.execute(
+            statement.on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        )
+        if result.rowcount != 1:
+            return False
+        self._session.adopt(rows.INBOX, event)
+        return True
+
+    def list(self, status: str | None = None) -> Sequence[InboxEvent]:
+        c = self._table.c
+        conditions = [c.status == status] if status is not None else []
+        return self._where(*conditions, order_by=c.received_at)
+
+
+def repositories(session: TrackedSession) -> dict[str, Any]:
+    return {
+        "schools": SqlSchools(session, rows.SCHOOLS),
+        "teachers": SqlTeachers(session, rows.TEACHERS),
+        "students": SqlStudents(session, rows.STUDENTS),
+        "booking_types": SqlBySchool(session, rows.BOOKING_TYPES),
+        "bookings": SqlBookings(session, rows.BOOKINGS),
+        "packages": SqlPackages(session, rows.PACKAGES),
+        "invoices": SqlInvoices(session, rows.INVOICES),
+        "credit_notes": SqlCreditNotes(session, rows.CREDIT_NOTES),
+        "numbering": SqlNumbering(session),
+        "payments": SqlPayments(session, rows.PAYMENTS),
+        "refunds": SqlRefunds(session, rows.REFUNDS),
+        "deposits": SqlDeposits(session, rows.DEPOSITS),
+        "disputes": SqlDisputes(session, rows.DISPUTES),
+        "messages": SqlMessages(session, rows.MESSAGES),
+        "outbox": SqlOutbox(session, rows.OUTBOX),
+        "inbox": SqlInbox(session, rows.INBOX),
+    }

@@ -1,0 +1,206 @@
+"""How each record becomes a row and back: aggregates as versioned documents, outbox and inbox
+as plain columns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+from attrs import frozen
+from sqlalchemy import Table
+
+from justdriving.adapters.sql import tables
+from justdriving.adapters.sql.mapping import from_document, to_document
+from justdriving.domain.bookings import Booking, BookingType
+from justdriving.domain.deposits import Deposit
+from justdriving.domain.disputes import Dispute
+from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
+from justdriving.domain.messages import OutboundMessage
+from justdriving.domain.outbox import (
+    InboxEvent,
+    InboxStatus,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+)
+from justdriving.domain.packages import LessonPackage
+from justdriving.domain.payments import Payment
+from justdriving.domain.people import Student, Teacher
+from justdriving.domain.refunds import Refund
+from justdriving.domain.schools import School
+
+T = TypeVar("T")
+
+
+@frozen
+class RowMapper(Generic[T]):
+    """`versioned` rows carry an optimistic version; `to_row` gives every column but the id."""
+
+    table: Table
+    kind: str
+    to_row: Callable[[T], dict[str, Any]]
+    from_row: Callable[[Mapping[str, Any]], T]
+    versioned: bool = True
+
+
+def _document_mapper(
+    table: Table, kind: str, cls: type[T], columns: Callable[[T], dict[str, Any]] = lambda _: {}
+) -> RowMapper[T]:
+    def to_row(item: T) -> dict[str, Any]:
+        document = to_document(item)
+        document.pop("id", None)
+        document.pop("version", None)
+        return {"document": document, **columns(item)}
+
+    def from_row(row: Mapping[str, Any]) -> T:
+        return from_document({**row["document"], "id": row["id"], "version": row["version"]}, cls)
+
+    return RowMapper(table, kind, to_row, from_row)
+
+
+def _school(item: Any) -> dict[str, Any]:
+    return {"school_id": item.school_id}
+
+
+def _student(item: Any) -> dict[str, Any]:
+    return {"school_id": item.school_id, "student_id": item.student_id}
+
+
+SCHOOLS = _document_mapper(tables.schools, "school", School)
+TEACHERS = _document_mapper(tables.teachers, "teacher", Teacher, _school)
+STUDENTS = _document_mapper(tables.students, "student", Student, _school)
+BOOKING_TYPES = _document_mapper(tables.booking_types, "booking type", BookingType, _school)
+BOOKINGS = _document_mapper(
+    tables.bookings,
+    "booking",
+    Booking,
+    lambda b: {
+        "school_id": b.school_id,
+        "teacher_id": b.teacher_id,
+        "starts_at": b.slot.start,
+        "ends_at": b.slot.end,
+        "status": b.status.value,
+    },
+)
+PACKAGES = _document_mapper(tables.packages, "package", LessonPackage, _student)
+INVOICES = _document_mapper(
+    tables.invoices,
+    "invoice",
+    Invoice,
+    lambda i: {
+        **_student(i),
+        "booking_id": i.booking_id,
+        "number": i.number,
+        "status": i.status.value,
+        "due_at": i.due_at,
+    },
+)
+CREDIT_NOTES = _document_mapper(
+    tables.credit_notes,
+    "credit note",
+    CreditNote,
+    lambda c: {**_student(c), "invoice_id": c.invoice_id, "number": c.number},
+)
+NUMBERING = _document_mapper(tables.numbering, "invoice numbering", InvoiceNumbering)
+PAYMENTS = _document_mapper(
+    tables.payments,
+    "payment",
+    Payment,
+    lambda p: {**_student(p), "provider": p.provider, "provider_payment_id": p.provider_payment_id},
+)
+REFUNDS = _document_mapper(
+    tables.refunds,
+    "refund",
+    Refund,
+    lambda r: {
+        **_student(r),
+        "payment_id": r.payment_id,
+        "provider_refund_id": r.provider_refund_id,
+    },
+)
+DEPOSITS = _document_mapper(
+    tables.deposits,
+    "deposit",
+    Deposit,
+    lambda d: {"booking_id": d.booking_id, "payment_id": d.payment_id},
+)
+DISPUTES = _document_mapper(
+    tables.disputes,
+    "dispute",
+    Dispute,
+    lambda d: {"provider_dispute_id": d.provider_dispute_id},
+)
+MESSAGES = _document_mapper(
+    tables.messages,
+    "message",
+    OutboundMessage,
+    lambda m: {
+        "school_id": m.school_id,
+        "provider": m.provider,
+        "provider_message_id": m.provider_message_id,
+    },
+)
+
+
+def _outbox_row(m: OutboxMessage) -> dict[str, Any]:
+    return {
+        "kind": m.kind.value,
+        "school_id": m.school_id,
+        "payload": dict(m.payload),
+        "idempotency_key": m.idempotency_key,
+        "status": m.status.value,
+        "attempts": m.attempts,
+        "created_at": m.created_at,
+        "next_attempt_at": m.next_attempt_at,
+        "last_error": m.last_error,
+        "sent_at": m.sent_at,
+    }
+
+
+def _outbox_message(row: Mapping[str, Any]) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        kind=OutboxKind(row["kind"]),
+        school_id=row["school_id"],
+        payload=row["payload"],
+        idempotency_key=row["idempotency_key"],
+        created_at=row["created_at"],
+        status=OutboxStatus(row["status"]),
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"],
+        sent_at=row["sent_at"],
+    )
+
+
+def _inbox_row(e: InboxEvent) -> dict[str, Any]:
+    return {
+        "provider": e.provider,
+        "event_id": e.event_id,
+        "event_type": e.event_type,
+        "received_at": e.received_at,
+        "body": e.body,
+        "status": e.status.value,
+        "attempts": e.attempts,
+        "error": e.error,
+        "processed_at": e.processed_at,
+    }
+
+
+def _inbox_event(row: Mapping[str, Any]) -> InboxEvent:
+    return InboxEvent(
+        id=row["id"],
+        provider=row["provider"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        received_at=row["received_at"],
+        body=bytes(row["body"]),
+        status=InboxStatus(row["status"]),
+        attempts=row["attempts"],
+        error=row["error"],
+        processed_at=row["processed_at"],
+    )
+
+
+OUTBOX = RowMapper(tables.outbox, "outbox message", _outbox_row, _outbox_message, versioned=False)
+INBOX = RowMapper(tables.inbox, "inbox event", _inbox_row, _inbox_event, versioned=False)

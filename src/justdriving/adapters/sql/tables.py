@@ -1,0 +1,168 @@
+"""The schema: each aggregate as a JSON document plus the columns its queries need."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.sql.schema import SchemaItem
+
+metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on every backend (SQLite stores no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+def _aggregate(name: str, *columns: SchemaItem, **kwargs: Any) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", String(64), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("document", JSON, nullable=False),
+        *columns,
+        **kwargs,
+    )
+
+
+schools = _aggregate("schools")
+teachers = _aggregate("teachers", Column("school_id", String(64), nullable=False, index=True))
+students = _aggregate("students", Column("school_id", String(64), nullable=False, index=True))
+booking_types = _aggregate(
+    "booking_types", Column("school_id", String(64), nullable=False, index=True)
+)
+bookings = _aggregate(
+    "bookings",
+    Column("school_id", String(64), nullable=False),
+    Column("teacher_id", String(64), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Index("ix_bookings_teacher_time", "teacher_id", "starts_at"),
+    Index("ix_bookings_starts_at", "starts_at"),
+)
+packages = _aggregate(
+    "packages",
+    Column("school_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Index("ix_packages_student", "school_id", "student_id"),
+)
+invoices = _aggregate(
+    "invoices",
+    Column("school_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("booking_id", String(64), index=True),
+    Column("number", String(32)),
+    Column("status", String(16), nullable=False),
+    Column("due_at", UtcDateTime),
+    UniqueConstraint("school_id", "number", name="uq_invoices_number"),
+    Index("ix_invoices_student", "school_id", "student_id"),
+)
+credit_notes = _aggregate(
+    "credit_notes",
+    Column("school_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("invoice_id", String(64), nullable=False, index=True),
+    Column("number", String(32), nullable=False),
+    UniqueConstraint("school_id", "number", name="uq_credit_notes_number"),
+    Index("ix_credit_notes_student", "school_id", "student_id"),
+)
+numbering = _aggregate("numbering")
+payments = _aggregate(
+    "payments",
+    Column("school_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("provider", String(32)),
+    Column("provider_payment_id", String(255)),
+    UniqueConstraint("provider", "provider_payment_id", name="uq_payments_provider_ref"),
+    Index("ix_payments_student", "school_id", "student_id"),
+)
+refunds = _aggregate(
+    "refunds",
+    Column("school_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("payment_id", String(64), nullable=False, index=True),
+    Column("provider_refund_id", String(255), unique=True),
+    Index("ix_refunds_student", "school_id", "student_id"),
+)
+deposits = _aggregate(
+    "deposits",
+    Column("booking_id", String(64), nullable=False, unique=True),
+    Column("payment_id", String(64), nullable=False, unique=True),
+)
+disputes = _aggregate("disputes", Column("provider_dispute_id", String(255), unique=True))
+messages = _aggregate(
+    "messages",
+    Column("school_id", String(64), nullable=False, index=True),
+    Column("provider", String(32)),
+    Column("provider_message_id", String(255)),
+    Index("ix_messages_provider_ref", "provider", "provider_message_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("school_id", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("next_attempt_at", UtcDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UtcDateTime),
+    Column("lease_until", UtcDateTime),
+    Column("claimed_by", String(64)),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("provider", String(32), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    Column("processed_at", UtcDateTime),
+    UniqueConstraint("provider", "event_id", name="uq_inbox_provider_event"),
+    Index("ix_inbox_status", "status"),
+)

@@ -1,0 +1,103 @@
+"""The composition root: picks an adapter for every port from Settings. Nothing else does."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from justdriving.adapters.memory import (
+    FakeEmailSender,
+    FakePaymentGateway,
+    FakeSmsSender,
+    LogEmailSender,
+    LogSmsSender,
+    MemoryGatewayRegistry,
+    MemoryStore,
+    MemoryTemplateRenderer,
+    MemoryUnitOfWorkFactory,
+    SystemClock,
+)
+from justdriving.config import Settings
+from justdriving.domain.errors import ConfigurationError
+from justdriving.domain.services.application import Application
+
+# Outside production a fixed, public secret signs the fake gateway's webhooks so the whole
+# loop works with nothing configured; production refuses the fake gateway altogether.
+DEV_WEBHOOK_SECRET = "whsec_justdriving_development_only"  # noqa: S105
+
+# Adapters this build can wire, per setting. Real providers join these as they are built.
+AVAILABLE = {
+    "PAYMENT_PROVIDER": ("fake", "manual"),
+    "SMS_PROVIDER": ("fake", "log"),
+    "MAIL_MAILER": ("fake", "log"),
+}
+
+
+def _webhook_secret(settings: Settings) -> str:
+    return settings.payment_webhook_secret or DEV_WEBHOOK_SECRET
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    config = providers.Configuration()
+
+    clock = providers.Singleton(SystemClock)
+    store = providers.Singleton(MemoryStore)
+    uow = providers.Singleton(MemoryUnitOfWorkFactory, store)
+
+    fake_gateway = providers.Singleton(
+        FakePaymentGateway,
+        name="fake",
+        webhook_secret=providers.Callable(_webhook_secret, settings),
+    )
+    gateways = providers.Singleton(
+        MemoryGatewayRegistry, gateways=providers.Dict(fake=fake_gateway)
+    )
+
+    sms = providers.Selector(
+        config.sms_provider,
+        fake=providers.Singleton(FakeSmsSender),
+        log=providers.Singleton(LogSmsSender),
+    )
+    email = providers.Selector(
+        config.mail_mailer,
+        fake=providers.Singleton(FakeEmailSender),
+        log=providers.Singleton(LogEmailSender),
+    )
+    renderer = providers.Singleton(MemoryTemplateRenderer)
+
+    application = providers.Singleton(
+        Application,
+        uow=uow,
+        clock=clock,
+        gateways=gateways,
+        sms=sms,
+        email=email,
+        renderer=renderer,
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    """A container for `settings`; ConfigurationError names every setting it cannot honour."""
+    settings.check()
+    chosen = {
+        "PAYMENT_PROVIDER": settings.payment_provider.value,
+        "SMS_PROVIDER": settings.sms_provider.value,
+        "MAIL_MAILER": settings.mail_mailer.value,
+    }
+    problems = [
+        f"{name}: {value!r} is not available in this build (choose {', '.join(AVAILABLE[name])})"
+        for name, value in chosen.items()
+        if value not in AVAILABLE[name]
+    ]
+    if problems:
+        raise ConfigurationError("cannot start with these settings", problems)
+    container = Container(settings=settings)
+    # SMS_ENABLED=false is the kill switch: messages are logged (masked), never sent.
+    sms = chosen["SMS_PROVIDER"] if settings.sms_enabled else "log"
+    container.config.from_dict({"sms_provider": sms, "mail_mailer": chosen["MAIL_MAILER"]})
+    return container
+
+
+def bootstrap(settings: Settings | None = None) -> Application:
+    """The wired application: settings from the environment unless given."""
+    return build_container(settings or Settings.from_env()).application()

@@ -1,0 +1,264 @@
+"""Bookings: time slots, booking types with their cancellation policy, and the booking lifecycle."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from attrs import define, field, frozen
+
+from justdriving.domain.entity import Entity
+from justdriving.domain.errors import InvalidInput, InvalidTransition
+from justdriving.domain.events import (
+    BookingCancelled,
+    BookingCompleted,
+    BookingConfirmed,
+    BookingMarkedNoShow,
+    BookingRequested,
+    EventLog,
+)
+from justdriving.domain.ids import (
+    BookingId,
+    BookingTypeId,
+    PackageId,
+    SchoolId,
+    StudentId,
+    TeacherId,
+)
+from justdriving.domain.money import Money
+from justdriving.domain.people import _check_name
+
+
+def _check_aware(_: object, __: object, value: Any) -> None:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidInput("times must be timezone-aware")
+
+
+@frozen
+class TimeSlot:
+    """A half-open interval [start, end) in aware time."""
+
+    start: datetime = field(validator=_check_aware)
+    end: datetime = field(validator=_check_aware)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise InvalidInput("a time slot must end after it starts")
+
+    @classmethod
+    def starting(cls, start: datetime, duration: timedelta) -> TimeSlot:
+        return cls(start, start + duration)
+
+    def overlaps(self, other: TimeSlot) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+@frozen
+class FeeTier:
+    """Inside `within_hours` of the start, the fee is `percent` of the price or a `flat` amount."""
+
+    within_hours: int
+    percent: int | None = None
+    flat: Money | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if type(self.within_hours) is not int or self.within_hours < 0:
+            raise InvalidInput("a fee tier's hours are a non-negative int")
+        if (self.percent is None) == (self.flat is None):
+            raise InvalidInput("a fee tier has either a percent or a flat amount")
+        if self.percent is not None and not 0 <= self.percent <= 100:
+            raise InvalidInput("a fee percent is between 0 and 100")
+
+    def fee(self, price: Money) -> Money:
+        if self.flat is not None:
+            return min(self.flat, price)
+        assert self.percent is not None
+        return price.percent(self.percent * 100)
+
+
+def _tier_tuple(tiers: Iterable[FeeTier]) -> tuple[FeeTier, ...]:
+    return tuple(tiers)
+
+
+def _student_tuple(ids: Iterable[StudentId]) -> tuple[StudentId, ...]:
+    return tuple(ids)
+
+
+def _default_tiers() -> tuple[FeeTier, ...]:
+    return (FeeTier(within_hours=24, percent=100),)
+
+
+@frozen
+class CancellationPolicy:
+    """Free until `free_until_hours` before the start; then the dearest matching tier applies."""
+
+    free_until_hours: int = 24
+    tiers: tuple[FeeTier, ...] = field(factory=_default_tiers, converter=_tier_tuple)
+    no_show_percent: int = 100
+
+    def __attrs_post_init__(self) -> None:
+        if type(self.free_until_hours) is not int or self.free_until_hours < 0:
+            raise InvalidInput("free_until_hours is a non-negative int")
+        if type(self.no_show_percent) is not int or not 0 <= self.no_show_percent <= 100:
+            raise InvalidInput("the no-show fee is a percent between 0 and 100")
+        if any(t.within_hours > self.free_until_hours for t in self.tiers):
+            raise InvalidInput("a fee tier cannot reach further back than the free window")
+
+    def cancellation_fee(self, price: Money, start: datetime, now: datetime) -> Money:
+        """Fee for a student cancelling at `now`; zero inside the free window."""
+        notice = start - now
+        if notice >= timedelta(hours=self.free_until_hours):
+            return Money.zero(price.currency)
+        matching = [t.fee(price) for t in self.tiers if notice < timedelta(hours=t.within_hours)]
+        # The dearest matching tier: as notice shrinks, tiers only join, so a later
+        # cancellation never costs less, whatever order the tiers were written in.
+        return max(matching, default=Money.zero(price.currency))
+
+    def no_show_fee(self, price: Money) -> Money:
+        return price.percent(self.no_show_percent * 100)
+
+
+@define(eq=False)
+class BookingType(Entity):
+    id: BookingTypeId
+    school_id: SchoolId
+    name: str = field(validator=_check_name)
+    duration: timedelta
+    price: Money
+    policy: CancellationPolicy = field(factory=CancellationPolicy)
+    deposit: Money | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.duration <= timedelta(0):
+            raise InvalidInput("a booking type lasts a positive time")
+        if self.price.is_negative:
+            raise InvalidInput("a price cannot be negative")
+        if (
+            self.deposit is not None
+            and not Money.zero(self.price.currency) < self.deposit <= self.price
+        ):
+            raise InvalidInput("a deposit is positive and no more than the price")
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_BOOKING
+
+
+_FINAL_BOOKING = frozenset(
+    {BookingStatus.COMPLETED, BookingStatus.CANCELLED, BookingStatus.NO_SHOW}
+)
+
+
+class CancelledBy(enum.StrEnum):
+    STUDENT = "student"
+    TEACHER = "teacher"
+    SCHOOL = "school"
+
+
+@define(eq=False)
+class Booking(Entity):
+    """A lesson of one teacher with one or more students. Moves forward only."""
+
+    id: BookingId
+    school_id: SchoolId
+    teacher_id: TeacherId
+    student_ids: tuple[StudentId, ...] = field(converter=_student_tuple)
+    booking_type_id: BookingTypeId
+    slot: TimeSlot
+    price: Money
+    status: BookingStatus = BookingStatus.PENDING
+    package_id: PackageId | None = None
+    cancelled_by: CancelledBy | None = None
+    cancelled_at: datetime | None = None
+    fee: Money | None = None
+    version: int = 0
+    events: EventLog = field(factory=EventLog, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.student_ids:
+            raise InvalidInput("a booking has at least one student")
+
+    @classmethod
+    def request(
+        cls,
+        *,
+        id: BookingId,
+        school_id: SchoolId,
+        teacher_id: TeacherId,
+        student_ids: tuple[StudentId, ...],
+        booking_type: BookingType,
+        start: datetime,
+        now: datetime,
+        package_id: PackageId | None = None,
+    ) -> Booking:
+        booking = cls(
+            id=id,
+            school_id=school_id,
+            teacher_id=teacher_id,
+            student_ids=student_ids,
+            booking_type_id=booking_type.id,
+            slot=TimeSlot.starting(start, booking_type.duration),
+            price=booking_type.price,
+            package_id=package_id,
+        )
+        booking.events.record(BookingRequested(now, id))
+        return booking
+
+    @property
+    def blocks_teacher(self) -> bool:
+        """Whether the slot is taken in the teacher's calendar."""
+        return self.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+    def confirm(self, now: datetime) -> None:
+        if self.status is BookingStatus.CONFIRMED:
+            return
+        self._require(BookingStatus.PENDING, action="confirm")
+        self.status = BookingStatus.CONFIRMED
+        self.events.record(BookingConfirmed(now, self.id))
+
+    def cancel(self, by: CancelledBy, now: datetime, policy: CancellationPolicy) -> Money:
+        """Cancel and return the fee each student owes (zero when the teacher or school cancels)."""
+        if self.status.is_final:
+            raise InvalidTransition("booking", self.status, "cancel")
+        if by is CancelledBy.STUDENT and self.status is BookingStatus.CONFIRMED:
+            fee = policy.cancellation_fee(self.price, self.slot.start, now)
+        else:
+            fee = Money.zero(self.price.currency)
+        self.status = BookingStatus.CANCELLED
+        self.cancelled_by, self.cancelled_at, self.fee = by, now, fee
+        self.events.record(BookingCancelled(now, self.id, by.value, fee if fee else None))
+        return fee
+
+    def complete(self, now: datetime) -> None:
+        self._require(BookingStatus.CONFIRMED, action="complete")
+        if now < self.slot.start:
+            raise InvalidTransition("booking", "not yet started", "complete")
+        self.status = BookingStatus.COMPLETED
+        self.events.record(BookingCompleted(now, self.id))
+
+    def mark_no_show(self, now: datetime, policy: CancellationPolicy) -> Money:
+        self._require(BookingStatus.CONFIRMED, action="mark as no-show")
+        if now < self.slot.start:
+            raise InvalidTransition("booking", "not yet started", "mark as no-show")
+        self.status = BookingStatus.NO_SHOW
+        self.fee = policy.no_show_fee(self.price)
+        self.events.record(BookingMarkedNoShow(now, self.id))
+        return self.fee
+
+    def _require(self, status: BookingStatus, *, action: str) -> None:
+        if self.status is not status:
+            raise InvalidTransition("booking", self.status, action)

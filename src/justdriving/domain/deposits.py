@@ -1,0 +1,65 @@
+"""Deposits: a small amount securing a booking, later settled against its invoice or returned."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from attrs import define
+
+from justdriving.domain.entity import Entity
+from justdriving.domain.errors import InvalidTransition
+from justdriving.domain.ids import BookingId, DepositId, PaymentId, SchoolId, StudentId
+from justdriving.domain.money import Money
+from justdriving.domain.payments import CaptureMode
+
+# Card authorisations lapse after about 7 days; keep a day of margin for the capture itself.
+HOLD_WINDOW = timedelta(days=6)
+
+
+def capture_mode_for(lesson_start: datetime, now: datetime) -> CaptureMode:
+    """Hold the card when the lesson is close enough; charge outright when it is further away."""
+    return CaptureMode.MANUAL if lesson_start - now <= HOLD_WINDOW else CaptureMode.AUTOMATIC
+
+
+class DepositStatus(enum.StrEnum):
+    PENDING = "pending"
+    SECURED = "secured"  # held or charged
+    SETTLED = "settled"  # counted against the lesson's invoice
+    RETURNED = "returned"  # hold released or refunded
+    FAILED = "failed"
+
+
+@define(eq=False)
+class Deposit(Entity):
+    id: DepositId
+    school_id: SchoolId
+    booking_id: BookingId
+    student_id: StudentId
+    payment_id: PaymentId
+    amount: Money
+    capture_mode: CaptureMode
+    status: DepositStatus = DepositStatus.PENDING
+    version: int = 0
+
+    def secure(self) -> None:
+        if self.status is DepositStatus.PENDING:
+            self.status = DepositStatus.SECURED
+
+    def fail(self) -> None:
+        if self.status is DepositStatus.PENDING:
+            self.status = DepositStatus.FAILED
+
+    def settle(self) -> None:
+        if self.status is DepositStatus.SETTLED:
+            return
+        if self.status is not DepositStatus.SECURED:
+            raise InvalidTransition("deposit", self.status, "settle")
+        self.status = DepositStatus.SETTLED
+
+    def give_back(self) -> None:
+        if self.status is DepositStatus.RETURNED:
+            return
+        if self.status is not DepositStatus.SECURED:
+            raise InvalidTransition("deposit", self.status, "return")
+        self.status = DepositStatus.RETURNED

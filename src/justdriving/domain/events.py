@@ -1,0 +1,106 @@
+"""Domain events: facts an aggregate records when a verb succeeds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from attrs import define, field, frozen
+
+from justdriving.domain.money import Money
+
+
+@frozen
+class DomainEvent:
+    """Base of all events; `name` is stable and used in logs and the outbox."""
+
+    occurred_at: datetime
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+@frozen
+class BookingRequested(DomainEvent):
+    booking_id: str
+
+
+@frozen
+class BookingConfirmed(DomainEvent):
+    booking_id: str
+
+
+@frozen
+class BookingCancelled(DomainEvent):
+    booking_id: str
+    by: str
+    fee: Money | None
+
+
+@frozen
+class BookingCompleted(DomainEvent):
+    booking_id: str
+
+
+@frozen
+class BookingMarkedNoShow(DomainEvent):
+    booking_id: str
+
+
+@frozen
+class InvoiceIssued(DomainEvent):
+    invoice_id: str
+    number: str
+
+
+@frozen
+class InvoiceVoided(DomainEvent):
+    invoice_id: str
+
+
+@frozen
+class InvoicePaid(DomainEvent):
+    invoice_id: str
+
+
+@frozen
+class PaymentSucceeded(DomainEvent):
+    payment_id: str
+    amount: Money
+
+
+@frozen
+class PaymentFailed(DomainEvent):
+    payment_id: str
+    reason: str | None
+
+
+@frozen
+class PaymentHeldForReview(DomainEvent):
+    payment_id: str
+    reason: str
+
+
+@frozen
+class RefundSucceeded(DomainEvent):
+    refund_id: str
+    amount: Money
+
+
+@frozen
+class RefundFailed(DomainEvent):
+    refund_id: str
+
+
+@define
+class EventLog:
+    """Events an aggregate recorded since it was loaded; the unit of work collects them."""
+
+    pending: list[DomainEvent] = field(factory=list)
+
+    def record(self, event: DomainEvent) -> None:
+        self.pending.append(event)
+
+    def drain(self) -> list[DomainEvent]:
+        drained, self.pending = self.pending, []
+        return drained

@@ -1,0 +1,246 @@
+"""Student invoices and credit notes: VAT lines, gap-free numbers at issue, payments applied."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from attrs import define, evolve, field, frozen
+
+from justdriving.domain.entity import Entity
+from justdriving.domain.errors import InvalidInput, InvalidTransition, PaymentNotAllowed
+from justdriving.domain.events import EventLog, InvoiceIssued, InvoicePaid, InvoiceVoided
+from justdriving.domain.ids import BookingId, InvoiceId, PackageId, SchoolId, StudentId
+from justdriving.domain.money import Money
+from justdriving.domain.schools import InvoiceService
+from justdriving.domain.tax import Amounts, TaxRate
+
+
+def _check_quantity(_: object, __: object, value: Any) -> None:
+    if type(value) is not int or value < 1:
+        raise InvalidInput("a line's quantity is a positive int")
+
+
+@frozen
+class InvoiceLine:
+    """One line; `unit_price` includes VAT when `vat_inclusive` (Danish consumer prices do)."""
+
+    service: InvoiceService
+    description: str
+    quantity: int = field(validator=_check_quantity)
+    unit_price: Money
+    vat_rate: TaxRate
+    vat_inclusive: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if self.unit_price.is_negative:
+            raise InvalidInput("a line's unit price cannot be negative")
+        if not self.description.strip():
+            raise InvalidInput("a line needs a description")
+
+    @property
+    def amounts(self) -> Amounts:
+        """Rounded once per line; document totals are the sum of these."""
+        return Amounts.of(
+            self.unit_price * self.quantity, self.vat_rate, vat_inclusive=self.vat_inclusive
+        )
+
+
+def sum_lines(lines: Sequence[InvoiceLine], currency: str) -> Amounts:
+    result = Amounts.zero(currency)
+    for line in lines:
+        result = result + line.amounts
+    return result
+
+
+class InvoiceStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    VOID = "void"
+
+
+@define(eq=False)
+class InvoiceNumbering(Entity):
+    """A school's gap-free number series, shared by invoices and credit notes.
+
+    Taken in the same unit of work as the issue, so a rolled-back issue leaves no gap.
+    """
+
+    id: SchoolId
+    prefix: str = ""
+    next_number: int = 1
+    version: int = 0
+
+    def take(self) -> str:
+        number = f"{self.prefix}{self.next_number}"
+        self.next_number += 1
+        return number
+
+
+@define(eq=False)
+class Invoice(Entity):
+    id: InvoiceId
+    school_id: SchoolId
+    student_id: StudentId
+    currency: str
+    lines: list[InvoiceLine] = field(factory=list)
+    status: InvoiceStatus = InvoiceStatus.DRAFT
+    number: str | None = None
+    issued_at: datetime | None = None
+    due_at: datetime | None = None
+    paid: Money = field()
+    credited: Money = field()
+    booking_id: BookingId | None = None
+    package_id: PackageId | None = None
+    version: int = 0
+    events: EventLog = field(factory=EventLog, repr=False)
+
+    @paid.default
+    def _zero_paid(self) -> Money:
+        return Money.zero(self.currency)
+
+    @credited.default
+    def _zero_credited(self) -> Money:
+        return Money.zero(self.currency)
+
+    @property
+    def totals(self) -> Amounts:
+        return sum_lines(self.lines, self.currency)
+
+    @property
+    def outstanding(self) -> Money:
+        """What the student still owes on it; negative when overpaid."""
+        if self.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+            return Money.zero(self.currency)
+        return self.totals.gross - self.credited - self.paid
+
+    @property
+    def creditable(self) -> Money:
+        """Gross not yet credited: the most a new credit note may cover."""
+        return self.totals.gross - self.credited
+
+    def is_overdue(self, now: datetime) -> bool:
+        due = self.due_at is not None and self.due_at < now
+        return due and self.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+
+    def add_line(self, line: InvoiceLine) -> None:
+        if self.status is not InvoiceStatus.DRAFT:
+            raise InvalidTransition("invoice", self.status, "add a line to")
+        if line.unit_price.currency != self.currency:
+            raise InvalidInput(f"this invoice is in {self.currency}")
+        self.lines.append(line)
+
+    def issue(self, number: str, now: datetime, due_in: timedelta) -> None:
+        if self.status is not InvoiceStatus.DRAFT:
+            raise InvalidTransition("invoice", self.status, "issue")
+        if not self.lines:
+            raise InvalidTransition("invoice", "empty", "issue")
+        self.status, self.number = InvoiceStatus.OPEN, number
+        self.issued_at, self.due_at = now, now + due_in
+        self.events.record(InvoiceIssued(now, self.id, number))
+        self._settle(now)
+
+    def apply_payment(self, amount: Money, now: datetime) -> Money:
+        """Apply a confirmed payment; returns the part above what was owed (overpayment)."""
+        if self.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
+            raise PaymentNotAllowed(f"invoice is {self.status}")
+        if not amount.is_positive:
+            raise InvalidInput("a payment is a positive amount")
+        applied = min(amount, max(self.outstanding, Money.zero(self.currency)))
+        self.paid = self.paid + applied
+        self._settle(now)
+        return amount - applied
+
+    def apply_credit(self, credit_note: CreditNote, now: datetime) -> None:
+        if credit_note.invoice_id != self.id:
+            raise InvalidInput("the credit note corrects another invoice")
+        gross = credit_note.totals.gross
+        if gross > self.creditable:
+            raise InvalidInput("a credit note cannot exceed what is left to credit")
+        self.credited = self.credited + gross
+        self._settle(now)
+
+    def void(self, now: datetime) -> None:
+        """Cancel an issued, unpaid invoice. It keeps its number; a credit note books it out."""
+        if self.status is not InvoiceStatus.OPEN or self.paid:
+            raise InvalidTransition("invoice", self.status, "void")
+        self.status = InvoiceStatus.VOID
+        self.events.record(InvoiceVoided(now, self.id))
+
+    def _settle(self, now: datetime) -> None:
+        if self.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
+            return
+        if not self.outstanding.is_positive:
+            self.status = InvoiceStatus.PAID
+            self.events.record(InvoicePaid(now, self.id))
+        elif self.paid.is_positive:
+            self.status = InvoiceStatus.PARTIALLY_PAID
+
+
+@define(eq=False)
+class CreditNote(Entity):
+    """A numbered correction of an invoice, mirroring its lines (all of them or a share)."""
+
+    id: InvoiceId
+    school_id: SchoolId
+    student_id: StudentId
+    invoice_id: InvoiceId
+    currency: str
+    lines: list[InvoiceLine]
+    number: str
+    issued_at: datetime
+    reason: str
+    refund_id: str | None = None
+    version: int = 0
+
+    @property
+    def totals(self) -> Amounts:
+        return sum_lines(self.lines, self.currency)
+
+    @classmethod
+    def mirroring(
+        cls,
+        invoice: Invoice,
+        *,
+        id: InvoiceId,
+        number: str,
+        now: datetime,
+        reason: str,
+        amount: Money | None = None,
+        refund_id: str | None = None,
+    ) -> CreditNote:
+        """Credit `amount` of gross (all of it when None), spread over the lines by their gross."""
+        if invoice.status is InvoiceStatus.DRAFT:
+            raise InvalidTransition("invoice", invoice.status, "credit")
+        amount = invoice.creditable if amount is None else amount
+        if not amount.is_positive or amount > invoice.creditable:
+            raise InvalidInput("a credit note covers a positive amount no larger than is left")
+        lines = _mirror_lines(invoice, amount)
+        return cls(
+            id=id,
+            school_id=invoice.school_id,
+            student_id=invoice.student_id,
+            invoice_id=invoice.id,
+            currency=invoice.currency,
+            lines=lines,
+            number=number,
+            issued_at=now,
+            reason=reason,
+            refund_id=refund_id,
+        )
+
+
+def _mirror_lines(invoice: Invoice, amount: Money) -> list[InvoiceLine]:
+    if amount == invoice.totals.gross:
+        return list(invoice.lines)
+    weights = [line.amounts.gross.amount for line in invoice.lines]
+    shares = amount.allocate(weights)
+    return [
+        evolve(line, quantity=1, unit_price=share, vat_inclusive=True)
+        for line, share in zip(invoice.lines, shares, strict=True)
+        if share.is_positive
+    ]

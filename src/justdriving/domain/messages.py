@@ -1,0 +1,130 @@
+"""Outbound messages (SMS and email): what was decided, to whom, and what became of it."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from attrs import define, field, frozen
+
+from justdriving.domain.entity import Entity
+from justdriving.domain.errors import InvalidInput
+from justdriving.domain.ids import MessageId, SchoolId
+from justdriving.domain.people import EmailAddress, PhoneNumber
+from justdriving.domain.schools import MessageType
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class MessageStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"  # decided not to send: opted out, disabled, not allowed here
+
+    @property
+    def rank(self) -> int:
+        return _MESSAGE_RANK[self]
+
+
+_MESSAGE_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENT: 1,
+    MessageStatus.DELIVERED: 2,
+    MessageStatus.FAILED: 2,
+    MessageStatus.SUPPRESSED: 2,
+}
+
+
+@frozen
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes = field(repr=False)
+
+
+@frozen
+class SmsMessage:
+    """What an SmsSender sends. `reference` is our message id, echoed in delivery receipts."""
+
+    body: str
+    reference: str
+    sender_id: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not self.body.strip():
+            raise InvalidInput("an SMS needs a body")
+
+
+@frozen
+class EmailMessage:
+    """What an EmailSender sends: a text part always, HTML optional, attachments optional."""
+
+    to: EmailAddress
+    subject: str
+    text: str
+    reference: str
+    html: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    reply_to: EmailAddress | None = None
+    bulk: bool = False  # announcements carry List-Unsubscribe
+
+    def __attrs_post_init__(self) -> None:
+        if not self.subject.strip() or "\n" in self.subject or "\r" in self.subject:
+            raise InvalidInput("an email needs a one-line subject")
+
+
+@frozen
+class SendReceipt:
+    """A provider accepted the message; `provider_message_id` ties later receipts to it."""
+
+    provider: str
+    provider_message_id: str
+
+
+@define(eq=False)
+class OutboundMessage(Entity):
+    """The log of one message: decided, sent, delivered or failed, with the provider's words."""
+
+    id: MessageId
+    school_id: SchoolId
+    channel: Channel
+    type: MessageType
+    recipient: PhoneNumber | EmailAddress
+    language: str
+    context: Mapping[str, Any]
+    created_at: datetime
+    status: MessageStatus = MessageStatus.QUEUED
+    provider: str | None = None
+    provider_message_id: str | None = None
+    provider_error: str | None = None
+    sent_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 0
+
+    def mark_sent(self, receipt: SendReceipt, now: datetime) -> None:
+        if self.status is MessageStatus.QUEUED:
+            self.status, self.sent_at, self.updated_at = MessageStatus.SENT, now, now
+            self.provider, self.provider_message_id = receipt.provider, receipt.provider_message_id
+
+    def record_delivery(
+        self, status: MessageStatus, now: datetime, error: str | None = None
+    ) -> bool:
+        """A delivery receipt; only moves forward, so a late 'sent' never hides 'delivered'."""
+        if status.rank <= self.status.rank:
+            return False
+        self.status, self.updated_at = status, now
+        self.provider_error = error or self.provider_error
+        return True
+
+    def mark_failed(self, error: str, now: datetime) -> None:
+        self.record_delivery(MessageStatus.FAILED, now, error)
+
+    def suppress(self, reason: str, now: datetime) -> None:
+        self.record_delivery(MessageStatus.SUPPRESSED, now, reason)

@@ -1,0 +1,97 @@
+"""Outbox and inbox records: side effects waiting to be sent, webhooks waiting to be applied."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from attrs import define, field
+
+from justdriving.domain.entity import Entity
+
+
+class OutboxKind(enum.StrEnum):
+    SEND_SMS = "send_sms"
+    SEND_EMAIL = "send_email"
+    CAPTURE_PAYMENT = "capture_payment"
+    CANCEL_PAYMENT = "cancel_payment"
+    REFUND_PAYMENT = "refund_payment"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    SENT = "sent"
+    FAILED = "failed"  # will be retried at next_attempt_at
+    DEAD = "dead"  # gave up; visible for a manual retry
+
+
+@define(eq=False)
+class OutboxMessage(Entity):
+    """A side effect written in the same transaction as the change that implies it.
+
+    `idempotency_key` is stable across every attempt and is what providers that take one receive.
+    """
+
+    id: str
+    kind: OutboxKind
+    school_id: str
+    payload: Mapping[str, Any]
+    idempotency_key: str
+    created_at: datetime
+    status: OutboxStatus = OutboxStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+    def due(self, now: datetime) -> bool:
+        waiting = self.status in (OutboxStatus.PENDING, OutboxStatus.FAILED)
+        return waiting and (self.next_attempt_at is None or self.next_attempt_at <= now)
+
+    def succeeded(self, now: datetime) -> None:
+        self.status, self.sent_at, self.last_error = OutboxStatus.SENT, now, None
+
+    def retry_later(self, error: str, at: datetime) -> None:
+        self.attempts += 1
+        self.status, self.next_attempt_at, self.last_error = OutboxStatus.FAILED, at, error
+
+    def give_up(self, error: str) -> None:
+        self.attempts += 1
+        self.status, self.last_error = OutboxStatus.DEAD, error
+
+    def revive(self, now: datetime) -> None:
+        """An operator asked for another try of a dead message."""
+        if self.status is OutboxStatus.DEAD:
+            self.status, self.next_attempt_at, self.attempts = OutboxStatus.PENDING, now, 0
+
+
+def backoff(attempt: int, base: timedelta = timedelta(seconds=30)) -> timedelta:
+    """Exponential ceiling for attempt n (1-based), capped at six hours; jitter is the relay's."""
+    ceiling: timedelta = base * (2 ** max(attempt - 1, 0))
+    return min(ceiling, timedelta(hours=6))
+
+
+class InboxStatus(enum.StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+@define(eq=False)
+class InboxEvent(Entity):
+    """A verified webhook, stored before we answer; unique on (provider, event_id)."""
+
+    id: str
+    provider: str
+    event_id: str
+    event_type: str
+    received_at: datetime
+    body: bytes = field(repr=False)
+    status: InboxStatus = InboxStatus.RECEIVED
+    attempts: int = 0
+    error: str | None = None
+    processed_at: datetime | None = None

@@ -1,0 +1,82 @@
+"""Lesson packages: N lessons bought up front, consumed by bookings, refundable when unused."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from attrs import define, field
+
+from justdriving.domain.entity import Entity
+from justdriving.domain.errors import InvalidInput, InvalidTransition, PackageExhausted
+from justdriving.domain.events import EventLog
+from justdriving.domain.ids import BookingId, BookingTypeId, PackageId, SchoolId, StudentId
+from justdriving.domain.money import Money
+
+
+class PackageStatus(enum.StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    ACTIVE = "active"
+    CLOSED = "closed"  # refunded or expired: no more credits can be used
+
+
+@define(eq=False)
+class LessonPackage(Entity):
+    id: PackageId
+    school_id: SchoolId
+    student_id: StudentId
+    booking_type_id: BookingTypeId
+    lessons: int
+    price: Money
+    single_lesson_price: Money
+    expires_at: datetime | None = None
+    status: PackageStatus = PackageStatus.AWAITING_PAYMENT
+    used_by: list[BookingId] = field(factory=list)
+    version: int = 0
+    events: EventLog = field(factory=EventLog, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if type(self.lessons) is not int or self.lessons < 1:
+            raise InvalidInput("a package holds at least one lesson")
+        if self.price.is_negative or not self.single_lesson_price.is_positive:
+            raise InvalidInput("package prices must be positive")
+        self.price + self.single_lesson_price  # same currency, or CurrencyMismatch
+
+    @property
+    def credits_left(self) -> int:
+        return self.lessons - len(self.used_by)
+
+    def usable(self, now: datetime) -> bool:
+        not_expired = self.expires_at is None or now < self.expires_at
+        return self.status is PackageStatus.ACTIVE and not_expired and self.credits_left > 0
+
+    def activate(self) -> None:
+        """Paid: the credits become usable. Repeating it is a no-op."""
+        if self.status is PackageStatus.CLOSED:
+            raise InvalidTransition("package", self.status, "activate")
+        self.status = PackageStatus.ACTIVE
+
+    def consume(self, booking_id: BookingId, now: datetime) -> None:
+        if booking_id in self.used_by:
+            return
+        if self.status is not PackageStatus.ACTIVE:
+            raise InvalidTransition("package", self.status, "use")
+        if self.expires_at is not None and now >= self.expires_at:
+            raise PackageExhausted("the package has expired")
+        if self.credits_left <= 0:
+            raise PackageExhausted("no lessons left in the package")
+        self.used_by.append(booking_id)
+
+    def release(self, booking_id: BookingId) -> None:
+        """Give a credit back (the booking was cancelled at no cost)."""
+        if booking_id in self.used_by and self.status is PackageStatus.ACTIVE:
+            self.used_by.remove(booking_id)
+
+    def refundable_amount(self) -> Money:
+        """What was paid minus the lessons taken at the single-lesson price, never below zero."""
+        taken = self.single_lesson_price * len(self.used_by)
+        return max(self.price - taken, Money.zero(self.price.currency))
+
+    def close(self) -> None:
+        """Refunded or expired: no credit can be used any more."""
+        self.status = PackageStatus.CLOSED

@@ -1,0 +1,199 @@
+"""Student payments, online or manual: a forward-only state machine fed by provider events."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from attrs import define, field
+
+from justdriving.domain.entity import Entity
+from justdriving.domain.errors import InvalidInput, InvalidTransition, RefundExceedsCaptured
+from justdriving.domain.events import (
+    EventLog,
+    PaymentFailed,
+    PaymentHeldForReview,
+    PaymentSucceeded,
+)
+from justdriving.domain.ids import BookingId, InvoiceId, PackageId, PaymentId, SchoolId, StudentId
+from justdriving.domain.money import Money
+from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
+
+
+class PaymentMethod(enum.StrEnum):
+    ONLINE = "online"
+    CASH = "cash"
+    BANK_TRANSFER = "bank_transfer"
+    MOBILEPAY = "mobilepay"
+
+
+class PaymentPurpose(enum.StrEnum):
+    INVOICE = "invoice"
+    DEPOSIT = "deposit"
+    PACKAGE = "package"
+
+
+class CaptureMode(enum.StrEnum):
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"  # authorise now, capture later (a deposit hold)
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    FAILED = "failed"
+    PROCESSING = "processing"
+    AUTHORIZED = "authorized"
+    SUCCEEDED = "succeeded"
+    CANCELED = "canceled"
+    HELD_FOR_REVIEW = "held_for_review"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @property
+    def is_final(self) -> bool:
+        return self.rank == _FINAL_RANK
+
+
+# A status only ever moves to a higher rank. Within the in-progress rank the newest event
+# wins: a failed attempt may be retried (then succeed), a processing bank debit may fail.
+_FINAL_RANK = 3
+_RANK = {
+    PaymentStatus.PENDING: 0,
+    PaymentStatus.REQUIRES_ACTION: 1,
+    PaymentStatus.FAILED: 1,
+    PaymentStatus.PROCESSING: 1,
+    PaymentStatus.AUTHORIZED: 2,
+    PaymentStatus.SUCCEEDED: _FINAL_RANK,
+    PaymentStatus.CANCELED: _FINAL_RANK,
+    PaymentStatus.HELD_FOR_REVIEW: _FINAL_RANK,
+}
+_STATUS_FOR = {
+    PaymentEventKind.REQUIRES_ACTION: PaymentStatus.REQUIRES_ACTION,
+    PaymentEventKind.FAILED: PaymentStatus.FAILED,
+    PaymentEventKind.PROCESSING: PaymentStatus.PROCESSING,
+    PaymentEventKind.AUTHORIZED: PaymentStatus.AUTHORIZED,
+    PaymentEventKind.SUCCEEDED: PaymentStatus.SUCCEEDED,
+    PaymentEventKind.CANCELED: PaymentStatus.CANCELED,
+}
+
+
+class EventOutcome(enum.StrEnum):
+    APPLIED = "applied"
+    IGNORED = "ignored"  # duplicate, stale or out of order: never a downgrade
+    HELD = "held_for_review"
+
+
+@define(eq=False)
+class Payment(Entity):
+    id: PaymentId
+    school_id: SchoolId
+    student_id: StudentId
+    amount: Money
+    method: PaymentMethod
+    purpose: PaymentPurpose
+    created_at: datetime
+    invoice_id: InvoiceId | None = None
+    booking_id: BookingId | None = None
+    package_id: PackageId | None = None
+    capture_mode: CaptureMode = CaptureMode.AUTOMATIC
+    provider: str | None = None
+    provider_payment_id: str | None = None
+    status: PaymentStatus = PaymentStatus.PENDING
+    status_at: datetime | None = None
+    captured: Money = field()
+    refunded: Money = field()
+    refund_reserved: Money = field()
+    failure_reason: str | None = None
+    reference: str | None = None
+    version: int = 0
+    events: EventLog = field(factory=EventLog, repr=False)
+
+    @captured.default
+    def _zero_captured(self) -> Money:
+        return Money.zero(self.amount.currency)
+
+    @refunded.default
+    def _zero_refunded(self) -> Money:
+        return Money.zero(self.amount.currency)
+
+    @refund_reserved.default
+    def _zero_reserved(self) -> Money:
+        return Money.zero(self.amount.currency)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.amount.is_positive:
+            raise InvalidInput("a payment is a positive amount")
+
+    @property
+    def refundable(self) -> Money:
+        """Captured minus refunded minus refunds still in flight."""
+        return self.captured - self.refunded - self.refund_reserved
+
+    def record_manual(self, now: datetime, reference: str | None = None) -> None:
+        """Staff took cash, a bank transfer or MobilePay: captured in full at once."""
+        if self.method is PaymentMethod.ONLINE:
+            raise InvalidInput("an online payment is confirmed by its provider")
+        if self.status is not PaymentStatus.PENDING:
+            raise InvalidTransition("payment", self.status, "record")
+        self.reference = reference
+        self._succeed(self.amount, now)
+
+    def attach(self, provider: str, provider_payment_id: str) -> None:
+        if self.provider_payment_id not in (None, provider_payment_id):
+            raise InvalidTransition("payment", "already started", "start")
+        self.provider, self.provider_payment_id = provider, provider_payment_id
+
+    def apply(self, event: ProviderPaymentEvent) -> EventOutcome:
+        """Move forward on a provider event; a late or repeated event changes nothing."""
+        target = _STATUS_FOR.get(event.kind)
+        if target is None or not self._moves_forward(target, event.occurred_at):
+            return EventOutcome.IGNORED
+        if target in (PaymentStatus.SUCCEEDED, PaymentStatus.AUTHORIZED):
+            mismatch = self._mismatch(event.amount)
+            if mismatch:
+                self.status, self.status_at = PaymentStatus.HELD_FOR_REVIEW, event.occurred_at
+                self.failure_reason = mismatch
+                self.events.record(PaymentHeldForReview(event.occurred_at, self.id, mismatch))
+                return EventOutcome.HELD
+        if target is PaymentStatus.SUCCEEDED:
+            self._succeed(event.amount or self.amount, event.occurred_at)
+            return EventOutcome.APPLIED
+        self.status, self.status_at = target, event.occurred_at
+        if target is PaymentStatus.FAILED:
+            self.failure_reason = event.failure_code
+            self.events.record(PaymentFailed(event.occurred_at, self.id, event.failure_code))
+        return EventOutcome.APPLIED
+
+    def reserve_refund(self, amount: Money) -> None:
+        if not amount.is_positive:
+            raise InvalidInput("a refund is a positive amount")
+        if self.status is not PaymentStatus.SUCCEEDED:
+            raise InvalidTransition("payment", self.status, "refund")
+        if amount > self.refundable:
+            raise RefundExceedsCaptured(f"at most {self.refundable} can still be refunded")
+        self.refund_reserved = self.refund_reserved + amount
+
+    def settle_refund(self, amount: Money, *, succeeded: bool) -> None:
+        """A reserved refund ended: booked as refunded, or released for another try."""
+        self.refund_reserved = self.refund_reserved - amount
+        if succeeded:
+            self.refunded = self.refunded + amount
+
+    def _moves_forward(self, target: PaymentStatus, at: datetime) -> bool:
+        if self.status.is_final:
+            return False
+        if target.rank != self.status.rank:
+            return target.rank > self.status.rank
+        return target is not self.status and (self.status_at is None or at > self.status_at)
+
+    def _mismatch(self, reported: Money | None) -> str | None:
+        if reported is None or reported == self.amount:
+            return None
+        return f"provider reported {reported}, expected {self.amount}"
+
+    def _succeed(self, amount: Money, now: datetime) -> None:
+        self.status, self.status_at, self.captured = PaymentStatus.SUCCEEDED, now, amount
+        self.events.record(PaymentSucceeded(now, self.id, amount))

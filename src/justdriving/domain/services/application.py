@@ -1,0 +1,72 @@
+"""The application facade: every use case by name, wired to the ports it is given."""
+
+from __future__ import annotations
+
+from justdriving.domain.services.balances import Balances
+from justdriving.domain.services.bookings import Bookings
+from justdriving.domain.services.invoicing import Invoicing
+from justdriving.domain.services.packages import Packages
+from justdriving.domain.services.payments import Payments
+from justdriving.domain.services.refunds import Refunds
+from justdriving.domain.services.registration import Registration
+from justdriving.domain.services.relay import Relay
+from justdriving.ports.clock import Clock
+from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
+from justdriving.ports.payments import GatewayRegistry
+from justdriving.ports.persistence import UnitOfWorkFactory
+
+
+class Application:
+    """What `justdriving.bootstrap()` returns: `app.book_lesson(...)`, `app.refund(...)`, ..."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        gateways: GatewayRegistry,
+        sms: SmsSender,
+        email: EmailSender,
+        renderer: TemplateRenderer,
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        registration = Registration(uow)
+        bookings = Bookings(uow, clock)
+        packages = Packages(uow, clock)
+        invoicing = Invoicing(uow, clock)
+        payments = Payments(uow, clock, gateways)
+        refunds = Refunds(uow, clock)
+        balances = Balances(uow, clock)
+        self.relay = Relay(uow, clock, sms=sms, email=email, renderer=renderer, gateways=gateways)
+
+        self.register_school = registration.register_school
+        self.add_teacher = registration.add_teacher
+        self.add_student = registration.add_student
+        self.add_booking_type = registration.add_booking_type
+
+        self.book_lesson = bookings.book
+        self.confirm_booking = bookings.confirm
+        self.cancel_booking = bookings.cancel
+        self.complete_lesson = bookings.complete
+        self.mark_no_show = bookings.mark_no_show
+
+        self.sell_package = packages.sell_package
+
+        self.draft_invoice = invoicing.draft_invoice
+        self.issue_invoice = invoicing.issue_invoice
+        self.send_invoice = invoicing.send_invoice
+        self.void_invoice = invoicing.void_invoice
+
+        self.start_invoice_payment = payments.start_invoice_payment
+        self.start_deposit = payments.start_deposit
+        self.record_manual_payment = payments.record_manual_payment
+        self.receive_payment_webhook = payments.receive_webhook
+
+        self.refund = refunds.refund
+        self.refund_package = refunds.refund_package
+
+        self.balance = balances.balance
+        self.overdue_invoices = balances.overdue_invoices
+
+        self.relay_outbox = self.relay.run_once

@@ -1,0 +1,129 @@
+"""Billing steps shared by use cases: invoice lines, issuing, credit notes, applying payments.
+
+Each step works inside the caller's unit of work and writes the messages it implies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
+
+from justdriving.domain.errors import NotFound
+from justdriving.domain.ids import BookingId, InvoiceId, PackageId, StudentId, new_id
+from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
+from justdriving.domain.money import Money
+from justdriving.domain.payments import Payment
+from justdriving.domain.schools import InvoiceService, MessageType, School
+from justdriving.domain.services.notifications import queue_message
+from justdriving.ports.persistence import UnitOfWork
+
+
+class _Owned(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def school_id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_Owned)
+
+
+def in_school(item: T, school_id: str, kind: str) -> T:
+    """The record, if it belongs to the school; NotFound otherwise (never leak another tenant)."""
+    if item.school_id != school_id:
+        raise NotFound(kind, item.id)
+    return item
+
+
+def line(school: School, service: InvoiceService, description: str, price: Money) -> InvoiceLine:
+    settings = school.settings
+    rate = settings.vat_rate if school.vat_registered else settings.vat_rate.zero()
+    return InvoiceLine(
+        service=service,
+        description=description,
+        quantity=1,
+        unit_price=price,
+        vat_rate=rate,
+        vat_inclusive=settings.prices_include_vat,
+    )
+
+
+def invoice_lines(
+    uow: UnitOfWork,
+    school: School,
+    student_id: StudentId,
+    lines: list[InvoiceLine],
+    now: datetime,
+    *,
+    booking_id: BookingId | None = None,
+    package_id: PackageId | None = None,
+) -> Invoice:
+    """Draft an invoice with `lines` and issue it at once (numbered, message queued)."""
+    invoice = Invoice(
+        id=InvoiceId(new_id("inv")),
+        school_id=school.id,
+        student_id=student_id,
+        currency=school.currency,
+        booking_id=booking_id,
+        package_id=package_id,
+    )
+    for item in lines:
+        invoice.add_line(item)
+    uow.invoices.add(invoice)
+    issue(uow, school, invoice, now)
+    return invoice
+
+
+def issue(uow: UnitOfWork, school: School, invoice: Invoice, now: datetime) -> None:
+    """Number the invoice from the school's gap-free series, in the same unit of work."""
+    number = uow.numbering.for_school(school.id).take()
+    invoice.issue(number, now, timedelta(days=school.settings.invoice_due_days))
+    student = uow.students.get(invoice.student_id)
+    queue_message(
+        uow,
+        school,
+        student,
+        MessageType.INVOICE_ISSUED,
+        {
+            "invoice_id": invoice.id,
+            "invoice_number": number,
+            "amount": str(invoice.totals.gross),
+            "due": invoice.due_at.isoformat() if invoice.due_at else "",
+        },
+        now,
+    )
+
+
+def credit(
+    uow: UnitOfWork,
+    school: School,
+    invoice: Invoice,
+    now: datetime,
+    reason: str,
+    amount: Money | None = None,
+    refund_id: str | None = None,
+) -> CreditNote:
+    """A numbered credit note mirroring the invoice (all of what is left, or `amount`)."""
+    note = CreditNote.mirroring(
+        invoice,
+        id=InvoiceId(new_id("crn")),
+        number=uow.numbering.for_school(school.id).take(),
+        now=now,
+        reason=reason,
+        amount=amount,
+        refund_id=refund_id,
+    )
+    invoice.apply_credit(note, now)
+    uow.credit_notes.add(note)
+    return note
+
+
+def apply_to_invoice(uow: UnitOfWork, payment: Payment, now: datetime) -> Money:
+    """Count a succeeded payment against its invoice; returns what is left over as credit."""
+    if payment.invoice_id is None:
+        return payment.captured
+    invoice = uow.invoices.get(payment.invoice_id)
+    if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
+        return payment.captured
+    return invoice.apply_payment(payment.captured, now)

@@ -1,0 +1,272 @@
+"""Payment use cases: start an online payment, record a manual one, apply provider events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from attrs import frozen
+
+from justdriving.domain.deposits import Deposit, capture_mode_for
+from justdriving.domain.errors import InvalidInput, PaymentNotAllowed
+from justdriving.domain.ids import DepositId, PaymentId, new_id
+from justdriving.domain.invoices import InvoiceStatus
+from justdriving.domain.money import Money
+from justdriving.domain.outbox import InboxEvent, InboxStatus
+from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
+from justdriving.domain.payments import (
+    EventOutcome,
+    Payment,
+    PaymentMethod,
+    PaymentPurpose,
+)
+from justdriving.domain.services.billing import in_school
+from justdriving.domain.services.disputes import apply_dispute_event
+from justdriving.domain.services.refunds import refund_succeeded
+from justdriving.domain.services.settlement import payment_moved
+from justdriving.ports.clock import Clock
+from justdriving.ports.payments import GatewayRegistry, PaymentRequest, PaymentSession
+from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
+
+
+@frozen
+class StartedPayment:
+    payment: Payment
+    session: PaymentSession
+
+
+class Payments:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, gateways: GatewayRegistry) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._gateways = gateways
+
+    def start_invoice_payment(
+        self, school_id: str, invoice_id: str, *, return_url: str | None = None
+    ) -> StartedPayment:
+        """Start paying what is outstanding on an open invoice; the front end finishes it."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            school = uow.schools.get(school_id)
+            gateway = self._gateways.for_school(school)
+            invoice = in_school(uow.invoices.get(invoice_id), school.id, "invoice")
+            if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
+                raise PaymentNotAllowed(
+                    f"invoice {invoice.number or invoice.id} is {invoice.status}"
+                )
+            payment = Payment(
+                id=PaymentId(new_id("pay")),
+                school_id=school.id,
+                student_id=invoice.student_id,
+                amount=invoice.outstanding,
+                method=PaymentMethod.ONLINE,
+                purpose=PaymentPurpose.INVOICE,
+                created_at=now,
+                invoice_id=invoice.id,
+                package_id=invoice.package_id,
+                provider=gateway.name,
+            )
+            uow.payments.add(payment)
+            uow.commit()
+        description = f"{school.name} invoice {invoice.number}"
+        return self._start(school_id, payment, description, return_url)
+
+    def start_deposit(
+        self, school_id: str, booking_id: str, *, return_url: str | None = None
+    ) -> StartedPayment:
+        """Take the booking type's deposit: a card hold when the lesson is near, else a charge."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            school = uow.schools.get(school_id)
+            gateway = self._gateways.for_school(school)
+            booking = in_school(uow.bookings.get(booking_id), school.id, "booking")
+            booking_type = uow.booking_types.get(booking.booking_type_id)
+            if booking_type.deposit is None:
+                raise PaymentNotAllowed("this kind of lesson takes no deposit")
+            if booking.status.is_final or uow.deposits.for_booking(booking.id) is not None:
+                raise PaymentNotAllowed("the booking already has a deposit or has ended")
+            mode = capture_mode_for(booking.slot.start, now)
+            payment = Payment(
+                id=PaymentId(new_id("pay")),
+                school_id=school.id,
+                student_id=booking.student_ids[0],
+                amount=booking_type.deposit,
+                method=PaymentMethod.ONLINE,
+                purpose=PaymentPurpose.DEPOSIT,
+                created_at=now,
+                booking_id=booking.id,
+                capture_mode=mode,
+                provider=gateway.name,
+            )
+            uow.payments.add(payment)
+            uow.deposits.add(
+                Deposit(
+                    id=DepositId(new_id("dep")),
+                    school_id=school.id,
+                    booking_id=booking.id,
+                    student_id=payment.student_id,
+                    payment_id=payment.id,
+                    amount=booking_type.deposit,
+                    capture_mode=mode,
+                )
+            )
+            uow.commit()
+        return self._start(school_id, payment, f"{school.name} deposit", return_url)
+
+    def record_manual_payment(
+        self,
+        school_id: str,
+        student_id: str,
+        *,
+        amount: Money,
+        method: PaymentMethod,
+        invoice_id: str | None = None,
+        reference: str | None = None,
+    ) -> Payment:
+        """Staff took cash, a bank transfer or MobilePay. Above what is owed becomes credit."""
+        if not isinstance(method, PaymentMethod) or method is PaymentMethod.ONLINE:
+            raise InvalidInput("a manual payment is cash, bank_transfer or mobilepay")
+        now = self._clock.now()
+        with self._uow() as uow:
+            school = uow.schools.get(school_id)
+            student = in_school(uow.students.get(student_id), school.id, "student")
+            if amount.currency != school.currency:
+                raise InvalidInput(f"{school.name} takes {school.currency}")
+            package_id, invoice = None, None
+            if invoice_id is not None:
+                invoice = in_school(uow.invoices.get(invoice_id), school.id, "invoice")
+                if invoice.student_id != student.id:
+                    raise InvalidInput("the invoice is another student's")
+                package_id = invoice.package_id
+            payment = Payment(
+                id=PaymentId(new_id("pay")),
+                school_id=school.id,
+                student_id=student.id,
+                amount=amount,
+                method=method,
+                purpose=PaymentPurpose.PACKAGE if package_id else PaymentPurpose.INVOICE,
+                created_at=now,
+                invoice_id=invoice.id if invoice else None,
+                package_id=package_id,
+                provider="manual",
+            )
+            payment.record_manual(now, reference)
+            uow.payments.add(payment)
+            payment_moved(uow, school, payment, now)
+            uow.commit()
+        return payment
+
+    def receive_webhook(
+        self, provider: str, body: bytes, headers: Mapping[str, str]
+    ) -> list[EventOutcome]:
+        """Verify, store in the inbox once per provider event, and apply. Repeats are no-ops."""
+        gateway = self._gateways.by_name(provider)
+        now = self._clock.now()
+        events = gateway.parse_webhook(body, headers, now)
+        outcomes = []
+        for event in events:
+            with self._uow() as uow:
+                stored = uow.inbox.add(
+                    InboxEvent(
+                        id=new_id("ibx"),
+                        provider=provider,
+                        event_id=event.event_id,
+                        event_type=event.raw_type,
+                        received_at=now,
+                        body=body,
+                    )
+                )
+                if not stored:
+                    outcomes.append(EventOutcome.IGNORED)
+                    continue
+                outcome = apply_payment_event(uow, event, now)
+                record = next(
+                    r
+                    for r in uow.inbox.list()
+                    if r.event_id == event.event_id and r.provider == provider
+                )
+                record.status = (
+                    InboxStatus.PROCESSED
+                    if outcome is not EventOutcome.IGNORED
+                    else InboxStatus.IGNORED
+                )
+                record.processed_at = now
+                uow.commit()
+            outcomes.append(outcome)
+        return outcomes
+
+    def _start(
+        self, school_id: str, payment: Payment, description: str, return_url: str | None
+    ) -> StartedPayment:
+        """Ask the gateway (the payer is waiting), keyed by our payment id so a retry is safe."""
+        with self._uow() as uow:
+            school = uow.schools.get(school_id)
+            gateway = self._gateways.for_school(school)
+            student = uow.students.get(payment.student_id)
+            session = gateway.start(
+                PaymentRequest(
+                    payment_id=payment.id,
+                    school_id=school.id,
+                    amount=payment.amount,
+                    description=description,
+                    idempotency_key=f"start-{payment.id}",
+                    capture_mode=payment.capture_mode,
+                    customer_email=student.email,
+                    return_url=return_url,
+                )
+            )
+            stored = uow.payments.get(payment.id)
+            stored.attach(session.provider, session.provider_payment_id)
+            uow.commit()
+        return StartedPayment(stored, session)
+
+
+def apply_payment_event(
+    uow: UnitOfWork, event: ProviderPaymentEvent, now: datetime
+) -> EventOutcome:
+    """Apply one provider-neutral event to our records; unknown or stale events change nothing."""
+    payment = _payment_for(uow, event)
+    if payment is None:
+        return EventOutcome.IGNORED
+    school = uow.schools.get(payment.school_id)
+    if event.kind.is_dispute:
+        return apply_dispute_event(uow, payment, event, now)
+    if event.kind.is_refund:
+        return _apply_refund_event(uow, school, payment, event, now)
+    outcome = payment.apply(event)
+    if outcome is EventOutcome.APPLIED:
+        payment_moved(uow, school, payment, now)
+    return outcome
+
+
+def _payment_for(uow: UnitOfWork, event: ProviderPaymentEvent) -> Payment | None:
+    if event.kind is PaymentEventKind.UNKNOWN:
+        return None
+    if event.payment_id is not None:
+        payment = uow.payments.find(event.payment_id)
+        if payment is not None:
+            return payment
+    if event.provider_payment_id is not None:
+        return uow.payments.by_provider_ref(event.provider, event.provider_payment_id)
+    return None
+
+
+def _apply_refund_event(
+    uow: UnitOfWork, school: object, payment: Payment, event: ProviderPaymentEvent, now: datetime
+) -> EventOutcome:
+    refund = uow.refunds.find(event.refund_id) if event.refund_id else None
+    if refund is None and event.provider_refund_id:
+        refund = uow.refunds.by_provider_ref(event.provider_refund_id)
+    if refund is None or refund.payment_id != payment.id:
+        return EventOutcome.IGNORED
+    if refund.provider_refund_id is None:
+        refund.provider_refund_id = event.provider_refund_id
+    if event.kind is PaymentEventKind.REFUND_SUCCEEDED:
+        before = refund.status
+        refund_succeeded(uow, uow.schools.get(payment.school_id), refund, payment, now)
+        return EventOutcome.APPLIED if refund.status is not before else EventOutcome.IGNORED
+    if event.kind in (PaymentEventKind.REFUND_FAILED, PaymentEventKind.REFUND_CANCELED):
+        canceled = event.kind is PaymentEventKind.REFUND_CANCELED
+        changed = refund.fail(payment, now, event.failure_code, canceled=canceled)
+        return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
+    return EventOutcome.IGNORED

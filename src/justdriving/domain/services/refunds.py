@@ -1,0 +1,125 @@
+"""Refund use cases: partial and repeated, never above what was captured, with credit notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from justdriving.domain.errors import InvalidInput
+from justdriving.domain.ids import RefundId, new_id
+from justdriving.domain.money import Money
+from justdriving.domain.outbox import OutboxKind
+from justdriving.domain.payments import Payment, PaymentMethod
+from justdriving.domain.refunds import Refund
+from justdriving.domain.schools import MessageType, School
+from justdriving.domain.services.billing import credit, in_school
+from justdriving.domain.services.notifications import queue_message, queue_side_effect
+from justdriving.ports.clock import Clock
+from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
+
+
+def open_refund(
+    uow: UnitOfWork,
+    school: School,
+    payment: Payment,
+    amount: Money,
+    reason: str,
+    now: datetime,
+    *,
+    wants_credit_note: bool = True,
+) -> Refund:
+    """Reserve and record a refund. Online: the relay asks the gateway. Manual: done at once."""
+    refund = Refund.against(
+        payment,
+        id=RefundId(new_id("re")),
+        amount=amount,
+        reason=reason,
+        now=now,
+        wants_credit_note=wants_credit_note,
+    )
+    uow.refunds.add(refund)
+    if payment.method is PaymentMethod.ONLINE:
+        queue_side_effect(
+            uow, school.id, OutboxKind.REFUND_PAYMENT, {"refund_id": refund.id}, refund.id, now
+        )
+    else:
+        refund_succeeded(uow, school, refund, payment, now)
+    return refund
+
+
+def refund_succeeded(
+    uow: UnitOfWork, school: School, refund: Refund, payment: Payment, now: datetime
+) -> None:
+    """Book the refund, credit the invoice it corrects, and tell the student. Once only."""
+    if not refund.succeed(payment, now):
+        return
+    if refund.invoice_id is not None and refund.wants_credit_note:
+        invoice = uow.invoices.get(refund.invoice_id)
+        amount = min(refund.amount, invoice.creditable)
+        if amount.is_positive:
+            note = credit(uow, school, invoice, now, refund.reason, amount, refund.id)
+            refund.credit_note_id = note.id
+    student = uow.students.get(refund.student_id)
+    queue_message(
+        uow,
+        school,
+        student,
+        MessageType.REFUND_CONFIRMATION,
+        {"refund_id": refund.id, "amount": str(refund.amount)},
+        now,
+    )
+
+
+class Refunds:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def refund(
+        self,
+        school_id: str,
+        payment_id: str,
+        *,
+        amount: Money | None = None,
+        reason: str = "requested by the school",
+    ) -> Refund:
+        """Refund `amount` (all that is left when None) of a succeeded payment."""
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidInput("a refund needs a reason")
+        now = self._clock.now()
+        with self._uow() as uow:
+            school = uow.schools.get(school_id)
+            payment = in_school(uow.payments.get(payment_id), school.id, "payment")
+            refund = open_refund(
+                uow,
+                school,
+                payment,
+                payment.refundable if amount is None else amount,
+                reason,
+                now,
+            )
+            uow.commit()
+        return refund
+
+    def refund_package(self, school_id: str, package_id: str) -> Refund | None:
+        """Return the unused part of a package (paid minus lessons taken) and close it."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            school = uow.schools.get(school_id)
+            package = in_school(uow.packages.get(package_id), school.id, "package")
+            payment = next(
+                (
+                    p
+                    for p in uow.payments.for_student(school.id, package.student_id)
+                    if p.package_id == package.id and p.refundable.is_positive
+                ),
+                None,
+            )
+            if payment is None:
+                raise InvalidInput("the package has no payment to refund")
+            amount = min(package.refundable_amount(), payment.refundable)
+            package.close()
+            refund = None
+            if amount.is_positive:
+                refund = open_refund(uow, school, payment, amount, "unused package lessons", now)
+            uow.commit()
+        return refund

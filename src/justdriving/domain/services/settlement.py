@@ -1,0 +1,81 @@
+"""What a payment's new status means for invoices, packages, deposits and bookings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from justdriving.domain.bookings import Booking, BookingStatus
+from justdriving.domain.deposits import DepositStatus
+from justdriving.domain.invoices import InvoiceStatus
+from justdriving.domain.payments import Payment, PaymentPurpose, PaymentStatus
+from justdriving.domain.schools import MessageType, School
+from justdriving.domain.services.billing import apply_to_invoice
+from justdriving.domain.services.deposits import return_deposit
+from justdriving.domain.services.notifications import queue_message
+from justdriving.ports.persistence import UnitOfWork
+
+
+def booking_context(uow: UnitOfWork, school: School, booking: Booking) -> dict[str, str]:
+    teacher = uow.teachers.get(booking.teacher_id)
+    booking_type = uow.booking_types.get(booking.booking_type_id)
+    start = school.local_time(booking.slot.start)
+    return {
+        "booking_id": booking.id,
+        "lesson": booking_type.name,
+        "teacher_name": teacher.name,
+        "start": start.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def confirm_booking(uow: UnitOfWork, school: School, booking: Booking, now: datetime) -> None:
+    """Confirm a pending booking and tell its students."""
+    if booking.status is not BookingStatus.PENDING:
+        return
+    booking.confirm(now)
+    context = booking_context(uow, school, booking)
+    for student_id in booking.student_ids:
+        student = uow.students.get(student_id)
+        queue_message(uow, school, student, MessageType.BOOKING_CONFIRMATION, context, now)
+
+
+def payment_moved(uow: UnitOfWork, school: School, payment: Payment, now: datetime) -> None:
+    """Carry out what the payment's (new) status implies; safe to call once per transition."""
+    if payment.status is PaymentStatus.SUCCEEDED:
+        _succeeded(uow, school, payment, now)
+    elif payment.status is PaymentStatus.AUTHORIZED:
+        _deposit_secured(uow, school, payment, now)
+    elif payment.status is PaymentStatus.CANCELED:
+        deposit = uow.deposits.by_payment(payment.id)
+        if deposit is not None and deposit.status is DepositStatus.SECURED:
+            deposit.give_back()
+
+
+def _succeeded(uow: UnitOfWork, school: School, payment: Payment, now: datetime) -> None:
+    if payment.purpose is PaymentPurpose.DEPOSIT:
+        _deposit_secured(uow, school, payment, now)
+    apply_to_invoice(uow, payment, now)
+    if payment.invoice_id is not None:
+        invoice = uow.invoices.get(payment.invoice_id)
+        if invoice.package_id is not None and invoice.status is InvoiceStatus.PAID:
+            uow.packages.get(invoice.package_id).activate()  # paid in full: credits usable
+    student = uow.students.get(payment.student_id)
+    queue_message(
+        uow,
+        school,
+        student,
+        MessageType.PAYMENT_RECEIPT,
+        {"payment_id": payment.id, "amount": str(payment.captured)},
+        now,
+    )
+
+
+def _deposit_secured(uow: UnitOfWork, school: School, payment: Payment, now: datetime) -> None:
+    deposit = uow.deposits.by_payment(payment.id)
+    if deposit is None or deposit.status is not DepositStatus.PENDING:
+        return  # not a deposit, or secured already (a captured hold)
+    deposit.secure()
+    booking = uow.bookings.get(deposit.booking_id)
+    if booking.status.is_final:  # paid after the booking ended: nothing left to secure
+        return_deposit(uow, school, deposit, payment, now)
+        return
+    confirm_booking(uow, school, booking, now)

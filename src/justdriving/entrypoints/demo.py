@@ -1,0 +1,163 @@
+"""The demo flow: one lesson from booking to refund, on in-memory fakes, printed for a person."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import attrs
+from rich.console import Console
+from rich.table import Table
+
+from justdriving.config import AppEnv, Mailer, PaymentProvider, Settings, SmsProvider
+from justdriving.container import build_container
+from justdriving.domain.bookings import CancellationPolicy, CancelledBy, FeeTier
+from justdriving.domain.money import Money
+from justdriving.domain.payments import PaymentMethod
+from justdriving.domain.schools import SchoolSettings
+from justdriving.domain.services.application import Application
+
+
+def run_demo(settings: Settings, console: Console | None = None) -> None:
+    """Everything runs on fakes: nothing leaves this process whatever the environment says."""
+    console = console or Console()
+    settings = attrs.evolve(
+        settings,
+        payment_provider=PaymentProvider.FAKE,
+        sms_provider=SmsProvider.FAKE,
+        mail_mailer=Mailer.FAKE,
+        app_env=AppEnv.DEVELOPMENT,
+    )
+    container = build_container(settings)
+    app: Application = container.application()
+    gateway = container.fake_gateway()
+    dkk = "DKK"
+
+    console.rule("[bold]1. A school, a teacher and a student")
+    school = app.register_school(
+        "Køreskolen Nord",
+        settings=SchoolSettings(deposit_required=True, quiet_hours=None),
+        contact_email="kontor@koreskolen-nord.dk",
+    )
+    teacher = app.add_teacher(school.id, "Mette Jensen", phone="+45 21 43 65 87")
+    student = app.add_student(
+        school.id, "Jonas Madsen", phone="20 12 34 56", email="jonas@example.com"
+    )
+    lesson = app.add_booking_type(
+        school.id,
+        "Driving lesson (45 min)",
+        duration=timedelta(minutes=45),
+        price=Money.parse("500.00", dkk),
+        deposit=Money.parse("100.00", dkk),
+        policy=CancellationPolicy(
+            free_until_hours=24,
+            tiers=(FeeTier(within_hours=24, percent=50), FeeTier(within_hours=2, percent=100)),
+        ),
+    )
+    console.print(f"{school.name}: {teacher.name} teaches {student.name} ({student.phone})")
+    console.print(f"{lesson.name}: {lesson.price}, deposit {lesson.deposit}, 50 % fee inside 24 h")
+
+    console.rule("[bold]2. A booking with a deposit")
+    start = app.clock.now().replace(second=0, microsecond=0) + timedelta(hours=10)
+    booking = app.book_lesson(
+        school.id,
+        teacher_id=teacher.id,
+        student_ids=[student.id],
+        booking_type_id=lesson.id,
+        start=start,
+    )
+    console.print(f"Booked for {start:%Y-%m-%d %H:%M} UTC: {booking.status}")
+    started = app.start_deposit(school.id, booking.id)
+    console.print(
+        f"Deposit {started.payment.amount} as a {started.payment.capture_mode} capture "
+        f"(card hold: the lesson is within the hold window); client secret issued"
+    )
+
+    console.rule("[bold]3. The provider's webhook: the deposit hold succeeds")
+    body, headers = gateway.authorize(started.session.provider_payment_id)
+    outcomes = app.receive_payment_webhook("fake", body, headers)
+    again = app.receive_payment_webhook("fake", body, headers)
+    console.print(
+        f"Webhook applied: {[str(o) for o in outcomes]}; delivered again: {[str(o) for o in again]}"
+    )
+    with app.uow() as uow:
+        console.print(f"Booking is now {uow.bookings.get(booking.id).status}")
+    _show_messages(app, school.id, console, "Messages decided (in the outbox, not yet sent)")
+    report = app.relay_outbox()
+    console.print(f"Relay: {report.sent} sent, {report.retried} to retry, {report.dead} dead")
+
+    console.rule("[bold]4. A late cancellation")
+    outcome = app.cancel_booking(school.id, booking.id, by=CancelledBy.STUDENT)
+    fee_invoice = outcome.invoices[0]
+    console.print(
+        f"Cancelled 10 h before: fee {outcome.fee}, invoice no. {fee_invoice.number}; "
+        "the deposit hold is captured against it"
+    )
+    app.relay_outbox()  # captures the hold at the gateway
+    body, headers = gateway.succeed(started.session.provider_payment_id)
+    app.receive_payment_webhook("fake", body, headers)
+    _show_invoice(app, fee_invoice.id, console)
+    rest = app.record_manual_payment(
+        school.id,
+        student.id,
+        amount=Money.parse("150.00", dkk),
+        method=PaymentMethod.MOBILEPAY,
+        invoice_id=fee_invoice.id,
+        reference="MobilePay 4711",
+    )
+    console.print(f"Staff recorded {rest.amount} by {rest.method}")
+    _show_invoice(app, fee_invoice.id, console)
+
+    console.rule("[bold]5. A refund with its credit note")
+    refund = app.refund(
+        school.id, started.payment.id, amount=Money.parse("50.00", dkk), reason="goodwill"
+    )
+    app.relay_outbox()  # asks the gateway for the refund
+    with app.uow() as uow:
+        provider_refund_id = uow.refunds.get(refund.id).provider_refund_id
+    if provider_refund_id is not None:
+        body, headers = gateway.complete_refund(provider_refund_id)
+        app.receive_payment_webhook("fake", body, headers)
+    with app.uow() as uow:
+        done = uow.refunds.get(refund.id)
+        note = uow.credit_notes.get(done.credit_note_id) if done.credit_note_id else None
+    console.print(f"Refund {done.amount}: {done.status}")
+    if note is not None:
+        console.print(
+            f"Credit note no. {note.number} for {note.totals.gross} (VAT {note.totals.vat})"
+        )
+    app.relay_outbox()
+    _show_messages(app, school.id, console, "Every message of the flow")
+
+    console.rule("[bold]6. The balance")
+    balance = app.balance(school.id, student.id)
+    table = Table("invoiced", "credited", "paid", "refunded", "balance")
+    table.add_row(
+        *(
+            str(m)
+            for m in (
+                balance.invoiced,
+                balance.credited,
+                balance.paid,
+                balance.refunded,
+                balance.amount,
+            )
+        )
+    )
+    console.print(table)
+
+
+def _show_invoice(app: Application, invoice_id: str, console: Console) -> None:
+    with app.uow() as uow:
+        invoice = uow.invoices.get(invoice_id)
+    console.print(
+        f"Invoice {invoice.number}: {invoice.totals.gross} incl. VAT {invoice.totals.vat}, "
+        f"paid {invoice.paid}, outstanding {invoice.outstanding}: {invoice.status}"
+    )
+
+
+def _show_messages(app: Application, school_id: str, console: Console, title: str) -> None:
+    table = Table("type", "channel", "to", "status", title=title)
+    with app.uow() as uow:
+        for message in uow.messages.for_school(school_id):
+            table.add_row(message.type, message.channel, message.recipient.masked(), message.status)
+    console.print(table)

@@ -1,0 +1,182 @@
+"""Persistence ports: repositories per aggregate, the outbox and inbox, and the unit of work.
+
+Contract shared by every implementation:
+- `get` raises NotFound; `find` returns None. `add` of an id that exists raises DuplicateRecord.
+- Changes become visible to other units of work only on `commit`; leaving the `with` block
+  without committing rolls everything back (state changes and outbox rows alike).
+- `commit` raises ConcurrencyConflict when another unit of work changed one of the same
+  aggregates since it was read (optimistic `version`), and then writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+from justdriving.domain.bookings import Booking, BookingType
+from justdriving.domain.deposits import Deposit
+from justdriving.domain.disputes import Dispute
+from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
+from justdriving.domain.messages import OutboundMessage
+from justdriving.domain.outbox import InboxEvent, OutboxMessage
+from justdriving.domain.packages import LessonPackage
+from justdriving.domain.payments import Payment
+from justdriving.domain.people import Student, Teacher
+from justdriving.domain.refunds import Refund
+from justdriving.domain.schools import School
+
+T = TypeVar("T")
+
+
+class Repository(Protocol[T]):
+    def add(self, item: T) -> None: ...
+
+    def get(self, id: str) -> T: ...
+
+    def find(self, id: str) -> T | None: ...
+
+
+class SchoolRepository(Repository[School], Protocol):
+    def list(self) -> Sequence[School]: ...
+
+
+class TeacherRepository(Repository[Teacher], Protocol):
+    def for_school(self, school_id: str) -> Sequence[Teacher]: ...
+
+
+class StudentRepository(Repository[Student], Protocol):
+    def for_school(self, school_id: str) -> Sequence[Student]: ...
+
+
+class BookingTypeRepository(Repository[BookingType], Protocol):
+    def for_school(self, school_id: str) -> Sequence[BookingType]: ...
+
+
+class BookingRepository(Repository[Booking], Protocol):
+    def for_teacher_between(
+        self, teacher_id: str, start: datetime, end: datetime
+    ) -> Sequence[Booking]:
+        """Bookings of the teacher whose slot overlaps [start, end), whatever their status."""
+        ...
+
+    def starting_between(self, start: datetime, end: datetime) -> Sequence[Booking]: ...
+
+
+class PackageRepository(Repository[LessonPackage], Protocol):
+    def for_student(self, school_id: str, student_id: str) -> Sequence[LessonPackage]: ...
+
+
+class InvoiceRepository(Repository[Invoice], Protocol):
+    def for_student(self, school_id: str, student_id: str) -> Sequence[Invoice]: ...
+
+    def for_booking(self, booking_id: str) -> Sequence[Invoice]: ...
+
+
+class CreditNoteRepository(Repository[CreditNote], Protocol):
+    def for_student(self, school_id: str, student_id: str) -> Sequence[CreditNote]: ...
+
+    def for_invoice(self, invoice_id: str) -> Sequence[CreditNote]: ...
+
+
+class NumberingRepository(Protocol):
+    def for_school(self, school_id: str) -> InvoiceNumbering:
+        """The school's series, created at 1 the first time it is asked for."""
+        ...
+
+
+class PaymentRepository(Repository[Payment], Protocol):
+    def for_student(self, school_id: str, student_id: str) -> Sequence[Payment]: ...
+
+    def by_provider_ref(self, provider: str, provider_payment_id: str) -> Payment | None: ...
+
+
+class RefundRepository(Repository[Refund], Protocol):
+    def for_payment(self, payment_id: str) -> Sequence[Refund]: ...
+
+    def for_student(self, school_id: str, student_id: str) -> Sequence[Refund]: ...
+
+    def by_provider_ref(self, provider_refund_id: str) -> Refund | None: ...
+
+
+class DepositRepository(Repository[Deposit], Protocol):
+    def for_booking(self, booking_id: str) -> Deposit | None: ...
+
+    def by_payment(self, payment_id: str) -> Deposit | None: ...
+
+
+class DisputeRepository(Repository[Dispute], Protocol):
+    def by_provider_ref(self, provider_dispute_id: str) -> Dispute | None: ...
+
+
+class MessageRepository(Repository[OutboundMessage], Protocol):
+    def by_provider_ref(
+        self, provider: str, provider_message_id: str
+    ) -> OutboundMessage | None: ...
+
+    def for_school(self, school_id: str) -> Sequence[OutboundMessage]: ...
+
+
+class Outbox(Protocol):
+    """Side effects to perform, written in the same unit of work as their cause."""
+
+    def add(self, message: OutboxMessage) -> None: ...
+
+    def get(self, id: str) -> OutboxMessage: ...
+
+    def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Pending or failed messages whose next attempt is due, oldest first."""
+        ...
+
+    def list(self, status: str | None = None) -> Sequence[OutboxMessage]: ...
+
+
+class Inbox(Protocol):
+    """Verified webhooks, unique on (provider, event_id)."""
+
+    def add(self, event: InboxEvent) -> bool:
+        """Store it; False (and nothing stored) when the same provider event is already in."""
+        ...
+
+    def get(self, id: str) -> InboxEvent: ...
+
+    def list(self, status: str | None = None) -> Sequence[InboxEvent]: ...
+
+
+class UnitOfWork(Protocol):
+    schools: SchoolRepository
+    teachers: TeacherRepository
+    students: StudentRepository
+    booking_types: BookingTypeRepository
+    bookings: BookingRepository
+    packages: PackageRepository
+    invoices: InvoiceRepository
+    credit_notes: CreditNoteRepository
+    numbering: NumberingRepository
+    payments: PaymentRepository
+    refunds: RefundRepository
+    deposits: DepositRepository
+    disputes: DisputeRepository
+    messages: MessageRepository
+    outbox: Outbox
+    inbox: Inbox
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work per use-case call."""
+
+    def __call__(self) -> UnitOfWork: ...
