@@ -16,6 +16,9 @@ from justdriving.adapters.memory import (
     MemoryUnitOfWorkFactory,
     SystemClock,
 )
+from justdriving.adapters.sql.engine import make_engine
+from justdriving.adapters.sql.schema import pending
+from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.config import Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.services.application import Application
@@ -32,6 +35,9 @@ AVAILABLE = {
 }
 
 
+MEMORY_DATABASE = "memory://"
+
+
 def _webhook_secret(settings: Settings) -> str:
     return settings.payment_webhook_secret or DEV_WEBHOOK_SECRET
 
@@ -42,7 +48,12 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     store = providers.Singleton(MemoryStore)
-    uow = providers.Singleton(MemoryUnitOfWorkFactory, store)
+    engine = providers.Singleton(make_engine, config.database_url)
+    uow = providers.Selector(
+        config.database,
+        memory=providers.Singleton(MemoryUnitOfWorkFactory, store),
+        sql=providers.Singleton(SqlUnitOfWorkFactory, engine),
+    )
 
     fake_gateway = providers.Singleton(
         FakePaymentGateway,
@@ -94,10 +105,25 @@ def build_container(settings: Settings) -> Container:
     container = Container(settings=settings)
     # SMS_ENABLED=false is the kill switch: messages are logged (masked), never sent.
     sms = chosen["SMS_PROVIDER"] if settings.sms_enabled else "log"
-    container.config.from_dict({"sms_provider": sms, "mail_mailer": chosen["MAIL_MAILER"]})
+    url = settings.effective_database_url
+    container.config.from_dict(
+        {
+            "sms_provider": sms,
+            "mail_mailer": chosen["MAIL_MAILER"],
+            "database": "memory" if url == MEMORY_DATABASE else "sql",
+            "database_url": url,
+        }
+    )
     return container
 
 
 def bootstrap(settings: Settings | None = None) -> Application:
-    """The wired application: settings from the environment unless given."""
-    return build_container(settings or Settings.from_env()).application()
+    """The wired application: settings from the environment unless given.
+
+    Refuses a database that lacks migrations, saying how to apply them."""
+    container = build_container(settings or Settings.from_env())
+    if container.config.database() == "sql" and pending(container.engine()):
+        raise ConfigurationError(
+            "the database is not migrated", ["DATABASE_URL: run `justdriving migrate` first"]
+        )
+    return container.application()

@@ -185,6 +185,7 @@ class Booking(Entity):
     cancelled_by: CancelledBy | None = None
     cancelled_at: datetime | None = None
     fee: Money | None = None
+    reminded: tuple[str, ...] = ()  # channels whose reminder was decided, so never twice
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 
@@ -258,6 +259,15 @@ class Booking(Entity):
         self.fee = policy.no_show_fee(self.price)
         self.events.record(BookingMarkedNoShow(now, self.id))
         return self.fee
+
+    def reminder_due(self, channel: str, ahead: timedelta, now: datetime) -> bool:
+        """A confirmed lesson within `ahead` of starting, not yet reminded on `channel`."""
+        upcoming = self.status is BookingStatus.CONFIRMED and now < self.slot.start
+        return upcoming and channel not in self.reminded and self.slot.start - ahead <= now
+
+    def record_reminder(self, channel: str) -> None:
+        if channel not in self.reminded:
+            self.reminded = (*self.reminded, channel)
 
     def _require(self, status: BookingStatus, *, action: str) -> None:
         if self.status is not status:

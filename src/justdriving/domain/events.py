@@ -94,7 +94,7 @@ class RefundFailed(DomainEvent):
 
 @define
 class EventLog:
-    """Events an aggregate recorded since it was loaded; the unit of work collects them."""
+    """Events an aggregate recorded since it was loaded: for logs and tests, never stored."""
 
     pending: list[DomainEvent] = field(factory=list)
 

@@ -96,6 +96,7 @@ class Invoice(Entity):
     credited: Money = field()
     booking_id: BookingId | None = None
     package_id: PackageId | None = None
+    reminded_at: datetime | None = None
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 
@@ -126,6 +127,11 @@ class Invoice(Entity):
     def is_overdue(self, now: datetime) -> bool:
         due = self.due_at is not None and self.due_at < now
         return due and self.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+
+    def reminder_due(self, now: datetime, every: timedelta) -> bool:
+        """Overdue, and not reminded within `every`."""
+        recent = self.reminded_at is not None and now - self.reminded_at < every
+        return self.is_overdue(now) and not recent
 
     def add_line(self, line: InvoiceLine) -> None:
         if self.status is not InvoiceStatus.DRAFT:

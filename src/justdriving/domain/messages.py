@@ -123,6 +123,10 @@ class OutboundMessage(Entity):
         self.provider_error = error or self.provider_error
         return True
 
+    def note_possible_duplicate(self, error: str) -> None:
+        """An attempt failed in a way that may still have delivered it (a timeout)."""
+        self.provider_error = f"an attempt may have gone out twice ({error})"
+
     def mark_failed(self, error: str, now: datetime) -> None:
         self.record_delivery(MessageStatus.FAILED, now, error)
 

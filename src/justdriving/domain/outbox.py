@@ -46,13 +46,35 @@ class OutboxMessage(Entity):
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     sent_at: datetime | None = None
+    lease_until: datetime | None = None
+    claimed_by: str | None = None
 
     def due(self, now: datetime) -> bool:
+        """Claimable: waiting and due, or in flight with a lease that ran out (a dead worker)."""
+        if self.status is OutboxStatus.IN_FLIGHT:
+            return self.lease_until is None or self.lease_until <= now
         waiting = self.status in (OutboxStatus.PENDING, OutboxStatus.FAILED)
         return waiting and (self.next_attempt_at is None or self.next_attempt_at <= now)
 
+    def claim(self, worker: str, now: datetime, lease: timedelta) -> None:
+        """Take it for `lease`; if the worker dies, another may claim it after that."""
+        self.status, self.claimed_by, self.lease_until = OutboxStatus.IN_FLIGHT, worker, now + lease
+
+    def held_by(self, worker: str, now: datetime) -> bool:
+        return (
+            self.status is OutboxStatus.IN_FLIGHT
+            and self.claimed_by == worker
+            and self.lease_until is not None
+            and now < self.lease_until
+        )
+
+    def release(self, at: datetime) -> None:
+        """Put it back untried (a provider's circuit is open): no attempt is counted."""
+        self.status, self.next_attempt_at, self.claimed_by = OutboxStatus.FAILED, at, None
+
     def succeeded(self, now: datetime) -> None:
         self.status, self.sent_at, self.last_error = OutboxStatus.SENT, now, None
+        self.attempts += 1
 
     def retry_later(self, error: str, at: datetime) -> None:
         self.attempts += 1

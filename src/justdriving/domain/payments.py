@@ -106,6 +106,7 @@ class Payment(Entity):
     captured: Money = field()
     refunded: Money = field()
     refund_reserved: Money = field()
+    unapplied: Money = field()  # captured but owed on no invoice: the student's credit
     failure_reason: str | None = None
     reference: str | None = None
     version: int = 0
@@ -121,6 +122,10 @@ class Payment(Entity):
 
     @refund_reserved.default
     def _zero_reserved(self) -> Money:
+        return Money.zero(self.amount.currency)
+
+    @unapplied.default
+    def _zero_unapplied(self) -> Money:
         return Money.zero(self.amount.currency)
 
     def __attrs_post_init__(self) -> None:
@@ -187,7 +192,12 @@ class Payment(Entity):
             return False
         if target.rank != self.status.rank:
             return target.rank > self.status.rank
-        return target is not self.status and (self.status_at is None or at > self.status_at)
+        newer = self.status_at is None or at > self.status_at
+        if target is self.status:
+            if newer:  # the same news, later: remember when, so older news cannot override it
+                self.status_at = at
+            return False
+        return newer
 
     def _mismatch(self, reported: Money | None) -> str | None:
         if reported is None or reported == self.amount:
@@ -196,4 +206,5 @@ class Payment(Entity):
 
     def _succeed(self, amount: Money, now: datetime) -> None:
         self.status, self.status_at, self.captured = PaymentStatus.SUCCEEDED, now, amount
+        self.unapplied = amount
         self.events.record(PaymentSucceeded(now, self.id, amount))

@@ -8,6 +8,7 @@ import attrs
 from rich.console import Console
 from rich.table import Table
 
+from justdriving.adapters.sql.schema import upgrade
 from justdriving.config import AppEnv, Mailer, PaymentProvider, Settings, SmsProvider
 from justdriving.container import build_container
 from justdriving.domain.bookings import CancellationPolicy, CancelledBy, FeeTier
@@ -18,7 +19,8 @@ from justdriving.domain.services.application import Application
 
 
 def run_demo(settings: Settings, console: Console | None = None) -> None:
-    """Everything runs on fakes: nothing leaves this process whatever the environment says."""
+    """Every provider is a fake: nothing leaves this process whatever the environment says.
+    The records go to the configured database (SQLite by default), migrated first."""
     console = console or Console()
     settings = attrs.evolve(
         settings,
@@ -28,6 +30,8 @@ def run_demo(settings: Settings, console: Console | None = None) -> None:
         app_env=AppEnv.DEVELOPMENT,
     )
     container = build_container(settings)
+    if container.config.database() == "sql":
+        upgrade(container.engine())
     app: Application = container.application()
     gateway = container.fake_gateway()
     dkk = "DKK"

@@ -11,7 +11,7 @@ Contract shared by every implementation:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
@@ -73,6 +73,10 @@ class InvoiceRepository(Repository[Invoice], Protocol):
 
     def for_booking(self, booking_id: str) -> Sequence[Invoice]: ...
 
+    def overdue(self, now: datetime) -> Sequence[Invoice]:
+        """Open or partly paid invoices, of every school, due before `now`."""
+        ...
+
 
 class CreditNoteRepository(Repository[CreditNote], Protocol):
     def for_student(self, school_id: str, student_id: str) -> Sequence[CreditNote]: ...
@@ -126,7 +130,16 @@ class Outbox(Protocol):
     def get(self, id: str) -> OutboxMessage: ...
 
     def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Pending or failed messages whose next attempt is due, oldest first."""
+        """Claimable rows, oldest first: pending or failed and due, or in flight past their
+        lease (their worker died)."""
+        ...
+
+    def claim(
+        self, worker: str, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[OutboxMessage]:
+        """Claim up to `limit` due rows for `worker` until `lease` runs out. Rows another
+        worker is claiming at the same moment are skipped, never shared (PostgreSQL:
+        FOR UPDATE SKIP LOCKED; SQLite: one writer at a time). Takes effect on commit."""
         ...
 
     def list(self, status: str | None = None) -> Sequence[OutboxMessage]: ...

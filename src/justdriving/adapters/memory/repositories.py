@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic
 
 from justdriving.adapters.memory.tracking import E, Table
@@ -87,6 +87,9 @@ class MemoryInvoiceRepository(MemoryRepository[Invoice]):
     def for_booking(self, booking_id: str) -> Sequence[Invoice]:
         return self._table.select(lambda i: i.booking_id == booking_id)
 
+    def overdue(self, now: datetime) -> Sequence[Invoice]:
+        return self._table.select(lambda i: i.is_overdue(now), order=lambda i: i.due_at)
+
 
 class MemoryCreditNoteRepository(MemoryRepository[CreditNote]):
     def for_student(self, school_id: str, student_id: str) -> Sequence[CreditNote]:
@@ -152,9 +155,24 @@ class MemoryMessageRepository(MemoryRepository[OutboundMessage]):
 
 class MemoryOutbox(MemoryRepository[OutboxMessage]):
     def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Due messages, oldest first (created_at, then id), at most `limit`."""
-        due = self._table.select(lambda m: m.due(now), order=lambda m: (m.created_at, m.id))
-        return due[: max(limit, 0)]
+        """Claimable messages, oldest first (created_at, then id), at most `limit`."""
+        return self._due(now)[: max(limit, 0)]
+
+    def claim(
+        self, worker: str, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[OutboxMessage]:
+        """Claim due rows no other open unit of work is claiming, oldest first."""
+        claimed: list[OutboxMessage] = []
+        for row in self._due(now):
+            if len(claimed) >= limit:
+                break
+            if self._table.lock(row.id):
+                row.claim(worker, now, lease)
+                claimed.append(row)
+        return claimed
+
+    def _due(self, now: datetime) -> list[OutboxMessage]:
+        return self._table.select(lambda m: m.due(now), order=lambda m: (m.created_at, m.id))
 
     def list(self, status: str | None = None) -> Sequence[OutboxMessage]:
         return self._table.select(

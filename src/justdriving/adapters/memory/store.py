@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, NamedTuple
 
 from justdriving.domain.entity import Entity
@@ -59,12 +58,8 @@ class MemoryStore:
         self._tables: dict[str, dict[str, Stored]] = {name: {} for name in TABLES}
         self._lock = threading.RLock()
         self._failure: Exception | None = None
+        self._row_locks: dict[tuple[str, str], object] = {}
         self.commits = 0
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        with self._lock:
-            yield
 
     def read(self, table: str, id: str) -> Stored | None:
         with self._lock:
@@ -86,6 +81,17 @@ class MemoryStore:
     def records(self, table: str) -> list[Any]:
         """Copies of the committed records of a table, for assertions."""
         return [copy.deepcopy(stored.record) for _, stored in self.rows(table)]
+
+    def lock_row(self, table: str, id: str, owner: object) -> bool:
+        """Lock a row for `owner` until it unlocks; False when another owner holds it."""
+        with self._lock:
+            holder = self._row_locks.setdefault((table, id), owner)
+            return holder is owner
+
+    def unlock_rows(self, owner: object) -> None:
+        with self._lock:
+            for key in [k for k, holder in self._row_locks.items() if holder is owner]:
+                del self._row_locks[key]
 
     def fail_next_commit(self, error: Exception) -> None:
         """The next commit raises `error` and writes nothing."""
@@ -120,7 +126,5 @@ class MemoryStore:
         written = {w.id for w in writes}
         taken = {key(s.record) for id, s in self._tables[table].items() if id not in written}
         for write in writes:
-            value = key(write.record)
-            if value in taken:
-                raise ConcurrencyConflict(f"{table} {value} was added by another unit of work")
-            taken.add(value)
+            if key(write.record) in taken:
+                raise ConcurrencyConflict(f"{table} {write.id} duplicates a committed record")

@@ -94,6 +94,10 @@ class Table(Generic[E]):
         ]
         return found if order is None else sorted(found, key=order)
 
+    def lock(self, id: str) -> bool:
+        """Hold the row until commit or rollback, as SELECT … FOR UPDATE SKIP LOCKED would."""
+        return self._store.lock_row(self.name, id, self)
+
     def writes(self) -> list[Write]:
         """Records added, or changed since they were read."""
         return [
@@ -109,9 +113,11 @@ class Table(Generic[E]):
             entry.origin, entry.revision = write.record, entry.revision + 1
             if isinstance(entry.record, Versioned):
                 entry.record.version = entry.revision
+        self._store.unlock_rows(self)
 
     def clear(self) -> None:
         self._entries.clear()
+        self._store.unlock_rows(self)
 
     def _track(self, id: str, stored: Stored) -> E:
         record = cast(E, copy.deepcopy(stored.record))

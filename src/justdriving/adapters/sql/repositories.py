@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import and_, or_, update
@@ -15,7 +15,7 @@ from justdriving.adapters.sql.session import TrackedSession
 from justdriving.domain.bookings import Booking
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
-from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
+from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering, InvoiceStatus
 from justdriving.domain.messages import OutboundMessage
 from justdriving.domain.outbox import InboxEvent, OutboxMessage, OutboxStatus
 from justdriving.domain.packages import LessonPackage
@@ -77,7 +77,7 @@ class SqlBookings(SqlRepository[Booking]):
         """Also takes the teacher's row lock until commit, so two bookings for the same
         teacher are checked one after the other (PostgreSQL row lock; SQLite write lock)."""
         teachers = tables.teachers
-        self._session.connection.execute(
+        self._session.write(
             update(teachers).where(teachers.c.id == teacher_id).values(version=teachers.c.version)
         )
         c = self._table.c
@@ -103,6 +103,11 @@ class SqlPackages(SqlByStudent[LessonPackage]):
 class SqlInvoices(SqlByStudent[Invoice]):
     def for_booking(self, booking_id: str) -> Sequence[Invoice]:
         return self._where(self._table.c.booking_id == booking_id, order_by=self._table.c.id)
+
+    def overdue(self, now: datetime) -> Sequence[Invoice]:
+        c = self._table.c
+        unpaid = c.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PARTIALLY_PAID.value])
+        return self._where(unpaid, c.due_at < now, order_by=c.due_at)
 
 
 class SqlCreditNotes(SqlByStudent[CreditNote]):
@@ -157,11 +162,32 @@ class SqlMessages(SqlBySchool[OutboundMessage]):
 
 class SqlOutbox(SqlRepository[OutboxMessage]):
     def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        return self._due(now, limit, lock=False)
+
+    def claim(
+        self, worker: str, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[OutboxMessage]:
+        claimed = self._due(now, limit, lock=True)
+        for message in claimed:
+            message.claim(worker, now, lease)
+        return claimed
+
+    def _due(self, now: datetime, limit: int, *, lock: bool) -> list[OutboxMessage]:
         c = self._table.c
-        waiting = c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.FAILED.value])
-        ready = or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now)
+        waiting = and_(
+            c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.FAILED.value]),
+            or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
+        )
+        abandoned = and_(
+            c.status == OutboxStatus.IN_FLIGHT.value,
+            or_(c.lease_until.is_(None), c.lease_until <= now),
+        )
         found: list[OutboxMessage] = self._session.select(
-            self._mapper, and_(waiting, ready), order_by=c.created_at, limit=limit
+            self._mapper,
+            or_(waiting, abandoned),
+            order_by=c.created_at,
+            limit=limit,
+            for_update=lock,
         )
         return found
 
@@ -178,10 +204,12 @@ class SqlInbox(SqlRepository[InboxEvent]):
         connection = self._session.connection
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(self._table).values(id=event.id, **rows.INBOX.to_row(event))
-        result = connection.execute(
-            statement.on_conflict_do_nothing(index_elements=["provider", "event_id"])
-        )
-        if result.rowcount != 1:
+        inserted = self._session.write(
+            statement.on_conflict_do_nothing(index_elements=["provider", "event_id"]).returning(
+                self._table.c.id
+            )
+        ).first()
+        if inserted is None:
             return False
         self._session.adopt(rows.INBOX, event)
         return True

@@ -153,6 +153,8 @@ def _outbox_row(m: OutboxMessage) -> dict[str, Any]:
         "created_at": m.created_at,
         "next_attempt_at": m.next_attempt_at,
         "last_error": m.last_error,
+        "lease_until": m.lease_until,
+        "claimed_by": m.claimed_by,
         "sent_at": m.sent_at,
     }
 
@@ -169,6 +171,8 @@ def _outbox_message(row: Mapping[str, Any]) -> OutboxMessage:
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
         last_error=row["last_error"],
+        lease_until=row["lease_until"],
+        claimed_by=row["claimed_by"],
         sent_at=row["sent_at"],
     )
 

@@ -13,6 +13,11 @@ from justdriving.adapters.sql.rows import RowMapper
 from justdriving.domain.errors import ConcurrencyConflict, DuplicateRecord, NotFound
 
 
+class WriterBusy(ConcurrencyConflict):
+    """SQLite: another connection wrote since this transaction's first read. Writing again in
+    a fresh transaction is safe, since every update is guarded by its version."""
+
+
 @define
 class _Tracked:
     item: Any
@@ -32,6 +37,9 @@ class TrackedSession:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._tracked: dict[tuple[str, str], _Tracked] = {}
+        # Whether this transaction wrote anything yet. Until it has, a transaction refused
+        # for a stale snapshot can be replayed whole in a fresh one.
+        self.has_written = False
 
     def add(self, mapper: RowMapper[Any], item: Any) -> None:
         key = (mapper.table.name, item.id)
@@ -88,13 +96,16 @@ class TrackedSession:
         return tracked.item
 
     def flush(self) -> None:
+        """Write every new or changed record; tracking moves on only once all succeeded."""
+        done: list[tuple[_Tracked, dict[str, Any], int]] = []
         for tracked in self._tracked.values():
             row = tracked.mapper.to_row(tracked.item)
             if tracked.row is None:
-                self._insert(tracked, row)
+                done.append((tracked, row, self._insert(tracked, row)))
             elif row != tracked.row:
-                self._update(tracked, row)
-            tracked.row = row
+                done.append((tracked, row, self._update(tracked, row)))
+        for tracked, row, version in done:
+            tracked.row, tracked.db_version = row, version
 
     def published(self) -> None:
         """After commit: the in-memory aggregates take the versions now stored."""
@@ -102,25 +113,31 @@ class TrackedSession:
             if tracked.mapper.versioned:
                 tracked.item.version = tracked.db_version
 
-    def _insert(self, tracked: _Tracked, row: dict[str, Any]) -> None:
-        table = tracked.mapper.table
+    def _insert(self, tracked: _Tracked, row: dict[str, Any]) -> int:
         values = {"id": tracked.item.id, **row}
+        version = tracked.db_version
         if tracked.mapper.versioned:
-            tracked.db_version += 1
-            values["version"] = tracked.db_version
-        self._run(insert(table).values(**values))
+            version += 1
+            values["version"] = version
+        self._run(insert(tracked.mapper.table).values(**values))
+        return version
 
-    def _update(self, tracked: _Tracked, row: dict[str, Any]) -> None:
+    def _update(self, tracked: _Tracked, row: dict[str, Any]) -> int:
         table = tracked.mapper.table
         statement = update(table).where(table.c.id == tracked.item.id)
+        version = tracked.db_version
         if tracked.mapper.versioned:
-            statement = statement.where(table.c.version == tracked.db_version)
-            row = {**row, "version": tracked.db_version + 1}
+            statement = statement.where(table.c.version == version)
+            version += 1
+            row = {**row, "version": version}
         result = self._run(statement.values(**row))
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"{tracked.mapper.kind} {tracked.item.id} changed meanwhile")
-        if tracked.mapper.versioned:
-            tracked.db_version += 1
+        return version
+
+    def write(self, statement: Any) -> Any:
+        """A statement of the repository's own (a lock, an insert-if-absent)."""
+        return self._run(statement)
 
     def _exists(self, mapper: RowMapper[Any], id: str) -> bool:
         query = select(mapper.table.c.id).where(mapper.table.c.id == id)
@@ -128,10 +145,13 @@ class TrackedSession:
 
     def _run(self, statement: Any) -> Any:
         try:
-            return self.connection.execute(statement)
+            result = self.connection.execute(statement)
+            if not getattr(statement, "is_select", False):
+                self.has_written = True
+            return result
         except IntegrityError as error:
             raise ConcurrencyConflict("a unique value was taken meanwhile") from error
         except OperationalError as error:
             if "locked" in str(error) or "busy" in str(error).lower():
-                raise ConcurrencyConflict("the database is busy with another writer") from error
+                raise WriterBusy("the database is busy with another writer") from error
             raise

@@ -89,6 +89,7 @@ invoices = _aggregate(
     Column("due_at", UtcDateTime),
     UniqueConstraint("school_id", "number", name="uq_invoices_number"),
     Index("ix_invoices_student", "school_id", "student_id"),
+    Index("ix_invoices_overdue", "status", "due_at"),
 )
 credit_notes = _aggregate(
     "credit_notes",

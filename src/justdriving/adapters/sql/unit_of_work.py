@@ -8,7 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine, Transaction
 
 from justdriving.adapters.sql.repositories import repositories
-from justdriving.adapters.sql.session import TrackedSession
+from justdriving.adapters.sql.session import TrackedSession, WriterBusy
 from justdriving.ports.persistence import (
     BookingRepository,
     BookingTypeRepository,
@@ -27,6 +27,8 @@ from justdriving.ports.persistence import (
     StudentRepository,
     TeacherRepository,
 )
+
+_WRITE_TRIES = 3
 
 
 class SqlUnitOfWork:
@@ -55,10 +57,7 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         self._connection = self._engine.connect()
-        self._transaction = self._connection.begin()
-        self._session = TrackedSession(self._connection)
-        for name, repository in repositories(self._session).items():
-            setattr(self, name, repository)
+        self._begin()
         return self
 
     def __exit__(
@@ -68,7 +67,8 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            self.rollback()
+            if self._transaction is not None and self._transaction.is_active:
+                self._transaction.rollback()
         finally:
             if self._connection is not None:
                 self._connection.close()
@@ -76,23 +76,42 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._transaction is not None, "use the unit of work in a with block"
-        try:
-            self._session.flush()
-            self._transaction.commit()
-        except BaseException:
-            self._transaction.rollback()
-            raise
+        for attempt in range(_WRITE_TRIES):
+            try:
+                self._session.flush()
+                self._transaction.commit()
+                break
+            except WriterBusy:
+                self._transaction.rollback()
+                if self._session.has_written or attempt == _WRITE_TRIES - 1:
+                    self._begin()
+                    raise
+                self._transaction = self._connection_or_fail().begin()
+            except BaseException:
+                self._transaction.rollback()
+                self._begin()
+                raise
         self._session.published()
         self.committed = True
-        assert self._connection is not None
+        self._transaction = self._connection_or_fail().begin()  # the same records stay tracked
+        self._session.has_written = False
+
+    def rollback(self) -> None:
+        """Forget everything not committed; later reads start afresh."""
+        if self._transaction is not None and self._transaction.is_active:
+            self._transaction.rollback()
+        self._begin()
+
+    def _connection_or_fail(self) -> Connection:
+        assert self._connection is not None, "use the unit of work in a with block"
+        return self._connection
+
+    def _begin(self) -> None:
+        assert self._connection is not None, "use the unit of work in a with block"
         self._transaction = self._connection.begin()
         self._session = TrackedSession(self._connection)
         for name, repository in repositories(self._session).items():
             setattr(self, name, repository)
-
-    def rollback(self) -> None:
-        if self._transaction is not None and self._transaction.is_active:
-            self._transaction.rollback()
 
 
 class SqlUnitOfWorkFactory:

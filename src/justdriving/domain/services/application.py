@@ -10,6 +10,7 @@ from justdriving.domain.services.payments import Payments
 from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay
+from justdriving.domain.services.reminders import Reminders
 from justdriving.ports.clock import Clock
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
@@ -70,3 +71,4 @@ class Application:
         self.overdue_invoices = balances.overdue_invoices
 
         self.relay_outbox = self.relay.run_once
+        self.send_reminders = Reminders(uow, clock).send_due

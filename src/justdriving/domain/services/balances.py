@@ -30,5 +30,6 @@ class Balances:
         now = self._clock.now()
         with self._uow() as uow:
             school = uow.schools.get(school_id)
-            invoices = uow.invoices.for_student(school.id, student_id)
+            student = in_school(uow.students.get(student_id), school.id, "student")
+            invoices = uow.invoices.for_student(school.id, student.id)
             return [i for i in invoices if i.is_overdue(now)]

@@ -119,11 +119,11 @@ def credit(
     return note
 
 
-def apply_to_invoice(uow: UnitOfWork, payment: Payment, now: datetime) -> Money:
-    """Count a succeeded payment against its invoice; returns what is left over as credit."""
-    if payment.invoice_id is None:
-        return payment.captured
+def apply_to_invoice(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+    """Count a succeeded payment against its invoice; what the invoice did not need stays
+    on the payment as the student's credit (`unapplied`)."""
+    if payment.invoice_id is None or not payment.unapplied.is_positive:
+        return  # nothing to count (a deposit refunded meanwhile, say)
     invoice = uow.invoices.get(payment.invoice_id)
-    if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
-        return payment.captured
-    return invoice.apply_payment(payment.captured, now)
+    if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
+        payment.unapplied = invoice.apply_payment(payment.unapplied, now)

@@ -10,6 +10,7 @@ from justdriving.domain.invoices import Invoice
 from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.payments import Payment, PaymentStatus
 from justdriving.domain.schools import School
+from justdriving.domain.services.billing import apply_to_invoice
 from justdriving.domain.services.notifications import queue_side_effect
 from justdriving.domain.services.refunds import open_refund
 from justdriving.ports.persistence import UnitOfWork
@@ -30,7 +31,7 @@ def close_deposit(
     deposit.settle()
     payment.invoice_id = owed[0].id
     if payment.status is PaymentStatus.SUCCEEDED:
-        owed[0].apply_payment(payment.captured, now)
+        apply_to_invoice(uow, payment, now)
     else:  # a card hold: capture it; the succeeded event applies it to the invoice
         queue_side_effect(
             uow,
@@ -57,4 +58,6 @@ def return_deposit(
             now,
         )
     elif payment.status is PaymentStatus.SUCCEEDED:
-        open_refund(uow, school, payment, deposit.amount, "deposit returned", now)
+        amount = min(deposit.amount, payment.refundable)  # part may be refunded already
+        if amount.is_positive:
+            open_refund(uow, school, payment, amount, "deposit returned", now)

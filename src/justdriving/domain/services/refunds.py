@@ -52,9 +52,12 @@ def refund_succeeded(
     """Book the refund, credit the invoice it corrects, and tell the student. Once only."""
     if not refund.succeed(payment, now):
         return
+    # Money the invoice never needed (an overpayment) goes back without correcting it.
+    from_credit = min(refund.amount, payment.unapplied)
+    payment.unapplied = payment.unapplied - from_credit
     if refund.invoice_id is not None and refund.wants_credit_note:
         invoice = uow.invoices.get(refund.invoice_id)
-        amount = min(refund.amount, invoice.creditable)
+        amount = min(refund.amount - from_credit, invoice.creditable)
         if amount.is_positive:
             note = credit(uow, school, invoice, now, refund.reason, amount, refund.id)
             refund.credit_note_id = note.id
@@ -100,26 +103,33 @@ class Refunds:
             uow.commit()
         return refund
 
-    def refund_package(self, school_id: str, package_id: str) -> Refund | None:
-        """Return the unused part of a package (paid minus lessons taken) and close it."""
+    def refund_package(self, school_id: str, package_id: str) -> list[Refund]:
+        """Return the unused part of a package (paid minus lessons taken) and close it.
+
+        The amount is taken back from the package's payments in turn (instalments)."""
         now = self._clock.now()
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             package = in_school(uow.packages.get(package_id), school.id, "package")
-            payment = next(
-                (
-                    p
-                    for p in uow.payments.for_student(school.id, package.student_id)
-                    if p.package_id == package.id and p.refundable.is_positive
-                ),
-                None,
-            )
-            if payment is None:
+            payments = [
+                p
+                for p in uow.payments.for_student(school.id, package.student_id)
+                if p.package_id == package.id and p.refundable.is_positive
+            ]
+            if not payments:
                 raise InvalidInput("the package has no payment to refund")
-            amount = min(package.refundable_amount(), payment.refundable)
+            left = min(
+                package.refundable_amount(),
+                sum((p.refundable for p in payments), Money.zero(package.price.currency)),
+            )
             package.close()
-            refund = None
-            if amount.is_positive:
-                refund = open_refund(uow, school, payment, amount, "unused package lessons", now)
+            refunds = []
+            for payment in payments:
+                amount = min(left, payment.refundable)
+                if amount.is_positive:
+                    refunds.append(
+                        open_refund(uow, school, payment, amount, "unused package lessons", now)
+                    )
+                    left = left - amount
             uow.commit()
-        return refund
+        return refunds

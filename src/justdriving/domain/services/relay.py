@@ -1,7 +1,11 @@
 """The relay: performs due outbox work through the ports, at least once, with backoff.
 
-Every attempt of one outbox row uses the row's stable idempotency key. Transient failures are
-retried with full-jitter exponential backoff (honouring Retry-After); permanent ones are not.
+Each row goes through three steps, none holding a transaction open during a provider call:
+claim it (with a lease), prepare the call from the database, make the call, then record the
+outcome. Every attempt uses the row's stable idempotency key. A worker killed between the
+provider's answer and the final commit leaves the row claimed; when the lease runs out another
+worker claims and sends it again, with the same key. Transient failures are retried with
+full-jitter exponential backoff (honouring Retry-After); permanent ones are not.
 """
 
 from __future__ import annotations
@@ -9,34 +13,38 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from attrs import define, field
+from attrs import define, field, frozen
 
-from justdriving.domain.errors import (
-    InvalidTransition,
-    JustDrivingError,
-    ProviderError,
-    ProviderUnavailable,
-    RecipientSuppressed,
-)
-from justdriving.domain.messages import Channel, EmailMessage, MessageStatus, SmsMessage
-from justdriving.domain.outbox import OutboxKind, OutboxMessage, backoff
-from justdriving.domain.people import EmailAddress, PhoneNumber
-from justdriving.domain.refunds import RefundStatus
-from justdriving.domain.schools import MessageType
-from justdriving.domain.services.refunds import refund_succeeded
+from justdriving.domain.errors import ConcurrencyConflict, JustDrivingError, ProviderUnavailable
+from justdriving.domain.ids import new_id
+from justdriving.domain.outbox import OutboxMessage, backoff
+from justdriving.domain.services.circuit import CircuitBreaker
+from justdriving.domain.services.relay_jobs import Job, MessageLog, Preparers
 from justdriving.ports.clock import Clock
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
-from justdriving.ports.payments import GatewayRegistry, RefundRequest
+from justdriving.ports.payments import GatewayRegistry
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
+
+T = TypeVar("T")
 
 
 @define
 class RelayReport:
+    claimed: int = 0
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    deferred: int = 0  # a provider's circuit was open: put back, no attempt counted
     errors: list[str] = field(factory=list)
+
+
+@frozen
+class RelayPolicy:
+    max_attempts: int = 8
+    lease: timedelta = timedelta(seconds=120)
+    batch: int = 100
 
 
 class Relay:
@@ -49,166 +57,136 @@ class Relay:
         email: EmailSender,
         renderer: TemplateRenderer,
         gateways: GatewayRegistry,
-        max_attempts: int = 8,
+        policy: RelayPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
         jitter: Callable[[], float] = random.random,
+        worker: str | None = None,
     ) -> None:
         self._uow, self._clock = uow, clock
-        self._sms, self._email, self._renderer, self._gateways = sms, email, renderer, gateways
-        self._max_attempts = max_attempts
+        self._prepare = Preparers(sms=sms, email=email, renderer=renderer, gateways=gateways)
+        self._policy = policy or RelayPolicy()
+        self._breaker = breaker or CircuitBreaker(clock)
         self._jitter = jitter
-        self._handlers: dict[OutboxKind, Callable[[UnitOfWork, OutboxMessage, datetime], None]] = {
-            OutboxKind.SEND_SMS: self._send_sms,
-            OutboxKind.SEND_EMAIL: self._send_email,
-            OutboxKind.CAPTURE_PAYMENT: self._capture,
-            OutboxKind.CANCEL_PAYMENT: self._cancel,
-            OutboxKind.REFUND_PAYMENT: self._refund,
-        }
+        self.worker = worker or new_id("relay")
 
-    def run_once(self, limit: int = 100) -> RelayReport:
-        """Work through the rows due now, each in its own unit of work."""
+    def run_once(self, limit: int | None = None) -> RelayReport:
+        """Claim a batch of due rows and work through them."""
         report = RelayReport()
-        with self._uow() as uow:
-            due = [m.id for m in uow.outbox.due(self._clock.now(), limit)]
-        for outbox_id in due:
-            self._relay(outbox_id, report)
+        for outbox_id in self.claim(limit or self._policy.batch):
+            report.claimed += 1
+            self.relay(outbox_id, report)
         return report
 
-    def _relay(self, outbox_id: str, report: RelayReport) -> None:
+    def claim(self, limit: int) -> list[str]:
+        now = self._clock.now()
+        with self._uow() as uow:
+            ids = [m.id for m in uow.outbox.claim(self.worker, now, self._policy.lease, limit)]
+            uow.commit()
+        return ids
+
+    def relay(self, outbox_id: str, report: RelayReport) -> None:
+        """Prepare, perform and record one claimed row."""
         now = self._clock.now()
         with self._uow() as uow:
             row = uow.outbox.get(outbox_id)
-            if not row.due(now):
-                return
+            if not row.held_by(self.worker, now):
+                return  # our lease ran out and another worker has it
             try:
-                self._handlers[row.kind](uow, row, now)
-            except ProviderUnavailable as error:
-                self._retry_or_bury(uow, row, error, now, report)
-            except JustDrivingError as error:  # permanent: declined, rejected, misconfigured
-                self._bury(uow, row, error, now, report)
-            else:
-                row.succeeded(now)
-                report.sent += 1
-            uow.commit()
+                job = self._prepare(uow, row)
+            except JustDrivingError as error:
+                self._bury(uow, row, error, report)
+                uow.commit()
+                return
+        if job is None:  # done already (e.g. sent before a lost commit): just close the row
+            self._finish(outbox_id, self._close, None, report)
+            return
+        resume_at = self._breaker.open_until(job.provider)
+        if resume_at is not None:
+            self._finish(outbox_id, self._release, resume_at, report)
+            return
+        self._perform(outbox_id, job, report)
+
+    def _perform(self, outbox_id: str, job: Job, report: RelayReport) -> None:
+        try:
+            result = job.perform()
+        except ProviderUnavailable as unavailable:
+            self._breaker.failed(job.provider)
+            self._finish(outbox_id, self._retry_or_bury, unavailable, report)
+        except JustDrivingError as refused:
+            self._finish(outbox_id, self._bury, refused, report)
+        else:
+            self._breaker.succeeded(job.provider)
+            self._finish(outbox_id, self._close, (job, result), report)
+
+    def _close(
+        self,
+        uow: UnitOfWork,
+        row: OutboxMessage,
+        done: tuple[Job, Any] | None,
+        report: RelayReport,
+    ) -> None:
+        if done is not None:
+            job, result = done
+            job.record(uow, result, self._clock.now())
+        row.succeeded(self._clock.now())
+        report.sent += 1
+
+    def _finish(
+        self,
+        outbox_id: str,
+        change: Callable[[UnitOfWork, OutboxMessage, T, RelayReport], None],
+        argument: T,
+        report: RelayReport,
+        tries: int = 3,
+    ) -> None:
+        """Apply `change` to the row and commit; a concurrent change of the same records is
+        retried on fresh copies."""
+        for attempt in range(tries):
+            try:
+                with self._uow() as uow:
+                    change(uow, uow.outbox.get(outbox_id), argument, report)
+                    uow.commit()
+                return
+            except ConcurrencyConflict:
+                if attempt == tries - 1:
+                    raise
+
+    def _release(
+        self, uow: UnitOfWork, row: OutboxMessage, resume_at: datetime, report: RelayReport
+    ) -> None:
+        row.release(resume_at)
+        report.deferred += 1
 
     def _retry_or_bury(
         self,
         uow: UnitOfWork,
         row: OutboxMessage,
         error: ProviderUnavailable,
-        now: datetime,
         report: RelayReport,
     ) -> None:
-        if row.attempts + 1 >= self._max_attempts:
-            self._bury(uow, row, error, now, report)
+        if row.attempts + 1 >= self._policy.max_attempts:
+            self._bury(uow, row, error, report)
             return
+        if error.possibly_done:
+            MessageLog.ambiguous(uow, row, error)
         delay = backoff(row.attempts + 1).total_seconds() * self._jitter()
         if error.retry_after is not None:
             delay = max(delay, error.retry_after)
-        row.retry_later(_describe(error), now + timedelta(seconds=delay))
+        row.retry_later(describe(error), self._clock.now() + timedelta(seconds=delay))
         report.retried += 1
 
     def _bury(
-        self,
-        uow: UnitOfWork,
-        row: OutboxMessage,
-        error: Exception,
-        now: datetime,
-        report: RelayReport,
+        self, uow: UnitOfWork, row: OutboxMessage, error: JustDrivingError, report: RelayReport
     ) -> None:
-        row.give_up(_describe(error))
+        row.give_up(describe(error))
         report.dead += 1
-        report.errors.append(f"{row.kind} {row.id}: {_describe(error)}")
-        if row.kind in (OutboxKind.SEND_SMS, OutboxKind.SEND_EMAIL):
-            message = uow.messages.get(row.payload["message_id"])
-            if isinstance(error, RecipientSuppressed):
-                message.suppress(_describe(error), now)
-            else:
-                message.mark_failed(_describe(error), now)
-
-    def _send_sms(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
-        message = uow.messages.get(row.payload["message_id"])
-        if message.status is not MessageStatus.QUEUED:
-            return  # sent before the last commit was lost, or suppressed: nothing to do
-        school = uow.schools.get(message.school_id)
-        assert isinstance(message.recipient, PhoneNumber)
-        rendered = self._renderer.render(
-            message.type, Channel.SMS, message.language, message.context
-        )
-        receipt = self._sms.send(
-            message.recipient,
-            SmsMessage(
-                body=rendered.text, reference=message.id, sender_id=school.settings.sender_id
-            ),
-        )
-        message.mark_sent(receipt, now)
-
-    def _send_email(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
-        message = uow.messages.get(row.payload["message_id"])
-        if message.status is not MessageStatus.QUEUED:
-            return
-        assert isinstance(message.recipient, EmailAddress)
-        rendered = self._renderer.render(
-            message.type, Channel.EMAIL, message.language, message.context
-        )
-        receipt = self._email.send(
-            EmailMessage(
-                to=message.recipient,
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
-                reference=message.id,
-                bulk=message.type is MessageType.ANNOUNCEMENT,
-            )
-        )
-        message.mark_sent(receipt, now)
-
-    def _capture(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
-        payment = uow.payments.get(row.payload["payment_id"])
-        gateway = self._gateways.by_name(_provider(payment.provider))
-        gateway.capture(_ref(payment.provider_payment_id), payment.amount, row.idempotency_key)
-
-    def _cancel(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
-        payment = uow.payments.get(row.payload["payment_id"])
-        gateway = self._gateways.by_name(_provider(payment.provider))
-        gateway.cancel(_ref(payment.provider_payment_id), row.idempotency_key)
-
-    def _refund(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
-        refund = uow.refunds.get(row.payload["refund_id"])
-        if refund.status is not RefundStatus.PENDING or refund.provider_refund_id is not None:
-            return  # the provider has it already; its webhook finishes the refund
-        payment = uow.payments.get(refund.payment_id)
-        gateway = self._gateways.by_name(_provider(payment.provider))
-        result = gateway.refund(
-            RefundRequest(
-                refund_id=refund.id,
-                provider_payment_id=_ref(payment.provider_payment_id),
-                amount=refund.amount,
-                reason=refund.reason,
-                idempotency_key=row.idempotency_key,
-            )
-        )
-        refund.provider_refund_id = result.provider_refund_id
-        if result.status is RefundStatus.SUCCEEDED:
-            refund_succeeded(uow, uow.schools.get(refund.school_id), refund, payment, now)
-        elif result.status in (RefundStatus.FAILED, RefundStatus.CANCELED):
-            refund.fail(payment, now, "refused by the provider")
+        report.errors.append(f"{row.kind} {row.id}: {describe(error)}")
+        MessageLog.gave_up(uow, row, error, self._clock.now())
 
 
-def _provider(name: str | None) -> str:
-    if name is None:
-        raise InvalidTransition("payment", "not started online", "relay")
-    return name
-
-
-def _ref(provider_payment_id: str | None) -> str:
-    if provider_payment_id is None:
-        raise InvalidTransition("payment", "not started online", "relay")
-    return provider_payment_id
-
-
-def _describe(error: Exception) -> str:
-    """Error text for the outbox row: our own message, never a provider's raw response body."""
-    if isinstance(error, ProviderError):
-        code = f" [{error.provider_code}]" if error.provider_code else ""
-        return f"{type(error).__name__}{code}: {error}"[:500]
-    return f"{type(error).__name__}: {error}"[:500]
+def describe(error: Exception) -> str:
+    """Error text for the outbox row: our own wording and the provider's code, never a raw
+    response body (which may hold personal data)."""
+    code = getattr(error, "provider_code", None)
+    suffix = f" [{code}]" if code else ""
+    return f"{type(error).__name__}{suffix}: {error}"[:500]

@@ -1,0 +1,186 @@
+"""What each kind of outbox row asks of a provider: prepared from the database, performed
+outside any transaction, recorded afterwards in a new one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from attrs import frozen
+
+from justdriving.domain.errors import InvalidTransition, RecipientSuppressed
+from justdriving.domain.messages import (
+    Channel,
+    EmailMessage,
+    MessageStatus,
+    OutboundMessage,
+    SendReceipt,
+    SmsMessage,
+)
+from justdriving.domain.outbox import OutboxKind, OutboxMessage
+from justdriving.domain.people import EmailAddress, PhoneNumber
+from justdriving.domain.refunds import RefundStatus
+from justdriving.domain.schools import MessageType
+from justdriving.domain.services.refunds import refund_succeeded
+from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
+from justdriving.ports.payments import GatewayRegistry, RefundRequest, RefundResult
+from justdriving.ports.persistence import UnitOfWork
+
+
+@frozen
+class Job:
+    """`provider` names the circuit the call goes through (e.g. `sms:twilio`)."""
+
+    provider: str
+    perform: Callable[[], Any]
+    record: Callable[[UnitOfWork, Any, datetime], None]
+
+
+class Preparers:
+    def __init__(
+        self,
+        *,
+        sms: SmsSender,
+        email: EmailSender,
+        renderer: TemplateRenderer,
+        gateways: GatewayRegistry,
+    ) -> None:
+        self._sms, self._email, self._renderer, self._gateways = sms, email, renderer, gateways
+        self._by_kind: dict[OutboxKind, Callable[[UnitOfWork, OutboxMessage], Job | None]] = {
+            OutboxKind.SEND_SMS: self._sms_job,
+            OutboxKind.SEND_EMAIL: self._email_job,
+            OutboxKind.CAPTURE_PAYMENT: self._capture_job,
+            OutboxKind.CANCEL_PAYMENT: self._cancel_job,
+            OutboxKind.REFUND_PAYMENT: self._refund_job,
+        }
+
+    def __call__(self, uow: UnitOfWork, row: OutboxMessage) -> Job | None:
+        """The call to make, or None when there is nothing left to do."""
+        return self._by_kind[row.kind](uow, row)
+
+    def _sms_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job | None:
+        message = uow.messages.get(row.payload["message_id"])
+        if message.status is not MessageStatus.QUEUED:
+            return None
+        assert isinstance(message.recipient, PhoneNumber)
+        school = uow.schools.get(message.school_id)
+        rendered = self._renderer.render(
+            message.type, Channel.SMS, message.language, message.context
+        )
+        sms = SmsMessage(
+            body=rendered.text, reference=message.id, sender_id=school.settings.sender_id
+        )
+        to = message.recipient
+        return Job(f"sms:{self._sms.name}", lambda: self._sms.send(to, sms), _mark_sent(message.id))
+
+    def _email_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job | None:
+        message = uow.messages.get(row.payload["message_id"])
+        if message.status is not MessageStatus.QUEUED:
+            return None
+        assert isinstance(message.recipient, EmailAddress)
+        rendered = self._renderer.render(
+            message.type, Channel.EMAIL, message.language, message.context
+        )
+        email = EmailMessage(
+            to=message.recipient,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            reference=message.id,
+            bulk=message.type is MessageType.ANNOUNCEMENT,
+        )
+        return Job(
+            f"email:{self._email.name}", lambda: self._email.send(email), _mark_sent(message.id)
+        )
+
+    def _capture_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
+        payment = uow.payments.get(row.payload["payment_id"])
+        gateway = self._gateways.by_name(_required(payment.provider))
+        ref, amount, key = (
+            _required(payment.provider_payment_id),
+            payment.amount,
+            row.idempotency_key,
+        )
+        return Job(f"payments:{gateway.name}", lambda: gateway.capture(ref, amount, key), _nothing)
+
+    def _cancel_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
+        payment = uow.payments.get(row.payload["payment_id"])
+        gateway = self._gateways.by_name(_required(payment.provider))
+        ref, key = _required(payment.provider_payment_id), row.idempotency_key
+        return Job(f"payments:{gateway.name}", lambda: gateway.cancel(ref, key), _nothing)
+
+    def _refund_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job | None:
+        refund = uow.refunds.get(row.payload["refund_id"])
+        if refund.status is not RefundStatus.PENDING or refund.provider_refund_id is not None:
+            return None  # the provider has it already; its webhook finishes the refund
+        payment = uow.payments.get(refund.payment_id)
+        gateway = self._gateways.by_name(_required(payment.provider))
+        request = RefundRequest(
+            refund_id=refund.id,
+            provider_payment_id=_required(payment.provider_payment_id),
+            amount=refund.amount,
+            reason=refund.reason,
+            idempotency_key=row.idempotency_key,
+        )
+        return Job(
+            f"payments:{gateway.name}", lambda: gateway.refund(request), _refund_recorder(refund.id)
+        )
+
+
+def _mark_sent(message_id: str) -> Callable[[UnitOfWork, Any, datetime], None]:
+    def record(uow: UnitOfWork, receipt: SendReceipt, now: datetime) -> None:
+        uow.messages.get(message_id).mark_sent(receipt, now)
+
+    return record
+
+
+def _refund_recorder(refund_id: str) -> Callable[[UnitOfWork, Any, datetime], None]:
+    def record(uow: UnitOfWork, result: RefundResult, now: datetime) -> None:
+        refund = uow.refunds.get(refund_id)
+        payment = uow.payments.get(refund.payment_id)
+        refund.provider_refund_id = refund.provider_refund_id or result.provider_refund_id
+        if result.status is RefundStatus.SUCCEEDED:
+            refund_succeeded(uow, uow.schools.get(refund.school_id), refund, payment, now)
+        elif result.status in (RefundStatus.FAILED, RefundStatus.CANCELED):
+            refund.fail(payment, now, "refused by the provider")
+
+    return record
+
+
+def _nothing(uow: UnitOfWork, result: Any, now: datetime) -> None:
+    """Captures and cancellations are confirmed by the provider's webhook, not here."""
+
+
+def _required(value: str | None) -> str:
+    if value is None:
+        raise InvalidTransition("payment", "not started with a provider", "relay")
+    return value
+
+
+class MessageLog:
+    """What the relay learns about a message, written on the message's own record."""
+
+    @staticmethod
+    def gave_up(uow: UnitOfWork, row: OutboxMessage, error: Exception, now: datetime) -> None:
+        message = _message_of(uow, row)
+        if message is None:
+            return
+        reason = f"{type(error).__name__}: {error}"[:500]
+        if isinstance(error, RecipientSuppressed):
+            message.suppress(reason, now)
+        else:
+            message.mark_failed(reason, now)
+
+    @staticmethod
+    def ambiguous(uow: UnitOfWork, row: OutboxMessage, error: Exception) -> None:
+        """The provider may have sent it before failing; the retry may make a duplicate."""
+        message = _message_of(uow, row)
+        if message is not None:
+            message.note_possible_duplicate(f"{type(error).__name__}: {error}"[:400])
+
+
+def _message_of(uow: UnitOfWork, row: OutboxMessage) -> OutboundMessage | None:
+    if row.kind not in (OutboxKind.SEND_SMS, OutboxKind.SEND_EMAIL):
+        return None
+    return uow.messages.get(row.payload["message_id"])

@@ -1,0 +1,96 @@
+"""Scheduled reminders: lessons coming up, invoices overdue. Decided from the database, so a
+restarted worker neither skips nor repeats one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from attrs import define
+
+from justdriving.domain.messages import Channel
+from justdriving.domain.schools import MessageType, School
+from justdriving.domain.services.notifications import queue_message
+from justdriving.domain.services.settlement import booking_context
+from justdriving.ports.clock import Clock
+from justdriving.ports.persistence import UnitOfWorkFactory
+
+OVERDUE_REMINDER_EVERY = timedelta(days=7)
+_LONGEST_LEAD = timedelta(days=14)  # no school reminds further ahead than this
+
+
+@define
+class ReminderReport:
+    lessons: int = 0
+    overdue_invoices: int = 0
+
+
+class Reminders:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def send_due(self) -> ReminderReport:
+        """Queue every reminder that is due now and was not decided before."""
+        report = ReminderReport()
+        report.lessons = self._lesson_reminders()
+        report.overdue_invoices = self._overdue_reminders()
+        return report
+
+    def _lesson_reminders(self) -> int:
+        now = self._clock.now()
+        count = 0
+        with self._uow() as uow:
+            schools: dict[str, School] = {}
+            for booking in uow.bookings.starting_between(now, now + _LONGEST_LEAD):
+                school = schools.get(booking.school_id) or uow.schools.get(booking.school_id)
+                schools[school.id] = school
+                leads = {
+                    Channel.SMS: timedelta(hours=school.settings.sms_reminder_hours_before),
+                    Channel.EMAIL: timedelta(hours=school.settings.email_reminder_hours_before),
+                }
+                for channel, ahead in leads.items():
+                    if not booking.reminder_due(channel.value, ahead, now):
+                        continue
+                    booking.record_reminder(channel.value)
+                    context = booking_context(uow, school, booking)
+                    for student_id in booking.student_ids:
+                        student = uow.students.get(student_id)
+                        count += len(
+                            queue_message(
+                                uow,
+                                school,
+                                student,
+                                MessageType.REMINDER,
+                                context,
+                                now,
+                                channels=frozenset({channel}),
+                            )
+                        )
+            uow.commit()
+        return count
+
+    def _overdue_reminders(self) -> int:
+        now = self._clock.now()
+        count = 0
+        with self._uow() as uow:
+            for invoice in uow.invoices.overdue(now):
+                if not invoice.reminder_due(now, OVERDUE_REMINDER_EVERY):
+                    continue
+                invoice.reminded_at = now
+                school = uow.schools.get(invoice.school_id)
+                count += len(
+                    queue_message(
+                        uow,
+                        school,
+                        uow.students.get(invoice.student_id),
+                        MessageType.OVERDUE_REMINDER,
+                        {
+                            "invoice_id": invoice.id,
+                            "invoice_number": invoice.number or "",
+                            "amount": str(invoice.outstanding),
+                        },
+                        now,
+                    )
+                )
+            uow.commit()
+        return count

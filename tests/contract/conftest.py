@@ -1,0 +1,355 @@
+"""One factory per implementation of each port; every contract suite runs against all of them.
+
+A real adapter joins a suite by adding one `pytest.param(factory, id=...)` to the list of its
+port: the Stripe and Twilio adapters against their simulators, the SQL unit of work on SQLite and
+PostgreSQL. A factory is a context manager, so it can start a server or a database and clean up,
+or `pytest.skip` when a service is absent.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+from attrs import define
+
+from justdriving.adapters.memory import (
+    FakeAccountingClient,
+    FakeEmailSender,
+    FakePaymentGateway,
+    FakeSmsSender,
+    FrozenClock,
+    LogEmailSender,
+    LogSmsSender,
+    MemoryStore,
+    MemoryTemplateRenderer,
+    MemoryUnitOfWorkFactory,
+    SystemClock,
+)
+from justdriving.adapters.sql.engine import make_engine
+from justdriving.adapters.sql.schema import upgrade
+from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.domain.errors import ProviderUnavailable
+from justdriving.domain.money import Money
+from justdriving.domain.people import EmailAddress, PhoneNumber
+from justdriving.ports.accounting import AccountingClient
+from justdriving.ports.clock import Clock
+from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
+from justdriving.ports.payments import PaymentGateway
+from justdriving.ports.persistence import UnitOfWorkFactory
+from local_services import empty_tables, postgres_url
+
+NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+Delivery = tuple[bytes, dict[str, str]]
+
+
+def _params(factories: dict[str, Callable[[], Any]]) -> list[Any]:
+    return [pytest.param(factory, id=name) for name, factory in factories.items()]
+
+
+def _enter(request: pytest.FixtureRequest) -> Iterator[Any]:
+    with request.param() as backend:
+        yield backend
+
+
+# Persistence ------------------------------------------------------------------------------
+
+
+@define
+class PersistenceBackend:
+    uow: UnitOfWorkFactory
+    fail_next_commit: Callable[[Exception], None]
+    # False where two open units of work cannot both write (SQLite: one writer at a time).
+    concurrent_writers: bool = True
+
+
+@contextmanager
+def memory_persistence() -> Iterator[PersistenceBackend]:
+    store = MemoryStore()
+    yield PersistenceBackend(MemoryUnitOfWorkFactory(store), store.fail_next_commit)
+
+
+class _FailingCommit:
+    """Wraps a SQL unit of work so that the test can make its next commit fail."""
+
+    def __init__(self, factory: SqlUnitOfWorkFactory) -> None:
+        self._factory = factory
+        self._next: list[Exception] = []
+
+    def fail_next_commit(self, error: Exception) -> None:
+        self._next.append(error)
+
+    def __call__(self) -> Any:
+        uow = self._factory()
+        commit = uow.commit
+        queued = self._next
+
+        def failing_commit() -> None:
+            if queued:
+                uow.rollback()
+                raise queued.pop(0)
+            commit()
+
+        uow.commit = failing_commit  # type: ignore[method-assign]
+        return uow
+
+
+@contextmanager
+def sql_persistence(url: str, *, concurrent_writers: bool) -> Iterator[PersistenceBackend]:
+    engine = make_engine(url)
+    upgrade(engine)
+    empty_tables(engine)
+    factory = _FailingCommit(SqlUnitOfWorkFactory(engine))
+    try:
+        yield PersistenceBackend(factory, factory.fail_next_commit, concurrent_writers)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def sqlite_persistence() -> Iterator[PersistenceBackend]:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'contract.db'}"
+        with sql_persistence(url, concurrent_writers=False) as backend:
+            yield backend
+
+
+@contextmanager
+def postgres_persistence() -> Iterator[PersistenceBackend]:
+    with sql_persistence(postgres_url(), concurrent_writers=True) as backend:
+        yield backend
+
+
+PERSISTENCE = {
+    "memory": memory_persistence,
+    "sqlite": sqlite_persistence,
+    "postgresql": postgres_persistence,
+}
+
+
+@pytest.fixture(scope="module", params=_params(PERSISTENCE))
+def make_persistence(
+    request: pytest.FixtureRequest,
+) -> Callable[[], AbstractContextManager[PersistenceBackend]]:
+    """For hypothesis tests, which need a fresh backend per example."""
+    factory: Callable[[], AbstractContextManager[PersistenceBackend]] = request.param
+    return factory
+
+
+@pytest.fixture
+def persistence(
+    make_persistence: Callable[[], AbstractContextManager[PersistenceBackend]],
+) -> Iterator[PersistenceBackend]:
+    with make_persistence() as backend:
+        yield backend
+
+
+# Payment gateways -------------------------------------------------------------------------
+
+
+class GatewayDriver(Protocol):
+    """The port, plus the payer's and the provider's side a test needs to drive it."""
+
+    @property
+    def gateway(self) -> PaymentGateway: ...
+
+    def now(self) -> datetime: ...
+
+    def succeed(self, provider_payment_id: str, amount: Money | None = None) -> Delivery: ...
+
+    def authorize(self, provider_payment_id: str, amount: Money | None = None) -> Delivery: ...
+
+    def require_action(self, provider_payment_id: str) -> Delivery: ...
+
+    def fail(self, provider_payment_id: str, code: str) -> Delivery: ...
+
+    def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery: ...
+
+    def unknown_event(self) -> Delivery: ...
+
+    def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]: ...
+
+    def make_next_call_unavailable(self) -> None: ...
+
+    def charge_count(self) -> int: ...
+
+    def refund_count(self, provider_payment_id: str) -> int: ...
+
+
+@define
+class FakeGatewayDriver:
+    gateway: FakePaymentGateway
+    clock: FrozenClock
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def succeed(self, provider_payment_id: str, amount: Money | None = None) -> Delivery:
+        return self.gateway.succeed(provider_payment_id, amount)
+
+    def authorize(self, provider_payment_id: str, amount: Money | None = None) -> Delivery:
+        return self.gateway.authorize(provider_payment_id, amount)
+
+    def require_action(self, provider_payment_id: str) -> Delivery:
+        return self.gateway.require_action(provider_payment_id)
+
+    def fail(self, provider_payment_id: str, code: str) -> Delivery:
+        return self.gateway.fail(provider_payment_id, code)
+
+    def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery:
+        return self.gateway.complete_refund(provider_refund_id, succeeded)
+
+    def unknown_event(self) -> Delivery:
+        return self.gateway.webhook("payment.teleported", {"anything": [1, 2, 3]})
+
+    def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
+        return self.gateway.sign(body, at, secret)
+
+    def make_next_call_unavailable(self) -> None:
+        self.gateway.fail_next(ProviderUnavailable(self.gateway.name, "simulated outage"))
+
+    def charge_count(self) -> int:
+        return len(self.gateway.charges)
+
+    def refund_count(self, provider_payment_id: str) -> int:
+        refunds = self.gateway.refunds.values()
+        return sum(1 for r in refunds if r.provider_payment_id == provider_payment_id)
+
+
+@contextmanager
+def fake_gateway() -> Iterator[GatewayDriver]:
+    clock = FrozenClock(NOW)
+    yield FakeGatewayDriver(FakePaymentGateway(webhook_secret="whsec_contract", clock=clock), clock)
+
+
+GATEWAYS = {"fake": fake_gateway}
+
+
+@pytest.fixture(scope="module", params=_params(GATEWAYS))
+def make_gateway(request: pytest.FixtureRequest) -> Callable[[], AbstractContextManager[Any]]:
+    factory: Callable[[], AbstractContextManager[GatewayDriver]] = request.param
+    return factory
+
+
+@pytest.fixture
+def driver(make_gateway: Callable[[], AbstractContextManager[Any]]) -> Iterator[GatewayDriver]:
+    with make_gateway() as backend:
+        yield backend
+
+
+# Messaging --------------------------------------------------------------------------------
+
+
+@define
+class SmsBackend:
+    sender: SmsSender
+    suppress: Callable[[PhoneNumber], None] | None  # None: this sender cannot refuse anyone
+
+
+@define
+class EmailBackend:
+    sender: EmailSender
+    suppress: Callable[[EmailAddress], None] | None
+
+
+@contextmanager
+def fake_sms() -> Iterator[SmsBackend]:
+    sender = FakeSmsSender()
+    yield SmsBackend(sender, sender.opt_out)
+
+
+@contextmanager
+def log_sms() -> Iterator[SmsBackend]:
+    yield SmsBackend(LogSmsSender(), None)
+
+
+@contextmanager
+def fake_email() -> Iterator[EmailBackend]:
+    sender = FakeEmailSender()
+    yield EmailBackend(sender, sender.suppress)
+
+
+@contextmanager
+def log_email() -> Iterator[EmailBackend]:
+    yield EmailBackend(LogEmailSender(), None)
+
+
+@contextmanager
+def memory_renderer() -> Iterator[TemplateRenderer]:
+    yield MemoryTemplateRenderer()
+
+
+SMS_SENDERS = {"fake": fake_sms, "log": log_sms}
+EMAIL_SENDERS = {"fake": fake_email, "log": log_email}
+RENDERERS = {"memory": memory_renderer}
+
+
+@pytest.fixture(params=_params(SMS_SENDERS))
+def sms(request: pytest.FixtureRequest) -> Iterator[SmsBackend]:
+    yield from _enter(request)
+
+
+@pytest.fixture(params=_params(EMAIL_SENDERS))
+def email(request: pytest.FixtureRequest) -> Iterator[EmailBackend]:
+    yield from _enter(request)
+
+
+@pytest.fixture(scope="module", params=_params(RENDERERS))
+def make_renderer(request: pytest.FixtureRequest) -> Callable[[], AbstractContextManager[Any]]:
+    factory: Callable[[], AbstractContextManager[TemplateRenderer]] = request.param
+    return factory
+
+
+@pytest.fixture
+def renderer(make_renderer: Callable[[], AbstractContextManager[Any]]) -> Iterator[Any]:
+    with make_renderer() as backend:
+        yield backend
+
+
+# Accounting -------------------------------------------------------------------------------
+
+
+@define
+class AccountingBackend:
+    client: AccountingClient
+    records: Callable[[str], int]  # how many contacts/invoices/payments/credit_notes it holds
+
+
+@contextmanager
+def fake_accounting() -> Iterator[AccountingBackend]:
+    client = FakeAccountingClient(max_batch=10)
+    yield AccountingBackend(client, lambda kind: len(getattr(client, kind)))
+
+
+ACCOUNTING = {"fake": fake_accounting}
+
+
+@pytest.fixture(params=_params(ACCOUNTING))
+def accounting(request: pytest.FixtureRequest) -> Iterator[AccountingBackend]:
+    yield from _enter(request)
+
+
+# Clocks -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def system_clock() -> Iterator[Clock]:
+    yield SystemClock()
+
+
+@contextmanager
+def frozen_clock() -> Iterator[Clock]:
+    yield FrozenClock(NOW)
+
+
+CLOCKS = {"system": system_clock, "frozen": frozen_clock}
+
+
+@pytest.fixture(params=_params(CLOCKS))
+def clock(request: pytest.FixtureRequest) -> Iterator[Clock]:
+    yield from _enter(request)

@@ -1,0 +1,43 @@
+"""The gateway registry: a school's gateway by name, or an error that says why there is none."""
+
+from __future__ import annotations
+
+import pytest
+
+from justdriving.adapters.memory import FakePaymentGateway, MemoryGatewayRegistry
+from justdriving.domain.errors import ConfigurationError, PaymentNotAllowed
+from justdriving.domain.ids import SchoolId
+from justdriving.domain.schools import School, SchoolSettings
+from justdriving.ports.payments import GatewayRegistry
+
+FAKE = FakePaymentGateway(name="fake")
+
+
+@pytest.fixture(params=[pytest.param(MemoryGatewayRegistry, id="memory")])
+def registry(request: pytest.FixtureRequest) -> GatewayRegistry:
+    factory = request.param
+    built: GatewayRegistry = factory({"fake": FAKE})
+    return built
+
+
+def a_school(gateway: str | None) -> School:
+    return School(id=SchoolId("sch_1"), name="Køreskolen", settings=SchoolSettings(gateway))
+
+
+def test_a_school_gets_the_gateway_it_chose(registry: GatewayRegistry) -> None:
+    assert registry.for_school(a_school("fake")) is FAKE
+    assert registry.by_name("fake") is FAKE
+
+
+def test_a_manual_only_school_is_not_allowed_online_payments(registry: GatewayRegistry) -> None:
+    with pytest.raises(PaymentNotAllowed, match="manual payments only"):
+        registry.for_school(a_school(None))
+
+
+def test_a_gateway_that_is_not_configured_here_is_a_configuration_error_naming_it(
+    registry: GatewayRegistry,
+) -> None:
+    with pytest.raises(ConfigurationError, match="stripe"):
+        registry.for_school(a_school("stripe"))
+    with pytest.raises(ConfigurationError, match="paypal"):
+        registry.by_name("paypal")

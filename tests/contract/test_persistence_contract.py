@@ -1,0 +1,859 @@
+"""The unit of work and its repositories: what every persistence implementation promises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from justdriving.domain.bookings import (
+    Booking,
+    BookingStatus,
+    BookingType,
+    CancellationPolicy,
+    CancelledBy,
+    TimeSlot,
+)
+from justdriving.domain.deposits import Deposit
+from justdriving.domain.disputes import Dispute
+from justdriving.domain.errors import ConcurrencyConflict, DuplicateRecord, NotFound
+from justdriving.domain.events import BookingConfirmed, BookingRequested
+from justdriving.domain.ids import (
+    BookingId,
+    BookingTypeId,
+    DepositId,
+    DisputeId,
+    InvoiceId,
+    MessageId,
+    PaymentId,
+    RefundId,
+    SchoolId,
+    StudentId,
+    TeacherId,
+    new_id,
+)
+from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine
+from justdriving.domain.messages import Channel, OutboundMessage, SendReceipt
+from justdriving.domain.money import Money
+from justdriving.domain.outbox import (
+    InboxEvent,
+    InboxStatus,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+)
+from justdriving.domain.payments import CaptureMode, Payment, PaymentMethod, PaymentPurpose
+from justdriving.domain.people import PhoneNumber, Student, Teacher
+from justdriving.domain.refunds import Refund
+from justdriving.domain.schools import InvoiceService, MessageType, School
+from justdriving.domain.tax import TaxRate
+
+if TYPE_CHECKING:
+    from conftest import PersistenceBackend
+
+T0 = datetime(2025, 3, 14, 10, 0, tzinfo=UTC)
+SCHOOL = SchoolId("sch_1")
+DKK = "DKK"
+
+
+def a_booking(
+    start: datetime = T0, minutes: int = 60, teacher: str = "tch_1", id: str | None = None
+) -> Booking:
+    return Booking(
+        id=BookingId(id or new_id("bk")),
+        school_id=SCHOOL,
+        teacher_id=TeacherId(teacher),
+        student_ids=(StudentId("stu_1"),),
+        booking_type_id=BookingTypeId("bt_1"),
+        slot=TimeSlot.starting(start, timedelta(minutes=minutes)),
+        price=Money(50000, DKK),
+    )
+
+
+def a_payment(student: str = "stu_1", provider_ref: str | None = None) -> Payment:
+    payment = Payment(
+        id=PaymentId(new_id("pay")),
+        school_id=SCHOOL,
+        student_id=StudentId(student),
+        amount=Money(50000, DKK),
+        method=PaymentMethod.ONLINE,
+        purpose=PaymentPurpose.INVOICE,
+        created_at=T0,
+    )
+    if provider_ref is not None:
+        payment.attach("fake", provider_ref)
+    return payment
+
+
+def an_outbox_message(
+    created_at: datetime = T0, next_attempt_at: datetime | None = None
+) -> OutboxMessage:
+    return OutboxMessage(
+        id=new_id("obx"),
+        kind=OutboxKind.SEND_SMS,
+        school_id=SCHOOL,
+        payload={"message_id": "msg_1"},
+        idempotency_key=new_id("key"),
+        created_at=created_at,
+        next_attempt_at=next_attempt_at,
+    )
+
+
+def an_inbox_event(provider: str = "fake", event_id: str = "evt_1") -> InboxEvent:
+    return InboxEvent(
+        id=new_id("inb"),
+        provider=provider,
+        event_id=event_id,
+        event_type="payment.succeeded",
+        received_at=T0,
+        body=b"{}",
+    )
+
+
+def an_invoice(student: str = "stu_1", booking_id: str | None = None) -> Invoice:
+    invoice = Invoice(
+        id=InvoiceId(new_id("inv")),
+        school_id=SCHOOL,
+        student_id=StudentId(student),
+        currency=DKK,
+        booking_id=BookingId(booking_id) if booking_id else None,
+    )
+    line = InvoiceLine(InvoiceService.LESSON, "Lesson", 1, Money(50000, DKK), TaxRate(2500))
+    invoice.add_line(line)
+    return invoice
+
+
+def ids(records: object) -> list[str]:
+    assert isinstance(records, list | tuple)
+    return [record.id for record in records]
+
+
+# Adding and reading -----------------------------------------------------------------------
+
+
+def test_a_committed_record_reads_back_with_the_same_fields(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        uow.commit()
+    with persistence.uow() as uow:
+        loaded = uow.bookings.get(booking.id)
+    assert loaded is not booking
+    assert (loaded.slot, loaded.price, loaded.student_ids) == (
+        booking.slot,
+        booking.price,
+        booking.student_ids,
+    )
+    assert loaded.status is BookingStatus.PENDING
+
+
+def test_get_of_a_missing_id_raises_not_found_naming_the_kind_and_id(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow, pytest.raises(NotFound) as raised:
+        uow.payments.get("pay_missing")
+    assert raised.value.ident == "pay_missing"
+    assert raised.value.kind == "payment"
+
+
+def test_find_of_a_missing_id_returns_none(persistence: PersistenceBackend) -> None:
+    with persistence.uow() as uow:
+        assert uow.bookings.find("bk_missing") is None
+        assert uow.schools.find("sch_missing") is None
+
+
+def test_adding_an_id_that_is_already_committed_raises_duplicate_record(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        uow.commit()
+    with persistence.uow() as uow, pytest.raises(DuplicateRecord):
+        uow.bookings.add(a_booking(id=booking.id))
+
+
+def test_adding_the_same_id_twice_in_one_unit_of_work_raises_duplicate_record(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow:
+        uow.bookings.add(a_booking(id="bk_twice"))
+        with pytest.raises(DuplicateRecord):
+            uow.bookings.add(a_booking(id="bk_twice"))
+
+
+def test_within_a_unit_of_work_the_same_id_gives_the_same_object(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.bookings.get(booking.id) is uow.bookings.get(booking.id)
+        assert (
+            uow.bookings.find(booking.id)
+            is uow.bookings.for_teacher_between("tch_1", T0, T0 + timedelta(hours=1))[0]
+        )
+
+
+def test_a_change_made_after_add_and_before_commit_is_saved(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        booking.confirm(T0)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.bookings.get(booking.id).status is BookingStatus.CONFIRMED
+
+
+def test_changing_an_object_after_commit_changes_nothing_stored(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        uow.commit()
+    booking.confirm(T0)
+    with persistence.uow() as uow:
+        assert uow.bookings.get(booking.id).status is BookingStatus.PENDING
+
+
+def test_every_repository_stores_its_aggregate(persistence: PersistenceBackend) -> None:
+    school = School(id=SCHOOL, name="Køreskolen")
+    teacher = Teacher(id=TeacherId("tch_1"), school_id=SCHOOL, name="Tina")
+    student = Student(id=StudentId("stu_1"), school_id=SCHOOL, name="Sofie")
+    booking_type = BookingType(
+        id=BookingTypeId("bt_1"),
+        school_id=SCHOOL,
+        name="Lesson",
+        duration=timedelta(minutes=45),
+        price=Money(50000, DKK),
+    )
+    with persistence.uow() as uow:
+        uow.schools.add(school)
+        uow.teachers.add(teacher)
+        uow.students.add(student)
+        uow.booking_types.add(booking_type)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.schools.get(SCHOOL).name == "Køreskolen"
+        assert ids(uow.schools.list()) == [SCHOOL]
+        assert ids(uow.teachers.for_school(SCHOOL)) == ["tch_1"]
+        assert ids(uow.students.for_school(SCHOOL)) == ["stu_1"]
+        assert ids(uow.booking_types.for_school(SCHOOL)) == ["bt_1"]
+        assert uow.booking_types.get("bt_1").policy == CancellationPolicy()
+        assert uow.teachers.for_school("sch_other") == []
+
+
+# Events -----------------------------------------------------------------------------------
+
+
+def test_an_aggregates_pending_events_survive_add_and_commit(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    booking.events.record(BookingRequested(T0, booking.id))
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        booking.confirm(T0)
+        uow.commit()
+    assert [type(e) for e in booking.events.pending] == [BookingRequested, BookingConfirmed]
+
+
+def test_events_are_not_stored_so_a_fresh_read_has_none_pending(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    booking.events.record(BookingRequested(T0, booking.id))
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.bookings.get(booking.id).events.pending == []
+
+
+# Commit and rollback ----------------------------------------------------------------------
+
+
+def test_leaving_the_block_without_commit_discards_state_and_outbox_rows_together(
+    persistence: PersistenceBackend,
+) -> None:
+    booking, row = a_booking(), an_outbox_message()
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        uow.outbox.add(row)
+        uow.inbox.add(an_inbox_event())
+    with persistence.uow() as uow:
+        assert uow.bookings.find(booking.id) is None
+        assert uow.outbox.list() == []
+        assert uow.inbox.list() == []
+
+
+def test_an_exception_in_the_block_rolls_back(persistence: PersistenceBackend) -> None:
+    booking = a_booking()
+
+    def failing_use_case() -> None:
+        with persistence.uow() as uow:
+            uow.bookings.add(booking)
+            raise RuntimeError("the use case failed")
+
+    with pytest.raises(RuntimeError):
+        failing_use_case()
+    with persistence.uow() as uow:
+        assert uow.bookings.find(booking.id) is None
+
+
+def test_rollback_discards_changes_to_loaded_aggregates_and_new_messages(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        uow.commit()
+    with persistence.uow() as uow:
+        uow.bookings.get(booking.id).confirm(T0)
+        uow.outbox.add(an_outbox_message())
+        uow.rollback()
+        assert uow.bookings.get(booking.id).status is BookingStatus.PENDING
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.bookings.get(booking.id).status is BookingStatus.PENDING
+        assert uow.outbox.list() == []
+
+
+def test_changes_are_invisible_to_other_units_of_work_until_commit(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    with persistence.uow() as writer:
+        writer.bookings.add(booking)
+        with persistence.uow() as reader:
+            assert reader.bookings.find(booking.id) is None
+        writer.commit()
+    with persistence.uow() as reader:
+        assert reader.bookings.find(booking.id) is not None
+
+
+def test_commit_publishes_changes_and_new_outbox_rows_together(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        uow.commit()
+    with persistence.uow() as uow:
+        uow.bookings.get(booking.id).confirm(T0)
+        uow.outbox.add(an_outbox_message())
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.bookings.get(booking.id).status is BookingStatus.CONFIRMED
+        assert len(uow.outbox.list()) == 1
+
+
+def test_commit_bumps_the_version_of_what_changed_only(persistence: PersistenceBackend) -> None:
+    changed, untouched = a_booking(), a_booking()
+    with persistence.uow() as uow:
+        uow.bookings.add(changed)
+        uow.bookings.add(untouched)
+        uow.commit()
+    with persistence.uow() as uow:
+        first = uow.bookings.get(changed.id).version
+        uow.bookings.get(changed.id).confirm(T0)
+        uow.bookings.get(untouched.id)
+        uow.commit()
+        assert uow.bookings.get(changed.id).version > first
+    with persistence.uow() as uow:
+        assert uow.bookings.get(changed.id).version > first
+        assert uow.bookings.get(untouched.id).version == first
+
+
+def test_a_unit_of_work_can_commit_again_after_a_commit(persistence: PersistenceBackend) -> None:
+    booking = a_booking()
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        uow.commit()
+        booking.confirm(T0)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.bookings.get(booking.id).status is BookingStatus.CONFIRMED
+
+
+def test_the_second_of_two_concurrent_commits_conflicts_and_writes_nothing(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        uow.commit()
+    with persistence.uow() as first, persistence.uow() as second:
+        first.bookings.get(booking.id).confirm(T0)
+        second.bookings.get(booking.id).cancel(CancelledBy.SCHOOL, T0, CancellationPolicy())
+        second.outbox.add(an_outbox_message())
+        first.commit()
+        with pytest.raises(ConcurrencyConflict):
+            second.commit()
+    with persistence.uow() as uow:
+        assert uow.bookings.get(booking.id).status is BookingStatus.CONFIRMED
+        assert uow.outbox.list() == []
+
+
+def test_concurrent_units_of_work_changing_different_aggregates_both_commit(
+    persistence: PersistenceBackend,
+) -> None:
+    one, other = a_booking(), a_booking()
+    with persistence.uow() as uow:
+        uow.bookings.add(one)
+        uow.bookings.add(other)
+        uow.commit()
+    with persistence.uow() as first, persistence.uow() as second:
+        first.bookings.get(one.id).confirm(T0)
+        second.bookings.get(one.id)  # read only: no conflict
+        second.bookings.get(other.id).confirm(T0)
+        first.commit()
+        second.commit()
+    with persistence.uow() as uow:
+        statuses = {uow.bookings.get(b.id).status for b in (one, other)}
+        assert statuses == {BookingStatus.CONFIRMED}
+
+
+def test_an_injected_commit_failure_leaves_nothing_written(
+    persistence: PersistenceBackend,
+) -> None:
+    booking = a_booking()
+    persistence.fail_next_commit(OSError("disk full"))
+    with persistence.uow() as uow:
+        uow.bookings.add(booking)
+        uow.outbox.add(an_outbox_message())
+        uow.inbox.add(an_inbox_event())
+        with pytest.raises(OSError, match="disk full"):
+            uow.commit()
+    with persistence.uow() as uow:
+        assert uow.bookings.find(booking.id) is None
+        assert uow.outbox.list() == []
+        assert uow.inbox.list() == []
+        uow.bookings.add(booking)
+        uow.commit()  # only the next commit fails
+    with persistence.uow() as uow:
+        assert uow.bookings.find(booking.id) is not None
+
+
+# Queries ----------------------------------------------------------------------------------
+
+
+def _committed_bookings(persistence: PersistenceBackend, *bookings: Booking) -> None:
+    with persistence.uow() as uow:
+        for booking in bookings:
+            uow.bookings.add(booking)
+        uow.commit()
+
+
+def test_bookings_touching_at_the_boundary_do_not_overlap(
+    persistence: PersistenceBackend,
+) -> None:
+    _committed_bookings(persistence, a_booking(start=T0, minutes=60, id="bk_10"))
+    hour = timedelta(hours=1)
+    with persistence.uow() as uow:
+        assert uow.bookings.for_teacher_between("tch_1", T0 + hour, T0 + 2 * hour) == []
+        assert uow.bookings.for_teacher_between("tch_1", T0 - hour, T0) == []
+        late = uow.bookings.for_teacher_between(
+            "tch_1", T0 + hour - timedelta(minutes=1), T0 + 2 * hour
+        )
+        assert ids(late) == ["bk_10"]
+        assert ids(uow.bookings.for_teacher_between("tch_1", T0 - hour, T0 + 2 * hour)) == ["bk_10"]
+
+
+def test_teacher_bookings_are_per_teacher_and_include_every_status(
+    persistence: PersistenceBackend,
+) -> None:
+    cancelled = a_booking(id="bk_cancelled")
+    cancelled.cancel(CancelledBy.SCHOOL, T0, CancellationPolicy())
+    _committed_bookings(persistence, cancelled, a_booking(teacher="tch_2", id="bk_other"))
+    with persistence.uow() as uow:
+        found = uow.bookings.for_teacher_between("tch_1", T0, T0 + timedelta(hours=1))
+        assert ids(found) == ["bk_cancelled"]
+
+
+def test_queries_see_the_unit_of_works_own_additions_and_changes(
+    persistence: PersistenceBackend,
+) -> None:
+    moved = a_booking(id="bk_moved")
+    _committed_bookings(persistence, moved)
+    with persistence.uow() as uow:
+        uow.bookings.add(a_booking(start=T0 + timedelta(hours=3), id="bk_new"))
+        uow.bookings.get("bk_moved").teacher_id = TeacherId("tch_2")
+        found = uow.bookings.for_teacher_between("tch_1", T0, T0 + timedelta(hours=4))
+        assert ids(found) == ["bk_new"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    slots=st.lists(st.tuples(st.integers(0, 20), st.integers(1, 6)), min_size=1, max_size=6),
+    window=st.tuples(st.integers(0, 24), st.integers(1, 8)),
+)
+def test_teacher_bookings_are_exactly_those_whose_slot_overlaps_the_window(
+    make_persistence: Callable[[], AbstractContextManager[PersistenceBackend]],
+    slots: list[tuple[int, int]],
+    window: tuple[int, int],
+) -> None:
+    quarter = timedelta(minutes=15)
+    bookings = [a_booking(start=T0 + s * quarter, minutes=15 * n) for s, n in slots]
+    query = TimeSlot.starting(T0 + window[0] * quarter, window[1] * quarter)
+    with make_persistence() as persistence:
+        _committed_bookings(persistence, *bookings)
+        with persistence.uow() as uow:
+            found = uow.bookings.for_teacher_between("tch_1", query.start, query.end)
+            assert sorted(ids(found)) == sorted(b.id for b in bookings if b.slot.overlaps(query))
+
+
+def test_bookings_starting_between_include_the_start_and_exclude_the_end(
+    persistence: PersistenceBackend,
+) -> None:
+    hour = timedelta(hours=1)
+    _committed_bookings(
+        persistence,
+        a_booking(start=T0 + hour, id="bk_at_end"),
+        a_booking(start=T0, id="bk_at_start"),
+        a_booking(start=T0 + hour / 2, teacher="tch_2", id="bk_inside"),
+        a_booking(start=T0 - hour / 2, id="bk_before"),
+    )
+    with persistence.uow() as uow:
+        assert ids(uow.bookings.starting_between(T0, T0 + hour)) == ["bk_at_start", "bk_inside"]
+
+
+def test_payments_are_found_by_student_and_by_provider_reference(
+    persistence: PersistenceBackend,
+) -> None:
+    mine, theirs = a_payment(provider_ref="pi_mine"), a_payment(student="stu_2")
+    with persistence.uow() as uow:
+        uow.payments.add(mine)
+        uow.payments.add(theirs)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert ids(uow.payments.for_student(SCHOOL, "stu_1")) == [mine.id]
+        assert ids(uow.payments.for_student("sch_other", "stu_1")) == []
+        found = uow.payments.by_provider_ref("fake", "pi_mine")
+        assert found is not None
+        assert found.id == mine.id
+        assert uow.payments.by_provider_ref("stripe", "pi_mine") is None
+        assert uow.payments.by_provider_ref("fake", "pi_other") is None
+
+
+def test_refunds_deposits_and_disputes_are_found_by_their_payment_and_references(
+    persistence: PersistenceBackend,
+) -> None:
+    payment = a_payment(provider_ref="pi_1")
+    refund = Refund(
+        id=RefundId("re_1"),
+        school_id=SCHOOL,
+        student_id=StudentId("stu_1"),
+        payment_id=payment.id,
+        amount=Money(1000, DKK),
+        reason="goodwill",
+        created_at=T0,
+        provider_refund_id="fre_1",
+    )
+    deposit = Deposit(
+        id=DepositId("dep_1"),
+        school_id=SCHOOL,
+        booking_id=BookingId("bk_1"),
+        student_id=StudentId("stu_1"),
+        payment_id=payment.id,
+        amount=Money(10000, DKK),
+        capture_mode=CaptureMode.MANUAL,
+    )
+    dispute = Dispute(
+        id=DisputeId("dp_1"),
+        school_id=SCHOOL,
+        payment_id=payment.id,
+        provider_dispute_id="fdp_1",
+        status="needs_response",
+        opened_at=T0,
+    )
+    with persistence.uow() as uow:
+        uow.refunds.add(refund)
+        uow.deposits.add(deposit)
+        uow.disputes.add(dispute)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert ids(uow.refunds.for_payment(payment.id)) == ["re_1"]
+        assert ids(uow.refunds.for_student(SCHOOL, "stu_1")) == ["re_1"]
+        assert getattr(uow.refunds.by_provider_ref("fre_1"), "id", None) == "re_1"
+        assert uow.refunds.by_provider_ref("fre_2") is None
+        assert getattr(uow.deposits.for_booking("bk_1"), "id", None) == "dep_1"
+        assert getattr(uow.deposits.by_payment(payment.id), "id", None) == "dep_1"
+        assert uow.deposits.for_booking("bk_2") is None
+        assert getattr(uow.disputes.by_provider_ref("fdp_1"), "id", None) == "dp_1"
+        assert uow.disputes.by_provider_ref("fdp_2") is None
+
+
+def test_invoices_and_credit_notes_are_found_by_student_booking_and_invoice(
+    persistence: PersistenceBackend,
+) -> None:
+    invoice, other = an_invoice(booking_id="bk_1"), an_invoice(student="stu_2")
+    invoice.issue("1", T0, timedelta(days=14))
+    note = CreditNote.mirroring(invoice, id=InvoiceId("cn_1"), number="2", now=T0, reason="x")
+    with persistence.uow() as uow:
+        uow.invoices.add(invoice)
+        uow.invoices.add(other)
+        uow.credit_notes.add(note)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert ids(uow.invoices.for_student(SCHOOL, "stu_1")) == [invoice.id]
+        assert ids(uow.invoices.for_booking("bk_1")) == [invoice.id]
+        assert uow.invoices.get(invoice.id).lines == invoice.lines
+        assert ids(uow.credit_notes.for_invoice(invoice.id)) == ["cn_1"]
+        assert ids(uow.credit_notes.for_student(SCHOOL, "stu_1")) == ["cn_1"]
+        assert uow.credit_notes.for_invoice(other.id) == []
+
+
+def test_messages_are_found_by_school_and_by_provider_reference(
+    persistence: PersistenceBackend,
+) -> None:
+    message = OutboundMessage(
+        id=MessageId("msg_1"),
+        school_id=SCHOOL,
+        channel=Channel.SMS,
+        type=MessageType.REMINDER,
+        recipient=PhoneNumber("+4520123456"),
+        language="da",
+        context={"start": "10:00"},
+        created_at=T0,
+    )
+    message.mark_sent(SendReceipt("fake", "fake_sms_1"), T0)
+    with persistence.uow() as uow:
+        uow.messages.add(message)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert ids(uow.messages.for_school(SCHOOL)) == ["msg_1"]
+        found = uow.messages.by_provider_ref("fake", "fake_sms_1")
+        assert found is not None
+        assert found.recipient == PhoneNumber("+4520123456")
+        assert uow.messages.by_provider_ref("twilio", "fake_sms_1") is None
+
+
+# Numbering --------------------------------------------------------------------------------
+
+
+def test_a_numbering_series_starts_at_one_and_continues_across_units_of_work(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow:
+        assert uow.numbering.for_school(SCHOOL).take() == "1"
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.numbering.for_school(SCHOOL).take() == "2"
+        assert uow.numbering.for_school("sch_other").take() == "1"
+        uow.commit()
+
+
+def test_a_rolled_back_number_is_taken_again_so_there_is_no_gap(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow:
+        uow.numbering.for_school(SCHOOL).take()
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.numbering.for_school(SCHOOL).take() == "2"
+    with persistence.uow() as uow:
+        assert uow.numbering.for_school(SCHOOL).take() == "2"
+
+
+def test_two_units_of_work_cannot_both_take_the_same_number(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow:
+        uow.numbering.for_school(SCHOOL)
+        uow.commit()
+    with persistence.uow() as first, persistence.uow() as second:
+        assert first.numbering.for_school(SCHOOL).take() == "1"
+        assert second.numbering.for_school(SCHOOL).take() == "1"
+        first.commit()
+        with pytest.raises(ConcurrencyConflict):
+            second.commit()
+
+
+# Inbox ------------------------------------------------------------------------------------
+
+
+def test_the_inbox_refuses_a_provider_event_it_already_holds(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow:
+        assert uow.inbox.add(an_inbox_event("fake", "evt_1")) is True
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.inbox.add(an_inbox_event("fake", "evt_1")) is False
+        assert uow.inbox.add(an_inbox_event("stripe", "evt_1")) is True
+        uow.commit()
+    with persistence.uow() as uow:
+        assert sorted(e.provider for e in uow.inbox.list()) == ["fake", "stripe"]
+
+
+def test_the_inbox_refuses_a_duplicate_added_earlier_in_the_same_unit_of_work(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow:
+        first = an_inbox_event("fake", "evt_9")
+        assert uow.inbox.add(first) is True
+        assert uow.inbox.add(an_inbox_event("fake", "evt_9")) is False
+        uow.commit()
+    with persistence.uow() as uow:
+        assert ids(uow.inbox.list()) == [first.id]
+        assert uow.inbox.get(first.id).event_id == "evt_9"
+
+
+def test_the_inbox_lists_by_status(persistence: PersistenceBackend) -> None:
+    done, waiting = an_inbox_event(event_id="evt_done"), an_inbox_event(event_id="evt_waiting")
+    done.status = InboxStatus.PROCESSED
+    with persistence.uow() as uow:
+        uow.inbox.add(done)
+        uow.inbox.add(waiting)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert ids(uow.inbox.list(InboxStatus.RECEIVED)) == [waiting.id]
+        assert ids(uow.inbox.list("processed")) == [done.id]
+        assert len(uow.inbox.list()) == 2
+        with pytest.raises(NotFound):
+            uow.inbox.get("inb_missing")
+
+
+# Outbox -----------------------------------------------------------------------------------
+
+
+def test_outbox_due_gives_the_oldest_due_rows_first_up_to_the_limit(
+    persistence: PersistenceBackend,
+) -> None:
+    minute = timedelta(minutes=1)
+    newest, oldest, middle = (an_outbox_message(T0 + n * minute) for n in (3, 1, 2))
+    later = an_outbox_message(T0, next_attempt_at=T0 + 10 * minute)
+    retry = an_outbox_message(T0 + 4 * minute)
+    retry.retry_later("timeout", T0 + 5 * minute)
+    sent, dead = an_outbox_message(T0), an_outbox_message(T0)
+    sent.succeeded(T0)
+    dead.give_up("rejected")
+    with persistence.uow() as uow:
+        for row in (newest, oldest, middle, later, retry, sent, dead):
+            uow.outbox.add(row)
+        uow.commit()
+    now = T0 + 5 * minute
+    with persistence.uow() as uow:
+        assert ids(uow.outbox.due(now, limit=10)) == [oldest.id, middle.id, newest.id, retry.id]
+        assert ids(uow.outbox.due(now, limit=2)) == [oldest.id, middle.id]
+        assert ids(uow.outbox.due(now - minute, limit=10)) == [oldest.id, middle.id, newest.id]
+        assert ids(uow.outbox.list("sent")) == [sent.id]
+        assert len(uow.outbox.list()) == 7
+        assert uow.outbox.get(dead.id).last_error == "rejected"
+
+
+def test_outbox_due_includes_rows_in_flight_whose_lease_ran_out(
+    persistence: PersistenceBackend,
+) -> None:
+    stuck, held = an_outbox_message(T0), an_outbox_message(T0 + timedelta(seconds=1))
+    stuck.claim("relay_dead", T0, timedelta(minutes=5))
+    held.claim("relay_alive", T0, timedelta(minutes=30))
+    with persistence.uow() as uow:
+        uow.outbox.add(stuck)
+        uow.outbox.add(held)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.outbox.due(T0 + timedelta(minutes=4), limit=10) == []
+        assert ids(uow.outbox.due(T0 + timedelta(minutes=5), limit=10)) == [stuck.id]
+
+
+def _committed_rows(persistence: PersistenceBackend, count: int) -> list[str]:
+    rows = [an_outbox_message(T0 + n * timedelta(seconds=1)) for n in range(count)]
+    with persistence.uow() as uow:
+        for row in rows:
+            uow.outbox.add(row)
+        uow.commit()
+    return [row.id for row in rows]
+
+
+def test_claiming_takes_the_oldest_due_rows_for_the_worker_until_the_lease_runs_out(
+    persistence: PersistenceBackend,
+) -> None:
+    rows = _committed_rows(persistence, 3)
+    lease = timedelta(minutes=5)
+    with persistence.uow() as uow:
+        claimed = uow.outbox.claim("relay_1", T0, lease, limit=2)
+        assert ids(claimed) == rows[:2]
+        uow.commit()
+    with persistence.uow() as uow:
+        row = uow.outbox.get(rows[0])
+        assert row.status is OutboxStatus.IN_FLIGHT
+        assert row.held_by("relay_1", T0 + lease - timedelta(seconds=1))
+        later = T0 + timedelta(minutes=1)
+        assert ids(uow.outbox.claim("relay_2", later, lease, limit=10)) == [rows[2]]
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.outbox.claim("relay_2", T0 + lease - timedelta(seconds=1), lease, 10) == []
+        assert ids(uow.outbox.claim("relay_2", T0 + lease, lease, limit=10)) == rows[:2]
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.outbox.get(rows[0]).claimed_by == "relay_2"
+
+
+def test_a_claim_that_is_rolled_back_leaves_the_rows_due(persistence: PersistenceBackend) -> None:
+    rows = _committed_rows(persistence, 2)
+    with persistence.uow() as uow:
+        assert len(uow.outbox.claim("relay_1", T0, timedelta(minutes=5), limit=10)) == 2
+    with persistence.uow() as uow:
+        assert ids(uow.outbox.due(T0, limit=10)) == rows
+
+
+def test_two_workers_claiming_at_the_same_moment_never_share_a_row(
+    persistence: PersistenceBackend,
+) -> None:
+    if not persistence.concurrent_writers:
+        pytest.skip("one writer at a time: claims cannot overlap here")
+    rows = _committed_rows(persistence, 4)
+    lease = timedelta(minutes=5)
+    with persistence.uow() as first, persistence.uow() as second:
+        mine = ids(first.outbox.claim("relay_1", T0, lease, limit=2))
+        theirs = ids(second.outbox.claim("relay_2", T0, lease, limit=10))
+        first.commit()
+        second.commit()
+    assert mine == rows[:2]
+    assert theirs == rows[2:]
+    with persistence.uow() as uow:
+        owners = [uow.outbox.get(id).claimed_by for id in rows]
+        assert owners == ["relay_1", "relay_1", "relay_2", "relay_2"]
+
+
+def test_a_claim_stops_blocking_other_workers_once_committed(
+    persistence: PersistenceBackend,
+) -> None:
+    if not persistence.concurrent_writers:
+        pytest.skip("one writer at a time: claims cannot overlap here")
+    rows = _committed_rows(persistence, 2)
+    lease = timedelta(minutes=5)
+    with persistence.uow() as first:
+        assert ids(first.outbox.claim("relay_1", T0, lease, limit=1)) == rows[:1]
+        first.commit()
+        with persistence.uow() as second:
+            expired = T0 + lease
+            assert ids(second.outbox.claim("relay_2", expired, lease, limit=10)) == rows
+
+
+def test_a_claim_stops_blocking_other_workers_once_rolled_back(
+    persistence: PersistenceBackend,
+) -> None:
+    if not persistence.concurrent_writers:
+        pytest.skip("one writer at a time: claims cannot overlap here")
+    rows = _committed_rows(persistence, 2)
+    lease = timedelta(minutes=5)
+    with persistence.uow() as first:
+        assert ids(first.outbox.claim("relay_1", T0, lease, limit=10)) == rows
+        first.rollback()
+        with persistence.uow() as second:
+            assert ids(second.outbox.claim("relay_2", T0, lease, limit=10)) == rows

@@ -1,0 +1,63 @@
+"""Local services the integration tests use: PostgreSQL, Redis. Absent: skip, or fail in CI.
+
+CI sets JUSTDRIVING_REQUIRE_SERVICES=1, so a missing service is a failure there, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "JUSTDRIVING_TEST_POSTGRES_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+POSTGRES_DATABASE = "justdriving_test"
+REDIS_URL = os.environ.get("JUSTDRIVING_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def unavailable(service: str, reason: object) -> None:
+    message = f"{service} is not available: {reason}"
+    if os.environ.get("JUSTDRIVING_REQUIRE_SERVICES") == "1":
+        pytest.fail(message + " (JUSTDRIVING_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def postgres_url() -> str:
+    """A URL to a database of our own on the local server, created on first use."""
+    try:
+        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": POSTGRES_DATABASE},
+            ).first()
+            if exists is None:
+                connection.execute(text(f'CREATE DATABASE "{POSTGRES_DATABASE}"'))
+        admin.dispose()
+    except Exception as error:
+        unavailable("PostgreSQL", error)
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_DATABASE}"
+
+
+def empty_tables(engine: Engine) -> None:
+    from justdriving.adapters.sql.tables import metadata
+
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {names}"))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+def redis_url() -> str:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as error:
+        unavailable("Redis", error)
+    return REDIS_URL

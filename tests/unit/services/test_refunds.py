@@ -1,0 +1,206 @@
+"""Refunds: partial and repeated, never above what was captured, online via the outbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from justdriving.adapters.memory import FakePaymentGateway, MemoryStore
+from justdriving.domain.errors import InvalidTransition, RefundExceedsCaptured
+from justdriving.domain.invoices import Invoice, InvoiceStatus
+from justdriving.domain.outbox import OutboxKind, OutboxStatus
+from justdriving.domain.payments import Payment, PaymentMethod
+from justdriving.domain.refunds import RefundStatus
+from justdriving.domain.schools import InvoiceService, MessageType
+from justdriving.domain.services.application import Application
+from justdriving.domain.services.invoicing import LineItem
+from justdriving.domain.tax import TaxRate
+
+from .support import World, deliver, dkk, messages, outbox, record, snapshot
+
+LESSON = LineItem(InvoiceService.LESSON, "Køretime", dkk("500.00"))
+BOOK = LineItem(InvoiceService.MATERIALS, "Teoribog", dkk("250.00"))
+
+
+def _invoice(app: Application, world: World, *items: LineItem) -> Invoice:
+    draft = app.draft_invoice(world.school.id, world.student.id, list(items or (LESSON,)))
+    return app.issue_invoice(world.school.id, draft.id)
+
+
+def _paid_in_cash(app: Application, world: World, amount: str = "500.00") -> Payment:
+    invoice = _invoice(app, world)
+    return app.record_manual_payment(
+        world.school.id,
+        world.student.id,
+        amount=dkk(amount),
+        method=PaymentMethod.CASH,
+        invoice_id=invoice.id,
+    )
+
+
+def _paid_online(
+    app: Application, world: World, gateway: FakePaymentGateway, *items: LineItem
+) -> Payment:
+    invoice = _invoice(app, world, *items)
+    started = app.start_invoice_payment(world.school.id, invoice.id)
+    deliver(app, gateway.succeed(started.session.provider_payment_id))
+    return started.payment
+
+
+class TestManualRefund:
+    def test_a_manual_refund_succeeds_at_once_with_a_credit_note_and_a_message(
+        self, app: Application, world: World, store: MemoryStore
+    ) -> None:
+        payment = _paid_in_cash(app, world)
+
+        refund = app.refund(world.school.id, payment.id, amount=dkk("100.00"), reason="goodwill")
+
+        assert refund.status is RefundStatus.SUCCEEDED
+        assert outbox(store, OutboxKind.REFUND_PAYMENT) == []
+        note = record(store, "credit_notes", refund.credit_note_id)
+        assert (note.invoice_id, note.totals.gross, note.reason) == (
+            payment.invoice_id,
+            dkk("100.00"),
+            "goodwill",
+        )
+        assert record(store, "payments", payment.id).refunded == dkk("100.00")
+        confirmations = messages(store, MessageType.REFUND_CONFIRMATION)
+        assert {m.context["amount"] for m in confirmations} == {str(dkk("100.00"))}
+        assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
+
+    def test_several_partial_refunds_add_up_to_at_most_what_was_captured(
+        self, app: Application, world: World, store: MemoryStore
+    ) -> None:
+        payment = _paid_in_cash(app, world)
+        app.refund(world.school.id, payment.id, amount=dkk("100.00"))
+        app.refund(world.school.id, payment.id, amount=dkk("150.00"))
+        before = snapshot(store)
+
+        with pytest.raises(RefundExceedsCaptured):
+            app.refund(world.school.id, payment.id, amount=dkk("250.01"))
+        assert snapshot(store) == before
+
+        rest = app.refund(world.school.id, payment.id)
+        assert rest.amount == dkk("250.00")
+        assert record(store, "payments", payment.id).refunded == dkk("500.00")
+        assert [n.number for n in store.records("credit_notes")] == ["2", "3", "4"]
+        assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
+
+    def test_nothing_more_can_be_refunded_once_all_is_refunded(
+        self, app: Application, world: World, store: MemoryStore
+    ) -> None:
+        payment = _paid_in_cash(app, world)
+        app.refund(world.school.id, payment.id)
+        before = snapshot(store)
+
+        with pytest.raises(RefundExceedsCaptured):
+            app.refund(world.school.id, payment.id, amount=dkk("0.01"))
+        assert snapshot(store) == before
+
+    def test_refunding_an_overpayment_leaves_the_invoice_paid_and_the_balance_at_zero(
+        self, app: Application, world: World, store: MemoryStore
+    ) -> None:
+        payment = _paid_in_cash(app, world, "700.00")
+        assert app.balance(world.school.id, world.student.id).amount == dkk("-200.00")
+
+        app.refund(world.school.id, payment.id, amount=dkk("200.00"), reason="overpaid")
+
+        assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
+        assert store.records("credit_notes") == []
+
+
+class TestOnlineRefund:
+    def test_an_online_refund_waits_in_the_outbox_until_the_relay_asks_the_gateway(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        payment = _paid_online(app, world, gateway)
+
+        refund = app.refund(world.school.id, payment.id, amount=dkk("200.00"))
+
+        assert refund.status is RefundStatus.PENDING
+        [row] = outbox(store, OutboxKind.REFUND_PAYMENT)
+        assert row.idempotency_key == refund.id
+        assert gateway.refunds == {}
+        assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
+
+        app.relay_outbox()
+
+        assert ("refund", refund.id) in gateway.calls
+        [sent] = gateway.refunds.values()
+        assert (sent.refund_id, sent.amount) == (refund.id, dkk("200.00"))
+        stored = record(store, "refunds", refund.id)
+        assert stored.status is RefundStatus.SUCCEEDED
+        assert stored.provider_refund_id == sent.provider_refund_id
+        assert record(store, "outbox", row.id).status is OutboxStatus.SENT
+        assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
+
+    def test_the_credit_note_mirrors_the_invoice_lines_and_their_vat(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        payment = _paid_online(app, world, gateway, LESSON, BOOK)
+        refund = app.refund(world.school.id, payment.id, amount=dkk("300.00"))
+
+        app.relay_outbox()
+
+        note = record(store, "credit_notes", record(store, "refunds", refund.id).credit_note_id)
+        invoice = record(store, "invoices", payment.invoice_id)
+        assert [line.service for line in note.lines] == [line.service for line in invoice.lines]
+        assert {line.vat_rate for line in note.lines} == {TaxRate(2500)}
+        assert [line.unit_price for line in note.lines] == [dkk("200.00"), dkk("100.00")]
+        assert (note.totals.gross, note.totals.vat) == (dkk("300.00"), dkk("60.00"))
+        assert invoice.credited == dkk("300.00")
+        assert invoice.status is InvoiceStatus.PAID
+
+    def test_a_pending_refund_already_counts_against_what_can_be_refunded(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        payment = _paid_online(app, world, gateway)
+        app.refund(world.school.id, payment.id, amount=dkk("300.00"))
+        before = snapshot(store)
+
+        with pytest.raises(RefundExceedsCaptured):
+            app.refund(world.school.id, payment.id, amount=dkk("300.00"))
+        assert snapshot(store) == before
+
+    def test_a_refund_the_provider_settles_later_is_finished_by_its_webhook(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        payment = _paid_online(app, world, gateway)
+        gateway.refund_status = RefundStatus.PENDING
+        refund = app.refund(world.school.id, payment.id, amount=dkk("500.00"))
+        app.relay_outbox()
+        assert record(store, "refunds", refund.id).status is RefundStatus.PENDING
+        [provider_refund_id] = gateway.refunds
+
+        deliver(app, gateway.complete_refund(provider_refund_id), times=3)
+
+        assert record(store, "refunds", refund.id).status is RefundStatus.SUCCEEDED
+        assert len(store.records("credit_notes")) == 1
+        assert len(messages(store, MessageType.REFUND_CONFIRMATION)) == 2
+        assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
+
+    def test_a_failed_refund_releases_the_amount_and_issues_no_credit_note(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        payment = _paid_online(app, world, gateway)
+        gateway.refund_status = RefundStatus.PENDING
+        refund = app.refund(world.school.id, payment.id, amount=dkk("500.00"))
+        app.relay_outbox()
+        [provider_refund_id] = gateway.refunds
+
+        deliver(app, gateway.complete_refund(provider_refund_id, succeeded=False))
+
+        assert record(store, "refunds", refund.id).status is RefundStatus.FAILED
+        assert record(store, "payments", payment.id).refundable == dkk("500.00")
+        assert store.records("credit_notes") == []
+        assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
+
+    def test_a_payment_that_has_not_succeeded_cannot_be_refunded(
+        self, app: Application, world: World, store: MemoryStore
+    ) -> None:
+        invoice = _invoice(app, world)
+        started = app.start_invoice_payment(world.school.id, invoice.id)
+        before = snapshot(store)
+
+        with pytest.raises(InvalidTransition):
+            app.refund(world.school.id, started.payment.id, amount=dkk("1.00"))
+        assert snapshot(store) == before

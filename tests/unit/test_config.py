@@ -1,0 +1,485 @@
+"""Settings: parsing the environment, refusing bad production/staging setups, hiding secrets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from justdriving.config import (
+    AccountingProvider,
+    AppEnv,
+    LogFormat,
+    LogLevel,
+    MailEncryption,
+    Mailer,
+    PaymentProvider,
+    QueueBackend,
+    Settings,
+    SmsProvider,
+)
+from justdriving.domain.errors import ConfigurationError
+
+SECRET_VARIABLES = (
+    "PAYMENT_PROVIDER_KEY",
+    "PAYMENT_PROVIDER_SECRET",
+    "PAYMENT_WEBHOOK_SECRET",
+    "SMS_PROVIDER_KEY",
+    "SMS_PROVIDER_SECRET",
+    "MAIL_PASSWORD",
+    "MAIL_API_KEY",
+    "MAIL_WEBHOOK_SECRET",
+    "ACCOUNTING_API_KEY",
+    "ACCOUNTING_API_SECRET",
+    "OPS_TOKEN",
+)
+
+# A production configuration with nothing wrong; each refusal test breaks one thing.
+GOOD_PRODUCTION = {
+    "APP_ENV": "production",
+    "DATABASE_URL": "postgresql+psycopg://justdriving:db-pass-123@db.internal:5432/justdriving",
+    "PUBLIC_BASE_URL": "https://booking.example.dk",
+    "PAYMENT_PROVIDER": "stripe",
+    "PAYMENT_PROVIDER_KEY": "pk_live_51Hxyz",
+    "PAYMENT_PROVIDER_SECRET": "sk_live_51Hxyzabcdefghijklmnopqrstuvwxyz",
+    "PAYMENT_WEBHOOK_SECRET": "whsec_abcdefghijklmnopqrstuvwxyz",
+    "SMS_PROVIDER": "twilio",
+    "SMS_PROVIDER_KEY": "AC0123456789abcdef0123456789abcdef",
+    "SMS_PROVIDER_SECRET": "twilio-auth-token-0123456789",
+    "SMS_FROM_NUMBER": "+4512345678",
+    "MAIL_MAILER": "smtp",
+    "MAIL_HOST": "smtp.example.dk",
+    "MAIL_USERNAME": "postmaster",
+    "MAIL_PASSWORD": "smtp-password-xyz",
+    "ACCOUNTING_PROVIDER": "none",
+}
+
+
+def settings(env: dict[str, str] | None = None) -> Settings:
+    return Settings.from_env(env or {}, env_file=None)
+
+
+def production(**changes: str | None) -> Settings:
+    env = dict(GOOD_PRODUCTION)
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return settings(env)
+
+
+# ------------------------------------------------------------------------------------------
+# defaults and parsing
+
+
+def test_defaults_work_with_nothing_configured() -> None:
+    s = settings()
+
+    assert s == Settings()
+    assert s.app_env is AppEnv.DEVELOPMENT
+    assert s.database_url is None
+    assert s.payment_provider is PaymentProvider.FAKE
+    assert s.sms_provider is SmsProvider.FAKE
+    assert s.sms_enabled is True
+    assert s.sms_allowlist == ()
+    assert s.mail_mailer is Mailer.LOG
+    assert s.mail_port == 587
+    assert s.mail_encryption is MailEncryption.STARTTLS
+    assert s.accounting_provider is AccountingProvider.NONE
+    assert s.accounting_sync_enabled is False
+    assert s.accounting_sync_interval == 3600
+    assert s.queue_backend is QueueBackend.WORKER
+    assert s.log_format is LogFormat.CONSOLE
+    assert s.log_level is LogLevel.INFO
+
+
+def test_every_variable_of_the_architecture_is_a_field() -> None:
+    documented = {
+        "APP_ENV", "DATABASE_URL", "PUBLIC_BASE_URL",
+        "PAYMENT_PROVIDER", "PAYMENT_PROVIDER_KEY", "PAYMENT_PROVIDER_SECRET",
+        "PAYMENT_WEBHOOK_SECRET",
+        "SMS_PROVIDER", "SMS_PROVIDER_KEY", "SMS_PROVIDER_SECRET", "SMS_FROM_NUMBER",
+        "SMS_ENABLED", "SMS_REDIRECT_TO", "SMS_ALLOWLIST",
+        "MAIL_MAILER", "MAIL_HOST", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD",
+        "MAIL_ENCRYPTION", "MAIL_API_KEY", "MAIL_WEBHOOK_SECRET", "MAIL_FROM_ADDRESS",
+        "MAIL_FROM_NAME", "MAIL_REDIRECT_TO", "MAIL_ALLOWLIST",
+        "ACCOUNTING_PROVIDER", "ACCOUNTING_API_KEY", "ACCOUNTING_API_SECRET",
+        "ACCOUNTING_SYNC_ENABLED", "ACCOUNTING_SYNC_INTERVAL", "ACCOUNTING_EXPORT_DIR",
+        "QUEUE_BACKEND", "CELERY_BROKER_URL", "OPS_TOKEN", "LOG_FORMAT", "LOG_LEVEL",
+    }  # fmt: skip
+
+    assert {a.name.upper() for a in attrs.fields(Settings)} == documented
+    assert set(settings().masked()) == documented
+    assert set(SECRET_VARIABLES) < documented
+
+
+def test_effective_database_url_is_sqlite_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    url = settings().effective_database_url
+
+    assert url == f"sqlite:///{tmp_path / 'justdriving.db'}"
+    assert Path(url.removeprefix("sqlite:///")).is_absolute()
+    assert settings({"DATABASE_URL": "postgresql://h/db"}).effective_database_url == (
+        "postgresql://h/db"
+    )
+
+
+@pytest.mark.parametrize("text", ["1", "true", "TRUE", "yes", "Yes", "on", " on "])
+def test_true_booleans(text: str) -> None:
+    assert settings({"ACCOUNTING_SYNC_ENABLED": text}).accounting_sync_enabled is True
+
+
+@pytest.mark.parametrize("text", ["0", "false", "False", "no", "NO", "off"])
+def test_false_booleans(text: str) -> None:
+    assert settings({"SMS_ENABLED": text}).sms_enabled is False
+
+
+def test_integers_and_lists_and_choices() -> None:
+    s = settings(
+        {
+            "MAIL_PORT": "2525",
+            "ACCOUNTING_SYNC_INTERVAL": "60",
+            "SMS_ALLOWLIST": "+4511111111, +4522222222,,",
+            "MAIL_ALLOWLIST": "a@example.dk",
+            "APP_ENV": "Staging",
+            "MAIL_ENCRYPTION": "ssl",
+            "QUEUE_BACKEND": "celery",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "debug",
+        }
+    )
+
+    assert s.mail_port == 2525
+    assert s.accounting_sync_interval == 60
+    assert s.sms_allowlist == ("+4511111111", "+4522222222")
+    assert s.mail_allowlist == ("a@example.dk",)
+    assert s.app_env is AppEnv.STAGING
+    assert s.mail_encryption is MailEncryption.SSL
+    assert s.queue_backend is QueueBackend.CELERY
+    assert s.log_format is LogFormat.JSON
+    assert s.log_level is LogLevel.DEBUG
+
+
+def test_empty_values_count_as_unset_and_unknown_variables_are_ignored() -> None:
+    s = settings({"MAIL_PORT": "", "SMS_REDIRECT_TO": "  ", "SOMETHING_ELSE": "x", "PATH": "/"})
+
+    assert s.mail_port == 587
+    assert s.sms_redirect_to is None
+
+
+def test_env_file_is_read_and_the_real_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# local settings\n"
+        "MAIL_MAILER=smtp\n"
+        "MAIL_HOST=localhost\n"
+        "MAIL_PORT=1025\n"
+        'SMS_ALLOWLIST="+4511111111,+4522222222"\n'
+        "EMPTY_WITHOUT_VALUE\n",
+        encoding="utf-8",
+    )
+
+    s = Settings.from_env({"MAIL_PORT": "2525"}, env_file=env_file)
+
+    assert s.mail_mailer is Mailer.SMTP
+    assert s.mail_host == "localhost"
+    assert s.mail_port == 2525
+    assert s.sms_allowlist == ("+4511111111", "+4522222222")
+
+
+def test_a_missing_env_file_is_fine(tmp_path: Path) -> None:
+    assert Settings.from_env({}, env_file=tmp_path / "nope.env") == Settings()
+
+
+def test_default_env_file_is_dot_env_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("LOG_FORMAT=json\n", encoding="utf-8")
+
+    assert Settings.from_env({}).log_format is LogFormat.JSON
+
+
+def test_os_environ_is_the_default_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPS_TOKEN", "from-os-environ")
+
+    assert Settings.from_env(env_file=None).ops_token == "from-os-environ"
+
+
+def test_one_error_names_every_bad_variable() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        settings(
+            {
+                "APP_ENV": "prod",
+                "MAIL_PORT": "smtp",
+                "SMS_ENABLED": "maybe",
+                "ACCOUNTING_SYNC_INTERVAL": "0",
+                "PAYMENT_PROVIDER": "bitcoin",
+                "LOG_LEVEL": "loud",
+            }
+        )
+
+    error = caught.value
+    bad = ["APP_ENV", "MAIL_PORT", "SMS_ENABLED", "ACCOUNTING_SYNC_INTERVAL", "PAYMENT_PROVIDER"]
+    bad.append("LOG_LEVEL")
+    assert len(error.problems) == len(bad)
+    for name in bad:
+        assert any(problem.startswith(f"{name}:") for problem in error.problems), name
+        assert name in str(error)
+    assert "must be one of fake, stripe, paypal, manual" in str(error)
+
+
+def test_mail_port_out_of_range() -> None:
+    with pytest.raises(ConfigurationError, match="MAIL_PORT"):
+        settings({"MAIL_PORT": "70000"})
+
+
+def test_settings_are_frozen() -> None:
+    s = settings()
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        s.app_env = AppEnv.PRODUCTION  # type: ignore[misc]
+
+
+def test_nothing_is_read_at_import_time() -> None:
+    env = {**os.environ, "MAIL_PORT": "not-a-number", "APP_ENV": "nonsense"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import justdriving.config"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# ------------------------------------------------------------------------------------------
+# secrets
+
+
+secret_text = st.text(
+    alphabet=st.characters(categories=("L", "N"), include_characters="_-./+=", max_codepoint=0x7F),
+    min_size=1,
+    max_size=60,
+).map(lambda text: f"Zq9{text}")  # the prefix keeps it from matching ordinary output
+
+
+@given(secret=secret_text, variable=st.sampled_from(SECRET_VARIABLES))
+def test_secrets_never_appear_in_repr_masked_or_errors(secret: str, variable: str) -> None:
+    env = {variable: secret, "APP_ENV": "production"}
+    s = settings(env)
+    shown = [repr(s), str(s), str(s.masked()), *s.production_problems()]
+    with pytest.raises(ConfigurationError) as refused:
+        s.check()
+    with pytest.raises(ConfigurationError) as invalid:
+        settings({**env, "MAIL_PORT": "x", "SMS_ENABLED": "perhaps"})
+    shown += [str(refused.value), str(invalid.value), *invalid.value.problems]
+
+    for text in shown:
+        assert secret not in text
+
+
+def test_masked_shows_set_unset_or_a_short_prefix() -> None:
+    masked = production().masked()
+
+    assert masked["PAYMENT_PROVIDER_SECRET"] == "sk_l… (40 chars)"
+    assert masked["MAIL_PASSWORD"] == "set"
+    assert masked["SMS_PROVIDER_SECRET"] == "twil… (28 chars)"
+    assert masked["PAYMENT_PROVIDER_KEY"] == "set"  # too short to show any of it
+    assert masked["ACCOUNTING_API_KEY"] == "unset"
+    assert masked["OPS_TOKEN"] == "unset"
+    assert masked["PAYMENT_PROVIDER"] == "stripe"
+    assert masked["SMS_ENABLED"] == "true"
+    assert masked["MAIL_PORT"] == "587"
+
+
+def test_passwords_in_urls_are_masked() -> None:
+    s = settings(
+        {
+            "DATABASE_URL": "postgresql://app:db-pass-123@db:5432/app",
+            "CELERY_BROKER_URL": "redis://:broker-pass-456@redis:6379/0",
+        }
+    )
+
+    for text in (repr(s), str(s.masked())):
+        assert "db-pass-123" not in text
+        assert "broker-pass-456" not in text
+    assert s.masked()["DATABASE_URL"] == "postgresql://app:***@db:5432/app"
+    assert s.masked()["CELERY_BROKER_URL"] == "redis://:***@redis:6379/0"
+    assert s.database_url == "postgresql://app:db-pass-123@db:5432/app"
+
+
+# ------------------------------------------------------------------------------------------
+# production refuses to start, naming the setting
+
+
+def test_a_complete_production_configuration_passes() -> None:
+    s = production()
+
+    assert s.production_problems() == []
+    s.check()
+
+
+def test_production_with_nothing_configured_lists_every_problem() -> None:
+    problems = settings({"APP_ENV": "production"}).production_problems()
+
+    for name in ("PAYMENT_PROVIDER", "SMS_PROVIDER", "MAIL_MAILER", "PUBLIC_BASE_URL"):
+        assert any(name in problem for problem in problems), name
+    assert any("DATABASE_URL" in problem for problem in problems)
+
+
+@pytest.mark.parametrize(
+    ("changes", "variable"),
+    [
+        ({"PAYMENT_PROVIDER": "fake"}, "PAYMENT_PROVIDER"),
+        ({"SMS_PROVIDER": "fake"}, "SMS_PROVIDER"),
+        ({"SMS_PROVIDER": "log"}, "SMS_PROVIDER"),
+        ({"MAIL_MAILER": "log"}, "MAIL_MAILER"),
+        ({"MAIL_MAILER": "fake"}, "MAIL_MAILER"),
+        ({"ACCOUNTING_PROVIDER": "fake"}, "ACCOUNTING_PROVIDER"),
+        # missing secrets of the chosen provider
+        ({"PAYMENT_PROVIDER_SECRET": None}, "PAYMENT_PROVIDER_SECRET"),
+        ({"PAYMENT_WEBHOOK_SECRET": None}, "PAYMENT_WEBHOOK_SECRET"),
+        ({"PAYMENT_PROVIDER": "paypal", "PAYMENT_PROVIDER_KEY": None}, "PAYMENT_PROVIDER_KEY"),
+        (
+            {"PAYMENT_PROVIDER": "paypal", "PAYMENT_PROVIDER_SECRET": None},
+            "PAYMENT_PROVIDER_SECRET",
+        ),
+        ({"PAYMENT_PROVIDER": "paypal", "PAYMENT_WEBHOOK_SECRET": None}, "PAYMENT_WEBHOOK_SECRET"),
+        ({"SMS_PROVIDER_KEY": None}, "SMS_PROVIDER_KEY"),
+        ({"SMS_PROVIDER_SECRET": None}, "SMS_PROVIDER_SECRET"),
+        ({"SMS_FROM_NUMBER": None}, "SMS_FROM_NUMBER"),
+        ({"SMS_PROVIDER": "gatewayapi", "SMS_PROVIDER_SECRET": None}, "SMS_PROVIDER_SECRET"),
+        ({"MAIL_HOST": None}, "MAIL_HOST"),
+        ({"MAIL_MAILER": "sendgrid"}, "MAIL_API_KEY"),
+        ({"MAIL_MAILER": "mailgun"}, "MAIL_API_KEY"),
+        ({"ACCOUNTING_PROVIDER": "xero", "ACCOUNTING_API_SECRET": "s"}, "ACCOUNTING_API_KEY"),
+        ({"ACCOUNTING_PROVIDER": "quickbooks", "ACCOUNTING_API_KEY": "k"}, "ACCOUNTING_API_SECRET"),
+        ({"ACCOUNTING_PROVIDER": "csv"}, "ACCOUNTING_EXPORT_DIR"),
+        ({"QUEUE_BACKEND": "celery"}, "CELERY_BROKER_URL"),
+        # test-mode keys
+        ({"PAYMENT_PROVIDER_SECRET": "sk_test_51Habcdefghijklmnop"}, "PAYMENT_PROVIDER_SECRET"),
+        ({"PAYMENT_PROVIDER_SECRET": "rk_test_51Habcdefghijklmnop"}, "PAYMENT_PROVIDER_SECRET"),
+        ({"PAYMENT_PROVIDER_KEY": "pk_test_51Habcdefghijklmnop"}, "PAYMENT_PROVIDER_KEY"),
+        # staging leftovers
+        ({"SMS_REDIRECT_TO": "+4599999999"}, "SMS_REDIRECT_TO"),
+        ({"MAIL_REDIRECT_TO": "qa@example.dk"}, "MAIL_REDIRECT_TO"),
+        # platform
+        ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "http://booking.example.dk"}, "PUBLIC_BASE_URL"),
+        ({"DATABASE_URL": None}, "DATABASE_URL"),
+        ({"DATABASE_URL": "sqlite:////srv/justdriving.db"}, "DATABASE_URL"),
+    ],
+)
+def test_production_refuses_and_names_the_setting(
+    changes: dict[str, str | None], variable: str
+) -> None:
+    s = production(**changes)
+
+    problems = s.production_problems()
+
+    assert len(problems) == 1, problems
+    assert variable in problems[0]
+    with pytest.raises(ConfigurationError) as caught:
+        s.check()
+    assert caught.value.problems == (problems[0],)
+    assert variable in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"PAYMENT_PROVIDER": "manual", "PAYMENT_PROVIDER_SECRET": None},
+        {"ACCOUNTING_PROVIDER": "csv", "ACCOUNTING_EXPORT_DIR": "/srv/exports"},
+        {"SMS_PROVIDER": "gatewayapi", "SMS_PROVIDER_KEY": None},
+        {"MAIL_MAILER": "sendgrid", "MAIL_API_KEY": "SG.abcdef", "MAIL_HOST": None},
+        {"SMS_ENABLED": "false"},
+    ],
+)
+def test_other_complete_production_configurations_pass(changes: dict[str, str | None]) -> None:
+    assert production(**changes).production_problems() == []
+
+
+def test_every_production_problem_names_a_variable() -> None:
+    names = {a.name.upper() for a in attrs.fields(Settings)}
+    bad = settings(
+        {
+            "APP_ENV": "production",
+            "PAYMENT_PROVIDER": "stripe",
+            "PAYMENT_PROVIDER_KEY": "pk_test_x",
+            "SMS_PROVIDER": "twilio",
+            "MAIL_MAILER": "mailgun",
+            "ACCOUNTING_PROVIDER": "xero",
+            "SMS_REDIRECT_TO": "+4512345678",
+            "MAIL_REDIRECT_TO": "qa@example.dk",
+            "PUBLIC_BASE_URL": "http://x",
+            "DATABASE_URL": "sqlite:///x.db",
+            "QUEUE_BACKEND": "celery",
+        }
+    )
+
+    problems = bad.production_problems()
+
+    assert len(problems) >= 13
+    for problem in problems:
+        assert any(name in problem for name in names), problem
+
+
+# ------------------------------------------------------------------------------------------
+# staging, development, test
+
+
+def test_staging_requires_sms_and_mail_redirect_or_allowlist() -> None:
+    problems = settings({"APP_ENV": "staging"}).production_problems()
+
+    assert len(problems) == 2
+    assert "SMS_REDIRECT_TO" in problems[0]
+    assert "SMS_ALLOWLIST" in problems[0]
+    assert "MAIL_REDIRECT_TO" in problems[1]
+    assert "MAIL_ALLOWLIST" in problems[1]
+    with pytest.raises(ConfigurationError):
+        settings({"APP_ENV": "staging"}).check()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"SMS_REDIRECT_TO": "+4512345678", "MAIL_REDIRECT_TO": "qa@example.dk"},
+        {"SMS_ALLOWLIST": "+4512345678", "MAIL_ALLOWLIST": "qa@example.dk,dev@example.dk"},
+        {"SMS_REDIRECT_TO": "+4512345678", "MAIL_ALLOWLIST": "qa@example.dk"},
+    ],
+)
+def test_staging_with_redirects_or_allowlists_passes(env: dict[str, str]) -> None:
+    s = settings({"APP_ENV": "staging", **env})
+
+    assert s.production_problems() == []
+    s.check()
+
+
+def test_staging_with_only_sms_redirected_still_names_mail() -> None:
+    s = settings({"APP_ENV": "staging", "SMS_REDIRECT_TO": "+4512345678"})
+    assert [p.split()[0] for p in s.production_problems()] == ["MAIL_REDIRECT_TO"]
+
+
+@pytest.mark.parametrize("app_env", ["development", "test"])
+def test_development_and_test_have_no_problems(app_env: str) -> None:
+    s = settings(
+        {
+            "APP_ENV": app_env,
+            "PAYMENT_PROVIDER": "stripe",
+            "PAYMENT_PROVIDER_SECRET": "sk_test_123",
+            "SMS_REDIRECT_TO": "+4512345678",
+        }
+    )
+
+    assert s.production_problems() == []
+    s.check()
