@@ -113,7 +113,22 @@ class InboxEvent(Entity):
     event_type: str
     received_at: datetime
     body: bytes = field(repr=False)
+    payload: Mapping[str, Any] = field(factory=dict, repr=False)
     status: InboxStatus = InboxStatus.RECEIVED
     attempts: int = 0
     error: str | None = None
     processed_at: datetime | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.status in (InboxStatus.RECEIVED, InboxStatus.FAILED)
+
+    def applied(self, changed: bool, now: datetime) -> None:
+        """Done: PROCESSED when it changed something, IGNORED when it was old news."""
+        self.attempts += 1
+        self.status = InboxStatus.PROCESSED if changed else InboxStatus.IGNORED
+        self.processed_at, self.error = now, None
+
+    def failed(self, error: str) -> None:
+        self.attempts += 1
+        self.status, self.error = InboxStatus.FAILED, error[:500]

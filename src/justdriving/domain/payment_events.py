@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from attrs import frozen
 
@@ -56,3 +58,40 @@ class ProviderPaymentEvent:
     provider_dispute_id: str | None = None
     dispute_status: str | None = None
     failure_code: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """A JSON-ready form, kept in the inbox so the event can be applied later without
+        verifying the signature again (its timestamp will have aged by then)."""
+        payload: dict[str, Any] = {
+            name: getattr(self, name) for name in _TEXT_FIELDS if getattr(self, name) is not None
+        }
+        payload["kind"] = self.kind.value
+        payload["occurred_at"] = self.occurred_at.isoformat()
+        if self.amount is not None:
+            payload["amount"] = {"amount": self.amount.amount, "currency": self.amount.currency}
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> ProviderPaymentEvent:
+        amount = payload.get("amount")
+        texts: dict[str, Any] = {name: payload.get(name) for name in _TEXT_FIELDS}
+        return cls(
+            kind=PaymentEventKind(payload["kind"]),
+            occurred_at=datetime.fromisoformat(payload["occurred_at"]),
+            amount=Money(amount["amount"], amount["currency"]) if amount else None,
+            **texts,
+        )
+
+
+_TEXT_FIELDS = (
+    "provider",
+    "event_id",
+    "raw_type",
+    "payment_id",
+    "provider_payment_id",
+    "refund_id",
+    "provider_refund_id",
+    "provider_dispute_id",
+    "dispute_status",
+    "failure_code",
+)

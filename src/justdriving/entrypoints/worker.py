@@ -48,6 +48,7 @@ class Worker:
                     reminders.lessons,
                     reminders.overdue_invoices,
                 )
+        self._app.apply_inbox()
         report = self._app.relay_outbox()
         if report.claimed:
             log.info(

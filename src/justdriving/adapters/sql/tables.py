@@ -160,6 +160,7 @@ inbox = Table(
     Column("event_type", String(128), nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     Column("body", LargeBinary, nullable=False),
+    Column("payload", JSON, nullable=False),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("error", Text),

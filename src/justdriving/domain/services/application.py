@@ -11,6 +11,7 @@ from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay
 from justdriving.domain.services.reminders import Reminders
+from justdriving.domain.services.webhooks import PaymentWebhooks
 from justdriving.ports.clock import Clock
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
@@ -62,7 +63,11 @@ class Application:
         self.start_invoice_payment = payments.start_invoice_payment
         self.start_deposit = payments.start_deposit
         self.record_manual_payment = payments.record_manual_payment
-        self.receive_payment_webhook = payments.receive_webhook
+        webhooks = PaymentWebhooks(uow, clock, gateways)
+        self.receive_payment_webhook = webhooks.receive
+        self.store_payment_webhook = webhooks.store
+        self.apply_inbox_event = webhooks.apply
+        self.apply_inbox = webhooks.apply_waiting
 
         self.refund = refunds.refund
         self.refund_package = refunds.refund_package

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
 from attrs import frozen
@@ -12,7 +11,6 @@ from justdriving.domain.errors import InvalidInput, PaymentNotAllowed
 from justdriving.domain.ids import DepositId, PaymentId, new_id
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
-from justdriving.domain.outbox import InboxEvent, InboxStatus
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.payments import (
     EventOutcome,
@@ -155,45 +153,6 @@ class Payments:
             payment_moved(uow, school, payment, now)
             uow.commit()
         return payment
-
-    def receive_webhook(
-        self, provider: str, body: bytes, headers: Mapping[str, str]
-    ) -> list[EventOutcome]:
-        """Verify, store in the inbox once per provider event, and apply. Repeats are no-ops."""
-        gateway = self._gateways.by_name(provider)
-        now = self._clock.now()
-        events = gateway.parse_webhook(body, headers, now)
-        outcomes = []
-        for event in events:
-            with self._uow() as uow:
-                stored = uow.inbox.add(
-                    InboxEvent(
-                        id=new_id("ibx"),
-                        provider=provider,
-                        event_id=event.event_id,
-                        event_type=event.raw_type,
-                        received_at=now,
-                        body=body,
-                    )
-                )
-                if not stored:
-                    outcomes.append(EventOutcome.IGNORED)
-                    continue
-                outcome = apply_payment_event(uow, event, now)
-                record = next(
-                    r
-                    for r in uow.inbox.list()
-                    if r.event_id == event.event_id and r.provider == provider
-                )
-                record.status = (
-                    InboxStatus.PROCESSED
-                    if outcome is not EventOutcome.IGNORED
-                    else InboxStatus.IGNORED
-                )
-                record.processed_at = now
-                uow.commit()
-            outcomes.append(outcome)
-        return outcomes
 
     def _start(
         self, school_id: str, payment: Payment, description: str, return_url: str | None

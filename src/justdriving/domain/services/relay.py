@@ -84,12 +84,13 @@ class Relay:
             uow.commit()
         return ids
 
-    def relay(self, outbox_id: str, report: RelayReport) -> None:
-        """Prepare, perform and record one claimed row."""
+    def relay(self, outbox_id: str, report: RelayReport, claimant: str | None = None) -> None:
+        """Prepare, perform and record one row claimed by `claimant` (this relay by default;
+        a task queue passes the claim on to the task that does the work)."""
         now = self._clock.now()
         with self._uow() as uow:
             row = uow.outbox.get(outbox_id)
-            if not row.held_by(self.worker, now):
+            if not row.held_by(claimant or self.worker, now):
                 return  # our lease ran out and another worker has it
             try:
                 job = self._prepare(uow, row)

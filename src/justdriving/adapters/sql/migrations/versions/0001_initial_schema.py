@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-26 13:08:28.532104
+Create Date: 2026-11-26 13:12:20.323346
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(length=128), nullable=False),
         sa.Column("received_at", sa.DateTime(), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),

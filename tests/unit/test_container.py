@@ -1,0 +1,66 @@
+"""The composition root: settings choose adapters; production refuses what it must."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from justdriving.adapters.memory import FakeSmsSender, LogSmsSender, MemoryUnitOfWorkFactory
+from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.config import Settings
+from justdriving.container import bootstrap, build_container
+from justdriving.domain.errors import ConfigurationError
+from justdriving.domain.services.application import Application
+
+
+def settings(**environ: str) -> Settings:
+    return Settings.from_env(environ, env_file=None)
+
+
+def test_outside_production_nothing_needs_configuring(tmp_path: Path) -> None:
+    container = build_container(settings(DATABASE_URL=f"sqlite:///{tmp_path / 'jd.db'}"))
+
+    assert isinstance(container.sms(), FakeSmsSender)
+    assert isinstance(container.uow(), SqlUnitOfWorkFactory)
+
+
+def test_a_memory_database_wires_the_in_memory_unit_of_work() -> None:
+    app = bootstrap(settings(DATABASE_URL="memory://"))
+
+    assert isinstance(app, Application)
+    assert isinstance(app.uow, MemoryUnitOfWorkFactory)
+    school = app.register_school("Køreskolen Syd")
+    with app.uow() as uow:
+        assert uow.schools.get(school.id).name == "Køreskolen Syd"
+
+
+def test_the_sms_kill_switch_logs_instead_of_sending() -> None:
+    container = build_container(settings(DATABASE_URL="memory://", SMS_ENABLED="false"))
+
+    assert isinstance(container.sms(), LogSmsSender)
+
+
+def test_an_unmigrated_database_is_refused_with_the_command_that_fixes_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="justdriving migrate"):
+        bootstrap(settings(DATABASE_URL=f"sqlite:///{tmp_path / 'new.db'}"))
+
+
+def test_production_refuses_fake_providers_and_names_each_setting() -> None:
+    production = settings(
+        APP_ENV="production",
+        DATABASE_URL="postgresql://db.internal/justdriving",
+        PUBLIC_BASE_URL="https://school.example",
+    )
+
+    with pytest.raises(ConfigurationError) as refused:
+        build_container(production)
+
+    named = " ".join(refused.value.problems)
+    for variable in ("PAYMENT_PROVIDER", "SMS_PROVIDER", "MAIL_MAILER"):
+        assert variable in named
+
+
+def test_a_provider_without_an_adapter_in_this_build_is_a_startup_error_not_a_fake() -> None:
+    with pytest.raises(ConfigurationError, match="SMS_PROVIDER"):
+        build_container(settings(DATABASE_URL="memory://", SMS_PROVIDER="twilio"))
