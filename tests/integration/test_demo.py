@@ -17,7 +17,9 @@ def test_the_demo_runs_the_whole_lifecycle_on_sqlite_and_ends_at_a_zero_balance(
     tmp_path: Path,
 ) -> None:
     output = io.StringIO()
-    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}, env_file=None)
+    settings = Settings.from_env(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}, env_file=None
+    )
 
     run_demo(settings, Console(file=output, width=120))
 
