@@ -189,6 +189,9 @@ class Settings:
     payment_provider_key: str | None = _secret()
     payment_provider_secret: str | None = _secret()
     payment_webhook_secret: str | None = _secret()
+    # The provider's API root: unset means its live API (PayPal: its sandbox outside
+    # production). Tests point it at the simulators in justdriving.testing.
+    payment_api_base_url: str | None = None
 
     sms_provider: SmsProvider = SmsProvider.FAKE
     sms_provider_key: str | None = _secret()
@@ -350,6 +353,9 @@ class Settings:
                 PAYMENT_PROVIDER_SECRET=self.payment_provider_secret,
                 PAYMENT_WEBHOOK_SECRET=self.payment_webhook_secret,
             )
+        base = self.payment_api_base_url or ""
+        if "sandbox" in base or base.startswith("http://"):
+            problems.append("PAYMENT_API_BASE_URL points at a sandbox or simulator")
         return [f"{p} (PAYMENT_PROVIDER={provider})" for p in problems]
 
     def _sms_problems(self) -> list[str]:

@@ -127,6 +127,12 @@ class OutboundMessage(Entity):
         """An attempt failed in a way that may still have delivered it (a timeout)."""
         self.provider_error = f"an attempt may have gone out twice ({error})"
 
+    def requeue(self, now: datetime) -> None:
+        """An operator retries a failed message. A suppressed one stays suppressed: nobody
+        who opted out or bounced is written to again by hand."""
+        if self.status is MessageStatus.FAILED:
+            self.status, self.updated_at = MessageStatus.QUEUED, now
+
     def mark_failed(self, error: str, now: datetime) -> None:
         self.record_delivery(MessageStatus.FAILED, now, error)
 

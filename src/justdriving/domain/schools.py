@@ -47,6 +47,7 @@ class AccountingCustomerMode(enum.StrEnum):
 
 
 DANISH_VAT = TaxRate(2500)
+DEFAULT_GATEWAY = "default"
 LANGUAGES = frozenset({"da", "en"})
 
 
@@ -95,9 +96,10 @@ class Branding:
 
 @frozen
 class SchoolSettings:
-    """Everything a school chooses. `payment_gateway=None` means manual payments only."""
+    """Everything a school chooses. `payment_gateway` names a gateway, or is DEFAULT_GATEWAY
+    (the platform's PAYMENT_PROVIDER), or None: manual payments only."""
 
-    payment_gateway: str | None = "fake"
+    payment_gateway: str | None = DEFAULT_GATEWAY
     sms_enabled: bool = True
     sms_message_types: frozenset[MessageType] = frozenset(MessageType)
     email_message_types: frozenset[MessageType] = frozenset(MessageType)

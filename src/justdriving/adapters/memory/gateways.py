@@ -5,20 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from justdriving.domain.errors import ConfigurationError, PaymentNotAllowed
-from justdriving.domain.schools import School
+from justdriving.domain.schools import DEFAULT_GATEWAY, School
 from justdriving.ports.payments import PaymentGateway
 
 
 class MemoryGatewayRegistry:
-    """The gateways this deployment has, by name; a school names the one it uses."""
+    """The gateways this deployment has, by name. A school names the one it uses, leaves the
+    platform's `default` (PAYMENT_PROVIDER), or takes manual payments only (None)."""
 
-    def __init__(self, gateways: Mapping[str, PaymentGateway]) -> None:
+    def __init__(self, gateways: Mapping[str, PaymentGateway], default: str | None = None) -> None:
         self._gateways = dict(gateways)
+        if default is None and len(self._gateways) == 1:
+            default = next(iter(self._gateways))
+        self._default = default
 
     def for_school(self, school: School) -> PaymentGateway:
         name = school.settings.payment_gateway
         if name is None:
             raise PaymentNotAllowed("manual payments only")
+        if name == DEFAULT_GATEWAY:
+            if self._default is None:
+                raise PaymentNotAllowed("this platform takes manual payments only")
+            name = self._default
         return self.by_name(name)
 
     def by_name(self, name: str) -> PaymentGateway:

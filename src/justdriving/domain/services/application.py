@@ -9,7 +9,7 @@ from justdriving.domain.services.packages import Packages
 from justdriving.domain.services.payments import Payments
 from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
-from justdriving.domain.services.relay import Relay
+from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
 from justdriving.domain.services.webhooks import PaymentWebhooks
 from justdriving.ports.clock import Clock
@@ -30,6 +30,7 @@ class Application:
         sms: SmsSender,
         email: EmailSender,
         renderer: TemplateRenderer,
+        relay_policy: RelayPolicy | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
@@ -40,7 +41,15 @@ class Application:
         payments = Payments(uow, clock, gateways)
         refunds = Refunds(uow, clock)
         balances = Balances(uow, clock)
-        self.relay = Relay(uow, clock, sms=sms, email=email, renderer=renderer, gateways=gateways)
+        self.relay = Relay(
+            uow,
+            clock,
+            sms=sms,
+            email=email,
+            renderer=renderer,
+            gateways=gateways,
+            policy=relay_policy,
+        )
 
         self.register_school = registration.register_school
         self.add_teacher = registration.add_teacher
@@ -76,4 +85,5 @@ class Application:
         self.overdue_invoices = balances.overdue_invoices
 
         self.relay_outbox = self.relay.run_once
+        self.retry_outbox_message = self.relay.retry_dead
         self.send_reminders = Reminders(uow, clock).send_due

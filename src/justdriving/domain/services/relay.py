@@ -19,7 +19,7 @@ from attrs import define, field, frozen
 
 from justdriving.domain.errors import ConcurrencyConflict, JustDrivingError, ProviderUnavailable
 from justdriving.domain.ids import new_id
-from justdriving.domain.outbox import OutboxMessage, backoff
+from justdriving.domain.outbox import OutboxKind, OutboxMessage, backoff
 from justdriving.domain.services.circuit import CircuitBreaker
 from justdriving.domain.services.relay_jobs import Job, MessageLog, Preparers
 from justdriving.ports.clock import Clock
@@ -42,7 +42,10 @@ class RelayReport:
 
 @frozen
 class RelayPolicy:
+    """Give up after `max_attempts` tries or once a row is older than `give_up_after`."""
+
     max_attempts: int = 8
+    give_up_after: timedelta = timedelta(days=3)
     lease: timedelta = timedelta(seconds=120)
     batch: int = 100
 
@@ -76,6 +79,16 @@ class Relay:
             report.claimed += 1
             self.relay(outbox_id, report)
         return report
+
+    def retry_dead(self, outbox_id: str) -> None:
+        """An operator's second chance for a row that was given up."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            row = uow.outbox.get(outbox_id)
+            row.revive(now)
+            if row.kind in (OutboxKind.SEND_SMS, OutboxKind.SEND_EMAIL):
+                uow.messages.get(row.payload["message_id"]).requeue(now)
+            uow.commit()
 
     def claim(self, limit: int) -> list[str]:
         now = self._clock.now()
@@ -165,7 +178,8 @@ class Relay:
         error: ProviderUnavailable,
         report: RelayReport,
     ) -> None:
-        if row.attempts + 1 >= self._policy.max_attempts:
+        too_old = self._clock.now() - row.created_at >= self._policy.give_up_after
+        if too_old or row.attempts + 1 >= self._policy.max_attempts:
             self._bury(uow, row, error, report)
             return
         if error.possibly_done:

@@ -3,16 +3,17 @@ restarted worker neither skips nor repeats one."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from attrs import define
 
+from justdriving.domain.bookings import Booking
 from justdriving.domain.messages import Channel
 from justdriving.domain.schools import MessageType, School
 from justdriving.domain.services.notifications import queue_message
 from justdriving.domain.services.settlement import booking_context
 from justdriving.ports.clock import Clock
-from justdriving.ports.persistence import UnitOfWorkFactory
+from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
 OVERDUE_REMINDER_EVERY = timedelta(days=7)
 _LONGEST_LEAD = timedelta(days=14)  # no school reminds further ahead than this
@@ -37,39 +38,20 @@ class Reminders:
         return report
 
     def _lesson_reminders(self) -> int:
+        """Reminders decided, one per lesson and channel."""
         now = self._clock.now()
         count = 0
         with self._uow() as uow:
             schools: dict[str, School] = {}
             for booking in uow.bookings.starting_between(now, now + _LONGEST_LEAD):
-                school = schools.get(booking.school_id) or uow.schools.get(booking.school_id)
-                schools[school.id] = school
-                leads = {
-                    Channel.SMS: timedelta(hours=school.settings.sms_reminder_hours_before),
-                    Channel.EMAIL: timedelta(hours=school.settings.email_reminder_hours_before),
-                }
-                for channel, ahead in leads.items():
-                    if not booking.reminder_due(channel.value, ahead, now):
-                        continue
-                    booking.record_reminder(channel.value)
-                    context = booking_context(uow, school, booking)
-                    for student_id in booking.student_ids:
-                        student = uow.students.get(student_id)
-                        count += len(
-                            queue_message(
-                                uow,
-                                school,
-                                student,
-                                MessageType.REMINDER,
-                                context,
-                                now,
-                                channels=frozenset({channel}),
-                            )
-                        )
+                if booking.school_id not in schools:
+                    schools[booking.school_id] = uow.schools.get(booking.school_id)
+                count += _remind(uow, schools[booking.school_id], booking, now)
             uow.commit()
         return count
 
     def _overdue_reminders(self) -> int:
+        """Invoices reminded of."""
         now = self._clock.now()
         count = 0
         with self._uow() as uow:
@@ -77,20 +59,33 @@ class Reminders:
                 if not invoice.reminder_due(now, OVERDUE_REMINDER_EVERY):
                     continue
                 invoice.reminded_at = now
+                context = {
+                    "invoice_id": invoice.id,
+                    "invoice_number": invoice.number or "",
+                    "amount": str(invoice.outstanding),
+                }
                 school = uow.schools.get(invoice.school_id)
-                count += len(
-                    queue_message(
-                        uow,
-                        school,
-                        uow.students.get(invoice.student_id),
-                        MessageType.OVERDUE_REMINDER,
-                        {
-                            "invoice_id": invoice.id,
-                            "invoice_number": invoice.number or "",
-                            "amount": str(invoice.outstanding),
-                        },
-                        now,
-                    )
-                )
+                student = uow.students.get(invoice.student_id)
+                queue_message(uow, school, student, MessageType.OVERDUE_REMINDER, context, now)
+                count += 1
             uow.commit()
         return count
+
+
+def _remind(uow: UnitOfWork, school: School, booking: Booking, now: datetime) -> int:
+    leads = {
+        Channel.SMS: timedelta(hours=school.settings.sms_reminder_hours_before),
+        Channel.EMAIL: timedelta(hours=school.settings.email_reminder_hours_before),
+    }
+    count = 0
+    for channel, ahead in leads.items():
+        if not booking.reminder_due(channel.value, ahead, now):
+            continue
+        booking.record_reminder(channel.value)
+        context = booking_context(uow, school, booking)
+        for student_id in booking.student_ids:
+            student = uow.students.get(student_id)
+            only = frozenset({channel})
+            queue_message(uow, school, student, MessageType.REMINDER, context, now, only)
+        count += 1
+    return count
