@@ -203,7 +203,9 @@ class SqlInbox(SqlRepository[InboxEvent]):
         self._session.flush()
         connection = self._session.connection
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(self._table).values(id=event.id, **rows.INBOX.to_row(event))
+        statement = dialect.insert(self._table).values(
+            id=event.id, version=1, **rows.INBOX.to_row(event)
+        )
         inserted = self._session.write(
             statement.on_conflict_do_nothing(index_elements=["provider", "event_id"]).returning(
                 self._table.c.id
@@ -211,7 +213,7 @@ class SqlInbox(SqlRepository[InboxEvent]):
         ).first()
         if inserted is None:
             return False
-        self._session.adopt(rows.INBOX, event)
+        self._session.adopt(rows.INBOX, event, version=1)
         return True
 
     def list(self, status: str | None = None) -> Sequence[InboxEvent]:

@@ -34,13 +34,13 @@ T = TypeVar("T")
 
 @frozen
 class RowMapper(Generic[T]):
-    """`versioned` rows carry an optimistic version; `to_row` gives every column but the id."""
+    """`to_row` gives every column but the id and the optimistic version, which the session
+    keeps (and copies onto records that have a `version` attribute)."""
 
     table: Table
     kind: str
     to_row: Callable[[T], dict[str, Any]]
     from_row: Callable[[Mapping[str, Any]], T]
-    versioned: bool = True
 
 
 def _document_mapper(
@@ -208,5 +208,7 @@ def _inbox_event(row: Mapping[str, Any]) -> InboxEvent:
     )
 
 
-OUTBOX = RowMapper(tables.outbox, "outbox message", _outbox_row, _outbox_message, versioned=False)
-INBOX = RowMapper(tables.inbox, "inbox event", _inbox_row, _inbox_event, versioned=False)
+# Outbox and inbox rows are versioned too (two relays must never both claim one row), but
+# their version lives only in the database: the domain records carry none.
+OUTBOX = RowMapper(tables.outbox, "outbox message", _outbox_row, _outbox_message)
+INBOX = RowMapper(tables.inbox, "inbox event", _inbox_row, _inbox_event)

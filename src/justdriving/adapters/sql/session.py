@@ -47,10 +47,10 @@ class TrackedSession:
             raise DuplicateRecord(f"{mapper.kind} {item.id} exists already")
         self._tracked[key] = _Tracked(item, mapper, None, getattr(item, "version", 0))
 
-    def adopt(self, mapper: RowMapper[Any], item: Any) -> None:
-        """Track a record the caller has just inserted itself."""
+    def adopt(self, mapper: RowMapper[Any], item: Any, version: int) -> None:
+        """Track a record the caller has just inserted itself, at `version`."""
         self._tracked[(mapper.table.name, item.id)] = _Tracked(
-            item, mapper, mapper.to_row(item), getattr(item, "version", 0)
+            item, mapper, mapper.to_row(item), version
         )
 
     def find(self, mapper: RowMapper[Any], id: str) -> Any | None:
@@ -110,27 +110,22 @@ class TrackedSession:
     def published(self) -> None:
         """After commit: the in-memory aggregates take the versions now stored."""
         for tracked in self._tracked.values():
-            if tracked.mapper.versioned:
+            if hasattr(tracked.item, "version"):
                 tracked.item.version = tracked.db_version
 
     def _insert(self, tracked: _Tracked, row: dict[str, Any]) -> int:
         values = {"id": tracked.item.id, **row}
-        version = tracked.db_version
-        if tracked.mapper.versioned:
-            version += 1
-            values["version"] = version
+        version = tracked.db_version + 1
+        values["version"] = version
         self._run(insert(tracked.mapper.table).values(**values))
         return version
 
     def _update(self, tracked: _Tracked, row: dict[str, Any]) -> int:
         table = tracked.mapper.table
         statement = update(table).where(table.c.id == tracked.item.id)
-        version = tracked.db_version
-        if tracked.mapper.versioned:
-            statement = statement.where(table.c.version == version)
-            version += 1
-            row = {**row, "version": version}
-        result = self._run(statement.values(**row))
+        version = tracked.db_version + 1
+        statement = statement.where(table.c.version == tracked.db_version)
+        result = self._run(statement.values(**row, version=version))
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"{tracked.mapper.kind} {tracked.item.id} changed meanwhile")
         return version

@@ -92,9 +92,13 @@ class Relay:
 
     def claim(self, limit: int) -> list[str]:
         now = self._clock.now()
-        with self._uow() as uow:
-            ids = [m.id for m in uow.outbox.claim(self.worker, now, self._policy.lease, limit)]
-            uow.commit()
+        try:
+            with self._uow() as uow:
+                claimed = uow.outbox.claim(self.worker, now, self._policy.lease, limit)
+                ids = [m.id for m in claimed]
+                uow.commit()
+        except ConcurrencyConflict:
+            return []  # another relay claimed the same rows first; next round
         return ids
 
     def relay(self, outbox_id: str, report: RelayReport, claimant: str | None = None) -> None:
