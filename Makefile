@@ -1,7 +1,7 @@
 # justdriving — developer tasks. Needs only python3 and make on a fresh machine.
 #
 #   make            same as `make test`
-#   make run        the CLI demo on in-memory / log adapters (no configuration needed)
+#   make run        web app + worker + a demo invoice to pay, on fakes (no configuration needed)
 #   make test       pytest; pass extra arguments with PYTEST_ARGS='-k money -x'
 #   make lint       ruff, ruff format --check, mypy --strict, import-linter contracts
 #   make bench      scripted measurements (benchmarks/), never timed tests
@@ -36,7 +36,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 run: $(STAMP)
-	$(BIN)/justdriving demo
+	$(BIN)/justdriving run
 
 bench: $(STAMP)
 	@if [ -f benchmarks/__main__.py ]; then \

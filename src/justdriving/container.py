@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dependency_injector import containers, providers
 
 from justdriving.adapters.memory import (
@@ -19,9 +21,13 @@ from justdriving.adapters.memory import (
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import pending
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
-from justdriving.config import Settings
+from justdriving.config import PaymentProvider, Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.services.application import Application
+from justdriving.ports.payments import PaymentGateway
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 # Outside production a fixed, public secret signs the fake gateway's webhooks so the whole
 # loop works with nothing configured; production refuses the fake gateway altogether.
@@ -29,7 +35,7 @@ DEV_WEBHOOK_SECRET = "whsec_justdriving_development_only"  # noqa: S105
 
 # Adapters this build can wire, per setting. Real providers join these as they are built.
 AVAILABLE = {
-    "PAYMENT_PROVIDER": ("fake", "manual"),
+    "PAYMENT_PROVIDER": ("fake", "stripe", "paypal", "manual"),
     "SMS_PROVIDER": ("fake", "log"),
     "MAIL_MAILER": ("fake", "log"),
 }
@@ -40,6 +46,33 @@ MEMORY_DATABASE = "memory://"
 
 def _webhook_secret(settings: Settings) -> str:
     return settings.payment_webhook_secret or DEV_WEBHOOK_SECRET
+
+
+def _gateways(settings: Settings, fake: PaymentGateway) -> MemoryGatewayRegistry:
+    """The platform's gateway (PAYMENT_PROVIDER, each school's default), plus the fake one
+    outside production. Provider SDKs are imported here, only when chosen."""
+    gateways: dict[str, PaymentGateway] = {} if settings.is_production else {"fake": fake}
+    provider = settings.payment_provider
+    if provider is PaymentProvider.STRIPE:
+        from justdriving.adapters.payments.stripe import StripeGateway
+
+        gateways["stripe"] = StripeGateway(
+            settings.payment_provider_secret or "",
+            settings.payment_webhook_secret or "",
+            api_base=settings.payment_api_base_url,
+        )
+    elif provider is PaymentProvider.PAYPAL:
+        from justdriving.adapters.payments.paypal import LIVE_API, SANDBOX_API, PayPalGateway
+
+        default_api = LIVE_API if settings.is_production else SANDBOX_API
+        gateways["paypal"] = PayPalGateway(
+            settings.payment_provider_key or "",
+            settings.payment_provider_secret or "",
+            settings.payment_webhook_secret or "",
+            api_base=settings.payment_api_base_url or default_api,
+        )
+    default = None if provider is PaymentProvider.MANUAL else provider.value
+    return MemoryGatewayRegistry(gateways, default=default)
 
 
 class Container(containers.DeclarativeContainer):
@@ -60,9 +93,7 @@ class Container(containers.DeclarativeContainer):
         name="fake",
         webhook_secret=providers.Callable(_webhook_secret, settings),
     )
-    gateways = providers.Singleton(
-        MemoryGatewayRegistry, gateways=providers.Dict(fake=fake_gateway)
-    )
+    gateways = providers.Singleton(_gateways, settings, fake_gateway)
 
     sms = providers.Selector(
         config.sms_provider,
@@ -127,3 +158,11 @@ def bootstrap(settings: Settings | None = None) -> Application:
             "the database is not migrated", ["DATABASE_URL: run `justdriving migrate` first"]
         )
     return container.application()
+
+
+def celery_app(settings: Settings | None = None) -> Celery:
+    """The Celery app for QUEUE_BACKEND=celery (`justdriving celery worker`): each worker
+    process bootstraps the application once, on its first task. Imports Celery only when called."""
+    from justdriving.adapters.celery_relay import make_celery
+
+    return make_celery(settings or Settings.from_env(), bootstrap)

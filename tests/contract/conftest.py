@@ -227,7 +227,147 @@ def fake_gateway() -> Iterator[GatewayDriver]:
     yield FakeGatewayDriver(FakePaymentGateway(webhook_secret="whsec_contract", clock=clock), clock)
 
 
-GATEWAYS = {"fake": fake_gateway}
+@define
+class StripeGatewayDriver:
+    """StripeGateway through the real stripe SDK against the local Stripe simulator.
+
+    It runs the embedded (PaymentIntent) flow: for a hosted Checkout Session, Stripe creates the
+    PaymentIntent only when the payer confirms, so its webhooks cannot carry the `cs_…` id that
+    `start` returned (tests/integration/test_stripe_checkout.py covers that flow).
+    """
+
+    gateway: Any  # StripeGateway: imported in stripe_gateway(), stripe-python is an extra
+    simulator: Any  # justdriving.testing.stripe_simulator.StripeSimulator
+
+    def now(self) -> datetime:
+        return self.simulator.now()  # type: ignore[no-any-return]
+
+    def succeed(self, provider_payment_id: str, amount: Money | None = None) -> Delivery:
+        return self.simulator.succeed(provider_payment_id, self._units(amount))  # type: ignore[no-any-return]
+
+    def authorize(self, provider_payment_id: str, amount: Money | None = None) -> Delivery:
+        # Stripe holds only a manual-capture payment; the merchant may switch one before the
+        # payer confirms (POST /v1/payment_intents/{id} capture_method=manual).
+        self.simulator.account.update_payment_intent(
+            provider_payment_id, {"capture_method": "manual"}
+        )
+        return self.simulator.authorize(provider_payment_id, self._units(amount))  # type: ignore[no-any-return]
+
+    def require_action(self, provider_payment_id: str) -> Delivery:
+        return self.simulator.require_action(provider_payment_id)  # type: ignore[no-any-return]
+
+    def fail(self, provider_payment_id: str, code: str) -> Delivery:
+        return self.simulator.fail(provider_payment_id, code)  # type: ignore[no-any-return]
+
+    def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery:
+        return self.simulator.complete_refund(provider_refund_id, succeeded)  # type: ignore[no-any-return]
+
+    def unknown_event(self) -> Delivery:
+        return self.simulator.webhook("customer.created", {"id": "cus_1", "object": "customer"})  # type: ignore[no-any-return]
+
+    def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
+        return self.simulator.sign(body, at, secret)  # type: ignore[no-any-return]
+
+    def make_next_call_unavailable(self) -> None:
+        self.simulator.fail_next(status=500)
+
+    def charge_count(self) -> int:
+        return len(self.simulator.payment_intents)
+
+    def refund_count(self, provider_payment_id: str) -> int:
+        return len(self.simulator.refunds_of(provider_payment_id))
+
+    def _units(self, amount: Money | None) -> int | None:
+        from justdriving.adapters.payments.stripe_amounts import to_stripe
+
+        return None if amount is None else to_stripe(amount)[0]
+
+
+@contextmanager
+def stripe_gateway() -> Iterator[GatewayDriver]:
+    pytest.importorskip("stripe")
+    from justdriving.adapters.payments.stripe import StripeGateway
+    from justdriving.testing.stripe_simulator import StripeSimulator
+
+    with StripeSimulator(webhook_secret="whsec_contract", clock=FrozenClock(NOW)) as simulator:
+        gateway = StripeGateway(
+            simulator.secret_key,
+            simulator.webhook_secret,
+            api_base=simulator.api_base,
+            hosted_checkout=False,
+        )
+        yield StripeGatewayDriver(gateway, simulator)
+
+
+@define
+class PayPalGatewayDriver:
+    """PayPalGateway (httpx) against the local PayPal simulator (justdriving.testing)."""
+
+    gateway: Any  # PayPalGateway: imported in paypal_gateway(), httpx is an extra
+    simulator: Any  # justdriving.testing.paypal_simulator.PayPalSimulator
+
+    def now(self) -> datetime:
+        return NOW
+
+    def succeed(self, provider_payment_id: str, amount: Money | None = None) -> Delivery:
+        return self.simulator.complete_capture(provider_payment_id, self._value(amount))  # type: ignore[no-any-return]
+
+    def authorize(self, provider_payment_id: str, amount: Money | None = None) -> Delivery:
+        return self.simulator.authorize(provider_payment_id, self._value(amount))  # type: ignore[no-any-return]
+
+    def require_action(self, provider_payment_id: str) -> Delivery:
+        return self.simulator.approve(provider_payment_id)  # type: ignore[no-any-return]
+
+    def fail(self, provider_payment_id: str, code: str) -> Delivery:
+        return self.simulator.deny(provider_payment_id, code)  # type: ignore[no-any-return]
+
+    def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery:
+        if succeeded:
+            return self.simulator.refund_completed(provider_refund_id)  # type: ignore[no-any-return]
+        return self.simulator.refund_failed(provider_refund_id)  # type: ignore[no-any-return]
+
+    def unknown_event(self) -> Delivery:
+        return self.simulator.webhook("CATALOG.PRODUCT.CREATED", {"id": "PROD-1"}, "product")  # type: ignore[no-any-return]
+
+    def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
+        return self.simulator.sign(body, at, webhook_id=secret)  # type: ignore[no-any-return]
+
+    def make_next_call_unavailable(self) -> None:
+        self.simulator.fail_next(503)
+
+    def charge_count(self) -> int:
+        return len(self.simulator.ledger.orders)
+
+    def refund_count(self, provider_payment_id: str) -> int:
+        return len(self.simulator.refunds_for(provider_payment_id))
+
+    def _value(self, amount: Money | None) -> str | None:
+        from justdriving.adapters.payments.paypal_money import paypal_value
+
+        return None if amount is None else paypal_value(amount)
+
+
+@contextmanager
+def paypal_gateway() -> Iterator[GatewayDriver]:
+    pytest.importorskip("httpx")
+    from justdriving.adapters.payments.paypal import PayPalGateway
+    from justdriving.testing.paypal_simulator import PayPalSimulator
+
+    # Refunds start PENDING so that a test can still make one fail, as PayPal's can.
+    with PayPalSimulator(clock=lambda: NOW, refund_status="PENDING") as simulator:
+        gateway = PayPalGateway(
+            simulator.client_id,
+            simulator.client_secret,
+            simulator.webhook_id,
+            api_base=simulator.base_url,
+        )
+        try:
+            yield PayPalGatewayDriver(gateway, simulator)
+        finally:
+            gateway.close()
+
+
+GATEWAYS = {"fake": fake_gateway, "stripe": stripe_gateway, "paypal": paypal_gateway}
 
 
 @pytest.fixture(scope="module", params=_params(GATEWAYS))

@@ -64,3 +64,49 @@ def test_production_refuses_fake_providers_and_names_each_setting() -> None:
 def test_a_provider_without_an_adapter_in_this_build_is_a_startup_error_not_a_fake() -> None:
     with pytest.raises(ConfigurationError, match="SMS_PROVIDER"):
         build_container(settings(DATABASE_URL="memory://", SMS_PROVIDER="twilio"))
+
+
+def test_stripe_becomes_every_schools_default_gateway_and_the_fake_stays_for_development() -> None:
+    from justdriving.adapters.payments.stripe import StripeGateway
+    from justdriving.domain.schools import School
+
+    container = build_container(
+        settings(
+            DATABASE_URL="memory://",
+            PAYMENT_PROVIDER="stripe",
+            PAYMENT_PROVIDER_SECRET="sk_test_development",
+            PAYMENT_WEBHOOK_SECRET="whsec_development",
+        )
+    )
+
+    registry = container.gateways()
+    assert isinstance(registry.for_school(School(id="sch_1", name="Nord")), StripeGateway)
+    assert registry.by_name("fake") is container.fake_gateway()
+
+
+def test_paypal_outside_production_talks_to_its_sandbox() -> None:
+    from justdriving.adapters.payments.paypal import PayPalGateway
+
+    container = build_container(
+        settings(
+            DATABASE_URL="memory://",
+            PAYMENT_PROVIDER="paypal",
+            PAYMENT_PROVIDER_KEY="client-id",
+            PAYMENT_PROVIDER_SECRET="client-secret",
+            PAYMENT_WEBHOOK_SECRET="WH-1",
+        )
+    )
+
+    gateway = container.gateways().by_name("paypal")
+    assert isinstance(gateway, PayPalGateway)
+    assert "sandbox" in repr(gateway)
+
+
+def test_a_manual_only_platform_refuses_online_payments_by_default() -> None:
+    from justdriving.domain.errors import PaymentNotAllowed
+    from justdriving.domain.schools import School
+
+    container = build_container(settings(DATABASE_URL="memory://", PAYMENT_PROVIDER="manual"))
+
+    with pytest.raises(PaymentNotAllowed):
+        container.gateways().for_school(School(id="sch_1", name="Nord"))

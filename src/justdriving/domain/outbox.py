@@ -15,6 +15,7 @@ from justdriving.domain.entity import Entity
 class OutboxKind(enum.StrEnum):
     SEND_SMS = "send_sms"
     SEND_EMAIL = "send_email"
+    COMPLETE_PAYMENT = "complete_payment"
     CAPTURE_PAYMENT = "capture_payment"
     CANCEL_PAYMENT = "cancel_payment"
     REFUND_PAYMENT = "refund_payment"

@@ -14,6 +14,7 @@ from justdriving.domain.money import Money
 
 class PaymentEventKind(enum.StrEnum):
     REQUIRES_ACTION = "payment.requires_action"
+    APPROVED = "payment.approved"  # the payer approved; the merchant must complete (PayPal)
     PROCESSING = "payment.processing"
     AUTHORIZED = "payment.authorized"
     SUCCEEDED = "payment.succeeded"

@@ -72,6 +72,7 @@ _RANK = {
 }
 _STATUS_FOR = {
     PaymentEventKind.REQUIRES_ACTION: PaymentStatus.REQUIRES_ACTION,
+    PaymentEventKind.APPROVED: PaymentStatus.PROCESSING,
     PaymentEventKind.FAILED: PaymentStatus.FAILED,
     PaymentEventKind.PROCESSING: PaymentStatus.PROCESSING,
     PaymentEventKind.AUTHORIZED: PaymentStatus.AUTHORIZED,
@@ -101,6 +102,9 @@ class Payment(Entity):
     capture_mode: CaptureMode = CaptureMode.AUTOMATIC
     provider: str | None = None
     provider_payment_id: str | None = None
+    # A second id the provider uses for the same payment (Stripe Checkout: the session's
+    # PaymentIntent, which later disputes name), learnt from its events.
+    provider_alias: str | None = None
     status: PaymentStatus = PaymentStatus.PENDING
     status_at: datetime | None = None
     captured: Money = field()
@@ -150,6 +154,11 @@ class Payment(Entity):
         if self.provider_payment_id not in (None, provider_payment_id):
             raise InvalidTransition("payment", "already started", "start")
         self.provider, self.provider_payment_id = provider, provider_payment_id
+
+    def learn_alias(self, provider_payment_id: str | None) -> None:
+        known = (self.provider_payment_id, self.provider_alias)
+        if provider_payment_id is not None and provider_payment_id not in known:
+            self.provider_alias = self.provider_alias or provider_payment_id
 
     def apply(self, event: ProviderPaymentEvent) -> EventOutcome:
         """Move forward on a provider event; a late or repeated event changes nothing."""

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from justdriving.config import Settings
+from justdriving.config import QueueBackend, Settings
 from justdriving.domain.errors import ConfigurationError, JustDrivingError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,13 +60,51 @@ def worker(once: bool) -> None:
     from justdriving.container import bootstrap
     from justdriving.entrypoints.worker import Worker
 
-    work = Worker(bootstrap())
+    settings = Settings.from_env()
+    if settings.queue_backend is QueueBackend.CELERY:
+        click.echo(CELERY_WORKERS, err=True)
+        sys.exit(2)
+    work = Worker(bootstrap(settings))
     if once:
         work.tick()
         return
     work.stop_on_signals()
     click.echo("worker running; Ctrl-C stops it")
     work.run()
+
+
+CELERY_WORKERS = """\
+QUEUE_BACKEND=celery: the relay and the schedules run on Celery workers, not here.
+Start exactly one worker with beat (the schedules) and any number without:
+  justdriving celery worker --beat --concurrency 2
+  justdriving celery worker --concurrency 2
+(CELERY_BROKER_URL names the broker; see docs/scale-out.md)"""
+
+
+@main.command(
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    }
+)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+@_clean_errors
+def celery(arguments: tuple[str, ...]) -> None:
+    """Celery with justdriving's app (QUEUE_BACKEND=celery): `justdriving celery worker --beat`.
+
+    Takes any celery command: worker, beat, inspect active, purge, --help."""
+    from justdriving.container import bootstrap, celery_app
+
+    settings = Settings.from_env()
+    if arguments[:1] in (("worker",), ("beat",)):
+        bootstrap(settings)  # refuse bad settings or an unmigrated database before starting
+    try:
+        code = celery_app(settings).start(list(arguments))
+    except click.ClickException as error:
+        error.show()
+        code = error.exit_code
+    sys.exit(code or 0)
 
 
 @main.command("send-reminders")
@@ -86,3 +124,29 @@ def demo() -> None:
     from justdriving.entrypoints.demo import run_demo
 
     run_demo(Settings.from_env())
+
+
+_HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+_PORT = click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+
+
+@main.command()
+@_HOST
+@_PORT
+@_clean_errors
+def run(host: str, port: int) -> None:
+    """Everything in one process for development: migrate, seed a demo invoice, worker, web."""
+    from justdriving.entrypoints.run import run as run_all
+
+    run_all(Settings.from_env(), host=host, port=port)
+
+
+@main.command()
+@_HOST
+@_PORT
+@_clean_errors
+def serve(host: str, port: int) -> None:
+    """Serve the web app (webhooks, checkout API, health) with waitress until stopped."""
+    from justdriving.entrypoints.run import serve as serve_web
+
+    serve_web(Settings.from_env(), host=host, port=port)

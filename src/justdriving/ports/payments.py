@@ -48,6 +48,7 @@ class RefundRequest:
     amount: Money
     reason: str
     idempotency_key: str
+    payment_id: str | None = None  # ours, for the provider's metadata
 
 
 @frozen
@@ -73,6 +74,12 @@ class PaymentGateway(Protocol):
     name: str
 
     def start(self, request: PaymentRequest) -> PaymentSession: ...
+
+    def complete(self, provider_payment_id: str, idempotency_key: str) -> None:
+        """Finish a payment the payer approved at the provider, after its APPROVED event
+        (PayPal: capture the order, or authorize it when it is a hold). Providers whose
+        payments finish by themselves (Stripe) do nothing. Idempotent by key."""
+        ...
 
     def capture(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None: ...
 

@@ -93,7 +93,9 @@ class NumberingRepository(Protocol):
 class PaymentRepository(Repository[Payment], Protocol):
     def for_student(self, school_id: str, student_id: str) -> Sequence[Payment]: ...
 
-    def by_provider_ref(self, provider: str, provider_payment_id: str) -> Payment | None: ...
+    def by_provider_ref(self, provider: str, provider_payment_id: str) -> Payment | None:
+        """By the provider's id for it, or by the alias the provider also uses."""
+        ...
 
 
 class RefundRepository(Repository[Refund], Protocol):

@@ -9,14 +9,21 @@ from justdriving.domain.schools import DEFAULT_GATEWAY, School
 from justdriving.ports.payments import PaymentGateway
 
 
+ONLY_ONE = "<the only one>"
+
+
 class MemoryGatewayRegistry:
     """The gateways this deployment has, by name. A school names the one it uses, leaves the
     platform's `default` (PAYMENT_PROVIDER), or takes manual payments only (None)."""
 
-    def __init__(self, gateways: Mapping[str, PaymentGateway], default: str | None = None) -> None:
+    def __init__(
+        self, gateways: Mapping[str, PaymentGateway], default: str | None = ONLY_ONE
+    ) -> None:
+        """`default` names the platform's gateway; None: none (manual payments only); left
+        out: the only gateway there is, if there is just one."""
         self._gateways = dict(gateways)
-        if default is None and len(self._gateways) == 1:
-            default = next(iter(self._gateways))
+        if default == ONLY_ONE:
+            default = next(iter(self._gateways)) if len(self._gateways) == 1 else None
         self._default = default
 
     def for_school(self, school: School) -> PaymentGateway:

@@ -76,6 +76,10 @@ class FakePaymentGateway:
         args = (provider_payment_id, amount)
         self._once("capture", idempotency_key, args, lambda: self._capture(*args))
 
+    def complete(self, provider_payment_id: str, idempotency_key: str) -> None:
+        """The fake's payments finish when the payer acts, as Stripe's do: nothing to do."""
+        self.calls.append(("complete", idempotency_key))
+
     def cancel(self, provider_payment_id: str, idempotency_key: str) -> None:
         self._once(
             "cancel",

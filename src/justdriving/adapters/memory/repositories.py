@@ -116,8 +116,11 @@ class MemoryPaymentRepository(MemoryRepository[Payment]):
         return self._table.select(lambda p: (p.school_id, p.student_id) == (school_id, student_id))
 
     def by_provider_ref(self, provider: str, provider_payment_id: str) -> Payment | None:
-        ref = (provider, provider_payment_id)
-        return _one(self._table.select(lambda p: (p.provider, p.provider_payment_id) == ref))
+        def matches(p: Payment) -> bool:
+            ids = (p.provider_payment_id, p.provider_alias)
+            return p.provider == provider and provider_payment_id in ids
+
+        return _one(self._table.select(matches))
 
 
 class MemoryRefundRepository(MemoryRepository[Refund]):

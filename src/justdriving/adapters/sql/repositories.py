@@ -130,7 +130,10 @@ class SqlNumbering:
 class SqlPayments(SqlByStudent[Payment]):
     def by_provider_ref(self, provider: str, provider_payment_id: str) -> Payment | None:
         c = self._table.c
-        return self._one(c.provider == provider, c.provider_payment_id == provider_payment_id)
+        either = or_(
+            c.provider_payment_id == provider_payment_id, c.provider_alias == provider_payment_id
+        )
+        return self._one(c.provider == provider, either)
 
 
 class SqlRefunds(SqlByStudent[Refund]):

@@ -106,7 +106,12 @@ PAYMENTS = _document_mapper(
     tables.payments,
     "payment",
     Payment,
-    lambda p: {**_student(p), "provider": p.provider, "provider_payment_id": p.provider_payment_id},
+    lambda p: {
+        **_student(p),
+        "provider": p.provider,
+        "provider_payment_id": p.provider_payment_id,
+        "provider_alias": p.provider_alias,
+    },
 )
 REFUNDS = _document_mapper(
     tables.refunds,

@@ -107,7 +107,9 @@ payments = _aggregate(
     Column("student_id", String(64), nullable=False),
     Column("provider", String(32)),
     Column("provider_payment_id", String(255)),
+    Column("provider_alias", String(255)),
     UniqueConstraint("provider", "provider_payment_id", name="uq_payments_provider_ref"),
+    Index("ix_payments_provider_alias", "provider", "provider_alias"),
     Index("ix_payments_student", "school_id", "student_id"),
 )
 refunds = _aggregate(

@@ -57,7 +57,12 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         self._connection = self._engine.connect()
-        self._begin()
+        try:
+            self._begin()
+        except BaseException:
+            self._connection.close()
+            self._connection = None
+            raise
         return self
 
     def __exit__(

@@ -11,6 +11,7 @@ from justdriving.domain.errors import InvalidInput, PaymentNotAllowed
 from justdriving.domain.ids import DepositId, PaymentId, new_id
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
+from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.payments import (
     EventOutcome,
@@ -20,6 +21,7 @@ from justdriving.domain.payments import (
 )
 from justdriving.domain.services.billing import in_school
 from justdriving.domain.services.disputes import apply_dispute_event
+from justdriving.domain.services.notifications import queue_side_effect
 from justdriving.domain.services.refunds import refund_succeeded
 from justdriving.domain.services.settlement import payment_moved
 from justdriving.ports.clock import Clock
@@ -195,6 +197,15 @@ def apply_payment_event(
     outcome = payment.apply(event)
     if outcome is EventOutcome.APPLIED:
         payment_moved(uow, school, payment, now)
+        if event.kind is PaymentEventKind.APPROVED:  # the provider waits for us to complete
+            queue_side_effect(
+                uow,
+                school.id,
+                OutboxKind.COMPLETE_PAYMENT,
+                {"payment_id": payment.id},
+                f"complete-{payment.id}",
+                now,
+            )
     return outcome
 
 
@@ -204,6 +215,7 @@ def _payment_for(uow: UnitOfWork, event: ProviderPaymentEvent) -> Payment | None
     if event.payment_id is not None:
         payment = uow.payments.find(event.payment_id)
         if payment is not None:
+            payment.learn_alias(event.provider_payment_id)
             return payment
     if event.provider_payment_id is not None:
         return uow.payments.by_provider_ref(event.provider, event.provider_payment_id)

@@ -50,6 +50,7 @@ class Preparers:
         self._by_kind: dict[OutboxKind, Callable[[UnitOfWork, OutboxMessage], Job | None]] = {
             OutboxKind.SEND_SMS: self._sms_job,
             OutboxKind.SEND_EMAIL: self._email_job,
+            OutboxKind.COMPLETE_PAYMENT: self._complete_job,
             OutboxKind.CAPTURE_PAYMENT: self._capture_job,
             OutboxKind.CANCEL_PAYMENT: self._cancel_job,
             OutboxKind.REFUND_PAYMENT: self._refund_job,
@@ -104,6 +105,12 @@ class Preparers:
         )
         return Job(f"payments:{gateway.name}", lambda: gateway.capture(ref, amount, key), _nothing)
 
+    def _complete_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
+        payment = uow.payments.get(row.payload["payment_id"])
+        gateway = self._gateways.by_name(_required(payment.provider))
+        ref, key = _required(payment.provider_payment_id), row.idempotency_key
+        return Job(f"payments:{gateway.name}", lambda: gateway.complete(ref, key), _nothing)
+
     def _cancel_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
         gateway = self._gateways.by_name(_required(payment.provider))
@@ -122,6 +129,7 @@ class Preparers:
             amount=refund.amount,
             reason=refund.reason,
             idempotency_key=row.idempotency_key,
+            payment_id=payment.id,
         )
         return Job(
             f"payments:{gateway.name}", lambda: gateway.refund(request), _refund_recorder(refund.id)

@@ -1,0 +1,1 @@
+"""Scripted measurements, run with `python -m benchmarks` (`make bench`); never timed tests."""

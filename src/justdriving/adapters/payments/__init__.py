@@ -1,0 +1,1 @@
+"""Payment gateway adapters: one module per provider, each behind the PaymentGateway port."""

@@ -1,0 +1,1 @@
+"""Test support shipped with justdriving: wire-level simulators of the providers."""

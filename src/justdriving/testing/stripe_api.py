@@ -1,0 +1,111 @@
+"""The simulator's routes: Stripe's URLs mapped to the account's operations, and its replies."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from attrs import evolve, frozen
+
+from justdriving.testing.stripe_account import StripeAccount, public
+from justdriving.testing.stripe_forms import FormError, decode_form
+from justdriving.testing.stripe_objects import StripeApiError, StripeObject
+from justdriving.testing.stripe_payer import PayerSide
+
+Params = dict[str, Any]
+
+
+@frozen
+class ApiReply:
+    """An HTTP answer: status, JSON body and headers."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = {}
+    retry_after: float | None = None
+
+    @classmethod
+    def ok(cls, obj: StripeObject) -> ApiReply:
+        return cls(200, json.dumps(public(obj), indent=2).encode())
+
+    @classmethod
+    def error(cls, error: StripeApiError) -> ApiReply:
+        return cls(
+            error.status, json.dumps(error.envelope(), indent=2).encode(), {}, error.retry_after
+        )
+
+    def replayed(self) -> ApiReply:
+        return evolve(self, headers={**self.headers, "Idempotent-Replayed": "true"})
+
+    def with_headers(
+        self, request_id: str, key: str | None, request: Mapping[str, str]
+    ) -> ApiReply:
+        headers = {"Content-Type": "application/json", "Request-Id": request_id, **self.headers}
+        if request.get("stripe-version"):
+            headers["Stripe-Version"] = request["stripe-version"]
+        if key:
+            headers["Idempotency-Key"] = key
+        if self.retry_after is not None:
+            headers["Retry-After"] = f"{self.retry_after:g}"
+        return evolve(self, headers=headers)
+
+
+Route = Callable[[str, Params, str], StripeObject]
+
+
+class StripeApi:
+    """Finds the operation for a request and turns its outcome into a reply."""
+
+    def __init__(self, account: StripeAccount, payer: PayerSide) -> None:
+        a = account
+        intents = r"/v1/payment_intents/(?P<id>[^/]+)"
+        sessions = r"/v1/checkout/sessions/(?P<id>[^/]+)"
+        self._routes: list[tuple[str, re.Pattern[str], Route]] = [
+            (method, re.compile(f"^{pattern}$"), route)
+            for method, pattern, route in [
+                ("POST", r"/v1/payment_intents", lambda _, p, __: self._create_intent(p)),
+                ("GET", intents, lambda i, _, __: a.payment_intent(i)),
+                ("POST", intents, lambda i, p, __: a.update_payment_intent(i, p)),
+                ("POST", f"{intents}/confirm", lambda i, p, __: self._confirm(i, p)),
+                ("POST", f"{intents}/capture", lambda i, p, __: a.capture(i, p)),
+                ("POST", f"{intents}/cancel", lambda i, p, __: a.cancel(i, p)),
+                ("POST", r"/v1/refunds", lambda _, p, __: a.create_refund(p)),
+                ("GET", r"/v1/refunds/(?P<id>[^/]+)", lambda i, _, __: a.refund(i)),
+                ("POST", r"/v1/checkout/sessions", lambda _, p, base: a.create_session(p, base)),
+                ("GET", sessions, lambda i, _, __: a.session(i)),
+                ("POST", f"{sessions}/expire", lambda i, _, __: a.expire_session(i)),
+                ("POST", r"/v1/customers", lambda _, p, __: a.create_customer(p)),
+                ("GET", r"/v1/customers/(?P<id>[^/]+)", lambda i, _, __: a.customer(i)),
+            ]
+        ]  # fmt: skip
+        self._account, self._payer = account, payer
+
+    def params(self, method: str, body: bytes) -> Params:
+        if method != "POST":
+            return {}  # GET query strings (expand[]) are ignored
+        try:
+            return decode_form(body)
+        except FormError as error:
+            raise StripeApiError(400, str(error)) from None
+
+    def dispatch(self, method: str, path: str, params: Params, base_url: str) -> ApiReply:
+        path = path.split("?", 1)[0]
+        for route_method, pattern, route in self._routes:
+            match = pattern.match(path)
+            if match and route_method == method:
+                try:
+                    return ApiReply.ok(route(match.groupdict().get("id", ""), params, base_url))
+                except StripeApiError as error:
+                    return ApiReply.error(error)
+        return ApiReply.error(StripeApiError(404, f"Unrecognized request URL ({method}: {path})."))
+
+    def _confirm(self, pi_id: str, params: Params) -> StripeObject:
+        return self._payer.confirm(pi_id, params.get("payment_method"))
+
+    def _create_intent(self, params: Params) -> StripeObject:
+        intent = self._account.create_payment_intent(dict(params))
+        if params.get("confirm") == "true":
+            return self._payer.confirm(intent["id"], params.get("payment_method"))
+        return intent

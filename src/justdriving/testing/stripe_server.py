@@ -1,0 +1,90 @@
+"""The simulator's HTTP server: ThreadingHTTPServer on 127.0.0.1, a free port, started on demand."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from justdriving.testing.stripe_api import ApiReply
+
+# (method, path, lower-cased headers, body) -> the reply, or None to drop the connection.
+Answer = Callable[[str, str, Mapping[str, str], bytes], ApiReply | None]
+
+
+class LocalServer:
+    """Serves `answer` on 127.0.0.1 from `start()` until `stop()`."""
+
+    def __init__(self, answer: Answer) -> None:
+        self._answer = answer
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the simulator is not running: use it as a context manager")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        if self._server is not None:
+            return
+        server = self._server = _Server(("127.0.0.1", 0), _Handler)
+        server.answer = self._answer
+        # A short poll keeps stop() quick: a test suite starts hundreds of simulators.
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.02), daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    answer: Answer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"  # one request per connection: nothing lingers after stop()
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests read `StripeSimulator.requests` instead."""
+
+    def _handle(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        reply = self.server.answer(method, self.path, headers, body)
+        if reply is None:  # the connection closes with no answer: the client sees it dropped
+            self.close_connection = True
+            return
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)

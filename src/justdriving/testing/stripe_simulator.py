@@ -1,0 +1,272 @@
+"""A local HTTP server that speaks enough of Stripe's API for the Stripe adapter and the real SDK.
+
+    with StripeSimulator() as stripe_api:
+        gateway = StripeGateway(stripe_api.secret_key, stripe_api.webhook_secret,
+                                api_base=stripe_api.api_base)
+        session = gateway.start(request)
+        body, headers = stripe_api.succeed(session.provider_payment_id)
+        events = gateway.parse_webhook(body, headers, stripe_api.now())
+
+It answers form-encoded requests on /v1/payment_intents (create, retrieve, update, confirm,
+capture, cancel), /v1/refunds, /v1/checkout/sessions (create, retrieve, expire) and
+/v1/customers with JSON objects shaped from Stripe's examples, checks the secret key, replays
+an Idempotency-Key with the same parameters (and refuses it with others), and lets a test
+inject failures. The payer's side (`succeed`, `authorize`, `require_action`, `fail`, `process`,
+`settle`, `complete_refund`, `dispute` …) returns the webhook delivery `(body, headers)` Stripe
+would send, signed with `webhook_secret`. Nothing runs until the server is started.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from attrs import frozen
+
+from justdriving.ports.clock import Clock
+from justdriving.testing.stripe_account import StripeAccount
+from justdriving.testing.stripe_api import ApiReply, StripeApi
+from justdriving.testing.stripe_idempotency import IdempotencyKeys
+from justdriving.testing.stripe_objects import (
+    StripeApiError,
+    StripeObject,
+    bad_key,
+    injected_failure,
+    new_id,
+)
+from justdriving.testing.stripe_payer import PayerSide
+from justdriving.testing.stripe_server import LocalServer
+
+Delivery = tuple[bytes, dict[str, str]]
+API_VERSION = "2026-10-28.endive"
+
+
+@frozen
+class ApiRequest:
+    """One request the simulator answered, for assertions."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any]
+    idempotency_key: str | None
+    status: int
+    replayed: bool = False
+    stripe_version: str | None = None
+
+
+class StripeSimulator:
+    """A Stripe account on 127.0.0.1, started and stopped as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        secret_key: str = "sk_test_simulator",  # noqa: S107 - the simulator's own test key
+        webhook_secret: str = "whsec_simulator",  # noqa: S107
+        clock: Clock | None = None,
+        refund_status: str = "succeeded",
+        api_version: str = API_VERSION,
+    ) -> None:
+        self.secret_key, self.webhook_secret = secret_key, webhook_secret
+        self._clock: Callable[[], datetime] = clock.now if clock else lambda: datetime.now(UTC)
+        self.account = StripeAccount(self._clock, api_version, refund_status)
+        self.payer = PayerSide(self.account)
+        self.requests: list[ApiRequest] = []
+        self._api = StripeApi(self.account, self.payer)
+        self._lock = threading.RLock()
+        self._keys = IdempotencyKeys()
+        self._injected: deque[StripeApiError | None] = deque()  # None: lose the response
+        self._server = LocalServer(self.answer)
+
+    # Running.
+
+    def __enter__(self) -> StripeSimulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def api_base(self) -> str:
+        return self._server.base_url
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # What the account holds.
+
+    @property
+    def payment_intents(self) -> dict[str, StripeObject]:
+        return self.account.payment_intents
+
+    @property
+    def refunds(self) -> dict[str, StripeObject]:
+        return self.account.refunds
+
+    @property
+    def sessions(self) -> dict[str, StripeObject]:
+        return self.account.sessions
+
+    @property
+    def disputes(self) -> dict[str, StripeObject]:
+        return self.account.disputes
+
+    @property
+    def events(self) -> list[StripeObject]:
+        return self.account.events
+
+    def refunds_of(self, ref: str) -> list[StripeObject]:
+        """The refunds of a PaymentIntent, or of a Checkout Session's PaymentIntent."""
+        intent_id = self.sessions[ref]["payment_intent"] if ref.startswith("cs_") else ref
+        return [r for r in self.refunds.values() if r["payment_intent"] == intent_id]
+
+    # Failures for the next request.
+
+    def fail_next(
+        self, status: int = 500, *, retry_after: float | None = None, code: str | None = None
+    ) -> None:
+        """Answer the next request with `status` before doing anything (nothing is saved)."""
+        self._injected.append(injected_failure(status, retry_after, code))
+
+    def decline_next(self, code: str = "card_declined", decline_code: str | None = None) -> None:
+        """Answer the next request with a 402 card error."""
+        self._injected.append(
+            StripeApiError(
+                402,
+                "Your card was declined.",
+                type="card_error",
+                code=code,
+                decline_code=decline_code,
+            )
+        )
+
+    def lose_next_response(self) -> None:
+        """Do the next request, then drop the connection: the caller cannot know it happened."""
+        self._injected.append(None)
+
+    # The payer's side: each returns the signed delivery of the event Stripe sends.
+
+    def succeed(self, ref: str, amount: int | None = None) -> Delivery:
+        return self._act(lambda: self.payer.succeed(ref, amount))
+
+    def authorize(self, ref: str, amount: int | None = None) -> Delivery:
+        return self._act(lambda: self.payer.authorize(ref, amount))
+
+    def require_action(self, ref: str) -> Delivery:
+        return self._act(lambda: self.payer.require_action(ref))
+
+    def fail(
+        self, ref: str, code: str = "card_declined", decline_code: str | None = None
+    ) -> Delivery:
+        return self._act(lambda: self.payer.fail(ref, code, decline_code))
+
+    def process(self, ref: str) -> Delivery:
+        return self._act(lambda: self.payer.process(ref))
+
+    def settle(self, ref: str, succeeded: bool = True) -> Delivery:
+        return self._act(lambda: self.payer.settle(ref, succeeded))
+
+    def complete_refund(self, provider_refund_id: str, succeeded: bool = True) -> Delivery:
+        return self._act(lambda: self.payer.complete_refund(provider_refund_id, succeeded))
+
+    def dispute(
+        self, ref: str, *, status: str = "needs_response", reason: str = "fraudulent"
+    ) -> Delivery:
+        return self._act(lambda: self.payer.dispute(ref, status=status, reason=reason))
+
+    def update_dispute(self, dispute_id: str, status: str = "under_review") -> Delivery:
+        return self._act(lambda: self.payer.update_dispute(dispute_id, status))
+
+    def close_dispute(self, dispute_id: str, won: bool = False) -> Delivery:
+        return self._act(lambda: self.payer.close_dispute(dispute_id, won))
+
+    def expire_checkout(self, session_id: str) -> Delivery:
+        return self._act(lambda: self.payer.expire(session_id))
+
+    def webhook(self, event_type: str, obj: StripeObject) -> Delivery:
+        """Any event about any object, recorded and signed now."""
+        return self._act(lambda: self.account.emit(event_type, obj))
+
+    def deliver(self, event: StripeObject) -> Delivery:
+        """An event the account recorded, as Stripe delivers it now (pretty JSON, signed)."""
+        body = json.dumps(event, indent=2).encode()
+        headers = self.sign(body, self.now())
+        headers["Content-Type"] = "application/json; charset=utf-8"
+        return body, headers
+
+    def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
+        """A Stripe-Signature for `body` sent at `at`; test mode adds a v0 no one can check."""
+        timestamp = int(at.timestamp())
+        signed = f"{timestamp}.".encode() + body
+        v1 = hmac.new((secret or self.webhook_secret).encode(), signed, hashlib.sha256)
+        v0 = hmac.new(b"legacy-test-mode-scheme", signed, hashlib.sha256)
+        return {"Stripe-Signature": f"t={timestamp},v1={v1.hexdigest()},v0={v0.hexdigest()}"}
+
+    # Answering requests (called on the server's threads).
+
+    def answer(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> ApiReply | None:
+        """The reply to one HTTP request; None to drop the connection without one."""
+        with self._lock:
+            request_id, key = new_id("req", 14), headers.get("idempotency-key")
+            version = headers.get("stripe-version")
+            self.account.request = {"id": request_id, "idempotency_key": key}
+            injected, lose = self._take_injected()
+            if injected is not None:
+                reply = ApiReply.error(injected)
+                self._record(ApiRequest(method, path, {}, key, reply.status, False, version))
+                return reply.with_headers(request_id, key, headers)
+            reply, params, replayed = self._execute(method, path, headers, body, key)
+            self._record(ApiRequest(method, path, params, key, reply.status, replayed, version))
+            return None if lose else reply.with_headers(request_id, key, headers)
+
+    def _execute(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, key: str | None
+    ) -> tuple[ApiReply, Mapping[str, Any], bool]:
+        if headers.get("authorization") != f"Bearer {self.secret_key}":
+            return ApiReply.error(bad_key(headers.get("authorization"))), {}, False
+        try:
+            params = self._api.params(method, body)
+        except StripeApiError as error:
+            return ApiReply.error(error), {}, False
+        if not key or method != "POST":  # Stripe keys POSTs only
+            return self._api.dispatch(method, path, params, self.api_base), params, False
+        replayed = self._keys.replay(key, method, path, params)
+        if replayed is not None:
+            return replayed, params, True
+        reply = self._api.dispatch(method, path, params, self.api_base)
+        self._keys.keep(key, method, path, params, reply)
+        return reply, params, False
+
+    def _take_injected(self) -> tuple[StripeApiError | None, bool]:
+        if not self._injected:
+            return None, False
+        injected = self._injected.popleft()
+        return injected, injected is None
+
+    def _record(self, request: ApiRequest) -> None:
+        self.requests.append(request)
+
+    def _act(self, action: Callable[[], StripeObject]) -> Delivery:
+        with self._lock:
+            self.account.request = {"id": None, "idempotency_key": None}
+            return self.deliver(action())
