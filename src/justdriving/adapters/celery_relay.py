@@ -119,6 +119,7 @@ def make_celery(
     current = PerProcess(lambda: application(settings))
 
     def dispatch() -> int:
+        current().apply_inbox()  # webhooks stored by the web processes, applied here
         relay = current().relay
         claimed = relay.claim(batch)
         with app.producer_or_acquire() as producer:

@@ -136,6 +136,7 @@ _PORT = click.option("--port", default=8000, show_default=True, type=click.IntRa
 @_clean_errors
 def run(host: str, port: int) -> None:
     """Everything in one process for development: migrate, seed a demo invoice, worker, web."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # before alembic is imported
     from justdriving.entrypoints.run import run as run_all
 
     run_all(Settings.from_env(), host=host, port=port)
@@ -147,6 +148,7 @@ def run(host: str, port: int) -> None:
 @_clean_errors
 def serve(host: str, port: int) -> None:
     """Serve the web app (webhooks, checkout API, health) with waitress until stopped."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from justdriving.entrypoints.run import serve as serve_web
 
     serve_web(Settings.from_env(), host=host, port=port)

@@ -8,7 +8,6 @@ from justdriving.domain.errors import ConfigurationError, PaymentNotAllowed
 from justdriving.domain.schools import DEFAULT_GATEWAY, School
 from justdriving.ports.payments import PaymentGateway
 
-
 ONLY_ONE = "<the only one>"
 
 

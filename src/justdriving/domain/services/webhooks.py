@@ -21,10 +21,12 @@ MAX_APPLY_ATTEMPTS = 10
 
 @frozen
 class WebhookReceipt:
-    """What a delivery left in the inbox: new rows to apply, and repeats that were dropped."""
+    """What a delivery left in the inbox: new rows to apply, new rows of event types nobody
+    handles (kept as IGNORED), and repeats that were dropped."""
 
     stored: tuple[str, ...]
     duplicates: int
+    ignored: int = 0
 
 
 class PaymentWebhooks:
@@ -43,6 +45,7 @@ class PaymentWebhooks:
         now = self._clock.now()
         events = gateway.parse_webhook(body, headers, now)
         stored: list[str] = []
+        ignored = 0
         with self._uow() as uow:
             for event in events:
                 known = event.kind is not PaymentEventKind.UNKNOWN
@@ -56,10 +59,15 @@ class PaymentWebhooks:
                     payload=event.to_payload(),
                     status=InboxStatus.RECEIVED if known else InboxStatus.IGNORED,
                 )
-                if uow.inbox.add(row) and known:
+                if not uow.inbox.add(row):
+                    continue
+                if known:
                     stored.append(row.id)
+                else:
+                    ignored += 1
             uow.commit()
-        return WebhookReceipt(tuple(stored), len(events) - len(stored))
+        duplicates = len(events) - len(stored) - ignored
+        return WebhookReceipt(tuple(stored), duplicates, ignored)
 
     def apply(self, inbox_id: str) -> EventOutcome:
         """Apply one stored event in one unit of work with its effects; a repeat is a no-op."""
@@ -102,4 +110,4 @@ class PaymentWebhooks:
         """Store and apply at once (inline mode); a duplicate delivery gives IGNORED."""
         receipt = self.store(provider, body, headers)
         outcomes = [self.apply(inbox_id) for inbox_id in receipt.stored]
-        return outcomes + [EventOutcome.IGNORED] * receipt.duplicates
+        return outcomes + [EventOutcome.IGNORED] * (receipt.duplicates + receipt.ignored)

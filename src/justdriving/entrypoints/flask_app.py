@@ -1,0 +1,51 @@
+"""The Flask app: `create_app()` for a process of its own, `init_app()` to mount justdriving
+in an existing Flask app. Nothing happens at import time; there is no module-level app.
+
+    from justdriving.entrypoints.flask_app import create_app
+    app = create_app()            # settings from the environment
+
+    init_app(existing_app, build_container(settings), api_guard=require_staff_login)
+
+Routes: see `justdriving.entrypoints.web.routes`. Every error is a JSON body
+`{"error": {"code": ..., "message": ...}}` (codes and statuses in `web.errors`).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from justdriving.config import Settings
+from justdriving.container import Container, build_container
+from justdriving.entrypoints.web.errors import register_json_errors
+from justdriving.entrypoints.web.routes import MAX_BODY_BYTES, ApiGuard, justdriving_blueprint
+
+__all__ = ["create_app", "init_app", "justdriving_blueprint"]
+
+
+def create_app(container: Container | None = None, *, api_guard: ApiGuard | None = None) -> Flask:
+    """A Flask app serving justdriving; the container is built from the environment if None.
+
+    Unknown routes, wrong methods (405) and bodies above MAX_CONTENT_LENGTH (413) answer in
+    JSON too. The `/api` routes are not authenticated unless `api_guard` does it."""
+    container = container or build_container(Settings.from_env())
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    register_json_errors(app)
+    init_app(app, container, api_guard=api_guard)
+    return app
+
+
+def init_app(
+    app: Flask,
+    container: Container,
+    *,
+    url_prefix: str | None = None,
+    api_guard: ApiGuard | None = None,
+) -> None:
+    """Mount justdriving's routes in `app` (under `url_prefix`, if given).
+
+    Errors raised in justdriving's views answer in JSON; the app's own 404 and 405 pages are
+    left alone. Request bodies on justdriving's routes are limited to MAX_BODY_BYTES."""
+    app.register_blueprint(
+        justdriving_blueprint(container, api_guard=api_guard), url_prefix=url_prefix
+    )

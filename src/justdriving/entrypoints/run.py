@@ -1,0 +1,201 @@
+"""`justdriving run` (everything in one process, for development) and `justdriving serve`.
+
+`run` migrates the database, makes sure a demo school with an open invoice exists (created
+once, found again on later runs), starts a payment for it, runs the worker in a background
+thread and serves the web app with waitress until Ctrl-C or SIGTERM, then stops both.
+`serve` runs the web app alone: the worker runs elsewhere (`justdriving worker`).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Final
+from urllib.parse import urljoin
+
+import click
+from attrs import frozen
+
+from justdriving import __version__
+from justdriving.adapters.sql.schema import pending, upgrade
+from justdriving.config import QueueBackend, Settings
+from justdriving.container import Container, build_container
+from justdriving.domain.errors import ConfigurationError
+from justdriving.domain.invoices import Invoice, InvoiceStatus
+from justdriving.domain.money import Money
+from justdriving.domain.people import Student
+from justdriving.domain.schools import InvoiceService, School
+from justdriving.domain.services.application import Application
+from justdriving.domain.services.invoicing import LineItem
+from justdriving.entrypoints.flask_app import create_app
+from justdriving.entrypoints.web.server import WebServer
+from justdriving.entrypoints.worker import Worker
+
+log = logging.getLogger("justdriving.run")
+
+DEMO_SCHOOL: Final = "Køreskolen Demo"
+DEMO_LESSON_PRICE: Final = "500.00"
+WORKER_RESTART_DELAY: Final = 5.0
+
+Echo = Callable[[str], None]
+
+
+@frozen
+class DemoInvoice:
+    school_id: str
+    student_id: str
+    invoice_id: str
+    number: str | None
+    outstanding: Money
+
+
+def run(
+    settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, echo: Echo = click.echo
+) -> None:
+    """Migrate, seed the demo, and serve the app with the worker beside it until stopped."""
+    if settings.is_production:
+        raise ConfigurationError(
+            "`justdriving run` is for development: it seeds demo data",
+            ["APP_ENV=production: run `justdriving serve` and `justdriving worker` instead"],
+        )
+    container = build_container(settings)
+    if container.config.database() == "sql":
+        upgrade(container.engine())
+    server = _listen(container, host, port)
+    app: Application = container.application()
+    demo = ensure_demo(app)
+    started = app.start_invoice_payment(demo.school_id, demo.invoice_id)
+    worker = None if settings.queue_backend is QueueBackend.CELERY else Worker(app)
+    with _stop_on_signals(server, worker), _worker_thread(worker):
+        for line in _banner(settings, server.url, started.session.redirect_url, demo):
+            echo(line)
+        server.serve()
+    echo("stopped")
+
+
+def _banner(settings: Settings, base: str, checkout: str | None, demo: DemoInvoice) -> list[str]:
+    database = settings.masked()["DATABASE_URL"]
+    lines = [
+        f"justdriving {__version__} on {base} (APP_ENV={settings.app_env}, "
+        f"QUEUE_BACKEND={settings.queue_backend}, DATABASE_URL={database})",
+        f"  health:   {base}/healthz",
+        f"  checkout: {urljoin(base + '/', checkout or '')}"
+        f"  (demo invoice no. {demo.number}, {demo.outstanding})",
+        f"  webhooks: {base}/webhook/payments/fake",
+    ]
+    if settings.queue_backend is QueueBackend.CELERY:
+        lines.append("QUEUE_BACKEND=celery: `justdriving celery worker --beat` applies webhooks")
+    return [*lines, "Ctrl-C stops the server and the worker."]
+
+
+def serve(
+    settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, echo: Echo = click.echo
+) -> None:
+    """Serve the web app alone until Ctrl-C or SIGTERM; refuses an unmigrated database."""
+    server = _listen(_migrated(build_container(settings)), host, port)
+    with _stop_on_signals(server, None):
+        echo(f"justdriving serving on {server.url} (APP_ENV={settings.app_env}); Ctrl-C stops it")
+        server.serve()
+    echo("stopped")
+
+
+def ensure_demo(app: Application) -> DemoInvoice:
+    """The demo school's student and an open invoice: found if there, else created once."""
+    school, student = _demo_people(app)
+    invoice = _open_invoice(app, school, student)
+    return DemoInvoice(school.id, student.id, invoice.id, invoice.number, invoice.outstanding)
+
+
+def _demo_people(app: Application) -> tuple[School, Student]:
+    with app.uow() as uow:
+        school = next((s for s in uow.schools.list() if s.name == DEMO_SCHOOL), None)
+        students = list(uow.students.for_school(school.id)) if school else []
+    if school is None:
+        school = app.register_school(DEMO_SCHOOL, contact_email="kontor@example.com")
+        app.add_teacher(school.id, "Mette Jensen", phone="+45 21 43 65 87")
+    if students:
+        return school, students[0]
+    student = app.add_student(
+        school.id, "Jonas Madsen", phone="20 12 34 56", email="jonas@example.com"
+    )
+    return school, student
+
+
+def _open_invoice(app: Application, school: School, student: Student) -> Invoice:
+    with app.uow() as uow:
+        invoices = uow.invoices.for_student(school.id, student.id)
+    payable = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+    for invoice in invoices:
+        if invoice.status in payable:
+            return invoice
+    price = Money.parse(DEMO_LESSON_PRICE, school.currency)
+    line = LineItem(InvoiceService.LESSON, "Driving lesson (45 min)", price)
+    draft = app.draft_invoice(school.id, student.id, [line])
+    return app.issue_invoice(school.id, draft.id)
+
+
+def _listen(container: Container, host: str, port: int) -> WebServer:
+    try:
+        return WebServer(create_app(container), host, port)
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port}", [f"--host/--port: {error.strerror or error}"]
+        ) from None
+
+
+def _migrated(container: Container) -> Container:
+    if container.config.database() == "sql" and pending(container.engine()):
+        raise ConfigurationError(
+            "the database is not migrated", ["DATABASE_URL: run `justdriving migrate` first"]
+        )
+    return container
+
+
+@contextmanager
+def _worker_thread(worker: Worker | None) -> Iterator[None]:
+    """The worker in a background thread for the duration; stopped and joined after."""
+    if worker is None:
+        yield
+        return
+    thread = threading.Thread(target=_keep_working, args=(worker,), name="worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        worker.stopping.set()
+        thread.join(timeout=30)
+
+
+def _keep_working(worker: Worker) -> None:
+    """Worker.run, restarted after an unexpected error (a database that went away, say)."""
+    while not worker.stopping.is_set():
+        try:
+            worker.run()
+        except Exception:
+            log.exception("the worker failed; restarting in %s s", WORKER_RESTART_DELAY)
+            worker.stopping.wait(WORKER_RESTART_DELAY)
+
+
+@contextmanager
+def _stop_on_signals(server: WebServer, worker: Worker | None) -> Iterator[None]:
+    """Ctrl-C and SIGTERM stop the server (and the worker); the old handlers come back after.
+    Only the main thread may set handlers: elsewhere (tests) the caller stops the server."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("%s: stopping", signal.Signals(signum).name)
+        if worker is not None:
+            worker.stopping.set()
+        server.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

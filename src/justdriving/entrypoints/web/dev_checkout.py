@@ -1,0 +1,147 @@
+"""Outside production: a checkout page for the fake gateway, to pay a test invoice by hand.
+
+`GET /dev/checkout/<provider_payment_id>` shows the amount and three buttons; the form posts
+back with a CSRF token (a random nonce in a cookie, signed together with the payment into a
+hidden field). The POST takes the signed delivery the fake provider would send, and a
+background thread delivers it to this app's own webhook route over HTTP after the answer has
+gone out, as a provider would. The result page then shows the payment and its invoice.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.exceptions import Forbidden
+
+from justdriving.adapters.memory import FakePaymentGateway, WebhookDelivery
+from justdriving.domain.errors import InvalidInput, NotFound, ProviderRejected
+from justdriving.domain.services.application import Application
+
+if TYPE_CHECKING:
+    from justdriving.container import Container
+
+log = logging.getLogger("justdriving.web.dev_checkout")
+
+NONCE_COOKIE: Final = "justdriving_checkout_nonce"
+TOKEN_MAX_AGE: Final = 3600
+DELIVERY_TIMEOUT: Final = 10.0
+_IN_FLIGHT = {"pending", "requires_action", "processing"}
+
+
+class CsrfRejected(Forbidden):
+    error_code = "csrf_rejected"
+    description = "the form's CSRF token is missing or wrong: reload the checkout page"
+
+
+def dev_checkout_blueprint(container: Container) -> Blueprint:
+    """The `/dev/checkout` routes; `justdriving_blueprint` mounts them outside production."""
+    pages = _CheckoutPages(container.application(), container.fake_gateway())
+    blueprint = Blueprint("dev", __name__, url_prefix="/dev", template_folder="templates")
+    blueprint.add_url_rule(
+        "/checkout/<provider_payment_id>", "checkout", pages.checkout, methods=["GET"]
+    )
+    blueprint.add_url_rule("/checkout/<provider_payment_id>", "pay", pages.pay, methods=["POST"])
+    blueprint.add_url_rule(
+        "/checkout/<provider_payment_id>/result", "result", pages.result, methods=["GET"]
+    )
+    return blueprint
+
+
+class _CheckoutPages:
+    def __init__(self, app: Application, gateway: FakePaymentGateway) -> None:
+        self._app = app
+        self._gateway = gateway
+        # A key per process: a restart only invalidates checkout pages left open.
+        self._signer = URLSafeTimedSerializer(secrets.token_bytes(32), salt="dev-checkout")
+        self._outcomes: dict[str, Callable[[str], list[WebhookDelivery]]] = {
+            "pay": lambda ref: [gateway.succeed(ref)],
+            "decline": lambda ref: [gateway.fail(ref)],
+            "3ds": lambda ref: [gateway.require_action(ref), gateway.succeed(ref)],
+        }
+
+    def checkout(self, provider_payment_id: str) -> ResponseReturnValue:
+        summary = self._summary(provider_payment_id)
+        nonce = secrets.token_urlsafe(24)
+        token = self._signer.dumps([provider_payment_id, nonce])
+        page = render_template("justdriving/checkout.html", token=token, **summary)
+        response = make_response(page)
+        response.set_cookie(
+            NONCE_COOKIE, nonce, httponly=True, samesite="Strict", path=request.path
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def pay(self, provider_payment_id: str) -> ResponseReturnValue:
+        self._check_csrf(provider_payment_id)
+        outcome = self._outcomes.get(request.form.get("outcome", ""))
+        if outcome is None:
+            raise InvalidInput("outcome must be pay, decline or 3ds")
+        self._summary(provider_payment_id)  # 404 for a payment the fake gateway never saw
+        deliveries = outcome(provider_payment_id)
+        url = url_for("justdriving.webhook", provider=self._gateway.name, _external=True)
+        result = url_for(".result", provider_payment_id=provider_payment_id)
+        response = redirect(result, code=303)
+        sender = threading.Thread(
+            target=deliver, args=(url, deliveries), name="dev-checkout-webhook", daemon=True
+        )
+        response.call_on_close(sender.start)  # once the answer is out, like a provider
+        return response
+
+    def result(self, provider_payment_id: str) -> ResponseReturnValue:
+        summary = self._summary(provider_payment_id)
+        waiting = summary["payment_status"] in _IN_FLIGHT
+        return render_template("justdriving/result.html", waiting=waiting, **summary)
+
+    def _check_csrf(self, provider_payment_id: str) -> None:
+        cookie = request.cookies.get(NONCE_COOKIE, "")
+        try:
+            signed = self._signer.loads(request.form.get("csrf_token", ""), max_age=TOKEN_MAX_AGE)
+        except BadData:
+            raise CsrfRejected() from None
+        if not (isinstance(signed, list) and len(signed) == 2 and cookie):
+            raise CsrfRejected()
+        ref, nonce = signed
+        if ref != provider_payment_id or not hmac.compare_digest(str(nonce), cookie):
+            raise CsrfRejected()
+
+    def _summary(self, provider_payment_id: str) -> dict[str, Any]:
+        charge = self._gateway.charges.get(provider_payment_id)
+        if charge is None:
+            raise NotFound("checkout", provider_payment_id)
+        # A development page reads the records directly; there is no query use case for it.
+        with self._app.uow() as uow:
+            payment = uow.payments.get(charge.payment_id)
+            invoice = uow.invoices.find(payment.invoice_id) if payment.invoice_id else None
+        return {
+            "provider_payment_id": provider_payment_id,
+            "amount": str(charge.amount),
+            "payment_status": str(payment.status),
+            "invoice_number": invoice.number if invoice else None,
+            "invoice_status": str(invoice.status) if invoice else None,
+            "outstanding": str(invoice.outstanding) if invoice else None,
+        }
+
+
+def deliver(url: str, deliveries: Sequence[WebhookDelivery]) -> None:
+    """POST each signed delivery to `url` in order, as the provider would; log what happened."""
+    if not url.startswith(("http://", "https://")):
+        raise ProviderRejected("fake", f"will not deliver a webhook to {url}")
+    for body, headers in deliveries:
+        post = urllib.request.Request(  # noqa: S310 - an http(s) URL, checked above
+            url, data=body, headers={**headers, "Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(post, timeout=DELIVERY_TIMEOUT) as answer:  # noqa: S310
+                log.info("dev checkout: webhook delivered to %s: %s", url, answer.status)
+        except (urllib.error.URLError, OSError) as error:
+            log.warning("dev checkout: delivering the webhook to %s failed: %s", url, error)

@@ -1,0 +1,187 @@
+"""The justdriving blueprint: health, readiness, payment webhooks and starting a checkout.
+
+Mount it in any Flask app with `app.register_blueprint(justdriving_blueprint(container))`
+(`flask_app.init_app` does that and sets the body limit). Routes, relative to the mount point:
+
+- `GET  /healthz`: 200 `{"status": "ok", "version": ...}` while the process runs.
+- `GET  /readyz`: 200 once the database answers and is migrated, else 503.
+- `POST /webhook/payments/<provider>`: the provider's raw, signed delivery.
+- `POST /api/invoices/<invoice_id>/payments`: start paying an open invoice (see `api_guard`).
+- `/dev/checkout/...`: the fake gateway's checkout page, outside production only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import Headers
+
+from justdriving import __version__
+from justdriving.adapters.sql.schema import pending
+from justdriving.config import QueueBackend, Settings
+from justdriving.domain.errors import ConfigurationError, InvalidInput, NotFound
+from justdriving.domain.services.application import Application
+from justdriving.entrypoints.web.dev_checkout import dev_checkout_blueprint
+from justdriving.entrypoints.web.errors import error_body, register_json_errors
+from justdriving.ports.payments import GatewayRegistry
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from justdriving.container import Container
+
+log = logging.getLogger("justdriving.web")
+
+# Webhook and API bodies are small; a provider's largest event is far below this.
+MAX_BODY_BYTES = 1024 * 1024
+
+ApiGuard = Callable[[], ResponseReturnValue | None]
+
+
+def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = None) -> Blueprint:
+    """The blueprint for `container`; its errors answer in JSON (see web.errors).
+
+    `api_guard` runs before every `/api/...` view: authenticate the caller there (return a
+    response to refuse, None to let the request through). justdriving does not authenticate
+    its API itself: that is the embedding application's job. Webhooks are authenticated by
+    their signature, health checks by nothing.
+    """
+    views = _Views(container)
+    blueprint = Blueprint("justdriving", __name__)
+    blueprint.before_request(_limit_body)
+    register_json_errors(blueprint)
+    blueprint.add_url_rule("/healthz", view_func=views.healthz, methods=["GET"])
+    blueprint.add_url_rule("/readyz", view_func=views.readyz, methods=["GET"])
+    blueprint.add_url_rule(
+        "/webhook/payments/<provider>",
+        endpoint="webhook",
+        view_func=views.webhook,
+        methods=["POST"],
+        provide_automatic_options=False,
+    )
+    api = Blueprint("api", __name__, url_prefix="/api")
+    if api_guard is not None:
+        api.before_request(api_guard)
+    api.add_url_rule(
+        "/invoices/<invoice_id>/payments",
+        endpoint="start_invoice_payment",
+        view_func=views.start_invoice_payment,
+        methods=["POST"],
+    )
+    blueprint.register_blueprint(api)
+    if not views.settings.is_production:
+        blueprint.register_blueprint(dev_checkout_blueprint(container))
+    return blueprint
+
+
+class _Views:
+    def __init__(self, container: Container) -> None:
+        # Resolved once, here: the providers are singletons, and the views run on many threads.
+        self.settings: Settings = container.settings()
+        self._app: Application = container.application()
+        self._gateways: GatewayRegistry = container.gateways()
+        self._engine: Engine | None = (
+            container.engine() if container.config.database() == "sql" else None
+        )
+
+    def healthz(self) -> ResponseReturnValue:
+        return {"status": "ok", "version": __version__}
+
+    def readyz(self) -> ResponseReturnValue:
+        if self._engine is None:
+            return {"status": "ready", "version": __version__}
+        try:
+            behind = pending(self._engine)
+        except Exception as error:
+            log.warning("readiness: the database cannot be reached: %s", type(error).__name__)
+            return error_body("database_unavailable", "the database cannot be reached", 503)
+        if behind:
+            message = "the database lacks migrations: run `justdriving migrate`"
+            return error_body("database_not_migrated", message, 503)
+        return {"status": "ready", "version": __version__}
+
+    def webhook(self, provider: str) -> ResponseReturnValue:
+        """Verify and store, then answer; the events are applied after (inline) or by the worker.
+
+        Only a stored delivery gets a 2xx. A delivery that fails verification gets a 4xx and
+        leaves nothing behind; the provider will not retry it, and should not."""
+        try:
+            self._gateways.by_name(provider)
+        except ConfigurationError:
+            raise NotFound("payment provider", provider) from None
+        body = request.get_data(cache=False)
+        receipt = self._app.store_payment_webhook(provider, body, RequestHeaders(request.headers))
+        if self.settings.queue_backend is QueueBackend.INLINE:
+            self._apply_now(receipt.stored)
+        return {
+            "received": len(receipt.stored),
+            "duplicates": receipt.duplicates,
+            "ignored": receipt.ignored,
+        }
+
+    def _apply_now(self, inbox_ids: Sequence[str]) -> None:
+        """Inline mode: apply at once. A failure is recorded on the row and logged; the worker
+        tries again, and the provider still gets its 2xx: the event is safely stored."""
+        for inbox_id in inbox_ids:
+            try:
+                self._app.apply_inbox_event(inbox_id)
+            except Exception:
+                log.exception("webhook %s stored, applying it failed; the worker retries", inbox_id)
+
+    def start_invoice_payment(self, invoice_id: str) -> ResponseReturnValue:
+        """`{"school_id": ..., "return_url": optional}` → 201 with what the front end needs."""
+        data = request.get_json(force=True, silent=True)
+        if not isinstance(data, dict):
+            raise InvalidInput("the body must be a JSON object")
+        school_id = _text(data, "school_id")
+        if school_id is None:
+            raise InvalidInput("school_id is required")
+        return_url = _text(data, "return_url")
+        if return_url is not None and urlsplit(return_url).scheme not in ("http", "https"):
+            raise InvalidInput("return_url must be an absolute http(s) URL")
+        started = self._app.start_invoice_payment(school_id, invoice_id, return_url=return_url)
+        session = started.session
+        return {
+            "payment_id": started.payment.id,
+            "provider": session.provider,
+            "client_secret": session.client_secret,
+            "redirect_url": session.redirect_url,
+        }, 201
+
+
+def _text(data: Mapping[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{name} must be a non-empty string")
+    return value
+
+
+def _limit_body() -> None:
+    """Hold every request of the blueprint to MAX_BODY_BYTES, even in an app with a laxer
+    MAX_CONTENT_LENGTH; above it the body is never read and the answer is a JSON 413."""
+    current = request.max_content_length
+    if current is None or current > MAX_BODY_BYTES:
+        request.max_content_length = MAX_BODY_BYTES
+
+
+class RequestHeaders(Mapping[str, str]):
+    """The request's headers as the Mapping the gateways take, looked up case-insensitively."""
+
+    def __init__(self, headers: Headers) -> None:
+        self._headers = headers
+
+    def __getitem__(self, name: str) -> str:
+        return self._headers[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict(self._headers.items()))
+
+    def __len__(self) -> int:
+        return len(dict(self._headers.items()))

@@ -1,0 +1,164 @@
+"""POST /api/invoices/<invoice_id>/payments: start paying an open invoice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Response, jsonify
+
+from justdriving.domain.errors import ProviderUnavailable
+from justdriving.domain.ids import new_id
+
+from .support import Site, build_site
+
+
+def _start(site: Site, invoice_id: str, body: Any = None, **kwargs: Any) -> Any:
+    return site.client().post(f"/api/invoices/{invoice_id}/payments", json=body, **kwargs)
+
+
+def test_starting_a_payment_answers_201_with_what_the_front_end_needs(site: Site) -> None:
+    invoice_id = site.open_invoice()
+
+    answer = _start(
+        site, invoice_id, {"school_id": site.school_id, "return_url": "https://school.example/x"}
+    )
+
+    assert answer.status_code == 201
+    body = answer.json
+    assert set(body) == {"payment_id", "provider", "client_secret", "redirect_url"}
+    assert body["provider"] == "fake"
+    assert body["client_secret"].startswith("fake_pi_")
+    assert body["redirect_url"].startswith("/dev/checkout/fake_pi_")
+    with site.app.uow() as uow:
+        assert uow.payments.get(body["payment_id"]).invoice_id == invoice_id
+
+
+def test_a_paid_invoice_is_409(inline_site: Site) -> None:
+    checkout = inline_site.checkout()
+    inline_site.post(inline_site.gateway.succeed(checkout.ref))
+
+    answer = _start(inline_site, checkout.invoice_id, {"school_id": inline_site.school_id})
+
+    assert answer.status_code == 409
+    assert answer.json["error"] == {
+        "code": "payment_not_allowed",
+        "message": "invoice 1 is paid",
+    }
+
+
+def test_an_unknown_invoice_is_404_without_echoing_its_id(site: Site) -> None:
+    invoice_id = new_id("inv")
+
+    answer = _start(site, invoice_id, {"school_id": site.school_id})
+
+    assert answer.status_code == 404
+    assert answer.json == {"error": {"code": "not_found", "message": "invoice not found"}}
+    assert invoice_id not in answer.get_data(as_text=True)
+
+
+def test_another_schools_invoice_is_404(site: Site) -> None:
+    invoice_id = site.open_invoice()
+    other = site.app.register_school("Køreskolen Syd")
+
+    answer = _start(site, invoice_id, {"school_id": other.id})
+
+    assert answer.status_code == 404
+
+
+def test_an_unknown_school_is_404(site: Site) -> None:
+    answer = _start(site, site.open_invoice(), {"school_id": new_id("sch")})
+
+    assert answer.status_code == 404
+    assert answer.json["error"]["message"] == "school not found"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "school_id is required"),
+        ({"school_id": None}, "school_id is required"),
+        ({"school_id": 42}, "school_id must be a non-empty string"),
+        ({"school_id": " "}, "school_id must be a non-empty string"),
+        ([], "the body must be a JSON object"),
+        ({"school_id": "SCHOOL", "return_url": "javascript:alert(1)"}, "return_url must be"),
+        ({"school_id": "SCHOOL", "return_url": 7}, "return_url must be a non-empty string"),
+    ],
+)
+def test_a_bad_request_body_is_400(site: Site, body: Any, message: str) -> None:
+    if isinstance(body, dict) and body.get("school_id") == "SCHOOL":
+        body = {**body, "school_id": site.school_id}
+
+    answer = _start(site, site.open_invoice(), body)
+
+    assert answer.status_code == 400
+    assert answer.json["error"]["code"] == "invalid_input"
+    assert answer.json["error"]["message"].startswith(message)
+
+
+def test_a_body_that_is_not_json_is_400(site: Site) -> None:
+    answer = site.client().post(
+        f"/api/invoices/{site.open_invoice()}/payments", data=b"school_id=x"
+    )
+
+    assert answer.status_code == 400
+
+
+def test_a_declined_card_at_the_start_is_402(site: Site) -> None:
+    site.gateway.decline_next()
+
+    answer = _start(site, site.open_invoice(), {"school_id": site.school_id})
+
+    assert answer.status_code == 402
+    assert answer.json["error"]["code"] == "payment_declined"
+
+
+def test_a_provider_that_is_down_is_503_with_retry_after(site: Site) -> None:
+    site.gateway.fail_next(ProviderUnavailable("fake", "timed out", retry_after=2.4))
+
+    answer = _start(site, site.open_invoice(), {"school_id": site.school_id})
+
+    assert answer.status_code == 503
+    assert answer.json["error"]["code"] == "provider_unavailable"
+    assert answer.headers["Retry-After"] == "2"
+
+
+def test_an_unexpected_error_is_500_internal_error_and_tells_nothing(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoice_id = site.open_invoice()
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError(f"psycopg: relation payments for {invoice_id} is locked")
+
+    monkeypatch.setattr(site.app, "start_invoice_payment", broken)
+    answer = _start(site, invoice_id, {"school_id": site.school_id})
+
+    assert answer.status_code == 500
+    assert answer.json == {
+        "error": {"code": "internal_error", "message": "an internal error occurred"}
+    }
+    text = answer.get_data(as_text=True)
+    for secret in ("Traceback", "RuntimeError", "psycopg", invoice_id):
+        assert secret not in text
+
+
+def test_only_post_is_allowed(site: Site) -> None:
+    answer = site.client().get(f"/api/invoices/{site.open_invoice()}/payments")
+
+    assert answer.status_code == 405
+
+
+def test_the_api_guard_of_the_embedding_app_runs_before_the_api_and_only_there() -> None:
+    def guard() -> Response:
+        refused = jsonify({"error": {"code": "unauthenticated", "message": "log in"}})
+        refused.status_code = 401
+        return refused
+
+    site = build_site(api_guard=guard)
+
+    answer = _start(site, site.open_invoice(), {"school_id": site.school_id})
+
+    assert answer.status_code == 401
+    assert site.client().get("/healthz").status_code == 200
+    assert site.client().post("/webhook/payments/fake").status_code == 400  # not 401

@@ -1,0 +1,204 @@
+"""The development checkout page: renders, refuses a form without its CSRF token, pays."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Sequence
+
+import pytest
+from flask.testing import FlaskClient
+
+from justdriving.adapters.memory import WebhookDelivery
+from justdriving.config import AppEnv
+from justdriving.entrypoints.flask_app import create_app
+from justdriving.entrypoints.web import dev_checkout
+
+from .support import PAID, Checkout, Site, build_site, settings_for
+
+
+def _page(client: FlaskClient, checkout: Checkout) -> str:
+    answer = client.get(f"/dev/checkout/{checkout.ref}")
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def _token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+class Deliveries:
+    """Stands in for the page's delivery thread: records instead of POSTing over HTTP."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[WebhookDelivery]]] = []
+        self._done = threading.Event()
+
+    def __call__(self, url: str, deliveries: Sequence[WebhookDelivery]) -> None:
+        self.calls.append((url, list(deliveries)))
+        self._done.set()
+
+    def wait(self) -> tuple[str, list[WebhookDelivery]]:
+        assert self._done.wait(5), "the page started no delivery"
+        [call] = self.calls
+        return call
+
+
+@pytest.fixture
+def delivered(monkeypatch: pytest.MonkeyPatch) -> Deliveries:
+    recorder = Deliveries()
+    monkeypatch.setattr(dev_checkout, "deliver", recorder)
+    return recorder
+
+
+def test_the_page_shows_the_amount_three_buttons_and_a_csrf_token(
+    site: Site, checkout: Checkout
+) -> None:
+    client = site.client()
+    answer = client.get(f"/dev/checkout/{checkout.ref}")
+
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert answer.mimetype == "text/html"
+    assert "500.00 DKK" in page
+    assert re.findall(r'name="outcome" value="(\w+)"', page) == ["pay", "decline", "3ds"]
+    assert len(_token(page)) > 40
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert not re.search(r'(src|href)="(https?:)?//', page), "no external assets"
+
+
+def test_an_unknown_payment_has_no_page(site: Site) -> None:
+    assert site.client().get("/dev/checkout/fake_pi_nothing").status_code == 404
+
+
+def test_a_post_without_a_token_is_refused_and_delivers_nothing(
+    site: Site, checkout: Checkout, delivered: Deliveries
+) -> None:
+    client = site.client()
+    _page(client, checkout)
+
+    answer = client.post(f"/dev/checkout/{checkout.ref}", data={"outcome": "pay"})
+
+    assert answer.status_code == 403
+    assert answer.json["error"]["code"] == "csrf_rejected"
+    assert delivered.calls == []
+    assert site.gateway.charges[checkout.ref].status == "pending"
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        "tampered token",
+        "token of another payment",
+        "no cookie",
+        "another page's cookie",
+    ],
+)
+def test_a_post_with_a_wrong_token_is_refused(
+    site: Site, checkout: Checkout, delivered: Deliveries, forge: str
+) -> None:
+    client = site.client()
+    token = _token(_page(client, checkout))
+    if forge == "tampered token":
+        token = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    elif forge == "token of another payment":
+        token = _token(_page(site.client(), site.checkout()))
+    elif forge == "no cookie":
+        client = site.client()
+    else:
+        _page(client, checkout)  # a second page replaces the cookie's nonce
+
+    answer = client.post(
+        f"/dev/checkout/{checkout.ref}", data={"outcome": "pay", "csrf_token": token}
+    )
+
+    assert answer.status_code == 403
+    assert delivered.calls == []
+
+
+def test_an_unknown_outcome_is_400(site: Site, checkout: Checkout) -> None:
+    client = site.client()
+    token = _token(_page(client, checkout))
+
+    answer = client.post(
+        f"/dev/checkout/{checkout.ref}", data={"outcome": "steal", "csrf_token": token}
+    )
+
+    assert answer.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("outcome", "events"),
+    [
+        ("pay", ["payment.succeeded"]),
+        ("decline", ["payment.failed"]),
+        ("3ds", ["payment.requires_action", "payment.succeeded"]),
+    ],
+)
+def test_the_right_token_hands_the_signed_events_to_the_delivery_and_redirects(
+    site: Site,
+    checkout: Checkout,
+    delivered: Deliveries,
+    outcome: str,
+    events: list[str],
+) -> None:
+    client = site.client()
+    token = _token(_page(client, checkout))
+
+    answer = client.post(
+        f"/dev/checkout/{checkout.ref}",
+        data={"outcome": outcome, "csrf_token": token},
+        buffered=True,  # closes the response, as a server does once it is sent
+    )
+
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == f"/dev/checkout/{checkout.ref}/result"
+    url, deliveries = delivered.wait()
+    assert url == "http://localhost/webhook/payments/fake"
+    assert [json.loads(body)["type"] for body, _ in deliveries] == events
+
+
+def test_the_delivered_events_pay_the_invoice_and_the_result_page_says_so(
+    inline_site: Site, delivered: Deliveries
+) -> None:
+    checkout = inline_site.checkout()
+    client = inline_site.client()
+    token = _token(_page(client, checkout))
+    client.post(
+        f"/dev/checkout/{checkout.ref}",
+        data={"outcome": "3ds", "csrf_token": token},
+        buffered=True,
+    )
+
+    waiting = client.get(f"/dev/checkout/{checkout.ref}/result").get_data(as_text=True)
+    for delivery in delivered.wait()[1]:
+        assert inline_site.post(delivery).status_code == 200
+    done = client.get(f"/dev/checkout/{checkout.ref}/result").get_data(as_text=True)
+
+    assert 'http-equiv="refresh"' in waiting
+    assert inline_site.state(checkout) == PAID
+    assert '<dd id="invoice-status">paid</dd>' in done
+    assert 'http-equiv="refresh"' not in done
+
+
+def test_in_production_the_dev_routes_do_not_exist() -> None:
+    site = build_site(settings_for())
+    # A production container cannot be built on fakes; tell this one it is production.
+    site.container.settings.override(settings_for(app_env=AppEnv.PRODUCTION))
+    client = create_app(site.container).test_client()
+    checkout = site.checkout()
+
+    for answer in (
+        client.get(f"/dev/checkout/{checkout.ref}"),
+        client.post(f"/dev/checkout/{checkout.ref}", data={"outcome": "pay"}),
+        client.get(f"/dev/checkout/{checkout.ref}/result"),
+    ):
+        assert answer.status_code == 404
+        assert answer.json["error"]["code"] == "not_found"
+    assert client.get("/healthz").status_code == 200
