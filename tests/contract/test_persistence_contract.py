@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from justdriving.domain.accounting import SyncRecord, SyncRun, SyncStatus
 from justdriving.domain.bookings import (
     Booking,
     BookingStatus,
@@ -19,6 +20,7 @@ from justdriving.domain.bookings import (
     CancelledBy,
     TimeSlot,
 )
+from justdriving.domain.delivery import Suppression, SuppressionReason
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
 from justdriving.domain.errors import ConcurrencyConflict, DuplicateRecord, NotFound
@@ -857,3 +859,87 @@ def test_a_claim_stops_blocking_other_workers_once_rolled_back(
         first.rollback()
         with persistence.uow() as second:
             assert ids(second.outbox.claim("relay_2", T0, lease, limit=10)) == rows
+
+
+# Suppressions and accounting sync records ---------------------------------------------------
+
+
+def _opt_out(address: str, school_id: str | None) -> Suppression:
+    return Suppression(
+        id="",
+        channel=Channel.SMS,
+        address=address,
+        reason=SuppressionReason.OPTED_OUT,
+        created_at=T0,
+        school_id=school_id,
+    )
+
+
+def test_a_suppression_for_every_school_stops_each_school_and_one_school_only_its_own(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow:
+        uow.suppressions.add(_opt_out("+4520123456", None))
+        uow.suppressions.add(_opt_out("+4530123456", "sch_1"))
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.suppressions.matching("sms", "+4520123456", "sch_2") is not None
+        assert uow.suppressions.matching("sms", "+4530123456", "sch_1") is not None
+        assert uow.suppressions.matching("sms", "+4530123456", "sch_2") is None
+        assert uow.suppressions.matching("email", "+4520123456", "sch_1") is None
+
+
+def test_a_lifted_suppression_stops_nothing_is_kept_and_can_be_reinstated(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow:
+        uow.suppressions.add(_opt_out("+4520123456", None))
+        uow.suppressions.add(_opt_out("+4520123456", None))  # again: no duplicate
+        uow.commit()
+    with persistence.uow() as uow:
+        found = uow.suppressions.find_key("sms", "+4520123456", None)
+        assert found is not None
+        found.lift(T0 + timedelta(days=1))
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.suppressions.matching("sms", "+4520123456", "sch_1") is None
+        assert uow.suppressions.find_key("sms", "+4520123456", None) is not None
+        uow.suppressions.add(_opt_out("+4520123456", None))
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.suppressions.matching("sms", "+4520123456", "sch_1") is not None
+
+
+def test_sync_records_and_runs_are_kept_per_provider_and_school_newest_run_first(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow:
+        for provider, school in (("xero", "sch_1"), ("xero", "sch_2"), ("csv", "sch_1")):
+            uow.sync_records.add(
+                SyncRecord(
+                    id=SyncRecord.key(provider, "invoice", f"inv_{school}"),
+                    provider=provider,
+                    kind="invoice",
+                    record_id=f"inv_{school}",
+                    school_id=school,
+                    status=SyncStatus.SYNCED,
+                    updated_at=T0,
+                    external_id="X-1",
+                )
+            )
+        for hours in (1, 3, 2):
+            uow.sync_runs.add(
+                SyncRun(
+                    id=f"run_{hours}",
+                    provider="xero",
+                    school_id="sch_1",
+                    started_at=T0 + timedelta(hours=hours),
+                    failures=(("inv_9", "no account code for lesson"),),
+                )
+            )
+        uow.commit()
+    with persistence.uow() as uow:
+        assert [r.school_id for r in uow.sync_records.for_school("xero", "sch_1")] == ["sch_1"]
+        runs = uow.sync_runs.latest("xero", "sch_1", 2)
+        assert [r.id for r in runs] == ["run_3", "run_2"]
+        assert runs[0].failures == (("inv_9", "no account code for lesson"),)

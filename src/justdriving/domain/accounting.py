@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from attrs import frozen
+from attrs import define, frozen
 
+from justdriving.domain.entity import Entity
 from justdriving.domain.money import Money
 
 
@@ -68,3 +70,53 @@ class PushResult:
     @property
     def ok(self) -> bool:
         return self.external_id is not None and self.error is None
+
+
+class SyncStatus(enum.StrEnum):
+    SYNCED = "synced"
+    FAILED = "failed"  # the provider refused it, or its mapping is missing: see `error`
+
+
+@define(eq=False)
+class SyncRecord(Entity):
+    """What the accounting system holds of one of our records: its id there and the
+    fingerprint of what we last pushed, so a re-run pushes only what changed."""
+
+    id: str  # SyncRecord.key(provider, kind, record_id)
+    provider: str
+    kind: str  # contact, invoice, payment, credit_note
+    record_id: str
+    school_id: str
+    status: SyncStatus
+    updated_at: datetime
+    external_id: str | None = None
+    fingerprint: str | None = None
+    error: str | None = None
+    version: int = 0
+
+    @staticmethod
+    def key(provider: str, kind: str, record_id: str) -> str:
+        return f"{provider}:{kind}:{record_id}"
+
+
+@define(eq=False)
+class SyncRun(Entity):
+    """One sync or export: what it pushed, skipped and failed (with reasons), and up to
+    when records were considered (`watermark`), so the next run can start from there."""
+
+    id: str
+    provider: str
+    school_id: str
+    started_at: datetime
+    dry_run: bool = False
+    finished_at: datetime | None = None
+    watermark: datetime | None = None
+    pushed: int = 0
+    skipped: int = 0
+    failures: tuple[tuple[str, str], ...] = ()  # (record id, reason)
+    stopped_early: str | None = None  # e.g. the provider's daily limit was reached
+    version: int = 0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)

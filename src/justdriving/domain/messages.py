@@ -106,7 +106,13 @@ class OutboundMessage(Entity):
     provider_error: str | None = None
     sent_at: datetime | None = None
     updated_at: datetime | None = None
+    segments: int | None = None  # SMS parts billed, when known
+    decisions: tuple[str, ...] = ()  # what the delivery policy decided, in order
     version: int = 0
+
+    def note(self, decision: str) -> None:
+        """Record a delivery-policy decision (redirected, deferred, suppressed, ...)."""
+        self.decisions = (*self.decisions, decision[:200])
 
     def mark_sent(self, receipt: SendReceipt, now: datetime) -> None:
         if self.status is MessageStatus.QUEUED:

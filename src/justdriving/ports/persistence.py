@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+from justdriving.domain.accounting import SyncRecord, SyncRun
 from justdriving.domain.bookings import Booking, BookingType
+from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
@@ -124,6 +126,32 @@ class MessageRepository(Repository[OutboundMessage], Protocol):
     def for_school(self, school_id: str) -> Sequence[OutboundMessage]: ...
 
 
+class SuppressionRepository(Protocol):
+    def add(self, item: Suppression) -> None:
+        """Store it under Suppression.key; the same (channel, address, school) again
+        reinstates a lifted one and otherwise changes nothing."""
+        ...
+
+    def matching(self, channel: str, address: str, school_id: str) -> Suppression | None:
+        """The active suppression that stops sending to `address` for this school (its own,
+        or one for every school), if any."""
+        ...
+
+    def find_key(self, channel: str, address: str, school_id: str | None) -> Suppression | None:
+        """The record for exactly this scope, active or lifted."""
+        ...
+
+
+class SyncRecordRepository(Repository[SyncRecord], Protocol):
+    def for_school(self, provider: str, school_id: str) -> Sequence[SyncRecord]: ...
+
+
+class SyncRunRepository(Repository[SyncRun], Protocol):
+    def latest(self, provider: str, school_id: str, limit: int) -> Sequence[SyncRun]:
+        """Newest first."""
+        ...
+
+
 class Outbox(Protocol):
     """Side effects to perform, written in the same unit of work as their cause."""
 
@@ -174,6 +202,9 @@ class UnitOfWork(Protocol):
     deposits: DepositRepository
     disputes: DisputeRepository
     messages: MessageRepository
+    suppressions: SuppressionRepository
+    sync_records: SyncRecordRepository
+    sync_runs: SyncRunRepository
     outbox: Outbox
     inbox: Inbox
 

@@ -24,6 +24,9 @@ from justdriving.ports.persistence import (
     RefundRepository,
     SchoolRepository,
     StudentRepository,
+    SuppressionRepository,
+    SyncRecordRepository,
+    SyncRunRepository,
     TeacherRepository,
 )
 
@@ -67,6 +70,15 @@ class MemoryUnitOfWork:
         self.disputes: DisputeRepository = repos.MemoryDisputeRepository(self._table("disputes"))
         self.messages: MessageRepository = repos.MemoryMessageRepository(
             self._table("messages", "message")
+        )
+        self.suppressions: SuppressionRepository = repos.MemorySuppressions(
+            self._table("suppressions", "suppression")
+        )
+        self.sync_records: SyncRecordRepository = repos.MemorySyncRecords(
+            self._table("sync_records", "sync record")
+        )
+        self.sync_runs: SyncRunRepository = repos.MemorySyncRuns(
+            self._table("sync_runs", "sync run")
         )
         self.outbox: Outbox = repos.MemoryOutbox(self._table("outbox", "outbox message"))
         self.inbox: Inbox = repos.MemoryInbox(self._table("inbox", "inbox event"))

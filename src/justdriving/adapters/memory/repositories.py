@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 from typing import Generic
 
 from justdriving.adapters.memory.tracking import E, Table
+from justdriving.domain.accounting import SyncRecord, SyncRun
 from justdriving.domain.bookings import Booking, BookingType
+from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
 from justdriving.domain.ids import SchoolId
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
-from justdriving.domain.messages import OutboundMessage
+from justdriving.domain.messages import Channel, OutboundMessage
 from justdriving.domain.outbox import InboxEvent, OutboxMessage
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
@@ -202,3 +204,39 @@ class MemoryInbox:
         return self._table.select(
             lambda e: status is None or e.status == status, order=lambda e: e.received_at
         )
+
+
+class MemorySuppressions(MemoryRepository[Suppression]):
+    def add(self, item: Suppression) -> None:
+        item.id = Suppression.key(item.channel, item.address, item.school_id)
+        existing = self._table.find(item.id)
+        if existing is None:
+            self._table.add(item)
+        else:
+            existing.reinstate(item.reason, item.created_at)
+
+    def matching(self, channel: str, address: str, school_id: str) -> Suppression | None:
+        for scope in (school_id, None):
+            found = self.find_key(channel, address, scope)
+            if found is not None and found.active:
+                return found
+        return None
+
+    def find_key(self, channel: str, address: str, school_id: str | None) -> Suppression | None:
+        return self._table.find(Suppression.key(Channel(channel), address, school_id))
+
+
+class MemorySyncRecords(MemoryRepository[SyncRecord]):
+    def for_school(self, provider: str, school_id: str) -> Sequence[SyncRecord]:
+        return self._table.select(
+            lambda r: (r.provider, r.school_id) == (provider, school_id), order=lambda r: r.id
+        )
+
+
+class MemorySyncRuns(MemoryRepository[SyncRun]):
+    def latest(self, provider: str, school_id: str, limit: int) -> Sequence[SyncRun]:
+        runs = self._table.select(
+            lambda r: (r.provider, r.school_id) == (provider, school_id),
+            order=lambda r: r.started_at,
+        )
+        return list(reversed(runs))[:limit]

@@ -25,6 +25,9 @@ TABLES = (
     "deposits",
     "disputes",
     "messages",
+    "suppressions",
+    "sync_records",
+    "sync_runs",
     "outbox",
     "inbox",
 )

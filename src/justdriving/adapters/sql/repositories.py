@@ -12,11 +12,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from justdriving.adapters.sql import rows, tables
 from justdriving.adapters.sql.rows import RowMapper
 from justdriving.adapters.sql.session import TrackedSession
+from justdriving.domain.accounting import SyncRecord, SyncRun
 from justdriving.domain.bookings import Booking
+from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering, InvoiceStatus
-from justdriving.domain.messages import OutboundMessage
+from justdriving.domain.messages import Channel, OutboundMessage
 from justdriving.domain.outbox import InboxEvent, OutboxMessage, OutboxStatus
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
@@ -163,6 +165,45 @@ class SqlMessages(SqlBySchool[OutboundMessage]):
         return self._one(c.provider == provider, c.provider_message_id == provider_message_id)
 
 
+class SqlSuppressions(SqlRepository[Suppression]):
+    def add(self, item: Suppression) -> None:
+        item.id = Suppression.key(item.channel, item.address, item.school_id)
+        existing = self.find(item.id)
+        if existing is None:
+            super().add(item)
+        else:
+            existing.reinstate(item.reason, item.created_at)
+
+    def matching(self, channel: str, address: str, school_id: str) -> Suppression | None:
+        for scope in (school_id, None):
+            found = self.find_key(channel, address, scope)
+            if found is not None and found.active:
+                return found
+        return None
+
+    def find_key(self, channel: str, address: str, school_id: str | None) -> Suppression | None:
+        return self.find(Suppression.key(Channel(channel), address, school_id))
+
+
+class SqlSyncRecords(SqlRepository[SyncRecord]):
+    def for_school(self, provider: str, school_id: str) -> Sequence[SyncRecord]:
+        c = self._table.c
+        return self._where(c.provider == provider, c.school_id == school_id, order_by=c.id)
+
+
+class SqlSyncRuns(SqlRepository[SyncRun]):
+    def latest(self, provider: str, school_id: str, limit: int) -> Sequence[SyncRun]:
+        c = self._table.c
+        found: list[SyncRun] = self._session.select(
+            self._mapper,
+            c.provider == provider,
+            c.school_id == school_id,
+            order_by=c.started_at.desc(),
+            limit=limit,
+        )
+        return found
+
+
 class SqlOutbox(SqlRepository[OutboxMessage]):
     def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
         return self._due(now, limit, lock=False)
@@ -241,6 +282,9 @@ def repositories(session: TrackedSession) -> dict[str, Any]:
         "deposits": SqlDeposits(session, rows.DEPOSITS),
         "disputes": SqlDisputes(session, rows.DISPUTES),
         "messages": SqlMessages(session, rows.MESSAGES),
+        "suppressions": SqlSuppressions(session, rows.SUPPRESSIONS),
+        "sync_records": SqlSyncRecords(session, rows.SYNC_RECORDS),
+        "sync_runs": SqlSyncRuns(session, rows.SYNC_RUNS),
         "outbox": SqlOutbox(session, rows.OUTBOX),
         "inbox": SqlInbox(session, rows.INBOX),
     }

@@ -11,7 +11,9 @@ from sqlalchemy import Table
 
 from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.mapping import from_document, to_document
+from justdriving.domain.accounting import SyncRecord, SyncRun
 from justdriving.domain.bookings import Booking, BookingType
+from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
@@ -144,6 +146,31 @@ MESSAGES = _document_mapper(
         "provider": m.provider,
         "provider_message_id": m.provider_message_id,
     },
+)
+
+
+SUPPRESSIONS = _document_mapper(
+    tables.suppressions,
+    "suppression",
+    Suppression,
+    lambda s: {
+        "channel": s.channel.value,
+        "address": s.address.lower(),
+        "school_id": s.school_id,
+        "active": s.active,
+    },
+)
+SYNC_RECORDS = _document_mapper(
+    tables.sync_records,
+    "sync record",
+    SyncRecord,
+    lambda r: {"provider": r.provider, "school_id": r.school_id},
+)
+SYNC_RUNS = _document_mapper(
+    tables.sync_runs,
+    "sync run",
+    SyncRun,
+    lambda r: {"provider": r.provider, "school_id": r.school_id, "started_at": r.started_at},
 )
 
 

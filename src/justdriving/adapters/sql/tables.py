@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -132,6 +133,28 @@ messages = _aggregate(
     Column("provider", String(32)),
     Column("provider_message_id", String(255)),
     Index("ix_messages_provider_ref", "provider", "provider_message_id"),
+)
+
+suppressions = _aggregate(
+    "suppressions",
+    Column("channel", String(8), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("school_id", String(64)),
+    Column("active", Boolean, nullable=False),
+    Index("ix_suppressions_address", "channel", "address"),
+)
+sync_records = _aggregate(
+    "sync_records",
+    Column("provider", String(32), nullable=False),
+    Column("school_id", String(64), nullable=False),
+    Index("ix_sync_records_school", "provider", "school_id"),
+)
+sync_runs = _aggregate(
+    "sync_runs",
+    Column("provider", String(32), nullable=False),
+    Column("school_id", String(64), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Index("ix_sync_runs_school", "provider", "school_id", "started_at"),
 )
 
 outbox = Table(

@@ -25,6 +25,9 @@ from justdriving.ports.persistence import (
     RefundRepository,
     SchoolRepository,
     StudentRepository,
+    SuppressionRepository,
+    SyncRecordRepository,
+    SyncRunRepository,
     TeacherRepository,
 )
 
@@ -46,6 +49,9 @@ class SqlUnitOfWork:
     deposits: DepositRepository
     disputes: DisputeRepository
     messages: MessageRepository
+    suppressions: SuppressionRepository
+    sync_records: SyncRecordRepository
+    sync_runs: SyncRunRepository
     outbox: Outbox
     inbox: Inbox
 
