@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from attrs import define, frozen
+from attrs import define, field, frozen
 
 from justdriving.domain.entity import Entity
 from justdriving.domain.money import Money
@@ -120,3 +120,23 @@ class SyncRun(Entity):
     @property
     def failed(self) -> int:
         return len(self.failures)
+
+
+@define(eq=False)
+class OAuthGrant(Entity):
+    """An accounting provider's OAuth2 tokens for one organisation (id: provider + tenant).
+
+    Refresh tokens rotate (Xero, QuickBooks): the new one must be stored before the access
+    token it came with is used, or a crash in between locks the platform out."""
+
+    id: str
+    provider: str
+    tenant_id: str
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: datetime
+    version: int = 0
+
+    @staticmethod
+    def key(provider: str, tenant_id: str) -> str:
+        return f"{provider}:{tenant_id}"

@@ -10,8 +10,18 @@ from justdriving.domain.accounting import (
     AccountingCreditNote,
     AccountingInvoice,
     AccountingPayment,
+    OAuthGrant,
     PushResult,
 )
+
+
+class GrantStore(Protocol):
+    """Where an adapter keeps its OAuth grant. `save` is durable when it returns (its own
+    transaction), so a rotated refresh token is never lost to a crash."""
+
+    def load(self, provider: str, tenant_id: str) -> OAuthGrant | None: ...
+
+    def save(self, grant: OAuthGrant) -> None: ...
 
 
 class AccountingClient(Protocol):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
-from justdriving.domain.accounting import SyncRecord, SyncRun
+from justdriving.domain.accounting import OAuthGrant, SyncRecord, SyncRun
 from justdriving.domain.bookings import Booking, BookingType
 from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
@@ -205,6 +205,7 @@ class UnitOfWork(Protocol):
     suppressions: SuppressionRepository
     sync_records: SyncRecordRepository
     sync_runs: SyncRunRepository
+    grants: Repository[OAuthGrant]
     outbox: Outbox
     inbox: Inbox
 

@@ -8,6 +8,7 @@ from typing import Any, Self
 from justdriving.adapters.memory import repositories as repos
 from justdriving.adapters.memory.store import MemoryStore
 from justdriving.adapters.memory.tracking import Table
+from justdriving.domain.accounting import OAuthGrant
 from justdriving.ports.persistence import (
     BookingRepository,
     BookingTypeRepository,
@@ -22,6 +23,7 @@ from justdriving.ports.persistence import (
     PackageRepository,
     PaymentRepository,
     RefundRepository,
+    Repository,
     SchoolRepository,
     StudentRepository,
     SuppressionRepository,
@@ -79,6 +81,9 @@ class MemoryUnitOfWork:
         )
         self.sync_runs: SyncRunRepository = repos.MemorySyncRuns(
             self._table("sync_runs", "sync run")
+        )
+        self.grants: Repository[OAuthGrant] = repos.MemoryRepository(
+            self._table("grants", "oauth grant")
         )
         self.outbox: Outbox = repos.MemoryOutbox(self._table("outbox", "outbox message"))
         self.inbox: Inbox = repos.MemoryInbox(self._table("inbox", "inbox event"))

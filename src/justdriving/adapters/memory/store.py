@@ -28,6 +28,7 @@ TABLES = (
     "suppressions",
     "sync_records",
     "sync_runs",
+    "grants",
     "outbox",
     "inbox",
 )

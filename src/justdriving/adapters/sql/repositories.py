@@ -285,6 +285,7 @@ def repositories(session: TrackedSession) -> dict[str, Any]:
         "suppressions": SqlSuppressions(session, rows.SUPPRESSIONS),
         "sync_records": SqlSyncRecords(session, rows.SYNC_RECORDS),
         "sync_runs": SqlSyncRuns(session, rows.SYNC_RUNS),
+        "grants": SqlRepository(session, rows.GRANTS),
         "outbox": SqlOutbox(session, rows.OUTBOX),
         "inbox": SqlInbox(session, rows.INBOX),
     }

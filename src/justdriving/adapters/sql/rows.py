@@ -11,7 +11,7 @@ from sqlalchemy import Table
 
 from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.mapping import from_document, to_document
-from justdriving.domain.accounting import SyncRecord, SyncRun
+from justdriving.domain.accounting import OAuthGrant, SyncRecord, SyncRun
 from justdriving.domain.bookings import Booking, BookingType
 from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
@@ -172,6 +172,9 @@ SYNC_RUNS = _document_mapper(
     SyncRun,
     lambda r: {"provider": r.provider, "school_id": r.school_id, "started_at": r.started_at},
 )
+
+
+GRANTS = _document_mapper(tables.grants, "oauth grant", OAuthGrant)
 
 
 def _outbox_row(m: OutboxMessage) -> dict[str, Any]:

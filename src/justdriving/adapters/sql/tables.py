@@ -157,6 +157,8 @@ sync_runs = _aggregate(
     Index("ix_sync_runs_school", "provider", "school_id", "started_at"),
 )
 
+grants = _aggregate("grants")
+
 outbox = Table(
     "outbox",
     metadata,

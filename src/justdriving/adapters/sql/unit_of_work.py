@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, Transaction
 
 from justdriving.adapters.sql.repositories import repositories
 from justdriving.adapters.sql.session import TrackedSession, WriterBusy
+from justdriving.domain.accounting import OAuthGrant
 from justdriving.ports.persistence import (
     BookingRepository,
     BookingTypeRepository,
@@ -23,6 +24,7 @@ from justdriving.ports.persistence import (
     PackageRepository,
     PaymentRepository,
     RefundRepository,
+    Repository,
     SchoolRepository,
     StudentRepository,
     SuppressionRepository,
@@ -52,6 +54,7 @@ class SqlUnitOfWork:
     suppressions: SuppressionRepository
     sync_records: SyncRecordRepository
     sync_runs: SyncRunRepository
+    grants: Repository[OAuthGrant]
     outbox: Outbox
     inbox: Inbox
 
