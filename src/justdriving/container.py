@@ -22,7 +22,9 @@ from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import pending
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.config import PaymentProvider, Settings
-from justdriving.domain.errors import ConfigurationError
+from justdriving.domain.delivery_policy import DeliveryPolicy
+from justdriving.domain.errors import ConfigurationError, InvalidInput
+from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.services.application import Application
 from justdriving.ports.payments import PaymentGateway
 
@@ -46,6 +48,27 @@ MEMORY_DATABASE = "memory://"
 
 def _webhook_secret(settings: Settings) -> str:
     return settings.payment_webhook_secret or DEV_WEBHOOK_SECRET
+
+
+def _delivery_policy(settings: Settings) -> DeliveryPolicy:
+    """The environment's part of the delivery policy: kill switch, redirects, allow-lists."""
+    try:
+        sms_redirect = PhoneNumber(settings.sms_redirect_to) if settings.sms_redirect_to else None
+    except InvalidInput:
+        raise ConfigurationError("bad setting", ["SMS_REDIRECT_TO: not an E.164 number"]) from None
+    try:
+        mail_redirect = (
+            EmailAddress.parse(settings.mail_redirect_to) if settings.mail_redirect_to else None
+        )
+    except InvalidInput:
+        raise ConfigurationError("bad setting", ["MAIL_REDIRECT_TO: not an address"]) from None
+    return DeliveryPolicy(
+        sms_enabled=settings.sms_enabled,
+        sms_redirect_to=sms_redirect,
+        mail_redirect_to=mail_redirect,
+        sms_allowlist=frozenset(settings.sms_allowlist),
+        mail_allowlist=frozenset(settings.mail_allowlist),
+    )
 
 
 def _gateways(settings: Settings, fake: PaymentGateway) -> MemoryGatewayRegistry:
@@ -115,6 +138,7 @@ class Container(containers.DeclarativeContainer):
         sms=sms,
         email=email,
         renderer=renderer,
+        delivery=providers.Singleton(_delivery_policy, settings),
     )
 
 
@@ -133,9 +157,9 @@ def build_container(settings: Settings) -> Container:
     ]
     if problems:
         raise ConfigurationError("cannot start with these settings", problems)
+    _delivery_policy(settings)  # refuse a bad redirect now, not at the first message
     container = Container(settings=settings)
-    # SMS_ENABLED=false is the kill switch: messages are logged (masked), never sent.
-    sms = chosen["SMS_PROVIDER"] if settings.sms_enabled else "log"
+    sms = chosen["SMS_PROVIDER"]
     url = settings.effective_database_url
     container.config.from_dict(
         {

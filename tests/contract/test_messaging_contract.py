@@ -32,6 +32,7 @@ CONTEXT = {
     "fee": "250.00 DKK",
     "invoice_number": "1042",
     "message": "We are closed on Friday.",
+    "contact": "+45 70 20 30 40",
 }
 _PLACEHOLDER = re.compile(r"\$\{?[A-Za-z_]|\{\{|\{%")
 

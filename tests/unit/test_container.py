@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from justdriving.adapters.memory import FakeSmsSender, LogSmsSender, MemoryUnitOfWorkFactory
+from justdriving.adapters.memory import FakeSmsSender, MemoryUnitOfWorkFactory
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.config import Settings
 from justdriving.container import bootstrap, build_container
 from justdriving.domain.errors import ConfigurationError
+from justdriving.domain.money import Money
 from justdriving.domain.services.application import Application
 
 
@@ -35,10 +36,39 @@ def test_a_memory_database_wires_the_in_memory_unit_of_work() -> None:
         assert uow.schools.get(school.id).name == "Køreskolen Syd"
 
 
-def test_the_sms_kill_switch_logs_instead_of_sending() -> None:
-    container = build_container(settings(DATABASE_URL="memory://", SMS_ENABLED="false"))
+def test_the_sms_kill_switch_sends_no_sms_and_says_why_on_the_message() -> None:
+    from datetime import UTC, datetime, timedelta
 
-    assert isinstance(container.sms(), LogSmsSender)
+    from justdriving.domain.messages import Channel, MessageStatus
+
+    app = bootstrap(settings(DATABASE_URL="memory://", SMS_ENABLED="false"))
+    school = app.register_school("Nord")
+    teacher = app.add_teacher(school.id, "Mette")
+    student = app.add_student(school.id, "Jonas", phone="20 12 34 56", email="j@example.com")
+    lesson = app.add_booking_type(
+        school.id, "Lesson", duration=timedelta(minutes=45), price=Money.parse("500", "DKK")
+    )
+    start = datetime.now(UTC).replace(hour=11, minute=0) + timedelta(days=5)
+    app.book_lesson(
+        school.id,
+        teacher_id=teacher.id,
+        student_ids=[student.id],
+        booking_type_id=lesson.id,
+        start=start,
+    )
+
+    app.relay_outbox()
+
+    with app.uow() as uow:
+        by_channel = {m.channel: m for m in uow.messages.for_school(school.id)}
+    assert by_channel[Channel.SMS].status is MessageStatus.SUPPRESSED
+    assert "SMS_ENABLED is off" in by_channel[Channel.SMS].decisions[-1]
+    assert by_channel[Channel.EMAIL].status is MessageStatus.SENT
+
+
+def test_a_staging_redirect_that_is_not_a_phone_number_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="SMS_REDIRECT_TO"):
+        build_container(settings(DATABASE_URL="memory://", SMS_REDIRECT_TO="not a number"))
 
 
 def test_an_unmigrated_database_is_refused_with_the_command_that_fixes_it(tmp_path: Path) -> None:

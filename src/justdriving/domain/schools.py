@@ -39,6 +39,22 @@ class MessageType(enum.StrEnum):
     OVERDUE_REMINDER = "overdue_reminder"
     REFUND_CONFIRMATION = "refund_confirmation"
     ANNOUNCEMENT = "announcement"
+    HELP_REPLY = "help_reply"  # the answer to an SMS "HELP": who the school is, how to reach it
+
+    @property
+    def urgent(self) -> bool:
+        """Urgent messages go out in quiet hours too: the lesson they concern may be close."""
+        return self in _URGENT
+
+
+_URGENT = frozenset(
+    {
+        MessageType.BOOKING_CONFIRMATION,
+        MessageType.BOOKING_CHANGE,
+        MessageType.CANCELLATION,
+        MessageType.HELP_REPLY,
+    }
+)
 
 
 class AccountingCustomerMode(enum.StrEnum):

@@ -125,6 +125,14 @@ class MessageRepository(Repository[OutboundMessage], Protocol):
 
     def for_school(self, school_id: str) -> Sequence[OutboundMessage]: ...
 
+    def count_sent_to(self, channel: str, address: str, since: datetime) -> int:
+        """Messages on `channel` handed to a provider for `address` at or after `since`."""
+        ...
+
+    def latest_to(self, channel: str, address: str) -> OutboundMessage | None:
+        """The newest message decided for `address` on `channel` (whose school it was)."""
+        ...
+
 
 class SuppressionRepository(Protocol):
     def add(self, item: Suppression) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Generic
 
@@ -157,6 +157,15 @@ class MemoryMessageRepository(MemoryRepository[OutboundMessage]):
     def for_school(self, school_id: str) -> Sequence[OutboundMessage]:
         return self._table.select(lambda m: m.school_id == school_id, order=lambda m: m.created_at)
 
+    def count_sent_to(self, channel: str, address: str, since: datetime) -> int:
+        to = _to(channel, address)
+        sent = self._table.select(lambda m: to(m) and m.sent_at is not None and m.sent_at >= since)
+        return len(sent)
+
+    def latest_to(self, channel: str, address: str) -> OutboundMessage | None:
+        found = self._table.select(_to(channel, address), order=lambda m: m.created_at)
+        return found[-1] if found else None
+
 
 class MemoryOutbox(MemoryRepository[OutboxMessage]):
     def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
@@ -204,6 +213,11 @@ class MemoryInbox:
         return self._table.select(
             lambda e: status is None or e.status == status, order=lambda e: e.received_at
         )
+
+
+def _to(channel: str, address: str) -> Callable[[OutboundMessage], bool]:
+    wanted = address.lower()
+    return lambda m: m.channel == channel and str(m.recipient).lower() == wanted
 
 
 class MemorySuppressions(MemoryRepository[Suppression]):

@@ -56,6 +56,10 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
         ),
         MessageType.REFUND_CONFIRMATION: ("Refund on its way", "We have refunded $amount to you."),
         MessageType.ANNOUNCEMENT: ("News from $school_name", "$message"),
+        MessageType.HELP_REPLY: (
+            "$school_name",
+            "$school_name: reach us at $contact. Reply STOP to stop texts.",
+        ),
     },
     "da": {
         MessageType.BOOKING_CONFIRMATION: (
@@ -85,6 +89,10 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
             "Vi har tilbagebetalt $amount til dig.",
         ),
         MessageType.ANNOUNCEMENT: ("Nyt fra $school_name", "$message"),
+        MessageType.HELP_REPLY: (
+            "$school_name",
+            "$school_name: kontakt os på $contact. Svar STOP for at stoppe sms'er.",
+        ),
     },
 }
 _GREETING = {"en": "Hi $recipient_name,", "da": "Hej $recipient_name,"}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from justdriving.adapters.sql import rows, tables
@@ -163,6 +163,22 @@ class SqlMessages(SqlBySchool[OutboundMessage]):
     def by_provider_ref(self, provider: str, provider_message_id: str) -> OutboundMessage | None:
         c = self._table.c
         return self._one(c.provider == provider, c.provider_message_id == provider_message_id)
+
+    def count_sent_to(self, channel: str, address: str, since: datetime) -> int:
+        c = self._table.c
+        self._session.flush()
+        query = select(func.count()).where(
+            c.channel == channel, c.recipient == address.lower(), c.sent_at >= since
+        )
+        counted: int = self._session.connection.execute(query).scalar_one()
+        return counted
+
+    def latest_to(self, channel: str, address: str) -> OutboundMessage | None:
+        c = self._table.c
+        found = self._where(
+            c.channel == channel, c.recipient == address.lower(), order_by=c.created_at.desc()
+        )
+        return found[0] if found else None
 
 
 class SqlSuppressions(SqlRepository[Suppression]):

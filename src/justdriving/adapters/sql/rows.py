@@ -145,6 +145,10 @@ MESSAGES = _document_mapper(
         "school_id": m.school_id,
         "provider": m.provider,
         "provider_message_id": m.provider_message_id,
+        "channel": m.channel.value,
+        "recipient": str(m.recipient).lower(),
+        "created_at": m.created_at,
+        "sent_at": m.sent_at,
     },
 )
 

@@ -132,7 +132,12 @@ messages = _aggregate(
     Column("school_id", String(64), nullable=False, index=True),
     Column("provider", String(32)),
     Column("provider_message_id", String(255)),
+    Column("channel", String(8), nullable=False, server_default="sms"),
+    Column("recipient", String(320), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime),
+    Column("sent_at", UtcDateTime),
     Index("ix_messages_provider_ref", "provider", "provider_message_id"),
+    Index("ix_messages_recipient", "channel", "recipient", "sent_at"),
 )
 
 suppressions = _aggregate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.invoicing import Invoicing
@@ -13,6 +14,7 @@ from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
 from justdriving.domain.services.webhooks import PaymentWebhooks
 from justdriving.ports.clock import Clock
+from justdriving.ports.documents import InvoicePdf
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
 from justdriving.ports.persistence import UnitOfWorkFactory
@@ -31,6 +33,8 @@ class Application:
         email: EmailSender,
         renderer: TemplateRenderer,
         relay_policy: RelayPolicy | None = None,
+        delivery: DeliveryPolicy | None = None,
+        invoice_pdf: InvoicePdf | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
@@ -49,6 +53,8 @@ class Application:
             renderer=renderer,
             gateways=gateways,
             policy=relay_policy,
+            delivery=delivery,
+            invoice_pdf=invoice_pdf,
         )
 
         self.register_school = registration.register_school

@@ -17,12 +17,15 @@ from typing import Any, TypeVar
 
 from attrs import define, field, frozen
 
+from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import ConcurrencyConflict, JustDrivingError, ProviderUnavailable
 from justdriving.domain.ids import new_id
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, backoff
 from justdriving.domain.services.circuit import CircuitBreaker
-from justdriving.domain.services.relay_jobs import Job, MessageLog, Preparers
+from justdriving.domain.services.relay_jobs import MessageLog, Preparers
+from justdriving.domain.services.relay_messages import Deferred, Job, MessageJobs
 from justdriving.ports.clock import Clock
+from justdriving.ports.documents import InvoicePdf
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -64,9 +67,19 @@ class Relay:
         breaker: CircuitBreaker | None = None,
         jitter: Callable[[], float] = random.random,
         worker: str | None = None,
+        delivery: DeliveryPolicy | None = None,
+        invoice_pdf: InvoicePdf | None = None,
     ) -> None:
         self._uow, self._clock = uow, clock
-        self._prepare = Preparers(sms=sms, email=email, renderer=renderer, gateways=gateways)
+        messages = MessageJobs(
+            sms=sms,
+            email=email,
+            renderer=renderer,
+            policy=delivery or DeliveryPolicy(),
+            clock=clock,
+            invoice_pdf=invoice_pdf,
+        )
+        self._prepare = Preparers(messages=messages, gateways=gateways)
         self._policy = policy or RelayPolicy()
         self._breaker = breaker or CircuitBreaker(clock)
         self._jitter = jitter
@@ -115,8 +128,12 @@ class Relay:
                 self._bury(uow, row, error, report)
                 uow.commit()
                 return
-        if job is None:  # done already (e.g. sent before a lost commit): just close the row
-            self._finish(outbox_id, self._close, None, report)
+            if job is None:  # done already, or suppressed by the delivery policy: close it
+                self._close(uow, row, None, report)
+            elif isinstance(job, Deferred):  # quiet hours or throttle: later, no attempt spent
+                self._release(uow, row, job.until, report)
+            uow.commit()  # with the policy's decisions noted on the message
+        if not isinstance(job, Job):
             return
         resume_at = self._breaker.open_until(job.provider)
         if resume_at is not None:

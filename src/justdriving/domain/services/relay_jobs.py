@@ -7,47 +7,27 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from attrs import frozen
-
 from justdriving.domain.errors import InvalidTransition, RecipientSuppressed
 from justdriving.domain.messages import (
-    Channel,
-    EmailMessage,
-    MessageStatus,
     OutboundMessage,
-    SendReceipt,
-    SmsMessage,
 )
 from justdriving.domain.outbox import OutboxKind, OutboxMessage
-from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.refunds import RefundStatus
-from justdriving.domain.schools import MessageType
 from justdriving.domain.services.refunds import refund_succeeded
-from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
+from justdriving.domain.services.relay_messages import Job, MessageJobs, Prepared
 from justdriving.ports.payments import GatewayRegistry, RefundRequest, RefundResult
 from justdriving.ports.persistence import UnitOfWork
-
-
-@frozen
-class Job:
-    """`provider` names the circuit the call goes through (e.g. `sms:twilio`)."""
-
-    provider: str
-    perform: Callable[[], Any]
-    record: Callable[[UnitOfWork, Any, datetime], None]
 
 
 class Preparers:
     def __init__(
         self,
         *,
-        sms: SmsSender,
-        email: EmailSender,
-        renderer: TemplateRenderer,
+        messages: MessageJobs,
         gateways: GatewayRegistry,
     ) -> None:
-        self._sms, self._email, self._renderer, self._gateways = sms, email, renderer, gateways
-        self._by_kind: dict[OutboxKind, Callable[[UnitOfWork, OutboxMessage], Job | None]] = {
+        self._messages, self._gateways = messages, gateways
+        self._by_kind: dict[OutboxKind, Callable[[UnitOfWork, OutboxMessage], Prepared]] = {
             OutboxKind.SEND_SMS: self._sms_job,
             OutboxKind.SEND_EMAIL: self._email_job,
             OutboxKind.COMPLETE_PAYMENT: self._complete_job,
@@ -56,44 +36,15 @@ class Preparers:
             OutboxKind.REFUND_PAYMENT: self._refund_job,
         }
 
-    def __call__(self, uow: UnitOfWork, row: OutboxMessage) -> Job | None:
-        """The call to make, or None when there is nothing left to do."""
+    def __call__(self, uow: UnitOfWork, row: OutboxMessage) -> Prepared:
+        """The call to make; Deferred when not now; None when there is nothing left to do."""
         return self._by_kind[row.kind](uow, row)
 
-    def _sms_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job | None:
-        message = uow.messages.get(row.payload["message_id"])
-        if message.status is not MessageStatus.QUEUED:
-            return None
-        assert isinstance(message.recipient, PhoneNumber)
-        school = uow.schools.get(message.school_id)
-        rendered = self._renderer.render(
-            message.type, Channel.SMS, message.language, message.context
-        )
-        sms = SmsMessage(
-            body=rendered.text, reference=message.id, sender_id=school.settings.sender_id
-        )
-        to = message.recipient
-        return Job(f"sms:{self._sms.name}", lambda: self._sms.send(to, sms), _mark_sent(message.id))
+    def _sms_job(self, uow: UnitOfWork, row: OutboxMessage) -> Prepared:
+        return self._messages.sms(uow, row.payload["message_id"])
 
-    def _email_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job | None:
-        message = uow.messages.get(row.payload["message_id"])
-        if message.status is not MessageStatus.QUEUED:
-            return None
-        assert isinstance(message.recipient, EmailAddress)
-        rendered = self._renderer.render(
-            message.type, Channel.EMAIL, message.language, message.context
-        )
-        email = EmailMessage(
-            to=message.recipient,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            reference=message.id,
-            bulk=message.type is MessageType.ANNOUNCEMENT,
-        )
-        return Job(
-            f"email:{self._email.name}", lambda: self._email.send(email), _mark_sent(message.id)
-        )
+    def _email_job(self, uow: UnitOfWork, row: OutboxMessage) -> Prepared:
+        return self._messages.email(uow, row.payload["message_id"])
 
     def _capture_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
@@ -134,13 +85,6 @@ class Preparers:
         return Job(
             f"payments:{gateway.name}", lambda: gateway.refund(request), _refund_recorder(refund.id)
         )
-
-
-def _mark_sent(message_id: str) -> Callable[[UnitOfWork, Any, datetime], None]:
-    def record(uow: UnitOfWork, receipt: SendReceipt, now: datetime) -> None:
-        uow.messages.get(message_id).mark_sent(receipt, now)
-
-    return record
 
 
 def _refund_recorder(refund_id: str) -> Callable[[UnitOfWork, Any, datetime], None]:

@@ -1,0 +1,151 @@
+"""Preparing an SMS or an email for the relay: render it, run it through the delivery policy,
+attach what it needs (an invoice's PDF), and say what to call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from attrs import frozen
+
+from justdriving.domain.delivery_policy import DeliveryPolicy, Verdict
+from justdriving.domain.messages import (
+    Attachment,
+    Channel,
+    EmailMessage,
+    MessageStatus,
+    OutboundMessage,
+    SendReceipt,
+    SmsMessage,
+)
+from justdriving.domain.people import EmailAddress, PhoneNumber
+from justdriving.domain.schools import MessageType, School
+from justdriving.ports.clock import Clock
+from justdriving.ports.documents import InvoicePdf
+from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
+from justdriving.ports.persistence import UnitOfWork
+
+
+@frozen
+class Job:
+    """`provider` names the circuit the call goes through (e.g. `sms:twilio`)."""
+
+    provider: str
+    perform: Callable[[], Any]
+    record: Callable[[UnitOfWork, Any, datetime], None]
+
+
+@frozen
+class Deferred:
+    """Not now: try again at `until` (quiet hours, throttle); no attempt is counted."""
+
+    until: datetime
+    reason: str
+
+
+Prepared = Job | Deferred | None  # None: nothing left to do
+
+
+class MessageJobs:
+    def __init__(
+        self,
+        *,
+        sms: SmsSender,
+        email: EmailSender,
+        renderer: TemplateRenderer,
+        policy: DeliveryPolicy,
+        clock: Clock,
+        invoice_pdf: InvoicePdf | None = None,
+    ) -> None:
+        self._sms, self._email, self._renderer = sms, email, renderer
+        self._policy, self._clock, self._pdf = policy, clock, invoice_pdf
+
+    def sms(self, uow: UnitOfWork, message_id: str) -> Prepared:
+        message = uow.messages.get(message_id)
+        if message.status is not MessageStatus.QUEUED:
+            return None  # sent before a lost commit, or suppressed: nothing to do
+        school = uow.schools.get(message.school_id)
+        to = self._decide(uow, message, school)
+        if to is None or isinstance(to, Deferred):
+            return to
+        assert isinstance(to, PhoneNumber)
+        rendered = self._renderer.render(
+            message.type, Channel.SMS, message.language, message.context
+        )
+        sms = SmsMessage(
+            body=rendered.text, reference=message.id, sender_id=school.settings.sender_id
+        )
+        return Job(f"sms:{self._sms.name}", lambda: self._sms.send(to, sms), _mark_sent(message.id))
+
+    def email(self, uow: UnitOfWork, message_id: str) -> Prepared:
+        message = uow.messages.get(message_id)
+        if message.status is not MessageStatus.QUEUED:
+            return None
+        school = uow.schools.get(message.school_id)
+        to = self._decide(uow, message, school)
+        if to is None or isinstance(to, Deferred):
+            return to
+        assert isinstance(to, EmailAddress)
+        rendered = self._renderer.render(
+            message.type, Channel.EMAIL, message.language, message.context
+        )
+        email = EmailMessage(
+            to=to,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            reference=message.id,
+            bulk=message.type is MessageType.ANNOUNCEMENT,
+            attachments=self._attachments(uow, message, school),
+        )
+        return Job(
+            f"email:{self._email.name}", lambda: self._email.send(email), _mark_sent(message.id)
+        )
+
+    def _decide(
+        self, uow: UnitOfWork, message: OutboundMessage, school: School
+    ) -> PhoneNumber | EmailAddress | Deferred | None:
+        """The address to send to, or why not (the message records every decision)."""
+        now = self._clock.now()
+        address = str(message.recipient)
+        suppression = uow.suppressions.matching(message.channel.value, address, school.id)
+        decision = self._policy.decide(
+            message,
+            school,
+            now,
+            suppressed=suppression.reason.value if suppression is not None else None,
+            sent_last_hour=uow.messages.count_sent_to(
+                message.channel.value, address, now - timedelta(hours=1)
+            ),
+        )
+        for note in decision.notes:
+            message.note(note)
+        if decision.verdict is Verdict.SUPPRESS:
+            message.note(decision.reason)
+            message.suppress(decision.reason, now)
+            return None
+        if decision.verdict is Verdict.DEFER:
+            assert decision.until is not None
+            message.note(decision.reason)
+            return Deferred(decision.until, decision.reason)
+        return decision.recipient
+
+    def _attachments(
+        self, uow: UnitOfWork, message: OutboundMessage, school: School
+    ) -> tuple[Attachment, ...]:
+        invoice_id = message.context.get("invoice_id")
+        if self._pdf is None or message.type is not MessageType.INVOICE_ISSUED or not invoice_id:
+            return ()
+        invoice = uow.invoices.get(str(invoice_id))
+        student = uow.students.get(invoice.student_id)
+        content = self._pdf.render(invoice, school, student)
+        name = f"invoice-{invoice.number}.pdf"
+        return (Attachment(filename=name, content_type="application/pdf", content=content),)
+
+
+def _mark_sent(message_id: str) -> Callable[[UnitOfWork, Any, datetime], None]:
+    def record(uow: UnitOfWork, receipt: SendReceipt, now: datetime) -> None:
+        uow.messages.get(message_id).mark_sent(receipt, now)
+
+    return record
