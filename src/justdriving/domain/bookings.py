@@ -17,6 +17,7 @@ from justdriving.domain.events import (
     BookingConfirmed,
     BookingMarkedNoShow,
     BookingRequested,
+    BookingRescheduled,
     EventLog,
 )
 from justdriving.domain.ids import (
@@ -259,6 +260,15 @@ class Booking(Entity):
         self.fee = policy.no_show_fee(self.price)
         self.events.record(BookingMarkedNoShow(now, self.id))
         return self.fee
+
+    def reschedule(self, start: datetime, now: datetime) -> None:
+        """Move a lesson that has not happened yet; its reminders will be sent anew."""
+        if self.status.is_final:
+            raise InvalidTransition("booking", self.status, "reschedule")
+        previous = self.slot.start
+        self.slot = TimeSlot.starting(start, self.slot.duration)
+        self.reminded = ()
+        self.events.record(BookingRescheduled(now, self.id, previous))
 
     def reminder_due(self, channel: str, ahead: timedelta, now: datetime) -> bool:
         """A confirmed lesson within `ahead` of starting, not yet reminded on `channel`."""

@@ -38,6 +38,12 @@ class BookingCancelled(DomainEvent):
 
 
 @frozen
+class BookingRescheduled(DomainEvent):
+    booking_id: str
+    previous_start: datetime
+
+
+@frozen
 class BookingCompleted(DomainEvent):
     booking_id: str
 

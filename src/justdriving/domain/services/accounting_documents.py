@@ -148,9 +148,7 @@ def accounting_lines(school: School, lines: Sequence[InvoiceLine]) -> tuple[Acco
     return tuple(mapped)
 
 
-def accounting_invoice(
-    books: SchoolBooks, invoice: Invoice, refs: References
-) -> AccountingInvoice:
+def accounting_invoice(books: SchoolBooks, invoice: Invoice, refs: References) -> AccountingInvoice:
     if invoice.number is None or invoice.issued_at is None or invoice.due_at is None:
         raise RecordProblem(f"invoice {invoice.id} has not been issued")
     return AccountingInvoice(

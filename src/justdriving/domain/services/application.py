@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from justdriving.domain.delivery_policy import DeliveryPolicy
+from justdriving.domain.services.announcements import Announcements
 from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.invoicing import Invoicing
+from justdriving.domain.services.message_webhooks import MessageWebhooks
 from justdriving.domain.services.packages import Packages
 from justdriving.domain.services.payments import Payments
 from justdriving.domain.services.refunds import Refunds
@@ -67,6 +69,7 @@ class Application:
         self.cancel_booking = bookings.cancel
         self.complete_lesson = bookings.complete
         self.mark_no_show = bookings.mark_no_show
+        self.reschedule_booking = bookings.reschedule
 
         self.sell_package = packages.sell_package
 
@@ -93,3 +96,7 @@ class Application:
         self.relay_outbox = self.relay.run_once
         self.retry_outbox_message = self.relay.retry_dead
         self.send_reminders = Reminders(uow, clock).send_due
+        self.announce = Announcements(uow, clock).announce
+        message_webhooks = MessageWebhooks(uow, clock)
+        self.apply_message_receipts = message_webhooks.receipts
+        self.receive_inbound_sms = message_webhooks.inbound_sms

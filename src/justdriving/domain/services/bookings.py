@@ -91,6 +91,21 @@ class Bookings:
             uow.commit()
         return booking
 
+    def reschedule(self, school_id: str, booking_id: str, *, start: datetime) -> Booking:
+        """Move a lesson to another time, under the same rules as a new booking."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            school = uow.schools.get(school_id)
+            booking = in_school(uow.bookings.get(booking_id), school.id, "booking")
+            booking.reschedule(start, now)
+            _check_rules(uow, school, booking, now)
+            context = booking_context(uow, school, booking)
+            for student_id in booking.student_ids:
+                student = uow.students.get(student_id)
+                queue_message(uow, school, student, MessageType.BOOKING_CHANGE, context, now)
+            uow.commit()
+        return booking
+
     def cancel(self, school_id: str, booking_id: str, *, by: CancelledBy) -> BookingOutcome:
         """Cancel; a student's late cancellation is invoiced per the booking type's policy."""
         if not isinstance(by, CancelledBy):
@@ -178,7 +193,7 @@ def _check_rules(uow: UnitOfWork, school: School, booking: Booking, now: datetim
     if start > now + timedelta(days=settings.booking_horizon_days):
         raise BookingNotAllowed(f"book at most {settings.booking_horizon_days} days ahead")
     taken = uow.bookings.for_teacher_between(booking.teacher_id, start, booking.slot.end)
-    if any(other.blocks_teacher for other in taken):
+    if any(other.blocks_teacher and other.id != booking.id for other in taken):
         raise TeacherDoubleBooked("the teacher already has a lesson at that time")
     if settings.block_booking_when_overdue:
         for student_id in booking.student_ids:

@@ -1,0 +1,184 @@
+"""Delivery receipts, opt-out replies, announcements and rescheduling."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from justdriving.adapters.memory import FakeSmsSender, FrozenClock, MemoryStore
+from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
+from justdriving.domain.errors import InvalidInput, TeacherDoubleBooked
+from justdriving.domain.messages import Channel, MessageStatus
+from justdriving.domain.people import PhoneNumber
+from justdriving.domain.schools import MessageType
+from justdriving.domain.services.announcements import Audience
+from justdriving.domain.services.application import Application
+
+from .support import NOW, World, hours_from_now, messages
+
+ANNA = PhoneNumber("+4520123456")
+
+
+def _sent_sms(app: Application, world: World, clock: FrozenClock, sms: FakeSmsSender) -> str:
+    world.book(app, hours_from_now(clock, 30))
+    app.relay_outbox()
+    return sms.sent[-1][2].provider_message_id
+
+
+class TestDeliveryReceipts:
+    def test_a_delivered_receipt_marks_the_message_delivered_once(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        sms: FakeSmsSender,
+    ) -> None:
+        provider_id = _sent_sms(app, world, clock, sms)
+        receipt = DeliveryReceipt(
+            provider="fake",
+            event_id=f"{provider_id}:delivered",
+            provider_message_id=provider_id,
+            status=MessageStatus.DELIVERED,
+            occurred_at=clock.now(),
+        )
+
+        first = app.apply_message_receipts(Channel.SMS, [receipt])
+        again = app.apply_message_receipts(Channel.SMS, [receipt])
+
+        assert (first.applied, again.duplicates) == (1, 1)
+        [message] = messages(store, MessageType.BOOKING_CONFIRMATION, Channel.SMS)
+        assert message.status is MessageStatus.DELIVERED
+
+    def test_a_late_sent_receipt_never_hides_delivered(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        sms: FakeSmsSender,
+    ) -> None:
+        provider_id = _sent_sms(app, world, clock, sms)
+        for status in (MessageStatus.DELIVERED, MessageStatus.SENT):  # in this order
+            app.apply_message_receipts(
+                Channel.SMS,
+                [
+                    DeliveryReceipt(
+                        "fake", f"{provider_id}:{status}", provider_id, status, clock.now()
+                    )
+                ],
+            )
+
+        [message] = messages(store, MessageType.BOOKING_CONFIRMATION, Channel.SMS)
+        assert message.status is MessageStatus.DELIVERED
+
+    def test_a_receipt_saying_the_number_opted_out_suppresses_it_for_later_messages(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        sms: FakeSmsSender,
+    ) -> None:
+        provider_id = _sent_sms(app, world, clock, sms)
+        failed = DeliveryReceipt(
+            "fake",
+            f"{provider_id}:failed",
+            provider_id,
+            MessageStatus.FAILED,
+            clock.now(),
+            error_code="21610",
+            suppress=True,
+        )
+        app.apply_message_receipts(Channel.SMS, [failed])
+        sent_before = len(sms.sent)
+
+        world.book(app, hours_from_now(clock, 50))
+        app.relay_outbox()
+
+        assert len(sms.sent) == sent_before
+        [failed_message, *_] = messages(store, MessageType.BOOKING_CONFIRMATION, Channel.SMS)
+        assert failed_message.provider_error == "fake error 21610"
+
+
+class TestInboundSms:
+    def _reply(self, clock: FrozenClock, body: str, event: str) -> InboundSms:
+        return InboundSms("fake", event, ANNA, "+4570000000", body, clock.now())
+
+    def test_stop_suppresses_and_start_lifts_it(
+        self, app: Application, world: World, clock: FrozenClock, sms: FakeSmsSender
+    ) -> None:
+        _sent_sms(app, world, clock, sms)
+        assert app.receive_inbound_sms(self._reply(clock, " stop ", "in_1")) is Keyword.STOP
+        sent = len(sms.sent)
+        world.book(app, hours_from_now(clock, 50))
+        app.relay_outbox()
+        assert len(sms.sent) == sent
+
+        app.receive_inbound_sms(self._reply(clock, "START", "in_2"))
+        world.book(app, hours_from_now(clock, 70))
+        app.relay_outbox()
+        assert len(sms.sent) == sent + 1
+
+    def test_help_is_answered_with_the_schools_contact(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        sms: FakeSmsSender,
+    ) -> None:
+        _sent_sms(app, world, clock, sms)
+
+        app.receive_inbound_sms(self._reply(clock, "help", "in_3"))
+        app.receive_inbound_sms(self._reply(clock, "help", "in_3"))  # the same delivery again
+
+        assert len(messages(store, MessageType.HELP_REPLY, Channel.SMS)) == 1
+
+
+class TestAnnouncements:
+    def test_an_announcement_reaches_only_students_with_upcoming_lessons(
+        self, app: Application, world: World, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        world.add_student(app, "Bo Berg")
+        world.book(app, hours_from_now(clock, 30))
+
+        queued = app.announce(
+            world.school.id, "Closed Friday.", audience=Audience.WITH_UPCOMING_LESSONS
+        )
+
+        assert queued == 2  # Anna's SMS and email; Bo has no lesson booked
+        assert {str(m.recipient) for m in messages(store, MessageType.ANNOUNCEMENT)} == {
+            "+4520123456",
+            "anna@example.dk",
+        }
+
+    def test_an_empty_announcement_is_refused(self, app: Application, world: World) -> None:
+        with pytest.raises(InvalidInput):
+            app.announce(world.school.id, "  ")
+
+
+class TestRescheduling:
+    def test_a_moved_lesson_tells_the_student_and_is_reminded_anew(
+        self, app: Application, world: World, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        booking = world.book(app, hours_from_now(clock, 30))
+        app.send_reminders()
+
+        moved = app.reschedule_booking(
+            world.school.id, booking.id, start=hours_from_now(clock, 100)
+        )
+
+        assert moved.reminded == ()
+        assert len(messages(store, MessageType.BOOKING_CHANGE)) == 2
+
+    def test_a_lesson_cannot_be_moved_onto_another_of_the_teachers_lessons(
+        self, app: Application, world: World, clock: FrozenClock
+    ) -> None:
+        booking = world.book(app, hours_from_now(clock, 30))
+        other = world.book(app, hours_from_now(clock, 40))
+
+        with pytest.raises(TeacherDoubleBooked):
+            app.reschedule_booking(world.school.id, booking.id, start=other.slot.start)
+        assert timedelta(0) < other.slot.start - booking.slot.start
