@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
+from justdriving.adapters.documents import FpdfInvoicePdf
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakePaymentGateway,
@@ -14,13 +15,13 @@ from justdriving.adapters.memory import (
     LogSmsSender,
     MemoryGatewayRegistry,
     MemoryStore,
-    MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
     SystemClock,
 )
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import pending
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.adapters.templates import JinjaTemplateRenderer
 from justdriving.config import PaymentProvider, Settings
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import ConfigurationError, InvalidInput
@@ -128,7 +129,8 @@ class Container(containers.DeclarativeContainer):
         fake=providers.Singleton(FakeEmailSender),
         log=providers.Singleton(LogEmailSender),
     )
-    renderer = providers.Singleton(MemoryTemplateRenderer)
+    renderer = providers.Singleton(JinjaTemplateRenderer)
+    invoice_pdf = providers.Singleton(FpdfInvoicePdf)
 
     application = providers.Singleton(
         Application,
@@ -139,6 +141,7 @@ class Container(containers.DeclarativeContainer):
         email=email,
         renderer=renderer,
         delivery=providers.Singleton(_delivery_policy, settings),
+        invoice_pdf=invoice_pdf,
     )
 
 

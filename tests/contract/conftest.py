@@ -409,6 +409,48 @@ def log_sms() -> Iterator[SmsBackend]:
 
 
 @contextmanager
+def twilio_sms() -> Iterator[SmsBackend]:
+    """TwilioSmsSender through twilio-python against the local Twilio simulator."""
+    pytest.importorskip("twilio")
+    from justdriving.adapters.sms.twilio import TwilioSmsSender
+    from justdriving.testing.twilio_simulator import TwilioSimulator
+
+    with TwilioSimulator() as twilio:
+        sender = TwilioSmsSender(
+            twilio.account_sid,
+            twilio.auth_token,
+            from_number=twilio.from_number,
+            status_callback=twilio.public_base_url + "/webhooks/twilio/status",
+            api_base=twilio.api_base,
+        )
+        try:
+            yield SmsBackend(sender, lambda number: twilio.opt_out(number.e164))
+        finally:
+            sender.close()
+
+
+@contextmanager
+def gatewayapi_sms() -> Iterator[SmsBackend]:
+    """GatewayApiSmsSender (httpx) against the local GatewayAPI simulator; an opted-out number
+    is on the account's blacklist there (error 0x0215)."""
+    pytest.importorskip("httpx")
+    from justdriving.adapters.sms.gatewayapi import GatewayApiSmsSender, msisdn
+    from justdriving.testing.gatewayapi_simulator import GatewayApiSimulator
+
+    with GatewayApiSimulator() as gatewayapi:
+        sender = GatewayApiSmsSender(
+            gatewayapi.token,
+            sender="Koreskolen",
+            api_base=gatewayapi.api_base,
+            callback_url=gatewayapi.callback_url,
+        )
+        try:
+            yield SmsBackend(sender, lambda number: gatewayapi.blacklist(msisdn(number)))
+        finally:
+            sender.close()
+
+
+@contextmanager
 def fake_email() -> Iterator[EmailBackend]:
     sender = FakeEmailSender()
     yield EmailBackend(sender, sender.suppress)
@@ -419,14 +461,117 @@ def log_email() -> Iterator[EmailBackend]:
     yield EmailBackend(LogEmailSender(), None)
 
 
+SCHOOL_EMAIL = "noreply@koreskolen.dk"
+
+
+# SendGrid and Mailgun accept mail to an address they suppress and report the drop in an event
+# later, so they cannot refuse anyone at send time (suppress=None).
+@contextmanager
+def sendgrid_email() -> Iterator[EmailBackend]:
+    pytest.importorskip("sendgrid")
+    from justdriving.adapters.email.sendgrid import SendGridEmailSender
+    from justdriving.testing.sendgrid_simulator import SendGridSimulator
+
+    with SendGridSimulator() as simulator:
+        sender = SendGridEmailSender(
+            simulator.api_key, from_address=SCHOOL_EMAIL, api_base=simulator.api_base
+        )
+        yield EmailBackend(sender, None)
+
+
+@contextmanager
+def mailgun_email() -> Iterator[EmailBackend]:
+    pytest.importorskip("httpx")
+    from justdriving.adapters.email.mailgun import MailgunEmailSender
+    from justdriving.testing.mailgun_simulator import MailgunSimulator
+
+    with MailgunSimulator() as simulator:
+        sender = MailgunEmailSender(
+            simulator.api_key,
+            simulator.domain,
+            api_base=simulator.api_base,
+            from_address=SCHOOL_EMAIL,
+        )
+        try:
+            yield EmailBackend(sender, None)
+        finally:
+            sender.close()
+
+
+@contextmanager
+def smtp_email() -> Iterator[EmailBackend]:
+    """SmtpEmailSender against a real SMTP server (aiosmtpd) that answers RCPT for an unknown
+    mailbox with 550 5.1.1, as a receiving server does. TLS: tests/integration/test_smtp_*."""
+    pytest.importorskip("aiosmtpd")
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from justdriving.adapters.email.smtp import SmtpEmailSender
+
+    unknown: set[str] = set()
+
+    class Mailboxes:
+        async def handle_RCPT(
+            self, server: Any, session: Any, envelope: Any, address: str, options: Any
+        ) -> str:
+            if address in unknown:
+                return "550 5.1.1 Recipient address rejected: User unknown"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            return "250 OK: queued"
+
+    with socket.socket() as probe:  # a free port: aiosmtpd's controller cannot take port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Mailboxes(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        sender = SmtpEmailSender(
+            "127.0.0.1", port, encryption="none", from_address=SCHOOL_EMAIL, timeout=5
+        )
+        yield EmailBackend(sender, lambda address: unknown.add(address.value))
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def file_email() -> Iterator[EmailBackend]:
+    from justdriving.adapters.email.file_inbox import FileInboxEmailSender
+
+    with tempfile.TemporaryDirectory() as folder:
+        yield EmailBackend(FileInboxEmailSender(folder), None)
+
+
 @contextmanager
 def memory_renderer() -> Iterator[TemplateRenderer]:
     yield MemoryTemplateRenderer()
 
 
-SMS_SENDERS = {"fake": fake_sms, "log": log_sms}
-EMAIL_SENDERS = {"fake": fake_email, "log": log_email}
-RENDERERS = {"memory": memory_renderer}
+SMS_SENDERS = {
+    "fake": fake_sms,
+    "log": log_sms,
+    "twilio": twilio_sms,
+    "gatewayapi": gatewayapi_sms,
+}
+EMAIL_SENDERS = {
+    "fake": fake_email,
+    "log": log_email,
+    "sendgrid": sendgrid_email,
+    "mailgun": mailgun_email,
+    "smtp": smtp_email,
+    "file": file_email,
+}
+@contextmanager
+def jinja_renderer() -> Iterator[TemplateRenderer]:
+    from justdriving.adapters.templates import JinjaTemplateRenderer
+
+    yield JinjaTemplateRenderer()
+
+
+RENDERERS = {"memory": memory_renderer, "jinja": jinja_renderer}
 
 
 @pytest.fixture(params=_params(SMS_SENDERS))
@@ -466,7 +611,33 @@ def fake_accounting() -> Iterator[AccountingBackend]:
     yield AccountingBackend(client, lambda kind: len(getattr(client, kind)))
 
 
-ACCOUNTING = {"fake": fake_accounting}
+@contextmanager
+def xero_accounting() -> Iterator[AccountingBackend]:
+    """XeroAccountingClient (httpx) against the local Xero simulator (justdriving.testing)."""
+    pytest.importorskip("httpx")
+    from justdriving.adapters.accounting.xero import XeroAccountingClient
+    from justdriving.domain.services.grants import StoredGrants
+    from justdriving.testing.xero_simulator import XeroSimulator
+
+    with XeroSimulator() as simulator:
+        grants = StoredGrants(MemoryUnitOfWorkFactory(MemoryStore()))
+        grants.save(simulator.grant())  # what connecting the organisation would have stored
+        client = XeroAccountingClient(
+            simulator.client_id,
+            simulator.client_secret,
+            simulator.tenant_id,
+            grants,
+            api_base=simulator.base_url,
+            identity_base=simulator.base_url,
+            payment_account_code="090",
+        )
+        try:
+            yield AccountingBackend(client, simulator.count)
+        finally:
+            client.close()
+
+
+ACCOUNTING = {"fake": fake_accounting, "xero": xero_accounting}
 
 
 @pytest.fixture(params=_params(ACCOUNTING))

@@ -201,6 +201,7 @@ class CreditNote(Entity):
     issued_at: datetime
     reason: str
     refund_id: str | None = None
+    invoice_number: str | None = None  # the number of the invoice it corrects
     version: int = 0
 
     @property
@@ -237,6 +238,7 @@ class CreditNote(Entity):
             issued_at=now,
             reason=reason,
             refund_id=refund_id,
+            invoice_number=invoice.number,
         )
 
 

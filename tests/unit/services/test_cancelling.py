@@ -97,7 +97,7 @@ class TestStudentCancels:
 
         told = messages(store, MessageType.CANCELLATION)
         assert len(told) == 2
-        assert {m.context["fee"] for m in told} == {str(dkk("250.00"))}
+        assert {m.context["fee"] for m in told} == {"250,00 kr."}
 
     def test_fee_invoices_take_consecutive_numbers(
         self, app: Application, world: World, clock: FrozenClock

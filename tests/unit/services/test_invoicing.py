@@ -70,7 +70,7 @@ class TestIssueInvoice:
         assert stored.due_at == clock.now() + timedelta(days=14)
         sent = messages(store, MessageType.INVOICE_ISSUED)
         assert len(sent) == 2
-        assert {m.context["amount"] for m in sent} == {str(dkk("250.00"))}
+        assert {m.context["amount"] for m in sent} == {"250,00 kr."}
         assert app.balance(world.school.id, world.student.id).amount == dkk("250.00")
 
     def test_numbers_follow_the_order_of_issue_not_of_drafting(
@@ -138,7 +138,7 @@ class TestSendInvoice:
         app.send_invoice(world.school.id, invoice.id)
 
         latest = messages(store, MessageType.INVOICE_ISSUED)[-1]
-        assert latest.context["amount"] == str(dkk("1000.00"))
+        assert latest.context["amount"] == "1.000,00 kr."
 
     def test_an_overdue_invoice_is_sent_as_a_reminder(
         self, app: Application, world: World, clock: FrozenClock, store: MemoryStore

@@ -15,7 +15,7 @@ from justdriving.domain.schools import MessageType
 from justdriving.domain.services.announcements import Audience
 from justdriving.domain.services.application import Application
 
-from .support import NOW, World, hours_from_now, messages
+from .support import World, hours_from_now, messages
 
 ANNA = PhoneNumber("+4520123456")
 
@@ -182,3 +182,50 @@ class TestRescheduling:
         with pytest.raises(TeacherDoubleBooked):
             app.reschedule_booking(world.school.id, booking.id, start=other.slot.start)
         assert timedelta(0) < other.slot.start - booking.slot.start
+
+
+class TestInvoiceEmail:
+    def test_the_invoice_email_carries_the_invoice_as_a_pdf_in_the_schools_branding(
+        self, store: MemoryStore, clock: FrozenClock
+    ) -> None:
+        from justdriving.adapters.documents import FpdfInvoicePdf
+        from justdriving.adapters.memory import (
+            FakeEmailSender,
+            FakePaymentGateway,
+            MemoryGatewayRegistry,
+            MemoryUnitOfWorkFactory,
+        )
+        from justdriving.adapters.templates import JinjaTemplateRenderer
+        from justdriving.domain.schools import InvoiceService
+        from justdriving.domain.services.invoicing import LineItem
+
+        from .support import build_world, dkk
+
+        email = FakeEmailSender()
+        app = Application(
+            uow=MemoryUnitOfWorkFactory(store),
+            clock=clock,
+            gateways=MemoryGatewayRegistry({"fake": FakePaymentGateway("fake", clock=clock)}),
+            sms=FakeSmsSender(),
+            email=email,
+            renderer=JinjaTemplateRenderer(),
+            invoice_pdf=FpdfInvoicePdf(),
+        )
+        world = build_world(app)
+        draft = app.draft_invoice(
+            world.school.id,
+            world.student.id,
+            [LineItem(InvoiceService.MATERIALS, "Teoribog", dkk("300.00"))],
+        )
+        invoice = app.issue_invoice(world.school.id, draft.id)
+
+        app.relay_outbox()
+
+        [(_, message, _)] = email.sent
+        [attachment] = message.attachments
+        assert attachment.content_type == "application/pdf"
+        assert attachment.filename == f"invoice-{invoice.number}.pdf"
+        assert attachment.content.startswith(b"%PDF")
+        assert message.html is not None
+        assert world.school.name in message.html
+        assert "300,00 kr." in message.text

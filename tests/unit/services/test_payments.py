@@ -130,7 +130,7 @@ class TestPaymentWebhook:
         assert record(store, "invoices", invoice.id).status is InvoiceStatus.PAID
         receipts = messages(store, MessageType.PAYMENT_RECEIPT)
         assert len(receipts) == 2
-        assert {m.context["amount"] for m in receipts} == {str(dkk("500.00"))}
+        assert {m.context["amount"] for m in receipts} == {"500,00 kr."}
         [event] = store.records("inbox")
         assert event.status is InboxStatus.PROCESSED
         assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")

@@ -64,7 +64,7 @@ class TestManualRefund:
         )
         assert record(store, "payments", payment.id).refunded == dkk("100.00")
         confirmations = messages(store, MessageType.REFUND_CONFIRMATION)
-        assert {m.context["amount"] for m in confirmations} == {str(dkk("100.00"))}
+        assert {m.context["amount"] for m in confirmations} == {"100,00 kr."}
         assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
 
     def test_several_partial_refunds_add_up_to_at_most_what_was_captured(

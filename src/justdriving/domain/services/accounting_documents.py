@@ -82,7 +82,7 @@ class SchoolBooks:
 
 
 def load_books(uow: UnitOfWork, school: School) -> SchoolBooks:
-    students = {s.id: s for s in uow.students.for_school(school.id)}
+    students: dict[str, Student] = {s.id: s for s in uow.students.for_school(school.id)}
     invoices: list[Invoice] = []
     payments: list[Payment] = []
     notes: list[CreditNote] = []

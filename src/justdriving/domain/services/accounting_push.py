@@ -116,11 +116,13 @@ class SyncPass:
         missing = [need for need in candidate.needs if not self._available(*need)]
         if missing:
             kind, record_id = missing[0]
-            return self._fail(candidate, f"skipped: its {kind} {record_id} did not sync")
+            self._fail(candidate, f"skipped: its {kind} {record_id} did not sync")
+            return None
         try:
             payload = candidate.build(self)
         except RecordProblem as problem:
-            return self._fail(candidate, str(problem))
+            self._fail(candidate, str(problem))
+            return None
         printed = fingerprint(payload)
         record = self._record(candidate.kind, candidate.record_id)
         previous = None if record is None else record.fingerprint
@@ -141,7 +143,6 @@ class SyncPass:
         self.tally.failures.append((candidate.record_id, reason))
         self._problems.append((candidate, reason))
         self._progress(1)
-        return None
 
     def _push_batch(self, kind: Kind, batch: Sequence[_Ready]) -> None:
         if self._dry_run:
@@ -154,7 +155,8 @@ class SyncPass:
         try:
             results = self._call(kind, [r.payload for r in batch], key)
         except ProviderRejected as error:
-            results = [PushResult(r.candidate.record_id, error=str(error)) for r in batch]
+            reason = str(error).removeprefix(f"{error.provider}: ")
+            results = [PushResult(r.candidate.record_id, error=reason) for r in batch]
         self._store_results(kind, batch, results)
         self._progress(len(batch))
 
@@ -185,14 +187,15 @@ class SyncPass:
                     record.status, record.external_id = SyncStatus.SYNCED, result.external_id
                     record.fingerprint, record.error = ready.fingerprint, None
                 else:
-                    record.status, record.error = SyncStatus.FAILED, result.error or "refused"
+                    reason = f"refused by {self._client.name}: {result.error or 'no reason given'}"
+                    record.status, record.error = SyncStatus.FAILED, reason
                 stored.append(record)
             self._commit(uow, stored)
         for record in stored:
             if record.status is SyncStatus.SYNCED:
                 self.tally.pushed += 1
             else:
-                self.tally.failures.append((record.record_id, f"{record.provider}: {record.error}"))
+                self.tally.failures.append((record.record_id, record.error or ""))
 
     def _store_problems(self, kind: Kind) -> None:
         problems, self._problems = self._problems, []
@@ -253,7 +256,7 @@ def _send(
 
 
 def _only(cls: type[P], payloads: list[Payload]) -> list[P]:
-    found = [p for p in payloads if isinstance(p, cls)]
+    found: list[P] = [p for p in payloads if isinstance(p, cls)]
     if len(found) != len(payloads):
         raise TypeError(f"a batch of {cls.__name__} holds another kind of record")
     return found

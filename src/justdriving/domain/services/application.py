@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from justdriving.domain.delivery_policy import DeliveryPolicy
+from justdriving.domain.services.accounting_export import AccountingExport, AccountingExporter
+from justdriving.domain.services.accounting_push import RetryPolicy
+from justdriving.domain.services.accounting_sync import AccountingSync
 from justdriving.domain.services.announcements import Announcements
 from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
@@ -15,6 +18,7 @@ from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
 from justdriving.domain.services.webhooks import PaymentWebhooks
+from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
@@ -37,6 +41,9 @@ class Application:
         relay_policy: RelayPolicy | None = None,
         delivery: DeliveryPolicy | None = None,
         invoice_pdf: InvoicePdf | None = None,
+        accounting: AccountingClient | None = None,
+        exporter: AccountingExporter | None = None,
+        accounting_retry: RetryPolicy | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
@@ -100,3 +107,10 @@ class Application:
         message_webhooks = MessageWebhooks(uow, clock)
         self.apply_message_receipts = message_webhooks.receipts
         self.receive_inbound_sms = message_webhooks.inbound_sms
+
+        sync = AccountingSync(uow, clock, accounting, retry=accounting_retry)
+        self.sync_accounting = sync.run
+        self.sync_all_accounting = sync.run_all
+        export = AccountingExport(uow, clock, exporter)
+        self.export_accounting = export.run
+        self.export_all_accounting = export.run_all

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from justdriving.domain.errors import NotFound
+from justdriving.domain.formatting import day, money
 from justdriving.domain.ids import BookingId, InvoiceId, PackageId, StudentId, new_id
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
 from justdriving.domain.money import Money
@@ -88,8 +89,8 @@ def issue(uow: UnitOfWork, school: School, invoice: Invoice, now: datetime) -> N
         {
             "invoice_id": invoice.id,
             "invoice_number": number,
-            "amount": str(invoice.totals.gross),
-            "due": invoice.due_at.isoformat() if invoice.due_at else "",
+            "amount": money(invoice.totals.gross, student.language),
+            "due": day(invoice.due_at, school.timezone) if invoice.due_at else "",
         },
         now,
     )

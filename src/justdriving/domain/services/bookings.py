@@ -9,6 +9,7 @@ from attrs import frozen
 
 from justdriving.domain.bookings import Booking, BookingStatus, BookingType, CancelledBy
 from justdriving.domain.errors import BookingNotAllowed, InvalidInput, TeacherDoubleBooked
+from justdriving.domain.formatting import money
 from justdriving.domain.ids import BookingId, PackageId, StudentId, new_id
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.money import Money
@@ -128,9 +129,12 @@ class Bookings:
                 now,
             )
             close_deposit(uow, school, booking, invoices, now)
-            context = {**booking_context(uow, school, booking), "fee": str(fee) if fee else ""}
             for student_id in booking.student_ids:
                 student = uow.students.get(student_id)
+                context = {
+                    **booking_context(uow, school, booking),
+                    "fee": money(fee, student.language) if fee else "",
+                }
                 queue_message(uow, school, student, MessageType.CANCELLATION, context, now)
             uow.commit()
         return BookingOutcome(booking, tuple(invoices))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from attrs import frozen
 
 from justdriving.domain.errors import InvalidInput, InvalidTransition
+from justdriving.domain.formatting import money
 from justdriving.domain.ids import InvoiceId, StudentId, new_id
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceStatus
 from justdriving.domain.money import Money
@@ -74,15 +75,16 @@ class Invoicing:
                 if invoice.is_overdue(now)
                 else MessageType.INVOICE_ISSUED
             )
+            student = uow.students.get(invoice.student_id)
             queue_message(
                 uow,
                 school,
-                uow.students.get(invoice.student_id),
+                student,
                 kind,
                 {
                     "invoice_id": invoice.id,
                     "invoice_number": invoice.number or "",
-                    "amount": str(invoice.outstanding),
+                    "amount": money(invoice.outstanding, student.language),
                 },
                 now,
             )

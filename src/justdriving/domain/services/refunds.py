@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from justdriving.domain.errors import InvalidInput
+from justdriving.domain.formatting import money
 from justdriving.domain.ids import RefundId, new_id
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind
@@ -67,7 +68,7 @@ def refund_succeeded(
         school,
         student,
         MessageType.REFUND_CONFIRMATION,
-        {"refund_id": refund.id, "amount": str(refund.amount)},
+        {"refund_id": refund.id, "amount": money(refund.amount, student.language)},
         now,
     )
 

@@ -87,9 +87,13 @@ class MessageJobs:
         if to is None or isinstance(to, Deferred):
             return to
         assert isinstance(to, EmailAddress)
-        rendered = self._renderer.render(
-            message.type, Channel.EMAIL, message.language, message.context
-        )
+        attachments = self._attachments(uow, message, school)
+        context = {
+            **message.context,
+            "branding": school.settings.branding,
+            "pdf_attached": bool(attachments),
+        }
+        rendered = self._renderer.render(message.type, Channel.EMAIL, message.language, context)
         email = EmailMessage(
             to=to,
             subject=rendered.subject,
@@ -97,7 +101,7 @@ class MessageJobs:
             html=rendered.html,
             reference=message.id,
             bulk=message.type is MessageType.ANNOUNCEMENT,
-            attachments=self._attachments(uow, message, school),
+            attachments=attachments,
         )
         return Job(
             f"email:{self._email.name}", lambda: self._email.send(email), _mark_sent(message.id)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from attrs import define
 
 from justdriving.domain.bookings import Booking
+from justdriving.domain.formatting import money
 from justdriving.domain.messages import Channel
 from justdriving.domain.schools import MessageType, School
 from justdriving.domain.services.notifications import queue_message
@@ -59,13 +60,13 @@ class Reminders:
                 if not invoice.reminder_due(now, OVERDUE_REMINDER_EVERY):
                     continue
                 invoice.reminded_at = now
+                school = uow.schools.get(invoice.school_id)
+                student = uow.students.get(invoice.student_id)
                 context = {
                     "invoice_id": invoice.id,
                     "invoice_number": invoice.number or "",
-                    "amount": str(invoice.outstanding),
+                    "amount": money(invoice.outstanding, student.language),
                 }
-                school = uow.schools.get(invoice.school_id)
-                student = uow.students.get(invoice.student_id)
                 queue_message(uow, school, student, MessageType.OVERDUE_REMINDER, context, now)
                 count += 1
             uow.commit()

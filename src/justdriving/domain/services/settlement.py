@@ -6,6 +6,7 @@ from datetime import datetime
 
 from justdriving.domain.bookings import Booking, BookingStatus
 from justdriving.domain.deposits import DepositStatus
+from justdriving.domain.formatting import money
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.payments import Payment, PaymentPurpose, PaymentStatus
 from justdriving.domain.schools import MessageType, School
@@ -64,7 +65,7 @@ def _succeeded(uow: UnitOfWork, school: School, payment: Payment, now: datetime)
         school,
         student,
         MessageType.PAYMENT_RECEIPT,
-        {"payment_id": payment.id, "amount": str(payment.captured)},
+        {"payment_id": payment.id, "amount": money(payment.captured, student.language)},
         now,
     )
 
