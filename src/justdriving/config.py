@@ -65,6 +65,7 @@ class Mailer(enum.StrEnum):
     SMTP = "smtp"
     SENDGRID = "sendgrid"
     MAILGUN = "mailgun"
+    FILE = "file"  # a local inbox of .eml files (MAIL_INBOX_DIR), for development
 
 
 class MailEncryption(enum.StrEnum):
@@ -200,6 +201,10 @@ class Settings:
     sms_enabled: bool = True
     sms_redirect_to: str | None = None
     sms_allowlist: tuple[str, ...] = field(default=(), converter=_str_tuple)
+    # Added by justdriving: GatewayAPI's webhook signing secret, and the SMS provider's API
+    # root (GatewayAPI's EU host, or a simulator in tests).
+    sms_webhook_secret: str | None = _secret()
+    sms_api_base_url: str | None = None
 
     mail_mailer: Mailer = Mailer.LOG
     mail_host: str | None = None
@@ -213,6 +218,13 @@ class Settings:
     mail_from_name: str | None = None
     mail_redirect_to: str | None = None
     mail_allowlist: tuple[str, ...] = field(default=(), converter=_str_tuple)
+    # Added by justdriving (see the README): the provider's API root (Mailgun's EU or US
+    # region, a simulator in tests), the Mailgun sending domain (default: the From address's
+    # domain), the one-click unsubscribe URL for announcements, and the file inbox's folder.
+    mail_api_base_url: str | None = None
+    mail_domain: str | None = None
+    mail_unsubscribe_url: str | None = None
+    mail_inbox_dir: str = "mail-inbox"
 
     accounting_provider: AccountingProvider = AccountingProvider.NONE
     accounting_api_key: str | None = _secret()
@@ -370,18 +382,26 @@ class Settings:
                 SMS_FROM_NUMBER=self.sms_from_number,
             )
         elif provider is SmsProvider.GATEWAYAPI:
-            problems += _missing(SMS_PROVIDER_SECRET=self.sms_provider_secret)
+            problems += _missing(
+                SMS_PROVIDER_SECRET=self.sms_provider_secret,
+                SMS_FROM_NUMBER=self.sms_from_number,
+                SMS_WEBHOOK_SECRET=self.sms_webhook_secret,
+            )
         return [f"{p} (SMS_PROVIDER={provider})" for p in problems]
 
     def _mail_problems(self) -> list[str]:
         mailer = self.mail_mailer
         if mailer in (Mailer.LOG, Mailer.FAKE):
             return [_fake("MAIL_MAILER", mailer, "smtp, sendgrid or mailgun")]
-        problems: list[str] = []
+        if mailer is Mailer.FILE:
+            return [_fake("MAIL_MAILER", mailer, "smtp, sendgrid or mailgun")]
+        problems: list[str] = _missing(MAIL_FROM_ADDRESS=self.mail_from_address)
         if mailer is Mailer.SMTP:
             problems += _missing(MAIL_HOST=self.mail_host)
         elif mailer in (Mailer.SENDGRID, Mailer.MAILGUN):
-            problems += _missing(MAIL_API_KEY=self.mail_api_key)
+            problems += _missing(
+                MAIL_API_KEY=self.mail_api_key, MAIL_WEBHOOK_SECRET=self.mail_webhook_secret
+            )
         return [f"{p} (MAIL_MAILER={mailer})" for p in problems]
 
     def _accounting_problems(self) -> list[str]:

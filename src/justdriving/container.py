@@ -22,11 +22,12 @@ from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import pending
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.adapters.templates import JinjaTemplateRenderer
-from justdriving.config import PaymentProvider, Settings
+from justdriving.config import Mailer, PaymentProvider, Settings, SmsProvider
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import ConfigurationError, InvalidInput
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.services.application import Application
+from justdriving.ports.messaging import EmailSender, EmailWebhooks, SmsSender, SmsWebhooks
 from justdriving.ports.payments import PaymentGateway
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ DEV_WEBHOOK_SECRET = "whsec_justdriving_development_only"  # noqa: S105
 # Adapters this build can wire, per setting. Real providers join these as they are built.
 AVAILABLE = {
     "PAYMENT_PROVIDER": ("fake", "stripe", "paypal", "manual"),
-    "SMS_PROVIDER": ("fake", "log"),
-    "MAIL_MAILER": ("fake", "log"),
+    "SMS_PROVIDER": ("fake", "log", "twilio", "gatewayapi"),
+    "MAIL_MAILER": ("fake", "log", "file", "smtp", "sendgrid", "mailgun"),
 }
 
 
@@ -69,6 +70,120 @@ def _delivery_policy(settings: Settings) -> DeliveryPolicy:
         mail_redirect_to=mail_redirect,
         sms_allowlist=frozenset(settings.sms_allowlist),
         mail_allowlist=frozenset(settings.mail_allowlist),
+    )
+
+
+SMS_STATUS_PATH = "/webhook/sms/{provider}/status"
+
+
+def _callback(settings: Settings, path: str) -> str | None:
+    base = settings.public_base_url
+    return base.rstrip("/") + path if base else None
+
+
+def _sms_sender(settings: Settings) -> SmsSender:
+    """Twilio or GatewayAPI, imported only when chosen."""
+    provider = settings.sms_provider
+    status = _callback(settings, SMS_STATUS_PATH.format(provider=provider.value))
+    if provider is SmsProvider.TWILIO:
+        from justdriving.adapters.sms.twilio import TwilioSmsSender
+
+        return TwilioSmsSender(
+            settings.sms_provider_key or "",
+            settings.sms_provider_secret or "",
+            from_number=settings.sms_from_number,
+            status_callback=status,
+            api_base=settings.sms_api_base_url,
+        )
+    from justdriving.adapters.sms.gatewayapi import DEFAULT_API_BASE, GatewayApiSmsSender
+
+    return GatewayApiSmsSender(
+        settings.sms_provider_secret or "",
+        sender=settings.sms_from_number or "",
+        callback_url=status,
+        api_base=settings.sms_api_base_url or DEFAULT_API_BASE,
+    )
+
+
+def _sms_webhooks(settings: Settings) -> dict[str, SmsWebhooks]:
+    provider = settings.sms_provider
+    if provider is SmsProvider.TWILIO and settings.sms_provider_secret:
+        from justdriving.adapters.sms.callbacks import TwilioCallbacks
+        from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
+
+        twilio = TwilioWebhooks(settings.sms_provider_secret, settings.public_base_url or "")
+        return {"twilio": TwilioCallbacks(twilio)}
+    if provider is SmsProvider.GATEWAYAPI and settings.sms_webhook_secret:
+        from justdriving.adapters.sms.callbacks import GatewayApiCallbacks
+        from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
+
+        return {"gatewayapi": GatewayApiCallbacks(GatewayApiWebhooks(settings.sms_webhook_secret))}
+    return {}
+
+
+def _email_webhooks(settings: Settings) -> dict[str, EmailWebhooks]:
+    secret = settings.mail_webhook_secret
+    if not secret:
+        return {}
+    from justdriving.adapters.email.callbacks import EmailCallbacks
+
+    if settings.mail_mailer is Mailer.SENDGRID:
+        from justdriving.adapters.email.sendgrid_events import SendGridWebhooks
+
+        return {"sendgrid": EmailCallbacks(SendGridWebhooks(secret))}
+    if settings.mail_mailer is Mailer.MAILGUN:
+        from justdriving.adapters.email.mailgun_events import MailgunWebhooks
+
+        return {"mailgun": EmailCallbacks(MailgunWebhooks(secret))}
+    return {}
+
+
+def _email_sender(settings: Settings) -> EmailSender:
+    """SMTP, SendGrid, Mailgun or the file inbox: each imported only when chosen."""
+    mailer, sender, name = settings.mail_mailer, settings.mail_from_address, settings.mail_from_name
+    sender = sender or "justdriving@localhost"
+    url = settings.mail_unsubscribe_url
+    from justdriving.adapters.email.mime import ListUnsubscribe
+
+    unsubscribe = ListUnsubscribe(url=url) if url else None
+    if mailer is Mailer.SMTP:
+        from justdriving.adapters.email.smtp import SmtpEmailSender
+
+        return SmtpEmailSender(
+            settings.mail_host or "localhost",
+            settings.mail_port,
+            username=settings.mail_username,
+            password=settings.mail_password,
+            encryption=settings.mail_encryption.value,
+            from_address=sender,
+            from_name=name,
+            unsubscribe=unsubscribe,
+        )
+    if mailer is Mailer.SENDGRID:
+        from justdriving.adapters.email.sendgrid import SendGridEmailSender
+
+        return SendGridEmailSender(
+            settings.mail_api_key or "",
+            from_address=sender,
+            from_name=name,
+            api_base=settings.mail_api_base_url,
+            unsubscribe=unsubscribe,
+        )
+    if mailer is Mailer.MAILGUN:
+        from justdriving.adapters.email.mailgun import EU_API_BASE, MailgunEmailSender
+
+        return MailgunEmailSender(
+            settings.mail_api_key or "",
+            settings.mail_domain or sender.rpartition("@")[2],
+            api_base=settings.mail_api_base_url or EU_API_BASE,
+            from_address=sender,
+            from_name=name,
+            unsubscribe=unsubscribe,
+        )
+    from justdriving.adapters.email.file_inbox import FileInboxEmailSender
+
+    return FileInboxEmailSender(
+        settings.mail_inbox_dir, from_address=sender, from_name=name, unsubscribe=unsubscribe
     )
 
 
@@ -119,15 +234,25 @@ class Container(containers.DeclarativeContainer):
     )
     gateways = providers.Singleton(_gateways, settings, fake_gateway)
 
+    provider_sms = providers.Singleton(_sms_sender, settings)
     sms = providers.Selector(
         config.sms_provider,
         fake=providers.Singleton(FakeSmsSender),
         log=providers.Singleton(LogSmsSender),
+        twilio=provider_sms,
+        gatewayapi=provider_sms,
     )
+    sms_webhooks = providers.Singleton(_sms_webhooks, settings)
+    email_webhooks = providers.Singleton(_email_webhooks, settings)
+    provider_email = providers.Singleton(_email_sender, settings)
     email = providers.Selector(
         config.mail_mailer,
         fake=providers.Singleton(FakeEmailSender),
         log=providers.Singleton(LogEmailSender),
+        file=provider_email,
+        smtp=provider_email,
+        sendgrid=provider_email,
+        mailgun=provider_email,
     )
     renderer = providers.Singleton(JinjaTemplateRenderer)
     invoice_pdf = providers.Singleton(FpdfInvoicePdf)

@@ -637,7 +637,48 @@ def xero_accounting() -> Iterator[AccountingBackend]:
             client.close()
 
 
-ACCOUNTING = {"fake": fake_accounting, "xero": xero_accounting}
+@contextmanager
+def quickbooks_accounting() -> Iterator[AccountingBackend]:
+    """QuickBooksAccountingClient (httpx) against the local QuickBooks simulator."""
+    pytest.importorskip("httpx")
+    from justdriving.adapters.accounting.quickbooks import QuickBooksAccountingClient
+    from justdriving.domain.services.grants import StoredGrants
+    from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
+
+    with QuickBooksSimulator() as simulator:
+        grants = StoredGrants(MemoryUnitOfWorkFactory(MemoryStore()))
+        grants.save(simulator.connect())  # what connecting the company would have stored
+        client = QuickBooksAccountingClient(
+            simulator.client_id,
+            simulator.client_secret,
+            simulator.realm_id,
+            grants,
+            api_base=simulator.api_base,
+            token_url=simulator.token_url,
+        )
+        try:
+            yield AccountingBackend(client, simulator.count)
+        finally:
+            client.close()
+
+
+@contextmanager
+def csv_accounting() -> Iterator[AccountingBackend]:
+    """CsvAccountingClient: Xero import files for invoices, ledger files for the rest."""
+    from justdriving.adapters.accounting.csv_client import CsvAccountingClient
+    from justdriving.domain.tax import TaxRate
+
+    with tempfile.TemporaryDirectory() as folder:
+        client = CsvAccountingClient(folder, "xero", vat_rates={"U25": TaxRate(2500)})
+        yield AccountingBackend(client, lambda kind: len(client.exported(kind)))
+
+
+ACCOUNTING = {
+    "fake": fake_accounting,
+    "xero": xero_accounting,
+    "quickbooks": quickbooks_accounting,
+    "csv": csv_accounting,
+}
 
 
 @pytest.fixture(params=_params(ACCOUNTING))

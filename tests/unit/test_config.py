@@ -57,6 +57,8 @@ GOOD_PRODUCTION = {
     "MAIL_HOST": "smtp.example.dk",
     "MAIL_USERNAME": "postmaster",
     "MAIL_PASSWORD": "smtp-password-xyz",
+    "MAIL_FROM_ADDRESS": "kontor@example.dk",
+    "MAIL_WEBHOOK_SECRET": "mail-webhook-key-0123456789",
     "ACCOUNTING_PROVIDER": "none",
 }
 
@@ -114,7 +116,15 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "ACCOUNTING_SYNC_ENABLED", "ACCOUNTING_SYNC_INTERVAL", "ACCOUNTING_EXPORT_DIR",
         "QUEUE_BACKEND", "CELERY_BROKER_URL", "OPS_TOKEN", "LOG_FORMAT", "LOG_LEVEL",
     }  # fmt: skip
-    added = {"PAYMENT_API_BASE_URL"}  # added by justdriving, in the README's table
+    added = {  # added by justdriving, in the README's table
+        "PAYMENT_API_BASE_URL",
+        "MAIL_API_BASE_URL",
+        "MAIL_DOMAIN",
+        "MAIL_UNSUBSCRIBE_URL",
+        "MAIL_INBOX_DIR",
+        "SMS_WEBHOOK_SECRET",
+        "SMS_API_BASE_URL",
+    }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added
     assert set(settings().masked()) == documented | added
@@ -359,7 +369,10 @@ def test_production_with_nothing_configured_lists_every_problem() -> None:
         ({"SMS_PROVIDER_KEY": None}, "SMS_PROVIDER_KEY"),
         ({"SMS_PROVIDER_SECRET": None}, "SMS_PROVIDER_SECRET"),
         ({"SMS_FROM_NUMBER": None}, "SMS_FROM_NUMBER"),
-        ({"SMS_PROVIDER": "gatewayapi", "SMS_PROVIDER_SECRET": None}, "SMS_PROVIDER_SECRET"),
+        (
+            {"SMS_PROVIDER": "gatewayapi", "SMS_WEBHOOK_SECRET": "x", "SMS_PROVIDER_SECRET": None},
+            "SMS_PROVIDER_SECRET",
+        ),
         ({"MAIL_HOST": None}, "MAIL_HOST"),
         ({"MAIL_MAILER": "sendgrid"}, "MAIL_API_KEY"),
         ({"MAIL_MAILER": "mailgun"}, "MAIL_API_KEY"),
@@ -401,7 +414,7 @@ def test_production_refuses_and_names_the_setting(
     [
         {"PAYMENT_PROVIDER": "manual", "PAYMENT_PROVIDER_SECRET": None},
         {"ACCOUNTING_PROVIDER": "csv", "ACCOUNTING_EXPORT_DIR": "/srv/exports"},
-        {"SMS_PROVIDER": "gatewayapi", "SMS_PROVIDER_KEY": None},
+        {"SMS_PROVIDER": "gatewayapi", "SMS_PROVIDER_KEY": None, "SMS_WEBHOOK_SECRET": "gw-secret"},
         {"MAIL_MAILER": "sendgrid", "MAIL_API_KEY": "SG.abcdef", "MAIL_HOST": None},
         {"SMS_ENABLED": "false"},
     ],

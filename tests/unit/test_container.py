@@ -91,9 +91,11 @@ def test_production_refuses_fake_providers_and_names_each_setting() -> None:
         assert variable in named
 
 
-def test_a_provider_without_an_adapter_in_this_build_is_a_startup_error_not_a_fake() -> None:
+def test_a_real_provider_without_its_credentials_refuses_to_start_and_names_them() -> None:
+    container = build_container(settings(DATABASE_URL="memory://", SMS_PROVIDER="twilio"))
+
     with pytest.raises(ConfigurationError, match="SMS_PROVIDER"):
-        build_container(settings(DATABASE_URL="memory://", SMS_PROVIDER="twilio"))
+        container.sms()
 
 
 def test_stripe_becomes_every_schools_default_gateway_and_the_fake_stays_for_development() -> None:

@@ -64,6 +64,7 @@ class AccountingCustomerMode(enum.StrEnum):
 
 DANISH_VAT = TaxRate(2500)
 DEFAULT_GATEWAY = "default"
+DEFAULT_SMS_SEGMENTS = 3
 LANGUAGES = frozenset({"da", "en"})
 
 
@@ -133,6 +134,9 @@ class SchoolSettings:
     sms_reminder_hours_before: int = 24
     email_reminder_hours_before: int = 72
     deposit_required: bool = False
+    # SMS parts a message may take, per message type (others: DEFAULT_SMS_SEGMENTS); a longer
+    # text is not sent by SMS (the email still goes) and the message says why.
+    sms_max_segments: Mapping[MessageType, int] = field(factory=dict)
     vat_rate: TaxRate = DANISH_VAT
     prices_include_vat: bool = True
 

@@ -229,3 +229,27 @@ class TestInvoiceEmail:
         assert message.html is not None
         assert world.school.name in message.html
         assert "300,00 kr." in message.text
+
+
+class TestSmsLength:
+    def test_each_sms_records_its_parts_and_an_overlong_one_is_not_sent(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        sms: FakeSmsSender,
+    ) -> None:
+        world.book(app, hours_from_now(clock, 30))
+        app.announce(world.school.id, "Lukket på fredag. " * 40, channels=frozenset({Channel.SMS}))
+
+        app.relay_outbox()
+
+        [confirmation] = messages(store, MessageType.BOOKING_CONFIRMATION, Channel.SMS)
+        [announcement] = messages(store, MessageType.ANNOUNCEMENT, Channel.SMS)
+        assert confirmation.segments == 1
+        assert announcement.segments is not None
+        assert announcement.segments > 3
+        assert announcement.status is MessageStatus.FAILED
+        assert "too long for SMS" in announcement.decisions[-1]
+        assert len(sms.sent) == 1

@@ -20,7 +20,8 @@ from justdriving.domain.messages import (
     SmsMessage,
 )
 from justdriving.domain.people import EmailAddress, PhoneNumber
-from justdriving.domain.schools import MessageType, School
+from justdriving.domain.schools import DEFAULT_SMS_SEGMENTS, MessageType, School
+from justdriving.domain.segments import segments
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
@@ -73,6 +74,13 @@ class MessageJobs:
         rendered = self._renderer.render(
             message.type, Channel.SMS, message.language, message.context
         )
+        message.segments = segments(rendered.text).parts
+        limit = school.settings.sms_max_segments.get(message.type, DEFAULT_SMS_SEGMENTS)
+        if message.segments > limit:
+            reason = f"too long for SMS: {message.segments} parts, at most {limit}"
+            message.note(reason)
+            message.mark_failed(reason, self._clock.now())
+            return None
         sms = SmsMessage(
             body=rendered.text, reference=message.id, sender_id=school.settings.sender_id
         )

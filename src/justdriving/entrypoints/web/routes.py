@@ -28,6 +28,7 @@ from justdriving.domain.errors import ConfigurationError, InvalidInput, NotFound
 from justdriving.domain.services.application import Application
 from justdriving.entrypoints.web.dev_checkout import dev_checkout_blueprint
 from justdriving.entrypoints.web.errors import error_body, register_json_errors
+from justdriving.entrypoints.web.message_routes import message_blueprint
 from justdriving.ports.payments import GatewayRegistry
 
 if TYPE_CHECKING:
@@ -74,6 +75,11 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
         methods=["POST"],
     )
     blueprint.register_blueprint(api)
+    blueprint.register_blueprint(
+        message_blueprint(
+            views.application, container.sms_webhooks(), container.email_webhooks(), RequestHeaders
+        )
+    )
     if not views.settings.is_production:
         blueprint.register_blueprint(dev_checkout_blueprint(container))
     return blueprint
@@ -84,6 +90,7 @@ class _Views:
         # Resolved once, here: the providers are singletons, and the views run on many threads.
         self.settings: Settings = container.settings()
         self._app: Application = container.application()
+        self.application = self._app
         self._gateways: GatewayRegistry = container.gateways()
         self._engine: Engine | None = (
             container.engine() if container.config.database() == "sql" else None

@@ -1,0 +1,134 @@
+"""Message callbacks end to end: Twilio through its simulator and the real SDK, delivery
+receipts and STOP through the web app's routes, SendGrid events likewise."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+import pytest
+
+from justdriving.config import Settings
+from justdriving.container import build_container
+from justdriving.domain.messages import Channel, MessageStatus
+from justdriving.domain.money import Money
+from justdriving.entrypoints.flask_app import create_app
+from justdriving.testing.sendgrid_simulator import SendGridSimulator
+from justdriving.testing.twilio_simulator import TwilioSimulator
+
+PUBLIC = "https://justdriving.test"
+
+
+def _world(app):  # type: ignore[no-untyped-def]
+    school = app.register_school("Køreskolen Nord")
+    teacher = app.add_teacher(school.id, "Mette")
+    student = app.add_student(school.id, "Jonas", phone="20 12 34 56", email="jonas@example.com")
+    lesson = app.add_booking_type(
+        school.id, "Lesson", duration=timedelta(minutes=45), price=Money.parse("500", "DKK")
+    )
+    start = datetime.now(UTC).replace(hour=11, minute=0, second=0, microsecond=0)
+    app.book_lesson(
+        school.id,
+        teacher_id=teacher.id,
+        student_ids=[student.id],
+        booking_type_id=lesson.id,
+        start=start + timedelta(days=5),
+    )
+    return school, student
+
+
+@pytest.fixture
+def twilio() -> TwilioSimulator:
+    with TwilioSimulator(public_base_url=PUBLIC, inbound_path="/webhook/sms/twilio/inbound") as sim:
+        yield sim
+
+
+def test_a_twilio_delivery_receipt_and_a_stop_reply_reach_the_message_log(
+    twilio: TwilioSimulator,
+) -> None:
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "memory://",
+            "PUBLIC_BASE_URL": PUBLIC,
+            "SMS_PROVIDER": "twilio",
+            "SMS_PROVIDER_KEY": twilio.account_sid,
+            "SMS_PROVIDER_SECRET": twilio.auth_token,
+            "SMS_FROM_NUMBER": twilio.from_number,
+            "SMS_API_BASE_URL": twilio.api_base,
+        },
+        env_file=None,
+    )
+    container = build_container(settings)
+    web = create_app(container).test_client()
+    app = container.application()
+    school, student = _world(app)
+    app.relay_outbox()
+    [sid] = list(twilio.messages)
+
+    delivered = twilio.deliver(sid, "delivered")
+    answer = web.post(
+        delivered.path,
+        data=urlencode(delivered.form),
+        headers={**delivered.headers, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    again = web.post(
+        delivered.path,
+        data=urlencode(delivered.form),
+        headers={**delivered.headers, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert answer.status_code == 200
+    assert answer.json == {"applied": 1, "duplicates": 0}
+    assert again.json == {"applied": 0, "duplicates": 1}
+    with app.uow() as uow:
+        [sms] = [m for m in uow.messages.for_school(school.id) if m.channel is Channel.SMS]
+    assert sms.status is MessageStatus.DELIVERED
+
+    stop = twilio.reply(student.phone.e164, "STOP")
+    answer = web.post(
+        stop.path,
+        data=urlencode(stop.form),
+        headers={**stop.headers, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200
+    assert "<Response>" in answer.get_data(as_text=True)
+    with app.uow() as uow:
+        assert uow.suppressions.matching("sms", student.phone.e164, school.id) is not None
+
+    forged = dict(stop.headers, **{"X-Twilio-Signature": "AAAA"})
+    refused = web.post(
+        stop.path,
+        data=urlencode(stop.form),
+        headers={**forged, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert refused.status_code == 400
+
+
+def test_a_sendgrid_bounce_fails_the_email_and_suppresses_the_address() -> None:
+    with SendGridSimulator() as sendgrid:
+        settings = Settings.from_env(
+            {
+                "DATABASE_URL": "memory://",
+                "MAIL_MAILER": "sendgrid",
+                "MAIL_API_KEY": sendgrid.api_key,
+                "MAIL_API_BASE_URL": sendgrid.api_base,
+                "MAIL_FROM_ADDRESS": "kontor@koreskolen-nord.dk",
+                "MAIL_WEBHOOK_SECRET": sendgrid.public_key,
+            },
+            env_file=None,
+        )
+        container = build_container(settings)
+        web = create_app(container).test_client()
+        app = container.application()
+        school, _ = _world(app)
+        app.relay_outbox()
+        [sent] = sendgrid.mails
+        body, headers = sendgrid.events(sent, "bounce")
+
+        answer = web.post("/webhook/email/sendgrid", data=body, headers=headers)
+
+        assert answer.status_code == 200
+        with app.uow() as uow:
+            [email] = [m for m in uow.messages.for_school(school.id) if m.channel is Channel.EMAIL]
+            assert email.status is MessageStatus.FAILED
+            assert uow.suppressions.matching("email", "jonas@example.com", school.id) is not None
