@@ -216,3 +216,20 @@ def test_a_port_in_use_is_one_clear_line_and_exit_code_2(tmp_path: Path) -> None
     error = (tmp_path / "run.stderr").read_text()
     assert f"cannot listen on 127.0.0.1:{port}" in error
     assert "Traceback" not in error
+
+
+def test_in_development_sent_messages_are_reported_delivered_like_a_provider_would() -> None:
+    from justdriving.config import Settings as _Settings
+    from justdriving.container import bootstrap as _bootstrap
+    from justdriving.domain.messages import MessageStatus
+    from justdriving.entrypoints.run import ensure_demo, simulate_delivery_receipts
+
+    app = _bootstrap(_Settings.from_env({"DATABASE_URL": "memory://"}, env_file=None))
+    demo = ensure_demo(app)
+    app.relay_outbox()
+
+    assert simulate_delivery_receipts(app) >= 1
+    assert simulate_delivery_receipts(app) == 0
+    with app.uow() as uow:
+        statuses = {m.status for m in uow.messages.for_school(demo.school_id)}
+    assert statuses == {MessageStatus.DELIVERED}

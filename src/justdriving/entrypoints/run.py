@@ -23,8 +23,10 @@ from justdriving import __version__
 from justdriving.adapters.sql.schema import pending, upgrade
 from justdriving.config import QueueBackend, Settings
 from justdriving.container import Container, build_container
+from justdriving.domain.delivery import DeliveryReceipt
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.invoices import Invoice, InvoiceStatus
+from justdriving.domain.messages import Channel, MessageStatus
 from justdriving.domain.money import Money
 from justdriving.domain.people import Student
 from justdriving.domain.schools import InvoiceService, School
@@ -68,12 +70,52 @@ def run(
     app: Application = container.application()
     demo = ensure_demo(app)
     started = app.start_invoice_payment(demo.school_id, demo.invoice_id)
-    worker = None if settings.queue_backend is QueueBackend.CELERY else Worker(app)
+    worker = None if settings.queue_backend is QueueBackend.CELERY else DevWorker(app)
     with _stop_on_signals(server, worker), _worker_thread(worker):
         for line in _banner(settings, server.url, started.session.redirect_url, demo):
             echo(line)
         server.serve()
     echo("stopped")
+
+
+class DevWorker(Worker):
+    """The worker, plus what providers would do in development: a message a fake or log
+    sender took is reported delivered a moment later, through the same receipts path a
+    Twilio or SendGrid callback takes."""
+
+    def tick(self) -> bool:
+        busy = super().tick()
+        simulate_delivery_receipts(self._app)
+        return busy
+
+
+SIMULATED_PROVIDERS = frozenset({"fake", "log"})
+
+
+def simulate_delivery_receipts(app: Application) -> int:
+    """Report every message sent through a fake or log sender as delivered."""
+    now = app.clock.now()
+    by_channel: dict[Channel, list[DeliveryReceipt]] = {Channel.SMS: [], Channel.EMAIL: []}
+    with app.uow() as uow:
+        for school in uow.schools.list():
+            for message in uow.messages.for_school(school.id):
+                simulated = message.provider in SIMULATED_PROVIDERS
+                if simulated and message.status is MessageStatus.SENT and message.provider:
+                    by_channel[message.channel].append(
+                        DeliveryReceipt(
+                            provider=message.provider,
+                            event_id=f"simulated:{message.id}:delivered",
+                            provider_message_id=message.provider_message_id,
+                            status=MessageStatus.DELIVERED,
+                            occurred_at=now,
+                            reference=message.id,
+                        )
+                    )
+    applied = 0
+    for channel, receipts in by_channel.items():
+        if receipts:
+            applied += app.apply_message_receipts(channel, receipts).applied
+    return applied
 
 
 def _banner(settings: Settings, base: str, checkout: str | None, demo: DemoInvoice) -> list[str]:
