@@ -40,7 +40,7 @@ from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.config import Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.outbox import OutboxStatus
-from justdriving.domain.schools import MessageType
+from justdriving.domain.schools import MessageType, SchoolSettings
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.notifications import queue_message
 from justdriving.entrypoints.cli import main
@@ -69,14 +69,21 @@ class Relayed:
             return Counter(row.status for row in uow.outbox.list())
 
     def queue(self, count: int) -> list[str]:
-        """`count` announcements to one student, each by SMS and email; their message ids."""
-        school = self.app.register_school("Køreskolen Vest", currency="DKK")
-        student = self.app.add_student(
-            school.id, "Anna Andersen", phone="20 12 34 56", email="anna@example.dk"
+        """An announcement to each of `count` students, by SMS and email; their message ids.
+        One student each and no quiet hours: the delivery policy's throttle and night-time
+        deferral are not what these tests are about."""
+        school = self.app.register_school(
+            "Køreskolen Vest", currency="DKK", settings=SchoolSettings(quiet_hours=None)
         )
+        students = [
+            self.app.add_student(
+                school.id, f"Elev {n}", phone=f"2012{n:04d}", email=f"elev{n}@example.dk"
+            )
+            for n in range(count)
+        ]
         ids: list[str] = []
         with self.app.uow() as uow:
-            for number in range(count):
+            for number, student in enumerate(students):
                 queued = queue_message(
                     uow,
                     uow.schools.get(school.id),
