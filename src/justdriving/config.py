@@ -232,6 +232,11 @@ class Settings:
     accounting_sync_enabled: bool = False
     accounting_sync_interval: int = field(default=3600, validator=_between(1, 31 * 24 * 3600))
     accounting_export_dir: str | None = None
+    # Added by justdriving: the organisation (Xero tenant id, QuickBooks realm id), and the
+    # provider's API root and token URL (simulators in tests; unset: the live services).
+    accounting_tenant_id: str | None = None
+    accounting_api_base_url: str | None = None
+    accounting_token_url: str | None = None
 
     queue_backend: QueueBackend = QueueBackend.WORKER
     celery_broker_url: str | None = field(default=None, repr=_url_repr)
@@ -413,6 +418,7 @@ class Settings:
             problems += _missing(
                 ACCOUNTING_API_KEY=self.accounting_api_key,
                 ACCOUNTING_API_SECRET=self.accounting_api_secret,
+                ACCOUNTING_TENANT_ID=self.accounting_tenant_id,
             )
         elif provider is AccountingProvider.CSV:
             problems += _missing(ACCOUNTING_EXPORT_DIR=self.accounting_export_dir)

@@ -8,6 +8,7 @@ from dependency_injector import containers, providers
 
 from justdriving.adapters.documents import FpdfInvoicePdf
 from justdriving.adapters.memory import (
+    FakeAccountingClient,
     FakeEmailSender,
     FakePaymentGateway,
     FakeSmsSender,
@@ -22,11 +23,14 @@ from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import pending
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.adapters.templates import JinjaTemplateRenderer
-from justdriving.config import Mailer, PaymentProvider, Settings, SmsProvider
+from justdriving.config import AccountingProvider, Mailer, PaymentProvider, Settings, SmsProvider
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import ConfigurationError, InvalidInput
 from justdriving.domain.people import EmailAddress, PhoneNumber
+from justdriving.domain.services.accounting_export import AccountingExporter
 from justdriving.domain.services.application import Application
+from justdriving.domain.services.grants import StoredGrants
+from justdriving.ports.accounting import AccountingClient, GrantStore
 from justdriving.ports.messaging import EmailSender, EmailWebhooks, SmsSender, SmsWebhooks
 from justdriving.ports.payments import PaymentGateway
 
@@ -187,6 +191,60 @@ def _email_sender(settings: Settings) -> EmailSender:
     )
 
 
+def _accounting(settings: Settings, grants: GrantStore) -> AccountingClient | None:
+    """The accounting system ACCOUNTING_PROVIDER names, imported only when chosen."""
+    provider, key, secret = (
+        settings.accounting_provider,
+        settings.accounting_api_key or "",
+        settings.accounting_api_secret or "",
+    )
+    tenant, base, token = (
+        settings.accounting_tenant_id or "",
+        settings.accounting_api_base_url,
+        settings.accounting_token_url,
+    )
+    if provider is AccountingProvider.FAKE:
+        return FakeAccountingClient()
+    if provider is AccountingProvider.CSV:
+        from justdriving.adapters.accounting.csv_client import CsvAccountingClient
+
+        return CsvAccountingClient(settings.accounting_export_dir or "accounting-exports")
+    if provider is AccountingProvider.XERO:
+        from justdriving.adapters.accounting.xero import (
+            API_BASE,
+            IDENTITY_BASE,
+            XeroAccountingClient,
+        )
+
+        return XeroAccountingClient(
+            key,
+            secret,
+            tenant,
+            grants,
+            api_base=base or API_BASE,
+            identity_base=token or IDENTITY_BASE,
+        )
+    if provider is AccountingProvider.QUICKBOOKS:
+        from justdriving.adapters.accounting.quickbooks import (
+            LIVE_API,
+            TOKEN_URL,
+            QuickBooksAccountingClient,
+        )
+
+        return QuickBooksAccountingClient(
+            key, secret, tenant, grants, api_base=base or LIVE_API, token_url=token or TOKEN_URL
+        )
+    return None
+
+
+def _exporter(settings: Settings) -> AccountingExporter | None:
+    if not settings.accounting_export_dir:
+        return None
+    from justdriving.adapters.accounting.csv_export import CsvExporter
+
+    return CsvExporter(settings.accounting_export_dir)
+
+
 def _gateways(settings: Settings, fake: PaymentGateway) -> MemoryGatewayRegistry:
     """The platform's gateway (PAYMENT_PROVIDER, each school's default), plus the fake one
     outside production. Provider SDKs are imported here, only when chosen."""
@@ -255,6 +313,9 @@ class Container(containers.DeclarativeContainer):
         mailgun=provider_email,
     )
     renderer = providers.Singleton(JinjaTemplateRenderer)
+    grants = providers.Singleton(StoredGrants, uow)
+    accounting = providers.Singleton(_accounting, settings, grants)
+    exporter = providers.Singleton(_exporter, settings)
     invoice_pdf = providers.Singleton(FpdfInvoicePdf)
 
     application = providers.Singleton(
@@ -267,6 +328,8 @@ class Container(containers.DeclarativeContainer):
         renderer=renderer,
         delivery=providers.Singleton(_delivery_policy, settings),
         invoice_pdf=invoice_pdf,
+        accounting=accounting,
+        exporter=exporter,
     )
 
 

@@ -124,6 +124,9 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "MAIL_INBOX_DIR",
         "SMS_WEBHOOK_SECRET",
         "SMS_API_BASE_URL",
+        "ACCOUNTING_TENANT_ID",
+        "ACCOUNTING_API_BASE_URL",
+        "ACCOUNTING_TOKEN_URL",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added
@@ -376,8 +379,30 @@ def test_production_with_nothing_configured_lists_every_problem() -> None:
         ({"MAIL_HOST": None}, "MAIL_HOST"),
         ({"MAIL_MAILER": "sendgrid"}, "MAIL_API_KEY"),
         ({"MAIL_MAILER": "mailgun"}, "MAIL_API_KEY"),
-        ({"ACCOUNTING_PROVIDER": "xero", "ACCOUNTING_API_SECRET": "s"}, "ACCOUNTING_API_KEY"),
-        ({"ACCOUNTING_PROVIDER": "quickbooks", "ACCOUNTING_API_KEY": "k"}, "ACCOUNTING_API_SECRET"),
+        (
+            {
+                "ACCOUNTING_PROVIDER": "xero",
+                "ACCOUNTING_API_SECRET": "s",
+                "ACCOUNTING_TENANT_ID": "t",
+            },
+            "ACCOUNTING_API_KEY",
+        ),
+        (
+            {
+                "ACCOUNTING_PROVIDER": "quickbooks",
+                "ACCOUNTING_API_KEY": "k",
+                "ACCOUNTING_TENANT_ID": "t",
+            },
+            "ACCOUNTING_API_SECRET",
+        ),
+        (
+            {
+                "ACCOUNTING_PROVIDER": "xero",
+                "ACCOUNTING_API_KEY": "k",
+                "ACCOUNTING_API_SECRET": "s",
+            },
+            "ACCOUNTING_TENANT_ID",
+        ),
         ({"ACCOUNTING_PROVIDER": "csv"}, "ACCOUNTING_EXPORT_DIR"),
         ({"QUEUE_BACKEND": "celery"}, "CELERY_BROKER_URL"),
         # test-mode keys

@@ -61,7 +61,9 @@ class AccountingExporter(Protocol):
 
     def xero_sales_invoices(self, invoices: list[AccountingInvoice], /) -> list[Path]: ...
 
-    def quickbooks_invoices(self, invoices: list[AccountingInvoice], /) -> Path: ...
+    def quickbooks_invoices(self, invoices: list[AccountingInvoice], /) -> list[Path]:
+        """QuickBooks' import takes files of a limited size: one or more."""
+        ...
 
     def ledger(
         self,
@@ -120,9 +122,11 @@ class AccountingExport:
         progress: Progress | None = None,
     ) -> ExportResult:
         """Export the school's documents issued since `since` (default: since the last export
-        in this format); a document that cannot be mapped is reported, not exported."""
+        in this format) and before now; a document that cannot be mapped is reported, not
+        exported."""
         self._configured()
         format = _format(format)
+        started_at = self._clock.now()  # before reading: the watermark must not pass a document
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             books = load_books(uow, school)
@@ -131,7 +135,7 @@ class AccountingExport:
             id=new_id("sync"),
             provider=format.provider,
             school_id=school.id,
-            started_at=self._clock.now(),
+            started_at=started_at,
         )
         explicit = moment(school, since)
         files = self._write(format, books, run, explicit or previous, progress)
@@ -163,7 +167,8 @@ class AccountingExport:
         ledger = format is ExportFormat.LEDGER
 
         def after(moment: datetime) -> bool:
-            return window is None or moment >= window
+            # Up to the run's start, not after: what is issued meanwhile goes in the next file.
+            return (window is None or moment >= window) and moment < run.started_at
 
         invoices = [i for i in books.invoices if after(issued_at(i))]
         payments = [p for p in books.payments if ledger and after(p.paid_at)]
@@ -181,7 +186,7 @@ class AccountingExport:
             return (exporter.ledger(*written),)
         if format is ExportFormat.XERO:
             return tuple(exporter.xero_sales_invoices(written[0]))
-        return (exporter.quickbooks_invoices(written[0]),)
+        return tuple(exporter.quickbooks_invoices(written[0]))
 
     def _configured(self) -> AccountingExporter:
         if self._exporter is None:
