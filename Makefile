@@ -11,7 +11,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS ?= dev,postgres,celery,flask,stripe,paypal,sendgrid,mailgun,twilio,gatewayapi
+EXTRAS ?= dev,postgres,celery,flask,stripe,paypal,sendgrid,mailgun,twilio,gatewayapi,xero,quickbooks
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := test

@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 import time
 
-from benchmarks import relay
+from benchmarks import accounting_sync, relay
 
-BENCHMARKS = {"relay": relay.main}
+BENCHMARKS = {"relay": relay.main, "accounting_sync": accounting_sync.main}
 
 
 def main(argv: list[str]) -> int:

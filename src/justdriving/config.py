@@ -235,6 +235,7 @@ class Settings:
     # Added by justdriving: the organisation (Xero tenant id, QuickBooks realm id), and the
     # provider's API root and token URL (simulators in tests; unset: the live services).
     accounting_tenant_id: str | None = None
+    accounting_payment_account: str | None = None  # Xero: the bank account payments go to
     accounting_api_base_url: str | None = None
     accounting_token_url: str | None = None
 
@@ -420,6 +421,8 @@ class Settings:
                 ACCOUNTING_API_SECRET=self.accounting_api_secret,
                 ACCOUNTING_TENANT_ID=self.accounting_tenant_id,
             )
+            if provider is AccountingProvider.XERO:
+                problems += _missing(ACCOUNTING_PAYMENT_ACCOUNT=self.accounting_payment_account)
         elif provider is AccountingProvider.CSV:
             problems += _missing(ACCOUNTING_EXPORT_DIR=self.accounting_export_dir)
         return [f"{p} (ACCOUNTING_PROVIDER={provider})" for p in problems]

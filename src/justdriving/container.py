@@ -223,6 +223,7 @@ def _accounting(settings: Settings, grants: GrantStore) -> AccountingClient | No
             grants,
             api_base=base or API_BASE,
             identity_base=token or IDENTITY_BASE,
+            payment_account_code=settings.accounting_payment_account,
         )
     if provider is AccountingProvider.QUICKBOOKS:
         from justdriving.adapters.accounting.quickbooks import (

@@ -564,6 +564,8 @@ EMAIL_SENDERS = {
     "smtp": smtp_email,
     "file": file_email,
 }
+
+
 @contextmanager
 def jinja_renderer() -> Iterator[TemplateRenderer]:
     from justdriving.adapters.templates import JinjaTemplateRenderer

@@ -127,6 +127,7 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "ACCOUNTING_TENANT_ID",
         "ACCOUNTING_API_BASE_URL",
         "ACCOUNTING_TOKEN_URL",
+        "ACCOUNTING_PAYMENT_ACCOUNT",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added
@@ -384,6 +385,7 @@ def test_production_with_nothing_configured_lists_every_problem() -> None:
                 "ACCOUNTING_PROVIDER": "xero",
                 "ACCOUNTING_API_SECRET": "s",
                 "ACCOUNTING_TENANT_ID": "t",
+                "ACCOUNTING_PAYMENT_ACCOUNT": "090",
             },
             "ACCOUNTING_API_KEY",
         ),
@@ -400,6 +402,7 @@ def test_production_with_nothing_configured_lists_every_problem() -> None:
                 "ACCOUNTING_PROVIDER": "xero",
                 "ACCOUNTING_API_KEY": "k",
                 "ACCOUNTING_API_SECRET": "s",
+                "ACCOUNTING_PAYMENT_ACCOUNT": "090",
             },
             "ACCOUNTING_TENANT_ID",
         ),

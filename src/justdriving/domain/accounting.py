@@ -9,6 +9,7 @@ from attrs import define, field, frozen
 
 from justdriving.domain.entity import Entity
 from justdriving.domain.money import Money
+from justdriving.domain.tax import TaxRate
 
 
 @frozen
@@ -26,6 +27,7 @@ class AccountingLine:
     account_code: str
     vat_code: str
     vat_inclusive: bool
+    vat_rate: TaxRate | None = None  # the line's own rate, where the writer needs numbers
 
 
 @frozen
@@ -48,6 +50,9 @@ class AccountingCreditNote:
     issued_at: datetime
     currency: str
     lines: tuple[AccountingLine, ...]
+    # The part paid back to the student (a refund): booked as the note's refund, not
+    # allocated to the invoice, which the payment before it has already settled.
+    refunded: Money | None = None
 
 
 @frozen

@@ -14,11 +14,11 @@ from justdriving.container import build_container
 from justdriving.domain.bookings import CancellationPolicy, CancelledBy, FeeTier
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod
-from justdriving.domain.schools import SchoolSettings
+from justdriving.domain.schools import AccountMapping, InvoiceService, SchoolSettings
 from justdriving.domain.services.application import Application
 
 
-def run_demo(settings: Settings, console: Console | None = None) -> None:
+def run_demo(settings: Settings, console: Console | None = None) -> Application:
     """Every provider is a fake: nothing leaves this process whatever the environment says.
     The records go to the configured database (SQLite by default), migrated first."""
     console = console or Console()
@@ -39,7 +39,12 @@ def run_demo(settings: Settings, console: Console | None = None) -> None:
     console.rule("[bold]1. A school, a teacher and a student")
     school = app.register_school(
         "Køreskolen Nord",
-        settings=SchoolSettings(deposit_required=True, quiet_hours=None),
+        settings=SchoolSettings(
+            deposit_required=True,
+            quiet_hours=None,
+            # Every kind of line books to sales (200) with output VAT: a minimal chart.
+            account_map={service: AccountMapping("200", "OUTPUT") for service in InvoiceService},
+        ),
         contact_email="kontor@koreskolen-nord.dk",
     )
     teacher = app.add_teacher(school.id, "Mette Jensen", phone="+45 21 43 65 87")
@@ -148,6 +153,7 @@ def run_demo(settings: Settings, console: Console | None = None) -> None:
         )
     )
     console.print(table)
+    return app
 
 
 def _show_invoice(app: Application, invoice_id: str, console: Console) -> None:

@@ -67,6 +67,13 @@ def student(app: Application, school: School, name: str) -> Student:
     return app.add_student(school.id, name, email=f"{name.split()[0].lower()}@example.dk")
 
 
+def later(app: Application) -> None:
+    """A minute passes (documents are issued one after the other, as in life)."""
+    clock = app.clock
+    assert isinstance(clock, FrozenClock)
+    clock.advance(timedelta(minutes=1))
+
+
 def invoice(
     app: Application, school: School, to: Student, *lines: tuple[InvoiceService, str]
 ) -> Invoice:
@@ -76,11 +83,13 @@ def invoice(
     draft = app.draft_invoice(
         school.id, to.id, items or [LineItem(InvoiceService.LESSON, "Køretime", dkk("500.00"))]
     )
-    return app.issue_invoice(school.id, draft.id)
+    issued = app.issue_invoice(school.id, draft.id)
+    later(app)
+    return issued
 
 
 def pay(app: Application, school: School, invoice: Invoice, amount: str) -> Payment:
-    return app.record_manual_payment(
+    payment = app.record_manual_payment(
         school.id,
         invoice.student_id,
         amount=dkk(amount),
@@ -88,6 +97,8 @@ def pay(app: Application, school: School, invoice: Invoice, amount: str) -> Paym
         invoice_id=invoice.id,
         reference=f"cash {invoice.number}",
     )
+    later(app)
+    return payment
 
 
 @frozen
@@ -120,7 +131,9 @@ def busy_school(app: Application, name: str = "Køreskolen Vest") -> Books:
     payments = (pay(app, school, paid, "500.00"), pay(app, school, part, "300.00"))
     payments += (pay(app, school, package, "2250.00"),)
     void_note = app.void_invoice(school.id, voided.id, reason="booked by mistake")
+    later(app)
     refund = app.refund(school.id, payments[2].id, amount=dkk("500.00"), reason="lessons not taken")
+    later(app)
     assert refund.credit_note_id is not None
     return Books(
         school,

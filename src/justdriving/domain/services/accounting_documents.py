@@ -143,6 +143,7 @@ def accounting_lines(school: School, lines: Sequence[InvoiceLine]) -> tuple[Acco
                 account_code=mapping.account_code,
                 vat_code=mapping.vat_code,
                 vat_inclusive=line.vat_inclusive,
+                vat_rate=line.vat_rate,
             )
         )
     return tuple(mapped)
@@ -184,4 +185,5 @@ def accounting_credit_note(
         issued_at=note.issued_at,
         currency=note.currency,
         lines=accounting_lines(books.school, note.lines),
+        refunded=note.totals.gross if note.refund_id is not None else None,
     )

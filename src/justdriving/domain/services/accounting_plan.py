@@ -68,36 +68,11 @@ def plan(
 ) -> Plan:
     """The run's candidates per kind, oldest document first (so documents added after a crash
     land in later batches, and a replayed batch keeps its idempotency key)."""
-
-    def status(kind: Kind, record_id: str) -> SyncStatus | None:
-        record = records.get(SyncRecord.key(provider, kind, record_id))
-        return None if record is None else record.status
-
-    def wanted(kind: Kind, record_id: str, dated: datetime) -> bool:
-        failed = status(kind, record_id) is SyncStatus.FAILED
-        return failed or since is None or dated >= since
-
-    payments = [p for p in books.payments if wanted(Kind.PAYMENT, p.payment.id, p.paid_at)]
-    notes = [n for n in books.credit_notes if wanted(Kind.CREDIT_NOTE, n.id, n.issued_at)]
-    needed = {p.invoice_id for p in payments} | {n.invoice_id for n in notes}
-    invoices = [
-        i
-        for i in books.invoices
-        if wanted(Kind.INVOICE, i.id, issued_at(i))
-        or (i.id in needed and status(Kind.INVOICE, i.id) is not SyncStatus.SYNCED)
-    ]
-    dated = sorted(
-        [(issued_at(i), books.contact_id(i.student_id)) for i in invoices]
-        + [(n.issued_at, books.contact_id(n.student_id)) for n in notes]
-    )
-    contacts = list(dict.fromkeys(contact_id for _, contact_id in dated))
-    contacts += sorted(
-        c
-        for c in {books.contact_id(s) for s in books.students}
-        if c not in contacts and status(Kind.CONTACT, c) is SyncStatus.FAILED
-    )
+    chosen = _Selection(books, records, provider, since)
     return {
-        Kind.CONTACT: [Candidate(Kind.CONTACT, c, partial(_contact, books, c)) for c in contacts],
+        Kind.CONTACT: [
+            Candidate(Kind.CONTACT, c, partial(_contact, books, c)) for c in chosen.contacts
+        ],
         Kind.INVOICE: [
             Candidate(
                 Kind.INVOICE,
@@ -105,7 +80,7 @@ def plan(
                 partial(accounting_invoice, books, i),
                 ((Kind.CONTACT, books.contact_id(i.student_id)),),
             )
-            for i in invoices
+            for i in chosen.invoices
         ],
         Kind.PAYMENT: [
             Candidate(
@@ -114,7 +89,7 @@ def plan(
                 partial(accounting_payment, p),
                 ((Kind.INVOICE, p.invoice_id),),
             )
-            for p in payments
+            for p in chosen.payments
         ],
         Kind.CREDIT_NOTE: [
             Candidate(
@@ -123,9 +98,58 @@ def plan(
                 partial(accounting_credit_note, books, n),
                 ((Kind.CONTACT, books.contact_id(n.student_id)), (Kind.INVOICE, n.invoice_id)),
             )
-            for n in notes
+            for n in chosen.credit_notes
         ],
     }
+
+
+class _Selection:
+    """The documents in the window or failed before, and what they need that is not synced."""
+
+    def __init__(
+        self,
+        books: SchoolBooks,
+        records: Mapping[str, SyncRecord],
+        provider: str,
+        since: datetime | None,
+    ) -> None:
+        self._records, self._provider, self._since = records, provider, since
+        self.payments = [
+            p for p in books.payments if self._wanted(Kind.PAYMENT, p.payment.id, p.paid_at)
+        ]
+        self.credit_notes = [
+            n for n in books.credit_notes if self._wanted(Kind.CREDIT_NOTE, n.id, n.issued_at)
+        ]
+        needed = {p.invoice_id for p in self.payments} | {n.invoice_id for n in self.credit_notes}
+        self.invoices = [
+            i
+            for i in books.invoices
+            if self._wanted(Kind.INVOICE, i.id, issued_at(i))
+            or (i.id in needed and self._status(Kind.INVOICE, i.id) is not SyncStatus.SYNCED)
+        ]
+        self.contacts = self._contacts(books)
+
+    def _contacts(self, books: SchoolBooks) -> list[str]:
+        """Those of the chosen documents, in the order of their first one; then failed ones."""
+        dated = sorted(
+            [(issued_at(i), books.contact_id(i.student_id)) for i in self.invoices]
+            + [(n.issued_at, books.contact_id(n.student_id)) for n in self.credit_notes]
+        )
+        contacts = list(dict.fromkeys(contact_id for _, contact_id in dated))
+        failed = {
+            c
+            for c in map(books.contact_id, books.students)
+            if self._status(Kind.CONTACT, c) is SyncStatus.FAILED
+        }
+        return contacts + sorted(failed - set(contacts))
+
+    def _status(self, kind: Kind, record_id: str) -> SyncStatus | None:
+        record = self._records.get(SyncRecord.key(self._provider, kind, record_id))
+        return None if record is None else record.status
+
+    def _wanted(self, kind: Kind, record_id: str, dated: datetime) -> bool:
+        failed = self._status(kind, record_id) is SyncStatus.FAILED
+        return failed or self._since is None or dated >= self._since
 
 
 def _contact(books: SchoolBooks, contact_id: str, _: References) -> AccountingContact:
@@ -146,12 +170,17 @@ def _plain(_: Any, __: Any, value: Any) -> Any:
     return value
 
 
-def batch_key(provider: str, kind: Kind, entries: Sequence[tuple[str, str | None, str]]) -> str:
-    """The idempotency key of a batch of (record id, fingerprint last pushed, fingerprint now).
+def batch_key(
+    provider: str, kind: Kind, entries: Sequence[tuple[str, int, str | None, str]]
+) -> str:
+    """The idempotency key of a batch of (record id, its sync record's version, fingerprint
+    last pushed, fingerprint now).
 
-    A retry after a crash rebuilds the same batch, so it sends the same key and the provider
-    replays its answer. The previous fingerprint is in it so that a record changed and then
-    changed back is pushed again rather than answered from the provider's memory.
-    At most 43 characters (QuickBooks takes 50 in `requestid`)."""
-    lines = [provider, kind.value, *(f"{r}:{old or '-'}:{new}" for r, old, new in entries)]
+    A retry after a crash rebuilds the same batch from the same sync records, so it sends the
+    same key and the provider replays its answer. Once an outcome is committed the version
+    moves on, so a record refused before, or changed and changed back, is sent under a new key
+    rather than answered from the provider's memory. At most 43 characters (QuickBooks takes
+    50 in `requestid`)."""
+    lines = [provider, kind.value]
+    lines += [f"{r}:{version}:{old or '-'}:{new}" for r, version, old, new in entries]
     return "jd-" + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:40]

@@ -65,6 +65,7 @@ class _Ready:
     payload: Payload
     fingerprint: str
     previous: str | None  # the fingerprint last pushed
+    version: int  # of its sync record: moves on with every outcome we commit
 
 
 @define
@@ -130,14 +131,13 @@ class SyncPass:
             self.tally.skipped += 1
             self._progress(1)
             return None
-        return _Ready(candidate, payload, printed, previous)
+        return _Ready(candidate, payload, printed, previous, record.version if record else 0)
 
     def _available(self, kind: Kind, record_id: str) -> bool:
         record = self._record(kind, record_id)
-        synced = record is not None and record.status is SyncStatus.SYNCED
-        return (synced and bool(record and record.external_id)) or (
-            (kind, record_id) in self._would_push
-        )
+        if record is not None and record.status is SyncStatus.SYNCED and record.external_id:
+            return True
+        return (kind, record_id) in self._would_push
 
     def _fail(self, candidate: Candidate, reason: str) -> None:
         self.tally.failures.append((candidate.record_id, reason))
@@ -150,7 +150,7 @@ class SyncPass:
             self.tally.pushed += len(batch)
             self._progress(len(batch))
             return
-        entries = [(r.candidate.record_id, r.previous, r.fingerprint) for r in batch]
+        entries = [(r.candidate.record_id, r.version, r.previous, r.fingerprint) for r in batch]
         key = batch_key(self._client.name, kind, entries)
         try:
             results = self._call(kind, [r.payload for r in batch], key)

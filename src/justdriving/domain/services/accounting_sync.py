@@ -90,6 +90,7 @@ class AccountingSync:
         dry_run: bool,
         progress: Progress | None,
     ) -> SyncRun:
+        started_at = self._clock.now()  # before reading: the watermark must not pass a document
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             books = load_books(uow, school)
@@ -99,21 +100,12 @@ class AccountingSync:
             id=new_id("sync"),
             provider=client.name,
             school_id=school.id,
-            started_at=self._clock.now(),
+            started_at=started_at,
             dry_run=dry_run,
         )
         explicit = moment(school, since)
         window = explicit or (previous - LATE_ARRIVALS if previous else None)
         candidates = plan(books, records, client.name, window)
-        total = sum(len(c) for c in candidates.values())
-        done = 0
-
-        def advance(count: int) -> None:
-            nonlocal done
-            done += count
-            if progress is not None:
-                progress(school.name, done, total)
-
         push = SyncPass(
             uow=self._uow,
             clock=self._clock,
@@ -122,9 +114,8 @@ class AccountingSync:
             records=records,
             dry_run=dry_run,
             retry=self._retry,
-            progress=advance,
+            progress=_Counter(school.name, sum(map(len, candidates.values())), progress),
         )
-        advance(0)
         try:
             for kind in Kind:
                 push.push(kind, candidates[kind])
@@ -157,3 +148,17 @@ class AccountingSync:
 def uses(school: School, client: AccountingClient) -> bool:
     """The school keeps its books in this provider, or left the choice to the platform."""
     return school.settings.accounting_provider in (None, client.name)
+
+
+class _Counter:
+    """Counts records done and tells `progress` (school, done, total), starting at 0."""
+
+    def __init__(self, school: str, total: int, progress: Progress | None) -> None:
+        self._school, self._total, self._progress = school, total, progress
+        self._done = 0
+        self(0)
+
+    def __call__(self, count: int) -> None:
+        self._done += count
+        if self._progress is not None:
+            self._progress(self._school, self._done, self._total)

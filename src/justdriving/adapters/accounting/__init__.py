@@ -1,0 +1,1 @@
+"""Accounting systems behind the AccountingClient port, over their REST APIs."""

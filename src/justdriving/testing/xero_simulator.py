@@ -1,0 +1,299 @@
+"""A local Xero: the identity token endpoint and the Accounting API endpoints the Xero adapter
+uses, on 127.0.0.1, for tests, demos and the accounting benchmark.
+
+    with XeroSimulator() as xero:
+        grants.save(xero.grant())                 # what the consent flow would have stored
+        client = XeroAccountingClient(xero.client_id, xero.client_secret, xero.tenant_id,
+                                      grants, api_base=xero.base_url,
+                                      identity_base=xero.base_url, payment_account_code="090")
+
+What it does as Xero does:
+- OAuth2: access tokens expire after `access_ttl` seconds of its clock; each refresh rotates the
+  refresh token and the previous one stops working at once (Xero documents a grace period for a
+  lost answer; the simulator is stricter); refresh tokens expire after `refresh_ttl`.
+- `xero-tenant-id` must name its organisation (403 otherwise).
+- Per-element validation (xero_books), `summarizeErrors`, and Idempotency-Key: the same key with
+  the same request replays the first answer and writes nothing; with another request it is 400.
+- The rate limits, exactly (xero_quota): 5 concurrent, 60 per rolling minute, 5,000 per rolling
+  day, answered 429 with X-Rate-Limit-Problem and Retry-After. `quota` keeps the counters.
+Its clock is injectable (`clock`, e.g. SimulatedTime.now from xero_clock), so limits can be
+exercised in simulated time; `latency` is real seconds each API call takes, so calls overlap.
+Nothing happens at import time; the server runs between `start()` and `stop()`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from http.server import ThreadingHTTPServer
+from types import TracebackType
+
+from attrs import define, frozen
+
+from justdriving.domain.accounting import OAuthGrant
+from justdriving.testing import xero_endpoints as endpoints
+from justdriving.testing.xero_books import Books
+from justdriving.testing.xero_endpoints import Answer, RecordedRequest
+from justdriving.testing.xero_quota import Quota
+
+__all__ = ["Answer", "RecordedRequest", "SimulatorError", "XeroConnection", "XeroSimulator"]
+
+
+class SimulatorError(Exception):
+    """A test asked the simulator for something it cannot do."""
+
+
+@frozen
+class XeroConnection:
+    """Tokens as Xero's token endpoint hands them out."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: datetime
+
+
+@define
+class _Failure:
+    status: int
+    path: str | None
+    processed: bool
+
+
+class XeroSimulator:
+    """Xero's identity and Accounting API in a ThreadingHTTPServer; a context manager."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str = "SIMXEROCLIENT0000000000000000001",
+        client_secret: str = "sim-xero-client-secret",  # noqa: S107 - the simulator's own
+        tenant_id: str = "3f1b6a52-0000-4c5e-9d1a-5151a7ed0001",
+        clock: Callable[[], datetime] | None = None,
+        access_ttl: int = 1800,
+        refresh_ttl: timedelta = timedelta(days=60),
+        concurrent: int = 5,
+        per_minute: int = 60,
+        per_day: int = 5000,
+        latency: float = 0.0,
+        accounts: Mapping[str, str] | None = None,
+        tax_types: Mapping[str, Decimal] | None = None,
+    ) -> None:
+        self.client_id, self.client_secret, self.tenant_id = client_id, client_secret, tenant_id
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.access_ttl, self.refresh_ttl, self.latency = access_ttl, refresh_ttl, latency
+        self.books = Books()
+        if accounts is not None:
+            self.books.accounts = dict(accounts)
+        if tax_types is not None:
+            self.books.tax_types = dict(tax_types)
+        self.quota = Quota(
+            lambda: self.clock().timestamp(),
+            concurrent=concurrent,
+            per_minute=per_minute,
+            per_day=per_day,
+        )
+        self.requests: list[RecordedRequest] = []
+        self.tokens_issued = 0
+        self.replays = 0  # answers given again for a repeated Idempotency-Key
+        self.largest_batch = 0
+        self._access: dict[str, datetime] = {}
+        self._refresh: dict[str, datetime] = {}
+        self._replies: dict[str, tuple[tuple[str, str, str, bytes], Answer]] = {}
+        self._failures: list[_Failure] = []
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # Running.
+
+    def __enter__(self) -> XeroSimulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if self._server is not None:
+            return
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), endpoints.handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    @property
+    def base_url(self) -> str:
+        """Both the api_base and the identity_base of the adapter."""
+        if self._server is None:
+            raise SimulatorError("the simulator is not running; use it as a context manager")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # OAuth2.
+
+    def connect(self) -> XeroConnection:
+        """Tokens as after a person consented (the authorisation-code flow, not simulated)."""
+        with self._lock:
+            return self._issue()
+
+    def grant(self, provider: str = "xero") -> OAuthGrant:
+        """A fresh connection as the OAuthGrant an operator command would store."""
+        tokens = self.connect()
+        return OAuthGrant(
+            id=OAuthGrant.key(provider, self.tenant_id),
+            provider=provider,
+            tenant_id=self.tenant_id,
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=tokens.expires_at,
+        )
+
+    def rotate(self, refresh_token: str) -> XeroConnection | None:
+        """Spend a refresh token for new tokens; None when it is unknown, used or expired."""
+        with self._lock:
+            issued = self._refresh.pop(refresh_token, None)
+            if issued is None or self.clock() >= issued + self.refresh_ttl:
+                return None
+            return self._issue()
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far stops working (as after 30 minutes)."""
+        with self._lock:
+            self._access.clear()
+
+    def disconnect(self) -> None:
+        """The organisation disconnected the app: no token works any more."""
+        with self._lock:
+            self._access.clear()
+            self._refresh.clear()
+
+    def refresh_tokens(self) -> set[str]:
+        """The refresh tokens that would work now."""
+        with self._lock:
+            return set(self._refresh)
+
+    def _issue(self) -> XeroConnection:
+        now = self.clock()
+        access, refresh = secrets.token_urlsafe(48), secrets.token_urlsafe(32)
+        self._access[access] = now + timedelta(seconds=self.access_ttl)
+        self._refresh[refresh] = now
+        self.tokens_issued += 1
+        return XeroConnection(access, refresh, self._access[access])
+
+    # Failures on demand.
+
+    def fail_next(
+        self, status: int = 503, *, path: str | None = None, processed: bool = False
+    ) -> None:
+        """Answer the next API call (to `path`, default any) with `status`; `processed=True`
+        does the work first and loses the answer (an ambiguous outcome)."""
+        with self._lock:
+            self._failures.append(_Failure(status, path, processed))
+
+    # Looking in.
+
+    def count(self, kind: str) -> int:
+        """How many contacts, invoices, payments, credit_notes or allocations the books hold."""
+        with self._lock:
+            return len(getattr(self.books, kind))
+
+    def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
+        with self._lock:
+            return [
+                r
+                for r in self.requests
+                if r.path.removeprefix(endpoints.API_PATH) == path
+                and (method is None or r.method == method)
+            ]
+
+    def note_batch(self, size: int) -> None:
+        self.largest_batch = max(self.largest_batch, size)
+
+    # The HTTP side.
+
+    def handle(self, request: RecordedRequest) -> Answer:
+        with self._lock:
+            self.requests.append(request)
+            if request.path == endpoints.TOKEN_PATH and request.method == "POST":
+                return endpoints.token(self, request)
+            refused = self._refuse(request)
+        if refused is not None:
+            return refused
+        throttle = self.quota.admit(self.tenant_id)
+        if throttle is not None:
+            return Answer.json(
+                429,
+                {"Title": "Too Many Requests", "Status": 429},
+                **{"Retry-After": str(throttle.retry_after)},
+                **{"X-Rate-Limit-Problem": throttle.problem},
+                **self.quota.remaining(self.tenant_id),
+            )
+        try:
+            endpoints.pause(self.latency)
+            with self._lock:
+                answer = self._answer(request)
+        finally:
+            self.quota.finish(self.tenant_id)
+        return Answer(
+            answer.status, answer.body, {**answer.headers, **self.quota.remaining(self.tenant_id)}
+        )
+
+    def _refuse(self, request: RecordedRequest) -> Answer | None:
+        """401 for a missing or stale token, 403 for another organisation."""
+        if not request.path.startswith(endpoints.API_PATH + "/"):
+            return endpoints.problem(
+                404, "NotFound", "The resource you're looking for cannot be found"
+            )
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        expires = self._access.get(token)
+        if expires is None or self.clock() >= expires:
+            return endpoints.problem(401, "Unauthorized", "AuthenticationUnsuccessful")
+        if request.headers.get("xero-tenant-id", "").lower() != self.tenant_id:
+            return endpoints.problem(403, "Forbidden", "AuthorizationUnsuccessful")
+        return None
+
+    def _answer(self, request: RecordedRequest) -> Answer:
+        failure = self._failure_for(request.path)
+        if failure is not None and not failure.processed:
+            return endpoints.problem(failure.status, "Simulated", "a failure the test asked for")
+        key = request.idempotency_key if request.method in ("POST", "PUT") else None
+        fingerprint = (request.method, request.path, request.query, request.body)
+        if key and key in self._replies:
+            seen, answer = self._replies[key]
+            if seen != fingerprint:
+                return endpoints.exception(
+                    "IdempotencyKeyMismatch", "This Idempotency-Key was used for another request"
+                )
+            self.replays += 1
+        else:
+            answer = endpoints.route(self, request)
+            if key and answer.status < 500:
+                self._replies[key] = (fingerprint, answer)
+        if failure is not None:
+            return endpoints.problem(failure.status, "Simulated", "the answer was lost")
+        return answer
+
+    def _failure_for(self, path: str) -> _Failure | None:
+        for index, failure in enumerate(self._failures):
+            if failure.path is None or endpoints.API_PATH + failure.path == path:
+                return self._failures.pop(index)
+        return None
