@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+import attrs
 import httpx
 import pytest
 
@@ -281,7 +282,7 @@ def test_a_credit_note_above_what_the_invoice_owes_is_kept_but_reported(
     [result] = adapter.push_credit_notes([credit_note(invoice_id)], "key_notes")
     assert not result.ok
     assert result.external_id in xero.books.credit_notes
-    assert "not allocated" in str(result.error)
+    assert "not settled" in str(result.error)
     assert "exceeds the amount due" in str(result.error)
 
 
@@ -411,3 +412,21 @@ def test_a_400_that_lists_every_element_is_read_per_record() -> None:
     ok, refused = adapter.upsert_contacts([student(1), student(2)], "key_1")
     assert ok.external_id == "0c0ffee0-0000-4000-8000-000000000001"
     assert refused.error == "The contact name must be provided."
+
+
+def test_a_refund_on_a_paid_invoice_is_booked_as_the_credit_notes_refund(
+    adapter: XeroAccountingClient, xero: XeroSimulator
+) -> None:
+    [invoice_id] = pushed(adapter)
+    adapter.push_payments([payment(invoice_id, amount=40000)], "key_payments")
+    note = attrs.evolve(credit_note(invoice_id, amount=10000), refunded=Money(10000, "DKK"))
+
+    [result] = adapter.push_credit_notes([note], "key_refund")
+    [again] = adapter.push_credit_notes([note], "key_refund")
+
+    assert result.ok
+    assert again == result
+    [refund] = [p for p in xero.books.payments.values() if p.invoice.kind != "ACCREC"]
+    assert refund.amount == Decimal("100.00")
+    assert xero.books.credit_notes[str(result.external_id)].remaining_credit == 0
+    assert xero.count("allocations") == 0
