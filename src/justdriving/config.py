@@ -185,6 +185,10 @@ class Settings:
     app_env: AppEnv = AppEnv.DEVELOPMENT
     database_url: str | None = field(default=None, repr=_url_repr)
     public_base_url: str | None = None
+    # Added by justdriving: Flask's debug mode (production refuses it), and the explicit
+    # permission to run production on SQLite (one machine, on purpose).
+    debug: bool = False
+    allow_sqlite_in_production: bool = False
 
     payment_provider: PaymentProvider = PaymentProvider.FAKE
     payment_provider_key: str | None = _secret()
@@ -303,8 +307,9 @@ class Settings:
         """Every reason this configuration must not start, each naming its variable.
 
         In production: fake or log providers, missing secrets of the chosen providers, Stripe
-        test-mode keys, staging redirects, a non-https PUBLIC_BASE_URL, SQLite. In staging: SMS
-        and mail must be redirected or allow-listed. Elsewhere: nothing.
+        test-mode keys, staging redirects, a non-https PUBLIC_BASE_URL, DEBUG on, SQLite (unless
+        ALLOW_SQLITE_IN_PRODUCTION). In staging: SMS and mail must be redirected or
+        allow-listed. Elsewhere: nothing.
         """
         if self.app_env is AppEnv.PRODUCTION:
             return [
@@ -437,14 +442,26 @@ class Settings:
             problems.append("PUBLIC_BASE_URL is not set; production needs its https:// URL")
         elif not self.public_base_url.lower().startswith("https://"):
             problems.append("PUBLIC_BASE_URL must be an https:// URL in production")
-        if not self.database_url:
-            problems.append(
-                "DATABASE_URL is not set; production must not use the default SQLite file"
-            )
-        elif self.database_url.lower().startswith("sqlite"):
-            problems.append("DATABASE_URL points to SQLite; production needs PostgreSQL")
+        if self.debug:
+            problems.append("DEBUG is on; production must run with DEBUG=false")
+        if not self.allow_sqlite_in_production:
+            problems += self._sqlite_problems()
         if self.queue_backend is QueueBackend.CELERY and not self.celery_broker_url:
             problems.append("CELERY_BROKER_URL is not set (QUEUE_BACKEND=celery)")
+        return problems
+
+    def _sqlite_problems(self) -> list[str]:
+        problems: list[str] = []
+        if not self.database_url:
+            problems.append(
+                "DATABASE_URL is not set; production must not use the default SQLite file "
+                "(or set ALLOW_SQLITE_IN_PRODUCTION=true)"
+            )
+        elif self.database_url.lower().startswith("sqlite"):
+            problems.append(
+                "DATABASE_URL points to SQLite; production needs PostgreSQL "
+                "(or set ALLOW_SQLITE_IN_PRODUCTION=true)"
+            )
         return problems
 
     def _staging_problems(self) -> list[str]:

@@ -943,3 +943,26 @@ def test_sync_records_and_runs_are_kept_per_provider_and_school_newest_run_first
         runs = uow.sync_runs.latest("xero", "sch_1", 2)
         assert [r.id for r in runs] == ["run_3", "run_2"]
         assert runs[0].failures == (("inv_9", "no account code for lesson"),)
+
+
+def test_purge_sent_deletes_only_sent_rows_sent_before_the_cutoff(
+    persistence: PersistenceBackend,
+) -> None:
+    day = timedelta(days=1)
+    old_sent, new_sent, old_dead, old_pending = (an_outbox_message(T0) for _ in range(4))
+    old_sent.succeeded(T0)
+    new_sent.succeeded(T0 + 40 * day)
+    old_dead.give_up("rejected")
+    with persistence.uow() as uow:
+        for row in (old_sent, new_sent, old_dead, old_pending):
+            uow.outbox.add(row)
+        uow.commit()
+
+    with persistence.uow() as uow:
+        assert uow.outbox.purge_sent(T0 + 30 * day) == 1
+        uow.commit()
+
+    with persistence.uow() as uow:
+        kept = {row.id for row in uow.outbox.list()}
+        assert kept == {new_sent.id, old_dead.id, old_pending.id}
+        assert uow.outbox.purge_sent(T0 + 30 * day) == 0

@@ -128,6 +128,8 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "ACCOUNTING_API_BASE_URL",
         "ACCOUNTING_TOKEN_URL",
         "ACCOUNTING_PAYMENT_ACCOUNT",
+        "DEBUG",
+        "ALLOW_SQLITE_IN_PRODUCTION",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added
@@ -420,6 +422,7 @@ def test_production_with_nothing_configured_lists_every_problem() -> None:
         ({"PUBLIC_BASE_URL": "http://booking.example.dk"}, "PUBLIC_BASE_URL"),
         ({"DATABASE_URL": None}, "DATABASE_URL"),
         ({"DATABASE_URL": "sqlite:////srv/justdriving.db"}, "DATABASE_URL"),
+        ({"DEBUG": "true"}, "DEBUG"),
     ],
 )
 def test_production_refuses_and_names_the_setting(
@@ -445,10 +448,34 @@ def test_production_refuses_and_names_the_setting(
         {"SMS_PROVIDER": "gatewayapi", "SMS_PROVIDER_KEY": None, "SMS_WEBHOOK_SECRET": "gw-secret"},
         {"MAIL_MAILER": "sendgrid", "MAIL_API_KEY": "SG.abcdef", "MAIL_HOST": None},
         {"SMS_ENABLED": "false"},
+        {"DEBUG": "false"},
+        {"DATABASE_URL": "sqlite:////srv/justdriving.db", "ALLOW_SQLITE_IN_PRODUCTION": "true"},
+        {"DATABASE_URL": None, "ALLOW_SQLITE_IN_PRODUCTION": "true"},
     ],
 )
 def test_other_complete_production_configurations_pass(changes: dict[str, str | None]) -> None:
     assert production(**changes).production_problems() == []
+
+
+def test_debug_and_allow_sqlite_default_to_false() -> None:
+    s = settings()
+
+    assert s.debug is False
+    assert s.allow_sqlite_in_production is False
+    assert s.masked()["DEBUG"] == "false"
+
+
+def test_the_sqlite_refusal_names_the_setting_that_allows_it() -> None:
+    (problem,) = production(DATABASE_URL="sqlite:///x.db").production_problems()
+
+    assert "ALLOW_SQLITE_IN_PRODUCTION" in problem
+
+
+def test_allow_sqlite_does_not_excuse_debug() -> None:
+    s = production(ALLOW_SQLITE_IN_PRODUCTION="true", DATABASE_URL=None, DEBUG="1")
+
+    assert [p for p in s.production_problems() if "DEBUG" in p] == s.production_problems()
+    assert len(s.production_problems()) == 1
 
 
 def test_every_production_problem_names_a_variable() -> None:

@@ -7,42 +7,25 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
 from justdriving.config import QueueBackend, Settings
-from justdriving.domain.errors import ConfigurationError, JustDrivingError
+from justdriving.entrypoints.cli_common import clean_errors as _clean_errors
+from justdriving.entrypoints.cli_ops import check_config, inbox, messages, outbox
 
 if TYPE_CHECKING:
     from justdriving.domain.accounting import SyncRun
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _clean_errors(command: F) -> F:
-    """One clear line instead of a traceback, with the documented exit code."""
-
-    @wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ConfigurationError as error:
-            click.echo(f"configuration error: {error}", err=True)
-            sys.exit(2)
-        except JustDrivingError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(1)
-
-    return run  # type: ignore[return-value]
 
 
 @click.group()
 @click.version_option(package_name="justdriving")
 def main() -> None:
     """justdriving: bookings, invoices, payments, refunds and messages for driving schools."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from justdriving.logs import configure_logging_from_env
+
+    configure_logging_from_env()
 
 
 @main.command()
@@ -251,10 +234,32 @@ def run(host: str, port: int) -> None:
 @main.command()
 @_HOST
 @_PORT
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="gunicorn worker processes (waitress, where gunicorn cannot run, uses threads).",
+)
 @_clean_errors
-def serve(host: str, port: int) -> None:
-    """Serve the web app (webhooks, checkout API, health) with waitress until stopped."""
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app (webhooks, checkout API, health) for production until stopped:
+    with gunicorn, or with waitress where gunicorn cannot run (Windows, not installed)."""
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from justdriving.entrypoints import cli_serve
+
+    settings = Settings.from_env()
+    if cli_serve.gunicorn_usable():
+        cli_serve.serve_with_gunicorn(
+            settings, host=host, port=port, workers=workers, echo=click.echo
+        )
+        return
     from justdriving.entrypoints.run import serve as serve_web
 
-    serve_web(Settings.from_env(), host=host, port=port)
+    serve_web(settings, host=host, port=port)
+
+
+main.add_command(check_config)
+main.add_command(outbox)
+main.add_command(inbox)
+main.add_command(messages)

@@ -182,6 +182,11 @@ class Outbox(Protocol):
 
     def list(self, status: str | None = None) -> Sequence[OutboxMessage]: ...
 
+    def purge_sent(self, before: datetime) -> int:
+        """Delete the rows sent before `before` (status sent); returns how many. Rows in any
+        other status are kept, whatever their age."""
+        ...
+
 
 class Inbox(Protocol):
     """Verified webhooks, unique on (provider, event_id)."""

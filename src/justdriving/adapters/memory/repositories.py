@@ -15,7 +15,7 @@ from justdriving.domain.disputes import Dispute
 from justdriving.domain.ids import SchoolId
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
 from justdriving.domain.messages import Channel, OutboundMessage
-from justdriving.domain.outbox import InboxEvent, OutboxMessage
+from justdriving.domain.outbox import InboxEvent, OutboxMessage, OutboxStatus
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
@@ -192,6 +192,14 @@ class MemoryOutbox(MemoryRepository[OutboxMessage]):
         return self._table.select(
             lambda m: status is None or m.status == status, order=lambda m: m.created_at
         )
+
+    def purge_sent(self, before: datetime) -> int:
+        """In the fake the rows go at once (there is no deferred delete), not on commit."""
+
+        def old_and_sent(m: OutboxMessage) -> bool:
+            return m.status == OutboxStatus.SENT and m.sent_at is not None and m.sent_at < before
+
+        return self._table.purge([m.id for m in self._table.select(old_and_sent)])
 
 
 class MemoryInbox:

@@ -86,6 +86,12 @@ class MemoryStore:
         """Copies of the committed records of a table, for assertions."""
         return [copy.deepcopy(stored.record) for _, stored in self.rows(table)]
 
+    def delete(self, table: str, ids: Sequence[str]) -> int:
+        """Remove committed rows; returns how many were there."""
+        with self._lock:
+            rows = self._tables[table]
+            return sum(rows.pop(id, None) is not None for id in ids)
+
     def lock_row(self, table: str, id: str, owner: object) -> bool:
         """Lock a row for `owner` until it unlocks; False when another owner holds it."""
         with self._lock:

@@ -94,6 +94,12 @@ class Table(Generic[E]):
         ]
         return found if order is None else sorted(found, key=order)
 
+    def purge(self, ids: list[str]) -> int:
+        """Delete committed rows at once (not on commit) and forget them here."""
+        for id in ids:
+            self._entries.pop(id, None)
+        return self._store.delete(self.name, ids)
+
     def lock(self, id: str) -> bool:
         """Hold the row until commit or rollback, as SELECT … FOR UPDATE SKIP LOCKED would."""
         return self._store.lock_row(self.name, id, self)

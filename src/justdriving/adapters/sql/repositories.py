@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from justdriving.adapters.sql import rows, tables
@@ -255,6 +255,14 @@ class SqlOutbox(SqlRepository[OutboxMessage]):
         c = self._table.c
         conditions = [c.status == status] if status is not None else []
         return self._where(*conditions, order_by=c.created_at)
+
+    def purge_sent(self, before: datetime) -> int:
+        """One DELETE, in this unit of work's transaction (takes effect on commit)."""
+        self._session.flush()
+        c = self._table.c
+        old_and_sent = and_(c.status == OutboxStatus.SENT.value, c.sent_at < before)
+        result = self._session.write(delete(self._table).where(old_and_sent))
+        return int(result.rowcount)
 
 
 class SqlInbox(SqlRepository[InboxEvent]):

@@ -11,6 +11,7 @@ from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.invoicing import Invoicing
 from justdriving.domain.services.message_webhooks import MessageWebhooks
+from justdriving.domain.services.operations import Operations
 from justdriving.domain.services.packages import Packages
 from justdriving.domain.services.payments import Payments
 from justdriving.domain.services.refunds import Refunds
@@ -102,6 +103,9 @@ class Application:
 
         self.relay_outbox = self.relay.run_once
         self.retry_outbox_message = self.relay.retry_dead
+        self.operations = Operations(
+            uow, clock, retry_dead=self.relay.retry_dead, apply_event=webhooks.apply
+        )
         self.send_reminders = Reminders(uow, clock).send_due
         self.announce = Announcements(uow, clock).announce
         message_webhooks = MessageWebhooks(uow, clock)

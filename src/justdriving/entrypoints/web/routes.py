@@ -7,6 +7,7 @@ Mount it in any Flask app with `app.register_blueprint(justdriving_blueprint(con
 - `GET  /readyz`: 200 once the database answers and is migrated, else 503.
 - `POST /webhook/payments/<provider>`: the provider's raw, signed delivery.
 - `POST /api/invoices/<invoice_id>/payments`: start paying an open invoice (see `api_guard`).
+- `/ops`: the read-only ops page, when OPS_TOKEN is set (see `web.ops`).
 - `/dev/checkout/...`: the fake gateway's checkout page, outside production only.
 """
 
@@ -25,10 +26,13 @@ from justdriving import __version__
 from justdriving.adapters.sql.schema import pending
 from justdriving.config import QueueBackend, Settings
 from justdriving.domain.errors import ConfigurationError, InvalidInput, NotFound
+from justdriving.domain.ids import new_id
 from justdriving.domain.services.application import Application
 from justdriving.entrypoints.web.dev_checkout import dev_checkout_blueprint
 from justdriving.entrypoints.web.errors import error_body, register_json_errors
 from justdriving.entrypoints.web.message_routes import message_blueprint
+from justdriving.entrypoints.web.ops import ops_blueprint
+from justdriving.logs import bind_request
 from justdriving.ports.payments import GatewayRegistry
 
 if TYPE_CHECKING:
@@ -55,6 +59,7 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
     views = _Views(container)
     blueprint = Blueprint("justdriving", __name__)
     blueprint.before_request(_limit_body)
+    blueprint.before_request(_correlate)
     register_json_errors(blueprint)
     blueprint.add_url_rule("/healthz", view_func=views.healthz, methods=["GET"])
     blueprint.add_url_rule("/readyz", view_func=views.readyz, methods=["GET"])
@@ -80,6 +85,7 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
             views.application, container.sms_webhooks(), container.email_webhooks(), RequestHeaders
         )
     )
+    blueprint.register_blueprint(ops_blueprint(container))  # 404 unless OPS_TOKEN is set
     if not views.settings.is_production:
         blueprint.register_blueprint(dev_checkout_blueprint(container))
     return blueprint
@@ -168,6 +174,13 @@ def _text(data: Mapping[str, Any], name: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{name} must be a non-empty string")
     return value
+
+
+def _correlate() -> None:
+    """Every log line of this request carries its id: the caller's X-Request-Id, or a new one."""
+    given = request.headers.get("X-Request-Id", "")
+    usable = given if 0 < len(given) <= 64 and given.replace("-", "").isalnum() else ""
+    bind_request(usable or new_id("req"))
 
 
 def _limit_body() -> None:

@@ -1,0 +1,294 @@
+"""Logging: structlog, one event per line, redacted before output.
+
+``configure_logging(settings)`` is an entrypoint-level concern: only the entrypoints and the
+container call it. It sets up structlog (JSON when LOG_FORMAT=json, readable lines when
+LOG_FORMAT=console) and routes the standard library's logging (which the adapters and
+entrypoints use) through the same processors, so every line, from either side, carries the
+bound correlation ids (``bind_request``, ``bind_ids``) and passes the ``Redactor`` last before
+rendering: secret values, secret-named fields, keys, tokens, Authorization values and card
+numbers never appear; phone numbers and email addresses are masked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from typing import IO, Any, Final
+from urllib.parse import urlsplit
+
+import attrs
+import phonenumbers
+import structlog
+
+from justdriving.config import LogFormat, Settings, is_secret_name
+from justdriving.domain.errors import ConfigurationError
+
+__all__ = [
+    "REDACTED",
+    "Redactor",
+    "bind_ids",
+    "bind_request",
+    "configure_logging",
+    "configure_logging_from_env",
+    "mask_email",
+    "mask_phone",
+]
+
+REDACTED: Final = "[redacted]"
+MIN_SECRET_LENGTH: Final = 6
+
+# Field names whose value is dropped whole: matched as a part of the name ("api_key",
+# "X-Stripe-Signature", "card_number", "webhookSecret").
+_SECRET_NAME_PARTS: Final = (
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "authorization",
+    "signature",
+    "cookie",
+    "credential",
+)
+_SECRET_NAME_WORDS: Final = frozenset({"key", "apikey", "card", "cvc", "cvv", "pan", "auth"})
+_WORD: Final = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+_STRIPE_KEY: Final = re.compile(r"(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]+|whsec_[A-Za-z0-9+/=_-]+")
+# A scheme and its credentials; credentials in plain lower-case letters are ordinary words.
+_AUTH_VALUE: Final = re.compile(
+    r"\b(?P<scheme>(?i:bearer|basic|token))(?P<sep>\s+)"
+    r"(?=[a-z]*(?:[A-Z0-9_~+/=-]|[.][A-Za-z0-9]))[A-Za-z0-9._~+/=-]+"
+)
+_TWILIO_SID: Final = re.compile(r"\b(?:AC|SK)[0-9a-f]{32}\b")
+_CARD: Final = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
+_E164: Final = re.compile(r"(?<![\d+])\+\d(?: ?\d){6,14}(?!\d)")
+_DANISH: Final = re.compile(r"(?<![\w.+/-])[2-9]\d(?: ?\d\d){3}(?![\w/-])")
+_EMAIL: Final = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+_PLAIN: Final = (str, int, float, bool, type(None))
+
+
+def mask_phone(text: str, default_country: str = "45") -> str:
+    """'+4520123456' or '20 12 34 56' -> '+45******56' (country code and last two digits)."""
+    digits = re.sub(r"\D", "", text)
+    country = default_country
+    if text.startswith("+"):
+        try:
+            country = str(phonenumbers.parse(f"+{digits}").country_code)
+        except phonenumbers.NumberParseException:
+            country = digits[:2]
+        digits = digits[len(country) :]
+    hidden = max(len(digits) - 2, 1)
+    return f"+{country}{'*' * hidden}{digits[-2:]}"
+
+
+def mask_email(text: str) -> str:
+    """'jane@example.com' -> 'j***@example.com'."""
+    local, _, domain = text.rpartition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    return "[card redacted]" if _luhn(digits) else match.group()
+
+
+def is_secret_field(name: str) -> bool:
+    """Whether a log field (or header) name denotes a secret whose value is dropped whole."""
+    lower = name.lower()
+    if any(part in lower for part in _SECRET_NAME_PARTS):
+        return True
+    words = {word.lower() for word in _WORD.findall(name)}
+    return bool(words & _SECRET_NAME_WORDS)
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every secret value of `settings`: each secret field's value and any URL password."""
+    values: list[str] = []
+    for attribute in attrs.fields(type(settings)):
+        value = getattr(settings, attribute.name)
+        if not isinstance(value, str):
+            continue
+        if is_secret_name(attribute.name):
+            values.append(value)
+        elif attribute.name.endswith("_url"):
+            try:
+                password = urlsplit(value).password
+            except ValueError:
+                continue
+            if password:
+                values.append(password)
+    return values
+
+
+class Redactor:
+    """A structlog processor that removes secrets and masks personal data in an event dict.
+
+    Values under secret-looking names become "[redacted]"; inside every string (recursively in
+    dicts, lists and tuples; other objects are turned into strings first), registered secret
+    values, Stripe keys, Authorization credentials, Twilio SIDs and card numbers (Luhn-valid)
+    are removed, and phone numbers and email addresses are masked.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: tuple[str, ...] = ()
+        self.register(secrets)
+
+    def register(self, secrets: Iterable[str]) -> None:
+        """Add known secret values (shorter than MIN_SECRET_LENGTH: ignored, too common)."""
+        known = set(self._secrets)
+        known.update(s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH)
+        self._secrets = tuple(sorted(known, key=len, reverse=True))
+
+    def __call__(
+        self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        for name in list(event_dict):
+            event_dict[name] = self.value(name, event_dict[name])
+        return event_dict
+
+    def value(self, name: str, value: Any) -> Any:
+        """`value` safe to show under field name `name`."""
+        if is_secret_field(name) and value is not None:
+            return REDACTED
+        return self.clean(value)
+
+    def clean(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, _PLAIN):
+            return value
+        if isinstance(value, Mapping):
+            return {str(k): self.value(str(k), v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self.clean(item) for item in value]
+        return self.text(str(value))
+
+    def text(self, text: str) -> str:
+        """`text` with secrets removed and phone numbers and email addresses masked."""
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        text = _STRIPE_KEY.sub(REDACTED, text)
+        text = _AUTH_VALUE.sub(lambda m: f"{m['scheme']}{m['sep']}{REDACTED}", text)
+        text = _TWILIO_SID.sub(lambda m: f"{m.group()[:2]}{REDACTED}", text)
+        text = _EMAIL.sub(lambda m: mask_email(m.group()), text)
+        text = _CARD.sub(_card, text)
+        text = _E164.sub(lambda m: mask_phone(m.group()), text)
+        return _DANISH.sub(lambda m: mask_phone(m.group()), text)
+
+
+# --------------------------------------------------------------------------------------------
+# setup
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record comes (tests and CLI runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:
+        pass
+
+
+_HANDLER_MARK: Final = "_justdriving_logs"
+
+
+def configure_logging(settings: Settings, stream: IO[str] | None = None) -> Redactor:
+    """Set up structlog and the root logger from LOG_FORMAT and LOG_LEVEL; safe to call again
+    (the handler of an earlier call is replaced; other handlers are left alone).
+
+    Lines go to `stream` (default: standard error). Returns the redactor in use, which knows
+    every secret value of `settings`.
+    """
+    redactor = Redactor(secret_values(settings))
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any
+    if settings.log_format is LogFormat.JSON:
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redactor,
+            renderer,
+        ],
+    )
+    handler: logging.Handler = _StderrHandler() if stream is None else logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    setattr(handler, _HANDLER_MARK, True)
+
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.value)
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    return redactor
+
+
+def configure_logging_from_env() -> Redactor:
+    """configure_logging(Settings.from_env()); with an invalid configuration, the defaults
+    (the command then reports the configuration error itself)."""
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError:
+        settings = Settings()
+    return configure_logging(settings)
+
+
+# --------------------------------------------------------------------------------------------
+# correlation ids
+
+
+@contextmanager
+def bind_ids(**ids: str | None) -> Iterator[None]:
+    """Bind correlation ids (request_id, inbox_event_id, outbox_message_id, school_id) to
+    every log line written inside the block, on this thread or task; unset ids are skipped."""
+    with structlog.contextvars.bound_contextvars(**{k: v for k, v in ids.items() if v is not None}):
+        yield
+
+
+def bind_request(request_id: str) -> None:
+    """Start a request: forget the ids of the previous one on this thread, bind `request_id`."""
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
