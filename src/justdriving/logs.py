@@ -212,6 +212,10 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 _HANDLER_MARK: Final = "_justdriving_logs"
 
 
+# fpdf2's font subsetting and Alembic's start-up chatter, quiet unless they warn.
+_CHATTY_LIBRARIES = ("fontTools", "alembic.runtime", "fpdf")
+
+
 def configure_logging(settings: Settings, stream: IO[str] | None = None) -> Redactor:
     """Set up structlog and the root logger from LOG_FORMAT and LOG_LEVEL; safe to call again
     (the handler of an earlier call is replaced; other handlers are left alone).
@@ -251,6 +255,8 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> Reda
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.value)
+    for chatty in _CHATTY_LIBRARIES:  # their INFO lines say nothing an operator needs
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
 
     structlog.configure(
         processors=[

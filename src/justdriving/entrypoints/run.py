@@ -9,6 +9,7 @@ thread and serves the web app with waitress until Ctrl-C or SIGTERM, then stops 
 from __future__ import annotations
 
 import logging
+import secrets
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from typing import Final
 from urllib.parse import urljoin
 
+import attrs
 import click
 from attrs import frozen
 
@@ -63,6 +65,10 @@ def run(
             "`justdriving run` is for development: it seeds demo data",
             ["APP_ENV=production: run `justdriving serve` and `justdriving worker` instead"],
         )
+    one_off = None
+    if not settings.ops_token:  # the ops page is on for this run, behind a one-off password
+        one_off = secrets.token_urlsafe(12)
+        settings = attrs.evolve(settings, ops_token=one_off)
     container = build_container(settings)
     if container.config.database() == "sql":
         upgrade(container.engine())
@@ -72,7 +78,7 @@ def run(
     started = app.start_invoice_payment(demo.school_id, demo.invoice_id)
     worker = None if settings.queue_backend is QueueBackend.CELERY else DevWorker(app)
     with _stop_on_signals(server, worker), _worker_thread(worker):
-        for line in _banner(settings, server.url, started.session.redirect_url, demo):
+        for line in _banner(settings, server.url, started.session.redirect_url, demo, one_off):
             echo(line)
         server.serve()
     echo("stopped")
@@ -118,7 +124,9 @@ def simulate_delivery_receipts(app: Application) -> int:
     return applied
 
 
-def _banner(settings: Settings, base: str, checkout: str | None, demo: DemoInvoice) -> list[str]:
+def _banner(
+    settings: Settings, base: str, checkout: str | None, demo: DemoInvoice, one_off: str | None
+) -> list[str]:
     database = settings.masked()["DATABASE_URL"]
     lines = [
         f"justdriving {__version__} on {base} (APP_ENV={settings.app_env}, "
@@ -127,6 +135,8 @@ def _banner(settings: Settings, base: str, checkout: str | None, demo: DemoInvoi
         f"  checkout: {urljoin(base + '/', checkout or '')}"
         f"  (demo invoice no. {demo.number}, {demo.outstanding})",
         f"  webhooks: {base}/webhook/payments/fake",
+        f"  ops:      {base}/ops  (any user name; password: "
+        + (f"{one_off}, made for this run)" if one_off else "your OPS_TOKEN)"),
     ]
     if settings.queue_backend is QueueBackend.CELERY:
         lines.append("QUEUE_BACKEND=celery: `justdriving celery worker --beat` applies webhooks")
