@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/bandit --quiet --recursive src --severity-level medium
 
 run: $(STAMP)
 	$(BIN)/justdriving run
