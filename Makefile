@@ -40,6 +40,7 @@ run: $(STAMP)
 	$(BIN)/justdriving run
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
 	@if [ -f benchmarks/__main__.py ]; then \
 		$(BIN)/python -m benchmarks; \
 	else \

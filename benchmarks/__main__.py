@@ -9,9 +9,24 @@ from __future__ import annotations
 import sys
 import time
 
-from benchmarks import accounting_sync, relay
+from benchmarks import (
+    accounting_sync,
+    cold_start,
+    relay,
+    relay_limit,
+    scale,
+    webhook_ingest,
+)
 
-BENCHMARKS = {"relay": relay.main, "accounting_sync": accounting_sync.main}
+BENCHMARKS = {
+    "relay": relay.main,
+    "accounting_sync": accounting_sync.main,
+    "webhook_ingest": webhook_ingest.main,
+    "relay_limit": relay_limit.main,
+    "cold_start": cold_start.main,
+    # 10,000, 100,000 and 1,000,000 bookings: about a minute more than without --full.
+    "scale": lambda argv: scale.main(["--full", *argv]),
+}
 
 
 def main(argv: list[str]) -> int:
