@@ -15,7 +15,6 @@ possibly_done=True, and the caller retries with the same key, which QuickBooks r
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -24,7 +23,9 @@ from typing import Any
 
 import httpx
 
+from justdriving.adapters import exact_json
 from justdriving.adapters.accounting.quickbooks_limits import RequestPacer
+from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 from justdriving.ports.accounting import GrantStore
@@ -76,7 +77,7 @@ class QuickBooksApi:
     ) -> dict[str, dict[str, Any]]:
         """Send BatchItemRequest items; the BatchItemResponse items by bId. `request_id` makes
         a write idempotent (None for reads, which a lost answer cannot have done)."""
-        body = json.dumps({"BatchItemRequest": items}).encode()
+        body = exact_json.encode({"BatchItemRequest": items})
         params = {"minorversion": str(self._minorversion)}
         if request_id is not None:
             params["requestid"] = request_id
@@ -222,7 +223,7 @@ class QuickBooksApi:
 
 def _json(response: httpx.Response, provider: str) -> dict[str, Any]:
     try:
-        data = json.loads(response.content, parse_float=Decimal)
+        data = exact_json.decode(response.content)
     except ValueError:
         data = None
     if not isinstance(data, dict):
@@ -257,9 +258,4 @@ def _oauth_error(response: httpx.Response) -> str:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = (response.headers.get("Retry-After") or "").strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
+    return retry_after_seconds(response.headers.get("Retry-After"))

@@ -26,7 +26,6 @@ from justdriving.domain.accounting import (
     AccountingLine,
     AccountingPayment,
 )
-from justdriving.domain.errors import InvalidMoney
 from justdriving.domain.money import Money, currency_exponent
 
 MAX_DISPLAY_NAME = 500
@@ -73,15 +72,9 @@ def query(entity: str, where: str, value: str, *, like_suffix: bool = False) -> 
     return f"select * from {entity} where {where} = '{escaped}' MAXRESULTS 1000"  # noqa: S608 # nosec B608
 
 
-def amount(money: Money) -> int | float:
-    """A JSON number for QBO, exactly Money's decimal (checked to survive the float)."""
-    value = money.to_decimal()
-    if value == value.to_integral_value():
-        return int(value)
-    number = float(value)
-    if Decimal(repr(number)) != value:
-        raise InvalidMoney(f"{money} cannot be sent to QuickBooks exactly")
-    return number
+def amount(money: Money) -> Decimal:
+    """A JSON number for QBO: Money's exact decimal, written by exact_json (never a float)."""
+    return money.to_decimal()
 
 
 def money(value: Any, currency: str) -> Money:

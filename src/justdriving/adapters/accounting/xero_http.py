@@ -21,9 +21,10 @@ from typing import Any
 
 import httpx
 
-from justdriving.adapters.accounting import xero_payloads as payloads
+from justdriving.adapters import exact_json
 from justdriving.adapters.accounting.xero_auth import XeroTokens
 from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 
 API_PATH = "/api.xro/2.0"
@@ -78,7 +79,7 @@ class XeroApi:
         params: Mapping[str, str] | None = None,
         key: str | None = None,
     ) -> dict[str, Any]:
-        content = None if body is None else payloads.encode(body)
+        content = None if body is None else exact_json.encode(body)
         for attempt in range(MAX_THROTTLED + 1):
             response = self._authorised(method, path, content, params, key)
             if response.status_code != 429:
@@ -196,7 +197,7 @@ class XeroApi:
 
 def _body(response: httpx.Response) -> dict[str, Any] | None:
     try:
-        body = payloads.decode(response.content)
+        body = exact_json.decode(response.content)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
@@ -209,9 +210,4 @@ def _detail(response: httpx.Response) -> str:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
+    return retry_after_seconds(response.headers.get("Retry-After"))

@@ -11,8 +11,6 @@ back per element.
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -29,24 +27,6 @@ from justdriving.domain.accounting import (
 )
 
 _CLOSED = frozenset({"VOIDED", "DELETED"})  # invoices that take no payment or credit
-_NUMBER_MARK = "\x00"
-_MARKED = re.compile(r'"\\u0000(-?\d+(?:\.\d+)?)"')
-
-
-def encode(body: Any) -> bytes:
-    """JSON with every Decimal as an exact number (json would refuse them, float would round)."""
-
-    def mark(value: object) -> str:
-        if isinstance(value, Decimal) and value.is_finite():
-            return f"{_NUMBER_MARK}{value:f}"
-        raise TypeError(f"cannot send {type(value).__name__} to Xero")
-
-    text = json.dumps(body, default=mark, ensure_ascii=True)
-    return _MARKED.sub(r"\1", text).encode()
-
-
-def decode(content: bytes) -> Any:
-    return json.loads(content, parse_float=Decimal)
 
 
 def xero_date(moment: datetime) -> str:

@@ -15,7 +15,6 @@ Retry-After; 5xx and a reply lost after the request went out ProviderUnavailable
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -29,6 +28,7 @@ from justdriving.adapters.email.mime import (
     check_message,
     extra_headers,
 )
+from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
     ConfigurationError,
     InvalidInput,
@@ -158,8 +158,4 @@ def _message(response: httpx.Response) -> str:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        seconds = float(response.headers.get("Retry-After", "nan"))
-    except ValueError:
-        return None
-    return max(0.0, seconds) if math.isfinite(seconds) else None
+    return retry_after_seconds(response.headers.get("Retry-After"))

@@ -32,6 +32,7 @@ import sendgrid
 from justdriving.adapters.email.mime import ListUnsubscribe, Mailbox, check_address, extra_headers
 from justdriving.adapters.email.mime import check_message as check_safe
 from justdriving.adapters.memory.clock import SystemClock
+from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
     ConfigurationError,
     InvalidInput,
@@ -157,10 +158,10 @@ class SendGridEmailSender:
 def retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
     """Seconds to wait: Retry-After, else SendGrid's X-RateLimit-Reset (a Unix time)."""
     lowered = {name.lower(): value for name, value in headers.items()}
+    if "retry-after" in lowered:
+        return retry_after_seconds(lowered["retry-after"])
     try:
-        if "retry-after" in lowered:
-            seconds = float(lowered["retry-after"])
-        elif "x-ratelimit-reset" in lowered:
+        if "x-ratelimit-reset" in lowered:
             seconds = float(lowered["x-ratelimit-reset"]) - now.timestamp()
         else:
             return None

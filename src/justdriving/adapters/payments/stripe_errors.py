@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import stripe
 
+from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
     ConfigurationError,
     JustDrivingError,
@@ -54,9 +54,5 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
     """Seconds from a Retry-After header, when there is one and it is a number of seconds."""
     for name, value in (headers or {}).items():
         if name.lower() == "retry-after":
-            try:
-                seconds = float(value)
-            except ValueError:
-                return None
-            return seconds if math.isfinite(seconds) and seconds >= 0 else None
+            return retry_after_seconds(value)
     return None

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from justdriving.adapters.sms.retry import retry_after_seconds
+from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
     ConfigurationError,
     JustDrivingError,

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from twilio.http.http_client import TwilioHttpClient
 
-from justdriving.adapters.sms.retry import retry_after_seconds
+from justdriving.adapters.retry_after import retry_after_seconds
 
 
 class TwilioHttp(TwilioHttpClient):  # type: ignore[misc] # twilio-python ships no types

@@ -1,4 +1,4 @@
-"""What an SMS provider's rate limit asks for: the Retry-After header in seconds."""
+"""What a provider's rate limit asks for: the Retry-After header, in seconds."""
 
 from __future__ import annotations
 
