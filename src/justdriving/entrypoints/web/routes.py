@@ -25,7 +25,12 @@ from werkzeug.datastructures import Headers
 from justdriving import __version__
 from justdriving.adapters.sql.schema import pending
 from justdriving.config import QueueBackend, Settings
-from justdriving.domain.errors import ConfigurationError, InvalidInput, NotFound
+from justdriving.domain.errors import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    InvalidInput,
+    NotFound,
+)
 from justdriving.domain.ids import new_id
 from justdriving.domain.services.application import Application
 from justdriving.entrypoints.web.dev_checkout import dev_checkout_blueprint
@@ -143,6 +148,11 @@ class _Views:
         for inbox_id in inbox_ids:
             try:
                 self._app.apply_inbox_event(inbox_id)
+            except ConcurrencyConflict:
+                # Expected under concurrent deliveries for one payment: no traceback needed.
+                log.warning(
+                    "webhook %s stored, applied meanwhile elsewhere; the worker checks", inbox_id
+                )
             except Exception:
                 log.exception("webhook %s stored, applying it failed; the worker retries", inbox_id)
 
