@@ -1,6 +1,7 @@
 """SMS relay against a provider's rate limit: messages/s vs the ideal, and the 429s it causes.
 
     .venv/bin/python -m benchmarks.relay_limit [--messages 2000] [--relays 8] [--runs 3]
+        [--margin 0.1] [--no-docs]
 
 Queues `--messages` SMS in the outbox (SQLite file), then `--relays` relay threads (each a
 Relay of its own) send them to a local HTTP endpoint answering after 30 ms:
@@ -8,12 +9,17 @@ Relay of its own) send them to a local HTTP endpoint answering after 30 ms:
 - `unlimited`: the endpoint accepts everything; measured msg/s vs the ideal relays ÷ latency;
 - `limit 100/s`: the endpoint accepts at most `--limit` messages in any rolling second and
   answers the rest at once with 429 and `Retry-After: 1`; the sender turns that into
-  ProviderUnavailable(retry_after=1), as the real SMS adapters do.
+  ProviderUnavailable(retry_after=1), as the real SMS adapters do;
+- `paced 100/s`: the same endpoint, with the sender wrapped in PacedSmsSender under one
+  RollingWindowLimiter shared by all relays (what SMS_RATE_LIMIT=`--limit` wires): `--limit`
+  sends in any rolling second, each counted from its start until a second (plus `--margin`,
+  default the adapter's own 0) after its answer; no concurrency limit beyond the relays.
 
-The relay has no client-side rate limit for SMS, so a 429 is retried later (backoff from 30 s,
-or Retry-After if longer) and repeated 429s open the circuit breaker (60 s). The first pass
-runs on the real clock until nothing is due; the rest (retries) is drained on a clock that
-jumps ahead to the next due row instead of sleeping, and that skipped time is reported too.
+Without pacing a 429 is retried later (backoff from 30 s, or Retry-After if longer) and
+repeated 429s open the circuit breaker (60 s). The first pass runs on the real clock until
+nothing is due; the rest (retries) is drained on a clock that jumps ahead to the next due row
+instead of sleeping, and that skipped time is reported too. `--no-docs` prints the results
+only (docs/benchmarks.md and the plot are left alone): use it for small runs.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
     SystemClock,
 )
+from justdriving.adapters.rate_limits import RollingWindowLimiter
+from justdriving.adapters.sms.pacing import MARGIN, WINDOW, PacedSmsSender
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.tables import outbox
@@ -55,6 +63,7 @@ from justdriving.domain.schools import MessageType, SchoolSettings
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.notifications import queue_message
 from justdriving.domain.services.relay import Relay, RelayPolicy
+from justdriving.ports.messaging import SmsSender
 
 TITLE = "SMS relay against a provider rate limit"
 
@@ -191,7 +200,11 @@ def next_due(engine: Any) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
 
-def one_run(messages: int, relays: int, latency: float, limit: int | None) -> dict[str, Any]:
+def one_run(
+    messages: int, relays: int, latency: float, limit: int | None, pace: float | None = None
+) -> dict[str, Any]:
+    """One run; `pace` (a margin in seconds) wraps the relays' sender in PacedSmsSender under
+    one limiter at `limit` per second, as SMS_RATE_LIMIT does for a process."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         engines = [make_engine(url) for _ in range(relays)]
@@ -199,11 +212,19 @@ def one_run(messages: int, relays: int, latency: float, limit: int | None) -> di
         queue_sms(SqlUnitOfWorkFactory(engines[0]), messages)
         provider = Provider(latency, limit)
         clock = JumpingClock()
+        limiter = None
+        if pace is not None and limit is not None:
+            limiter = RollingWindowLimiter(per_window=limit, window=WINDOW, margin=pace)
+
+        def sender() -> SmsSender:
+            http = HttpSms(provider.url)
+            return http if limiter is None else PacedSmsSender(http, limiter, key="http")
+
         workers = [
             Relay(
                 SqlUnitOfWorkFactory(engine),
                 clock,
-                sms=HttpSms(provider.url),
+                sms=sender(),
                 email=FakeEmailSender(),
                 renderer=MemoryTemplateRenderer(),
                 gateways=MemoryGatewayRegistry({}),
@@ -258,11 +279,32 @@ def one_run(messages: int, relays: int, latency: float, limit: int | None) -> di
                 "overall": final.get("sent", 0) / (wall + clock.offset.total_seconds()),
                 "busiest": provider.busiest,
                 "duplicates": sum(n - 1 for n in provider.accepted.values()),
+                "limiter_waits": limiter.waits("http") if limiter else 0,
             }
         finally:
             provider.close()
             for engine in engines:
                 engine.dispose()
+
+
+def paced_finding(options: argparse.Namespace, runs: list[dict[str, Any]]) -> str:
+    """What the client-side limiter (SMS_RATE_LIMIT) changed, in one paragraph."""
+
+    def med(key: str) -> float:
+        return float(statistics.median(run[key] for run in runs))
+
+    refused = med("total_429")
+    outcome = "no 429s" if not refused else f"{refused:,.0f} responses of 429 (median per run)"
+    return (
+        f"**Paced at {options.limit}/s (PacedSmsSender, margin {options.margin} s): "
+        f"{outcome}**; {med('first_rate'):,.0f} msg/s in the first pass (steady state at most "
+        f"{options.limit / (WINDOW + options.margin + options.latency):,.0f} with the "
+        "latency counted; a short run gains the first full window), all sent after "
+        f"{med('total_seconds'):,.0f} s (busiest second {med('busiest'):,.0f}; "
+        f"{sum(r['dead'] for r in runs)} dead, "
+        f"{sum(options.messages - r['sent'] for r in runs)} never sent, "
+        f"{sum(r['duplicates'] for r in runs)} sent twice over the runs)."
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -272,15 +314,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.030)
     parser.add_argument("--limit", type=int, default=100, help="provider limit, messages/s")
-    parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument(
+        "--margin", type=float, default=MARGIN, help="paced: seconds added to the 1 s window"
+    )
+    parser.add_argument(
+        "--no-docs", action="store_true", help="print only; leave docs/benchmarks.md and plots"
+    )
     options = parser.parse_args(argv or [])
     ideal = options.relays / options.latency
     rows, labels, values = [], [], []
     results: list[list[dict[str, Any]]] = []
-    for name, limit in (("unlimited", None), (f"limit {options.limit}/s", options.limit)):
+    scenarios: list[tuple[str, int | None, float | None]] = [
+        ("unlimited", None, None),
+        (f"limit {options.limit}/s", options.limit, None),
+        (f"paced {options.limit}/s", options.limit, options.margin),
+    ]
+    for name, limit, pace in scenarios:
         runs = []
         for _ in range(options.runs):
-            runs.append(one_run(options.messages, options.relays, options.latency, limit))
+            runs.append(one_run(options.messages, options.relays, options.latency, limit, pace))
             print(name, json.dumps(runs[-1]), flush=True)
         results.append(runs)
 
@@ -326,12 +378,12 @@ def main(argv: list[str] | None = None) -> None:
     ]
     table = plots.markdown_table(header, rows)
     print(table)
-    limited = results[-1]
+    limited, paced = results[1], results[2]
     refused = statistics.median(run["total_429"] for run in limited)
     if refused:
         finding = (
             f"**Finding: {refused:,.0f} responses of 429 (median per run)** at a provider limit "
-            f"of {options.limit}/s. The relay has no client-side rate limit for SMS: its "
+            f"of {options.limit}/s without pacing (SMS_RATE_LIMIT unset): its "
             f"{options.relays} relays send as fast as they can (busiest second: "
             f"{statistics.median(run['busiest'] for run in limited):,.0f} accepted, the "
             "limit), the refused messages wait for their retry (backoff from 30 s, at least "
@@ -342,11 +394,11 @@ def main(argv: list[str] | None = None) -> None:
             f"{options.messages / options.limit:,.0f} s the limit allows "
             f"({sum(r['dead'] for r in limited)} dead, "
             f"{sum(options.messages - r['sent'] for r in limited)} never sent, "
-            f"{sum(r['duplicates'] for r in limited)} sent twice over the runs). A client-side "
-            "limiter (as for Xero) would avoid the 429s and the wait."
+            f"{sum(r['duplicates'] for r in limited)} sent twice over the runs)."
         )
     else:
-        finding = f"No 429s at a provider limit of {options.limit}/s."
+        finding = f"No 429s at a provider limit of {options.limit}/s without pacing."
+    finding += "\n\n" + paced_finding(options, paced)
     print(finding)
     if options.no_docs:
         return
@@ -371,7 +423,11 @@ answers after {options.latency * 1000:.0f} ms; urllib, a new connection per mess
 relays ÷ latency = {ideal:,.0f} msg/s; the ceiling is the ideal or the provider's limit,
 whichever is lower. `limit {options.limit}/s`: the endpoint accepts at most {options.limit}
 messages in any rolling second and answers the others at once with 429 and `Retry-After: 1`
-(the sender raises ProviderUnavailable with retry_after, as the real adapters do). The first
+(the sender raises ProviderUnavailable with retry_after, as the real adapters do).
+`paced {options.limit}/s`: the same endpoint, the relays' sender wrapped in `PacedSmsSender`
+under one `RollingWindowLimiter` shared by all relays (what `SMS_RATE_LIMIT={options.limit}`
+wires in a process): {options.limit} sends in any rolling second, each counted from its
+start until {WINDOW + options.margin:g} s after its answer; no other concurrency limit. The first
 pass runs on the real clock until nothing is due; retries are then drained on a clock that
 jumps to the next due row ("skipped" = waiting the relay would have done); overall msg/s =
 messages ÷ the time until all were sent, skipped time included (the plot shows it). Median of

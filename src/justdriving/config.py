@@ -170,6 +170,15 @@ def _between(low: int, high: int) -> Callable[[object, "attrs.Attribute[int]", i
     return check
 
 
+def _positive_or_unset(
+    _instance: object, _attribute: "attrs.Attribute[int | None]", value: int | None
+) -> None:
+    if value is not None and value < 1:
+        raise ValueError(
+            "must be a whole number of messages per second, at least 1 (unset: no pacing)"
+        )
+
+
 def _str_tuple(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         return _split_list(value)
@@ -209,6 +218,9 @@ class Settings:
     # root (GatewayAPI's EU host, or a simulator in tests).
     sms_webhook_secret: str | None = _secret()
     sms_api_base_url: str | None = None
+    # Added by justdriving: SMS sends per second per process (client-side pacing of the
+    # relay); unset means no pacing.
+    sms_rate_limit: int | None = field(default=None, validator=_positive_or_unset)
 
     mail_mailer: Mailer = Mailer.LOG
     mail_host: str | None = None
@@ -245,6 +257,9 @@ class Settings:
 
     queue_backend: QueueBackend = QueueBackend.WORKER
     celery_broker_url: str | None = field(default=None, repr=_url_repr)
+    # Added by justdriving: how long a relay holds an outbox row it claimed. A row claimed by
+    # a worker that died comes back after this; it must outlast the slowest provider call.
+    relay_lease_seconds: int = field(default=120, validator=_between(1, 3600))
 
     ops_token: str | None = _secret()
     log_format: LogFormat = LogFormat.CONSOLE

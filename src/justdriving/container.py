@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
@@ -19,6 +20,7 @@ from justdriving.adapters.memory import (
     MemoryUnitOfWorkFactory,
     SystemClock,
 )
+from justdriving.adapters.rate_limits import RollingWindowLimiter
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import pending
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
@@ -30,6 +32,7 @@ from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.services.accounting_export import AccountingExporter
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.relay import RelayPolicy
 from justdriving.ports.accounting import AccountingClient, GrantStore
 from justdriving.ports.messaging import EmailSender, EmailWebhooks, SmsSender, SmsWebhooks
 from justdriving.ports.payments import PaymentGateway
@@ -54,6 +57,10 @@ MEMORY_DATABASE = "memory://"
 
 def _webhook_secret(settings: Settings) -> str:
     return settings.payment_webhook_secret or DEV_WEBHOOK_SECRET
+
+
+def _relay_policy(settings: Settings) -> RelayPolicy:
+    return RelayPolicy(lease=timedelta(seconds=settings.relay_lease_seconds))
 
 
 def _delivery_policy(settings: Settings) -> DeliveryPolicy:
@@ -85,7 +92,26 @@ def _callback(settings: Settings, path: str) -> str | None:
     return base.rstrip("/") + path if base else None
 
 
-def _sms_sender(settings: Settings) -> SmsSender:
+def _sms_limiter(settings: Settings) -> RollingWindowLimiter | None:
+    """The process's one SMS rate limiter (SMS_RATE_LIMIT a second), or None: no pacing."""
+    if settings.sms_rate_limit is None:
+        return None
+    from justdriving.adapters.sms.pacing import sms_limiter
+
+    return sms_limiter(settings.sms_rate_limit)
+
+
+def _sms_sender(settings: Settings, limiter: RollingWindowLimiter | None = None) -> SmsSender:
+    """The provider's sender, paced by `limiter` when SMS_RATE_LIMIT is set."""
+    sender = _provider_sms_sender(settings)
+    if limiter is None:
+        return sender
+    from justdriving.adapters.sms.pacing import PacedSmsSender
+
+    return PacedSmsSender(sender, limiter, key=sender.name)
+
+
+def _provider_sms_sender(settings: Settings) -> SmsSender:
     """Twilio or GatewayAPI, imported only when chosen."""
     provider = settings.sms_provider
     status = _callback(settings, SMS_STATUS_PATH.format(provider=provider.value))
@@ -293,7 +319,9 @@ class Container(containers.DeclarativeContainer):
     )
     gateways = providers.Singleton(_gateways, settings, fake_gateway)
 
-    provider_sms = providers.Singleton(_sms_sender, settings)
+    sms_limiter = providers.Singleton(_sms_limiter, settings)
+    relay_policy = providers.Singleton(_relay_policy, settings)
+    provider_sms = providers.Singleton(_sms_sender, settings, sms_limiter)
     sms = providers.Selector(
         config.sms_provider,
         fake=providers.Singleton(FakeSmsSender),
@@ -328,6 +356,7 @@ class Container(containers.DeclarativeContainer):
         email=email,
         renderer=renderer,
         delivery=providers.Singleton(_delivery_policy, settings),
+        relay_policy=relay_policy,
         invoice_pdf=invoice_pdf,
         accounting=accounting,
         exporter=exporter,

@@ -409,6 +409,15 @@ def log_sms() -> Iterator[SmsBackend]:
 
 
 @contextmanager
+def paced_sms() -> Iterator[SmsBackend]:
+    """The fake behind the SMS_RATE_LIMIT pacing (a rate these few sends never reach)."""
+    from justdriving.adapters.sms.pacing import PacedSmsSender, sms_limiter
+
+    inner = FakeSmsSender()
+    yield SmsBackend(PacedSmsSender(inner, sms_limiter(100)), inner.opt_out)
+
+
+@contextmanager
 def twilio_sms() -> Iterator[SmsBackend]:
     """TwilioSmsSender through twilio-python against the local Twilio simulator."""
     pytest.importorskip("twilio")
@@ -553,6 +562,7 @@ def memory_renderer() -> Iterator[TemplateRenderer]:
 SMS_SENDERS = {
     "fake": fake_sms,
     "log": log_sms,
+    "paced": paced_sms,
     "twilio": twilio_sms,
     "gatewayapi": gatewayapi_sms,
 }

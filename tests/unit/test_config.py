@@ -124,6 +124,8 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "MAIL_INBOX_DIR",
         "SMS_WEBHOOK_SECRET",
         "SMS_API_BASE_URL",
+        "SMS_RATE_LIMIT",
+        "RELAY_LEASE_SECONDS",
         "ACCOUNTING_TENANT_ID",
         "ACCOUNTING_API_BASE_URL",
         "ACCOUNTING_TOKEN_URL",
@@ -259,6 +261,46 @@ def test_one_error_names_every_bad_variable() -> None:
 def test_mail_port_out_of_range() -> None:
     with pytest.raises(ConfigurationError, match="MAIL_PORT"):
         settings({"MAIL_PORT": "70000"})
+
+
+def test_relay_lease_is_two_minutes_unless_set() -> None:
+    assert settings().relay_lease_seconds == 120
+    assert settings({"RELAY_LEASE_SECONDS": "5"}).relay_lease_seconds == 5
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "3601", "2.5", "soon"])
+def test_relay_lease_refuses_what_is_not_1_to_3600_seconds(text: str) -> None:
+    with pytest.raises(ConfigurationError, match="RELAY_LEASE_SECONDS"):
+        settings({"RELAY_LEASE_SECONDS": text})
+
+
+def test_sms_rate_limit_is_unset_by_default_so_nothing_is_paced() -> None:
+    assert settings().sms_rate_limit is None
+    assert settings().masked()["SMS_RATE_LIMIT"] == "unset"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("1", 1), ("100", 100), (" 25 ", 25)])
+def test_sms_rate_limit_is_a_number_of_messages_per_second(text: str, expected: int) -> None:
+    assert settings({"SMS_RATE_LIMIT": text}).sms_rate_limit == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("0", "at least 1"),
+        ("-5", "at least 1"),
+        ("2.5", "whole number"),
+        ("100/s", "whole number"),
+        ("fast", "whole number"),
+    ],
+)
+def test_sms_rate_limit_refuses_what_is_not_a_positive_whole_number(text: str, reason: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        settings({"SMS_RATE_LIMIT": text})
+    [problem] = refused.value.problems
+    assert problem.startswith("SMS_RATE_LIMIT:")
+    assert reason in problem
+    assert repr(text) in problem
 
 
 def test_settings_are_frozen() -> None:

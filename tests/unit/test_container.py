@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,59 @@ def test_a_manual_only_platform_refuses_online_payments_by_default() -> None:
 
     with pytest.raises(PaymentNotAllowed):
         container.gateways().for_school(School(id="sch_1", name="Nord"))
+
+
+GATEWAYAPI = {
+    "DATABASE_URL": "memory://",
+    "SMS_PROVIDER": "gatewayapi",
+    "SMS_PROVIDER_SECRET": "gatewayapi-token",
+    "SMS_FROM_NUMBER": "Koreskolen",
+}
+
+
+def test_without_sms_rate_limit_the_providers_sender_is_used_as_it_is() -> None:
+    from justdriving.adapters.sms.gatewayapi import GatewayApiSmsSender
+
+    container = build_container(settings(**GATEWAYAPI))
+
+    sender = container.sms()
+    assert isinstance(sender, GatewayApiSmsSender)
+    assert container.sms_limiter() is None
+    sender.close()
+
+
+def test_sms_rate_limit_paces_the_providers_sender_with_one_limiter_per_process() -> None:
+    from justdriving.adapters.sms.gatewayapi import GatewayApiSmsSender
+    from justdriving.adapters.sms.pacing import PacedSmsSender
+
+    container = build_container(settings(**GATEWAYAPI, SMS_RATE_LIMIT="40"))
+
+    sender = container.sms()
+    assert isinstance(sender, PacedSmsSender)
+    assert isinstance(sender.inner, GatewayApiSmsSender)
+    assert sender.name == "gatewayapi"
+    assert sender.limiter is container.sms_limiter()  # shared by every relay thread
+    assert sender.limiter.per_window == 40
+    assert sender.limiter.window == 1.0
+    assert container.sms() is sender
+    sender.close()
+
+
+def test_the_relay_holds_a_claimed_row_for_the_configured_lease() -> None:
+    container = build_container(settings(DATABASE_URL="memory://", RELAY_LEASE_SECONDS="7"))
+
+    assert container.relay_policy().lease == timedelta(seconds=7)
+    assert build_container(settings(DATABASE_URL="memory://")).relay_policy().lease == timedelta(
+        minutes=2
+    )
+
+
+@pytest.mark.parametrize("provider", ["fake", "log"])
+def test_the_development_senders_are_never_paced(provider: str) -> None:
+    from justdriving.adapters.sms.pacing import PacedSmsSender
+
+    container = build_container(
+        settings(DATABASE_URL="memory://", SMS_PROVIDER=provider, SMS_RATE_LIMIT="1")
+    )
+
+    assert not isinstance(container.sms(), PacedSmsSender)
