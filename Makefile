@@ -3,7 +3,8 @@
 #   make            same as `make test`
 #   make run        web app + worker + a demo invoice to pay, on fakes (no configuration needed)
 #   make test       pytest; pass extra arguments with PYTEST_ARGS='-k money -x'
-#   make lint       ruff, ruff format --check, mypy --strict, import-linter contracts
+#   make lint       ruff, ruff format --check, mypy --strict, import-linter contracts, bandit
+#   make audit      pip-audit of the installed dependencies (scripts/audit.py)
 #   make bench      scripted measurements (benchmarks/), never timed tests
 #   make clean      caches and build output;  make distclean  also removes .venv
 
@@ -15,7 +16,7 @@ EXTRAS ?= dev,postgres,celery,flask,stripe,paypal,sendgrid,mailgun,twilio,gatewa
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := test
-.PHONY: venv .venv test lint run bench clean distclean
+.PHONY: venv .venv test lint audit run bench clean distclean
 
 # The virtualenv is (re)installed whenever pyproject.toml changes.
 venv .venv: $(STAMP)
@@ -30,11 +31,14 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/bandit --quiet --recursive src --severity-level medium
+
+audit: $(STAMP)
+	$(BIN)/python scripts/audit.py
 
 run: $(STAMP)
 	$(BIN)/justdriving run

@@ -1,6 +1,6 @@
 """SMS relay against a provider's rate limit: messages/s vs the ideal, and the 429s it causes.
 
-    .venv/bin/python -m benchmarks.relay_limit [--messages 2000] [--relays 8] [--runs 3]
+    .venv/bin/python -m benchmarks.relay_limit [--messages 10000] [--relays 8] [--runs 3]
         [--margin 0.1] [--no-docs]
 
 Queues `--messages` SMS in the outbox (SQLite file), then `--relays` relay threads (each a
@@ -309,7 +309,7 @@ def paced_finding(options: argparse.Namespace, runs: list[dict[str, Any]]) -> st
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.relay_limit", description=__doc__)
-    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=10000)
     parser.add_argument("--relays", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.030)
@@ -412,8 +412,8 @@ def main(argv: list[str] | None = None) -> None:
     plots.write_section(
         TITLE,
         f"""
-Command: `.venv/bin/python -m benchmarks.relay_limit` (`--messages 10000` for the full size;
-also part of `make bench`, with the default {options.messages:,}).
+Command: `.venv/bin/python -m benchmarks.relay_limit` (part of `make bench`; `--messages`
+to change the size, 10,000 by default).
 
 {plots.machine()}
 

@@ -21,6 +21,9 @@ class OutboxKind(enum.StrEnum):
     REFUND_PAYMENT = "refund_payment"
 
 
+TAKEN_OVER = "taken over after its lease ran out"
+
+
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     IN_FLIGHT = "in_flight"
@@ -58,8 +61,19 @@ class OutboxMessage(Entity):
         return waiting and (self.next_attempt_at is None or self.next_attempt_at <= now)
 
     def claim(self, worker: str, now: datetime, lease: timedelta) -> None:
-        """Take it for `lease`; if the worker dies, another may claim it after that."""
+        """Take it for `lease`; if the worker dies, another may claim it after that. Taking
+        over a row whose lease ran out is noted: its worker died or stalled mid-attempt, so
+        the provider may have done it already (`taken_over`)."""
+        if self.status is OutboxStatus.IN_FLIGHT:
+            self.last_error = f"{TAKEN_OVER} from {self.claimed_by}: the provider may have it"
         self.status, self.claimed_by, self.lease_until = OutboxStatus.IN_FLIGHT, worker, now + lease
+
+    @property
+    def taken_over(self) -> bool:
+        """Claimed after another worker's lease ran out, and not tried since."""
+        return self.status is OutboxStatus.IN_FLIGHT and (self.last_error or "").startswith(
+            TAKEN_OVER
+        )
 
     def held_by(self, worker: str, now: datetime) -> bool:
         return (

@@ -205,6 +205,41 @@ class TestRelaySendsMessages:
         assert sms.sent == []
 
 
+class TestRelayTakesOverFromADeadWorker:
+    def test_a_row_whose_lease_ran_out_is_sent_by_another_worker_and_noted_as_maybe_twice(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        sms: FakeSmsSender,
+    ) -> None:
+        _booked(app, world, clock)
+        dead = app.relay.claim(10)  # a worker claims both rows, then dies before recording
+        assert len(dead) == 2
+        assert app.relay_outbox().claimed == 0  # still leased: nobody else may take them
+
+        clock.advance(timedelta(minutes=3))  # past the 2 min lease
+        report = app.relay_outbox()
+
+        assert (report.claimed, report.sent) == (2, 2)
+        assert _sms_row(store).status is OutboxStatus.SENT
+        [message] = messages(store, MessageType.BOOKING_CONFIRMATION, Channel.SMS)
+        assert message.status is MessageStatus.SENT
+        assert "may have gone out twice" in (message.provider_error or "")
+        assert "taken over" in (message.provider_error or "")
+
+    def test_a_row_claimed_in_the_ordinary_way_is_not_noted(
+        self, app: Application, world: World, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        _booked(app, world, clock)
+
+        app.relay_outbox()
+
+        [message] = messages(store, MessageType.BOOKING_CONFIRMATION, Channel.SMS)
+        assert message.provider_error is None
+
+
 class TestRelayCallsTheGateway:
     def test_a_refund_is_retried_with_its_idempotency_key_and_made_once(
         self,

@@ -128,6 +128,8 @@ class Relay:
                 self._bury(uow, row, error, report)
                 uow.commit()
                 return
+            if job is not None and row.taken_over:  # a dead worker's send may have gone out
+                MessageLog.taken_over(uow, row)
             if job is None:  # done already, or suppressed by the delivery policy: close it
                 self._close(uow, row, None, report)
             elif isinstance(job, Deferred):  # quiet hours or throttle: later, no attempt spent

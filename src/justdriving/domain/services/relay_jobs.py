@@ -131,6 +131,14 @@ class MessageLog:
         if message is not None:
             message.note_possible_duplicate(f"{type(error).__name__}: {error}"[:400])
 
+    @staticmethod
+    def taken_over(uow: UnitOfWork, row: OutboxMessage) -> None:
+        """A worker died or stalled holding the row: it may have sent it before it stopped;
+        sending it now may make a duplicate."""
+        message = _message_of(uow, row)
+        if message is not None:
+            message.note_possible_duplicate((row.last_error or "")[:400])
+
 
 def _message_of(uow: UnitOfWork, row: OutboxMessage) -> OutboundMessage | None:
     if row.kind not in (OutboxKind.SEND_SMS, OutboxKind.SEND_EMAIL):
