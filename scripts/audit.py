@@ -42,7 +42,9 @@ def main() -> int:
     except json.JSONDecodeError:
         print(f"pip-audit failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
         return 1
-    dependencies = report.get("dependencies", [])
+    dependencies = [  # the project itself (installed editable) is not a dependency
+        d for d in report.get("dependencies", []) if "editable" not in d.get("skip_reason", "")
+    ]
     skipped = [d for d in dependencies if "skip_reason" in d]
     found = [(d, v) for d in dependencies for v in d.get("vulns", [])]
     for dependency, vulnerability in found:
