@@ -18,10 +18,43 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 # advisory id -> why it does not apply or cannot be fixed yet (none today)
 IGNORED: dict[str, str] = {}
+
+
+def summarize(
+    report: Mapping[str, Any], *, ignored: Mapping[str, str], require: bool
+) -> tuple[list[str], int]:
+    """The lines to print and the exit code for one pip-audit JSON report."""
+    dependencies = [  # the project itself (installed editable) is not a dependency
+        d for d in report.get("dependencies", []) if "editable" not in d.get("skip_reason", "")
+    ]
+    skipped = [d for d in dependencies if "skip_reason" in d]
+    found = [(d, v) for d in dependencies for v in d.get("vulns", [])]
+    lines = []
+    for dependency, vulnerability in found:
+        fixes = ", ".join(vulnerability.get("fix_versions", [])) or "no fixed release"
+        lines.append(
+            f"VULNERABLE {dependency['name']} {dependency['version']}: "
+            f"{vulnerability['id']} (fixed in {fixes})"
+        )
+    lines += [f"ignored {advisory}: {reason}" for advisory, reason in ignored.items()]
+    audited = len(dependencies) - len(skipped)
+    lines.append(
+        f"pip-audit: {audited} of {len(dependencies)} packages audited, {len(found)} findings"
+    )
+    if skipped:
+        reasons = sorted({d["skip_reason"].split(":")[0] for d in skipped})
+        lines.append(f"  {len(skipped)} not audited: {'; '.join(reasons)}")
+    if found:
+        return lines, 1
+    if dependencies and audited == 0:
+        lines.append("NOT AUDITED: pip-audit reached no vulnerability data from this machine")
+        return lines, 1 if require else 0
+    return lines, 0
 
 
 def main() -> int:
@@ -38,34 +71,14 @@ def main() -> int:
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     try:
-        report: dict[str, Any] = json.loads(done.stdout)
+        report = json.loads(done.stdout)
     except json.JSONDecodeError:
         print(f"pip-audit failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
         return 1
-    dependencies = [  # the project itself (installed editable) is not a dependency
-        d for d in report.get("dependencies", []) if "editable" not in d.get("skip_reason", "")
-    ]
-    skipped = [d for d in dependencies if "skip_reason" in d]
-    found = [(d, v) for d in dependencies for v in d.get("vulns", [])]
-    for dependency, vulnerability in found:
-        fixes = ", ".join(vulnerability.get("fix_versions", [])) or "no fixed release"
-        print(
-            f"VULNERABLE {dependency['name']} {dependency['version']}: "
-            f"{vulnerability['id']} (fixed in {fixes})"
-        )
-    for advisory, reason in IGNORED.items():
-        print(f"ignored {advisory}: {reason}")
-    audited = len(dependencies) - len(skipped)
-    print(f"pip-audit: {audited} of {len(dependencies)} packages audited, {len(found)} findings")
-    if skipped:
-        reasons = sorted({d["skip_reason"].split(":")[0] for d in skipped})
-        print(f"  {len(skipped)} not audited: {'; '.join(reasons)}")
-    if found:
-        return 1
-    if dependencies and audited == 0:
-        print("NOT AUDITED: pip-audit reached no vulnerability data from this machine")
-        return 1 if os.environ.get("JUSTDRIVING_REQUIRE_AUDIT") == "1" else 0
-    return 0
+    require = os.environ.get("JUSTDRIVING_REQUIRE_AUDIT") == "1"
+    lines, code = summarize(report, ignored=IGNORED, require=require)
+    print("\n".join(lines))
+    return code
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from attrs import frozen
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
+import waiting
 from justdriving.adapters.celery_relay import (
     DISPATCH,
     RELAY_ONE,
@@ -97,12 +99,7 @@ class Relayed:
         return ids
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+wait_for = partial(waiting.wait_for, timeout=WAIT)
 
 
 # --------------------------------------------------------------------------------------------

@@ -46,20 +46,13 @@ from justdriving.adapters.memory import (
 from justdriving.domain.messages import MessageStatus
 from justdriving.domain.outbox import OutboxStatus
 from justdriving.domain.services.application import Application
+from waiting import wait_for
 
 KILLS = 20
 STUDENTS = 200  # an SMS and an email each: 400 messages
 PROVIDER_LATENCY = 0.002
 KILL_WITHIN = 0.06  # seconds after an incarnation's first request
 WORKER = Path(__file__).with_name("relay_worker.py")
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what} after {timeout} s")
-        time.sleep(0.005)
 
 
 class Workers:
@@ -110,10 +103,11 @@ def test_workers_killed_at_random_moments_lose_no_message_and_repeat_only_the_on
         for incarnation in range(KILLS):
             worker = workers.start(incarnation)
             try:
-                _wait_for(
+                wait_for(
                     partial(_started, server, worker, incarnation),
-                    30,
                     f"incarnation {incarnation} to send (seed {seed}; too few messages left?)",
+                    30,
+                    interval=0.005,
                 )
                 assert worker.poll() is None, workers.output(incarnation)
                 time.sleep(rng.uniform(0, KILL_WITHIN))
@@ -123,13 +117,13 @@ def test_workers_killed_at_random_moments_lose_no_message_and_repeat_only_the_on
         left = len(message_ids) - len({request.key for request in server.seen()})
         last = workers.start(KILLS)
         try:
-            _wait_for(
+            wait_for(
                 lambda: (
                     outbox_statuses(database.uow) == {OutboxStatus.SENT: len(message_ids)}
                     or last.poll() is not None
                 ),
-                60,
                 f"the last worker to finish (seed {seed})",
+                60,
             )
             assert last.poll() is None, workers.output(KILLS)
         finally:

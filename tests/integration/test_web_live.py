@@ -10,11 +10,10 @@ import http.cookiejar
 import json
 import re
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ from justdriving.config import QueueBackend
 from justdriving.entrypoints.web.server import WebServer
 from justdriving.entrypoints.worker import Worker
 from unit.web.support import PAID, WEBHOOK, Site, build_site, settings_for
+from waiting import wait_for
 
 if TYPE_CHECKING:
     from conftest import Database
@@ -67,13 +67,6 @@ def post(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, Any]:
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def eventually(check: Callable[[], bool], seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "gave up waiting"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -148,7 +141,7 @@ def test_the_dev_checkout_page_pays_through_the_apps_own_webhook_route(
         with browser.open(page_url, data=form, timeout=10) as result:  # follows the 303
             assert result.status == 200
             assert result.geturl() == page_url + "/result"
-        eventually(lambda: site.state(checkout) == expected)
+        wait_for(lambda: site.state(checkout) == expected, f"the checkout to be {expected}")
         shown = browser.open(page_url + "/result", timeout=10).read().decode()
 
     assert f'<dd id="invoice-status">{expected[1]}</dd>' in shown

@@ -66,8 +66,9 @@ from justdriving.testing.mailgun_simulator import MailgunSimulator
 from justdriving.testing.stripe_api import ApiReply
 from justdriving.testing.stripe_simulator import StripeSimulator
 from justdriving.testing.twilio_simulator import TwilioSimulator
+from waiting import wait_for
 
-from .crash_support import StripeDeliveries, Tier, answers, wait_for
+from .crash_support import StripeDeliveries, Tier, answers
 from .support import campaign_scale, own_postgres_database
 
 KILLS = 20 * campaign_scale()
@@ -151,7 +152,7 @@ class Chaos(threading.Thread):
     def run(self) -> None:
         try:
             while self.done < self._kills and not self._halt.is_set():
-                wait_for(lambda: answers(self._health), 60, "the web tier to answer")
+                wait_for(lambda: answers(self._health), "the web tier to answer", 60)
                 if self._halt.wait(self._rng.uniform(*SETTLE_AFTER_START)):
                     return
                 while not (self._busy() or self._halt.is_set()):  # a kill with work in hand
@@ -293,7 +294,7 @@ class Flow:
                 time.sleep(0.1)
 
     def _until(self, condition: Callable[[], bool], what: str) -> None:
-        wait_for(condition, SETTLE, what)
+        wait_for(condition, what, SETTLE)
 
     def _payment(self, payment_id: str) -> Any:
         with self.app.uow() as uow:
@@ -369,7 +370,7 @@ def test_killing_the_web_tier_and_the_worker_at_random_loses_no_money_and_no_mes
         worker.start()
         deliveries.start()
         try:
-            wait_for(lambda: answers(f"{web_url}/healthz"), 60, "the web tier to start")
+            wait_for(lambda: answers(f"{web_url}/healthz"), "the web tier to start", 60)
             chaos.start()
             students = 0
             while students < MAX_STUDENTS and (chaos.is_alive() or students < MIN_STUDENTS):
@@ -379,8 +380,8 @@ def test_killing_the_web_tier_and_the_worker_at_random_loses_no_money_and_no_mes
             assert chaos.error is None, f"seed {seed}: {chaos.error!r}"
             assert chaos.done == KILLS, f"seed {seed}: only {chaos.done} kills in {students}"
             # Both tiers are up: everything must settle without further help.
-            wait_for(deliveries.drained, SETTLE, "Stripe to deliver every event")
-            wait_for(lambda: _settled(app), SETTLE, f"the inbox and outbox to settle (seed {seed})")
+            wait_for(deliveries.drained, "Stripe to deliver every event", SETTLE)
+            wait_for(lambda: _settled(app), f"the inbox and outbox to settle (seed {seed})", SETTLE)
         except BaseException as error:
             error.add_note(f"seed {seed}\n--- web\n{web.output()}\n--- worker\n{worker.output()}")
             raise
