@@ -33,7 +33,7 @@ from justdriving.domain.services.accounting_export import AccountingExporter
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.grants import StoredGrants
 from justdriving.domain.services.relay import RelayPolicy
-from justdriving.ports.accounting import AccountingClient, GrantStore
+from justdriving.ports.accounting import AccountingClient, AccountingConsent, GrantStore
 from justdriving.ports.messaging import EmailSender, EmailWebhooks, SmsSender, SmsWebhooks
 from justdriving.ports.payments import PaymentGateway
 
@@ -262,6 +262,55 @@ def _accounting(settings: Settings, grants: GrantStore) -> AccountingClient | No
             key, secret, tenant, grants, api_base=base or LIVE_API, token_url=token or TOKEN_URL
         )
     return None
+
+
+def accounting_consent(settings: Settings) -> AccountingConsent:
+    """The authorisation-code flow of ACCOUNTING_PROVIDER (xero or quickbooks), on the same
+    token endpoint (ACCOUNTING_TOKEN_URL) and API root the sync uses."""
+    provider = settings.accounting_provider
+    if provider not in (AccountingProvider.XERO, AccountingProvider.QUICKBOOKS):
+        raise ConfigurationError(
+            f"ACCOUNTING_PROVIDER={provider}: connecting is for xero or quickbooks"
+        )
+    missing = [
+        name
+        for name, value in (
+            ("ACCOUNTING_API_KEY", settings.accounting_api_key),
+            ("ACCOUNTING_API_SECRET", settings.accounting_api_secret),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError(f"{provider} needs the app's client id and secret", missing)
+    key, secret = settings.accounting_api_key or "", settings.accounting_api_secret or ""
+    token, base = settings.accounting_token_url, settings.accounting_api_base_url
+    if provider is AccountingProvider.XERO:
+        from justdriving.adapters.accounting.xero import API_BASE, IDENTITY_BASE
+        from justdriving.adapters.accounting.xero_consent import XeroConsent
+
+        return XeroConsent(
+            key, secret, identity_base=token or IDENTITY_BASE, api_base=base or API_BASE
+        )
+    from justdriving.adapters.accounting.quickbooks import TOKEN_URL
+    from justdriving.adapters.accounting.quickbooks_consent import QuickBooksConsent
+
+    return QuickBooksConsent(key, secret, token_url=token or TOKEN_URL)
+
+
+def grant_store(settings: Settings) -> GrantStore:
+    """The database's OAuth grants (where the sync reads them), for connecting an organisation
+    without wiring the rest of the application. Refuses memory:// and an unmigrated database."""
+    url = settings.effective_database_url
+    if url == MEMORY_DATABASE:
+        raise ConfigurationError(
+            "a grant in memory:// is gone when the command ends", ["DATABASE_URL"]
+        )
+    engine = make_engine(url)
+    if pending(engine):
+        raise ConfigurationError(
+            "the database is not migrated", ["DATABASE_URL: run `justdriving migrate` first"]
+        )
+    return StoredGrants(SqlUnitOfWorkFactory(engine))
 
 
 def _exporter(settings: Settings) -> AccountingExporter | None:

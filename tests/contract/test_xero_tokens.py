@@ -11,6 +11,7 @@ import pytest
 from attrs import evolve
 
 from justdriving.adapters.accounting.xero import XeroAccountingClient
+from justdriving.adapters.accounting.xero_auth import token_url
 from justdriving.domain.accounting import AccountingContact, OAuthGrant
 from justdriving.domain.errors import ConfigurationError
 from justdriving.testing.xero_clock import SimulatedTime
@@ -219,3 +220,18 @@ def test_missing_credentials_are_refused_up_front() -> None:
     with pytest.raises(ConfigurationError) as raised:
         XeroAccountingClient("", "", "", RecordingGrants())
     assert "ACCOUNTING_API_KEY" in raised.value.problems
+
+
+@pytest.mark.parametrize(
+    ("setting", "endpoint"),
+    [
+        ("https://identity.xero.com", "https://identity.xero.com/connect/token"),
+        ("https://identity.xero.com/", "https://identity.xero.com/connect/token"),
+        ("https://identity.xero.com/connect/token", "https://identity.xero.com/connect/token"),
+        ("http://127.0.0.1:8123/connect/token/", "http://127.0.0.1:8123/connect/token"),
+    ],
+)
+def test_accounting_token_url_may_be_the_identity_root_or_the_endpoint(
+    setting: str, endpoint: str
+) -> None:
+    assert token_url(setting) == endpoint

@@ -145,3 +145,12 @@ class OAuthGrant(Entity):
     @staticmethod
     def key(provider: str, tenant_id: str) -> str:
         return f"{provider}:{tenant_id}"
+
+
+@frozen
+class AccountingConnection:
+    """What a person's consent connected: the first grant, and the organisation's name where
+    the provider tells it (Xero does; QuickBooks' redirect carries only the realm id)."""
+
+    grant: OAuthGrant
+    tenant_name: str | None = None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from justdriving.config import QueueBackend, Settings
+from justdriving.entrypoints.cli_accounting import accounting
 from justdriving.entrypoints.cli_common import clean_errors as _clean_errors
 from justdriving.entrypoints.cli_ops import check_config, inbox, messages, outbox
 
@@ -260,6 +261,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 main.add_command(check_config)
+main.add_command(accounting)
 main.add_command(outbox)
 main.add_command(inbox)
 main.add_command(messages)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from justdriving.domain.accounting import (
+    AccountingConnection,
     AccountingContact,
     AccountingCreditNote,
     AccountingInvoice,
@@ -22,6 +23,22 @@ class GrantStore(Protocol):
     def load(self, provider: str, tenant_id: str) -> OAuthGrant | None: ...
 
     def save(self, grant: OAuthGrant) -> None: ...
+
+
+class AccountingConsent(Protocol):
+    """A provider's OAuth2 authorisation-code flow, for connecting an organisation.
+
+    `authorize_url` is where a person signs in and consents; the provider then redirects to
+    `redirect_uri` with a code and `state`. `exchange_code` buys the first grant with that code
+    (single-use, and only with the same redirect_uri) for `tenant_id`, or the one organisation
+    the consent connected when None. Raises ProviderRejected for a code the provider refuses
+    and ConfigurationError for bad credentials or an organisation it cannot pick."""
+
+    def authorize_url(self, redirect_uri: str, state: str) -> str: ...
+
+    def exchange_code(
+        self, code: str, redirect_uri: str, tenant_id: str | None
+    ) -> AccountingConnection: ...
 
 
 class AccountingClient(Protocol):

@@ -10,11 +10,14 @@
 
 Tokens: access tokens live `token_ttl` seconds of its clock; every refresh rotates the refresh
 token and the old one stops working at once (stricter than Intuit, so a client that does not
-store the new one fails here first). Batches: at most 30 items; per-item Faults from the books
-(quickbooks_company); a requestid seen before gets the first answer again and changes nothing;
-10 calls a second, 500 a minute and 40 batches a minute per company, else 429 with
-Retry-After. Failures on demand: `fail_next`, `throttle_next`, `expire_tokens`. Counters:
-`refreshes`, `batch_calls`, `replays`, `throttled`, and the books' `created` / `updated`.
+store the new one fails here first). The consent without the browser:
+`authorization_code(redirect_uri)` is the code Intuit would redirect with (beside `realm_id`);
+the token endpoint exchanges it once, for that redirect_uri only. Batches: at most 30 items;
+per-item Faults from the books (quickbooks_company); a requestid seen before gets the first
+answer again and changes nothing; 10 calls a second, 500 a minute and 40 batches a minute
+per company, else 429 with Retry-After. Failures on demand: `fail_next`, `throttle_next`,
+`expire_tokens`. Counters: `refreshes`, `batch_calls`, `replays`, `throttled`, and the
+books' `created` / `updated`.
 Nothing happens at import time; the server runs between `start()` and `stop()`.
 """
 
@@ -88,6 +91,7 @@ class QuickBooksSimulator:
         self._monotonic = monotonic
         self._access: dict[str, datetime] = {}
         self._refresh: set[str] = set()
+        self._codes: dict[str, str] = {}  # authorisation code -> its redirect_uri
         self._replies: dict[str, Answer] = {}
         self._failures: list[_Failure] = []
         self._lock = threading.RLock()
@@ -157,6 +161,13 @@ class QuickBooksSimulator:
                 expires_at=expires,
             )
 
+    def authorization_code(self, redirect_uri: str) -> str:
+        """The code Intuit's consent would redirect to `redirect_uri` with, for `realm_id`."""
+        with self._lock:
+            code = f"qbo-code-{secrets.token_hex(12)}"
+            self._codes[code] = redirect_uri
+            return code
+
     def fail_next(
         self, status: int = 503, retry_after: float | None = None, *, processed: bool = False
     ) -> None:
@@ -213,12 +224,18 @@ class QuickBooksSimulator:
         if not given.startswith("Basic ") or not secrets.compare_digest(credentials, expected):
             return Answer.json(401, {"error": "invalid_client"})
         form = {k: v[0] for k, v in _form(request.body).items()}
-        if form.get("grant_type") != "refresh_token":
+        if form.get("grant_type") == "authorization_code":
+            # Spent by its first exchange, even a refused one; bound to its redirect_uri.
+            issued_for = self._codes.pop(form.get("code", ""), None)
+            if issued_for is None or issued_for != form.get("redirect_uri"):
+                return Answer.json(400, {"error": "invalid_grant"})
+        elif form.get("grant_type") != "refresh_token":
             return Answer.json(400, {"error": "unsupported_grant_type"})
-        if form.get("refresh_token") not in self._refresh:
+        elif form.get("refresh_token") not in self._refresh:
             return Answer.json(400, {"error": "invalid_grant"})
-        self._refresh.discard(form["refresh_token"])  # rotation: the old one is spent
-        self.refreshes += 1
+        else:
+            self._refresh.discard(form["refresh_token"])  # rotation: the old one is spent
+            self.refreshes += 1
         access, refresh, _ = self._issue()
         return Answer.json(
             200,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,13 @@ class LocalServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     answer: Answer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away before its answer (killed, timed out) is a client's
+        business, as at a real provider; anything else is printed as usual."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

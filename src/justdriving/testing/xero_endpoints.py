@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from justdriving.testing.xero_simulator import XeroSimulator
 
 TOKEN_PATH = "/connect/token"  # noqa: S105 - a URL path
+CONNECTIONS_PATH = "/connections"
 API_PATH = "/api.xro/2.0"
 
 
@@ -92,9 +94,12 @@ def token(sim: XeroSimulator, request: RecordedRequest) -> Answer:
     if not given.startswith("Basic ") or not secrets.compare_digest(credentials, expected):
         return Answer.json(400, {"error": "invalid_client"})
     form = {k: v[-1] for k, v in parse_qs(request.body.decode(errors="replace")).items()}
-    if form.get("grant_type") != "refresh_token":
+    if form.get("grant_type") == "refresh_token":
+        issued = sim.rotate(form.get("refresh_token", ""))
+    elif form.get("grant_type") == "authorization_code":
+        issued = sim.redeem(form.get("code", ""), form.get("redirect_uri", ""))
+    else:
         return Answer.json(400, {"error": "unsupported_grant_type"})
-    issued = sim.rotate(form.get("refresh_token", ""))
     if issued is None:
         return Answer.json(400, {"error": "invalid_grant"})
     return Answer.json(
@@ -106,6 +111,29 @@ def token(sim: XeroSimulator, request: RecordedRequest) -> Answer:
             "refresh_token": issued.refresh_token,
             "scope": "offline_access accounting.transactions accounting.contacts",
         },
+    )
+
+
+def connections(sim: XeroSimulator, request: RecordedRequest) -> Answer:
+    """GET /connections: the tenants a live access token reaches (no xero-tenant-id needed)."""
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    if not sim.token_works(token):
+        return problem(401, "Unauthorized", "AuthenticationUnsuccessful")
+    connected = sim.clock().isoformat()
+    return Answer.json(
+        200,
+        [
+            {
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"connection:{tenant_id}")),
+                "authEventId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"auth:{token}")),
+                "tenantId": tenant_id,
+                "tenantType": "ORGANISATION",
+                "tenantName": name,
+                "createdDateUtc": connected,
+                "updatedDateUtc": connected,
+            }
+            for tenant_id, name in sim.connections.items()
+        ],
     )
 
 

@@ -11,6 +11,10 @@ What it does as Xero does:
 - OAuth2: access tokens expire after `access_ttl` seconds of its clock; each refresh rotates the
   refresh token and the previous one stops working at once (Xero documents a grace period for a
   lost answer; the simulator is stricter); refresh tokens expire after `refresh_ttl`.
+- The authorisation-code flow without the browser: `authorization_code(redirect_uri)` is the
+  code a consent would redirect with; the token endpoint exchanges it once, for that
+  redirect_uri only (grant_type=authorization_code), and GET /connections lists `connections`
+  (its organisation; add more to act as a person who connected several).
 - `xero-tenant-id` must name its organisation (403 otherwise).
 - Per-element validation (xero_books), `summarizeErrors`, and Idempotency-Key: the same key with
   the same request replays the first answer and writes nothing; with another request it is 400.
@@ -71,6 +75,7 @@ class XeroSimulator:
         client_id: str = "SIMXEROCLIENT0000000000000000001",
         client_secret: str = "sim-xero-client-secret",  # noqa: S107 - the simulator's own
         tenant_id: str = "3f1b6a52-0000-4c5e-9d1a-5151a7ed0001",
+        organisation: str = "Køreskolen Demo ApS",
         clock: Callable[[], datetime] | None = None,
         access_ttl: int = 1800,
         refresh_ttl: timedelta = timedelta(days=60),
@@ -82,6 +87,7 @@ class XeroSimulator:
         tax_types: Mapping[str, Decimal] | None = None,
     ) -> None:
         self.client_id, self.client_secret, self.tenant_id = client_id, client_secret, tenant_id
+        self.connections: dict[str, str] = {tenant_id: organisation}  # tenant id -> name
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.access_ttl, self.refresh_ttl, self.latency = access_ttl, refresh_ttl, latency
         self.books = Books()
@@ -101,6 +107,7 @@ class XeroSimulator:
         self.largest_batch = 0
         self._access: dict[str, datetime] = {}
         self._refresh: dict[str, datetime] = {}
+        self._codes: dict[str, str] = {}  # authorisation code -> its redirect_uri
         self._replies: dict[str, tuple[tuple[str, str, str, bytes], Answer]] = {}
         self._failures: list[_Failure] = []
         self._lock = threading.RLock()
@@ -175,6 +182,27 @@ class XeroSimulator:
                 return None
             return self._issue()
 
+    def authorization_code(self, redirect_uri: str) -> str:
+        """The code Xero's consent would redirect to `redirect_uri` with (the browser step)."""
+        with self._lock:
+            code = secrets.token_urlsafe(24)
+            self._codes[code] = redirect_uri
+            return code
+
+    def redeem(self, code: str, redirect_uri: str) -> XeroConnection | None:
+        """Exchange a code for tokens; None when it is unknown, used, or for another
+        redirect_uri. A code is spent by its first exchange, even a refused one."""
+        with self._lock:
+            issued_for = self._codes.pop(code, None)
+            if issued_for is None or issued_for != redirect_uri:
+                return None
+            return self._issue()
+
+    def token_works(self, access_token: str) -> bool:
+        with self._lock:
+            expires = self._access.get(access_token)
+            return expires is not None and self.clock() < expires
+
     def expire_access_tokens(self) -> None:
         """Every access token issued so far stops working (as after 30 minutes)."""
         with self._lock:
@@ -235,6 +263,8 @@ class XeroSimulator:
             self.requests.append(request)
             if request.path == endpoints.TOKEN_PATH and request.method == "POST":
                 return endpoints.token(self, request)
+            if request.path == endpoints.CONNECTIONS_PATH and request.method == "GET":
+                return endpoints.connections(self, request)
             refused = self._refuse(request)
         if refused is not None:
             return refused

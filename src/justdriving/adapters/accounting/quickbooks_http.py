@@ -82,7 +82,7 @@ class QuickBooksApi:
         if request_id is not None:
             params["requestid"] = request_id
         response = self._send(body, params, writes=request_id is not None)
-        answered = _json(response, self.provider).get("BatchItemResponse")
+        answered = read_json(response, self.provider).get("BatchItemResponse")
         if not isinstance(answered, list):
             raise ProviderUnavailable(self.provider, "the batch answer has no BatchItemResponse")
         return {str(item.get("bId")): item for item in answered if isinstance(item, dict)}
@@ -197,11 +197,11 @@ class QuickBooksApi:
             ) from error
         if response.status_code in (400, 401, 403):
             raise ConfigurationError(
-                f"QuickBooks refused the token refresh ({_oauth_error(response)}); "
+                f"QuickBooks refused the token refresh ({oauth_error(response)}); "
                 "reconnect the company",
                 CREDENTIAL_SETTINGS,
             )
-        data = _json(self._checked(response, writes=False), self.provider)
+        data = read_json(self._checked(response, writes=False), self.provider)
         access, refresh, lifetime = (
             data.get("access_token"),
             data.get("refresh_token"),
@@ -221,7 +221,8 @@ class QuickBooksApi:
         return renewed
 
 
-def _json(response: httpx.Response, provider: str) -> dict[str, Any]:
+def read_json(response: httpx.Response, provider: str) -> dict[str, Any]:
+    """The JSON object QuickBooks answered, or ProviderUnavailable."""
     try:
         data = exact_json.decode(response.content)
     except ValueError:
@@ -248,7 +249,8 @@ def _fault(response: httpx.Response) -> tuple[str, str]:
     return code, f"{first.get('Message') or first.get('message', '')}: {first.get('Detail', '')}"
 
 
-def _oauth_error(response: httpx.Response) -> str:
+def oauth_error(response: httpx.Response) -> str:
+    """A token endpoint's refusal as status and OAuth error code, e.g. "400 invalid_grant"."""
     try:
         body = response.json()
     except ValueError:

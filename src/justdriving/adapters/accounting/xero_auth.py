@@ -5,8 +5,8 @@ refresh token (the old one stops working). So the new grant is saved to the Gran
 write) before the new access token is used: a crash after the refresh then loses nothing. A save
 that fails is tried again before the next call, and the error is raised meanwhile.
 
-The first grant comes from Xero's authorisation-code flow (a person consents in a browser). That
-is out of scope here: an operator command (or a test fixture) stores it with GrantStore.save.
+The first grant comes from Xero's authorisation-code flow (a person consents in a browser):
+xero_consent exchanges the code and `justdriving accounting connect` stores it.
 When another process sharing the store refreshed first, Xero refuses our (now old) refresh token
 with invalid_grant; the stored grant is then read again and used.
 """
@@ -24,6 +24,15 @@ from justdriving.domain.errors import ConfigurationError, ProviderUnavailable
 from justdriving.ports.accounting import GrantStore
 
 TOKEN_PATH = "/connect/token"  # noqa: S105 - a URL path
+
+
+def token_url(identity: str) -> str:
+    """Xero's token endpoint from ACCOUNTING_TOKEN_URL: the identity server's root
+    (`https://identity.xero.com`, a simulator's address) or the endpoint's full URL."""
+    identity = identity.rstrip("/")
+    return identity if identity.endswith(TOKEN_PATH) else identity + TOKEN_PATH
+
+
 REFRESH_MARGIN = timedelta(seconds=60)  # refresh when the access token has less left than this
 CREDENTIAL_SETTINGS = ("ACCOUNTING_API_KEY", "ACCOUNTING_API_SECRET")
 
@@ -46,7 +55,7 @@ class XeroTokens:
         self.provider, self.tenant_id = provider, tenant_id
         self._credentials = (client_id, client_secret)
         self._grants, self._http, self._clock = grants, http, clock
-        self._token_url = identity_base.rstrip("/") + TOKEN_PATH
+        self._token_url = token_url(identity_base)
         self._grant: OAuthGrant | None = None
         self._unsaved: OAuthGrant | None = None
         self._lock = threading.Lock()
@@ -110,15 +119,8 @@ class XeroTokens:
                 "already used, or the app was disconnected); connect the organisation again",
                 (f"OAuthGrant {OAuthGrant.key(self.provider, self.tenant_id)}",),
             )
-        fresh = OAuthGrant(
-            id=OAuthGrant.key(self.provider, self.tenant_id),
-            provider=self.provider,
-            tenant_id=self.tenant_id,
-            access_token=_text(answer, "access_token", self.provider),
-            refresh_token=_text(answer, "refresh_token", self.provider),
-            expires_at=self._clock() + timedelta(seconds=_seconds(answer, self.provider)),
-            version=grant.version,
-        )
+        fresh = grant_from(answer, self.provider, self.tenant_id, self._clock())
+        fresh.version = grant.version
         self._unsaved = fresh
         self._keep(fresh)
         return fresh
@@ -129,36 +131,57 @@ class XeroTokens:
         self._grant, self._unsaved = grant, None
 
     def _ask(self, refresh_token: str) -> dict[str, object]:
-        try:
-            response = self._http.post(
-                self._token_url,
-                auth=self._credentials,
-                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-                headers={"Accept": "application/json"},
-            )
-        except httpx.TransportError as error:
-            # Xero may have rotated the token and the answer was lost (see the module docstring).
-            raise ProviderUnavailable(
-                self.provider,
-                f"the token refresh failed: {type(error).__name__}",
-                possibly_done=True,
-            ) from error
-        body = _json(response)
-        if response.status_code == 400 and body.get("error") == "invalid_grant":
-            return body
-        if response.status_code in (400, 401, 403):
-            raise ConfigurationError(
-                f"Xero refused the client credentials ({response.status_code} "
-                f"{body.get('error', '')})",
-                CREDENTIAL_SETTINGS,
-            )
-        if response.status_code != 200:
-            raise ProviderUnavailable(
-                self.provider,
-                f"the token endpoint answered {response.status_code}",
-                possibly_done=response.status_code >= 500,
-            )
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        return ask_token(self._http, self._token_url, self._credentials, form, self.provider)
+
+
+def ask_token(
+    http: httpx.Client,
+    token_url: str,
+    credentials: tuple[str, str],
+    form: dict[str, str],
+    provider: str,
+) -> dict[str, object]:
+    """POST a grant to Xero's token endpoint (client id and secret as HTTP Basic auth): the
+    answer, or the body of an invalid_grant refusal, for the caller to judge."""
+    try:
+        response = http.post(
+            token_url, auth=credentials, data=form, headers={"Accept": "application/json"}
+        )
+    except httpx.TransportError as error:
+        # Xero may have issued the tokens and the answer was lost (see the module docstring).
+        raise ProviderUnavailable(
+            provider, f"the token request failed: {type(error).__name__}", possibly_done=True
+        ) from error
+    body = _json(response)
+    if response.status_code == 400 and body.get("error") == "invalid_grant":
         return body
+    if response.status_code in (400, 401, 403):
+        raise ConfigurationError(
+            f"Xero refused the client credentials ({response.status_code} {body.get('error', '')})",
+            CREDENTIAL_SETTINGS,
+        )
+    if response.status_code != 200:
+        raise ProviderUnavailable(
+            provider,
+            f"the token endpoint answered {response.status_code}",
+            possibly_done=response.status_code >= 500,
+        )
+    return body
+
+
+def grant_from(
+    answer: dict[str, object], provider: str, tenant_id: str, now: datetime
+) -> OAuthGrant:
+    """The OAuthGrant a token answer (refresh or code exchange) gives for `tenant_id`."""
+    return OAuthGrant(
+        id=OAuthGrant.key(provider, tenant_id),
+        provider=provider,
+        tenant_id=tenant_id,
+        access_token=_text(answer, "access_token", provider),
+        refresh_token=_text(answer, "refresh_token", provider),
+        expires_at=now + timedelta(seconds=_seconds(answer, provider)),
+    )
 
 
 def _json(response: httpx.Response) -> dict[str, object]:

@@ -1,9 +1,25 @@
-"""The store accounting adapters keep their OAuth grants in: the database, one commit each."""
+"""The store accounting adapters keep their OAuth grants in (the database, one commit each),
+and connecting an organisation: the first grant, bought with a consent's code, stored there."""
 
 from __future__ import annotations
 
-from justdriving.domain.accounting import OAuthGrant
+from justdriving.domain.accounting import AccountingConnection, OAuthGrant
+from justdriving.ports.accounting import AccountingConsent, GrantStore
 from justdriving.ports.persistence import UnitOfWorkFactory
+
+
+def connect_accounting(
+    consent: AccountingConsent,
+    grants: GrantStore,
+    code: str,
+    redirect_uri: str,
+    tenant_id: str | None = None,
+) -> AccountingConnection:
+    """Exchange a consent's code for the first grant and store it, replacing any earlier one
+    for the organisation: the next sync uses it. Nothing is stored when the exchange fails."""
+    connection = consent.exchange_code(code, redirect_uri, tenant_id)
+    grants.save(connection.grant)
+    return connection
 
 
 class StoredGrants:

@@ -1,0 +1,91 @@
+"""`justdriving accounting authorize-url|connect`: connecting a school's Xero organisation or
+QuickBooks company (ACCOUNTING_PROVIDER) with the provider's OAuth2 authorisation-code flow.
+The first grant is stored where the sync reads it; no token is ever printed."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import click
+
+from justdriving.config import AccountingProvider, Settings
+from justdriving.entrypoints.cli_common import clean_errors
+
+_REDIRECT = click.option(
+    "--redirect-uri",
+    required=True,
+    help="The redirect URI registered with the provider's app (the same in both steps).",
+)
+
+
+@click.group()
+def accounting() -> None:
+    """Connect the accounting organisation (Xero, QuickBooks) the sync pushes to."""
+
+
+@accounting.command("authorize-url")
+@_REDIRECT
+@clean_errors
+def authorize_url(redirect_uri: str) -> None:
+    """Print the provider's consent URL, with a fresh random state to check on the redirect."""
+    from justdriving.container import accounting_consent
+
+    settings = Settings.from_env()
+    state = secrets.token_urlsafe(24)
+    click.echo(accounting_consent(settings).authorize_url(redirect_uri, state))
+    click.echo(f"state: {state}")
+    realm = " --realm-id REALM_ID" if _is_quickbooks(settings) else ""
+    click.echo(
+        "Open the URL, sign in and allow access. Check that the redirect carries this state, "
+        f"then, within minutes: justdriving accounting connect --code CODE{realm} "
+        f"--redirect-uri {redirect_uri}"
+    )
+
+
+@accounting.command()
+@click.option("--code", required=True, help="The `code` parameter of the provider's redirect.")
+@_REDIRECT
+@click.option(
+    "--realm-id",
+    default=None,
+    help="QuickBooks: the `realmId` parameter of the redirect (default: ACCOUNTING_TENANT_ID).",
+)
+@clean_errors
+def connect(code: str, redirect_uri: str, realm_id: str | None) -> None:
+    """Exchange the redirect's code for the first OAuth grant and store it for the sync."""
+    from justdriving.container import accounting_consent, grant_store
+    from justdriving.domain.services.grants import connect_accounting
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # two requests: no news, one line
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # checking migrations is no news
+    settings = Settings.from_env()
+    tenant_id = _tenant(settings, realm_id)
+    grants = grant_store(settings)  # refuses an unusable database before the code is spent
+    connection = connect_accounting(
+        accounting_consent(settings), grants, code, redirect_uri, tenant_id
+    )
+    grant = connection.grant
+    what = "QuickBooks company" if _is_quickbooks(settings) else "Xero organisation"
+    named = f"{connection.tenant_name} " if connection.tenant_name else ""
+    click.echo(f"connected {what} {named}({grant.tenant_id}); the grant is stored")
+    if settings.accounting_tenant_id is None:
+        click.echo(f"set ACCOUNTING_TENANT_ID={grant.tenant_id} for sync-accounting")
+
+
+def _is_quickbooks(settings: Settings) -> bool:
+    return settings.accounting_provider is AccountingProvider.QUICKBOOKS
+
+
+def _tenant(settings: Settings, realm_id: str | None) -> str | None:
+    configured = settings.accounting_tenant_id
+    if realm_id is None:
+        return configured
+    if not _is_quickbooks(settings):
+        raise click.UsageError("--realm-id is for ACCOUNTING_PROVIDER=quickbooks")
+    if configured is not None and configured != realm_id:
+        raise click.UsageError(
+            f"--realm-id {realm_id} is not ACCOUNTING_TENANT_ID {configured}: the sync would "
+            "not find the grant"
+        )
+    return realm_id
