@@ -12,6 +12,7 @@ message.
 import enum
 import functools
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, Self, TypeVar
@@ -108,6 +109,8 @@ class LogLevel(enum.StrEnum):
 _SECRET_MARKERS: Final = ("KEY", "SECRET", "PASSWORD", "TOKEN")
 _SHOWN_PREFIX: Final = 4
 _MIN_LENGTH_TO_SHOW_PREFIX: Final = 24
+# Encryption keys: any of their characters is key material, so none is shown.
+_KEY_MATERIAL: Final = frozenset({"ACCOUNTING_TOKEN_KEY"})
 
 
 def is_secret_name(name: str) -> bool:
@@ -123,7 +126,11 @@ def _mask_secret(name: str, value: str | None) -> str:
     """
     if value is None:
         return "unset"
-    if "PASSWORD" in name.upper() or len(value) < _MIN_LENGTH_TO_SHOW_PREFIX:
+    if (
+        "PASSWORD" in name.upper()
+        or name.upper() in _KEY_MATERIAL
+        or len(value) < _MIN_LENGTH_TO_SHOW_PREFIX
+    ):
         return "set"
     return f"{value[:_SHOWN_PREFIX]}… ({len(value)} chars)"
 
@@ -154,8 +161,12 @@ def _url_repr(value: str | None) -> str:
     return "None" if value is None else repr(_mask_url(value))
 
 
-def _secret(*, repr_: Callable[[str | None], str] = _secret_repr) -> Any:
-    return field(default=None, repr=repr_)
+def _secret(
+    *,
+    repr_: Callable[[str | None], str] = _secret_repr,
+    validator: Callable[[Any, Any, str | None], None] | None = None,
+) -> Any:
+    return field(default=None, repr=repr_, validator=validator)
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,6 +188,27 @@ def _positive_or_unset(
         raise ValueError(
             "must be a whole number of messages per second, at least 1 (unset: no pacing)"
         )
+
+
+# A Fernet key: 32 bytes in url-safe base64, as Fernet.generate_key() makes it.
+_FERNET_KEY: Final = re.compile(r"[A-Za-z0-9_-]{43}=")
+
+
+def _fernet_keys(
+    _instance: object, _attribute: "attrs.Attribute[str | None]", value: str | None
+) -> None:
+    """One or more comma separated Fernet keys. The message never quotes a key."""
+    if value is None:
+        return
+    keys = _split_list(value)
+    if not keys:
+        raise ValueError("must hold at least one Fernet key")
+    for position, key in enumerate(keys, start=1):
+        if not _FERNET_KEY.fullmatch(key):
+            raise ValueError(
+                f"key {position} of {len(keys)} is not a Fernet key (44 characters of url-safe "
+                "base64, as cryptography's Fernet.generate_key() makes; see the README)"
+            )
 
 
 def _str_tuple(value: object) -> tuple[str, ...]:
@@ -254,6 +286,9 @@ class Settings:
     accounting_payment_account: str | None = None  # Xero: the bank account payments go to
     accounting_api_base_url: str | None = None
     accounting_token_url: str | None = None
+    # Added by justdriving: Fernet keys encrypting the stored OAuth tokens, comma separated;
+    # the first encrypts, every one decrypts (rotation). Unset: tokens stored as they are.
+    accounting_token_key: str | None = _secret(validator=_fernet_keys)
 
     queue_backend: QueueBackend = QueueBackend.WORKER
     celery_broker_url: str | None = field(default=None, repr=_url_repr)
@@ -313,6 +348,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path.cwd() / 'justdriving.db'}"
+
+    @property
+    def accounting_token_keys(self) -> tuple[str, ...]:
+        """ACCOUNTING_TOKEN_KEY's keys, the one that encrypts first; () when unset."""
+        return _split_list(self.accounting_token_key or "")
 
     @property
     def is_production(self) -> bool:
@@ -443,6 +483,11 @@ class Settings:
             )
             if provider is AccountingProvider.XERO:
                 problems += _missing(ACCOUNTING_PAYMENT_ACCOUNT=self.accounting_payment_account)
+            if not self.accounting_token_key:
+                problems.append(
+                    "ACCOUNTING_TOKEN_KEY is not set; production stores the OAuth tokens "
+                    "encrypted (see the README)"
+                )
         elif provider is AccountingProvider.CSV:
             problems += _missing(ACCOUNTING_EXPORT_DIR=self.accounting_export_dir)
         return [f"{p} (ACCOUNTING_PROVIDER={provider})" for p in problems]
@@ -506,9 +551,10 @@ def _missing(**values: str | None) -> list[str]:
 
 
 def _reason(name: str, text: str, error: Exception) -> str:
-    """Why a variable was refused. The value itself is echoed only when it is not a secret."""
+    """Why a variable was refused. The value itself is echoed only when it is not a secret
+    (a secret's validator says what is wrong without quoting it)."""
     if is_secret_name(name):
-        return "invalid value"
+        return str(error) or "invalid value"
     reason = str(error) or "invalid value"
     return f"{reason} (got {text!r})"
 

@@ -23,6 +23,7 @@ from justdriving.adapters.memory import (
 from justdriving.adapters.rate_limits import RollingWindowLimiter
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import pending
+from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.adapters.templates import JinjaTemplateRenderer
 from justdriving.config import AccountingProvider, Mailer, PaymentProvider, Settings, SmsProvider
@@ -297,6 +298,12 @@ def accounting_consent(settings: Settings) -> AccountingConsent:
     return QuickBooksConsent(key, secret, token_url=token or TOKEN_URL)
 
 
+def _token_cipher(settings: Settings) -> TokenCipher | None:
+    """The cipher of the stored OAuth tokens (imports cryptography), or None without a key."""
+    keys = settings.accounting_token_keys
+    return TokenCipher(keys) if keys else None
+
+
 def grant_store(settings: Settings) -> GrantStore:
     """The database's OAuth grants (where the sync reads them), for connecting an organisation
     without wiring the rest of the application. Refuses memory:// and an unmigrated database."""
@@ -310,7 +317,7 @@ def grant_store(settings: Settings) -> GrantStore:
         raise ConfigurationError(
             "the database is not migrated", ["DATABASE_URL: run `justdriving migrate` first"]
         )
-    return StoredGrants(SqlUnitOfWorkFactory(engine))
+    return StoredGrants(SqlUnitOfWorkFactory(engine, _token_cipher(settings)))
 
 
 def _exporter(settings: Settings) -> AccountingExporter | None:
@@ -355,10 +362,11 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     store = providers.Singleton(MemoryStore)
     engine = providers.Singleton(make_engine, config.database_url)
+    token_cipher = providers.Singleton(_token_cipher, settings)
     uow = providers.Selector(
         config.database,
         memory=providers.Singleton(MemoryUnitOfWorkFactory, store),
-        sql=providers.Singleton(SqlUnitOfWorkFactory, engine),
+        sql=providers.Singleton(SqlUnitOfWorkFactory, engine, token_cipher),
     )
 
     fake_gateway = providers.Singleton(

@@ -33,6 +33,7 @@ from justdriving.adapters.memory import (
 )
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
+from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.errors import ProviderUnavailable
 from justdriving.domain.money import Money
@@ -100,11 +101,13 @@ class _FailingCommit:
 
 
 @contextmanager
-def sql_persistence(url: str, *, concurrent_writers: bool) -> Iterator[PersistenceBackend]:
+def sql_persistence(
+    url: str, *, concurrent_writers: bool, cipher: TokenCipher | None = None
+) -> Iterator[PersistenceBackend]:
     engine = make_engine(url)
     upgrade(engine)
     empty_tables(engine)
-    factory = _FailingCommit(SqlUnitOfWorkFactory(engine))
+    factory = _FailingCommit(SqlUnitOfWorkFactory(engine, cipher))
     try:
         yield PersistenceBackend(factory, factory.fail_next_commit, concurrent_writers)
     finally:
@@ -119,6 +122,20 @@ def sqlite_persistence() -> Iterator[PersistenceBackend]:
             yield backend
 
 
+# A fixed, public test key (Fernet.generate_key() makes real ones).
+TOKEN_KEY = "x3Fq0cZ7d9yJ1aVbKpLw8nT2rS5uE6hG4iO0mN3kQ1c="
+
+
+@contextmanager
+def encrypted_sqlite_persistence() -> Iterator[PersistenceBackend]:
+    """SQLite with ACCOUNTING_TOKEN_KEY configured: grants' tokens stored encrypted."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'contract.db'}"
+        cipher = TokenCipher([TOKEN_KEY])
+        with sql_persistence(url, concurrent_writers=False, cipher=cipher) as backend:
+            yield backend
+
+
 @contextmanager
 def postgres_persistence() -> Iterator[PersistenceBackend]:
     with sql_persistence(postgres_url(), concurrent_writers=True) as backend:
@@ -128,6 +145,7 @@ def postgres_persistence() -> Iterator[PersistenceBackend]:
 PERSISTENCE = {
     "memory": memory_persistence,
     "sqlite": sqlite_persistence,
+    "sqlite-encrypted-tokens": encrypted_sqlite_persistence,
     "postgresql": postgres_persistence,
 }
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from justdriving.domain.accounting import SyncRecord, SyncRun, SyncStatus
+from justdriving.domain.accounting import OAuthGrant, SyncRecord, SyncRun, SyncStatus
 from justdriving.domain.bookings import (
     Booking,
     BookingStatus,
@@ -943,6 +943,46 @@ def test_sync_records_and_runs_are_kept_per_provider_and_school_newest_run_first
         runs = uow.sync_runs.latest("xero", "sch_1", 2)
         assert [r.id for r in runs] == ["run_3", "run_2"]
         assert runs[0].failures == (("inv_9", "no account code for lesson"),)
+
+
+def a_grant(access_token: str, refresh_token: str) -> OAuthGrant:
+    return OAuthGrant(
+        id=OAuthGrant.key("xero", "tenant-1"),
+        provider="xero",
+        tenant_id="tenant-1",
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_at=T0 + timedelta(minutes=30),
+    )
+
+
+def test_a_grant_reads_back_with_its_tokens_and_a_rotation_replaces_them(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow:
+        uow.grants.add(a_grant("access-1", "refresh-1"))
+        uow.commit()
+    with persistence.uow() as uow:
+        stored = uow.grants.get(OAuthGrant.key("xero", "tenant-1"))
+        assert (stored.access_token, stored.refresh_token) == ("access-1", "refresh-1")
+        assert stored.expires_at == T0 + timedelta(minutes=30)
+        stored.access_token, stored.refresh_token = "access-2", "refresh-2"
+        uow.commit()
+    with persistence.uow() as uow:
+        stored = uow.grants.get(OAuthGrant.key("xero", "tenant-1"))
+        assert (stored.access_token, stored.refresh_token) == ("access-2", "refresh-2")
+
+
+def test_reading_a_grant_is_no_change(persistence: PersistenceBackend) -> None:
+    with persistence.uow() as uow:
+        uow.grants.add(a_grant("access-1", "refresh-1"))
+        uow.commit()
+    with persistence.uow() as uow:
+        stored = uow.grants.get(OAuthGrant.key("xero", "tenant-1"))
+        uow.commit()
+        version = stored.version
+    with persistence.uow() as uow:
+        assert uow.grants.get(OAuthGrant.key("xero", "tenant-1")).version == version
 
 
 def test_purge_sent_deletes_only_sent_rows_sent_before_the_cutoff(

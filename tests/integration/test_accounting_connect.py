@@ -13,8 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from attrs import evolve
 from click.testing import CliRunner, Result
+from cryptography.fernet import Fernet
+from sqlalchemy import select
 
+from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.engine import make_engine
+from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.config import AccountingProvider, Settings
 from justdriving.container import bootstrap
@@ -97,8 +101,20 @@ def one_line_error(result: Result, code: int) -> str:
 
 def stored(env: dict[str, str], provider: str, tenant_id: str) -> OAuthGrant | None:
     engine = make_engine(env["DATABASE_URL"])
+    key = env.get("ACCOUNTING_TOKEN_KEY")
+    cipher = TokenCipher([key]) if key else None
     try:
-        return StoredGrants(SqlUnitOfWorkFactory(engine)).load(provider, tenant_id)
+        return StoredGrants(SqlUnitOfWorkFactory(engine, cipher)).load(provider, tenant_id)
+    finally:
+        engine.dispose()
+
+
+def raw_grants(env: dict[str, str]) -> str:
+    """Every grants row as stored, as text: what a database dump would show."""
+    engine = make_engine(env["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            return repr(connection.execute(select(tables.grants)).all())
     finally:
         engine.dispose()
 
@@ -214,6 +230,39 @@ def test_connecting_xero_stores_the_grant_and_the_next_sync_pushes_with_it(
     assert synced.exit_code == 0, synced.output
     assert xero.count("invoices") == 1
     assert xero.count("contacts") == 1
+
+
+def test_with_a_token_key_connect_and_sync_keep_the_tokens_encrypted_in_the_database(
+    tmp_path: Path, xero: XeroSimulator
+) -> None:
+    key = Fernet.generate_key().decode()
+    env = xero_env(tmp_path, xero, ACCOUNTING_TENANT_ID=xero.tenant_id, ACCOUNTING_TOKEN_KEY=key)
+    code = xero.authorization_code(REDIRECT)
+    assert (
+        cli(env, "accounting", "connect", "--code", code, "--redirect-uri", REDIRECT).exit_code == 0
+    )
+    connected = stored(env, "xero", xero.tenant_id)
+    assert connected is not None
+
+    an_issued_invoice(env, AccountMapping("200", "OUTPUT"))
+    xero.expire_access_tokens()  # the sync refreshes, and stores the rotated tokens
+    synced = cli(env, "sync-accounting")
+
+    assert synced.exit_code == 0, synced.output
+    assert xero.count("invoices") == 1
+    grant = stored(env, "xero", xero.tenant_id)
+    assert grant is not None
+    assert grant.refresh_token != connected.refresh_token
+    assert xero.refresh_tokens() == {grant.refresh_token}
+    dump = raw_grants(env)
+    for token in (
+        connected.access_token,
+        connected.refresh_token,
+        grant.access_token,
+        grant.refresh_token,
+    ):
+        assert token not in dump
+    assert key not in dump + synced.output
 
 
 def test_with_one_organisation_and_no_tenant_set_xero_connects_it_and_says_what_to_set(

@@ -62,6 +62,25 @@ GOOD_PRODUCTION = {
     "ACCOUNTING_PROVIDER": "none",
 }
 
+# Fernet keys (44 characters of url-safe base64), fixed and public: tests only.
+TOKEN_KEY = "x3Fq0cZ7d9yJ1aVbKpLw8nT2rS5uE6hG4iO0mN3kQ1c="
+OLD_TOKEN_KEY = "0Zq9aWk3c2VjcmV0LWtleS1vZi0zMi1ieXRlcy0tLS0="
+XERO: dict[str, str | None] = {
+    "ACCOUNTING_PROVIDER": "xero",
+    "ACCOUNTING_API_KEY": "xero-client-id",
+    "ACCOUNTING_API_SECRET": "xero-client-secret",
+    "ACCOUNTING_TENANT_ID": "tenant-1",
+    "ACCOUNTING_PAYMENT_ACCOUNT": "090",
+    "ACCOUNTING_TOKEN_KEY": TOKEN_KEY,
+}
+QUICKBOOKS: dict[str, str | None] = {
+    "ACCOUNTING_PROVIDER": "quickbooks",
+    "ACCOUNTING_API_KEY": "qb-client-id",
+    "ACCOUNTING_API_SECRET": "qb-client-secret",
+    "ACCOUNTING_TENANT_ID": "9130350000000000",
+    "ACCOUNTING_TOKEN_KEY": TOKEN_KEY,
+}
+
 
 def settings(env: dict[str, str] | None = None) -> Settings:
     return Settings.from_env(env or {}, env_file=None)
@@ -130,6 +149,7 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "ACCOUNTING_API_BASE_URL",
         "ACCOUNTING_TOKEN_URL",
         "ACCOUNTING_PAYMENT_ACCOUNT",
+        "ACCOUNTING_TOKEN_KEY",
         "DEBUG",
         "ALLOW_SQLITE_IN_PRODUCTION",
     }
@@ -430,6 +450,7 @@ def test_production_with_nothing_configured_lists_every_problem() -> None:
                 "ACCOUNTING_API_SECRET": "s",
                 "ACCOUNTING_TENANT_ID": "t",
                 "ACCOUNTING_PAYMENT_ACCOUNT": "090",
+                "ACCOUNTING_TOKEN_KEY": TOKEN_KEY,
             },
             "ACCOUNTING_API_KEY",
         ),
@@ -438,6 +459,7 @@ def test_production_with_nothing_configured_lists_every_problem() -> None:
                 "ACCOUNTING_PROVIDER": "quickbooks",
                 "ACCOUNTING_API_KEY": "k",
                 "ACCOUNTING_TENANT_ID": "t",
+                "ACCOUNTING_TOKEN_KEY": TOKEN_KEY,
             },
             "ACCOUNTING_API_SECRET",
         ),
@@ -447,10 +469,13 @@ def test_production_with_nothing_configured_lists_every_problem() -> None:
                 "ACCOUNTING_API_KEY": "k",
                 "ACCOUNTING_API_SECRET": "s",
                 "ACCOUNTING_PAYMENT_ACCOUNT": "090",
+                "ACCOUNTING_TOKEN_KEY": TOKEN_KEY,
             },
             "ACCOUNTING_TENANT_ID",
         ),
         ({"ACCOUNTING_PROVIDER": "csv"}, "ACCOUNTING_EXPORT_DIR"),
+        ({**XERO, "ACCOUNTING_TOKEN_KEY": None}, "ACCOUNTING_TOKEN_KEY"),
+        ({**QUICKBOOKS, "ACCOUNTING_TOKEN_KEY": None}, "ACCOUNTING_TOKEN_KEY"),
         ({"QUEUE_BACKEND": "celery"}, "CELERY_BROKER_URL"),
         # test-mode keys
         ({"PAYMENT_PROVIDER_SECRET": "sk_test_51Habcdefghijklmnop"}, "PAYMENT_PROVIDER_SECRET"),
@@ -487,6 +512,8 @@ def test_production_refuses_and_names_the_setting(
     [
         {"PAYMENT_PROVIDER": "manual", "PAYMENT_PROVIDER_SECRET": None},
         {"ACCOUNTING_PROVIDER": "csv", "ACCOUNTING_EXPORT_DIR": "/srv/exports"},
+        XERO,
+        QUICKBOOKS,
         {"SMS_PROVIDER": "gatewayapi", "SMS_PROVIDER_KEY": None, "SMS_WEBHOOK_SECRET": "gw-secret"},
         {"MAIL_MAILER": "sendgrid", "MAIL_API_KEY": "SG.abcdef", "MAIL_HOST": None},
         {"SMS_ENABLED": "false"},
@@ -497,6 +524,51 @@ def test_production_refuses_and_names_the_setting(
 )
 def test_other_complete_production_configurations_pass(changes: dict[str, str | None]) -> None:
     assert production(**changes).production_problems() == []
+
+
+def test_the_token_key_is_optional_outside_production_and_unset_by_default() -> None:
+    s = settings({"ACCOUNTING_PROVIDER": "xero"})
+
+    assert s.accounting_token_key is None
+    assert s.accounting_token_keys == ()
+    assert s.production_problems() == []
+    assert s.masked()["ACCOUNTING_TOKEN_KEY"] == "unset"
+
+
+def test_the_token_key_takes_several_keys_the_first_one_encrypting() -> None:
+    s = settings({"ACCOUNTING_TOKEN_KEY": f" {TOKEN_KEY} , {OLD_TOKEN_KEY} "})
+
+    assert s.accounting_token_keys == (TOKEN_KEY, OLD_TOKEN_KEY)
+
+
+def test_the_token_key_is_a_secret_never_shown_not_even_its_first_characters() -> None:
+    s = settings({"ACCOUNTING_TOKEN_KEY": f"{TOKEN_KEY},{OLD_TOKEN_KEY}"})
+
+    assert s.masked()["ACCOUNTING_TOKEN_KEY"] == "set"
+    for text in (repr(s), str(s.masked())):
+        assert TOKEN_KEY[:4] not in text
+        assert OLD_TOKEN_KEY[:4] not in text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Zq9-not-a-fernet-key",
+        f"{TOKEN_KEY},Zq9-not-a-fernet-key",
+        "Zq9" + TOKEN_KEY[3:-1],  # 43 characters: one short
+        "Zq9" + TOKEN_KEY[3:-2] + "+/",  # standard base64, not url-safe
+        ",",
+    ],
+)
+def test_a_malformed_token_key_is_refused_saying_why_without_showing_it(value: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        settings({"ACCOUNTING_TOKEN_KEY": value})
+
+    message = str(refused.value)
+    assert "ACCOUNTING_TOKEN_KEY" in message
+    assert "Fernet key" in message
+    assert "Zq9" not in message
+    assert TOKEN_KEY not in message
 
 
 def test_debug_and_allow_sqlite_default_to_false() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from justdriving.adapters.memory import FakeSmsSender, MemoryUnitOfWorkFactory
+from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.config import Settings
 from justdriving.container import bootstrap, build_container
@@ -25,6 +26,25 @@ def test_outside_production_nothing_needs_configuring(tmp_path: Path) -> None:
 
     assert isinstance(container.sms(), FakeSmsSender)
     assert isinstance(container.uow(), SqlUnitOfWorkFactory)
+
+
+def test_without_a_token_key_the_sql_unit_of_work_stores_tokens_as_they_are(
+    tmp_path: Path,
+) -> None:
+    container = build_container(settings(DATABASE_URL=f"sqlite:///{tmp_path / 'jd.db'}"))
+
+    assert container.uow().cipher is None
+
+
+def test_a_token_key_gives_the_sql_unit_of_work_its_cipher(tmp_path: Path) -> None:
+    container = build_container(
+        settings(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'jd.db'}",
+            ACCOUNTING_TOKEN_KEY="x3Fq0cZ7d9yJ1aVbKpLw8nT2rS5uE6hG4iO0mN3kQ1c=",
+        )
+    )
+
+    assert isinstance(container.uow().cipher, TokenCipher)
 
 
 def test_a_memory_database_wires_the_in_memory_unit_of_work() -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from justdriving.adapters.sql import rows, tables
 from justdriving.adapters.sql.rows import RowMapper
 from justdriving.adapters.sql.session import TrackedSession
+from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.domain.accounting import SyncRecord, SyncRun
 from justdriving.domain.bookings import Booking
 from justdriving.domain.delivery import Suppression
@@ -290,7 +291,8 @@ class SqlInbox(SqlRepository[InboxEvent]):
         return self._where(*conditions, order_by=c.received_at)
 
 
-def repositories(session: TrackedSession) -> dict[str, Any]:
+def repositories(session: TrackedSession, cipher: TokenCipher | None = None) -> dict[str, Any]:
+    """Every repository over `session`; grants' tokens encrypted by `cipher` (none: as they are)."""
     return {
         "schools": SqlSchools(session, rows.SCHOOLS),
         "teachers": SqlTeachers(session, rows.TEACHERS),
@@ -309,7 +311,7 @@ def repositories(session: TrackedSession) -> dict[str, Any]:
         "suppressions": SqlSuppressions(session, rows.SUPPRESSIONS),
         "sync_records": SqlSyncRecords(session, rows.SYNC_RECORDS),
         "sync_runs": SqlSyncRuns(session, rows.SYNC_RUNS),
-        "grants": SqlRepository(session, rows.GRANTS),
+        "grants": SqlRepository(session, rows.sealed_grants(cipher)),
         "outbox": SqlOutbox(session, rows.OUTBOX),
         "inbox": SqlInbox(session, rows.INBOX),
     }

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
-from attrs import frozen
+from attrs import evolve, frozen
 from sqlalchemy import Table
 
 from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.mapping import from_document, to_document
+from justdriving.adapters.sql.token_cipher import TokenCipher, open_token
 from justdriving.domain.accounting import OAuthGrant, SyncRecord, SyncRun
 from justdriving.domain.bookings import Booking, BookingType
 from justdriving.domain.delivery import Suppression
@@ -34,15 +35,31 @@ from justdriving.domain.schools import School
 T = TypeVar("T")
 
 
+def _as_is(row: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(row)
+
+
+def _never(_row: Mapping[str, Any]) -> bool:
+    return False
+
+
 @frozen
 class RowMapper(Generic[T]):
     """`to_row` gives every column but the id and the optimistic version, which the session
-    keeps (and copies onto records that have a `version` attribute)."""
+    keeps (and copies onto records that have a `version` attribute).
+
+    What the database holds may differ from the row (grants' tokens are encrypted): `seal`
+    turns a row into the values written, `unseal` the values read into a row, and `stale` says
+    whether values read are to be written again even unchanged. Changes are found by comparing
+    rows, so a value encrypted afresh at each write is no change."""
 
     table: Table
     kind: str
     to_row: Callable[[T], dict[str, Any]]
     from_row: Callable[[Mapping[str, Any]], T]
+    seal: Callable[[Mapping[str, Any]], dict[str, Any]] = _as_is
+    unseal: Callable[[Mapping[str, Any]], dict[str, Any]] = _as_is
+    stale: Callable[[Mapping[str, Any]], bool] = _never
 
 
 def _document_mapper(
@@ -179,6 +196,34 @@ SYNC_RUNS = _document_mapper(
 
 
 GRANTS = _document_mapper(tables.grants, "oauth grant", OAuthGrant)
+_TOKENS = ("access_token", "refresh_token")
+
+
+def sealed_grants(cipher: TokenCipher | None) -> RowMapper[OAuthGrant]:
+    """GRANTS with the tokens encrypted by `cipher` in the stored document. Without a cipher
+    tokens are stored as they are (and an encrypted one read is a ConfigurationError); with
+    one, a plaintext or older-key row reads and is encrypted under the current key when next
+    written."""
+
+    def seal(row: Mapping[str, Any]) -> dict[str, Any]:
+        if cipher is None:
+            return dict(row)
+        document = dict(row["document"])
+        for name in _TOKENS:
+            document[name] = cipher.seal(document[name])
+        return {**row, "document": document}
+
+    def unseal(row: Mapping[str, Any]) -> dict[str, Any]:
+        document = dict(row["document"])
+        for name in _TOKENS:
+            document[name] = open_token(cipher, document[name], f"grant {row['id']}")
+        return {**row, "document": document}
+
+    def stale(row: Mapping[str, Any]) -> bool:
+        document = row["document"]
+        return cipher is not None and not all(cipher.is_current(document[n]) for n in _TOKENS)
+
+    return evolve(GRANTS, seal=seal, unseal=unseal, stale=stale)
 
 
 def _outbox_row(m: OutboxMessage) -> dict[str, Any]:

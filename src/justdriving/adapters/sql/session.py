@@ -89,9 +89,12 @@ class TrackedSession:
         key = (mapper.table.name, row["id"])
         tracked = self._tracked.get(key)
         if tracked is None:
-            item = mapper.from_row(row)
+            item = mapper.from_row(mapper.unseal(row))
             version = row.get("version", 0)
-            tracked = _Tracked(item, mapper, mapper.to_row(item), version)
+            # A stale row (sealed under an old key, or not yet) is written on the next flush
+            # even if unchanged: an empty row differs from every row.
+            last = {} if mapper.stale(row) else mapper.to_row(item)
+            tracked = _Tracked(item, mapper, last, version)
             self._tracked[key] = tracked
         return tracked.item
 
@@ -114,7 +117,7 @@ class TrackedSession:
                 tracked.item.version = tracked.db_version
 
     def _insert(self, tracked: _Tracked, row: dict[str, Any]) -> int:
-        values = {"id": tracked.item.id, **row}
+        values = {"id": tracked.item.id, **tracked.mapper.seal(row)}
         version = tracked.db_version + 1
         values["version"] = version
         self._run(insert(tracked.mapper.table).values(**values))
@@ -125,7 +128,7 @@ class TrackedSession:
         statement = update(table).where(table.c.id == tracked.item.id)
         version = tracked.db_version + 1
         statement = statement.where(table.c.version == tracked.db_version)
-        result = self._run(statement.values(**row, version=version))
+        result = self._run(statement.values(**tracked.mapper.seal(row), version=version))
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"{tracked.mapper.kind} {tracked.item.id} changed meanwhile")
         return version

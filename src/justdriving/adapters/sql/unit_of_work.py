@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, Transaction
 
 from justdriving.adapters.sql.repositories import repositories
 from justdriving.adapters.sql.session import TrackedSession, WriterBusy
+from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.ports.persistence import (
     BookingRepository,
@@ -58,8 +59,9 @@ class SqlUnitOfWork:
     outbox: Outbox
     inbox: Inbox
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cipher: TokenCipher | None = None) -> None:
         self._engine = engine
+        self._cipher = cipher
         self._connection: Connection | None = None
         self._transaction: Transaction | None = None
         self.committed = False
@@ -124,13 +126,17 @@ class SqlUnitOfWork:
         assert self._connection is not None, "use the unit of work in a with block"
         self._transaction = self._connection.begin()
         self._session = TrackedSession(self._connection)
-        for name, repository in repositories(self._session).items():
+        for name, repository in repositories(self._session, self._cipher).items():
             setattr(self, name, repository)
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: Engine) -> None:
+    """Units of work on `engine`. With a `cipher` (ACCOUNTING_TOKEN_KEY), the accounting
+    grants' tokens are stored encrypted; without one, as they are."""
+
+    def __init__(self, engine: Engine, cipher: TokenCipher | None = None) -> None:
         self.engine = engine
+        self.cipher = cipher
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self.cipher)
