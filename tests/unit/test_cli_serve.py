@@ -117,3 +117,19 @@ def test_serve_falls_back_to_waitress_where_gunicorn_cannot_run(
 def test_bind_address_brackets_ipv6() -> None:
     assert cli_serve.bind_address("::", 80) == "[::]:80"
     assert cli_serve.bind_address("localhost", 80) == "localhost:80"
+
+
+def test_gunicorn_gets_the_options_and_opens_no_per_user_control_socket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    configs: list[Any] = []
+    monkeypatch.setattr(BaseApplication, "run", lambda self: configs.append(self.cfg))
+
+    cli_serve.run_gunicorn(Settings(), {"bind": "127.0.0.1:8123", "workers": 3})
+
+    [cfg] = configs
+    assert (cfg.bind, cfg.workers) == (["127.0.0.1:8123"], 3)
+    if "control_socket_disable" in cfg.settings:  # gunicorn 25.1 and later
+        assert cfg.control_socket_disable is True

@@ -79,6 +79,10 @@ def run_gunicorn(settings: Settings, options: dict[str, Any]) -> None:
         def load_config(self) -> None:
             for key, value in options.items():
                 self.cfg.set(key, value)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn 25.1 and later
+                # No `gunicornc` socket: its default path ($XDG_RUNTIME_DIR or ~/.gunicorn)
+                # is one per user, which a second server on the host would take over.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             from justdriving.container import build_container
