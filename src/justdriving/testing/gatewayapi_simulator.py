@@ -29,7 +29,6 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,8 +37,8 @@ from attrs import frozen
 from justdriving.domain.segments import segments
 from justdriving.testing import gatewayapi_notifications as notifications
 from justdriving.testing.gatewayapi_notifications import GatewayApiCallback
+from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.stripe_api import ApiReply
-from justdriving.testing.stripe_server import LocalServer
 
 SEND_PATH = "/rest/mtsms"
 
@@ -79,7 +78,7 @@ class _Injected:
     lose: bool = False
 
 
-class GatewayApiSimulator:
+class GatewayApiSimulator(Served):
     """A GatewayAPI account on 127.0.0.1, started and stopped as a context manager."""
 
     def __init__(
@@ -103,19 +102,7 @@ class GatewayApiSimulator:
         self._mo_ids = itertools.count(2398517)
         self._injected: deque[_Injected] = deque()
         self._lock = threading.RLock()
-        self._server = LocalServer(self.answer)
-
-    def __enter__(self) -> GatewayApiSimulator:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.stop()
+        self._server = LocalServer.answering(self.answer)
 
     @property
     def api_base(self) -> str:

@@ -26,10 +26,10 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 from justdriving.ports.clock import Clock
+from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.mailgun_messages import (
     FormError,
     MailgunMail,
@@ -37,7 +37,6 @@ from justdriving.testing.mailgun_messages import (
     read_form,
 )
 from justdriving.testing.stripe_api import ApiReply
-from justdriving.testing.stripe_server import LocalServer
 
 Delivery = tuple[bytes, dict[str, str]]
 _JSON = {"Content-Type": "application/json"}
@@ -63,7 +62,7 @@ EVENT_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
-class MailgunSimulator:
+class MailgunSimulator(Served):
     """One Mailgun sending domain on 127.0.0.1, started and stopped as a context manager."""
 
     def __init__(
@@ -80,19 +79,7 @@ class MailgunSimulator:
         self.statuses: list[int] = []
         self._injected: deque[ApiReply | None] = deque()
         self._lock = threading.Lock()
-        self._server = LocalServer(self.answer)
-
-    def __enter__(self) -> MailgunSimulator:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.stop()
+        self._server = LocalServer.answering(self.answer)
 
     @property
     def api_base(self) -> str:

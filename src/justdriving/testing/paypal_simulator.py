@@ -25,8 +25,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, TypeVar
 
 from attrs import define
@@ -34,6 +32,7 @@ from attrs import define
 from justdriving.testing import paypal_endpoints as endpoints
 from justdriving.testing import paypal_resources as res
 from justdriving.testing import paypal_signing as signing
+from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.paypal_endpoints import Answer, RecordedRequest
 from justdriving.testing.paypal_ledger import Ledger, PayPalProblem, unprocessable
 from justdriving.testing.paypal_resources import Authorization, Capture, Dispute, Order
@@ -60,7 +59,7 @@ class _Failure:
 _ERROR_NAMES = {429: "RATE_LIMIT_REACHED", 500: "INTERNAL_SERVER_ERROR", 503: "SERVICE_UNAVAILABLE"}
 
 
-class PayPalSimulator:
+class PayPalSimulator(Served):
     """PayPal's REST API in a ThreadingHTTPServer; a context manager."""
 
     def __init__(
@@ -86,48 +85,15 @@ class PayPalSimulator:
         self._declines: list[str] = []
         self._key = secrets.token_bytes(32)
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LocalServer(endpoints.handler(self))
 
     # Running.
 
-    def __enter__(self) -> PayPalSimulator:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        if self._server is not None:
-            return
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), endpoints.handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
-
     @property
     def base_url(self) -> str:
-        if self._server is None:
+        if not self._server.running:
             raise SimulatorError("the simulator is not running; use it as a context manager")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.base_url
 
     # Failures on demand.
 

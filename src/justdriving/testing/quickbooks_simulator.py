@@ -29,14 +29,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from http.server import ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
 
 from attrs import define
 
 from justdriving.domain.accounting import OAuthGrant
+from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.quickbooks_company import Company
 from justdriving.testing.quickbooks_wire import Answer, RecordedRequest, Windows, handler
 
@@ -60,7 +59,7 @@ class _Failure:
     processed: bool
 
 
-class QuickBooksSimulator:
+class QuickBooksSimulator(Served):
     """QuickBooks Online's token and batch endpoints in a ThreadingHTTPServer; a context manager."""
 
     def __init__(
@@ -95,48 +94,15 @@ class QuickBooksSimulator:
         self._replies: dict[str, Answer] = {}
         self._failures: list[_Failure] = []
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LocalServer(handler(self))
 
     # Running.
 
-    def __enter__(self) -> QuickBooksSimulator:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        if self._server is not None:
-            return
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
-
     @property
     def api_base(self) -> str:
-        if self._server is None:
+        if not self._server.running:
             raise SimulatorError("the simulator is not running; use it as a context manager")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.base_url
 
     @property
     def token_url(self) -> str:

@@ -22,15 +22,14 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from types import TracebackType
 
 from attrs import frozen
 
 from justdriving.ports.clock import Clock
+from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.sendgrid_mail import MailError, SentMail, check_mail, is_sandbox
 from justdriving.testing.sendgrid_webhooks import EventSigner, delivery_body, event
 from justdriving.testing.stripe_api import ApiReply
-from justdriving.testing.stripe_server import LocalServer
 
 Delivery = tuple[bytes, dict[str, str]]
 SEND_PATH = "/v3/mail/send"
@@ -47,7 +46,7 @@ class SendGridRequest:
     authorization: str | None
 
 
-class SendGridSimulator:
+class SendGridSimulator(Served):
     """A SendGrid account on 127.0.0.1, started and stopped as a context manager."""
 
     def __init__(
@@ -64,21 +63,9 @@ class SendGridSimulator:
         self.requests: list[SendGridRequest] = []
         self._injected: deque[ApiReply | None] = deque()  # None: lose the next response
         self._lock = threading.Lock()
-        self._server = LocalServer(self.answer)
+        self._server = LocalServer.answering(self.answer)
 
     # Running.
-
-    def __enter__(self) -> SendGridSimulator:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.stop()
 
     @property
     def api_base(self) -> str:

@@ -25,12 +25,12 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 from attrs import frozen
 
 from justdriving.ports.clock import Clock
+from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.stripe_account import StripeAccount
 from justdriving.testing.stripe_api import ApiReply, StripeApi
 from justdriving.testing.stripe_idempotency import IdempotencyKeys
@@ -42,7 +42,6 @@ from justdriving.testing.stripe_objects import (
     new_id,
 )
 from justdriving.testing.stripe_payer import PayerSide
-from justdriving.testing.stripe_server import LocalServer
 
 Delivery = tuple[bytes, dict[str, str]]
 API_VERSION = "2026-10-28.endive"
@@ -61,7 +60,7 @@ class ApiRequest:
     stripe_version: str | None = None
 
 
-class StripeSimulator:
+class StripeSimulator(Served):
     """A Stripe account on 127.0.0.1, started and stopped as a context manager."""
 
     def __init__(
@@ -82,27 +81,9 @@ class StripeSimulator:
         self._lock = threading.RLock()
         self._keys = IdempotencyKeys()
         self._injected: deque[StripeApiError | None] = deque()  # None: lose the response
-        self._server = LocalServer(self.answer)
+        self._server = LocalServer.answering(self.answer)
 
     # Running.
-
-    def __enter__(self) -> StripeSimulator:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
 
     @property
     def api_base(self) -> str:

@@ -30,7 +30,6 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -38,8 +37,8 @@ from attrs import frozen
 
 from justdriving.domain.delivery import Keyword, keyword_of
 from justdriving.testing import twilio_messages as twilio
+from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.stripe_api import ApiReply
-from justdriving.testing.stripe_server import LocalServer
 from justdriving.testing.twilio_messages import TwilioApiError
 
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
@@ -75,7 +74,7 @@ class _Injected:
     stall: float = 0.0
 
 
-class TwilioSimulator:
+class TwilioSimulator(Served):
     """A Twilio account on 127.0.0.1, started and stopped as a context manager."""
 
     def __init__(
@@ -99,21 +98,9 @@ class TwilioSimulator:
         self._clock = clock
         self._injected: deque[_Injected] = deque()
         self._lock = threading.RLock()
-        self._server = LocalServer(self.answer)
+        self._server = LocalServer.answering(self.answer)
 
     # Running.
-
-    def __enter__(self) -> TwilioSimulator:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.stop()
 
     @property
     def api_base(self) -> str:

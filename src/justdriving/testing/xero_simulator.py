@@ -32,13 +32,12 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import ThreadingHTTPServer
-from types import TracebackType
 
 from attrs import define, frozen
 
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.testing import xero_endpoints as endpoints
+from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.xero_books import Books
 from justdriving.testing.xero_endpoints import Answer, RecordedRequest
 from justdriving.testing.xero_quota import Quota
@@ -66,7 +65,7 @@ class _Failure:
     processed: bool
 
 
-class XeroSimulator:
+class XeroSimulator(Served):
     """Xero's identity and Accounting API in a ThreadingHTTPServer; a context manager."""
 
     def __init__(
@@ -111,49 +110,16 @@ class XeroSimulator:
         self._replies: dict[str, tuple[tuple[str, str, str, bytes], Answer]] = {}
         self._failures: list[_Failure] = []
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LocalServer(endpoints.handler(self))
 
     # Running.
-
-    def __enter__(self) -> XeroSimulator:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        if self._server is not None:
-            return
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), endpoints.handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
 
     @property
     def base_url(self) -> str:
         """Both the api_base and the identity_base of the adapter."""
-        if self._server is None:
+        if not self._server.running:
             raise SimulatorError("the simulator is not running; use it as a context manager")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.base_url
 
     # OAuth2.
 

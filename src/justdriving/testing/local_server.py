@@ -1,4 +1,10 @@
-"""The simulator's HTTP server: ThreadingHTTPServer on 127.0.0.1, a free port, started on demand."""
+"""The simulators' HTTP server: ThreadingHTTPServer on 127.0.0.1, a free port, started on demand.
+
+    LocalServer.answering(self.answer)      # a callable answers each request (see Answer)
+    LocalServer(endpoints.handler(self))    # or a request handler class of the simulator's own
+
+`Served` gives a simulator that keeps its server in `_server` start(), stop() and `with`.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,36 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from justdriving.testing.stripe_api import ApiReply
+
+__all__ = ["Answer", "LocalServer", "Served"]
 
 # (method, path, lower-cased headers, body) -> the reply, or None to drop the connection.
 Answer = Callable[[str, str, Mapping[str, str], bytes], ApiReply | None]
 
 
 class LocalServer:
-    """Serves `answer` on 127.0.0.1 from `start()` until `stop()`."""
+    """Serves requests with `handler` on 127.0.0.1 from `start()` until `stop()`."""
 
-    def __init__(self, answer: Answer) -> None:
-        self._answer = answer
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._handler = handler
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def answering(cls, answer: Answer) -> LocalServer:
+        """A server whose every request `answer` answers."""
+
+        class Handler(_AnswerHandler):
+            def reply(
+                self, method: str, path: str, headers: Mapping[str, str], body: bytes
+            ) -> ApiReply | None:
+                return answer(method, path, headers, body)
+
+        return cls(Handler)
 
     @property
     def running(self) -> bool:
@@ -36,8 +57,7 @@ class LocalServer:
     def start(self) -> None:
         if self._server is not None:
             return
-        server = self._server = _Server(("127.0.0.1", 0), _Handler)
-        server.answer = self._answer
+        server = self._server = _Server(("127.0.0.1", 0), self._handler)
         # A short poll keeps stop() quick: a test suite starts hundreds of simulators.
         self._thread = threading.Thread(
             target=lambda: server.serve_forever(poll_interval=0.02), daemon=True
@@ -54,9 +74,32 @@ class LocalServer:
         self._server = self._thread = None
 
 
+class Served:
+    """start(), stop() and `with simulator:` for a simulator that serves through `_server`."""
+
+    _server: LocalServer
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    answer: Answer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away before its answer (killed, timed out) is a client's
@@ -66,8 +109,7 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+class _AnswerHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"  # one request per connection: nothing lingers after stop()
 
     def do_GET(self) -> None:
@@ -80,13 +122,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read `StripeSimulator.requests` instead."""
+        """Quiet: tests read the simulator's `requests` instead."""
+
+    def reply(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> ApiReply | None:
+        raise NotImplementedError  # LocalServer.answering gives each server its own
 
     def _handle(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
-        reply = self.server.answer(method, self.path, headers, body)
+        reply = self.reply(method, self.path, headers, body)
         if reply is None:  # the connection closes with no answer: the client sees it dropped
             self.close_connection = True
             return
