@@ -643,6 +643,37 @@ def test_messages_are_found_by_school_and_by_provider_reference(
         assert uow.messages.by_provider_ref("twilio", "fake_sms_1") is None
 
 
+def a_message(id: str, school_id: str, created_at: datetime) -> OutboundMessage:
+    return OutboundMessage(
+        id=MessageId(id),
+        school_id=SchoolId(school_id),
+        channel=Channel.SMS,
+        type=MessageType.REMINDER,
+        recipient=PhoneNumber("+4520123456"),
+        language="da",
+        context={},
+        created_at=created_at,
+    )
+
+
+def test_recent_messages_are_the_newest_of_every_school_first_up_to_the_limit(
+    persistence: PersistenceBackend,
+) -> None:
+    minute = timedelta(minutes=1)
+    with persistence.uow() as uow:
+        uow.messages.add(a_message("msg_b", "sch_1", T0 + 2 * minute))
+        uow.messages.add(a_message("msg_d", "sch_2", T0 + 4 * minute))
+        uow.messages.add(a_message("msg_a", "sch_2", T0 + minute))
+        uow.messages.add(a_message("msg_c", "sch_3", T0 + 3 * minute))
+        uow.commit()
+    with persistence.uow() as uow:
+        assert ids(uow.messages.recent(10)) == ["msg_d", "msg_c", "msg_b", "msg_a"]
+        assert ids(uow.messages.recent(2)) == ["msg_d", "msg_c"]
+        assert ids(uow.messages.recent(0)) == []
+        uow.messages.add(a_message("msg_e", "sch_1", T0 + 5 * minute))
+        assert ids(uow.messages.recent(2)) == ["msg_e", "msg_d"]
+
+
 # Numbering --------------------------------------------------------------------------------
 
 
@@ -729,6 +760,28 @@ def test_the_inbox_lists_by_status(persistence: PersistenceBackend) -> None:
             uow.inbox.get("inb_missing")
 
 
+def test_recent_inbox_events_are_the_newest_first_up_to_the_limit_and_by_status(
+    persistence: PersistenceBackend,
+) -> None:
+    minute = timedelta(minutes=1)
+    events = [an_inbox_event(event_id=f"evt_{n}") for n in range(4)]
+    for n, event in zip((2, 0, 3, 1), events, strict=True):
+        event.received_at = T0 + n * minute
+    events[2].status = InboxStatus.PROCESSED
+    with persistence.uow() as uow:
+        for event in events:
+            uow.inbox.add(event)
+        uow.commit()
+    newest_first = [events[2].id, events[0].id, events[3].id, events[1].id]
+    with persistence.uow() as uow:
+        assert ids(uow.inbox.recent(10)) == newest_first
+        assert ids(uow.inbox.recent(3)) == newest_first[:3]
+        assert ids(uow.inbox.recent(0)) == []
+        assert ids(uow.inbox.recent(2, InboxStatus.RECEIVED)) == [events[0].id, events[3].id]
+        assert ids(uow.inbox.recent(10, "processed")) == [events[2].id]
+        assert ids(uow.inbox.recent(10, "failed")) == []
+
+
 # Outbox -----------------------------------------------------------------------------------
 
 
@@ -755,6 +808,26 @@ def test_outbox_due_gives_the_oldest_due_rows_first_up_to_the_limit(
         assert ids(uow.outbox.list("sent")) == [sent.id]
         assert len(uow.outbox.list()) == 7
         assert uow.outbox.get(dead.id).last_error == "rejected"
+
+
+def test_outbox_counts_give_the_number_of_rows_in_each_status_only_for_statuses_with_rows(
+    persistence: PersistenceBackend,
+) -> None:
+    with persistence.uow() as uow:
+        assert dict(uow.outbox.counts()) == {}
+    pending = [an_outbox_message() for _ in range(3)]
+    sent, dead = an_outbox_message(), an_outbox_message()
+    sent.succeeded(T0)
+    dead.give_up("rejected")
+    with persistence.uow() as uow:
+        for row in (*pending, sent, dead):
+            uow.outbox.add(row)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert dict(uow.outbox.counts()) == {"pending": 3, "sent": 1, "dead": 1}
+        uow.outbox.get(pending[0].id).give_up("rejected")
+        uow.outbox.add(an_outbox_message())
+        assert dict(uow.outbox.counts()) == {"pending": 3, "sent": 1, "dead": 2}
 
 
 def test_outbox_due_includes_rows_in_flight_whose_lease_ran_out(

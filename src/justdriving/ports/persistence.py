@@ -10,7 +10,7 @@ Contract shared by every implementation:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
@@ -133,6 +133,10 @@ class MessageRepository(Repository[OutboundMessage], Protocol):
         """The newest message decided for `address` on `channel` (whose school it was)."""
         ...
 
+    def recent(self, limit: int) -> Sequence[OutboundMessage]:
+        """The newest `limit` messages of every school, newest first (by created_at)."""
+        ...
+
 
 class SuppressionRepository(Protocol):
     def add(self, item: Suppression) -> None:
@@ -182,6 +186,10 @@ class Outbox(Protocol):
 
     def list(self, status: str | None = None) -> Sequence[OutboxMessage]: ...
 
+    def counts(self) -> Mapping[str, int]:
+        """How many rows there are in each status; a status without rows is left out."""
+        ...
+
     def purge_sent(self, before: datetime) -> int:
         """Delete the rows sent before `before` (status sent); returns how many. Rows in any
         other status are kept, whatever their age."""
@@ -198,6 +206,10 @@ class Inbox(Protocol):
     def get(self, id: str) -> InboxEvent: ...
 
     def list(self, status: str | None = None) -> Sequence[InboxEvent]: ...
+
+    def recent(self, limit: int, status: str | None = None) -> Sequence[InboxEvent]:
+        """The newest `limit` events (of `status`, if given), newest first (by received_at)."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Generic
 
@@ -166,6 +167,10 @@ class MemoryMessageRepository(MemoryRepository[OutboundMessage]):
         found = self._table.select(_to(channel, address), order=lambda m: m.created_at)
         return found[-1] if found else None
 
+    def recent(self, limit: int) -> Sequence[OutboundMessage]:
+        found = self._table.select(lambda m: True, order=lambda m: (m.created_at, m.id))
+        return list(reversed(found))[: max(limit, 0)]
+
 
 class MemoryOutbox(MemoryRepository[OutboxMessage]):
     def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
@@ -192,6 +197,9 @@ class MemoryOutbox(MemoryRepository[OutboxMessage]):
         return self._table.select(
             lambda m: status is None or m.status == status, order=lambda m: m.created_at
         )
+
+    def counts(self) -> Mapping[str, int]:
+        return dict(Counter(str(m.status) for m in self._table.select(lambda m: True)))
 
     def purge_sent(self, before: datetime) -> int:
         """In the fake the rows go at once (there is no deferred delete), not on commit."""
@@ -221,6 +229,12 @@ class MemoryInbox:
         return self._table.select(
             lambda e: status is None or e.status == status, order=lambda e: e.received_at
         )
+
+    def recent(self, limit: int, status: str | None = None) -> Sequence[InboxEvent]:
+        found = self._table.select(
+            lambda e: status is None or e.status == status, order=lambda e: (e.received_at, e.id)
+        )
+        return list(reversed(found))[: max(limit, 0)]
 
 
 def _to(channel: str, address: str) -> Callable[[OutboundMessage], bool]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -181,6 +181,14 @@ class SqlMessages(SqlBySchool[OutboundMessage]):
         )
         return found[0] if found else None
 
+    def recent(self, limit: int) -> Sequence[OutboundMessage]:
+        """ORDER BY created_at DESC LIMIT n, over ix_messages_created_at."""
+        c = self._table.c
+        found: list[OutboundMessage] = self._session.select(
+            self._mapper, order_by=(c.created_at.desc(), c.id.desc()), limit=max(limit, 0)
+        )
+        return found
+
 
 class SqlSuppressions(SqlRepository[Suppression]):
     def add(self, item: Suppression) -> None:
@@ -257,6 +265,13 @@ class SqlOutbox(SqlRepository[OutboxMessage]):
         conditions = [c.status == status] if status is not None else []
         return self._where(*conditions, order_by=c.created_at)
 
+    def counts(self) -> Mapping[str, int]:
+        """One GROUP BY status (over ix_outbox_due, whose first column is the status)."""
+        self._session.flush()
+        c = self._table.c
+        query = select(c.status, func.count()).group_by(c.status)
+        return {str(status): int(n) for status, n in self._session.connection.execute(query)}
+
     def purge_sent(self, before: datetime) -> int:
         """One DELETE, in this unit of work's transaction (takes effect on commit)."""
         self._session.flush()
@@ -289,6 +304,18 @@ class SqlInbox(SqlRepository[InboxEvent]):
         c = self._table.c
         conditions = [c.status == status] if status is not None else []
         return self._where(*conditions, order_by=c.received_at)
+
+    def recent(self, limit: int, status: str | None = None) -> Sequence[InboxEvent]:
+        """ORDER BY received_at DESC LIMIT n, over ix_inbox_received_at (or ix_inbox_status)."""
+        c = self._table.c
+        conditions = [c.status == status] if status is not None else []
+        found: list[InboxEvent] = self._session.select(
+            self._mapper,
+            *conditions,
+            order_by=(c.received_at.desc(), c.id.desc()),
+            limit=max(limit, 0),
+        )
+        return found
 
 
 def repositories(session: TrackedSession, cipher: TokenCipher | None = None) -> dict[str, Any]:

@@ -77,7 +77,9 @@ class TrackedSession:
         """Rows matching `where`, after writing pending changes so queries see them."""
         self.flush()
         query = select(mapper.table).where(*where)
-        if order_by is not None:
+        if isinstance(order_by, tuple):
+            query = query.order_by(*order_by)
+        elif order_by is not None:
             query = query.order_by(order_by)
         if limit is not None:
             query = query.limit(limit)

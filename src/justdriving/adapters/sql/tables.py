@@ -138,6 +138,7 @@ messages = _aggregate(
     Column("sent_at", UtcDateTime),
     Index("ix_messages_provider_ref", "provider", "provider_message_id"),
     Index("ix_messages_recipient", "channel", "recipient", "sent_at"),
+    Index("ix_messages_created_at", "created_at"),
 )
 
 suppressions = _aggregate(
@@ -201,4 +202,5 @@ inbox = Table(
     Column("processed_at", UtcDateTime),
     UniqueConstraint("provider", "event_id", name="uq_inbox_provider_event"),
     Index("ix_inbox_status", "status"),
+    Index("ix_inbox_received_at", "received_at"),
 )

@@ -110,9 +110,9 @@ class Operations:
         self, status: InboxStatus | None = None, limit: int = DEFAULT_LIMIT
     ) -> list[InboxEvent]:
         """Stored webhooks, newest first, at most `limit`."""
+        _check(limit)
         with self._uow() as uow:
-            found = uow.inbox.list(None if status is None else status.value)
-        return _newest(found, lambda event: event.received_at, limit)
+            return list(uow.inbox.recent(limit, None if status is None else status.value))
 
     def replay_inbox(self, inbox_id: str) -> EventOutcome:
         """Apply a failed or ignored payment webhook again. Raises NotFound, InvalidTransition
@@ -136,8 +136,14 @@ class Operations:
         status: MessageStatus | None = None,
         limit: int = DEFAULT_LIMIT,
     ) -> list[MessageView]:
-        """The message log, newest first, of one school or all; recipients masked."""
+        """The message log, newest first, of one school or all; recipients masked.
+
+        Every school's log, unfiltered, is one bounded query (`recent`); one school's, or a
+        status, reads those messages in full (a message's status is only in its document)."""
+        _check(limit)
         with self._uow() as uow:
+            if school_id is None and status is None:
+                return [MessageView.of(message) for message in uow.messages.recent(limit)]
             schools = [school_id] if school_id else [s.id for s in uow.schools.list()]
             if school_id:
                 uow.schools.get(school_id)  # NotFound for a school that does not exist
@@ -151,7 +157,11 @@ class Operations:
         return [MessageView.of(message) for message in newest]
 
 
-def _newest(found: Sequence[T], when: Callable[[T], datetime], limit: int) -> list[T]:
+def _check(limit: int) -> None:
     if limit < 1:
         raise InvalidInput("the limit must be at least 1")
+
+
+def _newest(found: Sequence[T], when: Callable[[T], datetime], limit: int) -> list[T]:
+    _check(limit)
     return sorted(found, key=when, reverse=True)[:limit]

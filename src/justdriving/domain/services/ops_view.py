@@ -2,14 +2,16 @@
 
 `OpsView(uow).snapshot()` returns plain, already redacted view data: recipients are masked,
 errors have phone numbers and email addresses masked and are truncated. It changes nothing.
-It reads through the existing list methods of the ports; fine for the volumes of an ops page,
-not for a report over years of data.
+Its reads are bounded: the newest RECENT inbox events and messages (`recent`), the outbox
+counted per status (`counts`, a GROUP BY in SQL), the dead outbox rows, and the latest
+RUNS_PER_SCHOOL sync runs per school and provider. Payments held for review are still found by
+walking every school's students: a payment's status is kept only inside its stored document,
+so there is no query column to select them by.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -137,7 +139,7 @@ class OpsView:
             )
 
     def _inbox(self, uow: UnitOfWork) -> tuple[InboxRow, ...]:
-        events = sorted(uow.inbox.list(), key=lambda e: e.received_at, reverse=True)[:RECENT]
+        events = uow.inbox.recent(RECENT)
         return tuple(
             InboxRow(
                 e.id,
@@ -152,7 +154,7 @@ class OpsView:
         )
 
     def _outbox_counts(self, uow: UnitOfWork) -> tuple[tuple[str, int], ...]:
-        counts = Counter(str(row.status) for row in uow.outbox.list())
+        counts = uow.outbox.counts()
         return tuple((str(status), counts.get(str(status), 0)) for status in OutboxStatus)
 
     def _dead(self, uow: UnitOfWork) -> tuple[DeadRow, ...]:
@@ -163,8 +165,7 @@ class OpsView:
         )
 
     def _messages(self, uow: UnitOfWork) -> tuple[MessageRow, ...]:
-        every = [m for school in uow.schools.list() for m in uow.messages.for_school(school.id)]
-        recent = sorted(every, key=lambda m: m.created_at, reverse=True)[:RECENT]
+        recent = uow.messages.recent(RECENT)
         return tuple(
             MessageRow(
                 id=m.id,
