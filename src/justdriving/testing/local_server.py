@@ -1,23 +1,24 @@
 """The simulators' HTTP server: ThreadingHTTPServer on 127.0.0.1, a free port, started on demand.
 
     LocalServer.answering(self.answer)      # a callable answers each request (see Answer)
-    LocalServer(endpoints.handler(self))    # or a request handler class of the simulator's own
+    LocalServer(endpoints.handler(self))    # or a handler class: a KeptAliveHandler's `serve`
 
 `Served` gives a simulator that keeps its server in `_server` start(), stop() and `with`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from justdriving.testing.stripe_api import ApiReply
 
-__all__ = ["Answer", "LocalServer", "Served"]
+__all__ = ["Answer", "KeptAliveHandler", "LocalServer", "Reply", "Served"]
 
 # (method, path, lower-cased headers, body) -> the reply, or None to drop the connection.
 Answer = Callable[[str, str, Mapping[str, str], bytes], ApiReply | None]
@@ -109,7 +110,76 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class _AnswerHandler(BaseHTTPRequestHandler):
+class Reply(Protocol):
+    """What a handler writes back: ApiReply, or a simulator's own answer type."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Reading a request and writing a reply, for both kinds of handler below."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests read the simulator's `requests` instead."""
+
+    def _read(self) -> tuple[dict[str, str], bytes]:
+        """The lower-cased headers and the body."""
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        return {name.lower(): value for name, value in self.headers.items()}, body
+
+    def _write(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+
+class KeptAliveHandler(_Handler):
+    """HTTP/1.1 with keep-alive, as the providers' own APIs and httpx clients speak it: a
+    simulator subclasses it and implements `serve`. A client that gave up waiting (a stalled
+    answer, a timeout) gets nothing."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm, a kept-alive client
+    # waits for its delayed ACK (about 40 ms) on every call.
+    disable_nagle_algorithm = True
+
+    def serve(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> Reply:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_PATCH(self) -> None:
+        self._serve("PATCH")
+
+    def _serve(self, method: str) -> None:
+        headers, body = self._read()
+        path, _, query = self.path.partition("?")
+        reply = self.serve(method, path, query, headers, body)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._write(reply)
+
+
+class _AnswerHandler(_Handler):
     protocol_version = "HTTP/1.0"  # one request per connection: nothing lingers after stop()
 
     def do_GET(self) -> None:
@@ -121,25 +191,15 @@ class _AnswerHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read the simulator's `requests` instead."""
-
     def reply(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
     ) -> ApiReply | None:
         raise NotImplementedError  # LocalServer.answering gives each server its own
 
     def _handle(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        headers, body = self._read()
         reply = self.reply(method, self.path, headers, body)
         if reply is None:  # the connection closes with no answer: the client sees it dropped
             self.close_connection = True
             return
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
+        self._write(reply)

@@ -11,7 +11,6 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
@@ -19,6 +18,7 @@ from attrs import field, frozen
 
 from justdriving.testing import paypal_resources as res
 from justdriving.testing import paypal_signing as signing
+from justdriving.testing.local_server import KeptAliveHandler
 from justdriving.testing.paypal_ledger import PayPalProblem, invalid
 
 if TYPE_CHECKING:
@@ -238,39 +238,15 @@ _ROUTES: list[tuple[str, re.Pattern[str], Callable[..., Answer]]] = [
 ]
 
 
-def handler(simulator: PayPalSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_PATCH(self) -> None:
-            self._serve("PATCH")
-
-        def _serve(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            path, _, query = self.path.partition("?")
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            answer, stall = simulator.handle(RecordedRequest(method, path, query, headers, body))
+def handler(simulator: PayPalSimulator) -> type[KeptAliveHandler]:
+    class Handler(KeptAliveHandler):
+        def serve(
+            self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        ) -> Answer:
+            request = RecordedRequest(method, path, query, headers, body)
+            answer, stall = simulator.handle(request)
             if stall:
-                time.sleep(stall)
-            try:
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting (a stalled answer): nothing to tell it
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+                time.sleep(stall)  # a stalled answer: the client may give up waiting
+            return answer
 
     return Handler

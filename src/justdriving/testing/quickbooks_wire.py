@@ -7,11 +7,12 @@ import json
 from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from attrs import field, frozen
+
+from justdriving.testing.local_server import KeptAliveHandler
 
 if TYPE_CHECKING:
     from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
@@ -83,34 +84,11 @@ class Windows:
         self._calls.append(now)
 
 
-def handler(simulator: QuickBooksSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def _serve(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            path, _, query = self.path.partition("?")
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            answer = simulator.handle(RecordedRequest(method, path, query, headers, body))
-            try:
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting: nothing to tell it
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+def handler(simulator: QuickBooksSimulator) -> type[KeptAliveHandler]:
+    class Handler(KeptAliveHandler):
+        def serve(
+            self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        ) -> Answer:
+            return simulator.handle(RecordedRequest(method, path, query, headers, body))
 
     return Handler

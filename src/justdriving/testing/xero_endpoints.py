@@ -15,13 +15,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from attrs import field, frozen
 
 from justdriving.testing import xero_views as views
+from justdriving.testing.local_server import KeptAliveHandler
 
 if TYPE_CHECKING:
     from justdriving.testing.xero_simulator import XeroSimulator
@@ -242,41 +242,13 @@ _ROUTES: list[tuple[tuple[str, ...], re.Pattern[str], Callable[..., Answer]]] = 
 ]
 
 
-def handler(simulator: XeroSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in two writes: with Nagle's algorithm, a kept-alive client
-        # waits for its delayed ACK (about 40 ms) on every call.
-        disable_nagle_algorithm = True
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_PUT(self) -> None:
-            self._serve("PUT")
-
-        def _serve(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            path, _, query = self.path.partition("?")
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            request = RecordedRequest(method, path, query, headers, body, simulator.clock())
-            answer = simulator.handle(request)
-            try:
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting: nothing to tell it
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+def handler(simulator: XeroSimulator) -> type[KeptAliveHandler]:
+    class Handler(KeptAliveHandler):
+        def serve(
+            self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        ) -> Answer:
+            at = simulator.clock()  # when it arrived, on the simulator's clock
+            return simulator.handle(RecordedRequest(method, path, query, headers, body, at))
 
     return Handler
 
