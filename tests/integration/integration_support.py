@@ -78,7 +78,11 @@ class ProviderServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender was killed mid-request: nothing arrived
+                    self.close_connection = True
+                    return
                 request = ProviderRequest(
                     self.path,
                     self.headers.get("Idempotency-Key", ""),
