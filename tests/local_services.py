@@ -13,7 +13,8 @@ from sqlalchemy import Engine, create_engine, text
 POSTGRES_ADMIN_URL = os.environ.get(
     "JUSTDRIVING_TEST_POSTGRES_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-POSTGRES_DATABASE = "justdriving_test"
+# Several checkouts on one machine can test side by side, each on a database of its own.
+POSTGRES_DATABASE = os.environ.get("JUSTDRIVING_TEST_POSTGRES_DATABASE", "justdriving_test")
 REDIS_URL = os.environ.get("JUSTDRIVING_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
