@@ -12,7 +12,7 @@ from attrs import define, evolve, field, frozen
 from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidInput, InvalidTransition, PaymentNotAllowed
 from justdriving.domain.events import EventLog, InvoiceIssued, InvoicePaid, InvoiceVoided
-from justdriving.domain.ids import BookingId, InvoiceId, PackageId, SchoolId, StudentId
+from justdriving.domain.ids import BookingId, InvoiceId, PackageId, PaymentId, SchoolId, StudentId
 from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService
 from justdriving.domain.tax import Amounts, TaxRate
@@ -81,6 +81,9 @@ class InvoiceNumbering(Entity):
         return number
 
 
+_PAYABLE_OR_PAID = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
+
+
 @define(eq=False)
 class Invoice(Entity):
     id: InvoiceId
@@ -92,11 +95,15 @@ class Invoice(Entity):
     number: str | None = None
     issued_at: datetime | None = None
     due_at: datetime | None = None
-    paid: Money = field()
+    paid: Money = field()  # payments applied to it, gross of any refund
     credited: Money = field()
+    refunded: Money = field()  # refunds of the payments applied to it
     booking_id: BookingId | None = None
     package_id: PackageId | None = None
     reminded_at: datetime | None = None
+    # The online payment last started for it: while that payment is open, starting again
+    # gives the same payment (one open online payment per invoice, however often asked).
+    online_payment_id: PaymentId | None = None
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 
@@ -108,16 +115,26 @@ class Invoice(Entity):
     def _zero_credited(self) -> Money:
         return Money.zero(self.currency)
 
+    @refunded.default
+    def _zero_refunded(self) -> Money:
+        return Money.zero(self.currency)
+
     @property
     def totals(self) -> Amounts:
         return sum_lines(self.lines, self.currency)
 
     @property
+    def net_paid(self) -> Money:
+        """Paid on it and kept: payments applied minus the refunds of those payments."""
+        return self.paid - self.refunded
+
+    @property
     def outstanding(self) -> Money:
-        """What the student still owes on it; negative when overpaid."""
+        """gross - credited - (paid - refunded): what the student still owes on it; negative
+        when overpaid (a credit note after payment, say)."""
         if self.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
             return Money.zero(self.currency)
-        return self.totals.gross - self.credited - self.paid
+        return self.totals.gross - self.credited - self.net_paid
 
     @property
     def creditable(self) -> Money:
@@ -132,6 +149,13 @@ class Invoice(Entity):
         """Overdue, and not reminded within `every`."""
         recent = self.reminded_at is not None and now - self.reminded_at < every
         return self.is_overdue(now) and not recent
+
+    def start_online_payment(self, payment_id: PaymentId) -> None:
+        """Note the online payment now collecting what it asks. Writing it also makes two
+        payments started at once for this invoice conflict: only one of them is kept."""
+        if self.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
+            raise PaymentNotAllowed(f"invoice {self.number or self.id} is {self.status}")
+        self.online_payment_id = payment_id
 
     def add_line(self, line: InvoiceLine) -> None:
         if self.status is not InvoiceStatus.DRAFT:
@@ -161,14 +185,31 @@ class Invoice(Entity):
         self._settle(now)
         return amount - applied
 
+    def apply_refund(
+        self, amount: Money, now: datetime, credit_note: CreditNote | None = None
+    ) -> None:
+        """Money paid on this invoice went back: it is no longer paid, so the student owes it
+        again unless `credit_note` (applied in the same step) corrects the invoice too."""
+        if self.status not in _PAYABLE_OR_PAID:
+            raise InvalidTransition("invoice", self.status, "refund a payment of")
+        if not amount.is_positive or amount > self.net_paid:
+            raise InvalidInput("a refund takes back a positive amount no larger than was paid")
+        if credit_note is not None:
+            self._credit(credit_note)
+        self.refunded = self.refunded + amount
+        self._settle(now)
+
     def apply_credit(self, credit_note: CreditNote, now: datetime) -> None:
+        self._credit(credit_note)
+        self._settle(now)
+
+    def _credit(self, credit_note: CreditNote) -> None:
         if credit_note.invoice_id != self.id:
             raise InvalidInput("the credit note corrects another invoice")
         gross = credit_note.totals.gross
         if gross > self.creditable:
             raise InvalidInput("a credit note cannot exceed what is left to credit")
         self.credited = self.credited + gross
-        self._settle(now)
 
     def void(self, now: datetime) -> None:
         """Cancel an issued, unpaid invoice. It keeps its number; a credit note books it out."""
@@ -178,13 +219,18 @@ class Invoice(Entity):
         self.events.record(InvoiceVoided(now, self.id))
 
     def _settle(self, now: datetime) -> None:
-        if self.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
+        """The status follows the figures, both ways: a refund can reopen a paid invoice."""
+        if self.status not in _PAYABLE_OR_PAID:
             return
+        was = self.status
         if not self.outstanding.is_positive:
             self.status = InvoiceStatus.PAID
-            self.events.record(InvoicePaid(now, self.id))
-        elif self.paid.is_positive:
+        elif self.net_paid.is_positive:
             self.status = InvoiceStatus.PARTIALLY_PAID
+        else:
+            self.status = InvoiceStatus.OPEN
+        if self.status is InvoiceStatus.PAID and was is not InvoiceStatus.PAID:
+            self.events.record(InvoicePaid(now, self.id))
 
 
 @define(eq=False)

@@ -73,10 +73,19 @@ class LessonPackage(Entity):
             self.used_by.remove(booking_id)
 
     def refundable_amount(self) -> Money:
-        """What was paid minus the lessons taken at the single-lesson price, never below zero."""
+        """The price minus the lessons taken at the single-lesson price, never below zero."""
         taken = self.single_lesson_price * len(self.used_by)
         return max(self.price - taken, Money.zero(self.price.currency))
 
+    def refund_due(self, paid: Money, returned: Money) -> Money:
+        """What is still to go back of `paid` on the package (of its price at most), when the
+        lessons taken are kept at the single-lesson price and `returned` went back already."""
+        taken = min(self.single_lesson_price * len(self.used_by), self.price)
+        entitled = max(min(paid, self.price) - taken, Money.zero(self.price.currency))
+        return max(entitled - returned, Money.zero(self.price.currency))
+
     def close(self) -> None:
-        """Refunded or expired: no credit can be used any more."""
+        """Refunded or expired: no credit can be used any more. Once only."""
+        if self.status is PackageStatus.CLOSED:
+            raise InvalidTransition("package", self.status, "close")
         self.status = PackageStatus.CLOSED

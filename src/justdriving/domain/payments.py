@@ -105,6 +105,10 @@ class Payment(Entity):
     # A second id the provider uses for the same payment (Stripe Checkout: the session's
     # PaymentIntent, which later disputes name), learnt from its events.
     provider_alias: str | None = None
+    # What the payer's front end needs to finish it (Stripe's client secret, a hosted page),
+    # kept so that starting the same payment again gives the same checkout.
+    client_secret: str | None = field(default=None, repr=False)
+    redirect_url: str | None = None
     status: PaymentStatus = PaymentStatus.PENDING
     status_at: datetime | None = None
     captured: Money = field()
@@ -150,10 +154,24 @@ class Payment(Entity):
         self.reference = reference
         self._succeed(self.amount, now)
 
-    def attach(self, provider: str, provider_payment_id: str) -> None:
+    @property
+    def is_open(self) -> bool:
+        """Still collecting: neither paid, canceled nor held (a failed attempt may be retried)."""
+        return not self.status.is_final
+
+    def attach(
+        self,
+        provider: str,
+        provider_payment_id: str,
+        *,
+        client_secret: str | None = None,
+        redirect_url: str | None = None,
+    ) -> None:
         if self.provider_payment_id not in (None, provider_payment_id):
             raise InvalidTransition("payment", "already started", "start")
         self.provider, self.provider_payment_id = provider, provider_payment_id
+        self.client_secret = client_secret or self.client_secret
+        self.redirect_url = redirect_url or self.redirect_url
 
     def learn_alias(self, provider_payment_id: str | None) -> None:
         known = (self.provider_payment_id, self.provider_alias)

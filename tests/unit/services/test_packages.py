@@ -152,6 +152,51 @@ class TestRefundPackage:
         assert (note.invoice_id, note.totals.gross) == (invoice_id, dkk("1750.00"))
         assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
 
+    @pytest.mark.parametrize("online", [False, True])
+    def test_a_package_is_refunded_once_however_often_it_is_asked(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        gateway: FakePaymentGateway,
+        online: bool,
+    ) -> None:
+        if online:
+            package, invoice = _sell(app, world, lessons=2, price="900.00")
+            started = app.start_invoice_payment(world.school.id, invoice.id)
+            deliver(app, gateway.succeed(started.session.provider_payment_id))
+            package_id = package.id
+        else:
+            package_id, _ = paid_package(app, world, lessons=2, price="900.00")
+        world.book(app, clock.now() + timedelta(days=2), package_id=package_id)
+        [refund] = app.refund_package(world.school.id, package_id)
+        app.relay_outbox()
+        before = snapshot(store)
+
+        for _ in range(3):
+            with pytest.raises(InvalidTransition):
+                app.refund_package(world.school.id, package_id)
+
+        assert snapshot(store) == before
+        assert refund.amount == dkk("400.00")  # 900 paid - 1 lesson at 500
+        refunds = store.records("refunds")
+        assert [(r.amount, r.status) for r in refunds] == [(dkk("400.00"), RefundStatus.SUCCEEDED)]
+        assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
+
+    def test_a_package_refund_counts_what_the_school_already_refunded_by_hand(
+        self, app: Application, world: World, store: MemoryStore
+    ) -> None:
+        package_id, invoice_id = paid_package(app, world, lessons=2, price="900.00")
+        [payment] = store.records("payments")
+        app.refund(world.school.id, payment.id, amount=dkk("100.00"))
+
+        [refund] = app.refund_package(world.school.id, package_id)
+
+        assert refund.amount == dkk("800.00")
+        assert record(store, "payments", payment.id).refunded == dkk("900.00")
+        assert record(store, "invoices", invoice_id).outstanding == dkk("0.00")
+
     def test_a_package_paid_in_two_instalments_is_refunded_in_full(
         self, app: Application, world: World, store: MemoryStore
     ) -> None:

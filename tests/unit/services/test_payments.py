@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from justdriving.domain.errors import (
 )
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.money import Money
-from justdriving.domain.outbox import InboxStatus
+from justdriving.domain.outbox import InboxStatus, OutboxKind
 from justdriving.domain.payments import EventOutcome, PaymentMethod, PaymentStatus
 from justdriving.domain.schools import InvoiceService, MessageType
 from justdriving.domain.services.application import Application
@@ -114,6 +115,110 @@ class TestStartInvoicePayment:
             app.start_invoice_payment(manual.school.id, invoice.id)
         assert snapshot(store) == before
         assert gateway.charges == {}
+
+
+class TestOnePaymentOpenPerInvoice:
+    """However often a payment is started for one invoice, one is open and one can be paid."""
+
+    def test_starting_again_gives_the_same_payment_and_checkout(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        invoice, first = _started(app, world)
+
+        again = [app.start_invoice_payment(world.school.id, invoice.id) for _ in range(3)]
+
+        assert {s.payment.id for s in again} == {first.payment.id}
+        assert {(s.session.client_secret, s.session.redirect_url) for s in again} == {
+            (first.session.client_secret, first.session.redirect_url)
+        }
+        assert len(gateway.charges) == 1
+        assert len(store.records("payments")) == 1
+
+    def test_ten_starts_at_once_make_one_payment_at_the_provider(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        invoice = _invoice(app, world)
+        gate = threading.Barrier(10)
+        started: list[StartedPayment] = []
+
+        def start() -> None:
+            gate.wait()
+            started.append(app.start_invoice_payment(world.school.id, invoice.id))
+
+        threads = [threading.Thread(target=start) for _ in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+        assert len(started) == 10
+        assert len({s.payment.id for s in started}) == 1
+        assert len({s.session.client_secret for s in started}) == 1
+        assert len(gateway.charges) == 1
+        assert len(store.records("payments")) == 1
+
+    def test_a_declined_card_is_tried_again_on_the_same_payment(
+        self, app: Application, world: World, gateway: FakePaymentGateway
+    ) -> None:
+        invoice, first = _started(app, world)
+        deliver(app, gateway.fail(first.session.provider_payment_id))
+
+        again = app.start_invoice_payment(world.school.id, invoice.id)
+
+        assert again.payment.id == first.payment.id
+        assert len(gateway.charges) == 1
+
+    def test_a_payment_for_an_amount_no_longer_owed_is_canceled_and_replaced(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        invoice, first = _started(app, world)
+        app.record_manual_payment(
+            world.school.id,
+            world.student.id,
+            amount=dkk("200.00"),
+            method=PaymentMethod.CASH,
+            invoice_id=invoice.id,
+        )
+
+        second = app.start_invoice_payment(world.school.id, invoice.id)
+
+        assert second.payment.id != first.payment.id
+        assert second.payment.amount == dkk("300.00")
+        [cancel] = [r for r in store.records("outbox") if r.kind is OutboxKind.CANCEL_PAYMENT]
+        assert cancel.payload == {"payment_id": first.payment.id}
+        app.relay_outbox()
+        assert not gateway.is_payable(first.session.provider_payment_id)
+        assert gateway.is_payable(second.session.provider_payment_id)
+
+    def test_a_payment_paid_at_the_provider_but_not_yet_booked_is_given_again(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        """The payer paid; the provider's webhook is stored but not applied (the process
+        stopped): a restart's start gives the same payment, which cannot be paid again."""
+        invoice, first = _started(app, world)
+        body, headers = gateway.succeed(first.session.provider_payment_id)
+        app.store_payment_webhook("fake", body, headers)
+
+        again = app.start_invoice_payment(world.school.id, invoice.id)
+
+        assert again.payment.id == first.payment.id
+        assert not gateway.is_payable(again.session.provider_payment_id)
+        app.apply_inbox()
+        assert record(store, "invoices", invoice.id).status is InvoiceStatus.PAID
+        with pytest.raises(PaymentNotAllowed):
+            app.start_invoice_payment(world.school.id, invoice.id)
+
+    def test_starting_a_deposit_again_gives_the_same_payment(
+        self, app: Application, world: World, clock: FrozenClock, gateway: FakePaymentGateway
+    ) -> None:
+        booking = world.book(app, clock.now() + timedelta(days=3)).id
+
+        first = app.start_deposit(world.school.id, booking)
+        again = app.start_deposit(world.school.id, booking)
+
+        assert again.payment.id == first.payment.id
+        assert again.session == first.session
+        assert len(gateway.charges) == 1
 
 
 class TestPaymentWebhook:

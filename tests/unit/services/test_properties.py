@@ -37,6 +37,8 @@ steps = st.one_of(
     st.tuples(st.just("no_show"), st.integers(0, 20)),
     st.tuples(st.just("pay"), st.integers(0, 1), st.integers(1, 80_000), st.integers(-1, 20)),
     st.tuples(st.just("refund"), st.integers(0, 20), st.integers(1, 60_000)),
+    st.tuples(st.just("pay_online"), st.integers(0, 20)),
+    st.tuples(st.just("void"), st.integers(0, 20)),
 )
 
 
@@ -53,10 +55,11 @@ class Run:
     def __init__(self) -> None:
         self.clock = FrozenClock(NOW)
         self.store = MemoryStore()
+        self.gateway = FakePaymentGateway(clock=self.clock)
         self.app = Application(
             uow=MemoryUnitOfWorkFactory(self.store),
             clock=self.clock,
-            gateways=MemoryGatewayRegistry({"fake": FakePaymentGateway(clock=self.clock)}),
+            gateways=MemoryGatewayRegistry({"fake": self.gateway}),
             sms=FakeSmsSender(),
             email=FakeEmailSender(),
             renderer=MemoryTemplateRenderer(),
@@ -122,8 +125,27 @@ class Run:
             assert amount > payment.refundable.amount
             return
         assert amount <= payment.refundable.amount
-        assert refund.status is RefundStatus.SUCCEEDED  # manual payments refund at once
+        self.app.relay_outbox()  # an online refund: the relay asks the (fake) gateway
+        assert _stored(self, "refunds", refund.id).status is RefundStatus.SUCCEEDED
         self.ledger.refunded[payment.student_id] += amount
+
+    def _pay_online(self, index: int) -> None:
+        """Pay what an invoice asks online: the fake gateway's signed webhook confirms it."""
+        invoices = self.store.records("invoices")
+        if not invoices:
+            return
+        invoice = invoices[index % len(invoices)]
+        started = self.app.start_invoice_payment(self.world.school.id, invoice.id)
+        body, headers = self.gateway.succeed(started.session.provider_payment_id)
+        self.app.receive_payment_webhook("fake", body, headers)
+        self.payments.append(started.payment.id)
+        self.ledger.paid[invoice.student_id] += started.payment.amount.amount
+
+    def _void(self, index: int) -> None:
+        invoices = self.store.records("invoices")
+        if invoices:
+            invoice = invoices[index % len(invoices)]
+            self.app.void_invoice(self.world.school.id, invoice.id, reason="issued in error")
 
     def _count(self, invoices: Any) -> None:
         for invoice in invoices:
@@ -147,7 +169,11 @@ class Run:
                 - self.ledger.paid[student]
                 + self.ledger.refunded[student]
             )
+        for student in self.students:
+            self._check_invoices_agree_with_the_balance(student, records)
         for payment in records["payments"]:
+            if payment.status is PaymentStatus.PENDING:
+                continue  # an online payment started and not (yet) paid
             assert payment.status is PaymentStatus.SUCCEEDED
             done = [r for r in refunds if r.payment_id == payment.id]
             assert sum(r.amount.amount for r in done) == payment.refunded.amount
@@ -156,7 +182,39 @@ class Run:
         for invoice in records["invoices"]:
             assert invoice.credited <= invoice.totals.gross
             assert invoice.paid <= invoice.totals.gross
-            assert (invoice.status is InvoiceStatus.PAID) == (not invoice.outstanding.is_positive)
+            assert invoice.refunded <= invoice.paid
+            if invoice.status is not InvoiceStatus.VOID:
+                assert invoice.status is _status_for(invoice)
+
+    def _check_invoices_agree_with_the_balance(self, student: str, records: Any) -> None:
+        """balance = the invoices' outstanding - the money kept as credit (unapplied), so an
+        invoice never asks for more or less than the balance says is owed on it."""
+        balance = self.app.balance(self.world.school.id, student)
+        outstanding = sum(
+            i.outstanding.amount for i in records["invoices"] if i.student_id == student
+        )
+        credit = sum(
+            p.unapplied.amount
+            for p in records["payments"]
+            if p.student_id == student and p.status is PaymentStatus.SUCCEEDED
+        )
+        assert balance.amount.amount == outstanding - credit
+        now = self.clock.now()
+        overdue = {i.id for i in self.app.overdue_invoices(self.world.school.id, student)}
+        owed_and_late = {
+            i.id
+            for i in records["invoices"]
+            if i.student_id == student and i.outstanding.is_positive and i.due_at < now
+        }
+        assert overdue == owed_and_late
+
+
+def _status_for(invoice: Any) -> InvoiceStatus:
+    if not invoice.outstanding.is_positive:
+        return InvoiceStatus.PAID
+    if invoice.net_paid.is_positive:
+        return InvoiceStatus.PARTIALLY_PAID
+    return InvoiceStatus.OPEN
 
 
 def _student(run: Run, index: int) -> Any:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, MemoryStore
-from justdriving.domain.errors import InvalidTransition, RefundExceedsCaptured
+from justdriving.domain.errors import (
+    InvalidTransition,
+    PaymentDeclined,
+    ProviderRejected,
+    ProviderUnavailable,
+    RefundExceedsCaptured,
+)
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.payments import Payment, PaymentMethod
@@ -13,9 +21,10 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, MessageType
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
+from justdriving.domain.services.refunds import open_refund
 from justdriving.domain.tax import TaxRate
 
-from .support import World, deliver, dkk, messages, outbox, record, snapshot
+from .support import NOW, World, deliver, dkk, messages, outbox, record, snapshot
 
 LESSON = LineItem(InvoiceService.LESSON, "Køretime", dkk("500.00"))
 BOOK = LineItem(InvoiceService.MATERIALS, "Teoribog", dkk("250.00"))
@@ -204,3 +213,128 @@ class TestOnlineRefund:
         with pytest.raises(InvalidTransition):
             app.refund(world.school.id, started.payment.id, amount=dkk("1.00"))
         assert snapshot(store) == before
+
+
+class TestRefundOfAPartlyPaidInvoice:
+    """Invoice 500, cash 300: a refund with its credit note leaves the invoice, the balance
+    and the next payment asking for the same figure (gross - credited - (paid - refunded))."""
+
+    @pytest.mark.parametrize(("refunded", "owed"), [("300.00", "200.00"), ("100.00", "200.00")])
+    def test_the_invoice_asks_for_what_the_balance_says_is_owed(
+        self, app: Application, world: World, store: MemoryStore, refunded: str, owed: str
+    ) -> None:
+        payment = _paid_in_cash(app, world, "300.00")
+
+        app.refund(world.school.id, payment.id, amount=dkk(refunded))
+
+        invoice = record(store, "invoices", payment.invoice_id)
+        assert invoice.outstanding == dkk(owed)
+        assert app.balance(world.school.id, world.student.id).amount == dkk(owed)
+        started = app.start_invoice_payment(world.school.id, invoice.id)
+        assert started.payment.amount == dkk(owed)
+
+    def test_refunding_all_that_was_paid_reopens_the_invoice(
+        self, app: Application, world: World, store: MemoryStore
+    ) -> None:
+        payment = _paid_in_cash(app, world, "300.00")
+
+        app.refund(world.school.id, payment.id, amount=dkk("300.00"))
+
+        invoice = record(store, "invoices", payment.invoice_id)
+        assert invoice.status is InvoiceStatus.OPEN
+        assert (invoice.paid, invoice.refunded, invoice.credited) == (
+            dkk("300.00"),
+            dkk("300.00"),
+            dkk("300.00"),
+        )
+
+    def test_a_refund_of_a_paid_invoice_without_a_credit_note_makes_it_owed_again(
+        self, app: Application, world: World, store: MemoryStore
+    ) -> None:
+        payment = _paid_in_cash(app, world, "500.00")
+        with app.uow() as uow:  # a refund that corrects no invoice (a deposit, say)
+            school = uow.schools.get(world.school.id)
+            paid = uow.payments.get(payment.id)
+            open_refund(
+                uow, school, paid, dkk("100.00"), "card error", NOW, wants_credit_note=False
+            )
+            uow.commit()
+
+        invoice = record(store, "invoices", payment.invoice_id)
+        assert (invoice.status, invoice.outstanding) == (
+            InvoiceStatus.PARTIALLY_PAID,
+            dkk("100.00"),
+        )
+        assert app.balance(world.school.id, world.student.id).amount == dkk("100.00")
+        assert app.overdue_invoices(world.school.id, world.student.id) == []
+
+
+class TestRefundRefusedByTheProvider:
+    @pytest.mark.parametrize(
+        "refusal",
+        [
+            ProviderRejected("fake", "the charge is disputed", provider_code="charge_disputed"),
+            PaymentDeclined("fake", "the refund was declined", provider_code="expired_card"),
+        ],
+    )
+    def test_a_refused_refund_ends_failed_and_frees_its_amount(
+        self,
+        app: Application,
+        world: World,
+        store: MemoryStore,
+        gateway: FakePaymentGateway,
+        refusal: Exception,
+    ) -> None:
+        payment = _paid_online(app, world, gateway)
+        refund = app.refund(world.school.id, payment.id, amount=dkk("300.00"))
+        gateway.fail_next(refusal)
+
+        report = app.relay_outbox()
+
+        assert report.dead == 1
+        stored = record(store, "refunds", refund.id)
+        assert stored.status is RefundStatus.FAILED
+        assert stored.failure_reason is not None
+        assert refusal.provider_code in stored.failure_reason  # type: ignore[attr-defined]
+        assert record(store, "payments", payment.id).refundable == dkk("500.00")
+        assert store.records("credit_notes") == []
+        later = app.refund(world.school.id, payment.id, amount=dkk("500.00"))
+        app.relay_outbox()
+        assert record(store, "refunds", later.id).status is RefundStatus.SUCCEEDED
+
+    def test_a_refund_given_up_after_outages_stays_reserved_until_the_provider_says(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        payment = _paid_online(app, world, gateway)
+        refund = app.refund(world.school.id, payment.id, amount=dkk("300.00"))
+        [row] = outbox(store, OutboxKind.REFUND_PAYMENT)
+        with app.uow() as uow:  # the row is old enough to be given up at its next failure
+            uow.outbox.get(row.id).created_at = NOW - timedelta(days=4)
+            uow.commit()
+        gateway.fail_next(ProviderUnavailable("fake", "timed out", possibly_done=True))
+
+        app.relay_outbox()
+
+        assert record(store, "outbox", row.id).status is OutboxStatus.DEAD
+        assert record(store, "refunds", refund.id).status is RefundStatus.PENDING
+        assert record(store, "payments", payment.id).refund_reserved == dkk("300.00")
+        [provider_refund_id] = gateway.refunds  # the provider did refund before timing out
+        deliver(app, gateway.complete_refund(provider_refund_id))
+        assert record(store, "refunds", refund.id).status is RefundStatus.SUCCEEDED
+        assert record(store, "payments", payment.id).refunded == dkk("300.00")
+
+    def test_retrying_the_dead_row_of_a_refused_refund_asks_the_provider_nothing(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        payment = _paid_online(app, world, gateway)
+        refund = app.refund(world.school.id, payment.id, amount=dkk("300.00"))
+        gateway.fail_next(ProviderRejected("fake", "no", provider_code="charge_disputed"))
+        app.relay_outbox()
+        before = record(store, "payments", payment.id).refundable
+
+        app.retry_outbox_message(outbox(store, OutboxKind.REFUND_PAYMENT)[0].id)
+        app.relay_outbox()
+
+        assert record(store, "refunds", refund.id).status is RefundStatus.FAILED
+        assert record(store, "payments", payment.id).refundable == before
+        assert gateway.refunds == {}

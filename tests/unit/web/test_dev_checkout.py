@@ -187,6 +187,31 @@ def test_the_delivered_events_pay_the_invoice_and_the_result_page_says_so(
     assert 'http-equiv="refresh"' not in done
 
 
+def test_a_payment_paid_at_the_provider_offers_no_pay_button_and_refuses_another_payment(
+    site: Site, checkout: Checkout, delivered: Deliveries
+) -> None:
+    """Paid, its webhook not applied yet (the app was stopped): a restart's checkout link
+    leads to the same payment, and nothing can be paid on it again."""
+    client = site.client()
+    token = _token(_page(client, checkout))
+    site.gateway.succeed(checkout.ref)  # the provider took the money; its webhook is late
+
+    answer = client.post(  # from the page still open in the payer's browser
+        f"/dev/checkout/{checkout.ref}",
+        data={"outcome": "pay", "csrf_token": token},
+        buffered=True,
+    )
+    again = site.app.start_invoice_payment(site.school_id, checkout.invoice_id)
+    page = _page(client, checkout)
+
+    assert again.session.provider_payment_id == checkout.ref
+    assert re.findall(r'name="outcome"', page) == []
+    assert "Nothing to pay here" in page
+    assert answer.status_code == 409
+    assert answer.get_json()["error"]["code"] == "payment_not_allowed"
+    assert delivered.calls == []
+
+
 def test_in_production_the_dev_routes_do_not_exist() -> None:
     site = build_site(settings_for())
     # A production container cannot be built on fakes; tell this one it is production.

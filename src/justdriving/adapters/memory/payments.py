@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -34,6 +35,7 @@ from justdriving.ports.payments import (
 __all__ = ["FakeCharge", "FakePaymentGateway", "FakeRefund", "MemoryGatewayRegistry"]
 
 R = TypeVar("R")
+_FINISHED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED})
 
 
 class FakePaymentGateway:
@@ -60,6 +62,7 @@ class FakePaymentGateway:
         self.calls: list[tuple[str, str]] = []
         self._failures = FailureQueue()
         self._replies: dict[str, tuple[object, Any]] = {}
+        self._lock = threading.RLock()
 
     def fail_next(self, error: Exception) -> None:
         self._failures.push(error)
@@ -159,7 +162,12 @@ class FakePaymentGateway:
     # Mechanics.
 
     def _once(self, operation: str, key: str, args: object, work: Callable[[], R]) -> R:
-        """Do `work` once per idempotency key; the same key with other arguments is refused."""
+        """Do `work` once per idempotency key, also for calls at the same moment; the same key
+        with other arguments is refused."""
+        with self._lock:
+            return self._once_locked(operation, key, args, work)
+
+    def _once_locked(self, operation: str, key: str, args: object, work: Callable[[], R]) -> R:
         self.calls.append((operation, key))
         late = self._failures.take()
         fingerprint = (operation, args)
@@ -246,6 +254,13 @@ class FakePaymentGateway:
                 self.name, f"no payment {provider_payment_id}", provider_code="resource_missing"
             )
         return charge
+
+    def is_payable(self, provider_payment_id: str) -> bool:
+        """Whether a payer could still pay it: not paid, captured or canceled yet. (`succeed`
+        and the others make the provider's events in any order a test needs, so they do not
+        ask; the development checkout page does.)"""
+        charge = self.charges.get(provider_payment_id)
+        return charge is not None and charge.status not in _FINISHED
 
     def _unexpected(self, charge: FakeCharge, action: str) -> ProviderRejected:
         return ProviderRejected(

@@ -13,6 +13,7 @@ from justdriving.domain.bookings import Booking, BookingType
 from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
+from justdriving.domain.errors import DuplicateRecord
 from justdriving.domain.ids import SchoolId
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
 from justdriving.domain.messages import Channel, OutboundMessage
@@ -110,7 +111,10 @@ class MemoryNumberingRepository:
         numbering = self._table.find(school_id)
         if numbering is None:
             numbering = InvoiceNumbering(id=SchoolId(school_id))
-            self._table.add(numbering)
+            try:
+                self._table.add(numbering)
+            except DuplicateRecord:  # another unit of work created it just now: use that one
+                return self._table.get(school_id)
         return numbering
 
 

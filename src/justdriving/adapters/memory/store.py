@@ -36,6 +36,7 @@ TABLES = (
 # Unique constraints besides the id, as a database would declare them.
 UNIQUE: dict[str, Callable[[Any], Hashable]] = {
     "inbox": lambda event: (event.provider, event.event_id),
+    "deposits": lambda deposit: deposit.booking_id,  # one deposit a booking, as in SQL
 }
 
 

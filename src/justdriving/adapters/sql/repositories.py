@@ -123,10 +123,20 @@ class SqlNumbering:
         self._session = session
 
     def for_school(self, school_id: str) -> InvoiceNumbering:
+        """The series, created on first use by an insert the database settles: of two first
+        invoices issued at once, one waits for the other's series (or, on SQLite, for the
+        write lock) and goes on with the next number, never a duplicate."""
         found: InvoiceNumbering | None = self._session.find(rows.NUMBERING, school_id)
         if found is None:
-            found = InvoiceNumbering(id=school_id)  # type: ignore[arg-type]
-            self._session.add(rows.NUMBERING, found)
+            fresh = InvoiceNumbering(id=school_id)  # type: ignore[arg-type]
+            postgres = self._session.connection.dialect.name == "postgresql"
+            statement = (
+                (postgresql if postgres else sqlite)
+                .insert(tables.numbering)
+                .values(id=school_id, version=1, **rows.NUMBERING.to_row(fresh))
+            )
+            self._session.write(statement.on_conflict_do_nothing(index_elements=["id"]))
+            found = self._session.get(rows.NUMBERING, school_id)
         return found
 
 

@@ -106,6 +106,21 @@ def credit(
     refund_id: str | None = None,
 ) -> CreditNote:
     """A numbered credit note mirroring the invoice (all of what is left, or `amount`)."""
+    note = credit_note(uow, school, invoice, now, reason, amount, refund_id)
+    invoice.apply_credit(note, now)
+    return note
+
+
+def credit_note(
+    uow: UnitOfWork,
+    school: School,
+    invoice: Invoice,
+    now: datetime,
+    reason: str,
+    amount: Money | None = None,
+    refund_id: str | None = None,
+) -> CreditNote:
+    """A numbered credit note for the invoice, stored; the caller applies it to the invoice."""
     note = CreditNote.mirroring(
         invoice,
         id=InvoiceId(new_id("crn")),
@@ -115,7 +130,6 @@ def credit(
         amount=amount,
         refund_id=refund_id,
     )
-    invoice.apply_credit(note, now)
     uow.credit_notes.add(note)
     return note
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from attrs import frozen
 
 from justdriving.domain.deposits import Deposit, capture_mode_for
-from justdriving.domain.errors import InvalidInput, PaymentNotAllowed
+from justdriving.domain.errors import ConcurrencyConflict, InvalidInput, PaymentNotAllowed
 from justdriving.domain.ids import DepositId, PaymentId, new_id
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
@@ -44,16 +46,37 @@ class Payments:
     def start_invoice_payment(
         self, school_id: str, invoice_id: str, *, return_url: str | None = None
     ) -> StartedPayment:
-        """Start paying what is outstanding on an open invoice; the front end finishes it."""
+        """Start paying what is outstanding on an open invoice; the front end finishes it.
+
+        One open online payment per invoice: asked again (a reload, a double click, a
+        restart, several at once) it gives the open payment's checkout again, never a second
+        charge. Only when the invoice now asks for another amount (paid in part meanwhile) is
+        the open payment canceled at the provider and a new one started."""
+        payment, description = _once_settled(
+            lambda: self._payment_for_invoice(school_id, invoice_id)
+        )
+        if payment.provider_payment_id is not None:
+            return StartedPayment(payment, _session_of(payment))
+        return self._start(school_id, payment, description, return_url)
+
+    def _payment_for_invoice(self, school_id: str, invoice_id: str) -> tuple[Payment, str]:
         now = self._clock.now()
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             gateway = self._gateways.for_school(school)
             invoice = in_school(uow.invoices.get(invoice_id), school.id, "invoice")
+            description = f"{school.name} invoice {invoice.number}"
             if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
                 raise PaymentNotAllowed(
                     f"invoice {invoice.number or invoice.id} is {invoice.status}"
                 )
+            current = (
+                uow.payments.find(invoice.online_payment_id) if invoice.online_payment_id else None
+            )
+            if current is not None and current.is_open:
+                if current.amount == invoice.outstanding and current.provider == gateway.name:
+                    return current, description
+                _abandon(uow, school.id, current, now)
             payment = Payment(
                 id=PaymentId(new_id("pay")),
                 school_id=school.id,
@@ -66,24 +89,38 @@ class Payments:
                 package_id=invoice.package_id,
                 provider=gateway.name,
             )
+            invoice.start_online_payment(payment.id)
             uow.payments.add(payment)
             uow.commit()
-        description = f"{school.name} invoice {invoice.number}"
-        return self._start(school_id, payment, description, return_url)
+        return payment, description
 
     def start_deposit(
         self, school_id: str, booking_id: str, *, return_url: str | None = None
     ) -> StartedPayment:
-        """Take the booking type's deposit: a card hold when the lesson is near, else a charge."""
+        """Take the booking type's deposit: a card hold when the lesson is near, else a charge.
+
+        Asked again while the deposit's payment is open, it gives that payment's checkout."""
+        payment, description = _once_settled(lambda: self._deposit_payment(school_id, booking_id))
+        if payment.provider_payment_id is not None:
+            return StartedPayment(payment, _session_of(payment))
+        return self._start(school_id, payment, description, return_url)
+
+    def _deposit_payment(self, school_id: str, booking_id: str) -> tuple[Payment, str]:
         now = self._clock.now()
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             gateway = self._gateways.for_school(school)
             booking = in_school(uow.bookings.get(booking_id), school.id, "booking")
             booking_type = uow.booking_types.get(booking.booking_type_id)
+            description = f"{school.name} deposit"
             if booking_type.deposit is None:
                 raise PaymentNotAllowed("this kind of lesson takes no deposit")
-            if booking.status.is_final or uow.deposits.for_booking(booking.id) is not None:
+            deposit = uow.deposits.for_booking(booking.id)
+            if deposit is not None:
+                current = uow.payments.get(deposit.payment_id)
+                if current.is_open and not booking.status.is_final:
+                    return current, description
+            if booking.status.is_final or deposit is not None:
                 raise PaymentNotAllowed("the booking already has a deposit or has ended")
             mode = capture_mode_for(booking.slot.start, now)
             payment = Payment(
@@ -111,7 +148,7 @@ class Payments:
                 )
             )
             uow.commit()
-        return self._start(school_id, payment, f"{school.name} deposit", return_url)
+        return payment, description
 
     def record_manual_payment(
         self,
@@ -176,10 +213,59 @@ class Payments:
                     return_url=return_url,
                 )
             )
-            stored = uow.payments.get(payment.id)
-            stored.attach(session.provider, session.provider_payment_id)
-            uow.commit()
+        stored = _once_settled(lambda: self._attach(payment.id, session))
         return StartedPayment(stored, session)
+
+    def _attach(self, payment_id: str, session: PaymentSession) -> Payment:
+        with self._uow() as uow:
+            stored = uow.payments.get(payment_id)
+            stored.attach(
+                session.provider,
+                session.provider_payment_id,
+                client_secret=session.client_secret,
+                redirect_url=session.redirect_url,
+            )
+            uow.commit()
+        return stored
+
+
+T = TypeVar("T")
+_SETTLE_TRIES = 5
+
+
+def _once_settled(step: Callable[[], T]) -> T:
+    """Run a step again on fresh records when a concurrent one changed them first: the second
+    of two payment starts for one invoice then finds the first one's payment."""
+    for attempt in range(_SETTLE_TRIES):
+        try:
+            return step()
+        except ConcurrencyConflict:
+            if attempt == _SETTLE_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _session_of(payment: Payment) -> PaymentSession:
+    return PaymentSession(
+        provider=payment.provider or "",
+        provider_payment_id=payment.provider_payment_id or "",
+        client_secret=payment.client_secret,
+        redirect_url=payment.redirect_url,
+    )
+
+
+def _abandon(uow: UnitOfWork, school_id: str, payment: Payment, now: datetime) -> None:
+    """An open payment for an amount no longer owed: cancel it at the provider (if started
+    there). Should the payer still complete it, the money is an overpayment, held for review."""
+    if payment.provider_payment_id is not None:
+        queue_side_effect(
+            uow,
+            school_id,
+            OutboxKind.CANCEL_PAYMENT,
+            {"payment_id": payment.id},
+            f"cancel-{payment.id}",
+            now,
+        )
 
 
 def apply_payment_event(

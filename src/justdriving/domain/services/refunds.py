@@ -9,10 +9,10 @@ from justdriving.domain.formatting import money
 from justdriving.domain.ids import RefundId, new_id
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind
-from justdriving.domain.payments import Payment, PaymentMethod
+from justdriving.domain.payments import Payment, PaymentMethod, PaymentStatus
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import MessageType, School
-from justdriving.domain.services.billing import credit, in_school
+from justdriving.domain.services.billing import credit_note, in_school
 from justdriving.domain.services.notifications import queue_message, queue_side_effect
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -56,12 +56,15 @@ def refund_succeeded(
     # Money the invoice never needed (an overpayment) goes back without correcting it.
     from_credit = min(refund.amount, payment.unapplied)
     payment.unapplied = payment.unapplied - from_credit
-    if refund.invoice_id is not None and refund.wants_credit_note:
+    from_invoice = refund.amount - from_credit
+    if refund.invoice_id is not None and from_invoice.is_positive:
         invoice = uow.invoices.get(refund.invoice_id)
-        amount = min(refund.amount - from_credit, invoice.creditable)
-        if amount.is_positive:
-            note = credit(uow, school, invoice, now, refund.reason, amount, refund.id)
+        note = None
+        amount = min(from_invoice, invoice.creditable)
+        if refund.wants_credit_note and amount.is_positive:
+            note = credit_note(uow, school, invoice, now, refund.reason, amount, refund.id)
             refund.credit_note_id = note.id
+        invoice.apply_refund(from_invoice, now, credit_note=note)
     student = uow.students.get(refund.student_id)
     queue_message(
         uow,
@@ -112,18 +115,18 @@ class Refunds:
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             package = in_school(uow.packages.get(package_id), school.id, "package")
+            package.close()  # refused if refunded (or expired) already
             payments = [
                 p
                 for p in uow.payments.for_student(school.id, package.student_id)
-                if p.package_id == package.id and p.refundable.is_positive
+                if p.package_id == package.id and p.status is PaymentStatus.SUCCEEDED
             ]
             if not payments:
                 raise InvalidInput("the package has no payment to refund")
-            left = min(
-                package.refundable_amount(),
-                sum((p.refundable for p in payments), Money.zero(package.price.currency)),
-            )
-            package.close()
+            zero = Money.zero(package.price.currency)
+            paid = sum((p.captured for p in payments), zero)
+            returned = sum((p.refunded + p.refund_reserved for p in payments), zero)
+            left = package.refund_due(paid, returned)  # zero: it closes, nothing goes back
             refunds = []
             for payment in payments:
                 amount = min(left, payment.refundable)

@@ -22,7 +22,7 @@ from justdriving.domain.errors import ConcurrencyConflict, JustDrivingError, Pro
 from justdriving.domain.ids import new_id
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, backoff
 from justdriving.domain.services.circuit import CircuitBreaker
-from justdriving.domain.services.relay_jobs import MessageLog, Preparers
+from justdriving.domain.services.relay_jobs import MessageLog, PaymentLog, Preparers
 from justdriving.domain.services.relay_messages import Deferred, Job, MessageJobs
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf
@@ -220,6 +220,7 @@ class Relay:
         report.dead += 1
         report.errors.append(f"{row.kind} {row.id}: {describe(error)}")
         MessageLog.gave_up(uow, row, error, self._clock.now())
+        PaymentLog.gave_up(uow, row, error, self._clock.now())
 
 
 def describe(error: Exception) -> str:

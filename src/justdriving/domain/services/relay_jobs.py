@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from justdriving.domain.errors import InvalidTransition, RecipientSuppressed
+from justdriving.domain.errors import InvalidTransition, ProviderUnavailable, RecipientSuppressed
 from justdriving.domain.messages import (
     OutboundMessage,
 )
@@ -138,6 +138,23 @@ class MessageLog:
         message = _message_of(uow, row)
         if message is not None:
             message.note_possible_duplicate((row.last_error or "")[:400])
+
+
+class PaymentLog:
+    """What the relay learns about a payment call, written on the records it concerns."""
+
+    @staticmethod
+    def gave_up(uow: UnitOfWork, row: OutboxMessage, error: Exception, now: datetime) -> None:
+        """A refund the provider refused (or that can never be asked for) ends failed and
+        frees its amount, as the provider's refund.failed webhook would. A row given up after
+        failures that may have reached the provider keeps its refund pending: the provider's
+        webhook or an operator's retry settles it."""
+        if row.kind is not OutboxKind.REFUND_PAYMENT or isinstance(error, ProviderUnavailable):
+            return
+        refund = uow.refunds.get(row.payload["refund_id"])
+        payment = uow.payments.get(refund.payment_id)
+        code = getattr(error, "provider_code", None) or getattr(error, "code", None)
+        refund.fail(payment, now, f"refused by the provider: {code or type(error).__name__}")
 
 
 def _message_of(uow: UnitOfWork, row: OutboxMessage) -> OutboundMessage | None:

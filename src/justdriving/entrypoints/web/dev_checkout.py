@@ -24,7 +24,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
 from justdriving.adapters.memory import FakePaymentGateway, WebhookDelivery
-from justdriving.domain.errors import InvalidInput, NotFound, ProviderRejected
+from justdriving.domain.errors import InvalidInput, NotFound, PaymentNotAllowed, ProviderRejected
 from justdriving.domain.services.application import Application
 
 if TYPE_CHECKING:
@@ -86,7 +86,9 @@ class _CheckoutPages:
         outcome = self._outcomes.get(request.form.get("outcome", ""))
         if outcome is None:
             raise InvalidInput("outcome must be pay, decline or 3ds")
-        self._summary(provider_payment_id)  # 404 for a payment the fake gateway never saw
+        summary = self._summary(provider_payment_id)  # 404 for a payment never started
+        if not summary["payable"]:
+            raise PaymentNotAllowed("this payment is finished: nothing more can be paid on it")
         deliveries = outcome(provider_payment_id)
         url = url_for("justdriving.webhook", provider=self._gateway.name, _external=True)
         result = url_for(".result", provider_payment_id=provider_payment_id)
@@ -122,8 +124,16 @@ class _CheckoutPages:
         with self._app.uow() as uow:
             payment = uow.payments.get(charge.payment_id)
             invoice = uow.invoices.find(payment.invoice_id) if payment.invoice_id else None
+        # Paid at the provider already (its webhook perhaps not applied yet), finished here, or
+        # the invoice needs nothing more: no Pay button, so nothing can be taken twice.
+        payable = (
+            self._gateway.is_payable(provider_payment_id)
+            and payment.is_open
+            and (invoice is None or invoice.outstanding.is_positive)
+        )
         return {
             "provider_payment_id": provider_payment_id,
+            "payable": payable,
             "amount": str(charge.amount),
             "payment_status": str(payment.status),
             "invoice_number": invoice.number if invoice else None,
