@@ -88,6 +88,14 @@ class PaymentHeldForReview(DomainEvent):
 
 
 @frozen
+class PaymentOverpaid(DomainEvent):
+    """More arrived than the invoice asked: the rest is held for review, never kept."""
+
+    payment_id: str
+    excess: Money
+
+
+@frozen
 class RefundSucceeded(DomainEvent):
     refund_id: str
     amount: Money

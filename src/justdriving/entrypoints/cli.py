@@ -15,6 +15,7 @@ from justdriving.config import QueueBackend, Settings
 from justdriving.entrypoints.cli_accounting import accounting
 from justdriving.entrypoints.cli_common import clean_errors as _clean_errors
 from justdriving.entrypoints.cli_ops import check_config, inbox, messages, outbox
+from justdriving.entrypoints.cli_payments import payments
 
 if TYPE_CHECKING:
     from justdriving.domain.accounting import SyncRun
@@ -265,3 +266,4 @@ main.add_command(accounting)
 main.add_command(outbox)
 main.add_command(inbox)
 main.add_command(messages)
+main.add_command(payments)

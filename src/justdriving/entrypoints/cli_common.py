@@ -8,11 +8,14 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import wraps
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from justdriving.domain.errors import ConfigurationError, JustDrivingError
+
+if TYPE_CHECKING:
+    from justdriving.domain.services.application import Application
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,3 +82,11 @@ def cell(value: object) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
+
+
+def app_from_environment() -> Application:
+    """The application the environment configures, for one command."""
+    from justdriving import container  # looked up at call time: tests replace bootstrap
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # checking migrations is no news
+    return container.bootstrap()

@@ -3,9 +3,8 @@ and `check-config`. Each parses, calls one use case of `app.operations`, renders
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -14,10 +13,12 @@ from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.messages import MessageStatus
 from justdriving.domain.outbox import InboxStatus, OutboxStatus
 from justdriving.domain.services.operations import DEFAULT_LIMIT
-from justdriving.entrypoints.cli_common import EXIT_USAGE, clean_errors, print_table
-
-if TYPE_CHECKING:
-    from justdriving.domain.services.application import Application
+from justdriving.entrypoints.cli_common import (
+    EXIT_USAGE,
+    app_from_environment,
+    clean_errors,
+    print_table,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,13 +38,6 @@ def _status(choices: type[OutboxStatus | InboxStatus | MessageStatus]) -> Callab
     )
 
 
-def _app() -> Application:
-    from justdriving import container  # looked up at call time: tests replace bootstrap
-
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # checking migrations is no news
-    return container.bootstrap()
-
-
 # --------------------------------------------------------------------------------------------
 # outbox
 
@@ -60,7 +54,7 @@ def outbox() -> None:
 def outbox_list(status: str | None, limit: int) -> None:
     """Outbox rows, newest first."""
     chosen = OutboxStatus(status.lower()) if status else None
-    rows = _app().operations.list_outbox(chosen, limit)
+    rows = app_from_environment().operations.list_outbox(chosen, limit)
     print_table(
         ("id", "kind", "school", "status", "attempts", "created", "next attempt", "sent", "error"),
         (
@@ -79,7 +73,7 @@ def outbox_list(status: str | None, limit: int) -> None:
 @clean_errors
 def outbox_retry(outbox_id: str) -> None:
     """Give a dead row another try; the worker sends it on its next round."""
-    row = _app().operations.retry_outbox(outbox_id)
+    row = app_from_environment().operations.retry_outbox(outbox_id)
     click.echo(f"{row.id} is {row.status} again; the worker sends it on its next round")
 
 
@@ -96,7 +90,7 @@ def outbox_purge_sent(older_than_days: int) -> None:
     """Delete sent rows older than the given age (pending, failed and dead rows stay)."""
     from datetime import timedelta
 
-    purged = _app().operations.purge_sent(timedelta(days=older_than_days))
+    purged = app_from_environment().operations.purge_sent(timedelta(days=older_than_days))
     click.echo(f"purged {purged} sent outbox rows older than {older_than_days} days")
 
 
@@ -116,7 +110,7 @@ def inbox() -> None:
 def inbox_list(status: str | None, limit: int) -> None:
     """Stored webhooks, newest first."""
     chosen = InboxStatus(status.lower()) if status else None
-    events = _app().operations.list_inbox(chosen, limit)
+    events = app_from_environment().operations.list_inbox(chosen, limit)
     print_table(
         ("id", "provider", "event", "type", "status", "attempts", "received", "error"),
         (
@@ -135,7 +129,7 @@ def inbox_list(status: str | None, limit: int) -> None:
 @clean_errors
 def inbox_replay(inbox_id: str) -> None:
     """Apply a failed or ignored payment webhook again."""
-    outcome = _app().operations.replay_inbox(inbox_id)
+    outcome = app_from_environment().operations.replay_inbox(inbox_id)
     click.echo(f"{inbox_id} replayed: {outcome}")
 
 
@@ -162,7 +156,7 @@ def messages() -> None:
 def messages_list(school_id: str | None, status: str | None, limit: int) -> None:
     """Messages, newest first, with what the delivery policy decided."""
     chosen = MessageStatus(status.lower()) if status else None
-    views = _app().operations.list_messages(school_id, chosen, limit)
+    views = app_from_environment().operations.list_messages(school_id, chosen, limit)
     print_table(
         MESSAGE_COLUMNS,
         (

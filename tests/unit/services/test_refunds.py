@@ -338,3 +338,67 @@ class TestRefundRefusedByTheProvider:
         assert record(store, "refunds", refund.id).status is RefundStatus.FAILED
         assert record(store, "payments", payment.id).refundable == before
         assert gateway.refunds == {}
+
+
+class TestOverpayment:
+    """Money beyond what an invoice asks is held for review and given back with one call."""
+
+    def _overpaid(self, app: Application, world: World, gateway: FakePaymentGateway) -> Payment:
+        """A checkout of 500 that the payer completes after 200 was paid in cash meanwhile."""
+        invoice = _invoice(app, world)
+        started = app.start_invoice_payment(world.school.id, invoice.id)
+        app.record_manual_payment(
+            world.school.id,
+            world.student.id,
+            amount=dkk("200.00"),
+            method=PaymentMethod.CASH,
+            invoice_id=invoice.id,
+        )
+        deliver(app, gateway.succeed(started.session.provider_payment_id))
+        return started.payment
+
+    def test_an_overpayment_is_listed_for_review_and_not_kept(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        payment = self._overpaid(app, world, gateway)
+
+        [found] = app.overpayments(world.school.id)
+
+        assert (found.payment_id, found.amount, found.captured) == (
+            payment.id,
+            dkk("200.00"),
+            dkk("500.00"),
+        )
+        assert record(store, "invoices", found.invoice_id).status is InvoiceStatus.PAID
+        assert app.balance(world.school.id, world.student.id).amount == dkk("-200.00")
+
+    def test_one_call_gives_the_overpayment_back_without_a_credit_note(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        payment = self._overpaid(app, world, gateway)
+
+        refund = app.refund_overpayment(world.school.id, payment.id)
+        app.relay_outbox()
+
+        assert refund.amount == dkk("200.00")
+        assert record(store, "refunds", refund.id).status is RefundStatus.SUCCEEDED
+        assert store.records("credit_notes") == []
+        assert app.overpayments(world.school.id) == []
+        assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
+        assert record(store, "invoices", payment.invoice_id).status is InvoiceStatus.PAID
+        before = snapshot(store)
+        with pytest.raises(RefundExceedsCaptured):
+            app.refund_overpayment(world.school.id, payment.id)
+        assert snapshot(store) == before
+
+    def test_a_payment_that_paid_only_what_was_owed_has_nothing_to_give_back(
+        self, app: Application, world: World, store: MemoryStore
+    ) -> None:
+        payment = _paid_in_cash(app, world, "500.00")
+        before = snapshot(store)
+
+        with pytest.raises(RefundExceedsCaptured):
+            app.refund_overpayment(world.school.id, payment.id)
+
+        assert app.overpayments() == []
+        assert snapshot(store) == before

@@ -16,6 +16,7 @@ from justdriving.domain.errors import ProviderRejected
 from justdriving.domain.messages import Channel
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
+from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.schools import SchoolSettings
 from justdriving.domain.services.ops_view import OpsView, redact
 
@@ -124,6 +125,20 @@ class TestPage:
         assert f'class="held-payment" data-id="{checkout.payment_id}"' in html
         assert "expected" in html
         assert "(open)" in html
+
+    def test_an_overpayment_is_listed_with_how_to_give_it_back(self, ops_site: Site) -> None:
+        invoice_id = ops_site.open_invoice()
+        payment = ops_site.app.record_manual_payment(
+            ops_site.school_id,
+            ops_site.student_id,
+            amount=Money(60_000, "DKK"),
+            method=PaymentMethod.CASH,
+            invoice_id=invoice_id,
+        )
+        html = ops_site.client().get("/ops", headers=BEARER).get_data(as_text=True)
+        assert f'class="overpayment" data-id="{payment.id}"' in html
+        assert "100.00 DKK" in html
+        assert "justdriving payments refund-overpayment" in html
 
     def test_sync_runs_are_listed_with_their_failures_redacted(self, ops_site: Site) -> None:
         now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -97,9 +97,11 @@ class Application:
 
         self.refund = refunds.refund
         self.refund_package = refunds.refund_package
+        self.refund_overpayment = refunds.refund_overpayment
 
         self.balance = balances.balance
         self.overdue_invoices = balances.overdue_invoices
+        self.overpayments = balances.overpayments
 
         self.relay_outbox = self.relay.run_once
         self.retry_outbox_message = self.relay.retry_dead

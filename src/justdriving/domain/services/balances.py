@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from justdriving.domain.balances import Balance
 from justdriving.domain.invoices import Invoice
-from justdriving.domain.services.billing import in_school
+from justdriving.domain.overpayments import Overpayment
+from justdriving.domain.services.billing import in_school, overpayments_in
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWorkFactory
 
@@ -33,3 +34,9 @@ class Balances:
             student = in_school(uow.students.get(student_id), school.id, "student")
             invoices = uow.invoices.for_student(school.id, student.id)
             return [i for i in invoices if i.is_overdue(now)]
+
+    def overpayments(self, school_id: str | None = None) -> list[Overpayment]:
+        """Money paid beyond what invoices ask, held for review: one school's, or all."""
+        with self._uow() as uow:
+            schools = [uow.schools.get(school_id)] if school_id else list(uow.schools.list())
+            return [o for school in schools for o in overpayments_in(uow, school.id)]

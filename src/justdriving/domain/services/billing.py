@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from justdriving.domain.errors import NotFound
+from justdriving.domain.events import PaymentOverpaid
 from justdriving.domain.formatting import day, money
 from justdriving.domain.ids import BookingId, InvoiceId, PackageId, StudentId, new_id
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
 from justdriving.domain.money import Money
+from justdriving.domain.overpayments import Overpayment, overpayments
 from justdriving.domain.payments import Payment
 from justdriving.domain.schools import InvoiceService, MessageType, School
 from justdriving.domain.services.notifications import queue_message
@@ -136,9 +138,25 @@ def credit_note(
 
 def apply_to_invoice(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
     """Count a succeeded payment against its invoice; what the invoice did not need stays
-    on the payment as the student's credit (`unapplied`)."""
+    on the payment (`unapplied`): an overpayment, held for review until given back."""
     if payment.invoice_id is None or not payment.unapplied.is_positive:
         return  # nothing to count (a deposit refunded meanwhile, say)
     invoice = uow.invoices.get(payment.invoice_id)
     if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
         payment.unapplied = invoice.apply_payment(payment.unapplied, now)
+    if payment.unapplied.is_positive:
+        payment.events.record(PaymentOverpaid(now, payment.id, payment.unapplied))
+
+
+def overpayments_in(
+    uow: UnitOfWork, school_id: str, student_id: str | None = None
+) -> list[Overpayment]:
+    """The school's overpayments (one student's, when given), newest first."""
+    students = [student_id] if student_id else [s.id for s in uow.students.for_school(school_id)]
+    found: list[Overpayment] = []
+    for student in students:
+        invoices: dict[str, Invoice] = {
+            i.id: i for i in uow.invoices.for_student(school_id, student)
+        }
+        found += overpayments(uow.payments.for_student(school_id, student), invoices)
+    return found

@@ -18,7 +18,9 @@ from datetime import datetime
 from attrs import frozen
 
 from justdriving.domain.outbox import OutboxStatus
+from justdriving.domain.overpayments import Overpayment
 from justdriving.domain.payments import PaymentStatus
+from justdriving.domain.services.billing import overpayments_in
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
 RECENT = 50
@@ -111,6 +113,7 @@ class OpsSnapshot:
     messages: tuple[MessageRow, ...]
     sync_runs: tuple[SyncRunRow, ...]
     held_payments: tuple[HeldPaymentRow, ...]
+    overpayments: tuple[Overpayment, ...] = ()
 
     def count(self, status: str) -> int:
         return dict(self.outbox_counts).get(status, 0)
@@ -136,6 +139,9 @@ class OpsView:
                 messages=self._messages(uow),
                 sync_runs=self._sync_runs(uow),
                 held_payments=self._held(uow),
+                overpayments=tuple(
+                    o for school in uow.schools.list() for o in overpayments_in(uow, school.id)
+                ),
             )
 
     def _inbox(self, uow: UnitOfWork) -> tuple[InboxRow, ...]:

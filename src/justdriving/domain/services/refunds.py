@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from justdriving.domain.errors import InvalidInput
+from justdriving.domain.errors import InvalidInput, RefundExceedsCaptured
 from justdriving.domain.formatting import money
 from justdriving.domain.ids import RefundId, new_id
 from justdriving.domain.money import Money
@@ -12,7 +12,7 @@ from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.payments import Payment, PaymentMethod, PaymentStatus
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import MessageType, School
-from justdriving.domain.services.billing import credit_note, in_school
+from justdriving.domain.services.billing import credit_note, in_school, overpayments_in
 from justdriving.domain.services.notifications import queue_message, queue_side_effect
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -103,6 +103,23 @@ class Refunds:
                 payment.refundable if amount is None else amount,
                 reason,
                 now,
+            )
+            uow.commit()
+        return refund
+
+    def refund_overpayment(self, school_id: str, payment_id: str) -> Refund:
+        """Give back what a payment brought beyond what its invoice asks (held for review).
+        No credit note: the invoice is not corrected, the surplus goes back."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            school = uow.schools.get(school_id)
+            payment = in_school(uow.payments.get(payment_id), school.id, "payment")
+            found = overpayments_in(uow, school.id, payment.student_id)
+            excess = next((o.amount for o in found if o.payment_id == payment.id), None)
+            if excess is None:
+                raise RefundExceedsCaptured("nothing was overpaid on this payment")
+            refund = open_refund(
+                uow, school, payment, excess, "overpayment returned", now, wants_credit_note=False
             )
             uow.commit()
         return refund
