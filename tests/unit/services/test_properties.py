@@ -20,7 +20,7 @@ from justdriving.adapters.memory import (
     MemoryUnitOfWorkFactory,
 )
 from justdriving.domain.bookings import CancelledBy
-from justdriving.domain.errors import JustDrivingError, RefundExceedsCaptured
+from justdriving.domain.errors import JustDrivingError, ProviderRejected, RefundExceedsCaptured
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod, PaymentStatus
@@ -36,7 +36,7 @@ steps = st.one_of(
     st.tuples(st.just("complete"), st.integers(0, 20)),
     st.tuples(st.just("no_show"), st.integers(0, 20)),
     st.tuples(st.just("pay"), st.integers(0, 1), st.integers(1, 80_000), st.integers(-1, 20)),
-    st.tuples(st.just("refund"), st.integers(0, 20), st.integers(1, 60_000)),
+    st.tuples(st.just("refund"), st.integers(0, 20), st.integers(1, 60_000), st.booleans()),
     st.tuples(st.just("pay_online"), st.integers(0, 20)),
     st.tuples(st.just("void"), st.integers(0, 20)),
 )
@@ -115,7 +115,8 @@ class Run:
         self.payments.append(payment.id)
         self.ledger.paid[student_id] += amount
 
-    def _refund(self, index: int, amount: int) -> None:
+    def _refund(self, index: int, amount: int, refused: bool) -> None:
+        """Refund part of a payment; `refused`: the provider refuses an online one (4xx)."""
         if not self.payments:
             return
         payment = _stored(self, "payments", self.payments[index % len(self.payments)])
@@ -125,8 +126,15 @@ class Run:
             assert amount > payment.refundable.amount
             return
         assert amount <= payment.refundable.amount
+        online = payment.method is PaymentMethod.ONLINE
+        if refused and online:
+            self.gateway.fail_next(ProviderRejected("fake", "no", provider_code="charge_disputed"))
         self.app.relay_outbox()  # an online refund: the relay asks the (fake) gateway
-        assert _stored(self, "refunds", refund.id).status is RefundStatus.SUCCEEDED
+        status = _stored(self, "refunds", refund.id).status
+        if refused and online:
+            assert status is RefundStatus.FAILED  # and its reservation released (check())
+            return
+        assert status is RefundStatus.SUCCEEDED
         self.ledger.refunded[payment.student_id] += amount
 
     def _pay_online(self, index: int) -> None:
@@ -175,7 +183,11 @@ class Run:
             if payment.status is PaymentStatus.PENDING:
                 continue  # an online payment started and not (yet) paid
             assert payment.status is PaymentStatus.SUCCEEDED
-            done = [r for r in refunds if r.payment_id == payment.id]
+            done = [
+                r
+                for r in refunds
+                if r.payment_id == payment.id and r.status is RefundStatus.SUCCEEDED
+            ]
             assert sum(r.amount.amount for r in done) == payment.refunded.amount
             assert payment.refunded <= payment.captured
             assert not payment.refund_reserved
