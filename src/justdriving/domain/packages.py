@@ -80,9 +80,9 @@ class LessonPackage(Entity):
     def refund_due(self, paid: Money, returned: Money) -> Money:
         """What is still to go back of `paid` on the package (of its price at most), when the
         lessons taken are kept at the single-lesson price and `returned` went back already."""
-        taken = min(self.single_lesson_price * len(self.used_by), self.price)
-        entitled = max(min(paid, self.price) - taken, Money.zero(self.price.currency))
-        return max(entitled - returned, Money.zero(self.price.currency))
+        zero = Money.zero(self.price.currency)
+        kept = self.price - self.refundable_amount()  # the lessons taken, up to the price
+        return max(max(min(paid, self.price) - kept, zero) - returned, zero)
 
     def close(self) -> None:
         """Refunded or expired: no credit can be used any more. Once only."""
