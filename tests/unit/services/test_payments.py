@@ -190,6 +190,25 @@ class TestOnePaymentOpenPerInvoice:
         assert not gateway.is_payable(first.session.provider_payment_id)
         assert gateway.is_payable(second.session.provider_payment_id)
 
+    def test_a_checkout_nobody_used_for_a_day_is_replaced_and_canceled(
+        self,
+        app: Application,
+        world: World,
+        store: MemoryStore,
+        clock: FrozenClock,
+        gateway: FakePaymentGateway,
+    ) -> None:
+        invoice, first = _started(app, world)
+        clock.advance(timedelta(hours=22))
+        assert app.start_invoice_payment(world.school.id, invoice.id).payment.id == first.payment.id
+
+        clock.advance(timedelta(hours=2))
+        second = app.start_invoice_payment(world.school.id, invoice.id)
+
+        assert second.payment.id != first.payment.id
+        [cancel] = [r for r in store.records("outbox") if r.kind is OutboxKind.CANCEL_PAYMENT]
+        assert cancel.payload == {"payment_id": first.payment.id}
+
     def test_a_payment_paid_at_the_provider_but_not_yet_booked_is_given_again(
         self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
     ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from attrs import frozen
@@ -20,6 +20,7 @@ from justdriving.domain.payments import (
     Payment,
     PaymentMethod,
     PaymentPurpose,
+    PaymentStatus,
 )
 from justdriving.domain.services.billing import in_school
 from justdriving.domain.services.disputes import apply_dispute_event
@@ -74,7 +75,7 @@ class Payments:
                 uow.payments.find(invoice.online_payment_id) if invoice.online_payment_id else None
             )
             if current is not None and current.is_open:
-                if current.amount == invoice.outstanding and current.provider == gateway.name:
+                if _still_usable(current, invoice.outstanding, gateway.name, now):
                     return current, description
                 _abandon(uow, school.id, current, now)
             payment = Payment(
@@ -231,6 +232,9 @@ class Payments:
 
 T = TypeVar("T")
 _SETTLE_TRIES = 5
+# Stripe Checkout Sessions expire after 24 hours (PayPal approval links sooner than that is
+# not documented); a payment nobody acted on for longer is replaced rather than given again.
+CHECKOUT_LIFETIME = timedelta(hours=23)
 
 
 def _once_settled(step: Callable[[], T]) -> T:
@@ -243,6 +247,14 @@ def _once_settled(step: Callable[[], T]) -> T:
             if attempt == _SETTLE_TRIES - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _still_usable(payment: Payment, owed: Money, provider: str, now: datetime) -> bool:
+    """The open payment can be given again: it asks what is owed, through the school's
+    gateway, and its checkout has not lapsed (a hosted page lives about a day)."""
+    untouched = payment.status is PaymentStatus.PENDING
+    lapsed = untouched and now - payment.created_at > CHECKOUT_LIFETIME
+    return payment.amount == owed and payment.provider == provider and not lapsed
 
 
 def _session_of(payment: Payment) -> PaymentSession:
