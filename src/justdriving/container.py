@@ -329,11 +329,16 @@ def _exporter(settings: Settings) -> AccountingExporter | None:
 
 
 def _gateways(settings: Settings, fake: PaymentGateway) -> MemoryGatewayRegistry:
-    """The platform's gateway (PAYMENT_PROVIDER, each school's default), plus the fake one
-    outside production. Provider SDKs are imported here, only when chosen."""
-    gateways: dict[str, PaymentGateway] = {} if settings.is_production else {"fake": fake}
+    """The platform's gateway (PAYMENT_PROVIDER, each school's default), and no other: its
+    webhook route is the only one mounted. The fake is there only when it is the one chosen
+    (never in production), so that an event signed with PAYMENT_WEBHOOK_SECRET — a PayPal
+    webhook id is no secret — or the public development secret can never reach a real
+    provider's payments. Provider SDKs are imported here, only when chosen."""
+    gateways: dict[str, PaymentGateway] = {}
     provider = settings.payment_provider
-    if provider is PaymentProvider.STRIPE:
+    if provider is PaymentProvider.FAKE:
+        gateways["fake"] = fake
+    elif provider is PaymentProvider.STRIPE:
         from justdriving.adapters.payments.stripe import StripeGateway
 
         gateways["stripe"] = StripeGateway(

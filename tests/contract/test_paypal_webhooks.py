@@ -362,3 +362,26 @@ def test_a_verified_delivery_that_is_not_a_documented_event_is_malformed(
     body = json.dumps(event).encode()
     with pytest.raises(MalformedWebhook):
         gateway.parse_webhook(body, paypal.sign(body, NOW), NOW)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "kind"),
+    [
+        ("PAYMENT.CAPTURE.COMPLETED", PaymentEventKind.SUCCEEDED),
+        ("PAYMENT.AUTHORIZATION.CREATED", PaymentEventKind.AUTHORIZED),
+    ],
+)
+def test_a_capture_or_authorization_that_states_no_amount_reports_none(
+    gateway: PayPalGateway, paypal: PayPalSimulator, event_type: str, kind: PaymentEventKind
+) -> None:
+    # The domain holds such a payment for review: an amount nobody stated is never assumed.
+    event = {
+        "id": "WH-1",
+        "event_type": event_type,
+        "create_time": "2025-03-14T09:30:00Z",
+        "resource": {"id": "CAP-1", "custom_id": "pay_1", "status": "COMPLETED"},
+    }
+    body = json.dumps(event).encode()
+    parsed_event = parsed(gateway, (body, paypal.sign(body, NOW)))
+    assert (parsed_event.kind, parsed_event.payment_id) == (kind, "pay_1")
+    assert parsed_event.amount is None

@@ -114,6 +114,31 @@ def test_a_held_card_is_authorized_for_the_capturable_amount(stripe: Stripe) -> 
 
 
 @pytest.mark.parametrize(
+    ("event_type", "kind"),
+    [
+        ("payment_intent.succeeded", Kind.SUCCEEDED),
+        ("payment_intent.amount_capturable_updated", Kind.AUTHORIZED),
+        ("checkout.session.completed", Kind.SUCCEEDED),
+    ],
+)
+def test_a_success_or_hold_that_states_no_amount_reports_none(
+    stripe: Stripe, event_type: str, kind: Kind
+) -> None:
+    # The domain holds such a payment for review: an amount nobody stated is never assumed.
+    obj = {"id": "pi_1", "currency": "dkk", "metadata": {"payment_id": "pay_1"}}
+    if event_type.startswith("checkout."):
+        obj |= {"id": "cs_1", "payment_intent": "pi_1", "payment_status": "paid"}
+    event = stripe.one(stripe.simulator.webhook(event_type, obj))
+    assert (event.kind, event.payment_id, event.amount) == (kind, "pay_1", None)
+
+
+def test_a_hold_whose_capturable_amount_fell_to_zero_is_not_a_hold(stripe: Stripe) -> None:
+    obj = {"id": "pi_1", "amount_capturable": 0, "currency": "dkk"}
+    event = stripe.one(stripe.simulator.webhook("payment_intent.amount_capturable_updated", obj))
+    assert event.kind is Kind.UNKNOWN
+
+
+@pytest.mark.parametrize(
     ("code", "decline_code", "failure"),
     [("card_declined", None, "card_declined"),
      ("card_declined", "insufficient_funds", "insufficient_funds"),

@@ -147,3 +147,29 @@ def test_a_dispute_on_a_checkout_payment_is_recorded(on_stripe: Platform) -> Non
     on_stripe.receive(on_stripe.simulator.succeed(started.session.provider_payment_id))
     outcomes = on_stripe.receive(on_stripe.simulator.dispute(started.session.provider_payment_id))
     assert outcomes == [EventOutcome.APPLIED]
+
+
+@pytest.mark.parametrize(
+    ("return_url", "event_type", "amount_field"),
+    [
+        (None, "payment_intent.succeeded", "amount_received"),
+        ("https://school.example/paid", "checkout.session.completed", "amount_total"),
+    ],
+    ids=["element", "checkout"],
+)
+def test_a_signed_success_that_states_no_amount_holds_the_payment_for_review(
+    on_stripe: Platform, return_url: str | None, event_type: str, amount_field: str
+) -> None:
+    started = on_stripe.pay_invoice(return_url)
+    on_stripe.simulator.succeed(started.session.provider_payment_id)  # not delivered as sent
+    event = next(e for e in reversed(on_stripe.simulator.events) if e["type"] == event_type)
+    del event["data"]["object"][amount_field]
+
+    assert on_stripe.receive(on_stripe.simulator.deliver(event)) == [EventOutcome.HELD]
+
+    payment = on_stripe.record("payments", started.payment.id)
+    assert (payment.status, payment.captured) == (
+        PaymentStatus.HELD_FOR_REVIEW,
+        Money(0, "DKK"),
+    )
+    assert on_stripe.record("invoices", payment.invoice_id).status is InvoiceStatus.OPEN

@@ -119,7 +119,7 @@ def test_a_real_provider_without_its_credentials_refuses_to_start_and_names_them
         container.sms()
 
 
-def test_stripe_becomes_every_schools_default_gateway_and_the_fake_stays_for_development() -> None:
+def test_stripe_becomes_every_schools_default_gateway_and_the_only_one() -> None:
     from justdriving.adapters.payments.stripe import StripeGateway
     from justdriving.domain.schools import School
 
@@ -134,7 +134,29 @@ def test_stripe_becomes_every_schools_default_gateway_and_the_fake_stays_for_dev
 
     registry = container.gateways()
     assert isinstance(registry.for_school(School(id="sch_1", name="Nord")), StripeGateway)
-    assert registry.by_name("fake") is container.fake_gateway()
+    # The fake's events are signed with PAYMENT_WEBHOOK_SECRET too: it must not be there.
+    with pytest.raises(ConfigurationError, match=r"configured: stripe$"):
+        registry.by_name("fake")
+
+
+@pytest.mark.parametrize(
+    ("provider", "extra"),
+    [
+        ("stripe", {"PAYMENT_PROVIDER_SECRET": "sk_test_x", "PAYMENT_WEBHOOK_SECRET": "whsec_x"}),
+        ("paypal", {"PAYMENT_PROVIDER_KEY": "id", "PAYMENT_PROVIDER_SECRET": "secret",
+                    "PAYMENT_WEBHOOK_SECRET": "WH-1"}),
+        ("manual", {}),
+    ],
+)  # fmt: skip
+def test_the_fake_gateway_is_there_only_when_it_is_the_one_chosen(
+    provider: str, extra: dict[str, str]
+) -> None:
+    chosen = build_container(settings(DATABASE_URL="memory://", PAYMENT_PROVIDER=provider, **extra))
+    default = build_container(settings(DATABASE_URL="memory://"))
+
+    with pytest.raises(ConfigurationError):
+        chosen.gateways().by_name("fake")
+    assert default.gateways().by_name("fake") is default.fake_gateway()
 
 
 def test_paypal_outside_production_talks_to_its_sandbox() -> None:

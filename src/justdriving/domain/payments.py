@@ -178,8 +178,15 @@ class Payment(Entity):
         if provider_payment_id is not None and provider_payment_id not in known:
             self.provider_alias = self.provider_alias or provider_payment_id
 
+    def is_with(self, provider: str) -> bool:
+        """Whether `provider` holds this payment: only its events may say anything about it."""
+        return self.method is PaymentMethod.ONLINE and self.provider == provider
+
     def apply(self, event: ProviderPaymentEvent) -> EventOutcome:
-        """Move forward on a provider event; a late or repeated event changes nothing."""
+        """Move forward on a provider event; a late or repeated event, or one from a provider
+        that does not hold this payment, changes nothing."""
+        if not self.is_with(event.provider):
+            return EventOutcome.IGNORED
         target = _STATUS_FOR.get(event.kind)
         if target is None or not self._moves_forward(target, event.occurred_at):
             return EventOutcome.IGNORED
@@ -191,7 +198,7 @@ class Payment(Entity):
                 self.events.record(PaymentHeldForReview(event.occurred_at, self.id, mismatch))
                 return EventOutcome.HELD
         if target is PaymentStatus.SUCCEEDED:
-            self._succeed(event.amount or self.amount, event.occurred_at)
+            self._succeed(self.amount, event.occurred_at)  # what the provider reported
             return EventOutcome.APPLIED
         self.status, self.status_at = target, event.occurred_at
         if target is PaymentStatus.FAILED:
@@ -227,7 +234,11 @@ class Payment(Entity):
         return newer
 
     def _mismatch(self, reported: Money | None) -> str | None:
-        if reported is None or reported == self.amount:
+        """Why the money a provider reports cannot be trusted: an event that does not state
+        its amount and currency is never taken as the amount we expected."""
+        if reported is None:
+            return f"provider reported no amount, expected {self.amount}"
+        if reported == self.amount:
             return None
         return f"provider reported {reported}, expected {self.amount}"
 

@@ -134,7 +134,7 @@ def _banner(
         f"  health:   {base}/healthz",
         f"  checkout: {urljoin(base + '/', checkout or '')}"
         f"  (demo invoice no. {demo.number}, {demo.outstanding})",
-        f"  webhooks: {base}/webhook/payments/fake",
+        f"  webhooks: {base}/webhook/payments/{settings.payment_provider}",
         f"  ops:      {base}/ops  (any user name; password: "
         + (f"{one_off}, made for this run)" if one_off else "your OPS_TOKEN)"),
     ]

@@ -53,7 +53,7 @@ def issued_invoice(*lines: InvoiceLine, id: str = "inv_1", number: str = "1") ->
     return invoice
 
 
-def online_payment(amount: Money, *, id: str = "pay_1") -> Payment:
+def online_payment(amount: Money, *, id: str = "pay_1", provider: str = "stripe") -> Payment:
     return Payment(
         id=PaymentId(id),
         school_id=SCHOOL,
@@ -62,6 +62,7 @@ def online_payment(amount: Money, *, id: str = "pay_1") -> Payment:
         method=PaymentMethod.ONLINE,
         purpose=PaymentPurpose.INVOICE,
         created_at=NOW,
+        provider=provider,
     )
 
 

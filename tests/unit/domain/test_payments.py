@@ -155,12 +155,52 @@ class TestAmountChecks:
         assert payment.status is PaymentStatus.HELD_FOR_REVIEW
         assert payment.captured == Money.zero("DKK")
 
-    def test_a_success_that_reports_no_amount_captures_what_was_expected(self):
+    @pytest.mark.parametrize("kind", [K.SUCCEEDED, K.AUTHORIZED])
+    def test_an_event_that_states_no_amount_is_held_for_review_never_trusted(self, kind):
         payment = online_payment(AMOUNT)
 
-        payment.apply(_event(K.SUCCEEDED, amount=None))
+        outcome = payment.apply(_event(kind, amount=None))
 
-        assert payment.captured == AMOUNT
+        assert outcome is EventOutcome.HELD
+        assert payment.status is PaymentStatus.HELD_FOR_REVIEW
+        assert payment.captured == Money.zero("DKK")
+        assert payment.failure_reason == f"provider reported no amount, expected {AMOUNT}"
+        assert [type(e) for e in payment.events.pending] == [PaymentHeldForReview]
+
+    def test_an_authorized_hold_then_its_capture_for_the_amount_succeeds(self):
+        payment = online_payment(AMOUNT)
+        payment.apply(_event(K.AUTHORIZED, minute=1))
+
+        outcome = payment.apply(_event(K.SUCCEEDED, minute=2))
+
+        assert outcome is EventOutcome.APPLIED
+        assert (payment.status, payment.captured) == (PaymentStatus.SUCCEEDED, AMOUNT)
+
+
+class TestTheSender:
+    @pytest.mark.parametrize("kind", [*ON_THE_WAY, K.SUCCEEDED, K.CANCELED])
+    def test_an_event_from_another_provider_changes_nothing(self, kind):
+        payment = online_payment(AMOUNT, provider="paypal")
+
+        outcome = payment.apply(_event(kind))
+
+        assert outcome is EventOutcome.IGNORED
+        assert (payment.status, payment.status_at) == (PaymentStatus.PENDING, None)
+        assert payment.captured == Money.zero("DKK")
+        assert payment.events.pending == []
+
+    def test_a_payment_no_provider_holds_takes_no_event(self):
+        payment = online_payment(AMOUNT)
+        payment.provider = None
+
+        assert payment.apply(_event(K.SUCCEEDED)) is EventOutcome.IGNORED
+        assert payment.status is PaymentStatus.PENDING
+
+    def test_a_cash_payment_takes_no_provider_event(self):
+        payment = cash_payment(AMOUNT)
+
+        assert payment.apply(_event(K.SUCCEEDED)) is EventOutcome.IGNORED
+        assert payment.status is PaymentStatus.PENDING
 
 
 class TestManualPayments:

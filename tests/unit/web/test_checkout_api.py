@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 from flask import Response, jsonify
 
-from justdriving.domain.errors import ProviderUnavailable
+from justdriving.domain.errors import (
+    ConfigurationError,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 from justdriving.domain.ids import new_id
+from justdriving.domain.money import Money
+from justdriving.domain.schools import InvoiceService, SchoolSettings
+from justdriving.domain.services.invoicing import LineItem
 
 from .support import Site, build_site
 
@@ -121,6 +130,73 @@ def test_a_provider_that_is_down_is_503_with_retry_after(site: Site) -> None:
     assert answer.status_code == 503
     assert answer.json["error"]["code"] == "provider_unavailable"
     assert answer.headers["Retry-After"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "code"),
+    [
+        (
+            ProviderRejected("fake", "amount below the minimum", provider_code="amount_too_small"),
+            422,
+            "provider_rejected",
+        ),
+        (ProviderUnavailable("fake", "timed out"), 503, "provider_unavailable"),
+        (ProviderError("fake", "answered 418"), 502, "provider_error"),
+        (
+            ConfigurationError("fake refused the credentials", ["PAYMENT_PROVIDER_SECRET"]),
+            503,
+            "configuration_error",
+        ),
+    ],
+    ids=["rejected", "unavailable", "other", "configuration"],
+)
+def test_a_provider_failure_at_the_start_answers_its_documented_status_never_500(
+    site: Site,
+    caplog: pytest.LogCaptureFixture,
+    failure: Exception,
+    status: int,
+    code: str,
+) -> None:
+    site.gateway.fail_next(failure)
+
+    with caplog.at_level(logging.INFO):
+        answer = _start(site, site.open_invoice(), {"school_id": site.school_id})
+
+    assert (answer.status_code, answer.json["error"]["code"]) == (status, code)
+    assert "Traceback" not in answer.get_data(as_text=True)
+    assert not [r for r in caplog.records if r.exc_info]
+    assert "PAYMENT_PROVIDER_SECRET" not in answer.get_data(as_text=True)
+
+
+def test_a_provider_that_is_down_without_saying_for_how_long_gets_a_default_retry_after(
+    site: Site,
+) -> None:
+    site.gateway.fail_next(ProviderUnavailable("fake", "connection reset"))
+
+    answer = _start(site, site.open_invoice(), {"school_id": site.school_id})
+
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "10"
+
+
+def test_a_school_naming_a_gateway_not_configured_here_is_503_configuration_error(
+    site: Site,
+) -> None:
+    school = site.app.register_school(
+        "Køreskolen Vest", settings=SchoolSettings(payment_gateway="stripe")
+    )
+    student = site.app.add_student(school.id, "Bo Berg", email="bo@example.dk")
+    line = LineItem(InvoiceService.LESSON, "Køretime", Money.parse("500.00", "DKK"))
+    draft = site.app.draft_invoice(school.id, student.id, [line])
+    invoice = site.app.issue_invoice(school.id, draft.id)
+
+    answer = _start(site, invoice.id, {"school_id": school.id})
+
+    assert answer.status_code == 503
+    assert answer.json["error"] == {
+        "code": "configuration_error",
+        "message": "this service is not configured for the request",
+    }
 
 
 def test_an_unexpected_error_is_500_internal_error_and_tells_nothing(

@@ -101,8 +101,10 @@ def _intent(event: _Event) -> list[ProviderPaymentEvent]:
     kind, amount_field = _INTENT_KINDS[event.type]
     pi = event.object
     amount = _money(pi, amount_field) if amount_field else None
-    if kind is Kind.AUTHORIZED and (amount is None or not amount.is_positive):
+    if kind is Kind.AUTHORIZED and amount is not None and not amount.is_positive:
         kind = Kind.UNKNOWN  # the capturable amount fell to zero: nothing is held any more
+    # Without its amount a success or a hold still comes through, amount None: the payment is
+    # then held for review (domain.payments), never taken as paid in full.
     error = pi.get("last_payment_error")
     failure = None
     if kind is Kind.FAILED and isinstance(error, dict):

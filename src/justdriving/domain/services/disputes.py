@@ -32,5 +32,7 @@ def apply_dispute_event(
             )
         )
         return EventOutcome.APPLIED
+    if dispute.payment_id != payment.id:  # the dispute contests another payment
+        return EventOutcome.IGNORED
     changed = dispute.update(status, event.occurred_at)
     return EventOutcome.APPLIED if changed else EventOutcome.IGNORED

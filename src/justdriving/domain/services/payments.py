@@ -308,16 +308,17 @@ def apply_payment_event(
 
 
 def _payment_for(uow: UnitOfWork, event: ProviderPaymentEvent) -> Payment | None:
+    """The payment the event is about, if the provider that sent it holds that payment: an
+    event naming another provider's payment (or a manual one) is about nothing of ours."""
     if event.kind is PaymentEventKind.UNKNOWN:
         return None
-    if event.payment_id is not None:
-        payment = uow.payments.find(event.payment_id)
-        if payment is not None:
-            payment.learn_alias(event.provider_payment_id)
-            return payment
-    if event.provider_payment_id is not None:
-        return uow.payments.by_provider_ref(event.provider, event.provider_payment_id)
-    return None
+    payment = uow.payments.find(event.payment_id) if event.payment_id is not None else None
+    if payment is None and event.provider_payment_id is not None:
+        payment = uow.payments.by_provider_ref(event.provider, event.provider_payment_id)
+    if payment is None or not payment.is_with(event.provider):
+        return None
+    payment.learn_alias(event.provider_payment_id)
+    return payment
 
 
 def _apply_refund_event(

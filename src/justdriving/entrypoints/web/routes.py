@@ -8,7 +8,8 @@ Mount it in any Flask app with `app.register_blueprint(justdriving_blueprint(con
 - `POST /webhook/payments/<provider>`: the provider's raw, signed delivery.
 - `POST /api/invoices/<invoice_id>/payments`: start paying an open invoice (see `api_guard`).
 - `/ops`: the read-only ops page, when OPS_TOKEN is set (see `web.ops`).
-- `/dev/checkout/...`: the fake gateway's checkout page, outside production only.
+- `/dev/checkout/...`: the fake gateway's checkout page, only when PAYMENT_PROVIDER=fake
+  (never in production).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from werkzeug.datastructures import Headers
 
 from justdriving import __version__
 from justdriving.adapters.sql.schema import pending
-from justdriving.config import QueueBackend, Settings
+from justdriving.config import PaymentProvider, QueueBackend, Settings
 from justdriving.domain.errors import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -91,7 +92,7 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
         )
     )
     blueprint.register_blueprint(ops_blueprint(container))  # 404 unless OPS_TOKEN is set
-    if not views.settings.is_production:
+    if _fake_gateway_chosen(views.settings):
         blueprint.register_blueprint(dev_checkout_blueprint(container))
     return blueprint
 
@@ -175,6 +176,12 @@ class _Views:
             "client_secret": session.client_secret,
             "redirect_url": session.redirect_url,
         }, 201
+
+
+def _fake_gateway_chosen(settings: Settings) -> bool:
+    """The dev checkout pays through the fake gateway: it exists only when that is the
+    platform's gateway, which production refuses."""
+    return settings.payment_provider is PaymentProvider.FAKE and not settings.is_production
 
 
 def _text(data: Mapping[str, Any], name: str) -> str | None:
