@@ -20,7 +20,7 @@ from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.domain.services.payments import StartedPayment
+from justdriving.domain.services.payment_starts import StartedPayment
 
 NOW = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
 STARTS = 10

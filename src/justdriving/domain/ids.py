@@ -1,7 +1,9 @@
-"""Identifiers: opaque strings with a readable prefix, made from uuid4."""
+"""Identifiers: opaque strings with a readable prefix, made from uuid4 (or derived from what
+they stand for, where two writers racing must arrive at the same record)."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import NewType
 
@@ -22,3 +24,9 @@ MessageId = NewType("MessageId", str)
 def new_id(prefix: str) -> str:
     """A fresh id such as `bk_3f2a…`; the prefix tells a reader what it names."""
     return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def derived_id(prefix: str, *parts: str) -> str:
+    """The same id every time for the same `parts`, shaped like `new_id`'s."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return f"{prefix}_{digest[:32]}"

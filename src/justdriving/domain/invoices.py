@@ -101,9 +101,10 @@ class Invoice(Entity):
     booking_id: BookingId | None = None
     package_id: PackageId | None = None
     reminded_at: datetime | None = None
-    # The online payment last started for it: while that payment is open, starting again
-    # gives the same payment (one open online payment per invoice, however often asked).
+    # The online payment last started for it, and how many were: while that payment is open,
+    # starting again gives the same payment (one open online payment per invoice).
     online_payment_id: PaymentId | None = None
+    online_payments: int = 0
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 
@@ -156,6 +157,7 @@ class Invoice(Entity):
         if self.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
             raise PaymentNotAllowed(f"invoice {self.number or self.id} is {self.status}")
         self.online_payment_id = payment_id
+        self.online_payments += 1
 
     def add_line(self, line: InvoiceLine) -> None:
         if self.status is not InvoiceStatus.DRAFT:

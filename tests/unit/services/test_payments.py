@@ -12,7 +12,10 @@ from justdriving.domain.errors import (
     ConfigurationError,
     InvalidInput,
     InvalidSignature,
+    PaymentDeclined,
     PaymentNotAllowed,
+    ProviderRejected,
+    ProviderUnavailable,
 )
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.money import Money
@@ -21,7 +24,7 @@ from justdriving.domain.payments import EventOutcome, PaymentMethod, PaymentStat
 from justdriving.domain.schools import InvoiceService, MessageType
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.domain.services.payments import StartedPayment
+from justdriving.domain.services.payment_starts import StartedPayment
 
 from .support import World, build_world, deliver, dkk, messages, record, snapshot, with_settings
 
@@ -156,6 +159,50 @@ class TestOnePaymentOpenPerInvoice:
         assert len({s.session.client_secret for s in started}) == 1
         assert len(gateway.charges) == 1
         assert len(store.records("payments")) == 1
+
+    @pytest.mark.parametrize(
+        "refusal",
+        [
+            ProviderRejected("fake", "amount too small", provider_code="amount_too_small"),
+            ProviderUnavailable("fake", "timed out"),
+        ],
+    )
+    def test_a_start_the_provider_refuses_stores_nothing_and_can_be_tried_again(
+        self,
+        app: Application,
+        world: World,
+        store: MemoryStore,
+        gateway: FakePaymentGateway,
+        refusal: Exception,
+    ) -> None:
+        invoice = _invoice(app, world)
+        before = snapshot(store)
+        gateway.fail_next(refusal)
+
+        with pytest.raises(type(refusal)):
+            app.start_invoice_payment(world.school.id, invoice.id)
+
+        assert snapshot(store) == before
+        started = app.start_invoice_payment(world.school.id, invoice.id)
+        assert record(store, "payments", started.payment.id).provider_payment_id in gateway.charges
+        assert len(gateway.charges) == 1
+
+    def test_a_deposit_the_provider_refuses_stores_nothing(
+        self,
+        app: Application,
+        world: World,
+        store: MemoryStore,
+        clock: FrozenClock,
+        gateway: FakePaymentGateway,
+    ) -> None:
+        booking = world.book(app, clock.now() + timedelta(days=3)).id
+        before = snapshot(store)
+        gateway.decline_next()
+
+        with pytest.raises(PaymentDeclined):
+            app.start_deposit(world.school.id, booking)
+
+        assert snapshot(store) == before
 
     def test_a_declined_card_is_tried_again_on_the_same_payment(
         self, app: Application, world: World, gateway: FakePaymentGateway

@@ -13,6 +13,7 @@ from justdriving.domain.services.invoicing import Invoicing
 from justdriving.domain.services.message_webhooks import MessageWebhooks
 from justdriving.domain.services.operations import Operations
 from justdriving.domain.services.packages import Packages
+from justdriving.domain.services.payment_starts import PaymentStarts
 from justdriving.domain.services.payments import Payments
 from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
@@ -52,7 +53,8 @@ class Application:
         bookings = Bookings(uow, clock)
         packages = Packages(uow, clock)
         invoicing = Invoicing(uow, clock)
-        payments = Payments(uow, clock, gateways)
+        payments = Payments(uow, clock)
+        starts = PaymentStarts(uow, clock, gateways)
         refunds = Refunds(uow, clock)
         balances = Balances(uow, clock)
         self.relay = Relay(
@@ -86,8 +88,8 @@ class Application:
         self.send_invoice = invoicing.send_invoice
         self.void_invoice = invoicing.void_invoice
 
-        self.start_invoice_payment = payments.start_invoice_payment
-        self.start_deposit = payments.start_deposit
+        self.start_invoice_payment = starts.start_invoice_payment
+        self.start_deposit = starts.start_deposit
         self.record_manual_payment = payments.record_manual_payment
         webhooks = PaymentWebhooks(uow, clock, gateways)
         self.receive_payment_webhook = webhooks.receive
