@@ -36,9 +36,13 @@ class Registration:
             timezone=timezone,
             phone_region=phone_region,
             vat_number=vat_number,
-            settings=settings or SchoolSettings(),
-            contact_phone=contact_phone,
-            contact_email=contact_email,
+            settings=SchoolSettings() if settings is None else settings,
+            contact_phone=PhoneNumber.parse(contact_phone, phone_region).e164
+            if contact_phone is not None
+            else None,
+            contact_email=EmailAddress.parse(contact_email).value
+            if contact_email is not None
+            else None,
         )
         with self._uow() as uow:
             uow.schools.add(school)
