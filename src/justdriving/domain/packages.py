@@ -14,6 +14,8 @@ from justdriving.domain.ids import BookingId, BookingTypeId, PackageId, SchoolId
 from justdriving.domain.moments import optional_moment
 from justdriving.domain.money import Money
 
+MOST_LESSONS = 1_000
+
 
 class PackageStatus(enum.StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
@@ -37,8 +39,8 @@ class LessonPackage(Entity):
     events: EventLog = field(factory=EventLog, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if type(self.lessons) is not int or self.lessons < 1:
-            raise InvalidInput("a package holds at least one lesson")
+        if type(self.lessons) is not int or not 1 <= self.lessons <= MOST_LESSONS:
+            raise InvalidInput(f"a package holds from 1 to {MOST_LESSONS} lessons")
         if not isinstance(self.price, Money) or not isinstance(self.single_lesson_price, Money):
             raise InvalidInput("package prices are Money")
         if self.price.is_negative or not self.single_lesson_price.is_positive:

@@ -76,7 +76,7 @@ class Registration:
     ) -> Student:
         with self._uow() as uow:
             school = uow.schools.get(school_id)
-            language = language or school.settings.language
+            language = school.settings.language if language is None else language
             if language not in ("da", "en"):
                 raise InvalidInput("language must be da or en")
             student = Student(
