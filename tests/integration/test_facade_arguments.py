@@ -42,9 +42,9 @@ from justdriving.adapters.memory import (
 )
 from justdriving.adapters.memory.store import TABLES
 from justdriving.domain.bookings import CancelledBy
-from justdriving.domain.delivery import InboundSms
+from justdriving.domain.delivery import DeliveryReceipt, InboundSms
 from justdriving.domain.errors import InvalidInput, InvalidMoney, JustDrivingError
-from justdriving.domain.messages import Channel
+from justdriving.domain.messages import Channel, MessageStatus
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.people import PhoneNumber
@@ -122,6 +122,16 @@ OUT_OF_RANGE: dict[str, list[Any]] = {
     "reason": ["", "   "],
     "student_ids": [[], "stu_text"],
     "items": [[], [BAD_LINE]],
+    # attrs values built without their types: a field the annotation does not admit
+    "sms": [
+        InboundSms("twilio", "ev_1", PhoneNumber("+4520123456"), "+4512345678", "STOP", "now"),  # type: ignore[arg-type]
+        InboundSms("twilio", "ev_1", "+4520123456", "+4512345678", "STOP", NOW),  # type: ignore[arg-type]
+        InboundSms("twilio", "ev_1", PhoneNumber("+4520123456"), "+4512345678", None, NOW),  # type: ignore[arg-type]
+    ],
+    "receipts": [
+        [DeliveryReceipt("twilio", "ev_2", "SM1", "delivered", NOW)],  # type: ignore[arg-type]
+        [DeliveryReceipt("twilio", "ev_2", "SM1", MessageStatus.DELIVERED, 1_741_000_000)],  # type: ignore[arg-type]
+    ],
 }
 
 
@@ -549,3 +559,28 @@ def test_a_school_s_contact_phone_and_email_are_stored_parsed_like_a_student_s(
     )
 
     assert (school.contact_phone, school.contact_email) == ("+4570203040", "kontor@nord.dk")
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda app, v: app.add_booking_type(v["school_id"], "L", duration=45, price=v["price"]),
+         ("add_booking_type", "duration", "timedelta", "int")),
+        (lambda app, v: app.draft_invoice(v["school_id"], v["student_id"], [v["items"][0], 7]),
+         ("draft_invoice", "items", "LineItem", "item 1")),
+        (lambda app, v: app.sell_package(v["school_id"], v["student_id"], booking_type_id=v["booking_type_id"], lessons=True, price=v["price"]),  # noqa: E501
+         ("sell_package", "lessons", "int", "bool")),
+        (lambda app, v: app.operations.list_inbox(limit="5"), ("list_inbox", "limit", "str")),
+        (lambda app, v: app.receive_inbound_sms(v["sms"].__class__("t", "e", v["sms"].sender, "+45", "x", "now")),  # noqa: E501
+         ("receive_inbound_sms", "sms.received_at", "datetime")),
+        (lambda app, v: app.book_lesson(v["school_id"]), ("book_lesson", "teacher_id")),
+    ],
+)  # fmt: skip
+def test_a_refusal_names_the_use_case_the_argument_and_what_it_must_be(
+    backend: Backend, call: Callable[[Application, Mapping[str, Any]], object], words: tuple[str]
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        call(backend.app, backend.valid)
+
+    for word in words:
+        assert word in str(refused.value)

@@ -1,11 +1,12 @@
 """Use-case arguments, checked once at the facade: each against its annotation, before any work.
 
 `checked(method)` binds a call to the use case's signature and checks every argument against
-its type hint with typeguard (unions, generics, protocols, every item of a collection); a
-mismatch, a missing or an unknown argument becomes InvalidInput naming the use case and the
-argument, so a caller never sees an AttributeError or a TypeError from deep inside, and nothing
-is read or written before the refusal. Ranges and invariants stay with the domain values
-(moments, Money, the attrs validators) that hold them.
+its type hint with typeguard (unions, generics, protocols, every item of a collection), and
+the fields of every attrs value it is given (an InboundSms, a LineItem, SchoolSettings) against
+theirs; a mismatch, a missing or an unknown argument becomes InvalidInput naming the use case
+and the argument, so a caller never sees an AttributeError or a TypeError from deep inside, and
+nothing is read or written before the refusal. Ranges and invariants stay with the domain
+values (moments, Money, the attrs validators) that hold them.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, ParamSpec, TypeVar
 
+import attrs
+from attrs import fields
 from typeguard import CollectionCheckStrategy, TypeCheckError, check_type
 
 from justdriving.domain.errors import InvalidInput
@@ -70,7 +73,7 @@ def batch_limit(limit: int, *, most: int = MOST_PER_BATCH) -> int:
     return limit
 
 
-def _check(use_case: str, name: str, value: Any, hint: Any) -> None:
+def _check(use_case: str, name: str, value: Any, hint: Any, depth: int = 0) -> None:
     refusal = f"{use_case}: {name} must be {_describe(hint)}, not {type(value).__name__}"
     if isinstance(value, bool) and not _admits_bool(hint):
         raise InvalidInput(refusal)
@@ -81,6 +84,40 @@ def _check(use_case: str, name: str, value: Any, hint: Any) -> None:
         if collection and "union" not in str(error):
             refusal += f" ({_describe(' '.join(str(error).split()))})"
         raise InvalidInput(refusal) from None
+    if depth < _DEEPEST:
+        for part_name, part, part_hint in _parts(value):
+            _check(use_case, f"{name}.{part_name}", part, part_hint, depth + 1)
+
+
+_DEEPEST = 4  # SchoolSettings -> account_map -> AccountMapping -> its fields
+
+
+def _parts(value: Any) -> list[tuple[str, Any, Any]]:
+    """The fields of an attrs value, and the attrs values inside a collection, to check too."""
+    if attrs.has(type(value)):
+        hints = _field_hints(type(value))
+        return [
+            (f.name, getattr(value, f.name), hints.get(f.name, Any)) for f in fields(type(value))
+        ]
+    if isinstance(value, Mapping):
+        items = list(value.values())
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    else:
+        return []
+    return [(f"[{i}]", item, type(item)) for i, item in enumerate(items) if attrs.has(type(item))]
+
+
+_FIELD_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _field_hints(cls: type) -> dict[str, Any]:
+    if cls not in _FIELD_HINTS:
+        try:
+            _FIELD_HINTS[cls] = typing.get_type_hints(cls)
+        except (NameError, TypeError):  # a hint only a type checker resolves: check none
+            _FIELD_HINTS[cls] = {}
+    return _FIELD_HINTS[cls]
 
 
 def _admits_bool(hint: Any) -> bool:
