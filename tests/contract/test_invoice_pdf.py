@@ -41,7 +41,7 @@ def a_school(currency: str = "DKK") -> School:
         name="Køreskolen Nord ApS",
         currency=currency,
         vat_number="DK12345678",
-        contact_phone="+45 70 20 30 40",
+        contact_phone="+4570203040",
         contact_email="kontor@koreskolen-nord.dk",
         settings=SchoolSettings(branding=Branding(colour="#c8102e", footer="Nørregade 1, Aalborg")),
     )

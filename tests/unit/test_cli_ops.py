@@ -193,6 +193,7 @@ def test_outbox_list_with_nothing_says_so(app: Application) -> None:
 def test_outbox_list_refuses_a_bad_status_or_limit_with_exit_2(app: Application) -> None:
     assert run("outbox", "list", "--status", "lost").exit_code == 2
     assert run("outbox", "list", "--limit", "0").exit_code == 2
+    assert run("outbox", "list", "--limit", "10001").exit_code == 2
     assert run("outbox", "list", "--limit", "many").exit_code == 2
 
 

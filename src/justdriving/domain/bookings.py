@@ -28,21 +28,31 @@ from justdriving.domain.ids import (
     StudentId,
     TeacherId,
 )
+from justdriving.domain.moments import check_moment, moment, shifted
 from justdriving.domain.money import Money
 from justdriving.domain.people import _check_name
 
+# The longest a lesson (or a test day's car hire) lasts; the furthest back a fee tier reaches.
+LONGEST_LESSON = timedelta(days=1)
+LONGEST_NOTICE_HOURS = 24 * 365
 
-def _check_aware(_: object, __: object, value: Any) -> None:
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidInput("times must be timezone-aware")
+
+def _check_hours(value: Any, what: str) -> None:
+    if type(value) is not int or not 0 <= value <= LONGEST_NOTICE_HOURS:
+        raise InvalidInput(f"{what} is an int of hours from 0 to {LONGEST_NOTICE_HOURS}")
+
+
+def _check_percent(value: Any, what: str) -> None:
+    if type(value) is not int or not 0 <= value <= 100:
+        raise InvalidInput(f"{what} is an int percent between 0 and 100")
 
 
 @frozen
 class TimeSlot:
     """A half-open interval [start, end) in aware time."""
 
-    start: datetime = field(validator=_check_aware)
-    end: datetime = field(validator=_check_aware)
+    start: datetime = field(validator=moment)
+    end: datetime = field(validator=moment)
 
     def __attrs_post_init__(self) -> None:
         if self.end <= self.start:
@@ -50,7 +60,7 @@ class TimeSlot:
 
     @classmethod
     def starting(cls, start: datetime, duration: timedelta) -> TimeSlot:
-        return cls(start, start + duration)
+        return cls(check_moment(start, "start"), shifted(start, duration))
 
     def overlaps(self, other: TimeSlot) -> bool:
         return self.start < other.end and other.start < self.end
@@ -69,12 +79,13 @@ class FeeTier:
     flat: Money | None = None
 
     def __attrs_post_init__(self) -> None:
-        if type(self.within_hours) is not int or self.within_hours < 0:
-            raise InvalidInput("a fee tier's hours are a non-negative int")
+        _check_hours(self.within_hours, "a fee tier's within_hours")
         if (self.percent is None) == (self.flat is None):
             raise InvalidInput("a fee tier has either a percent or a flat amount")
-        if self.percent is not None and not 0 <= self.percent <= 100:
-            raise InvalidInput("a fee percent is between 0 and 100")
+        if self.percent is not None:
+            _check_percent(self.percent, "a fee tier's percent")
+        if self.flat is not None and not isinstance(self.flat, Money):
+            raise InvalidInput("a fee tier's flat amount is Money")
 
     def fee(self, price: Money) -> Money:
         if self.flat is not None:
@@ -84,6 +95,8 @@ class FeeTier:
 
 
 def _tier_tuple(tiers: Iterable[FeeTier]) -> tuple[FeeTier, ...]:
+    if isinstance(tiers, str | bytes) or not isinstance(tiers, Iterable):
+        raise InvalidInput("a cancellation policy's tiers are a sequence of FeeTier values")
     return tuple(tiers)
 
 
@@ -104,10 +117,10 @@ class CancellationPolicy:
     no_show_percent: int = 100
 
     def __attrs_post_init__(self) -> None:
-        if type(self.free_until_hours) is not int or self.free_until_hours < 0:
-            raise InvalidInput("free_until_hours is a non-negative int")
-        if type(self.no_show_percent) is not int or not 0 <= self.no_show_percent <= 100:
-            raise InvalidInput("the no-show fee is a percent between 0 and 100")
+        _check_hours(self.free_until_hours, "free_until_hours")
+        _check_percent(self.no_show_percent, "the no-show fee")
+        if not all(isinstance(t, FeeTier) for t in self.tiers):
+            raise InvalidInput("a cancellation policy's tiers are FeeTier values")
         if any(t.within_hours > self.free_until_hours for t in self.tiers):
             raise InvalidInput("a fee tier cannot reach further back than the free window")
 
@@ -136,8 +149,16 @@ class BookingType(Entity):
     deposit: Money | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.duration <= timedelta(0):
-            raise InvalidInput("a booking type lasts a positive time")
+        if not isinstance(self.duration, timedelta):
+            raise InvalidInput("a booking type's duration is a timedelta")
+        if not timedelta(0) < self.duration <= LONGEST_LESSON:
+            raise InvalidInput("a booking type lasts a positive time of at most a day")
+        if not isinstance(self.price, Money):
+            raise InvalidInput("a booking type's price is Money")
+        if not isinstance(self.policy, CancellationPolicy):
+            raise InvalidInput("a booking type's policy is a CancellationPolicy")
+        if self.deposit is not None and not isinstance(self.deposit, Money):
+            raise InvalidInput("a booking type's deposit is Money")
         if self.price.is_negative:
             raise InvalidInput("a price cannot be negative")
         if (

@@ -23,14 +23,29 @@ def _check_quantity(_: object, __: object, value: Any) -> None:
         raise InvalidInput("a line's quantity is a positive int")
 
 
+def _check_service(_: object, __: object, value: Any) -> None:
+    if not isinstance(value, InvoiceService):
+        raise InvalidInput(f"a line's service is an InvoiceService, not {value!r}")
+
+
+def _check_description(_: object, __: object, value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("a line needs a description")
+
+
+def _check_price(_: object, __: object, value: Any) -> None:
+    if not isinstance(value, Money):
+        raise InvalidInput("a line's unit price is Money")
+
+
 @frozen
 class InvoiceLine:
     """One line; `unit_price` includes VAT when `vat_inclusive` (Danish consumer prices do)."""
 
-    service: InvoiceService
-    description: str
+    service: InvoiceService = field(validator=_check_service)
+    description: str = field(validator=_check_description)
     quantity: int = field(validator=_check_quantity)
-    unit_price: Money
+    unit_price: Money = field(validator=_check_price)
     vat_rate: TaxRate
     vat_inclusive: bool = True
 

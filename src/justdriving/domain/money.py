@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import total_ordering
 from typing import Any
 
@@ -11,6 +12,13 @@ import iso4217
 from attrs import field, frozen
 
 from justdriving.domain.errors import CurrencyMismatch, InvalidMoney
+
+# At most 18 digits of minor units: every amount fits a signed 64-bit integer and Decimal's
+# default 28-digit context, so every backend, provider adapter and export holds it exactly.
+MAX_AMOUNT = 10**18 - 1
+# What a person types: digits, optionally a point and more digits, optionally a sign. ASCII
+# only: no exponent ("1e30"), no digit grouping ("1_000", "1,000"), no other scripts' digits.
+_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?", re.ASCII)
 
 
 def currency_exponent(code: str) -> int:
@@ -27,6 +35,8 @@ def currency_exponent(code: str) -> int:
 def _check_amount(_: object, __: object, value: Any) -> None:
     if type(value) is not int:
         raise InvalidMoney(f"amount must be an int of minor units, not {type(value).__name__}")
+    if abs(value) > MAX_AMOUNT:
+        raise InvalidMoney("an amount has at most 18 digits of minor units")
 
 
 def _check_currency(_: object, __: object, value: Any) -> None:
@@ -49,22 +59,24 @@ class Money:
 
     @classmethod
     def parse(cls, text: str | Decimal, currency: str) -> Money:
-        """From a decimal string ("125.50"); refuses floats and surplus decimals."""
-        if isinstance(text, float) or not isinstance(text, str | Decimal):
+        """From plain decimal notation ("125.50", "-3", ASCII digits, no exponent or grouping)
+        or a finite Decimal; refuses floats and surplus decimals."""
+        if isinstance(text, str):
+            if not _PLAIN_DECIMAL.fullmatch(text.strip()):
+                raise InvalidMoney(f"not a plain decimal amount such as 125.50: {text!r}")
+            value = Decimal(text.strip())
+        elif isinstance(text, Decimal):
+            value = text
+        else:
             raise InvalidMoney("amounts are parsed from decimal strings, never floats")
-        try:
-            value = Decimal(text.strip()) if isinstance(text, str) else text
-        except InvalidOperation:
-            raise InvalidMoney(f"not a decimal amount: {text!r}") from None
         if not value.is_finite():
             raise InvalidMoney(f"not a finite amount: {text!r}")
-        scaled = value.scaleb(currency_exponent(currency))
-        if scaled != scaled.to_integral_value():
-            raise InvalidMoney(f"{text!r} has more decimals than {currency} allows")
-        return cls(int(scaled), currency)
+        return cls(_minor_units(value, currency, text), currency)
 
     def to_decimal(self) -> Decimal:
-        return Decimal(self.amount).scaleb(-currency_exponent(self.currency))
+        """The exact decimal value (125.50), whatever the amount's size: no context rounding."""
+        digits = tuple(int(d) for d in str(abs(self.amount)))
+        return Decimal((int(self.amount < 0), digits, -currency_exponent(self.currency)))
 
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money):
@@ -132,6 +144,25 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.to_decimal():,} {self.currency}"
+
+
+def _minor_units(value: Decimal, currency: str, text: object) -> int:
+    """`value` in minor units of `currency`, exactly (no Decimal context is involved)."""
+    places = currency_exponent(currency)
+    if value.copy_abs() > Decimal((0, tuple(int(d) for d in str(MAX_AMOUNT)), -places)):
+        raise InvalidMoney("an amount has at most 18 digits of minor units")
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite, checked by the caller
+    kept = list(digits)
+    shift = exponent + places
+    while shift < 0 and kept and kept[-1] == 0:  # trailing zeros after the point are no decimals
+        kept.pop()
+        shift += 1
+    if shift < 0 and any(kept):
+        raise InvalidMoney(f"{text!r} has more decimals than {currency} allows")
+    scale: int = 10 ** max(shift, 0)
+    magnitude = int("".join(map(str, kept)) or "0") * scale
+    return -magnitude if sign else magnitude
 
 
 def round_half_up(numerator: int, denominator: int) -> int:

@@ -11,7 +11,10 @@ from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidInput, InvalidTransition, PackageExhausted
 from justdriving.domain.events import EventLog
 from justdriving.domain.ids import BookingId, BookingTypeId, PackageId, SchoolId, StudentId
+from justdriving.domain.moments import optional_moment
 from justdriving.domain.money import Money
+
+MOST_LESSONS = 1_000
 
 
 class PackageStatus(enum.StrEnum):
@@ -29,15 +32,17 @@ class LessonPackage(Entity):
     lessons: int
     price: Money
     single_lesson_price: Money
-    expires_at: datetime | None = None
+    expires_at: datetime | None = field(default=None, validator=optional_moment)
     status: PackageStatus = PackageStatus.AWAITING_PAYMENT
     used_by: list[BookingId] = field(factory=list)
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if type(self.lessons) is not int or self.lessons < 1:
-            raise InvalidInput("a package holds at least one lesson")
+        if type(self.lessons) is not int or not 1 <= self.lessons <= MOST_LESSONS:
+            raise InvalidInput(f"a package holds from 1 to {MOST_LESSONS} lessons")
+        if not isinstance(self.price, Money) or not isinstance(self.single_lesson_price, Money):
+            raise InvalidInput("package prices are Money")
         if self.price.is_negative or not self.single_lesson_price.is_positive:
             raise InvalidInput("package prices must be positive")
         self.price + self.single_lesson_price  # same currency, or CurrencyMismatch

@@ -41,6 +41,11 @@ class PhoneNumber:
             raise InvalidPhoneNumber("not a valid phone number for its country")
         return cls(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
+    def international(self) -> str:
+        """For people to read: `+45 20 12 34 56`."""
+        parsed = phonenumbers.parse(self.e164)
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
     def masked(self) -> str:
         """For logs: country code and last two digits only (+45******56)."""
         country = str(phonenumbers.parse(self.e164).country_code)

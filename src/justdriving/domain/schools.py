@@ -14,7 +14,7 @@ from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidInput
 from justdriving.domain.ids import SchoolId
 from justdriving.domain.money import currency_exponent
-from justdriving.domain.people import _check_name
+from justdriving.domain.people import _check_e164, _check_email, _check_name
 from justdriving.domain.tax import TaxRate
 
 
@@ -85,6 +85,57 @@ def _check_language(_: object, __: object, value: Any) -> None:
         raise InvalidInput(f"language must be one of {sorted(LANGUAGES)}")
 
 
+def _of(*kinds: type | None) -> Any:
+    """attrs validator: the value is an instance of one of `kinds` (None: may be None)."""
+    allowed = tuple(type(None) if k is None else k for k in kinds)
+
+    def check(_: object, attribute: Any, value: Any) -> None:
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            names = " or ".join("None" if k is None else k.__name__ for k in kinds)
+            raise InvalidInput(f"{attribute.name} is {names}, not {type(value).__name__}")
+
+    return check
+
+
+def _whole(low: int, high: int) -> Any:
+    """attrs validator: an int (not a bool) from `low` to `high`."""
+
+    def check(_: object, attribute: Any, value: Any) -> None:
+        if type(value) is not int or not low <= value <= high:
+            raise InvalidInput(f"{attribute.name} is an int from {low} to {high}")
+
+    return check
+
+
+def _message_types(_: object, attribute: Any, value: Any) -> None:
+    if not isinstance(value, frozenset) or not all(isinstance(m, MessageType) for m in value):
+        raise InvalidInput(f"{attribute.name} is a frozenset of MessageType")
+
+
+def _account_map(_: object, attribute: Any, value: Any) -> None:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, InvoiceService) and isinstance(v, AccountMapping) for k, v in value.items()
+    ):
+        raise InvalidInput(f"{attribute.name} maps InvoiceService to AccountMapping")
+
+
+def _segments(_: object, attribute: Any, value: Any) -> None:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, MessageType) and type(v) is int and 1 <= v <= 50 for k, v in value.items()
+    ):
+        raise InvalidInput(f"{attribute.name} maps MessageType to an int from 1 to 50")
+
+
+def _optional_e164(_: object, attribute: Any, value: Any) -> None:
+    if value is not None:
+        _check_e164(_, attribute, value)
+
+
+def _optional_email(_: object, attribute: Any, value: Any) -> None:
+    if value is not None:
+        _check_email(_, attribute, value)
+
+
 @frozen
 class QuietHours:
     """Local hours in which non-urgent messages wait; may wrap midnight (21:00 to 08:00)."""
@@ -116,29 +167,37 @@ class SchoolSettings:
     """Everything a school chooses. `payment_gateway` names a gateway, or is DEFAULT_GATEWAY
     (the platform's PAYMENT_PROVIDER), or None: manual payments only."""
 
-    payment_gateway: str | None = DEFAULT_GATEWAY
-    sms_enabled: bool = True
-    sms_message_types: frozenset[MessageType] = frozenset(MessageType)
-    email_message_types: frozenset[MessageType] = frozenset(MessageType)
-    sender_id: str | None = None
-    quiet_hours: QuietHours | None = QuietHours()
-    branding: Branding = Branding()
+    payment_gateway: str | None = field(default=DEFAULT_GATEWAY, validator=_of(str, None))
+    sms_enabled: bool = field(default=True, validator=_of(bool))
+    sms_message_types: frozenset[MessageType] = field(
+        default=frozenset(MessageType), validator=_message_types
+    )
+    email_message_types: frozenset[MessageType] = field(
+        default=frozenset(MessageType), validator=_message_types
+    )
+    sender_id: str | None = field(default=None, validator=_of(str, None))
+    quiet_hours: QuietHours | None = field(default=QuietHours(), validator=_of(QuietHours, None))
+    branding: Branding = field(default=Branding(), validator=_of(Branding))
     language: str = field(default="da", validator=_check_language)
-    accounting_provider: str | None = None
-    account_map: Mapping[InvoiceService, AccountMapping] = field(factory=dict)
-    accounting_customer_mode: AccountingCustomerMode = AccountingCustomerMode.INDIVIDUAL
-    block_booking_when_overdue: bool = False
-    booking_horizon_days: int = 90
-    booking_lead_time_hours: int = 2
-    invoice_due_days: int = 14
-    sms_reminder_hours_before: int = 24
-    email_reminder_hours_before: int = 72
-    deposit_required: bool = False
+    accounting_provider: str | None = field(default=None, validator=_of(str, None))
+    account_map: Mapping[InvoiceService, AccountMapping] = field(
+        factory=dict, validator=_account_map
+    )
+    accounting_customer_mode: AccountingCustomerMode = field(
+        default=AccountingCustomerMode.INDIVIDUAL, validator=_of(AccountingCustomerMode)
+    )
+    block_booking_when_overdue: bool = field(default=False, validator=_of(bool))
+    booking_horizon_days: int = field(default=90, validator=_whole(1, 3660))
+    booking_lead_time_hours: int = field(default=2, validator=_whole(0, 24 * 366))
+    invoice_due_days: int = field(default=14, validator=_whole(0, 3660))
+    sms_reminder_hours_before: int = field(default=24, validator=_whole(0, 24 * 366))
+    email_reminder_hours_before: int = field(default=72, validator=_whole(0, 24 * 366))
+    deposit_required: bool = field(default=False, validator=_of(bool))
     # SMS parts a message may take, per message type (others: DEFAULT_SMS_SEGMENTS); a longer
     # text is not sent by SMS (the email still goes) and the message says why.
-    sms_max_segments: Mapping[MessageType, int] = field(factory=dict)
-    vat_rate: TaxRate = DANISH_VAT
-    prices_include_vat: bool = True
+    sms_max_segments: Mapping[MessageType, int] = field(factory=dict, validator=_segments)
+    vat_rate: TaxRate = field(default=DANISH_VAT, validator=_of(TaxRate))
+    prices_include_vat: bool = field(default=True, validator=_of(bool))
 
 
 @define(eq=False)
@@ -148,11 +207,12 @@ class School(Entity):
     currency: str = field(default="DKK")
     timezone: str = field(default="Europe/Copenhagen", validator=_check_timezone)
     phone_region: str = field(default="DK", validator=_check_region)
-    vat_number: str | None = None
-    vat_registered: bool = True
-    settings: SchoolSettings = field(factory=SchoolSettings)
-    contact_phone: str | None = None
-    contact_email: str | None = None
+    vat_number: str | None = field(default=None, validator=_of(str, None))
+    vat_registered: bool = field(default=True, validator=_of(bool))
+    settings: SchoolSettings = field(factory=SchoolSettings, validator=_of(SchoolSettings))
+    # Stored parsed, like a student's: E.164 and a checked address (see Registration).
+    contact_phone: str | None = field(default=None, validator=_optional_e164)
+    contact_email: str | None = field(default=None, validator=_optional_email)
 
     @currency.validator
     def _currency_known(self, _: object, value: str) -> None:

@@ -12,6 +12,7 @@ from justdriving.config import AppEnv, Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.messages import MessageStatus
 from justdriving.domain.outbox import InboxStatus, OutboxStatus
+from justdriving.domain.services.arguments import MOST_PER_BATCH
 from justdriving.domain.services.operations import DEFAULT_LIMIT
 from justdriving.entrypoints.cli_common import (
     EXIT_USAGE,
@@ -26,7 +27,7 @@ _LIMIT = click.option(
     "--limit",
     default=DEFAULT_LIMIT,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MOST_PER_BATCH),
     help="Show at most this many, newest first.",
 )
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from justdriving.domain.errors import CurrencyMismatch, InvalidMoney
-from justdriving.domain.money import Money, total
+from justdriving.domain.money import MAX_AMOUNT, Money, total
 
 amounts = st.integers(min_value=-(10**15), max_value=10**15)
 ratios = st.lists(st.integers(0, 1_000), min_size=1, max_size=12).filter(lambda r: sum(r) > 0)
@@ -176,3 +176,79 @@ class TestPercent:
         assert abs(result - exact) <= Fraction(1, 2)
         if abs(result - exact) == Fraction(1, 2):
             assert abs(result) > abs(exact)
+
+
+every_amount = st.integers(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT)
+
+
+class TestExactnessAndBounds:
+    @given(every_amount, currencies)
+    def test_every_amount_money_accepts_converts_to_its_exact_decimal_value(self, amount, code):
+        money = Money(amount, code)
+        exponent = {"DKK": 2, "JPY": 0, "BHD": 3}[code]
+
+        assert money.to_decimal() == Fraction(amount, 10**exponent)
+
+    @given(every_amount, currencies)
+    def test_every_amount_money_accepts_prints_and_parses_back_to_itself(self, amount, code):
+        money = Money(amount, code)
+
+        assert Money.parse(str(money.to_decimal()), code) == money
+        assert str(money).replace(",", "") == f"{money.to_decimal()} {code}"
+
+    def test_the_largest_amount_keeps_every_digit(self):
+        assert str(Money(MAX_AMOUNT, "BHD").to_decimal()) == "999999999999999.999"
+        assert str(Money(-MAX_AMOUNT, "DKK")) == "-9,999,999,999,999,999.99 DKK"
+
+    @pytest.mark.parametrize(
+        "amount",
+        [MAX_AMOUNT + 1, -MAX_AMOUNT - 1, 10**28 + 1, pytest.param(10**5000, id="10**5000")],
+    )
+    def test_an_amount_beyond_18_digits_of_minor_units_is_refused(self, amount):
+        with pytest.raises(InvalidMoney, match="18 digits"):
+            Money(amount, "BHD")
+
+    def test_arithmetic_past_the_bound_is_refused_rather_than_stored(self):
+        with pytest.raises(InvalidMoney):
+            Money(MAX_AMOUNT, "DKK") + Money(1, "DKK")
+        with pytest.raises(InvalidMoney):
+            Money(MAX_AMOUNT, "DKK") * 2
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "1e30",
+            "1E2",
+            "1_000",
+            "1,000.00",
+            "\u0661\u0662\u0663",  # Arabic-Indic digits
+            "\uff11\uff12",  # full-width digits
+            "12.",
+            ".5",
+            "--1",
+            "1.5.0",
+            "0x10",
+            "12 50",
+        ],
+    )
+    def test_parse_accepts_plain_decimal_notation_only(self, text):
+        with pytest.raises(InvalidMoney):
+            Money.parse(text, "DKK")
+
+    @pytest.mark.parametrize(
+        "text", ["10000000000000000.00", "9999999999999999.991", "-10000000000000000"]
+    )
+    def test_parse_refuses_an_amount_beyond_the_bound_or_with_hidden_decimals(self, text):
+        with pytest.raises(InvalidMoney):
+            Money.parse(text, "DKK")
+
+    def test_parse_decides_surplus_decimals_exactly_beyond_28_digits(self):
+        # 1.000…0001 with 35 digits: Decimal's 28-digit context would round the 1 away.
+        with pytest.raises(InvalidMoney, match="more decimals"):
+            Money.parse("1." + "0" * 33 + "1", "DKK")
+        assert Money.parse("1." + "0" * 5000, "DKK") == Money(100, "DKK")
+        assert Money.parse(Decimal("-0.000"), "JPY") == Money(0, "JPY")
+
+    @pytest.mark.parametrize(("text", "minor"), [("+12.5", 1250), (" 7 ", 700), ("-0.01", -1)])
+    def test_parse_takes_a_sign_and_surrounding_spaces(self, text, minor):
+        assert Money.parse(text, "DKK") == Money(minor, "DKK")

@@ -12,7 +12,7 @@ from fpdf.enums import TableBordersLayout, XPos, YPos
 from justdriving.adapters.documents.wording import Wording, wording_for
 from justdriving.domain.errors import InvalidInput
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
-from justdriving.domain.people import Student
+from justdriving.domain.people import PhoneNumber, Student
 from justdriving.domain.schools import School
 
 _FONTS = Path(__file__).parent / "fonts"
@@ -83,7 +83,7 @@ def _school(pdf: FPDF, school: School, words: Wording) -> None:
     pdf.set_text_color(*_GREY)
     details = [
         f"{words.vat_number} {school.vat_number}" if school.vat_number else None,
-        school.contact_phone,
+        PhoneNumber(school.contact_phone).international() if school.contact_phone else None,
         school.contact_email,
     ]
     for detail in filter(None, details):

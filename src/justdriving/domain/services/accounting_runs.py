@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from justdriving.domain.accounting import SyncRun
 from justdriving.domain.errors import InvalidInput
+from justdriving.domain.moments import check_moment
 from justdriving.domain.schools import School
 from justdriving.ports.persistence import UnitOfWork
 
@@ -24,11 +25,11 @@ def moment(school: School, since: date | None) -> datetime | None:
     if isinstance(since, datetime):
         if since.utcoffset() is None:
             raise InvalidInput("since must be timezone-aware")
-        return since.astimezone(UTC)
+        return check_moment(since, "since").astimezone(UTC)
     if not isinstance(since, date):
         raise InvalidInput("since is a date or a datetime")
     midnight = datetime.combine(since, time(0), tzinfo=ZoneInfo(school.timezone))
-    return midnight.astimezone(UTC)
+    return check_moment(midnight, "since").astimezone(UTC)
 
 
 def previous_watermark(uow: UnitOfWork, provider: str, school_id: str) -> datetime | None:

@@ -7,6 +7,7 @@ from justdriving.domain.services.accounting_export import AccountingExport, Acco
 from justdriving.domain.services.accounting_push import RetryPolicy
 from justdriving.domain.services.accounting_sync import AccountingSync
 from justdriving.domain.services.announcements import Announcements
+from justdriving.domain.services.arguments import check_use_cases
 from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.invoicing import Invoicing
@@ -29,7 +30,10 @@ from justdriving.ports.persistence import UnitOfWorkFactory
 
 
 class Application:
-    """What `justdriving.bootstrap()` returns: `app.book_lesson(...)`, `app.refund(...)`, ..."""
+    """What `justdriving.bootstrap()` returns: `app.book_lesson(...)`, `app.refund(...)`, ...
+
+    Every use case (and every operator's query on `operations`) checks its arguments against
+    its signature before it runs: a wrong type is InvalidInput naming the argument."""
 
     def __init__(
         self,
@@ -122,3 +126,6 @@ class Application:
         export = AccountingExport(uow, clock, exporter)
         self.export_accounting = export.run
         self.export_all_accounting = export.run_all
+
+        check_use_cases(self)
+        check_use_cases(self.operations)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from attrs import frozen
+from attrs import field, frozen
 
 from justdriving.domain.errors import InvalidInput, InvalidTransition
 from justdriving.domain.formatting import money
@@ -22,9 +22,24 @@ from justdriving.ports.persistence import UnitOfWorkFactory
 class LineItem:
     """A line as a caller states it; VAT comes from the school's settings."""
 
-    service: InvoiceService
-    description: str
-    price: Money
+    service: InvoiceService = field()
+    description: str = field()
+    price: Money = field()
+
+    @service.validator
+    def _service(self, _: object, value: object) -> None:
+        if not isinstance(value, InvoiceService):
+            raise InvalidInput(f"a line's service is an InvoiceService, not {value!r}")
+
+    @description.validator
+    def _description(self, _: object, value: object) -> None:
+        if not isinstance(value, str):
+            raise InvalidInput("a line's description is a str")
+
+    @price.validator
+    def _price(self, _: object, value: object) -> None:
+        if not isinstance(value, Money):
+            raise InvalidInput("a line's price is Money")
 
 
 class Invoicing:

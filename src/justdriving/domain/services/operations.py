@@ -14,8 +14,10 @@ from attrs import frozen
 
 from justdriving.domain.errors import InvalidInput, InvalidTransition
 from justdriving.domain.messages import MessageStatus, OutboundMessage
+from justdriving.domain.moments import EARLIEST
 from justdriving.domain.outbox import InboxEvent, InboxStatus, OutboxMessage, OutboxStatus
 from justdriving.domain.payments import EventOutcome
+from justdriving.domain.services.arguments import batch_limit
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWorkFactory
 
@@ -98,7 +100,9 @@ class Operations:
         """Delete the rows sent more than `older_than` ago; returns how many went."""
         if older_than < timedelta(0):
             raise InvalidInput("the age of rows to purge must not be negative")
-        before = self._clock.now() - older_than
+        now = self._clock.now()
+        # Older than the earliest time anything is stored: nothing is that old.
+        before = now - older_than if older_than <= now - EARLIEST else EARLIEST
         with self._uow() as uow:
             purged = uow.outbox.purge_sent(before)
             uow.commit()
@@ -158,8 +162,7 @@ class Operations:
 
 
 def _check(limit: int) -> None:
-    if limit < 1:
-        raise InvalidInput("the limit must be at least 1")
+    batch_limit(limit)
 
 
 def _newest(found: Sequence[T], when: Callable[[T], datetime], limit: int) -> list[T]:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from justdriving.domain.errors import InvalidInput
 from justdriving.domain.ids import BookingTypeId, PackageId, StudentId, new_id
 from justdriving.domain.invoices import Invoice
+from justdriving.domain.moments import shifted
 from justdriving.domain.money import Money
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.schools import InvoiceService
@@ -48,7 +49,7 @@ class Packages:
                 lessons=lessons,
                 price=price,
                 single_lesson_price=booking_type.price,
-                expires_at=now + valid_for if valid_for else None,
+                expires_at=shifted(now, valid_for) if valid_for else None,
             )
             uow.packages.add(package)
             item = line(school, InvoiceService.PACKAGE, f"{lessons} x {booking_type.name}", price)

@@ -36,9 +36,13 @@ class Registration:
             timezone=timezone,
             phone_region=phone_region,
             vat_number=vat_number,
-            settings=settings or SchoolSettings(),
-            contact_phone=contact_phone,
-            contact_email=contact_email,
+            settings=SchoolSettings() if settings is None else settings,
+            contact_phone=PhoneNumber.parse(contact_phone, phone_region).e164
+            if contact_phone is not None
+            else None,
+            contact_email=EmailAddress.parse(contact_email).value
+            if contact_email is not None
+            else None,
         )
         with self._uow() as uow:
             uow.schools.add(school)
@@ -72,7 +76,7 @@ class Registration:
     ) -> Student:
         with self._uow() as uow:
             school = uow.schools.get(school_id)
-            language = language or school.settings.language
+            language = school.settings.language if language is None else language
             if language not in ("da", "en"):
                 raise InvalidInput("language must be da or en")
             student = Student(

@@ -21,6 +21,7 @@ from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import ConcurrencyConflict, JustDrivingError, ProviderUnavailable
 from justdriving.domain.ids import new_id
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, backoff
+from justdriving.domain.services.arguments import batch_limit
 from justdriving.domain.services.circuit import CircuitBreaker
 from justdriving.domain.services.relay_jobs import MessageLog, PaymentLog, Preparers
 from justdriving.domain.services.relay_messages import Deferred, Job, MessageJobs
@@ -88,7 +89,8 @@ class Relay:
     def run_once(self, limit: int | None = None) -> RelayReport:
         """Claim a batch of due rows and work through them."""
         report = RelayReport()
-        for outbox_id in self.claim(limit or self._policy.batch):
+        batch = self._policy.batch if limit is None else batch_limit(limit)
+        for outbox_id in self.claim(batch):
             report.claimed += 1
             self.relay(outbox_id, report)
         return report

@@ -11,6 +11,7 @@ from justdriving.domain.ids import new_id
 from justdriving.domain.outbox import InboxEvent, InboxStatus
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.payments import EventOutcome
+from justdriving.domain.services.arguments import batch_limit
 from justdriving.domain.services.payments import apply_payment_event
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import GatewayRegistry
@@ -90,6 +91,7 @@ class PaymentWebhooks:
 
     def apply_waiting(self, limit: int = 100) -> int:
         """Apply what is waiting in the inbox (the worker's job); returns how many it applied."""
+        batch_limit(limit)
         with self._uow() as uow:
             waiting = [
                 r.id
