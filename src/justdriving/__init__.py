@@ -1,37 +1,112 @@
 """justdriving: the integration core of a driving-school platform.
 
-`justdriving.bootstrap()` returns the application facade with every use case by name. Importing
-this package reads no configuration, opens no connection and imports no provider SDK.
+`justdriving.bootstrap()` returns the application facade with every use case by name. Every
+type a caller passes to the facade or gets back from it is importable from here and listed in
+`__all__`; deeper module paths are internal and may move. Importing this package reads no
+configuration, opens no connection and imports no provider SDK; the facade's own modules (the
+use cases) load on first use of `bootstrap` or of a use-case type (`Application`, `LineItem`,
+`StartedPayment`, the reports).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from justdriving.config import Settings
+from justdriving.domain.accounting import SyncRun
+from justdriving.domain.balances import Balance
+from justdriving.domain.bookings import (
+    Booking,
+    BookingStatus,
+    BookingType,
+    CancellationPolicy,
+    CancelledBy,
+    FeeTier,
+    TimeSlot,
+)
+from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
 from justdriving.domain.errors import (
     BookingNotAllowed,
     ConcurrencyConflict,
     ConfigurationError,
     CurrencyMismatch,
+    DuplicateRecord,
+    InvalidEmailAddress,
     InvalidInput,
     InvalidMoney,
+    InvalidPhoneNumber,
+    InvalidSignature,
     InvalidTransition,
     JustDrivingError,
+    MalformedWebhook,
     NotFound,
+    PackageExhausted,
     PaymentDeclined,
     PaymentNotAllowed,
+    ProviderError,
     ProviderRejected,
     ProviderUnavailable,
+    RecipientSuppressed,
     RefundExceedsCaptured,
     TeacherDoubleBooked,
+    WebhookRejected,
 )
+from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
+from justdriving.domain.messages import Channel, MessageStatus, OutboundMessage
 from justdriving.domain.money import Money
+from justdriving.domain.overpayments import Overpayment
+from justdriving.domain.packages import LessonPackage, PackageStatus
+from justdriving.domain.payments import (
+    EventOutcome,
+    Payment,
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
+)
+from justdriving.domain.people import EmailAddress, PhoneNumber, Student, Teacher
+from justdriving.domain.refunds import Refund, RefundStatus
+from justdriving.domain.schools import (
+    AccountingCustomerMode,
+    AccountMapping,
+    Branding,
+    InvoiceService,
+    MessageType,
+    QuietHours,
+    School,
+    SchoolSettings,
+)
+from justdriving.domain.tax import TaxRate
 
 if TYPE_CHECKING:
+    from justdriving.domain.services.accounting_export import ExportFormat, ExportResult
+    from justdriving.domain.services.announcements import Audience
     from justdriving.domain.services.application import Application
+    from justdriving.domain.services.bookings import BookingOutcome
+    from justdriving.domain.services.invoicing import LineItem
+    from justdriving.domain.services.message_webhooks import ReceiptOutcome
+    from justdriving.domain.services.payment_starts import StartedPayment
+    from justdriving.domain.services.relay import RelayReport
+    from justdriving.domain.services.reminders import ReminderReport
+    from justdriving.domain.services.webhooks import WebhookReceipt
 
 __version__ = "0.1.0"
+
+# Loaded on first use: they import the use cases, which a process that only reads a Money or
+# an error never needs.
+_LAZY = {
+    "Application": "justdriving.domain.services.application",
+    "Audience": "justdriving.domain.services.announcements",
+    "BookingOutcome": "justdriving.domain.services.bookings",
+    "ExportFormat": "justdriving.domain.services.accounting_export",
+    "ExportResult": "justdriving.domain.services.accounting_export",
+    "LineItem": "justdriving.domain.services.invoicing",
+    "ReceiptOutcome": "justdriving.domain.services.message_webhooks",
+    "RelayReport": "justdriving.domain.services.relay",
+    "ReminderReport": "justdriving.domain.services.reminders",
+    "StartedPayment": "justdriving.domain.services.payment_starts",
+    "WebhookReceipt": "justdriving.domain.services.webhooks",
+}
 
 
 def bootstrap(settings: Settings | None = None) -> Application:
@@ -41,24 +116,93 @@ def bootstrap(settings: Settings | None = None) -> Application:
     return _bootstrap(settings)
 
 
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'justdriving' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
 __all__ = [
+    "AccountMapping",
+    "AccountingCustomerMode",
+    "Application",
+    "Audience",
+    "Balance",
+    "Booking",
     "BookingNotAllowed",
+    "BookingOutcome",
+    "BookingStatus",
+    "BookingType",
+    "Branding",
+    "CancellationPolicy",
+    "CancelledBy",
+    "Channel",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "CreditNote",
     "CurrencyMismatch",
+    "DeliveryReceipt",
+    "DuplicateRecord",
+    "EmailAddress",
+    "EventOutcome",
+    "ExportFormat",
+    "ExportResult",
+    "FeeTier",
+    "InboundSms",
+    "InvalidEmailAddress",
     "InvalidInput",
     "InvalidMoney",
+    "InvalidPhoneNumber",
+    "InvalidSignature",
     "InvalidTransition",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceService",
+    "InvoiceStatus",
     "JustDrivingError",
+    "Keyword",
+    "LessonPackage",
+    "LineItem",
+    "MalformedWebhook",
+    "MessageStatus",
+    "MessageType",
     "Money",
     "NotFound",
+    "OutboundMessage",
+    "Overpayment",
+    "PackageExhausted",
+    "PackageStatus",
+    "Payment",
     "PaymentDeclined",
+    "PaymentMethod",
     "PaymentNotAllowed",
+    "PaymentPurpose",
+    "PaymentStatus",
+    "PhoneNumber",
+    "ProviderError",
     "ProviderRejected",
     "ProviderUnavailable",
+    "QuietHours",
+    "ReceiptOutcome",
+    "RecipientSuppressed",
+    "Refund",
     "RefundExceedsCaptured",
+    "RefundStatus",
+    "RelayReport",
+    "ReminderReport",
+    "School",
+    "SchoolSettings",
     "Settings",
+    "StartedPayment",
+    "Student",
+    "SyncRun",
+    "TaxRate",
+    "Teacher",
     "TeacherDoubleBooked",
+    "TimeSlot",
+    "WebhookReceipt",
+    "WebhookRejected",
     "__version__",
     "bootstrap",
 ]
