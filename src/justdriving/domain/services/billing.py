@@ -98,21 +98,6 @@ def issue(uow: UnitOfWork, school: School, invoice: Invoice, now: datetime) -> N
     )
 
 
-def credit(
-    uow: UnitOfWork,
-    school: School,
-    invoice: Invoice,
-    now: datetime,
-    reason: str,
-    amount: Money | None = None,
-    refund_id: str | None = None,
-) -> CreditNote:
-    """A numbered credit note mirroring the invoice (all of what is left, or `amount`)."""
-    note = credit_note(uow, school, invoice, now, reason, amount, refund_id)
-    invoice.apply_credit(note, now)
-    return note
-
-
 def credit_note(
     uow: UnitOfWork,
     school: School,

@@ -12,7 +12,7 @@ from justdriving.domain.ids import InvoiceId, StudentId, new_id
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.billing import credit, in_school, issue, line
+from justdriving.domain.services.billing import credit_note, in_school, issue, line
 from justdriving.domain.services.notifications import queue_message
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWorkFactory
@@ -114,6 +114,7 @@ class Invoicing:
             school = uow.schools.get(school_id)
             invoice = in_school(uow.invoices.get(invoice_id), school.id, "invoice")
             invoice.void(now)
-            note = credit(uow, school, invoice, now, reason)
+            note = credit_note(uow, school, invoice, now, reason)
+            invoice.apply_credit(note, now)
             uow.commit()
         return note
