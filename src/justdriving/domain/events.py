@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from attrs import define, field, frozen
@@ -76,6 +77,20 @@ class PaymentSucceeded(DomainEvent):
 
 
 @frozen
+class PaymentAuthorized(DomainEvent):
+    """The provider holds the money (a card hold, captured later)."""
+
+    payment_id: str
+
+
+@frozen
+class PaymentCanceled(DomainEvent):
+    """The provider let the payment go: a released hold, an abandoned checkout."""
+
+    payment_id: str
+
+
+@frozen
 class PaymentFailed(DomainEvent):
     payment_id: str
     reason: str | None
@@ -108,7 +123,8 @@ class RefundFailed(DomainEvent):
 
 @define
 class EventLog:
-    """Events an aggregate recorded since it was loaded: for logs and tests, never stored."""
+    """Events an aggregate recorded since it was loaded: handed to the reactions before the
+    unit of work commits (`domain/services/reactions.py`), never stored."""
 
     pending: list[DomainEvent] = field(factory=list)
 
@@ -118,3 +134,13 @@ class EventLog:
     def drain(self) -> list[DomainEvent]:
         drained, self.pending = self.pending, []
         return drained
+
+
+def drain_all(records: Iterable[object]) -> list[DomainEvent]:
+    """Take the pending events of every record that keeps an EventLog, record by record."""
+    drained: list[DomainEvent] = []
+    for record in records:
+        events = getattr(record, "events", None)
+        if isinstance(events, EventLog):
+            drained += events.drain()
+    return drained

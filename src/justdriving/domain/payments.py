@@ -11,6 +11,8 @@ from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidInput, InvalidTransition, RefundExceedsCaptured
 from justdriving.domain.events import (
     EventLog,
+    PaymentAuthorized,
+    PaymentCanceled,
     PaymentFailed,
     PaymentHeldForReview,
     PaymentSucceeded,
@@ -204,6 +206,10 @@ class Payment(Entity):
         if target is PaymentStatus.FAILED:
             self.failure_reason = event.failure_code
             self.events.record(PaymentFailed(event.occurred_at, self.id, event.failure_code))
+        elif target is PaymentStatus.AUTHORIZED:
+            self.events.record(PaymentAuthorized(event.occurred_at, self.id))
+        elif target is PaymentStatus.CANCELED:
+            self.events.record(PaymentCanceled(event.occurred_at, self.id))
         return EventOutcome.APPLIED
 
     def reserve_refund(self, amount: Money) -> None:

@@ -6,6 +6,9 @@ Contract shared by every implementation:
   without committing rolls everything back (state changes and outbox rows alike).
 - `commit` raises ConcurrencyConflict when another unit of work changed one of the same
   aggregates since it was read (optimistic `version`), and then writes nothing.
+- `collect_events` takes the domain events recorded by the aggregates the unit of work has
+  loaded or added (and still tracks), so the reactions can run before `commit`; a rollback
+  forgets those aggregates and their events.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from justdriving.domain.bookings import Booking, BookingType
 from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
+from justdriving.domain.events import DomainEvent
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
 from justdriving.domain.messages import OutboundMessage
 from justdriving.domain.outbox import InboxEvent, OutboxMessage
@@ -246,6 +250,12 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def collect_events(self) -> list[DomainEvent]:
+        """Take (and clear) the events pending on every aggregate loaded or added since the
+        unit of work began or last rolled back, in the order the aggregates were first
+        tracked; each event is handed out once."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

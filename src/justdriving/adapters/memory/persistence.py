@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from types import TracebackType
 from typing import Any, Self
 
@@ -9,6 +10,7 @@ from justdriving.adapters.memory import repositories as repos
 from justdriving.adapters.memory.store import MemoryStore
 from justdriving.adapters.memory.tracking import Table
 from justdriving.domain.accounting import OAuthGrant
+from justdriving.domain.events import DomainEvent, drain_all
 from justdriving.ports.persistence import (
     BookingRepository,
     BookingTypeRepository,
@@ -48,6 +50,7 @@ class MemoryUnitOfWork:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self._tables: list[Table[Any]] = []
+        self._order = itertools.count()  # one sequence for all tables: the order of tracking
         self.committed = False
         self.schools: SchoolRepository = repos.MemorySchoolRepository(self._table("schools"))
         self.teachers: TeacherRepository = repos.MemoryTeacherRepository(self._table("teachers"))
@@ -89,7 +92,7 @@ class MemoryUnitOfWork:
         self.inbox: Inbox = repos.MemoryInbox(self._table("inbox", "inbox event"))
 
     def _table(self, name: str, kind: str | None = None) -> Table[Any]:
-        table: Table[Any] = Table(self._store, name, kind or name.removesuffix("s"))
+        table: Table[Any] = Table(self._store, name, kind or name.removesuffix("s"), self._order)
         self._tables.append(table)
         return table
 
@@ -110,6 +113,12 @@ class MemoryUnitOfWork:
         for table in self._tables:
             table.published(writes[table.name])
         self.committed = True
+
+    def collect_events(self) -> list[DomainEvent]:
+        tracked = sorted(
+            (pair for table in self._tables for pair in table.tracked()), key=lambda p: p[0]
+        )
+        return drain_all(record for _, record in tracked)
 
     def rollback(self) -> None:
         """Forget everything not committed; later reads start afresh from the store."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
@@ -31,6 +31,7 @@ class Entry(Generic[E]):
     record: E
     origin: Entity | None
     revision: int
+    seen: int  # when the unit of work first tracked it, across all its tables
 
 
 def state(record: Entity) -> tuple[object, ...]:
@@ -53,14 +54,19 @@ def snapshot(record: E, revision: int) -> E:
 class Table(Generic[E]):
     """The identity map of one table: the same id gives the same working object."""
 
-    def __init__(self, store: MemoryStore, name: str, kind: str) -> None:
+    def __init__(self, store: MemoryStore, name: str, kind: str, order: Iterator[int]) -> None:
         self._store, self.name, self.kind = store, name, kind
+        self._order = order  # shared by the unit of work's tables
         self._entries: dict[str, Entry[E]] = {}
 
     def add(self, record: E) -> None:
         if record.id in self._entries or self._store.read(self.name, record.id) is not None:
             raise DuplicateRecord(f"{self.kind} {record.id} already exists")
-        self._entries[record.id] = Entry(record, None, 0)
+        self._entries[record.id] = Entry(record, None, 0, next(self._order))
+
+    def tracked(self) -> list[tuple[int, E]]:
+        """The working copies, each with when it was first tracked."""
+        return [(entry.seen, entry.record) for entry in self._entries.values()]
 
     def find(self, id: str) -> E | None:
         entry = self._entries.get(id)
@@ -127,5 +133,5 @@ class Table(Generic[E]):
 
     def _track(self, id: str, stored: Stored) -> E:
         record = cast(E, copy.deepcopy(stored.record))
-        self._entries[id] = Entry(record, stored.record, stored.revision)
+        self._entries[id] = Entry(record, stored.record, stored.revision, next(self._order))
         return record

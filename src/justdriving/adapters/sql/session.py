@@ -100,6 +100,10 @@ class TrackedSession:
             self._tracked[key] = tracked
         return tracked.item
 
+    def items(self) -> list[Any]:
+        """Every record loaded or added in this transaction, in the order first tracked."""
+        return [tracked.item for tracked in self._tracked.values()]
+
     def flush(self) -> None:
         """Write every new or changed record; tracking moves on only once all succeeded."""
         done: list[tuple[_Tracked, dict[str, Any], int]] = []

@@ -11,6 +11,7 @@ from justdriving.adapters.sql.repositories import repositories
 from justdriving.adapters.sql.session import TrackedSession, WriterBusy
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.domain.accounting import OAuthGrant
+from justdriving.domain.events import DomainEvent, drain_all
 from justdriving.ports.persistence import (
     BookingRepository,
     BookingTypeRepository,
@@ -111,6 +112,10 @@ class SqlUnitOfWork:
         self.committed = True
         self._transaction = self._connection_or_fail().begin()  # the same records stay tracked
         self._session.has_written = False
+
+    def collect_events(self) -> list[DomainEvent]:
+        assert self._connection is not None, "use the unit of work in a with block"
+        return drain_all(self._session.items())
 
     def rollback(self) -> None:
         """Forget everything not committed; later reads start afresh."""

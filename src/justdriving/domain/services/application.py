@@ -16,6 +16,7 @@ from justdriving.domain.services.operations import Operations
 from justdriving.domain.services.packages import Packages
 from justdriving.domain.services.payment_starts import PaymentStarts
 from justdriving.domain.services.payments import Payments
+from justdriving.domain.services.reactions import Reacting
 from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
@@ -51,8 +52,10 @@ class Application:
         exporter: AccountingExporter | None = None,
         accounting_retry: RetryPolicy | None = None,
     ) -> None:
-        self.uow = uow
+        self.uow = uow  # as given: for reads outside the use cases
         self.clock = clock
+        # Every use case's commit runs the reactions to its domain events first.
+        uow = Reacting(uow, clock)
         registration = Registration(uow)
         bookings = Bookings(uow, clock)
         packages = Packages(uow, clock)

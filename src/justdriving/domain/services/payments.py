@@ -20,7 +20,6 @@ from justdriving.domain.services.billing import in_school
 from justdriving.domain.services.disputes import apply_dispute_event
 from justdriving.domain.services.notifications import queue_side_effect
 from justdriving.domain.services.refunds import refund_succeeded
-from justdriving.domain.services.settlement import payment_moved
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
@@ -69,8 +68,7 @@ class Payments:
             )
             payment.record_manual(now, reference)
             uow.payments.add(payment)
-            payment_moved(uow, school, payment, now)
-            uow.commit()
+            uow.commit()  # its PaymentSucceeded applies it to the invoice (reactions.py)
         return payment
 
 
@@ -86,18 +84,17 @@ def apply_payment_event(
         return apply_dispute_event(uow, payment, event, now)
     if event.kind.is_refund:
         return _apply_refund_event(uow, school, payment, event, now)
-    outcome = payment.apply(event)
-    if outcome is EventOutcome.APPLIED:
-        payment_moved(uow, school, payment, now)
-        if event.kind is PaymentEventKind.APPROVED:  # the provider waits for us to complete
-            queue_side_effect(
-                uow,
-                school.id,
-                OutboxKind.COMPLETE_PAYMENT,
-                {"payment_id": payment.id},
-                f"complete-{payment.id}",
-                now,
-            )
+    outcome = payment.apply(event)  # what a new status implies follows its event (reactions.py)
+    if outcome is EventOutcome.APPLIED and event.kind is PaymentEventKind.APPROVED:
+        # the provider waits for us to complete
+        queue_side_effect(
+            uow,
+            school.id,
+            OutboxKind.COMPLETE_PAYMENT,
+            {"payment_id": payment.id},
+            f"complete-{payment.id}",
+            now,
+        )
     return outcome
 
 

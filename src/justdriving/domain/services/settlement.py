@@ -1,4 +1,5 @@
-"""What a payment's new status means for invoices, packages, deposits and bookings."""
+"""What a payment's new status means for invoices, packages, deposits and bookings: the
+reactions to the payment's events (registered in `reactions.py`), and confirming a booking."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from datetime import datetime
 
 from justdriving.domain.bookings import Booking, BookingStatus
 from justdriving.domain.deposits import DepositStatus
+from justdriving.domain.events import PaymentAuthorized, PaymentCanceled, PaymentSucceeded
 from justdriving.domain.formatting import money
 from justdriving.domain.invoices import InvoiceStatus
-from justdriving.domain.payments import Payment, PaymentPurpose, PaymentStatus
+from justdriving.domain.payments import Payment, PaymentPurpose
 from justdriving.domain.schools import MessageType, School
 from justdriving.domain.services.billing import apply_to_invoice
 from justdriving.domain.services.deposits import return_deposit
@@ -39,19 +41,11 @@ def confirm_booking(uow: UnitOfWork, school: School, booking: Booking, now: date
         queue_message(uow, school, student, MessageType.BOOKING_CONFIRMATION, context, now)
 
 
-def payment_moved(uow: UnitOfWork, school: School, payment: Payment, now: datetime) -> None:
-    """Carry out what the payment's (new) status implies; safe to call once per transition."""
-    if payment.status is PaymentStatus.SUCCEEDED:
-        _succeeded(uow, school, payment, now)
-    elif payment.status is PaymentStatus.AUTHORIZED:
-        _deposit_secured(uow, school, payment, now)
-    elif payment.status is PaymentStatus.CANCELED:
-        deposit = uow.deposits.by_payment(payment.id)
-        if deposit is not None and deposit.status is DepositStatus.SECURED:
-            deposit.give_back()
-
-
-def _succeeded(uow: UnitOfWork, school: School, payment: Payment, now: datetime) -> None:
+def payment_succeeded(uow: UnitOfWork, event: PaymentSucceeded, now: datetime) -> None:
+    """Count the payment against its invoice, activate a package it paid in full, secure the
+    deposit it paid, and queue the receipt."""
+    payment = uow.payments.get(event.payment_id)
+    school = uow.schools.get(payment.school_id)
     if payment.purpose is PaymentPurpose.DEPOSIT:
         _deposit_secured(uow, school, payment, now)
     apply_to_invoice(uow, payment, now)
@@ -68,6 +62,19 @@ def _succeeded(uow: UnitOfWork, school: School, payment: Payment, now: datetime)
         {"payment_id": payment.id, "amount": money(payment.captured, student.language)},
         now,
     )
+
+
+def payment_authorized(uow: UnitOfWork, event: PaymentAuthorized, now: datetime) -> None:
+    """A card hold secures the deposit it was asked for (and confirms the booking)."""
+    payment = uow.payments.get(event.payment_id)
+    _deposit_secured(uow, uow.schools.get(payment.school_id), payment, now)
+
+
+def payment_canceled(uow: UnitOfWork, event: PaymentCanceled, now: datetime) -> None:
+    """A released hold gives back the deposit it secured."""
+    deposit = uow.deposits.by_payment(event.payment_id)
+    if deposit is not None and deposit.status is DepositStatus.SECURED:
+        deposit.give_back()
 
 
 def _deposit_secured(uow: UnitOfWork, school: School, payment: Payment, now: datetime) -> None:

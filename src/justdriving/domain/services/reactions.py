@@ -1,0 +1,117 @@
+"""Follow-ups of domain events: one table of reactions, run inside the transaction.
+
+Before a unit of work commits, the events its aggregates recorded are handed to the reactions
+registered for their type; a reaction may change other aggregates, whose events follow in a
+further round, until none is left. Then it commits: every change and outbox row a reaction
+makes is atomic with its cause, and a failing reaction leaves nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar, cast
+
+from justdriving.domain.events import (
+    DomainEvent,
+    PaymentAuthorized,
+    PaymentCanceled,
+    PaymentSucceeded,
+)
+from justdriving.domain.services.settlement import (
+    payment_authorized,
+    payment_canceled,
+    payment_succeeded,
+)
+from justdriving.ports.clock import Clock
+from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
+
+E = TypeVar("E", bound=DomainEvent)
+Reaction = Callable[[UnitOfWork, DomainEvent, datetime], None]
+Reactions = Mapping[type[DomainEvent], tuple[Reaction, ...]]
+
+# A chain of follow-ups this long is a loop (a reaction recording what it reacts to).
+MAX_ROUNDS: Final = 10
+
+
+class EndlessReactions(RuntimeError):
+    """A bug, not a broken rule: the reactions kept recording new events round after round
+    (a reaction recording what it reacts to). The unit of work is rolled back."""
+
+
+def on(kind: type[E], *reactions: Callable[[UnitOfWork, E, datetime], None]) -> Reactions:
+    """`kind`'s reactions, each checked to take that event."""
+    return {kind: tuple(cast(Reaction, reaction) for reaction in reactions)}
+
+
+REACTIONS: Final[Reactions] = {
+    **on(PaymentSucceeded, payment_succeeded),  # invoice, package, deposit, receipt
+    **on(PaymentAuthorized, payment_authorized),  # deposit secured, booking confirmed
+    **on(PaymentCanceled, payment_canceled),  # deposit given back
+}
+
+
+def react(uow: UnitOfWork, reactions: Reactions, now: datetime) -> None:
+    """Run the reactions to every pending event, round after round, until none is left."""
+    for _ in range(MAX_ROUNDS):
+        events = uow.collect_events()
+        if not events:
+            return
+        for event in events:
+            for reaction in reactions.get(type(event), ()):
+                reaction(uow, event, now)
+    left = uow.collect_events()
+    if left:
+        names = ", ".join(sorted({event.name for event in left}))
+        raise EndlessReactions(f"events still recorded after {MAX_ROUNDS} rounds: {names}")
+
+
+class ReactingUnitOfWork:
+    """A unit of work whose `commit` runs the reactions first; everything else is the inner
+    unit of work's (repositories are read through each time: a rollback replaces them)."""
+
+    def __init__(self, inner: UnitOfWork, reactions: Reactions, clock: Clock) -> None:
+        self._inner, self._reactions, self._clock = inner, reactions, clock
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __enter__(self) -> Self:
+        self._inner.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._inner.__exit__(exc_type, exc, tb)
+
+    def commit(self) -> None:
+        try:
+            react(self, self._reactions, self._clock.now())
+        except BaseException:
+            self._inner.rollback()  # no half-reacted state may be committed later
+            raise
+        self._inner.commit()
+
+    def rollback(self) -> None:
+        self._inner.rollback()
+
+    def collect_events(self) -> list[DomainEvent]:
+        return self._inner.collect_events()
+
+
+class Reacting:
+    """Wraps a unit-of-work factory so that every unit of work it makes reacts before it
+    commits (`Application` applies it to the factory it is given)."""
+
+    def __init__(
+        self, inner: UnitOfWorkFactory, clock: Clock, reactions: Reactions = REACTIONS
+    ) -> None:
+        self.inner, self._clock, self._reactions = inner, clock, reactions
+
+    def __call__(self) -> UnitOfWork:
+        return ReactingUnitOfWork(self.inner(), self._reactions, self._clock)
