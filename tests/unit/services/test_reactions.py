@@ -17,16 +17,19 @@ from justdriving.domain.events import (
     PaymentAuthorized,
     PaymentCanceled,
     PaymentSucceeded,
+    RefundSucceeded,
 )
-from justdriving.domain.ids import PaymentId, new_id
+from justdriving.domain.ids import PaymentId, RefundId, new_id
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.packages import PackageStatus
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.payments import Payment, PaymentMethod, PaymentPurpose
+from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import InvoiceService, MessageType
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.domain.services.reactions import REACTIONS
+from justdriving.domain.services.refunds import refund_booked
 from justdriving.domain.services.settlement import (
     payment_authorized,
     payment_canceled,
@@ -213,3 +216,38 @@ class TestThroughTheFacade:
         assert (stored.status, stored.paid) == (InvoiceStatus.PAID, dkk("500.00"))
         assert record(store, "payments", payment.id).unapplied == dkk("0.00")
         assert len(messages(store, MessageType.PAYMENT_RECEIPT)) == 2
+
+
+def test_a_succeeded_refund_is_registered_with_its_booking() -> None:
+    assert REACTIONS[RefundSucceeded] == (refund_booked,)
+
+
+def test_a_succeeded_refund_corrects_its_invoice_and_tells_the_student(
+    app: Application, world: World, store: MemoryStore
+) -> None:
+    invoice = app.issue_invoice(
+        world.school.id, app.draft_invoice(world.school.id, world.student.id, [LESSON]).id
+    )
+    payment = cash_paid(store, world, invoice.id, "300.00")
+    react(store, payment_succeeded, PaymentSucceeded(NOW, payment.id, payment.captured))
+    with MemoryUnitOfWorkFactory(store)() as uow:  # succeeded, its booking not carried out yet
+        paid = uow.payments.get(payment.id)
+        refund = Refund.against(
+            paid, id=RefundId(new_id("re")), amount=dkk("300.00"), reason="goodwill", now=NOW
+        )
+        refund.succeed(paid, NOW)
+        uow.refunds.add(refund)
+        uow.commit()
+
+    react(store, refund_booked, RefundSucceeded(NOW, refund.id, refund.amount))
+
+    stored = record(store, "invoices", invoice.id)
+    assert (stored.refunded, stored.credited, stored.outstanding) == (
+        dkk("300.00"),
+        dkk("300.00"),
+        dkk("200.00"),
+    )
+    assert stored.status is InvoiceStatus.OPEN
+    assert record(store, "refunds", refund.id).credit_note_id is not None
+    confirmations = messages(store, MessageType.REFUND_CONFIRMATION)
+    assert sorted(m.channel for m in confirmations) == ["email", "sms"]  # one each

@@ -21,6 +21,7 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, MessageType
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
+from justdriving.domain.services.reactions import Reacting
 from justdriving.domain.services.refunds import open_refund
 from justdriving.domain.tax import TaxRate
 
@@ -252,7 +253,8 @@ class TestRefundOfAPartlyPaidInvoice:
         self, app: Application, world: World, store: MemoryStore
     ) -> None:
         payment = _paid_in_cash(app, world, "500.00")
-        with app.uow() as uow:  # a refund that corrects no invoice (a deposit, say)
+        # A refund that asks for no credit note, opened as a use case does (with reactions).
+        with Reacting(app.uow, app.clock)() as uow:
             school = uow.schools.get(world.school.id)
             paid = uow.payments.get(payment.id)
             open_refund(

@@ -19,7 +19,6 @@ from justdriving.domain.payments import (
 from justdriving.domain.services.billing import in_school
 from justdriving.domain.services.disputes import apply_dispute_event
 from justdriving.domain.services.notifications import queue_side_effect
-from justdriving.domain.services.refunds import refund_succeeded
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
@@ -123,9 +122,8 @@ def _apply_refund_event(
     if refund.provider_refund_id is None:
         refund.provider_refund_id = event.provider_refund_id
     if event.kind is PaymentEventKind.REFUND_SUCCEEDED:
-        before = refund.status
-        refund_succeeded(uow, uow.schools.get(payment.school_id), refund, payment, now)
-        return EventOutcome.APPLIED if refund.status is not before else EventOutcome.IGNORED
+        changed = refund.succeed(payment, now)  # its RefundSucceeded books it (refund_booked)
+        return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
     if event.kind in (PaymentEventKind.REFUND_FAILED, PaymentEventKind.REFUND_CANCELED):
         canceled = event.kind is PaymentEventKind.REFUND_CANCELED
         changed = refund.fail(payment, now, event.failure_code, canceled=canceled)

@@ -18,7 +18,9 @@ from justdriving.domain.events import (
     PaymentAuthorized,
     PaymentCanceled,
     PaymentSucceeded,
+    RefundSucceeded,
 )
+from justdriving.domain.services.refunds import refund_booked
 from justdriving.domain.services.settlement import (
     payment_authorized,
     payment_canceled,
@@ -49,6 +51,7 @@ REACTIONS: Final[Reactions] = {
     **on(PaymentSucceeded, payment_succeeded),  # invoice, package, deposit, receipt
     **on(PaymentAuthorized, payment_authorized),  # deposit secured, booking confirmed
     **on(PaymentCanceled, payment_canceled),  # deposit given back
+    **on(RefundSucceeded, refund_booked),  # overpayment or invoice, credit note, confirmation
 }
 
 

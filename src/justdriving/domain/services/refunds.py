@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from justdriving.domain.errors import InvalidInput, RefundExceedsCaptured
+from justdriving.domain.events import RefundSucceeded
 from justdriving.domain.formatting import money
 from justdriving.domain.ids import RefundId, new_id
 from justdriving.domain.money import Money
@@ -42,17 +43,17 @@ def open_refund(
         queue_side_effect(
             uow, school.id, OutboxKind.REFUND_PAYMENT, {"refund_id": refund.id}, refund.id, now
         )
-    else:
-        refund_succeeded(uow, school, refund, payment, now)
+    else:  # the money went back over the counter: done (refund_booked follows its event)
+        refund.succeed(payment, now)
     return refund
 
 
-def refund_succeeded(
-    uow: UnitOfWork, school: School, refund: Refund, payment: Payment, now: datetime
-) -> None:
-    """Book the refund, credit the invoice it corrects, and tell the student. Once only."""
-    if not refund.succeed(payment, now):
-        return
+def refund_booked(uow: UnitOfWork, event: RefundSucceeded, now: datetime) -> None:
+    """A refund succeeded: take it off the overpayment or the invoice it corrects (with a
+    credit note unless the refund says otherwise), and tell the student."""
+    refund = uow.refunds.get(event.refund_id)
+    payment = uow.payments.get(refund.payment_id)
+    school = uow.schools.get(refund.school_id)
     # Money the invoice never needed (an overpayment) goes back without correcting it.
     from_credit = min(refund.amount, payment.unapplied)
     payment.unapplied = payment.unapplied - from_credit

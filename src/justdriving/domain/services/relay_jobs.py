@@ -13,7 +13,6 @@ from justdriving.domain.messages import (
 )
 from justdriving.domain.outbox import OutboxKind, OutboxMessage
 from justdriving.domain.refunds import RefundStatus
-from justdriving.domain.services.refunds import refund_succeeded
 from justdriving.domain.services.relay_messages import Job, MessageJobs, Prepared
 from justdriving.ports.payments import GatewayRegistry, RefundRequest, RefundResult
 from justdriving.ports.persistence import UnitOfWork
@@ -93,7 +92,7 @@ def _refund_recorder(refund_id: str) -> Callable[[UnitOfWork, Any, datetime], No
         payment = uow.payments.get(refund.payment_id)
         refund.provider_refund_id = refund.provider_refund_id or result.provider_refund_id
         if result.status is RefundStatus.SUCCEEDED:
-            refund_succeeded(uow, uow.schools.get(refund.school_id), refund, payment, now)
+            refund.succeed(payment, now)  # its RefundSucceeded books it (refund_booked)
         elif result.status in (RefundStatus.FAILED, RefundStatus.CANCELED):
             refund.fail(payment, now, "refused by the provider")
 
