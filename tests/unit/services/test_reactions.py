@@ -14,6 +14,7 @@ from justdriving.domain.bookings import BookingStatus
 from justdriving.domain.deposits import DepositStatus
 from justdriving.domain.events import (
     DomainEvent,
+    InvoiceIssued,
     PaymentAuthorized,
     PaymentCanceled,
     PaymentSucceeded,
@@ -21,12 +22,14 @@ from justdriving.domain.events import (
 )
 from justdriving.domain.ids import PaymentId, RefundId, new_id
 from justdriving.domain.invoices import InvoiceStatus
+from justdriving.domain.messages import Channel
 from justdriving.domain.packages import PackageStatus
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.payments import Payment, PaymentMethod, PaymentPurpose
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import InvoiceService, MessageType
 from justdriving.domain.services.application import Application
+from justdriving.domain.services.billing import invoice_issued
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.domain.services.reactions import REACTIONS
 from justdriving.domain.services.refunds import refund_booked
@@ -251,3 +254,24 @@ def test_a_succeeded_refund_corrects_its_invoice_and_tells_the_student(
     assert record(store, "refunds", refund.id).credit_note_id is not None
     confirmations = messages(store, MessageType.REFUND_CONFIRMATION)
     assert sorted(m.channel for m in confirmations) == ["email", "sms"]  # one each
+
+
+def test_an_issued_invoice_is_registered_with_its_email() -> None:
+    assert REACTIONS[InvoiceIssued] == (invoice_issued,)
+
+
+def test_an_issued_invoice_queues_its_message_with_number_amount_and_due_date(
+    app: Application, world: World, store: MemoryStore
+) -> None:
+    draft = app.draft_invoice(world.school.id, world.student.id, [LESSON])
+    with MemoryUnitOfWorkFactory(store)() as uow:  # issued, its follow-up not carried out yet
+        invoice = uow.invoices.get(draft.id)
+        invoice.issue("7", NOW, timedelta(days=14))
+        uow.commit()
+
+    react(store, invoice_issued, InvoiceIssued(NOW, draft.id, "7"))
+
+    [email] = messages(store, MessageType.INVOICE_ISSUED, Channel.EMAIL)
+    assert email.context["invoice_number"] == "7"
+    assert email.context["amount"] == "500,00 kr."
+    assert email.context["due"]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from justdriving.domain.errors import NotFound
-from justdriving.domain.events import PaymentOverpaid
+from justdriving.domain.events import InvoiceIssued, PaymentOverpaid
 from justdriving.domain.formatting import day, money
 from justdriving.domain.ids import BookingId, InvoiceId, PackageId, StudentId, new_id
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
@@ -79,9 +79,16 @@ def invoice_lines(
 
 
 def issue(uow: UnitOfWork, school: School, invoice: Invoice, now: datetime) -> None:
-    """Number the invoice from the school's gap-free series, in the same unit of work."""
+    """Number the invoice from the school's gap-free series, in the same unit of work (its
+    InvoiceIssued queues the email: `invoice_issued`)."""
     number = uow.numbering.for_school(school.id).take()
     invoice.issue(number, now, timedelta(days=school.settings.invoice_due_days))
+
+
+def invoice_issued(uow: UnitOfWork, event: InvoiceIssued, now: datetime) -> None:
+    """Tell the student: the invoice, its number, amount and due date (with its PDF)."""
+    invoice = uow.invoices.get(event.invoice_id)
+    school = uow.schools.get(invoice.school_id)
     student = uow.students.get(invoice.student_id)
     queue_message(
         uow,
@@ -90,7 +97,7 @@ def issue(uow: UnitOfWork, school: School, invoice: Invoice, now: datetime) -> N
         MessageType.INVOICE_ISSUED,
         {
             "invoice_id": invoice.id,
-            "invoice_number": number,
+            "invoice_number": event.number,
             "amount": money(invoice.totals.gross, student.language),
             "due": day(invoice.due_at, school.timezone) if invoice.due_at else "",
         },

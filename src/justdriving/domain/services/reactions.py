@@ -15,11 +15,13 @@ from typing import Any, Final, Self, TypeVar, cast
 
 from justdriving.domain.events import (
     DomainEvent,
+    InvoiceIssued,
     PaymentAuthorized,
     PaymentCanceled,
     PaymentSucceeded,
     RefundSucceeded,
 )
+from justdriving.domain.services.billing import invoice_issued
 from justdriving.domain.services.refunds import refund_booked
 from justdriving.domain.services.settlement import (
     payment_authorized,
@@ -48,6 +50,7 @@ def on(kind: type[E], *reactions: Callable[[UnitOfWork, E, datetime], None]) -> 
 
 
 REACTIONS: Final[Reactions] = {
+    **on(InvoiceIssued, invoice_issued),  # the email to the student
     **on(PaymentSucceeded, payment_succeeded),  # invoice, package, deposit, receipt
     **on(PaymentAuthorized, payment_authorized),  # deposit secured, booking confirmed
     **on(PaymentCanceled, payment_canceled),  # deposit given back
