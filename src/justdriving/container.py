@@ -378,6 +378,7 @@ class Container(containers.DeclarativeContainer):
         FakePaymentGateway,
         name="fake",
         webhook_secret=providers.Callable(_webhook_secret, settings),
+        clock=clock,  # signs on the clock the app verifies with, overridden or not
     )
     gateways = providers.Singleton(_gateways, settings, fake_gateway)
 

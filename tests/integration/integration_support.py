@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -93,7 +94,7 @@ class ProviderServer:
                     server.requests.append(request)
                     answer = f"prov_{next(server._ids)}"
                 if server.latency:
-                    threading.Event().wait(server.latency)
+                    time.sleep(server.latency)
                 payload = json.dumps({"id": answer}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -14,7 +14,6 @@ import json
 import logging
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -97,7 +96,8 @@ def _run_the_flows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert site.post(site.gateway.succeed(checkout.ref), client).status_code == 200
     bind_request("req-bad")
     body, _ = site.gateway.fail(site.checkout().ref)
-    bad = site.gateway.sign(body, datetime.now(UTC), secret=SECRETS["PAYMENT_WEBHOOK_SECRET"][::-1])
+    wrong_secret = SECRETS["PAYMENT_WEBHOOK_SECRET"][::-1]
+    bad = site.gateway.sign(body, site.app.clock.now(), secret=wrong_secret)
     assert site.post((body, bad), client).status_code == 400
 
     def broken(inbox_id: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
+import logging
 import re
 import threading
 import urllib.error
@@ -159,3 +160,42 @@ def test_the_dev_checkout_refuses_a_forged_form_on_a_live_server(tmp_path: Path)
     assert (status, answer["error"]["code"]) == (403, "csrf_rejected")
     assert site.inbox() == []
     site.container.engine().dispose()
+
+
+def _refused(url: str) -> bool:
+    """A new connection to `url` is refused (an answer, a reset or a timeout is not that)."""
+    try:
+        urllib.request.urlopen(url, timeout=2).close()
+    except OSError as error:  # URLError, HTTPError and connection errors alike
+        return isinstance(getattr(error, "reason", error), ConnectionRefusedError)
+    return False
+
+
+def test_a_request_in_flight_when_the_server_stops_is_answered_before_it_closes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    arrived, release = threading.Event(), threading.Event()
+    flask = Flask(__name__)
+
+    @flask.get("/slow")
+    def slow() -> dict[str, bool]:
+        arrived.set()
+        release.wait(10)
+        return {"answered": True}
+
+    server = WebServer(flask, "127.0.0.1", 0, threads=2)
+    serving = threading.Thread(target=server.serve, name="waitress", daemon=True)
+    serving.start()
+    with ThreadPoolExecutor(1) as client:
+        answer = client.submit(lambda: urllib.request.urlopen(server.url + "/slow", timeout=15))
+        assert arrived.wait(10), "the request never reached the app"
+        server.stop()
+        wait_for(lambda: _refused(server.url + "/healthz"), "the server to refuse new connections")
+        release.set()
+        with answer.result(15) as response:
+            status, body = response.status, json.loads(response.read())
+    serving.join(10)
+
+    assert (status, body) == (200, {"answered": True})
+    assert not serving.is_alive(), "waitress did not stop"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

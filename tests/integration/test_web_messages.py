@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from justdriving.adapters.memory import FrozenClock
 from justdriving.config import Settings
 from justdriving.container import build_container
 from justdriving.domain.messages import Channel, MessageStatus
@@ -17,6 +18,9 @@ from justdriving.testing.sendgrid_simulator import SendGridSimulator
 from justdriving.testing.twilio_simulator import TwilioSimulator
 
 PUBLIC = "https://justdriving.test"
+# The apps' clock, pinned (and the simulators' where they sign with one): nothing here depends
+# on the hour or the day the suite runs.
+NOW = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
 
 
 def _world(app):  # type: ignore[no-untyped-def]
@@ -26,7 +30,7 @@ def _world(app):  # type: ignore[no-untyped-def]
     lesson = app.add_booking_type(
         school.id, "Lesson", duration=timedelta(minutes=45), price=Money.parse("500", "DKK")
     )
-    start = datetime.now(UTC).replace(hour=11, minute=0, second=0, microsecond=0)
+    start = app.clock.now().replace(hour=11, minute=0, second=0, microsecond=0)
     app.book_lesson(
         school.id,
         teacher_id=teacher.id,
@@ -59,6 +63,7 @@ def test_a_twilio_delivery_receipt_and_a_stop_reply_reach_the_message_log(
         env_file=None,
     )
     container = build_container(settings)
+    container.clock.override(FrozenClock(NOW))
     web = create_app(container).test_client()
     app = container.application()
     school, student = _world(app)
@@ -105,7 +110,8 @@ def test_a_twilio_delivery_receipt_and_a_stop_reply_reach_the_message_log(
 
 
 def test_a_sendgrid_bounce_fails_the_email_and_suppresses_the_address() -> None:
-    with SendGridSimulator() as sendgrid:
+    clock = FrozenClock(NOW)
+    with SendGridSimulator(clock=clock) as sendgrid:
         settings = Settings.from_env(
             {
                 "DATABASE_URL": "memory://",
@@ -118,6 +124,7 @@ def test_a_sendgrid_bounce_fails_the_email_and_suppresses_the_address() -> None:
             env_file=None,
         )
         container = build_container(settings)
+        container.clock.override(clock)
         web = create_app(container).test_client()
         app = container.application()
         school, _ = _world(app)

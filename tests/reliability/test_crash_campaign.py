@@ -338,8 +338,14 @@ def _environment(
     }
 
 
+# Besides paths and locale, a child keeps this process's zone and clock: TZ, and under a faked
+# clock (CI's pinned-night run uses libfaketime) its preload and FAKETIME settings, so that the
+# tiers and the test read one clock, as processes on one machine do.
+_INHERITED = frozenset({"PATH", "HOME", "LANG", "TMPDIR", "TZ", "LD_PRELOAD"})
+
+
 def _child_environment(settings: dict[str, str]) -> dict[str, str]:
-    inherited = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    inherited = {k: v for k, v in os.environ.items() if k in _INHERITED or k.startswith("FAKETIME")}
     return {**inherited, **settings, "PYTHONUNBUFFERED": "1"}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from justdriving.adapters.memory import FakeSmsSender, MemoryUnitOfWorkFactory
+from justdriving.adapters.memory import FakeSmsSender, FrozenClock, MemoryUnitOfWorkFactory
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.config import Settings
@@ -62,14 +62,16 @@ def test_the_sms_kill_switch_sends_no_sms_and_says_why_on_the_message() -> None:
 
     from justdriving.domain.messages import Channel, MessageStatus
 
-    app = bootstrap(settings(DATABASE_URL="memory://", SMS_ENABLED="false"))
+    container = build_container(settings(DATABASE_URL="memory://", SMS_ENABLED="false"))
+    container.clock.override(FrozenClock(datetime(2027, 1, 15, 9, 30, tzinfo=UTC)))
+    app = container.application()
     school = app.register_school("Nord")
     teacher = app.add_teacher(school.id, "Mette")
     student = app.add_student(school.id, "Jonas", phone="20 12 34 56", email="j@example.com")
     lesson = app.add_booking_type(
         school.id, "Lesson", duration=timedelta(minutes=45), price=Money.parse("500", "DKK")
     )
-    start = datetime.now(UTC).replace(hour=11, minute=0) + timedelta(days=5)
+    start = app.clock.now().replace(hour=11, minute=0) + timedelta(days=5)
     app.book_lesson(
         school.id,
         teacher_id=teacher.id,
@@ -85,6 +87,18 @@ def test_the_sms_kill_switch_sends_no_sms_and_says_why_on_the_message() -> None:
     assert by_channel[Channel.SMS].status is MessageStatus.SUPPRESSED
     assert "SMS_ENABLED is off" in by_channel[Channel.SMS].decisions[-1]
     assert by_channel[Channel.EMAIL].status is MessageStatus.SENT
+
+
+def test_the_fake_gateway_signs_its_webhooks_on_the_apps_clock_when_that_is_overridden() -> None:
+    from datetime import UTC, datetime
+
+    pinned = datetime(2027, 1, 15, 22, 30, tzinfo=UTC)
+    container = build_container(settings(DATABASE_URL="memory://"))
+    container.clock.override(FrozenClock(pinned))
+
+    _, headers = container.fake_gateway().webhook("payment.succeeded", {"id": "pi_1"})
+
+    assert headers["Fake-Signature"].startswith(f"t={int(pinned.timestamp())},")
 
 
 def test_a_staging_redirect_that_is_not_a_phone_number_is_a_configuration_error() -> None:

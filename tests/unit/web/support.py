@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from attrs import frozen
@@ -9,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from justdriving.adapters.memory import FakePaymentGateway, WebhookDelivery
+from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, WebhookDelivery
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.config import QueueBackend, Settings
 from justdriving.container import Container, build_container
@@ -21,6 +22,8 @@ from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
 
 WEBHOOK = "/webhook/payments/fake"
+# Every site's clock, pinned: what a test sees never depends on the hour or the day it runs.
+NOW = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
 PAID = ("succeeded", "paid", 1)
 
 
@@ -87,6 +90,7 @@ class Site:
 def build_site(settings: Settings | None = None, **create: Any) -> Site:
     """`create` goes to create_app (api_guard=...)."""
     container = build_container(settings or settings_for())
+    container.clock.override(FrozenClock(NOW))
     if container.config.database() == "sql":
         upgrade(container.engine())
     flask = create_app(container, **create)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -66,7 +66,7 @@ def test_a_signature_301_seconds_off_is_refused_and_nothing_is_stored(
     site: Site, checkout: Checkout, offset: int
 ) -> None:
     body, _ = site.gateway.succeed(checkout.ref)
-    headers = site.gateway.sign(body, datetime.now(UTC) + timedelta(seconds=offset))
+    headers = site.gateway.sign(body, site.app.clock.now() + timedelta(seconds=offset))
 
     answer = site.post((body, headers))
 
@@ -85,7 +85,7 @@ def test_a_signature_inside_the_tolerance_is_accepted(
     site: Site, checkout: Checkout, offset: int
 ) -> None:
     body, _ = site.gateway.succeed(checkout.ref)
-    headers = site.gateway.sign(body, datetime.now(UTC) + timedelta(seconds=offset))
+    headers = site.gateway.sign(body, site.app.clock.now() + timedelta(seconds=offset))
 
     assert site.post((body, headers)).status_code == 200
 
@@ -133,7 +133,7 @@ def test_an_unknown_event_type_is_acknowledged_and_stored_as_ignored(
 def test_a_malformed_body_with_a_good_signature_is_refused_and_nothing_is_stored(
     site: Site, body: bytes
 ) -> None:
-    headers = site.gateway.sign(body, datetime.now(UTC))
+    headers = site.gateway.sign(body, site.app.clock.now())
 
     answer = site.post((body, headers))
 
@@ -155,7 +155,7 @@ def test_only_post_is_allowed_on_the_webhook_route(site: Site, method: str) -> N
 
 def test_a_body_above_the_limit_is_refused_with_413_unread(site: Site) -> None:
     body = b"{" + b" " * MAX_BODY_BYTES + b"}"
-    headers = site.gateway.sign(body, datetime.now(UTC))
+    headers = site.gateway.sign(body, site.app.clock.now())
 
     answer = site.post((body, headers))
 
