@@ -212,6 +212,29 @@ def test_a_payment_paid_at_the_provider_offers_no_pay_button_and_refuses_another
     assert delivered.calls == []
 
 
+def test_a_checkout_started_before_a_restart_can_still_be_paid(
+    site: Site, checkout: Checkout, delivered: Deliveries
+) -> None:
+    """`justdriving run` restarted: the fake gateway forgot its charges (a real provider
+    would not), and starting the invoice's payment again gives the same checkout link."""
+    site.gateway.charges.clear()
+    again = site.app.start_invoice_payment(site.school_id, checkout.invoice_id)
+    client = site.client()
+
+    page = _page(client, checkout)
+    answer = client.post(
+        f"/dev/checkout/{checkout.ref}",
+        data={"outcome": "pay", "csrf_token": _token(page)},
+        buffered=True,
+    )
+
+    assert again.session.provider_payment_id == checkout.ref
+    assert re.findall(r'name="outcome" value="(\w+)"', page) == ["pay", "decline", "3ds"]
+    assert answer.status_code == 303
+    _, deliveries = delivered.wait()
+    assert [json.loads(body)["type"] for body, _ in deliveries] == ["payment.succeeded"]
+
+
 def test_in_production_the_dev_routes_do_not_exist() -> None:
     site = build_site(settings_for())
     # A production container cannot be built on fakes; tell this one it is production.

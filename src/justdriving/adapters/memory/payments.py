@@ -255,6 +255,13 @@ class FakePaymentGateway:
             )
         return charge
 
+    def restore(self, charge: FakeCharge) -> None:
+        """Take back a charge it made before the process restarted: this fake keeps its charges
+        in memory, a real provider keeps them for good (the development checkout page uses it
+        for a payment `justdriving run` started before a restart)."""
+        with self._lock:
+            self.charges.setdefault(charge.provider_payment_id, charge)
+
     def is_payable(self, provider_payment_id: str) -> bool:
         """Whether a payer could still pay it: not paid, captured or canceled yet. (`succeed`
         and the others make the provider's events in any order a test needs, so they do not

@@ -23,8 +23,9 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
-from justdriving.adapters.memory import FakePaymentGateway, WebhookDelivery
+from justdriving.adapters.memory import FakeCharge, FakePaymentGateway, WebhookDelivery
 from justdriving.domain.errors import InvalidInput, NotFound, PaymentNotAllowed, ProviderRejected
+from justdriving.domain.payments import Payment, PaymentStatus
 from justdriving.domain.services.application import Application
 
 if TYPE_CHECKING:
@@ -117,13 +118,16 @@ class _CheckoutPages:
             raise CsrfRejected()
 
     def _summary(self, provider_payment_id: str) -> dict[str, Any]:
-        charge = self._gateway.charges.get(provider_payment_id)
-        if charge is None:
-            raise NotFound("checkout", provider_payment_id)
         # A development page reads the records directly; there is no query use case for it.
         with self._app.uow() as uow:
-            payment = uow.payments.get(charge.payment_id)
+            payment = uow.payments.by_provider_ref(self._gateway.name, provider_payment_id)
+            if payment is None:
+                raise NotFound("checkout", provider_payment_id)
             invoice = uow.invoices.find(payment.invoice_id) if payment.invoice_id else None
+        charge = self._gateway.charges.get(provider_payment_id)
+        if charge is None:  # started before `justdriving run` restarted: the fake forgot it
+            charge = _as_charge(payment)
+            self._gateway.restore(charge)
         # Paid at the provider already (its webhook perhaps not applied yet), finished here, or
         # the invoice needs nothing more: no Pay button, so nothing can be taken twice.
         payable = (
@@ -156,3 +160,17 @@ def deliver(url: str, deliveries: Sequence[WebhookDelivery]) -> None:
                 log.info("dev checkout: webhook delivered to %s: %s", url, answer.status)
         except (urllib.error.URLError, OSError) as error:
             log.warning("dev checkout: delivering the webhook to %s failed: %s", url, error)
+
+
+def _as_charge(payment: Payment) -> FakeCharge:
+    """What the provider would still know of a payment started before a restart."""
+    status = payment.status if payment.status.is_final else PaymentStatus.PENDING
+    return FakeCharge(
+        provider_payment_id=payment.provider_payment_id or "",
+        payment_id=payment.id,
+        amount=payment.amount,
+        capture_mode=payment.capture_mode,
+        metadata={"payment_id": payment.id, "school_id": payment.school_id},
+        status=status,
+        captured=payment.captured,
+    )
