@@ -8,19 +8,15 @@ from datetime import UTC, datetime
 from conftest import Database
 
 from justdriving.adapters.memory import (
-    FakeEmailSender,
     FakePaymentGateway,
-    FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
-    MemoryTemplateRenderer,
 )
 from justdriving.domain.errors import ConcurrencyConflict
 from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.domain.services.payment_starts import StartedPayment
+from memory_app import memory_application
 
 NOW = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
 STARTS = 10
@@ -31,14 +27,7 @@ def test_ten_payment_starts_at_once_make_one_payment_and_one_provider_charge(
 ) -> None:
     clock = FrozenClock(NOW)
     gateway = FakePaymentGateway(clock=clock)
-    app = Application(
-        uow=database.uow,
-        clock=clock,
-        gateways=MemoryGatewayRegistry({"fake": gateway}),
-        sms=FakeSmsSender(),
-        email=FakeEmailSender(),
-        renderer=MemoryTemplateRenderer(),
-    )
+    app = memory_application(clock, uow=database.uow, gateway=gateway)
     school = app.register_school("Køreskolen Vest")
     student = app.add_student(school.id, "Ida Holm", phone="20 12 34 56")
     line = LineItem(InvoiceService.LESSON, "Køretime", Money.parse("500.00", "DKK"))

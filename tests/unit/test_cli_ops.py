@@ -11,14 +11,7 @@ from click.testing import CliRunner, Result
 
 from justdriving import container
 from justdriving.adapters.memory import (
-    FakeEmailSender,
-    FakePaymentGateway,
-    FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
-    MemoryStore,
-    MemoryTemplateRenderer,
-    MemoryUnitOfWorkFactory,
 )
 from justdriving.domain.errors import InvalidInput, InvalidTransition, NotFound
 from justdriving.domain.ids import MessageId
@@ -36,6 +29,7 @@ from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.schools import MessageType, School
 from justdriving.domain.services.application import Application
 from justdriving.entrypoints.cli import main
+from memory_app import memory_application
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -50,14 +44,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def app(clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Application:
-    wired = Application(
-        uow=MemoryUnitOfWorkFactory(MemoryStore()),
-        clock=clock,
-        gateways=MemoryGatewayRegistry({"fake": FakePaymentGateway("fake", clock=clock)}),
-        sms=FakeSmsSender(),
-        email=FakeEmailSender(),
-        renderer=MemoryTemplateRenderer(),
-    )
+    wired = memory_application(clock)
     monkeypatch.setattr(container, "bootstrap", lambda settings=None: wired)
     return wired
 

@@ -9,14 +9,7 @@ from click.testing import CliRunner, Result
 
 from justdriving import container
 from justdriving.adapters.memory import (
-    FakeEmailSender,
-    FakePaymentGateway,
-    FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
-    MemoryStore,
-    MemoryTemplateRenderer,
-    MemoryUnitOfWorkFactory,
 )
 from justdriving.domain.money import Money
 from justdriving.domain.payments import Payment, PaymentMethod
@@ -24,21 +17,14 @@ from justdriving.domain.schools import InvoiceService
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.cli import main
+from memory_app import memory_application
 
 NOW = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> Application:
-    clock = FrozenClock(NOW)
-    wired = Application(
-        uow=MemoryUnitOfWorkFactory(MemoryStore()),
-        clock=clock,
-        gateways=MemoryGatewayRegistry({"fake": FakePaymentGateway("fake", clock=clock)}),
-        sms=FakeSmsSender(),
-        email=FakeEmailSender(),
-        renderer=MemoryTemplateRenderer(),
-    )
+    wired = memory_application(FrozenClock(NOW))
     monkeypatch.setattr(container, "bootstrap", lambda settings=None: wired)
     return wired
 

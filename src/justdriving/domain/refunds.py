@@ -64,6 +64,23 @@ class Refund(Entity):
             wants_credit_note=wants_credit_note,
         )
 
+    def doubt(self, reported: Money | None) -> str | None:
+        """Why a provider's report that it refunded cannot be trusted (it states no amount, or
+        another one), or None. The amount was ours to ask: a provider refunds just that."""
+        if reported is None:
+            return f"provider reported no amount, expected {self.amount}"
+        if reported != self.amount:
+            return f"provider reported {reported}, expected {self.amount}"
+        return None
+
+    def hold(self, reason: str) -> bool:
+        """A report it cannot book: it stays pending, its amount reserved, the reason noted
+        for review. False (no change) when it had ended or the reason is known already."""
+        if self.status is not RefundStatus.PENDING or self.failure_reason == reason:
+            return False
+        self.failure_reason = reason
+        return True
+
     def succeed(self, payment: Payment, now: datetime) -> bool:
         """Mark refunded; False (no change) when it had already ended."""
         if self.status is not RefundStatus.PENDING:

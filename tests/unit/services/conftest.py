@@ -9,12 +9,10 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
-    MemoryTemplateRenderer,
-    MemoryUnitOfWorkFactory,
 )
 from justdriving.domain.services.application import Application
+from memory_app import memory_application
 
 from .support import NOW, World, build_world
 
@@ -52,14 +50,7 @@ def app(
     sms: FakeSmsSender,
     email: FakeEmailSender,
 ) -> Application:
-    return Application(
-        uow=MemoryUnitOfWorkFactory(store),
-        clock=clock,
-        gateways=MemoryGatewayRegistry({"fake": gateway}),
-        sms=sms,
-        email=email,
-        renderer=MemoryTemplateRenderer(),
-    )
+    return memory_application(clock, store=store, gateway=gateway, sms=sms, email=email)
 
 
 @pytest.fixture

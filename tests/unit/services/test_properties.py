@@ -10,14 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from justdriving.adapters.memory import (
-    FakeEmailSender,
     FakePaymentGateway,
-    FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
-    MemoryTemplateRenderer,
-    MemoryUnitOfWorkFactory,
 )
 from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.errors import JustDrivingError, ProviderRejected, RefundExceedsCaptured
@@ -25,7 +20,7 @@ from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod, PaymentStatus
 from justdriving.domain.refunds import RefundStatus
-from justdriving.domain.services.application import Application
+from memory_app import memory_application
 
 from .support import NOW, World, build_world
 
@@ -56,14 +51,7 @@ class Run:
         self.clock = FrozenClock(NOW)
         self.store = MemoryStore()
         self.gateway = FakePaymentGateway(clock=self.clock)
-        self.app = Application(
-            uow=MemoryUnitOfWorkFactory(self.store),
-            clock=self.clock,
-            gateways=MemoryGatewayRegistry({"fake": self.gateway}),
-            sms=FakeSmsSender(),
-            email=FakeEmailSender(),
-            renderer=MemoryTemplateRenderer(),
-        )
+        self.app = memory_application(self.clock, store=self.store, gateway=self.gateway)
         self.world: World = build_world(self.app)
         self.students = [self.world.student.id, self.world.add_student(self.app).id]
         self.bookings: list[str] = []

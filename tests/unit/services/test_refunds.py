@@ -16,7 +16,7 @@ from justdriving.domain.errors import (
 )
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
-from justdriving.domain.payments import Payment, PaymentMethod
+from justdriving.domain.payments import EventOutcome, Payment, PaymentMethod
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, MessageType
 from justdriving.domain.services.application import Application
@@ -186,6 +186,26 @@ class TestOnlineRefund:
         assert record(store, "refunds", refund.id).status is RefundStatus.SUCCEEDED
         assert len(store.records("credit_notes")) == 1
         assert len(messages(store, MessageType.REFUND_CONFIRMATION)) == 2
+        assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
+
+    def test_a_refund_report_of_another_amount_is_held_for_review_not_booked(
+        self, app: Application, world: World, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        payment = _paid_online(app, world, gateway)
+        gateway.refund_status = RefundStatus.PENDING
+        refund = app.refund(world.school.id, payment.id, amount=dkk("200.00"))
+        app.relay_outbox()
+        [provider_refund_id] = gateway.refunds
+        gateway.refunds[provider_refund_id].amount = dkk("500.00")  # what the report says
+
+        outcomes = deliver(app, gateway.complete_refund(provider_refund_id))
+
+        assert outcomes == [EventOutcome.HELD]
+        stored = record(store, "refunds", refund.id)
+        assert stored.status is RefundStatus.PENDING
+        assert stored.failure_reason == "provider reported 500.00 DKK, expected 200.00 DKK"
+        assert record(store, "payments", payment.id).refund_reserved == dkk("200.00")
+        assert store.records("credit_notes") == []
         assert app.balance(world.school.id, world.student.id).amount == dkk("0.00")
 
     def test_a_failed_refund_releases_the_amount_and_issues_no_credit_note(

@@ -16,6 +16,7 @@ from justdriving.domain.payments import (
     PaymentMethod,
     PaymentPurpose,
 )
+from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.services.billing import in_school
 from justdriving.domain.services.disputes import apply_dispute_event
 from justdriving.domain.services.notifications import queue_side_effect
@@ -122,6 +123,9 @@ def _apply_refund_event(
     if refund.provider_refund_id is None:
         refund.provider_refund_id = event.provider_refund_id
     if event.kind is PaymentEventKind.REFUND_SUCCEEDED:
+        doubt = refund.doubt(event.amount) if refund.status is RefundStatus.PENDING else None
+        if doubt is not None:
+            return EventOutcome.HELD if refund.hold(doubt) else EventOutcome.IGNORED
         changed = refund.succeed(payment, now)  # its RefundSucceeded books it (refund_booked)
         return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
     if event.kind in (PaymentEventKind.REFUND_FAILED, PaymentEventKind.REFUND_CANCELED):

@@ -1,0 +1,36 @@
+"""The application on in-memory fakes, as most tests want it: one place that wires it."""
+
+from __future__ import annotations
+
+from justdriving.adapters.memory import (
+    FakeEmailSender,
+    FakePaymentGateway,
+    FakeSmsSender,
+    FrozenClock,
+    MemoryGatewayRegistry,
+    MemoryStore,
+    MemoryTemplateRenderer,
+    MemoryUnitOfWorkFactory,
+)
+from justdriving.domain.services.application import Application
+from justdriving.ports.persistence import UnitOfWorkFactory
+
+
+def memory_application(
+    clock: FrozenClock,
+    *,
+    uow: UnitOfWorkFactory | None = None,
+    store: MemoryStore | None = None,
+    gateway: FakePaymentGateway | None = None,
+    sms: FakeSmsSender | None = None,
+    email: FakeEmailSender | None = None,
+) -> Application:
+    """Fakes for every provider (the fake gateway on `clock`); memory:// unless `uow` is given."""
+    return Application(
+        uow=uow or MemoryUnitOfWorkFactory(store or MemoryStore()),
+        clock=clock,
+        gateways=MemoryGatewayRegistry({"fake": gateway or FakePaymentGateway(clock=clock)}),
+        sms=sms or FakeSmsSender(),
+        email=email or FakeEmailSender(),
+        renderer=MemoryTemplateRenderer(),
+    )
