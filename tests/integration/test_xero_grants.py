@@ -55,7 +55,8 @@ def test_a_process_killed_right_after_a_refresh_leaves_the_new_token_stored(
     database: Database,
 ) -> None:
     with XeroSimulator() as xero:
-        expiring = evolve(xero.grant(), expires_at=datetime.now(UTC) + timedelta(seconds=30))
+        # Long expired: any process, whatever its clock says, must refresh it before a call.
+        expiring = evolve(xero.grant(), expires_at=datetime.now(UTC) - timedelta(days=1))
         StoredGrants(database.uow).save(expiring)
         killed = subprocess.run(
             [sys.executable, "-c", DOOMED, database.url, xero.base_url, xero.client_id,
