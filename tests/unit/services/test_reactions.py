@@ -153,7 +153,6 @@ class TestPaymentSucceeded:
         [deposit] = store.records("deposits")
         assert deposit.status is DepositStatus.SECURED
         assert record(store, "bookings", booking.id).status is BookingStatus.CONFIRMED
-        assert len(messages(store, MessageType.BOOKING_CONFIRMATION)) == 2
         assert len(messages(store, MessageType.PAYMENT_RECEIPT)) == 2
 
 
@@ -169,7 +168,6 @@ class TestCardHolds:
         [deposit] = store.records("deposits")
         assert deposit.status is DepositStatus.SECURED
         assert record(store, "bookings", booking.id).status is BookingStatus.CONFIRMED
-        assert len(messages(store, MessageType.BOOKING_CONFIRMATION)) == 2
 
     def test_a_canceled_hold_gives_its_secured_deposit_back(
         self,

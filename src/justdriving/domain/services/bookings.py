@@ -1,4 +1,7 @@
-"""Booking use cases: book, confirm, complete, no-show and cancel, with fees and messages."""
+"""Booking use cases: book, confirm, reschedule, complete, no-show and cancel.
+
+Each loads the booking, checks the tenant, calls the verb and commits; the fees, package
+credits, deposits and messages follow the booking's events (`booking_followups.py`)."""
 
 from __future__ import annotations
 
@@ -7,18 +10,14 @@ from datetime import datetime, timedelta
 
 from attrs import frozen
 
-from justdriving.domain.bookings import Booking, BookingStatus, BookingType, CancelledBy
+from justdriving.domain.bookings import Booking, BookingType, CancelledBy
 from justdriving.domain.errors import BookingNotAllowed, InvalidInput, TeacherDoubleBooked
-from justdriving.domain.formatting import money
 from justdriving.domain.ids import BookingId, PackageId, StudentId, new_id
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.money import Money
 from justdriving.domain.people import Student
-from justdriving.domain.schools import InvoiceService, MessageType, School
-from justdriving.domain.services.billing import in_school, invoice_lines, line
-from justdriving.domain.services.deposits import close_deposit
-from justdriving.domain.services.notifications import queue_message
-from justdriving.domain.services.settlement import booking_context, confirm_booking
+from justdriving.domain.schools import School
+from justdriving.domain.services.billing import in_school
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
@@ -76,7 +75,7 @@ class Bookings:
             if package_id is not None:
                 _use_package(uow, school, booking, booking_type, package_id, now)
             if not _needs_deposit(school, booking_type, booking):
-                confirm_booking(uow, school, booking, now)
+                booking.confirm(now)  # the students are told by the reaction
             uow.commit()
         return booking
 
@@ -85,10 +84,7 @@ class Bookings:
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             booking = in_school(uow.bookings.get(booking_id), school.id, "booking")
-            if booking.status is BookingStatus.PENDING:
-                confirm_booking(uow, school, booking, now)
-            else:
-                booking.confirm(now)  # a no-op when confirmed, InvalidTransition when final
+            booking.confirm(now)  # a no-op when confirmed, InvalidTransition when final
             uow.commit()
         return booking
 
@@ -100,44 +96,20 @@ class Bookings:
             booking = in_school(uow.bookings.get(booking_id), school.id, "booking")
             booking.reschedule(start, now)
             _check_rules(uow, school, booking, now)
-            context = booking_context(uow, school, booking)
-            for student_id in booking.student_ids:
-                student = uow.students.get(student_id)
-                queue_message(uow, school, student, MessageType.BOOKING_CHANGE, context, now)
             uow.commit()
         return booking
 
     def cancel(self, school_id: str, booking_id: str, *, by: CancelledBy) -> BookingOutcome:
-        """Cancel; a student's late cancellation is invoiced per the booking type's policy."""
+        """Cancel; a student's late cancellation is invoiced per the booking type's policy
+        (the fee, the package credit, the deposit and the messages follow the event)."""
         if not isinstance(by, CancelledBy):
             raise InvalidInput("by must be a CancelledBy")
         now = self._clock.now()
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             booking = in_school(uow.bookings.get(booking_id), school.id, "booking")
-            booking_type = uow.booking_types.get(booking.booking_type_id)
-            fee = booking.cancel(by, now, booking_type.policy)
-            if booking.package_id is not None and not fee:
-                uow.packages.get(booking.package_id).release(booking.id)
-            invoices = _charge(
-                uow,
-                school,
-                booking,
-                InvoiceService.CANCELLATION_FEE,
-                f"Late cancellation: {booking_type.name}",
-                fee,
-                now,
-            )
-            close_deposit(uow, school, booking, invoices, now)
-            for student_id in booking.student_ids:
-                student = uow.students.get(student_id)
-                context = {
-                    **booking_context(uow, school, booking),
-                    "fee": money(fee, student.language) if fee else "",
-                }
-                queue_message(uow, school, student, MessageType.CANCELLATION, context, now)
-            uow.commit()
-        return BookingOutcome(booking, tuple(invoices))
+            booking.cancel(by, now, uow.booking_types.get(booking.booking_type_id).policy)
+            return _committed(uow, booking)
 
     def complete(self, school_id: str, booking_id: str) -> BookingOutcome:
         """The lesson took place: invoice it, unless a package paid for it."""
@@ -145,40 +117,26 @@ class Bookings:
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             booking = in_school(uow.bookings.get(booking_id), school.id, "booking")
-            booking_type = uow.booking_types.get(booking.booking_type_id)
             booking.complete(now)
-            invoices = _charge(
-                uow,
-                school,
-                booking,
-                InvoiceService.LESSON,
-                f"{booking_type.name} {_day(school, booking)}",
-                booking.price,
-                now,
-            )
-            close_deposit(uow, school, booking, invoices, now)
-            uow.commit()
-        return BookingOutcome(booking, tuple(invoices))
+            return _committed(uow, booking)
 
     def mark_no_show(self, school_id: str, booking_id: str) -> BookingOutcome:
+        """The student did not come: invoice the no-show fee per the booking type's policy."""
         now = self._clock.now()
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             booking = in_school(uow.bookings.get(booking_id), school.id, "booking")
-            booking_type = uow.booking_types.get(booking.booking_type_id)
-            fee = booking.mark_no_show(now, booking_type.policy)
-            invoices = _charge(
-                uow,
-                school,
-                booking,
-                InvoiceService.NO_SHOW_FEE,
-                f"No-show: {booking_type.name} {_day(school, booking)}",
-                fee,
-                now,
-            )
-            close_deposit(uow, school, booking, invoices, now)
-            uow.commit()
-        return BookingOutcome(booking, tuple(invoices))
+            booking.mark_no_show(now, uow.booking_types.get(booking.booking_type_id).policy)
+            return _committed(uow, booking)
+
+
+def _committed(uow: UnitOfWork, booking: Booking) -> BookingOutcome:
+    """Commit (the reactions invoice what the change costs) and return the invoices made."""
+    before = {invoice.id for invoice in uow.invoices.for_booking(booking.id)}
+    uow.commit()
+    made = [i for i in uow.invoices.for_booking(booking.id) if i.id not in before]
+    made.sort(key=lambda invoice: booking.student_ids.index(invoice.student_id))
+    return BookingOutcome(booking, tuple(made))
 
 
 def _students(uow: UnitOfWork, school: School, student_ids: Sequence[str]) -> list[Student]:
@@ -224,30 +182,3 @@ def _use_package(
 def _needs_deposit(school: School, booking_type: BookingType, booking: Booking) -> bool:
     wanted = school.settings.deposit_required and booking_type.deposit is not None
     return wanted and booking.package_id is None
-
-
-def _charge(
-    uow: UnitOfWork,
-    school: School,
-    booking: Booking,
-    service: InvoiceService,
-    description: str,
-    price: Money | None,
-    now: datetime,
-) -> list[Invoice]:
-    """One invoice per student for `price`; nothing when there is nothing to pay.
-
-    A package lesson is never invoiced: its credit pays for the lesson, or for the fee of a
-    late cancellation or no-show (the credit is kept instead of given back).
-    """
-    if price is None or not price.is_positive or booking.package_id is not None:
-        return []
-    item = line(school, service, description, price)
-    return [
-        invoice_lines(uow, school, student_id, [item], now, booking_id=booking.id)
-        for student_id in booking.student_ids
-    ]
-
-
-def _day(school: School, booking: Booking) -> str:
-    return school.local_time(booking.slot.start).strftime("%Y-%m-%d %H:%M")

@@ -14,6 +14,11 @@ from types import TracebackType
 from typing import Any, Final, Self, TypeVar, cast
 
 from justdriving.domain.events import (
+    BookingCancelled,
+    BookingCompleted,
+    BookingConfirmed,
+    BookingMarkedNoShow,
+    BookingRescheduled,
     DomainEvent,
     InvoiceIssued,
     PaymentAuthorized,
@@ -22,6 +27,13 @@ from justdriving.domain.events import (
     RefundSucceeded,
 )
 from justdriving.domain.services.billing import invoice_issued
+from justdriving.domain.services.booking_followups import (
+    booking_cancelled,
+    booking_completed,
+    booking_confirmed,
+    booking_marked_no_show,
+    booking_rescheduled,
+)
 from justdriving.domain.services.refunds import refund_booked
 from justdriving.domain.services.settlement import (
     payment_authorized,
@@ -50,6 +62,11 @@ def on(kind: type[E], *reactions: Callable[[UnitOfWork, E, datetime], None]) -> 
 
 
 REACTIONS: Final[Reactions] = {
+    **on(BookingConfirmed, booking_confirmed),  # the confirmation to the students
+    **on(BookingRescheduled, booking_rescheduled),  # the new time to the students
+    **on(BookingCancelled, booking_cancelled),  # fee, package credit, deposit, message
+    **on(BookingCompleted, booking_completed),  # the lesson's invoice, deposit
+    **on(BookingMarkedNoShow, booking_marked_no_show),  # the fee's invoice, deposit
     **on(InvoiceIssued, invoice_issued),  # the email to the student
     **on(PaymentSucceeded, payment_succeeded),  # invoice, package, deposit, receipt
     **on(PaymentAuthorized, payment_authorized),  # deposit secured, booking confirmed

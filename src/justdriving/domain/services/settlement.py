@@ -1,11 +1,11 @@
 """What a payment's new status means for invoices, packages, deposits and bookings: the
-reactions to the payment's events (registered in `reactions.py`), and confirming a booking."""
+reactions to the payment's events (registered in `reactions.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from justdriving.domain.bookings import Booking, BookingStatus
+from justdriving.domain.bookings import Booking
 from justdriving.domain.deposits import DepositStatus
 from justdriving.domain.events import PaymentAuthorized, PaymentCanceled, PaymentSucceeded
 from justdriving.domain.formatting import money
@@ -28,17 +28,6 @@ def booking_context(uow: UnitOfWork, school: School, booking: Booking) -> dict[s
         "teacher_name": teacher.name,
         "start": start.strftime("%Y-%m-%d %H:%M"),
     }
-
-
-def confirm_booking(uow: UnitOfWork, school: School, booking: Booking, now: datetime) -> None:
-    """Confirm a pending booking and tell its students."""
-    if booking.status is not BookingStatus.PENDING:
-        return
-    booking.confirm(now)
-    context = booking_context(uow, school, booking)
-    for student_id in booking.student_ids:
-        student = uow.students.get(student_id)
-        queue_message(uow, school, student, MessageType.BOOKING_CONFIRMATION, context, now)
 
 
 def payment_succeeded(uow: UnitOfWork, event: PaymentSucceeded, now: datetime) -> None:
@@ -86,4 +75,4 @@ def _deposit_secured(uow: UnitOfWork, school: School, payment: Payment, now: dat
     if booking.status.is_final:  # paid after the booking ended: nothing left to secure
         return_deposit(uow, school, deposit, payment, now)
         return
-    confirm_booking(uow, school, booking, now)
+    booking.confirm(now)  # its students are told by the reaction to the confirmation

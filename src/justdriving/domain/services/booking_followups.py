@@ -1,0 +1,139 @@
+"""What a booking's new status means for its students, invoices, package and deposit: the
+reactions to the booking's events (registered in `reactions.py`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from justdriving.domain.bookings import Booking
+from justdriving.domain.events import (
+    BookingCancelled,
+    BookingCompleted,
+    BookingConfirmed,
+    BookingMarkedNoShow,
+    BookingRescheduled,
+)
+from justdriving.domain.formatting import money
+from justdriving.domain.invoices import Invoice
+from justdriving.domain.money import Money
+from justdriving.domain.schools import InvoiceService, MessageType, School
+from justdriving.domain.services.billing import invoice_lines, line
+from justdriving.domain.services.deposits import close_deposit
+from justdriving.domain.services.notifications import queue_message
+from justdriving.domain.services.settlement import booking_context
+from justdriving.ports.persistence import UnitOfWork
+
+
+def booking_confirmed(uow: UnitOfWork, event: BookingConfirmed, now: datetime) -> None:
+    """Tell each student the lesson is confirmed."""
+    booking, school = _loaded(uow, event.booking_id)
+    _tell_students(uow, school, booking, MessageType.BOOKING_CONFIRMATION, {}, now)
+
+
+def booking_rescheduled(uow: UnitOfWork, event: BookingRescheduled, now: datetime) -> None:
+    """Tell each student the lesson's new time."""
+    booking, school = _loaded(uow, event.booking_id)
+    _tell_students(uow, school, booking, MessageType.BOOKING_CHANGE, {}, now)
+
+
+def booking_cancelled(uow: UnitOfWork, event: BookingCancelled, now: datetime) -> None:
+    """Give back the package credit of a free cancellation, invoice a late one's fee, close
+    the deposit against that fee (or give it back), and tell each student."""
+    booking, school = _loaded(uow, event.booking_id)
+    booking_type = uow.booking_types.get(booking.booking_type_id)
+    if booking.package_id is not None and not event.fee:
+        uow.packages.get(booking.package_id).release(booking.id)
+    invoices = _charge(
+        uow,
+        school,
+        booking,
+        InvoiceService.CANCELLATION_FEE,
+        f"Late cancellation: {booking_type.name}",
+        event.fee,
+        now,
+    )
+    close_deposit(uow, school, booking, invoices, now)
+    for student_id in booking.student_ids:
+        student = uow.students.get(student_id)
+        context = {
+            **booking_context(uow, school, booking),
+            "fee": money(event.fee, student.language) if event.fee else "",
+        }
+        queue_message(uow, school, student, MessageType.CANCELLATION, context, now)
+
+
+def booking_completed(uow: UnitOfWork, event: BookingCompleted, now: datetime) -> None:
+    """Invoice the lesson (unless a package paid for it) and count the deposit against it."""
+    booking, school = _loaded(uow, event.booking_id)
+    booking_type = uow.booking_types.get(booking.booking_type_id)
+    invoices = _charge(
+        uow,
+        school,
+        booking,
+        InvoiceService.LESSON,
+        f"{booking_type.name} {_day(school, booking)}",
+        booking.price,
+        now,
+    )
+    close_deposit(uow, school, booking, invoices, now)
+
+
+def booking_marked_no_show(uow: UnitOfWork, event: BookingMarkedNoShow, now: datetime) -> None:
+    """Invoice the no-show fee (unless a package's credit pays it) and close the deposit."""
+    booking, school = _loaded(uow, event.booking_id)
+    booking_type = uow.booking_types.get(booking.booking_type_id)
+    invoices = _charge(
+        uow,
+        school,
+        booking,
+        InvoiceService.NO_SHOW_FEE,
+        f"No-show: {booking_type.name} {_day(school, booking)}",
+        booking.fee,
+        now,
+    )
+    close_deposit(uow, school, booking, invoices, now)
+
+
+def _loaded(uow: UnitOfWork, booking_id: str) -> tuple[Booking, School]:
+    booking = uow.bookings.get(booking_id)
+    return booking, uow.schools.get(booking.school_id)
+
+
+def _tell_students(
+    uow: UnitOfWork,
+    school: School,
+    booking: Booking,
+    kind: MessageType,
+    extra: dict[str, str],
+    now: datetime,
+) -> None:
+    context = {**booking_context(uow, school, booking), **extra}
+    for student_id in booking.student_ids:
+        queue_message(uow, school, uow.students.get(student_id), kind, context, now)
+
+
+def _charge(
+    uow: UnitOfWork,
+    school: School,
+    booking: Booking,
+    service: InvoiceService,
+    description: str,
+    price: Money | None,
+    now: datetime,
+) -> list[Invoice]:
+    """One invoice per student for `price`; nothing when there is nothing to pay.
+
+    A package lesson is never invoiced: its credit pays for the lesson, or for the fee of a
+    late cancellation or no-show (the credit is kept instead of given back).
+    """
+    if price is None or not price.is_positive or booking.package_id is not None:
+        return []
+    item = line(school, service, description, price)
+    return [
+        invoice_lines(uow, school, student_id, [item], now, booking_id=booking.id)
+        for student_id in booking.student_ids
+    ]
+
+
+def _day(school: School, booking: Booking) -> str:
+    return school.local_time(booking.slot.start).strftime("%Y-%m-%d %H:%M")
