@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import ClassVar, Final
 
 from attrs import define, field, frozen
 
@@ -12,7 +13,17 @@ from justdriving.domain.money import Money
 
 @frozen
 class DomainEvent:
-    """Base of all events; `name` is stable and used in logs and the outbox."""
+    """Base of all events; `name` is stable and used in logs and the outbox.
+
+    Each event type is part of the public vocabulary (`docs/events.md`): its `topic` names it
+    to a subscriber, and its `version` goes up whenever a field is removed, renamed or changes
+    its meaning (adding a field keeps the version). Ids are strings, amounts `Money` in minor
+    units, times aware datetimes in UTC.
+    """
+
+    topic: ClassVar[str] = "event"
+
+    version: ClassVar[int] = 1
 
     occurred_at: datetime
 
@@ -23,16 +34,22 @@ class DomainEvent:
 
 @frozen
 class BookingRequested(DomainEvent):
+    topic: ClassVar[str] = "booking.requested"
+
     booking_id: str
 
 
 @frozen
 class BookingConfirmed(DomainEvent):
+    topic: ClassVar[str] = "booking.confirmed"
+
     booking_id: str
 
 
 @frozen
 class BookingCancelled(DomainEvent):
+    topic: ClassVar[str] = "booking.cancelled"
+
     booking_id: str
     by: str
     fee: Money | None
@@ -40,38 +57,52 @@ class BookingCancelled(DomainEvent):
 
 @frozen
 class BookingRescheduled(DomainEvent):
+    topic: ClassVar[str] = "booking.rescheduled"
+
     booking_id: str
     previous_start: datetime
 
 
 @frozen
 class BookingCompleted(DomainEvent):
+    topic: ClassVar[str] = "booking.completed"
+
     booking_id: str
 
 
 @frozen
 class BookingMarkedNoShow(DomainEvent):
+    topic: ClassVar[str] = "booking.no_show"
+
     booking_id: str
 
 
 @frozen
 class InvoiceIssued(DomainEvent):
+    topic: ClassVar[str] = "invoice.issued"
+
     invoice_id: str
     number: str
 
 
 @frozen
 class InvoiceVoided(DomainEvent):
+    topic: ClassVar[str] = "invoice.voided"
+
     invoice_id: str
 
 
 @frozen
 class InvoicePaid(DomainEvent):
+    topic: ClassVar[str] = "invoice.paid"
+
     invoice_id: str
 
 
 @frozen
 class PaymentSucceeded(DomainEvent):
+    topic: ClassVar[str] = "payment.succeeded"
+
     payment_id: str
     amount: Money
 
@@ -80,6 +111,8 @@ class PaymentSucceeded(DomainEvent):
 class PaymentAuthorized(DomainEvent):
     """The provider holds the money (a card hold, captured later)."""
 
+    topic: ClassVar[str] = "payment.authorized"
+
     payment_id: str
 
 
@@ -87,17 +120,23 @@ class PaymentAuthorized(DomainEvent):
 class PaymentCanceled(DomainEvent):
     """The provider let the payment go: a released hold, an abandoned checkout."""
 
+    topic: ClassVar[str] = "payment.canceled"
+
     payment_id: str
 
 
 @frozen
 class PaymentFailed(DomainEvent):
+    topic: ClassVar[str] = "payment.failed"
+
     payment_id: str
     reason: str | None
 
 
 @frozen
 class PaymentHeldForReview(DomainEvent):
+    topic: ClassVar[str] = "payment.held_for_review"
+
     payment_id: str
     reason: str
 
@@ -106,19 +145,54 @@ class PaymentHeldForReview(DomainEvent):
 class PaymentOverpaid(DomainEvent):
     """More arrived than the invoice asked: the rest is held for review, never kept."""
 
+    topic: ClassVar[str] = "payment.overpaid"
+
     payment_id: str
     excess: Money
 
 
 @frozen
 class RefundSucceeded(DomainEvent):
+    topic: ClassVar[str] = "refund.succeeded"
+
     refund_id: str
     amount: Money
 
 
 @frozen
 class RefundFailed(DomainEvent):
+    topic: ClassVar[str] = "refund.failed"
+
     refund_id: str
+
+
+def _vocabulary(*kinds: type[DomainEvent]) -> Mapping[str, type[DomainEvent]]:
+    topics = {kind.topic: kind for kind in kinds}
+    if len(topics) != len(kinds):
+        raise ValueError("two event types share a topic")
+    return topics
+
+
+# Every event type by its topic: what a host application can subscribe to.
+EVENT_TYPES: Final[Mapping[str, type[DomainEvent]]] = _vocabulary(
+    BookingRequested,
+    BookingConfirmed,
+    BookingCancelled,
+    BookingRescheduled,
+    BookingCompleted,
+    BookingMarkedNoShow,
+    InvoiceIssued,
+    InvoiceVoided,
+    InvoicePaid,
+    PaymentSucceeded,
+    PaymentAuthorized,
+    PaymentCanceled,
+    PaymentFailed,
+    PaymentHeldForReview,
+    PaymentOverpaid,
+    RefundSucceeded,
+    RefundFailed,
+)
 
 
 @define
