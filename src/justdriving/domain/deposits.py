@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from attrs import define
+from attrs import define, field
 
 from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidTransition
-from justdriving.domain.ids import BookingId, DepositId, PaymentId, SchoolId, StudentId
+from justdriving.domain.events import DepositReturned, DepositSecured, DepositSettled, EventLog
+from justdriving.domain.ids import BookingId, DepositId, InvoiceId, PaymentId, SchoolId, StudentId
 from justdriving.domain.money import Money
 from justdriving.domain.payments import CaptureMode
 
@@ -41,25 +42,32 @@ class Deposit(Entity):
     capture_mode: CaptureMode
     status: DepositStatus = DepositStatus.PENDING
     version: int = 0
+    events: EventLog = field(factory=EventLog, repr=False)
 
-    def secure(self) -> None:
+    def secure(self, now: datetime) -> None:
+        """The payment is held or taken. Repeating it (a captured hold) is a no-op."""
         if self.status is DepositStatus.PENDING:
             self.status = DepositStatus.SECURED
+            self.events.record(DepositSecured(now, self.id, self.booking_id))
 
     def fail(self) -> None:
         if self.status is DepositStatus.PENDING:
             self.status = DepositStatus.FAILED
 
-    def settle(self) -> None:
+    def settle(self, invoice_id: InvoiceId, now: datetime) -> None:
+        """Count the deposit against `invoice_id` (an invoice of its booking)."""
         if self.status is DepositStatus.SETTLED:
             return
         if self.status is not DepositStatus.SECURED:
             raise InvalidTransition("deposit", self.status, "settle")
         self.status = DepositStatus.SETTLED
+        self.events.record(DepositSettled(now, self.id, self.payment_id, invoice_id))
 
-    def give_back(self) -> None:
+    def give_back(self, now: datetime) -> None:
+        """Return the deposit: its follow-up releases the hold or refunds the payment."""
         if self.status is DepositStatus.RETURNED:
             return
         if self.status is not DepositStatus.SECURED:
             raise InvalidTransition("deposit", self.status, "return")
         self.status = DepositStatus.RETURNED
+        self.events.record(DepositReturned(now, self.id, self.payment_id, self.amount))

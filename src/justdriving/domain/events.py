@@ -78,6 +78,38 @@ class BookingMarkedNoShow(DomainEvent):
 
 
 @frozen
+class DepositSecured(DomainEvent):
+    """The deposit's payment is held or taken: its booking can be confirmed."""
+
+    topic: ClassVar[str] = "deposit.secured"
+
+    deposit_id: str
+    booking_id: str
+
+
+@frozen
+class DepositSettled(DomainEvent):
+    """The deposit counts against an invoice of its booking (the hold is captured for it)."""
+
+    topic: ClassVar[str] = "deposit.settled"
+
+    deposit_id: str
+    payment_id: str
+    invoice_id: str
+
+
+@frozen
+class DepositReturned(DomainEvent):
+    """The deposit goes back to the student: the hold is released, or `amount` refunded."""
+
+    topic: ClassVar[str] = "deposit.returned"
+
+    deposit_id: str
+    payment_id: str
+    amount: Money
+
+
+@frozen
 class InvoiceIssued(DomainEvent):
     topic: ClassVar[str] = "invoice.issued"
 
@@ -181,6 +213,9 @@ EVENT_TYPES: Final[Mapping[str, type[DomainEvent]]] = _vocabulary(
     BookingRescheduled,
     BookingCompleted,
     BookingMarkedNoShow,
+    DepositSecured,
+    DepositSettled,
+    DepositReturned,
     InvoiceIssued,
     InvoiceVoided,
     InvoicePaid,

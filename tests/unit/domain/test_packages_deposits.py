@@ -15,7 +15,14 @@ from justdriving.domain.errors import (
     InvalidTransition,
     PackageExhausted,
 )
-from justdriving.domain.ids import BookingId, BookingTypeId, DepositId, PackageId, PaymentId
+from justdriving.domain.ids import (
+    BookingId,
+    BookingTypeId,
+    DepositId,
+    InvoiceId,
+    PackageId,
+    PaymentId,
+)
 from justdriving.domain.money import Money
 from justdriving.domain.packages import LessonPackage, PackageStatus
 from justdriving.domain.payments import CaptureMode
@@ -213,7 +220,7 @@ def _deposit() -> Deposit:
 
 def _secured() -> Deposit:
     deposit = _deposit()
-    deposit.secure()
+    deposit.secure(NOW)
     return deposit
 
 
@@ -221,20 +228,24 @@ class TestDeposits:
     def test_a_secured_deposit_is_settled_against_the_lessons_invoice(self):
         deposit = _secured()
 
-        deposit.settle()
-        deposit.settle()
+        deposit.settle(InvoiceId("inv_1"), NOW)
+        deposit.settle(InvoiceId("inv_1"), NOW)
 
         assert deposit.status is DepositStatus.SETTLED
 
     def test_a_secured_deposit_can_be_given_back(self):
         deposit = _secured()
 
-        deposit.give_back()
-        deposit.give_back()
+        deposit.give_back(NOW)
+        deposit.give_back(NOW)
 
         assert deposit.status is DepositStatus.RETURNED
 
-    @pytest.mark.parametrize("act", [Deposit.settle, Deposit.give_back])
+    @pytest.mark.parametrize(
+        "act",
+        [lambda d: d.settle(InvoiceId("inv_1"), NOW), lambda d: d.give_back(NOW)],
+        ids=["settle", "give back"],
+    )
     def test_a_deposit_that_was_never_secured_can_be_neither_settled_nor_given_back(self, act):
         deposit = _deposit()
 
@@ -244,27 +255,48 @@ class TestDeposits:
 
     def test_a_settled_deposit_cannot_also_be_given_back(self):
         deposit = _secured()
-        deposit.settle()
+        deposit.settle(InvoiceId("inv_1"), NOW)
 
         with pytest.raises(InvalidTransition):
-            deposit.give_back()
+            deposit.give_back(NOW)
         assert deposit.status is DepositStatus.SETTLED
 
     def test_a_returned_deposit_cannot_also_be_settled(self):
         deposit = _secured()
-        deposit.give_back()
+        deposit.give_back(NOW)
 
         with pytest.raises(InvalidTransition):
-            deposit.settle()
+            deposit.settle(InvoiceId("inv_1"), NOW)
         assert deposit.status is DepositStatus.RETURNED
 
     def test_a_failed_deposit_stays_failed(self):
         deposit = _deposit()
 
         deposit.fail()
-        deposit.secure()
+        deposit.secure(NOW)
 
         assert deposit.status is DepositStatus.FAILED
+
+    def test_each_change_records_its_event_once(self):
+        deposit = _secured()
+        deposit.secure(NOW)
+        deposit.settle(InvoiceId("inv_1"), NOW)
+        deposit.settle(InvoiceId("inv_1"), NOW)
+
+        assert [type(e).__name__ for e in deposit.events.drain()] == [
+            "DepositSecured",
+            "DepositSettled",
+        ]
+
+    def test_a_given_back_deposit_records_the_amount_to_return(self):
+        deposit = _secured()
+        deposit.events.drain()
+
+        deposit.give_back(NOW)
+        deposit.give_back(NOW)
+
+        [returned] = deposit.events.drain()
+        assert (returned.payment_id, returned.amount) == ("pay_1", dkk("100.00"))
 
     def test_a_late_failure_does_not_undo_a_secured_deposit(self):
         deposit = _secured()

@@ -52,7 +52,7 @@ def booking_cancelled(uow: UnitOfWork, event: BookingCancelled, now: datetime) -
         event.fee,
         now,
     )
-    close_deposit(uow, school, booking, invoices, now)
+    close_deposit(uow, booking, invoices, now)
     for student_id in booking.student_ids:
         student = uow.students.get(student_id)
         context = {
@@ -75,7 +75,7 @@ def booking_completed(uow: UnitOfWork, event: BookingCompleted, now: datetime) -
         booking.price,
         now,
     )
-    close_deposit(uow, school, booking, invoices, now)
+    close_deposit(uow, booking, invoices, now)
 
 
 def booking_marked_no_show(uow: UnitOfWork, event: BookingMarkedNoShow, now: datetime) -> None:
@@ -91,7 +91,7 @@ def booking_marked_no_show(uow: UnitOfWork, event: BookingMarkedNoShow, now: dat
         booking.fee,
         now,
     )
-    close_deposit(uow, school, booking, invoices, now)
+    close_deposit(uow, booking, invoices, now)
 
 
 def _loaded(uow: UnitOfWork, booking_id: str) -> tuple[Booking, School]:

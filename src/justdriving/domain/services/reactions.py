@@ -19,6 +19,9 @@ from justdriving.domain.events import (
     BookingConfirmed,
     BookingMarkedNoShow,
     BookingRescheduled,
+    DepositReturned,
+    DepositSecured,
+    DepositSettled,
     DomainEvent,
     InvoiceIssued,
     PaymentAuthorized,
@@ -34,6 +37,7 @@ from justdriving.domain.services.booking_followups import (
     booking_marked_no_show,
     booking_rescheduled,
 )
+from justdriving.domain.services.deposits import deposit_returned, deposit_secured, deposit_settled
 from justdriving.domain.services.refunds import refund_booked
 from justdriving.domain.services.settlement import (
     payment_authorized,
@@ -67,6 +71,9 @@ REACTIONS: Final[Reactions] = {
     **on(BookingCancelled, booking_cancelled),  # fee, package credit, deposit, message
     **on(BookingCompleted, booking_completed),  # the lesson's invoice, deposit
     **on(BookingMarkedNoShow, booking_marked_no_show),  # the fee's invoice, deposit
+    **on(DepositSecured, deposit_secured),  # booking confirmed (or the deposit given back)
+    **on(DepositSettled, deposit_settled),  # counted against the invoice, or captured for it
+    **on(DepositReturned, deposit_returned),  # hold released or payment refunded
     **on(InvoiceIssued, invoice_issued),  # the email to the student
     **on(PaymentSucceeded, payment_succeeded),  # invoice, package, deposit, receipt
     **on(PaymentAuthorized, payment_authorized),  # deposit secured, booking confirmed

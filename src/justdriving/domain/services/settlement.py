@@ -13,7 +13,6 @@ from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.payments import Payment, PaymentPurpose
 from justdriving.domain.schools import MessageType, School
 from justdriving.domain.services.billing import apply_to_invoice
-from justdriving.domain.services.deposits import return_deposit
 from justdriving.domain.services.notifications import queue_message
 from justdriving.ports.persistence import UnitOfWork
 
@@ -36,7 +35,7 @@ def payment_succeeded(uow: UnitOfWork, event: PaymentSucceeded, now: datetime) -
     payment = uow.payments.get(event.payment_id)
     school = uow.schools.get(payment.school_id)
     if payment.purpose is PaymentPurpose.DEPOSIT:
-        _deposit_secured(uow, school, payment, now)
+        _deposit_secured(uow, payment, now)
     apply_to_invoice(uow, payment, now)
     if payment.invoice_id is not None:
         invoice = uow.invoices.get(payment.invoice_id)
@@ -55,24 +54,19 @@ def payment_succeeded(uow: UnitOfWork, event: PaymentSucceeded, now: datetime) -
 
 def payment_authorized(uow: UnitOfWork, event: PaymentAuthorized, now: datetime) -> None:
     """A card hold secures the deposit it was asked for (and confirms the booking)."""
-    payment = uow.payments.get(event.payment_id)
-    _deposit_secured(uow, uow.schools.get(payment.school_id), payment, now)
+    _deposit_secured(uow, uow.payments.get(event.payment_id), now)
 
 
 def payment_canceled(uow: UnitOfWork, event: PaymentCanceled, now: datetime) -> None:
     """A released hold gives back the deposit it secured."""
     deposit = uow.deposits.by_payment(event.payment_id)
     if deposit is not None and deposit.status is DepositStatus.SECURED:
-        deposit.give_back()
+        deposit.give_back(now)
 
 
-def _deposit_secured(uow: UnitOfWork, school: School, payment: Payment, now: datetime) -> None:
+def _deposit_secured(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+    """The deposit this payment was asked for is secured (not a deposit, or secured already
+    by a captured hold: nothing); its event confirms the booking."""
     deposit = uow.deposits.by_payment(payment.id)
-    if deposit is None or deposit.status is not DepositStatus.PENDING:
-        return  # not a deposit, or secured already (a captured hold)
-    deposit.secure()
-    booking = uow.bookings.get(deposit.booking_id)
-    if booking.status.is_final:  # paid after the booking ended: nothing left to secure
-        return_deposit(uow, school, deposit, payment, now)
-        return
-    booking.confirm(now)  # its students are told by the reaction to the confirmation
+    if deposit is not None:
+        deposit.secure(now)
