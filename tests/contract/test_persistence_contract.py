@@ -265,7 +265,7 @@ def test_an_aggregates_pending_events_survive_add_and_commit(
     persistence: PersistenceBackend,
 ) -> None:
     booking = a_booking()
-    booking.events.record(BookingRequested(T0, booking.id))
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
     with persistence.uow() as uow:
         uow.bookings.add(booking)
         booking.confirm(T0)
@@ -277,7 +277,7 @@ def test_events_are_not_stored_so_a_fresh_read_has_none_pending(
     persistence: PersistenceBackend,
 ) -> None:
     booking = a_booking()
-    booking.events.record(BookingRequested(T0, booking.id))
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
     with persistence.uow() as uow:
         uow.bookings.add(booking)
         uow.commit()

@@ -11,6 +11,7 @@ import pytest
 
 from justdriving.adapters.memory import FrozenClock
 from justdriving.domain.bookings import Booking, TimeSlot
+from justdriving.domain.errors import InvalidInput
 from justdriving.domain.events import BookingConfirmed, BookingRequested, DomainEvent
 from justdriving.domain.ids import BookingId, BookingTypeId, SchoolId, StudentId, TeacherId, new_id
 from justdriving.domain.money import Money
@@ -22,6 +23,7 @@ from justdriving.domain.services.reactions import (
     Reaction,
     Reactions,
 )
+from justdriving.domain.services.subscriptions import Subscribers
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -93,13 +95,13 @@ def test_events_of_an_added_aggregate_reach_their_reactions_before_it_commits_wi
     persistence: PersistenceBackend,
 ) -> None:
     seen, booking = Seen(), a_booking()
-    booking.events.record(BookingRequested(T0, booking.id))
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
     with reacting(persistence, {BookingRequested: (seen.reaction(queue_row),)})() as uow:
         uow.bookings.add(booking)
         assert seen.events == []
         uow.commit()
 
-    assert seen.events == [BookingRequested(T0, booking.id)]
+    assert seen.events == [BookingRequested(T0, booking.id, school_id=booking.school_id)]
     assert seen.at == [T0 + timedelta(minutes=5)]  # the clock's time at the commit
     assert stored(persistence, booking) is not None
     assert keys(persistence) == ["after-BookingRequested"]
@@ -117,7 +119,7 @@ def test_events_of_a_loaded_aggregate_reach_their_reactions(
         uow.bookings.get(booking.id).confirm(T0)
         uow.commit()
 
-    assert seen.events == [BookingConfirmed(T0, booking.id)]
+    assert seen.events == [BookingConfirmed(T0, booking.id, school_id=booking.school_id)]
     assert keys(persistence) == ["after-BookingConfirmed"]
 
 
@@ -125,7 +127,7 @@ def test_events_without_a_reaction_are_let_go_and_the_commit_goes_ahead(
     persistence: PersistenceBackend,
 ) -> None:
     booking = a_booking()
-    booking.events.record(BookingRequested(T0, booking.id))
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
     with reacting(persistence, {})() as uow:
         uow.bookings.add(booking)
         uow.commit()
@@ -150,12 +152,15 @@ def test_a_reactions_own_events_are_dispatched_in_a_further_round(
         BookingRequested: (seen.reaction(confirm_the_other),),
         BookingConfirmed: (seen.reaction(queue_row),),
     }
-    first.events.record(BookingRequested(T0, first.id))
+    first.events.record(BookingRequested(T0, first.id, school_id=first.school_id))
     with reacting(persistence, reactions)() as uow:
         uow.bookings.add(first)
         uow.commit()
 
-    assert seen.events == [BookingRequested(T0, first.id), BookingConfirmed(T0, second.id)]
+    assert seen.events == [
+        BookingRequested(T0, first.id, school_id=first.school_id),
+        BookingConfirmed(T0, second.id, school_id=second.school_id),
+    ]
     assert keys(persistence) == ["after-BookingConfirmed"]
     with persistence.uow() as uow:
         assert uow.bookings.get(second.id).status.value == "confirmed"
@@ -184,7 +189,7 @@ def test_each_event_is_handed_out_once_so_a_second_commit_reacts_only_to_new_eve
     persistence: PersistenceBackend,
 ) -> None:
     seen, booking = Seen(), a_booking()
-    booking.events.record(BookingRequested(T0, booking.id))
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
     reactions: Reactions = {
         BookingRequested: (seen.reaction(),),
         BookingConfirmed: (seen.reaction(),),
@@ -195,14 +200,17 @@ def test_each_event_is_handed_out_once_so_a_second_commit_reacts_only_to_new_eve
         booking.confirm(T0)
         uow.commit()
 
-    assert seen.events == [BookingRequested(T0, booking.id), BookingConfirmed(T0, booking.id)]
+    assert seen.events == [
+        BookingRequested(T0, booking.id, school_id=booking.school_id),
+        BookingConfirmed(T0, booking.id, school_id=booking.school_id),
+    ]
 
 
 def test_leaving_the_block_without_commit_dispatches_nothing_and_writes_nothing(
     persistence: PersistenceBackend,
 ) -> None:
     seen, booking = Seen(), a_booking()
-    booking.events.record(BookingRequested(T0, booking.id))
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
     with reacting(persistence, {BookingRequested: (seen.reaction(queue_row),)})() as uow:
         uow.bookings.add(booking)
 
@@ -215,7 +223,7 @@ def test_a_rollback_forgets_the_events_so_a_later_commit_does_not_react_to_them(
     persistence: PersistenceBackend,
 ) -> None:
     seen, booking = Seen(), a_booking()
-    booking.events.record(BookingRequested(T0, booking.id))
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
     with reacting(persistence, {BookingRequested: (seen.reaction(queue_row),)})() as uow:
         uow.bookings.add(booking)
         uow.rollback()
@@ -236,7 +244,7 @@ def test_a_failing_reaction_leaves_nothing_written_not_even_its_cause(
         uow.bookings.for_teacher_between("tch_1", T0, T0 + timedelta(hours=1))  # SQL: flushes
         raise OSError("the reaction broke")
 
-    booking.events.record(BookingRequested(T0, booking.id))
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
     with reacting(persistence, {BookingRequested: (Seen().reaction(write_then_fail),)})() as uow:
         uow.bookings.add(booking)
         with pytest.raises(OSError, match="the reaction broke"):
@@ -251,7 +259,7 @@ def test_a_commit_that_fails_after_the_reactions_ran_writes_neither_cause_nor_fo
     persistence: PersistenceBackend,
 ) -> None:
     seen, booking = Seen(), a_booking()
-    booking.events.record(BookingRequested(T0, booking.id))
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
     persistence.fail_next_commit(OSError("disk full"))
     with reacting(persistence, {BookingRequested: (seen.reaction(queue_row),)})() as uow:
         uow.bookings.add(booking)
@@ -271,10 +279,14 @@ def test_reactions_that_never_settle_raise_endless_reactions_and_write_nothing(
     def again(uow: UnitOfWork, event: DomainEvent) -> None:
         if event.occurred_at == T0:
             queue_row(uow, event)
-        booking.events.record(BookingRequested(event.occurred_at + timedelta(1), booking.id))
+        booking.events.record(
+            BookingRequested(
+                event.occurred_at + timedelta(1), booking.id, school_id=booking.school_id
+            )
+        )
 
     seen = Seen()
-    booking.events.record(BookingRequested(T0, booking.id))
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
     with reacting(persistence, {BookingRequested: (seen.reaction(again),)})() as uow:
         uow.bookings.add(booking)
         with pytest.raises(EndlessReactions, match="BookingRequested"):
@@ -283,3 +295,48 @@ def test_reactions_that_never_settle_raise_endless_reactions_and_write_nothing(
     assert len(seen.events) == MAX_ROUNDS
     assert stored(persistence, booking) is None
     assert keys(persistence) == []
+
+
+def test_subscribers_hear_every_event_once_its_transaction_committed_and_not_before(
+    persistence: PersistenceBackend,
+) -> None:
+    heard: list[tuple[DomainEvent, Booking | None]] = []
+    subscribers = Subscribers()
+    subscribers.subscribe(DomainEvent, lambda e: heard.append((e, stored(persistence, booking))))
+    booking = a_booking()
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
+    seen_confirm = Seen()
+    confirm: Reactions = {
+        BookingRequested: (seen_confirm.reaction(lambda u, e: booking.confirm(T0)),)
+    }
+    factory = Reacting(persistence.uow, FrozenClock(T0), confirm, subscribers=subscribers)
+    with factory() as uow:
+        uow.bookings.add(booking)
+        assert heard == []
+        uow.commit()
+
+    assert [type(e) for e, _ in heard] == [BookingRequested, BookingConfirmed]
+    assert all(saved is not None and saved.id == booking.id for _, saved in heard)
+    assert seen_confirm.events  # the reaction ran before the subscribers
+
+
+def test_subscribers_hear_nothing_of_a_change_that_was_rolled_back(
+    persistence: PersistenceBackend,
+) -> None:
+    heard: list[DomainEvent] = []
+    subscribers = Subscribers()
+    subscribers.subscribe(DomainEvent, heard.append)
+
+    def fail(uow: UnitOfWork, event: DomainEvent) -> None:
+        raise InvalidInput("refused by a reaction")
+
+    booking = a_booking()
+    booking.events.record(BookingRequested(T0, booking.id, school_id=booking.school_id))
+    reactions = {BookingRequested: (Seen().reaction(fail),)}
+    with Reacting(persistence.uow, FrozenClock(T0), reactions, subscribers=subscribers)() as uow:
+        uow.bookings.add(booking)
+        with pytest.raises(InvalidInput):
+            uow.commit()
+
+    assert heard == []
+    assert stored(persistence, booking) is None

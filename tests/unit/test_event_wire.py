@@ -54,12 +54,13 @@ def test_every_event_type_survives_json_and_back(event: DomainEvent) -> None:
 def test_an_amount_travels_as_minor_units_with_its_currency() -> None:
     at = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 
-    document = event_to_json(PaymentSucceeded(at, "pay_1", Money(12550, "DKK")))
+    document = event_to_json(PaymentSucceeded(at, "pay_1", Money(12550, "DKK"), school_id="sch_1"))
 
     assert document == {
         "topic": "payment.succeeded",
         "version": 1,
         "occurred_at": "2026-12-07T09:30:00+00:00",
+        "school_id": "sch_1",
         "payment_id": "pay_1",
         "amount": {"amount": 12550, "currency": "DKK"},
     }
@@ -67,15 +68,17 @@ def test_an_amount_travels_as_minor_units_with_its_currency() -> None:
 
 def test_a_field_added_in_the_same_version_is_ignored() -> None:
     at = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
-    document = {**event_to_json(BookingCancelled(at, "bk_1", "student", None)), "reason": "ill"}
+    cancelled = BookingCancelled(at, "bk_1", "student", None, school_id="sch_1")
+    document = {**event_to_json(cancelled), "reason": "ill"}
 
-    assert event_from_json(document) == BookingCancelled(at, "bk_1", "student", None)
+    assert event_from_json(document) == cancelled
 
 
 GOOD: dict[str, Any] = {
     "topic": "payment.succeeded",
     "version": 1,
     "occurred_at": "2026-12-07T09:30:00+00:00",
+    "school_id": "sch_1",
     "payment_id": "pay_1",
     "amount": {"amount": 12550, "currency": "DKK"},
 }
@@ -92,6 +95,7 @@ GOOD: dict[str, Any] = {
         {"occurred_at": "2026-12-07T09:30:00"},
         {"occurred_at": 1765099800},
         {"payment_id": 17},
+        {"school_id": None},
         {"amount": 125.5},
         {"amount": {"amount": 125.5, "currency": "DKK"}},
         {"amount": {"amount": 12550, "currency": "DKK", "extra": 1}},

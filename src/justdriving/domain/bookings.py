@@ -238,7 +238,7 @@ class Booking(Entity):
             price=booking_type.price,
             package_id=package_id,
         )
-        booking.events.record(BookingRequested(now, id))
+        booking.events.record(BookingRequested(now, id, school_id=booking.school_id))
         return booking
 
     @property
@@ -251,7 +251,7 @@ class Booking(Entity):
             return
         self._require(BookingStatus.PENDING, action="confirm")
         self.status = BookingStatus.CONFIRMED
-        self.events.record(BookingConfirmed(now, self.id))
+        self.events.record(BookingConfirmed(now, self.id, school_id=self.school_id))
 
     def cancel(self, by: CancelledBy, now: datetime, policy: CancellationPolicy) -> Money:
         """Cancel and return the fee each student owes (zero when the teacher or school cancels)."""
@@ -263,7 +263,9 @@ class Booking(Entity):
             fee = Money.zero(self.price.currency)
         self.status = BookingStatus.CANCELLED
         self.cancelled_by, self.cancelled_at, self.fee = by, now, fee
-        self.events.record(BookingCancelled(now, self.id, by.value, fee if fee else None))
+        self.events.record(
+            BookingCancelled(now, self.id, by.value, fee if fee else None, school_id=self.school_id)
+        )
         return fee
 
     def complete(self, now: datetime) -> None:
@@ -271,7 +273,7 @@ class Booking(Entity):
         if now < self.slot.start:
             raise InvalidTransition("booking", "not yet started", "complete")
         self.status = BookingStatus.COMPLETED
-        self.events.record(BookingCompleted(now, self.id))
+        self.events.record(BookingCompleted(now, self.id, school_id=self.school_id))
 
     def mark_no_show(self, now: datetime, policy: CancellationPolicy) -> Money:
         self._require(BookingStatus.CONFIRMED, action="mark as no-show")
@@ -279,7 +281,7 @@ class Booking(Entity):
             raise InvalidTransition("booking", "not yet started", "mark as no-show")
         self.status = BookingStatus.NO_SHOW
         self.fee = policy.no_show_fee(self.price)
-        self.events.record(BookingMarkedNoShow(now, self.id))
+        self.events.record(BookingMarkedNoShow(now, self.id, school_id=self.school_id))
         return self.fee
 
     def reschedule(self, start: datetime, now: datetime) -> None:
@@ -289,7 +291,7 @@ class Booking(Entity):
         previous = self.slot.start
         self.slot = TimeSlot.starting(start, self.slot.duration)
         self.reminded = ()
-        self.events.record(BookingRescheduled(now, self.id, previous))
+        self.events.record(BookingRescheduled(now, self.id, previous, school_id=self.school_id))
 
     def reminder_due(self, channel: str, ahead: timedelta, now: datetime) -> bool:
         """A confirmed lesson within `ahead` of starting, not yet reminded on `channel`."""

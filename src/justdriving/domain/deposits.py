@@ -48,7 +48,9 @@ class Deposit(Entity):
         """The payment is held or taken. Repeating it (a captured hold) is a no-op."""
         if self.status is DepositStatus.PENDING:
             self.status = DepositStatus.SECURED
-            self.events.record(DepositSecured(now, self.id, self.booking_id))
+            self.events.record(
+                DepositSecured(now, self.id, self.booking_id, school_id=self.school_id)
+            )
 
     def fail(self) -> None:
         if self.status is DepositStatus.PENDING:
@@ -61,7 +63,9 @@ class Deposit(Entity):
         if self.status is not DepositStatus.SECURED:
             raise InvalidTransition("deposit", self.status, "settle")
         self.status = DepositStatus.SETTLED
-        self.events.record(DepositSettled(now, self.id, self.payment_id, invoice_id))
+        self.events.record(
+            DepositSettled(now, self.id, self.payment_id, invoice_id, school_id=self.school_id)
+        )
 
     def give_back(self, now: datetime) -> None:
         """Return the deposit: its follow-up releases the hold or refunds the payment."""
@@ -70,4 +74,6 @@ class Deposit(Entity):
         if self.status is not DepositStatus.SECURED:
             raise InvalidTransition("deposit", self.status, "return")
         self.status = DepositStatus.RETURNED
-        self.events.record(DepositReturned(now, self.id, self.payment_id, self.amount))
+        self.events.record(
+            DepositReturned(now, self.id, self.payment_id, self.amount, school_id=self.school_id)
+        )

@@ -18,14 +18,14 @@ class DomainEvent:
     Each event type is part of the public vocabulary (`docs/events.md`): its `topic` names it
     to a subscriber, and its `version` goes up whenever a field is removed, renamed or changes
     its meaning (adding a field keeps the version). Ids are strings, amounts `Money` in minor
-    units, times aware datetimes in UTC.
+    units, times aware datetimes in UTC; every event names its school.
     """
 
     topic: ClassVar[str] = "event"
-
     version: ClassVar[int] = 1
 
     occurred_at: datetime
+    school_id: str = field(kw_only=True)  # the tenant it happened in
 
     @property
     def name(self) -> str:

@@ -188,7 +188,7 @@ class Invoice(Entity):
             raise InvalidTransition("invoice", "empty", "issue")
         self.status, self.number = InvoiceStatus.OPEN, number
         self.issued_at, self.due_at = now, now + due_in
-        self.events.record(InvoiceIssued(now, self.id, number))
+        self.events.record(InvoiceIssued(now, self.id, number, school_id=self.school_id))
         self._settle(now)
 
     def apply_payment(self, amount: Money, now: datetime) -> Money:
@@ -233,7 +233,7 @@ class Invoice(Entity):
         if self.status is not InvoiceStatus.OPEN or self.paid:
             raise InvalidTransition("invoice", self.status, "void")
         self.status = InvoiceStatus.VOID
-        self.events.record(InvoiceVoided(now, self.id))
+        self.events.record(InvoiceVoided(now, self.id, school_id=self.school_id))
 
     def _settle(self, now: datetime) -> None:
         """The status follows the figures, both ways: a refund can reopen a paid invoice."""
@@ -247,7 +247,7 @@ class Invoice(Entity):
         else:
             self.status = InvoiceStatus.OPEN
         if self.status is InvoiceStatus.PAID and was is not InvoiceStatus.PAID:
-            self.events.record(InvoicePaid(now, self.id))
+            self.events.record(InvoicePaid(now, self.id, school_id=self.school_id))
 
 
 @define(eq=False)

@@ -197,7 +197,11 @@ class Payment(Entity):
             if mismatch:
                 self.status, self.status_at = PaymentStatus.HELD_FOR_REVIEW, event.occurred_at
                 self.failure_reason = mismatch
-                self.events.record(PaymentHeldForReview(event.occurred_at, self.id, mismatch))
+                self.events.record(
+                    PaymentHeldForReview(
+                        event.occurred_at, self.id, mismatch, school_id=self.school_id
+                    )
+                )
                 return EventOutcome.HELD
         if target is PaymentStatus.SUCCEEDED:
             self._succeed(self.amount, event.occurred_at)  # what the provider reported
@@ -205,11 +209,19 @@ class Payment(Entity):
         self.status, self.status_at = target, event.occurred_at
         if target is PaymentStatus.FAILED:
             self.failure_reason = event.failure_code
-            self.events.record(PaymentFailed(event.occurred_at, self.id, event.failure_code))
+            self.events.record(
+                PaymentFailed(
+                    event.occurred_at, self.id, event.failure_code, school_id=self.school_id
+                )
+            )
         elif target is PaymentStatus.AUTHORIZED:
-            self.events.record(PaymentAuthorized(event.occurred_at, self.id))
+            self.events.record(
+                PaymentAuthorized(event.occurred_at, self.id, school_id=self.school_id)
+            )
         elif target is PaymentStatus.CANCELED:
-            self.events.record(PaymentCanceled(event.occurred_at, self.id))
+            self.events.record(
+                PaymentCanceled(event.occurred_at, self.id, school_id=self.school_id)
+            )
         return EventOutcome.APPLIED
 
     def reserve_refund(self, amount: Money) -> None:
@@ -251,4 +263,4 @@ class Payment(Entity):
     def _succeed(self, amount: Money, now: datetime) -> None:
         self.status, self.status_at, self.captured = PaymentStatus.SUCCEEDED, now, amount
         self.unapplied = amount
-        self.events.record(PaymentSucceeded(now, self.id, amount))
+        self.events.record(PaymentSucceeded(now, self.id, amount, school_id=self.school_id))

@@ -87,7 +87,7 @@ class Refund(Entity):
             return False
         self.status = RefundStatus.SUCCEEDED
         payment.settle_refund(self.amount, succeeded=True)
-        self.events.record(RefundSucceeded(now, self.id, self.amount))
+        self.events.record(RefundSucceeded(now, self.id, self.amount, school_id=self.school_id))
         return True
 
     def fail(
@@ -98,5 +98,5 @@ class Refund(Entity):
         self.status = RefundStatus.CANCELED if canceled else RefundStatus.FAILED
         self.failure_reason = reason
         payment.settle_refund(self.amount, succeeded=False)
-        self.events.record(RefundFailed(now, self.id))
+        self.events.record(RefundFailed(now, self.id, school_id=self.school_id))
         return True

@@ -204,7 +204,7 @@ class TestCancelling:
         assert booking.cancelled_by is CancelledBy.STUDENT
         assert booking.cancelled_at == START - 3 * HOURS
         assert booking.events.pending[-1] == BookingCancelled(
-            START - 3 * HOURS, booking.id, "student", dkk("250.00")
+            START - 3 * HOURS, booking.id, "student", dkk("250.00"), school_id=booking.school_id
         )
 
     @pytest.mark.parametrize("by", [CancelledBy.TEACHER, CancelledBy.SCHOOL])
@@ -216,7 +216,7 @@ class TestCancelling:
         assert fee == dkk("0.00")
         assert not booking.fee
         assert booking.events.pending[-1] == BookingCancelled(
-            START - HOURS, booking.id, by.value, None
+            START - HOURS, booking.id, by.value, None, school_id=booking.school_id
         )
 
     def test_withdrawing_a_request_that_was_never_confirmed_costs_nothing(self):
@@ -290,7 +290,9 @@ class TestCompletingAndNoShows:
 
         assert booking.status is BookingStatus.PENDING
         assert booking.slot == TimeSlot(START, START + timedelta(minutes=90))
-        assert booking.events.pending == [BookingRequested(NOW, booking.id)]
+        assert booking.events.pending == [
+            BookingRequested(NOW, booking.id, school_id=booking.school_id)
+        ]
         assert booking.student_ids == (StudentId("stu_1"),)
 
 

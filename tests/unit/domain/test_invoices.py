@@ -114,7 +114,9 @@ class TestIssuing:
         assert invoice.number == "2025-17"
         assert invoice.issued_at == NOW
         assert invoice.due_at == NOW + timedelta(days=14)
-        assert invoice.events.pending == [InvoiceIssued(NOW, invoice.id, "2025-17")]
+        assert invoice.events.pending == [
+            InvoiceIssued(NOW, invoice.id, "2025-17", school_id=invoice.school_id)
+        ]
 
     def test_an_empty_invoice_cannot_be_issued(self):
         invoice = draft_invoice()
@@ -170,7 +172,7 @@ class TestPayingAnInvoice:
         assert excess == dkk("0.00")
         assert invoice.status is InvoiceStatus.PAID
         assert invoice.outstanding == dkk("0.00")
-        assert InvoicePaid(NOW, invoice.id) in invoice.events.pending
+        assert InvoicePaid(NOW, invoice.id, school_id=invoice.school_id) in invoice.events.pending
 
     def test_an_overpayment_returns_the_excess(self):
         invoice = issued_invoice(line("500.00"))
@@ -228,7 +230,7 @@ class TestVoiding:
         assert invoice.status is InvoiceStatus.VOID
         assert invoice.number == "42"
         assert invoice.outstanding == dkk("0.00")
-        assert InvoiceVoided(NOW, invoice.id) in invoice.events.pending
+        assert InvoiceVoided(NOW, invoice.id, school_id=invoice.school_id) in invoice.events.pending
 
     def test_a_partly_paid_invoice_cannot_be_voided(self):
         invoice = issued_invoice(line("500.00"))

@@ -212,7 +212,9 @@ class TestManualPayments:
         assert payment.status is PaymentStatus.SUCCEEDED
         assert payment.captured == AMOUNT
         assert payment.reference == "receipt 17"
-        assert payment.events.pending == [PaymentSucceeded(NOW, payment.id, AMOUNT)]
+        assert payment.events.pending == [
+            PaymentSucceeded(NOW, payment.id, AMOUNT, school_id=payment.school_id)
+        ]
 
     def test_a_manual_payment_cannot_be_recorded_twice(self):
         payment = captured_payment(AMOUNT)

@@ -84,7 +84,7 @@ def test_a_confirmed_booking_tells_its_student_by_sms_and_email(
     booking = world.book(app, clock.now() + timedelta(days=3))
     before = len(messages(store, MessageType.BOOKING_CONFIRMATION))
 
-    react(store, booking_confirmed, BookingConfirmed(NOW, booking.id))
+    react(store, booking_confirmed, BookingConfirmed(NOW, booking.id, school_id=booking.school_id))
 
     told = messages(store, MessageType.BOOKING_CONFIRMATION)[before:]
     assert {m.channel.value for m in told} == {"sms", "email"}
@@ -99,7 +99,11 @@ def test_a_rescheduled_booking_tells_its_student_the_new_local_time(
     moved_to = clock.now() + timedelta(days=4)
     changed(store, booking.id, lambda b: b.reschedule(moved_to, NOW))
 
-    react(store, booking_rescheduled, BookingRescheduled(NOW, booking.id, booking.slot.start))
+    react(
+        store,
+        booking_rescheduled,
+        BookingRescheduled(NOW, booking.id, booking.slot.start, school_id=booking.school_id),
+    )
 
     told = messages(store, MessageType.BOOKING_CHANGE)
     assert len(told) == 2
@@ -114,7 +118,11 @@ def test_a_late_cancellation_invoices_its_fee_and_names_it_in_the_message(
     fee = dkk("250.00")  # half the price, 12 h before the lesson
     changed(store, booking.id, lambda b: b.cancel(CancelledBy.STUDENT, NOW, LATE_POLICY))
 
-    react(store, booking_cancelled, BookingCancelled(NOW, booking.id, "student", fee))
+    react(
+        store,
+        booking_cancelled,
+        BookingCancelled(NOW, booking.id, "student", fee, school_id=booking.school_id),
+    )
 
     [invoice] = invoices_of(store, booking.id)
     assert invoice.status is InvoiceStatus.OPEN
@@ -132,7 +140,11 @@ def test_a_free_cancellation_gives_the_package_credit_back_and_invoices_nothing(
     assert record(store, "packages", package_id).credits_left == 4
     changed(store, booking.id, lambda b: b.cancel(CancelledBy.SCHOOL, NOW, LATE_POLICY))
 
-    react(store, booking_cancelled, BookingCancelled(NOW, booking.id, "school", None))
+    react(
+        store,
+        booking_cancelled,
+        BookingCancelled(NOW, booking.id, "school", None, school_id=booking.school_id),
+    )
 
     assert record(store, "packages", package_id).credits_left == 5
     assert invoices_of(store, booking.id) == []
@@ -148,7 +160,11 @@ def test_a_cancellation_without_a_fee_gives_a_secured_deposit_back(
     deliver(app, gateway.authorize(started.session.provider_payment_id))
     changed(store, booking.id, lambda b: b.cancel(CancelledBy.TEACHER, NOW, LATE_POLICY))
 
-    react(store, booking_cancelled, BookingCancelled(NOW, booking.id, "teacher", None))
+    react(
+        store,
+        booking_cancelled,
+        BookingCancelled(NOW, booking.id, "teacher", None, school_id=booking.school_id),
+    )
 
     [deposit] = store.records("deposits")
     assert deposit.status is DepositStatus.RETURNED
@@ -160,7 +176,7 @@ def test_a_completed_lesson_is_invoiced_at_its_price(
     booking = world.book(app, clock.now() + timedelta(days=3))
     changed(store, booking.id, lambda b: b.complete(b.slot.end))
 
-    react(store, booking_completed, BookingCompleted(NOW, booking.id))
+    react(store, booking_completed, BookingCompleted(NOW, booking.id, school_id=booking.school_id))
 
     [invoice] = invoices_of(store, booking.id)
     assert invoice.outstanding == dkk("500.00")
@@ -174,7 +190,7 @@ def test_a_completed_package_lesson_is_not_invoiced(
     booking = world.book(app, clock.now() + timedelta(days=3), package_id=package_id)
     changed(store, booking.id, lambda b: b.complete(b.slot.end))
 
-    react(store, booking_completed, BookingCompleted(NOW, booking.id))
+    react(store, booking_completed, BookingCompleted(NOW, booking.id, school_id=booking.school_id))
 
     assert invoices_of(store, booking.id) == []
 
@@ -185,7 +201,11 @@ def test_a_no_show_is_invoiced_its_fee(
     booking = world.book(app, clock.now() + timedelta(days=3))
     changed(store, booking.id, lambda b: b.mark_no_show(b.slot.end, LATE_POLICY))
 
-    react(store, booking_marked_no_show, BookingMarkedNoShow(NOW, booking.id))
+    react(
+        store,
+        booking_marked_no_show,
+        BookingMarkedNoShow(NOW, booking.id, school_id=booking.school_id),
+    )
 
     [invoice] = invoices_of(store, booking.id)
     assert [line.service for line in invoice.lines] == [InvoiceService.NO_SHOW_FEE]

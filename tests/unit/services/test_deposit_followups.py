@@ -112,7 +112,11 @@ def test_a_secured_deposit_confirms_its_pending_booking(
     assert record(store, "bookings", booking.id).status is BookingStatus.PENDING
     deposit_id = _deposit_of(store, booking.id)
 
-    react(store, deposit_secured, DepositSecured(NOW, deposit_id, booking.id))
+    react(
+        store,
+        deposit_secured,
+        DepositSecured(NOW, deposit_id, booking.id, school_id=booking.school_id),
+    )
 
     assert record(store, "bookings", booking.id).status is BookingStatus.CONFIRMED
     assert record(store, "deposits", deposit_id).payment_id == started.payment.id
@@ -130,7 +134,11 @@ def test_a_deposit_secured_after_its_booking_ended_is_given_back(
         store, deposit.booking_id, lambda b: b.cancel(CancelledBy.SCHOOL, NOW, LATE_POLICY)
     )
 
-    react(store, deposit_secured, DepositSecured(NOW, deposit.id, deposit.booking_id))
+    react(
+        store,
+        deposit_secured,
+        DepositSecured(NOW, deposit.id, deposit.booking_id, school_id=deposit.school_id),
+    )
 
     assert record(store, "deposits", deposit.id).status is DepositStatus.RETURNED
     assert record(store, "bookings", deposit.booking_id).status is BookingStatus.CANCELLED
@@ -148,7 +156,13 @@ def test_a_settled_charged_deposit_is_counted_against_the_invoice(
     draft = app.draft_invoice(deposit_world.school.id, deposit_world.student.id, [lesson])
     invoice = app.issue_invoice(deposit_world.school.id, draft.id)
 
-    react(store, deposit_settled, DepositSettled(NOW, deposit.id, deposit.payment_id, invoice.id))
+    react(
+        store,
+        deposit_settled,
+        DepositSettled(
+            NOW, deposit.id, deposit.payment_id, invoice.id, school_id=deposit.school_id
+        ),
+    )
 
     stored = record(store, "invoices", invoice.id)
     assert (stored.status, stored.outstanding) == (InvoiceStatus.PARTIALLY_PAID, dkk("400.00"))
@@ -165,7 +179,13 @@ def test_a_settled_hold_is_captured_for_the_invoice(
     deposit = secured(app, deposit_world, gateway, clock, store, hold=True)
     invoice_id = InvoiceId("inv_lesson")
 
-    react(store, deposit_settled, DepositSettled(NOW, deposit.id, deposit.payment_id, invoice_id))
+    react(
+        store,
+        deposit_settled,
+        DepositSettled(
+            NOW, deposit.id, deposit.payment_id, invoice_id, school_id=deposit.school_id
+        ),
+    )
 
     [capture] = outbox(store, OutboxKind.CAPTURE_PAYMENT)
     assert capture.payload == {"payment_id": deposit.payment_id}
@@ -185,7 +205,9 @@ def test_a_returned_hold_is_released_not_refunded(
     react(
         store,
         deposit_returned,
-        DepositReturned(NOW, deposit.id, deposit.payment_id, deposit.amount),
+        DepositReturned(
+            NOW, deposit.id, deposit.payment_id, deposit.amount, school_id=deposit.school_id
+        ),
     )
 
     [cancel] = outbox(store, OutboxKind.CANCEL_PAYMENT)
@@ -205,7 +227,9 @@ def test_a_returned_charged_deposit_is_refunded_in_full(
     react(
         store,
         deposit_returned,
-        DepositReturned(NOW, deposit.id, deposit.payment_id, deposit.amount),
+        DepositReturned(
+            NOW, deposit.id, deposit.payment_id, deposit.amount, school_id=deposit.school_id
+        ),
     )
 
     [refund] = store.records("refunds")
@@ -227,7 +251,9 @@ def test_a_returned_deposit_refunds_only_what_was_not_refunded_already(
     react(
         store,
         deposit_returned,
-        DepositReturned(NOW, deposit.id, deposit.payment_id, deposit.amount),
+        DepositReturned(
+            NOW, deposit.id, deposit.payment_id, deposit.amount, school_id=deposit.school_id
+        ),
     )
 
     amounts = sorted(r.amount.amount for r in store.records("refunds"))
@@ -250,7 +276,9 @@ def test_a_returned_deposit_whose_hold_the_provider_let_go_needs_nothing(
     react(
         store,
         deposit_returned,
-        DepositReturned(NOW, deposit.id, deposit.payment_id, deposit.amount),
+        DepositReturned(
+            NOW, deposit.id, deposit.payment_id, deposit.amount, school_id=deposit.school_id
+        ),
     )
 
     assert outbox(store, OutboxKind.CANCEL_PAYMENT) == []

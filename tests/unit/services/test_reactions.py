@@ -94,7 +94,11 @@ class TestPaymentSucceeded:
         payment = cash_paid(store, world, invoice.id, "300.00")
         assert record(store, "invoices", invoice.id).status is InvoiceStatus.OPEN
 
-        react(store, payment_succeeded, PaymentSucceeded(NOW, payment.id, payment.amount))
+        react(
+            store,
+            payment_succeeded,
+            PaymentSucceeded(NOW, payment.id, payment.amount, school_id=payment.school_id),
+        )
 
         stored = record(store, "invoices", invoice.id)
         assert stored.status is InvoiceStatus.PARTIALLY_PAID
@@ -118,7 +122,11 @@ class TestPaymentSucceeded:
         payment = cash_paid(store, world, invoice.id, "2250.00")
         assert record(store, "packages", package.id).status is PackageStatus.AWAITING_PAYMENT
 
-        react(store, payment_succeeded, PaymentSucceeded(NOW, payment.id, payment.amount))
+        react(
+            store,
+            payment_succeeded,
+            PaymentSucceeded(NOW, payment.id, payment.amount, school_id=payment.school_id),
+        )
 
         assert record(store, "invoices", invoice.id).status is InvoiceStatus.PAID
         assert record(store, "packages", package.id).status is PackageStatus.ACTIVE
@@ -147,7 +155,11 @@ class TestPaymentSucceeded:
             )
             uow.commit()
 
-        react(store, payment_succeeded, PaymentSucceeded(NOW, paid.id, paid.amount))
+        react(
+            store,
+            payment_succeeded,
+            PaymentSucceeded(NOW, paid.id, paid.amount, school_id=paid.school_id),
+        )
 
         [deposit] = store.records("deposits")
         assert deposit.status is DepositStatus.SECURED
@@ -162,7 +174,11 @@ class TestCardHolds:
         booking = deposit_world.book(app, clock.now() + timedelta(hours=72))
         started = app.start_deposit(deposit_world.school.id, booking.id)
 
-        react(store, payment_authorized, PaymentAuthorized(NOW, started.payment.id))
+        react(
+            store,
+            payment_authorized,
+            PaymentAuthorized(NOW, started.payment.id, school_id=started.payment.school_id),
+        )
 
         [deposit] = store.records("deposits")
         assert deposit.status is DepositStatus.SECURED
@@ -180,7 +196,11 @@ class TestCardHolds:
         started = app.start_deposit(deposit_world.school.id, booking.id)
         deliver(app, gateway.authorize(started.session.provider_payment_id))
 
-        react(store, payment_canceled, PaymentCanceled(NOW, started.payment.id))
+        react(
+            store,
+            payment_canceled,
+            PaymentCanceled(NOW, started.payment.id, school_id=started.payment.school_id),
+        )
 
         [deposit] = store.records("deposits")
         assert deposit.status is DepositStatus.RETURNED
@@ -191,7 +211,11 @@ class TestCardHolds:
         booking = deposit_world.book(app, clock.now() + timedelta(hours=72))
         started = app.start_deposit(deposit_world.school.id, booking.id)
 
-        react(store, payment_canceled, PaymentCanceled(NOW, started.payment.id))
+        react(
+            store,
+            payment_canceled,
+            PaymentCanceled(NOW, started.payment.id, school_id=started.payment.school_id),
+        )
 
         [deposit] = store.records("deposits")
         assert deposit.status is DepositStatus.PENDING
@@ -229,7 +253,11 @@ def test_a_succeeded_refund_corrects_its_invoice_and_tells_the_student(
         world.school.id, app.draft_invoice(world.school.id, world.student.id, [LESSON]).id
     )
     payment = cash_paid(store, world, invoice.id, "300.00")
-    react(store, payment_succeeded, PaymentSucceeded(NOW, payment.id, payment.captured))
+    react(
+        store,
+        payment_succeeded,
+        PaymentSucceeded(NOW, payment.id, payment.captured, school_id=payment.school_id),
+    )
     with MemoryUnitOfWorkFactory(store)() as uow:  # succeeded, its booking not carried out yet
         paid = uow.payments.get(payment.id)
         refund = Refund.against(
@@ -239,7 +267,11 @@ def test_a_succeeded_refund_corrects_its_invoice_and_tells_the_student(
         uow.refunds.add(refund)
         uow.commit()
 
-    react(store, refund_booked, RefundSucceeded(NOW, refund.id, refund.amount))
+    react(
+        store,
+        refund_booked,
+        RefundSucceeded(NOW, refund.id, refund.amount, school_id=refund.school_id),
+    )
 
     stored = record(store, "invoices", invoice.id)
     assert (stored.refunded, stored.credited, stored.outstanding) == (
@@ -266,7 +298,7 @@ def test_an_issued_invoice_queues_its_message_with_number_amount_and_due_date(
         invoice.issue("7", NOW, timedelta(days=14))
         uow.commit()
 
-    react(store, invoice_issued, InvoiceIssued(NOW, draft.id, "7"))
+    react(store, invoice_issued, InvoiceIssued(NOW, draft.id, "7", school_id=draft.school_id))
 
     [email] = messages(store, MessageType.INVOICE_ISSUED, Channel.EMAIL)
     assert email.context["invoice_number"] == "7"

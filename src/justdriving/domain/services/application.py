@@ -21,6 +21,7 @@ from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
+from justdriving.domain.services.subscriptions import Subscribers
 from justdriving.domain.services.webhooks import PaymentWebhooks
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
@@ -54,8 +55,11 @@ class Application:
     ) -> None:
         self.uow = uow  # as given: for reads outside the use cases
         self.clock = clock
-        # Every use case's commit runs the reactions to its domain events first.
-        uow = Reacting(uow, clock)
+        # Every use case's commit runs the reactions to its domain events first, then hands
+        # the committed events to the host's subscribers (`subscribe`).
+        subscribers = Subscribers()
+        self.subscribe = subscribers.subscribe
+        uow = Reacting(uow, clock, subscribers=subscribers)
         registration = Registration(uow)
         bookings = Bookings(uow, clock)
         packages = Packages(uow, clock)

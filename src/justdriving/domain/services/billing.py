@@ -137,7 +137,9 @@ def apply_to_invoice(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
     if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
         payment.unapplied = invoice.apply_payment(payment.unapplied, now)
     if payment.unapplied.is_positive:
-        payment.events.record(PaymentOverpaid(now, payment.id, payment.unapplied))
+        payment.events.record(
+            PaymentOverpaid(now, payment.id, payment.unapplied, school_id=payment.school_id)
+        )
 
 
 def overpayments_in(

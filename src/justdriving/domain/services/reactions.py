@@ -44,6 +44,7 @@ from justdriving.domain.services.settlement import (
     payment_canceled,
     payment_succeeded,
 )
+from justdriving.domain.services.subscriptions import Subscribers
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
@@ -82,12 +83,15 @@ REACTIONS: Final[Reactions] = {
 }
 
 
-def react(uow: UnitOfWork, reactions: Reactions, now: datetime) -> None:
-    """Run the reactions to every pending event, round after round, until none is left."""
+def react(uow: UnitOfWork, reactions: Reactions, now: datetime) -> list[DomainEvent]:
+    """Run the reactions to every pending event, round after round, until none is left;
+    return every event handled, in order."""
+    handled: list[DomainEvent] = []
     for _ in range(MAX_ROUNDS):
         events = uow.collect_events()
         if not events:
-            return
+            return handled
+        handled += events
         for event in events:
             for reaction in reactions.get(type(event), ()):
                 reaction(uow, event, now)
@@ -95,14 +99,23 @@ def react(uow: UnitOfWork, reactions: Reactions, now: datetime) -> None:
     if left:
         names = ", ".join(sorted({event.name for event in left}))
         raise EndlessReactions(f"events still recorded after {MAX_ROUNDS} rounds: {names}")
+    return handled
 
 
 class ReactingUnitOfWork:
-    """A unit of work whose `commit` runs the reactions first; everything else is the inner
-    unit of work's (repositories are read through each time: a rollback replaces them)."""
+    """A unit of work whose `commit` runs the reactions first and, once committed, hands the
+    events to the host's subscribers; everything else is the inner unit of work's
+    (repositories are read through each time: a rollback replaces them)."""
 
-    def __init__(self, inner: UnitOfWork, reactions: Reactions, clock: Clock) -> None:
+    def __init__(
+        self,
+        inner: UnitOfWork,
+        reactions: Reactions,
+        clock: Clock,
+        subscribers: Subscribers | None = None,
+    ) -> None:
         self._inner, self._reactions, self._clock = inner, reactions, clock
+        self._subscribers = subscribers
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -121,11 +134,13 @@ class ReactingUnitOfWork:
 
     def commit(self) -> None:
         try:
-            react(self, self._reactions, self._clock.now())
+            events = react(self, self._reactions, self._clock.now())
         except BaseException:
             self._inner.rollback()  # no half-reacted state may be committed later
             raise
         self._inner.commit()
+        if self._subscribers is not None:
+            self._subscribers.publish(events)
 
     def rollback(self) -> None:
         self._inner.rollback()
@@ -139,9 +154,14 @@ class Reacting:
     commits (`Application` applies it to the factory it is given)."""
 
     def __init__(
-        self, inner: UnitOfWorkFactory, clock: Clock, reactions: Reactions = REACTIONS
+        self,
+        inner: UnitOfWorkFactory,
+        clock: Clock,
+        reactions: Reactions = REACTIONS,
+        subscribers: Subscribers | None = None,
     ) -> None:
         self.inner, self._clock, self._reactions = inner, clock, reactions
+        self._subscribers = subscribers
 
     def __call__(self) -> UnitOfWork:
-        return ReactingUnitOfWork(self.inner(), self._reactions, self._clock)
+        return ReactingUnitOfWork(self.inner(), self._reactions, self._clock, self._subscribers)
