@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakePaymentGateway,
@@ -13,6 +15,7 @@ from justdriving.adapters.memory import (
     MemoryUnitOfWorkFactory,
 )
 from justdriving.domain.services.application import Application
+from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.persistence import UnitOfWorkFactory
 
 
@@ -24,6 +27,8 @@ def memory_application(
     gateway: FakePaymentGateway | None = None,
     sms: FakeSmsSender | None = None,
     email: FakeEmailSender | None = None,
+    host_events: HostEventSender | None = None,
+    host_event_topics: Iterable[str] | None = None,
 ) -> Application:
     """Fakes for every provider (the fake gateway on `clock`); memory:// unless `uow` is given."""
     return Application(
@@ -33,4 +38,6 @@ def memory_application(
         sms=sms or FakeSmsSender(),
         email=email or FakeEmailSender(),
         renderer=MemoryTemplateRenderer(),
+        host_events=host_events,
+        host_event_topics=host_event_topics,
     )

@@ -296,6 +296,12 @@ class Settings:
     # a worker that died comes back after this; it must outlast the slowest provider call.
     relay_lease_seconds: int = field(default=120, validator=_between(1, 3600))
 
+    # Added by justdriving: the host application's endpoint for domain events (Standard
+    # Webhooks: its whsec_ secret signs each delivery), and the topics it wants (unset: all).
+    host_webhook_url: str | None = None
+    host_webhook_secret: str | None = _secret()
+    host_webhook_topics: tuple[str, ...] = field(default=(), converter=_str_tuple)
+
     ops_token: str | None = _secret()
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: LogLevel = LogLevel.INFO
@@ -504,6 +510,8 @@ class Settings:
             problems.append("PUBLIC_BASE_URL must be an https:// URL in production")
         if self.debug:
             problems.append("DEBUG is on; production must run with DEBUG=false")
+        if self.host_webhook_url and not self.host_webhook_url.lower().startswith("https://"):
+            problems.append("HOST_WEBHOOK_URL must be an https:// URL in production")
         if not self.allow_sqlite_in_production:
             problems += self._sqlite_problems()
         if self.queue_backend is QueueBackend.CELERY and not self.celery_broker_url:

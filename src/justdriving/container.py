@@ -29,12 +29,15 @@ from justdriving.adapters.templates import JinjaTemplateRenderer
 from justdriving.config import AccountingProvider, Mailer, PaymentProvider, Settings, SmsProvider
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import ConfigurationError, InvalidInput
+from justdriving.domain.events import EVENT_TYPES
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.services.accounting_export import AccountingExporter
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.grants import StoredGrants
 from justdriving.domain.services.relay import RelayPolicy
 from justdriving.ports.accounting import AccountingClient, AccountingConsent, GrantStore
+from justdriving.ports.clock import Clock
+from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.messaging import EmailSender, EmailWebhooks, SmsSender, SmsWebhooks
 from justdriving.ports.payments import PaymentGateway
 
@@ -100,6 +103,28 @@ def _sms_limiter(settings: Settings) -> RollingWindowLimiter | None:
     from justdriving.adapters.sms.pacing import sms_limiter
 
     return sms_limiter(settings.sms_rate_limit)
+
+
+def _host_events(settings: Settings, clock: Clock) -> HostEventSender | None:
+    """The host's webhook endpoint (HOST_WEBHOOK_URL), or None: no events go out."""
+    url, secret = settings.host_webhook_url, settings.host_webhook_secret
+    if not url and not secret:
+        return None
+    if not (url and secret):
+        missing = "HOST_WEBHOOK_SECRET" if url else "HOST_WEBHOOK_URL"
+        raise ConfigurationError("the host webhook needs its URL and its secret", [missing])
+    unknown = sorted(set(settings.host_webhook_topics) - set(EVENT_TYPES))
+    if unknown:
+        raise ConfigurationError(
+            "unknown event topics", [f"HOST_WEBHOOK_TOPICS: {', '.join(unknown)[:200]}"]
+        )
+    from justdriving.adapters.host_webhooks import StandardWebhookSender
+
+    return StandardWebhookSender(url, secret, clock)
+
+
+def _host_event_topics(settings: Settings) -> tuple[str, ...] | None:
+    return settings.host_webhook_topics or None  # unset: every topic
 
 
 def _sms_sender(settings: Settings, limiter: RollingWindowLimiter | None = None) -> SmsSender:
@@ -423,6 +448,8 @@ class Container(containers.DeclarativeContainer):
         invoice_pdf=invoice_pdf,
         accounting=accounting,
         exporter=exporter,
+        host_events=providers.Singleton(_host_events, settings, clock),
+        host_event_topics=providers.Callable(_host_event_topics, settings),
     )
 
 

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from justdriving import EVENT_TYPES, DomainEvent, Money
-from justdriving.adapters.event_wire import MalformedEvent, event_from_json, event_to_json
-from justdriving.domain.events import BookingCancelled, PaymentSucceeded
+from justdriving.adapters.event_wire import MalformedEvent, event_from_json
+from justdriving.domain.events import BookingCancelled, PaymentSucceeded, event_to_json
 
 moments = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)

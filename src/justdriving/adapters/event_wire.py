@@ -1,5 +1,7 @@
 """Domain events as JSON documents, for whatever carries them out of the process (a host
 application's subscription, a queue): ``{"topic", "version", "occurred_at", ...fields}``.
+`event_to_json` (written by the domain, `justdriving.domain.events`) and `event_from_json`
+(read here, with cattrs) are each other's inverse.
 
 Amounts are ``{"amount": <minor units>, "currency": "DKK"}``, times ISO 8601 in UTC. A document
 whose topic is unknown, whose version is newer than ours or whose fields do not fit is refused
@@ -17,7 +19,7 @@ from typing import Any
 import cattrs
 
 from justdriving.domain.errors import InvalidInput, JustDrivingError
-from justdriving.domain.events import EVENT_TYPES, DomainEvent
+from justdriving.domain.events import EVENT_TYPES, DomainEvent, event_to_json
 from justdriving.domain.money import Money
 
 __all__ = ["MalformedEvent", "event_from_json", "event_to_json"]
@@ -25,11 +27,6 @@ __all__ = ["MalformedEvent", "event_from_json", "event_to_json"]
 
 class MalformedEvent(InvalidInput):
     """A document that is not an event of our vocabulary, in a version we read."""
-
-
-def event_to_json(event: DomainEvent) -> dict[str, Any]:
-    document: dict[str, Any] = _converter().unstructure(event)
-    return {"topic": event.topic, "version": event.version, **document}
 
 
 def event_from_json(document: Mapping[str, Any]) -> DomainEvent:
@@ -74,11 +71,7 @@ def _money(value: object, _: object) -> Money:
 @cache
 def _converter() -> cattrs.Converter:
     converter = cattrs.Converter()
-    converter.register_unstructure_hook(datetime, lambda d: d.astimezone(UTC).isoformat())
     converter.register_structure_hook(datetime, _utc)
-    converter.register_unstructure_hook(
-        Money, lambda m: {"amount": m.amount, "currency": m.currency}
-    )
     converter.register_structure_hook(Money, _money)
     converter.register_structure_hook(str, _text)
     return converter

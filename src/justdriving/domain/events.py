@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
-from typing import ClassVar, Final
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Final
 
-from attrs import define, field, frozen
+from attrs import Attribute, asdict, define, field, frozen
 
 from justdriving.domain.money import Money
 
@@ -228,6 +228,20 @@ EVENT_TYPES: Final[Mapping[str, type[DomainEvent]]] = _vocabulary(
     RefundSucceeded,
     RefundFailed,
 )
+
+
+def event_to_json(event: DomainEvent) -> dict[str, Any]:
+    """The event as a JSON-ready document: ``{"topic", "version", "occurred_at", ...}``, amounts
+    as ``{"amount": <minor units>, "currency"}``, times ISO 8601 in UTC
+    (`justdriving.adapters.event_wire.event_from_json` reads it back)."""
+    fields = asdict(event, value_serializer=_json_value)
+    return {"topic": event.topic, "version": event.version, **fields}
+
+
+def _json_value(_: object, __: Attribute[Any] | None, value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value
 
 
 @define

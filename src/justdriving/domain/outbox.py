@@ -19,6 +19,7 @@ class OutboxKind(enum.StrEnum):
     CAPTURE_PAYMENT = "capture_payment"
     CANCEL_PAYMENT = "cancel_payment"
     REFUND_PAYMENT = "refund_payment"
+    DELIVER_EVENT = "deliver_event"  # a domain event to the host application's endpoint
 
 
 TAKEN_OVER = "taken over after its lease ran out"

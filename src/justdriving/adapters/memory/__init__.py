@@ -5,6 +5,7 @@ from justdriving.adapters.memory.charges import FakeCharge, FakeRefund
 from justdriving.adapters.memory.clock import FrozenClock, SystemClock
 from justdriving.adapters.memory.fake_webhooks import SIGNATURE_HEADER, WebhookDelivery
 from justdriving.adapters.memory.gateways import MemoryGatewayRegistry
+from justdriving.adapters.memory.host_events import FakeHostEventSender
 from justdriving.adapters.memory.messaging import (
     FakeEmailSender,
     FakeSmsSender,
@@ -25,6 +26,7 @@ __all__ = [
     "FakeAccountingClient",
     "FakeCharge",
     "FakeEmailSender",
+    "FakeHostEventSender",
     "FakePaymentGateway",
     "FakeRefund",
     "FakeSmsSender",

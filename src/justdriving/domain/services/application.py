@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.services.accounting_export import AccountingExport, AccountingExporter
 from justdriving.domain.services.accounting_push import RetryPolicy
@@ -13,6 +15,7 @@ from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.invoicing import Invoicing
 from justdriving.domain.services.message_webhooks import MessageWebhooks
 from justdriving.domain.services.operations import Operations
+from justdriving.domain.services.outgoing_events import OutgoingEvents
 from justdriving.domain.services.packages import Packages
 from justdriving.domain.services.payment_starts import PaymentStarts
 from justdriving.domain.services.payments import Payments
@@ -26,6 +29,7 @@ from justdriving.domain.services.webhooks import PaymentWebhooks
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf
+from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
 from justdriving.ports.persistence import UnitOfWorkFactory
@@ -52,14 +56,18 @@ class Application:
         accounting: AccountingClient | None = None,
         exporter: AccountingExporter | None = None,
         accounting_retry: RetryPolicy | None = None,
+        host_events: HostEventSender | None = None,
+        host_event_topics: Iterable[str] | None = None,
     ) -> None:
         self.uow = uow  # as given: for reads outside the use cases
         self.clock = clock
         # Every use case's commit runs the reactions to its domain events first, then hands
         # the committed events to the host's subscribers (`subscribe`).
+        # With a host endpoint, the events it wants are queued for it in the same transaction.
         subscribers = Subscribers()
         self.subscribe = subscribers.subscribe
-        uow = Reacting(uow, clock, subscribers=subscribers)
+        outgoing = OutgoingEvents(host_event_topics) if host_events is not None else None
+        uow = Reacting(uow, clock, subscribers=subscribers, outgoing=outgoing)
         registration = Registration(uow)
         bookings = Bookings(uow, clock)
         packages = Packages(uow, clock)
@@ -78,6 +86,7 @@ class Application:
             policy=relay_policy,
             delivery=delivery,
             invoice_pdf=invoice_pdf,
+            host_events=host_events,
         )
 
         self.register_school = registration.register_school

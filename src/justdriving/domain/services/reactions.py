@@ -38,6 +38,7 @@ from justdriving.domain.services.booking_followups import (
     booking_rescheduled,
 )
 from justdriving.domain.services.deposits import deposit_returned, deposit_secured, deposit_settled
+from justdriving.domain.services.outgoing_events import OutgoingEvents
 from justdriving.domain.services.refunds import refund_booked
 from justdriving.domain.services.settlement import (
     payment_authorized,
@@ -103,9 +104,10 @@ def react(uow: UnitOfWork, reactions: Reactions, now: datetime) -> list[DomainEv
 
 
 class ReactingUnitOfWork:
-    """A unit of work whose `commit` runs the reactions first and, once committed, hands the
-    events to the host's subscribers; everything else is the inner unit of work's
-    (repositories are read through each time: a rollback replaces them)."""
+    """A unit of work whose `commit` runs the reactions first (and queues the events the host's
+    endpoint wants) and, once committed, hands the events to the host's subscribers.
+    Everything else is the inner unit of work's (repositories are read through each time: a
+    rollback replaces them)."""
 
     def __init__(
         self,
@@ -113,9 +115,10 @@ class ReactingUnitOfWork:
         reactions: Reactions,
         clock: Clock,
         subscribers: Subscribers | None = None,
+        outgoing: OutgoingEvents | None = None,
     ) -> None:
         self._inner, self._reactions, self._clock = inner, reactions, clock
-        self._subscribers = subscribers
+        self._subscribers, self._outgoing = subscribers, outgoing
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -134,7 +137,10 @@ class ReactingUnitOfWork:
 
     def commit(self) -> None:
         try:
-            events = react(self, self._reactions, self._clock.now())
+            now = self._clock.now()
+            events = react(self, self._reactions, now)
+            if self._outgoing is not None:  # the host's deliveries, atomic with their cause
+                self._outgoing.queue(self, events, now)
         except BaseException:
             self._inner.rollback()  # no half-reacted state may be committed later
             raise
@@ -159,9 +165,12 @@ class Reacting:
         clock: Clock,
         reactions: Reactions = REACTIONS,
         subscribers: Subscribers | None = None,
+        outgoing: OutgoingEvents | None = None,
     ) -> None:
         self.inner, self._clock, self._reactions = inner, clock, reactions
-        self._subscribers = subscribers
+        self._subscribers, self._outgoing = subscribers, outgoing
 
     def __call__(self) -> UnitOfWork:
-        return ReactingUnitOfWork(self.inner(), self._reactions, self._clock, self._subscribers)
+        return ReactingUnitOfWork(
+            self.inner(), self._reactions, self._clock, self._subscribers, self._outgoing
+        )

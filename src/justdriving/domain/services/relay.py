@@ -27,6 +27,7 @@ from justdriving.domain.services.relay_jobs import MessageLog, PaymentLog, Prepa
 from justdriving.domain.services.relay_messages import Deferred, Job, MessageJobs
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf
+from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -70,6 +71,7 @@ class Relay:
         worker: str | None = None,
         delivery: DeliveryPolicy | None = None,
         invoice_pdf: InvoicePdf | None = None,
+        host_events: HostEventSender | None = None,
     ) -> None:
         self._uow, self._clock = uow, clock
         messages = MessageJobs(
@@ -80,7 +82,7 @@ class Relay:
             clock=clock,
             invoice_pdf=invoice_pdf,
         )
-        self._prepare = Preparers(messages=messages, gateways=gateways)
+        self._prepare = Preparers(messages=messages, gateways=gateways, host_events=host_events)
         self._policy = policy or RelayPolicy()
         self._breaker = breaker or CircuitBreaker(clock)
         self._jitter = jitter

@@ -7,13 +7,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from justdriving.domain.errors import InvalidTransition, ProviderUnavailable, RecipientSuppressed
+from justdriving.domain.errors import (
+    ConfigurationError,
+    InvalidTransition,
+    ProviderUnavailable,
+    RecipientSuppressed,
+)
 from justdriving.domain.messages import (
     OutboundMessage,
 )
 from justdriving.domain.outbox import OutboxKind, OutboxMessage
 from justdriving.domain.refunds import RefundStatus
+from justdriving.domain.services.outgoing_events import delivery_job
 from justdriving.domain.services.relay_messages import Job, MessageJobs, Prepared
+from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.payments import GatewayRegistry, RefundRequest, RefundResult
 from justdriving.ports.persistence import UnitOfWork
 
@@ -24,8 +31,10 @@ class Preparers:
         *,
         messages: MessageJobs,
         gateways: GatewayRegistry,
+        host_events: HostEventSender | None = None,
     ) -> None:
         self._messages, self._gateways = messages, gateways
+        self._host_events = host_events
         self._by_kind: dict[OutboxKind, Callable[[UnitOfWork, OutboxMessage], Prepared]] = {
             OutboxKind.SEND_SMS: self._sms_job,
             OutboxKind.SEND_EMAIL: self._email_job,
@@ -33,6 +42,7 @@ class Preparers:
             OutboxKind.CAPTURE_PAYMENT: self._capture_job,
             OutboxKind.CANCEL_PAYMENT: self._cancel_job,
             OutboxKind.REFUND_PAYMENT: self._refund_job,
+            OutboxKind.DELIVER_EVENT: self._event_job,
         }
 
     def __call__(self, uow: UnitOfWork, row: OutboxMessage) -> Prepared:
@@ -44,6 +54,14 @@ class Preparers:
 
     def _email_job(self, uow: UnitOfWork, row: OutboxMessage) -> Prepared:
         return self._messages.email(uow, row.payload["message_id"])
+
+    def _event_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
+        if self._host_events is None:
+            raise ConfigurationError(
+                "an event for the host is queued but no endpoint is configured",
+                ["HOST_WEBHOOK_URL: set it (with HOST_WEBHOOK_SECRET), then retry the row"],
+            )
+        return delivery_job(self._host_events, row)
 
     def _capture_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
