@@ -11,6 +11,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,17 +22,11 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 import waiting
-from justdriving.adapters.celery_relay import (
-    DISPATCH,
-    RELAY_ONE,
-    REMINDERS,
-    PerProcess,
-    make_celery,
-)
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakePaymentGateway,
     FakeSmsSender,
+    FrozenClock,
     MemoryGatewayRegistry,
     MemoryTemplateRenderer,
     SystemClock,
@@ -45,11 +40,24 @@ from justdriving.domain.outbox import OutboxStatus
 from justdriving.domain.schools import MessageType, SchoolSettings
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.notifications import queue_message
+from justdriving.entrypoints.celery_app import (
+    ACCOUNTING,
+    DISPATCH,
+    INBOX,
+    RELAY_ONE,
+    REMINDERS,
+    PerProcess,
+    make_celery,
+)
 from justdriving.entrypoints.cli import main
+from justdriving.entrypoints.schedule import scheduled
+from justdriving.entrypoints.worker import Worker
 from local_services import POSTGRES_ADMIN_URL, postgres_url, redis_url
+from memory_app import memory_application
 
 pytestmark = pytest.mark.services
 
+NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 MESSAGES = 100  # announcements, each by SMS and by email: 200 outbox rows
 BATCH = 50  # so that one dispatch leads to four, chained
 WAIT = 20.0
@@ -266,9 +274,14 @@ def test_the_reminders_task_runs_on_the_worker(
 # the app itself: no broker needed
 
 
-def test_the_app_acknowledges_late_and_schedules_dispatch_and_reminders() -> None:
+def test_the_app_acknowledges_late_and_schedules_every_periodic_job_of_the_worker() -> None:
+    settings = Settings(
+        celery_broker_url="redis://127.0.0.1:6379/15",
+        accounting_sync_enabled=True,
+        accounting_sync_interval=600,
+    )
     celery = make_celery(
-        Settings(celery_broker_url="redis://127.0.0.1:6379/15"),
+        settings,
         lambda _settings: pytest.fail("built on the first task only"),
         dispatch_every=3,
         reminders_every=90,
@@ -280,8 +293,18 @@ def test_the_app_acknowledges_late_and_schedules_dispatch_and_reminders() -> Non
     schedule = {
         entry["task"]: entry["schedule"].total_seconds() for entry in conf.beat_schedule.values()
     }
-    assert schedule == {DISPATCH: 3, REMINDERS: 90}
-    assert {DISPATCH, RELAY_ONE, REMINDERS} <= set(celery.tasks.keys())
+    assert schedule == {DISPATCH: 3, INBOX: 3, REMINDERS: 90, ACCOUNTING: 600}
+    worker_jobs = Worker(memory_application(FrozenClock(NOW)), jobs=scheduled(settings)).jobs
+    assert set(schedule) == {job.name for job in worker_jobs}  # the thread worker's, all of them
+    assert {DISPATCH, RELAY_ONE, INBOX, REMINDERS, ACCOUNTING} <= set(celery.tasks.keys())
+
+
+def test_without_accounting_sync_beat_schedules_no_reconciliation() -> None:
+    celery = make_celery(
+        Settings(celery_broker_url="redis://127.0.0.1:6379/15"),
+        lambda _settings: pytest.fail("never built"),
+    )
+    assert ACCOUNTING not in {entry["task"] for entry in celery.conf.beat_schedule.values()}
 
 
 def test_the_app_needs_a_broker_url() -> None:

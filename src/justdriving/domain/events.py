@@ -71,6 +71,14 @@ class InvoicePaid(DomainEvent):
 
 
 @frozen
+class CreditNoteIssued(DomainEvent):
+    """A numbered credit note corrects the invoice (a void, a refund): it goes to the books."""
+
+    credit_note_id: str
+    invoice_id: str
+
+
+@frozen
 class PaymentSucceeded(DomainEvent):
     payment_id: str
     amount: Money

@@ -19,6 +19,7 @@ class OutboxKind(enum.StrEnum):
     CAPTURE_PAYMENT = "capture_payment"
     CANCEL_PAYMENT = "cancel_payment"
     REFUND_PAYMENT = "refund_payment"
+    PUSH_ACCOUNTING = "push_accounting"  # records to the school's accounting system
 
 
 TAKEN_OVER = "taken over after its lease ran out"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.services.accounting_export import AccountingExport, AccountingExporter
+from justdriving.domain.services.accounting_outbox import Reconciliation
 from justdriving.domain.services.accounting_push import RetryPolicy
 from justdriving.domain.services.accounting_sync import AccountingSync
 from justdriving.domain.services.announcements import Announcements
@@ -16,7 +17,7 @@ from justdriving.domain.services.operations import Operations
 from justdriving.domain.services.packages import Packages
 from justdriving.domain.services.payment_starts import PaymentStarts
 from justdriving.domain.services.payments import Payments
-from justdriving.domain.services.reactions import Reacting
+from justdriving.domain.services.reactions import BOOKS, REACTIONS, Reacting, combined
 from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
@@ -51,11 +52,16 @@ class Application:
         accounting: AccountingClient | None = None,
         exporter: AccountingExporter | None = None,
         accounting_retry: RetryPolicy | None = None,
+        accounting_push: bool = False,
     ) -> None:
+        """`accounting_push` (ACCOUNTING_SYNC_ENABLED, with an `accounting` client): what must
+        reach the books is queued for the relay as it happens (issued invoices, payments of
+        invoices, credit notes)."""
         self.uow = uow  # as given: for reads outside the use cases
         self.clock = clock
         # Every use case's commit runs the reactions to its domain events first.
-        uow = Reacting(uow, clock)
+        pushing = accounting_push and accounting is not None
+        uow = Reacting(uow, clock, combined(REACTIONS, BOOKS) if pushing else REACTIONS)
         registration = Registration(uow)
         bookings = Bookings(uow, clock)
         packages = Packages(uow, clock)
@@ -74,6 +80,7 @@ class Application:
             policy=relay_policy,
             delivery=delivery,
             invoice_pdf=invoice_pdf,
+            accounting=accounting,
         )
 
         self.register_school = registration.register_school
@@ -126,6 +133,7 @@ class Application:
         sync = AccountingSync(uow, clock, accounting, retry=accounting_retry)
         self.sync_accounting = sync.run
         self.sync_all_accounting = sync.run_all
+        self.reconcile_accounting = Reconciliation(uow, clock, accounting).queue_missing
         export = AccountingExport(uow, clock, exporter)
         self.export_accounting = export.run
         self.export_all_accounting = export.run_all

@@ -13,6 +13,7 @@ from justdriving.domain.messages import (
 )
 from justdriving.domain.outbox import OutboxKind, OutboxMessage
 from justdriving.domain.refunds import RefundStatus
+from justdriving.domain.services.accounting_outbox import BooksPushes
 from justdriving.domain.services.relay_messages import Job, MessageJobs, Prepared
 from justdriving.ports.payments import GatewayRegistry, RefundRequest, RefundResult
 from justdriving.ports.persistence import UnitOfWork
@@ -24,6 +25,7 @@ class Preparers:
         *,
         messages: MessageJobs,
         gateways: GatewayRegistry,
+        books: BooksPushes,
     ) -> None:
         self._messages, self._gateways = messages, gateways
         self._by_kind: dict[OutboxKind, Callable[[UnitOfWork, OutboxMessage], Prepared]] = {
@@ -33,6 +35,7 @@ class Preparers:
             OutboxKind.CAPTURE_PAYMENT: self._capture_job,
             OutboxKind.CANCEL_PAYMENT: self._cancel_job,
             OutboxKind.REFUND_PAYMENT: self._refund_job,
+            OutboxKind.PUSH_ACCOUNTING: books.prepare,
         }
 
     def __call__(self, uow: UnitOfWork, row: OutboxMessage) -> Prepared:
