@@ -199,13 +199,24 @@ class Reconciliation:
             candidates = plan(books, records, client.name, None)
             for kind in Kind:
                 check.push(kind, candidates[kind])
-            waiting = _waiting(uow, school.id)
+            waiting = _covered(candidates, _waiting(uow, school.id))
             missing = [r for r in dict.fromkeys(check.due) if r not in waiting]
             now = self._clock.now()
             for start in range(0, len(missing), ROW_RECORDS):
                 queue_push(uow, school.id, missing[start : start + ROW_RECORDS], now)
             uow.commit()
         return len(missing)
+
+
+def _covered(candidates: Plan, waiting: set[Record]) -> set[Record]:
+    """The waiting records and what they need (a payment's invoice and its contact): a row
+    pushes what its records need along with them."""
+    covered = set(waiting)
+    for kind in reversed(Kind):  # credit notes and payments need invoices, which need contacts
+        for candidate in candidates[kind]:
+            if (kind, candidate.record_id) in covered:
+                covered.update(candidate.needs)
+    return covered
 
 
 def _waiting(uow: UnitOfWork, school_id: str) -> set[Record]:
