@@ -244,6 +244,21 @@ class TestRelayedPush:
             row.kind
         ]
 
+    def test_after_five_outages_in_a_row_the_circuit_opens_and_the_next_push_waits_untried(
+        self, pushing: Application, store: MemoryStore, fake: FakeAccountingClient
+    ) -> None:
+        school = accounting_school(pushing)
+        for name in ("Anna", "Bo", "Carl", "Dina", "Eva", "Finn"):
+            issued_invoice(pushing, school, new_student(pushing, school, f"{name} Holm"))
+        for _ in range(10):
+            fake.fail_next(ProviderUnavailable("fake", "down"))
+
+        report = pushing.relay_outbox()
+
+        assert (report.retried, report.deferred) == (5, 1)  # the emails went out meanwhile
+        assert len(fake.calls) == 5
+        assert sorted(row.attempts for row in pushes(store)) == [0, 1, 1, 1, 1, 1]
+
     def test_a_refused_record_is_dead_lettered_with_its_reason_and_an_operator_retries_it(
         self, pushing: Application, store: MemoryStore, fake: FakeAccountingClient
     ) -> None:
