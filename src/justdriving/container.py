@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
@@ -40,9 +39,6 @@ from justdriving.ports.clock import Clock
 from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.messaging import EmailSender, EmailWebhooks, SmsSender, SmsWebhooks
 from justdriving.ports.payments import PaymentGateway
-
-if TYPE_CHECKING:
-    from celery import Celery
 
 # Outside production a fixed, public secret signs the fake gateway's webhooks so the whole
 # loop works with nothing configured; production refuses the fake gateway altogether.
@@ -447,6 +443,7 @@ class Container(containers.DeclarativeContainer):
         relay_policy=relay_policy,
         invoice_pdf=invoice_pdf,
         accounting=accounting,
+        accounting_push=settings.provided.accounting_sync_enabled,
         exporter=exporter,
         host_events=providers.Singleton(_host_events, settings, clock),
         host_event_topics=providers.Callable(_host_event_topics, settings),
@@ -493,11 +490,3 @@ def bootstrap(settings: Settings | None = None) -> Application:
             "the database is not migrated", ["DATABASE_URL: run `justdriving migrate` first"]
         )
     return container.application()
-
-
-def celery_app(settings: Settings | None = None) -> Celery:
-    """The Celery app for QUEUE_BACKEND=celery (`justdriving celery worker`): each worker
-    process bootstraps the application once, on its first task. Imports Celery only when called."""
-    from justdriving.adapters.celery_relay import make_celery
-
-    return make_celery(settings or Settings.from_env(), bootstrap)

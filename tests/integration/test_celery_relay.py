@@ -11,6 +11,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,17 +22,12 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 import waiting
-from justdriving.adapters.celery_relay import (
-    DISPATCH,
-    RELAY_ONE,
-    REMINDERS,
-    PerProcess,
-    make_celery,
-)
 from justdriving.adapters.memory import (
+    FakeAccountingClient,
     FakeEmailSender,
     FakePaymentGateway,
     FakeSmsSender,
+    FrozenClock,
     MemoryGatewayRegistry,
     MemoryTemplateRenderer,
     SystemClock,
@@ -41,15 +37,30 @@ from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.config import Settings
 from justdriving.domain.errors import ConfigurationError
-from justdriving.domain.outbox import OutboxStatus
-from justdriving.domain.schools import MessageType, SchoolSettings
+from justdriving.domain.money import Money
+from justdriving.domain.outbox import OutboxKind, OutboxStatus
+from justdriving.domain.schools import AccountMapping, InvoiceService, MessageType, SchoolSettings
 from justdriving.domain.services.application import Application
+from justdriving.domain.services.invoicing import LineItem
 from justdriving.domain.services.notifications import queue_message
+from justdriving.entrypoints.celery_app import (
+    ACCOUNTING,
+    DISPATCH,
+    INBOX,
+    RELAY_ONE,
+    REMINDERS,
+    PerProcess,
+    make_celery,
+)
 from justdriving.entrypoints.cli import main
+from justdriving.entrypoints.schedule import scheduled
+from justdriving.entrypoints.worker import Worker
 from local_services import POSTGRES_ADMIN_URL, postgres_url, redis_url
+from memory_app import memory_application
 
 pytestmark = pytest.mark.services
 
+NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 MESSAGES = 100  # announcements, each by SMS and by email: 200 outbox rows
 BATCH = 50  # so that one dispatch leads to four, chained
 WAIT = 20.0
@@ -263,12 +274,130 @@ def test_the_reminders_task_runs_on_the_worker(
 
 
 # --------------------------------------------------------------------------------------------
+# beat: every periodic job of the thread worker, on a real worker
+
+
+@frozen
+class Books:
+    """An application that pushes to the (fake) books, and one on the same database that
+    does not (as before ACCOUNTING_SYNC_ENABLED was switched on)."""
+
+    app: Application
+    before: Application
+    accounting: FakeAccountingClient
+
+    def invoice(self, app: Application, name: str) -> str:
+        """An issued invoice to a new student of the school; its id."""
+        with self.app.uow() as uow:
+            [school] = uow.schools.list()
+        student = app.add_student(school.id, name, email=f"{name.lower()}@example.dk")
+        line = LineItem(InvoiceService.LESSON, "Køretime", Money.parse("500.00", "DKK"))
+        draft = app.draft_invoice(school.id, student.id, [line])
+        return app.issue_invoice(school.id, draft.id).id
+
+
+@pytest.fixture
+def books(database_url: str) -> Iterator[Books]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    accounting = FakeAccountingClient()
+
+    def application(push: bool) -> Application:
+        return Application(
+            uow=SqlUnitOfWorkFactory(engine),
+            clock=SystemClock(),
+            gateways=MemoryGatewayRegistry({"fake": FakePaymentGateway("fake")}),
+            sms=FakeSmsSender(),
+            email=FakeEmailSender(),
+            renderer=MemoryTemplateRenderer(),
+            accounting=accounting,
+            accounting_push=push,
+        )
+
+    app = application(push=True)
+    accounts = {InvoiceService.LESSON: AccountMapping("1000", "U25")}
+    app.register_school(
+        "Køreskolen Nord", currency="DKK", settings=SchoolSettings(account_map=accounts)
+    )
+    yield Books(app, application(push=False), accounting)
+    engine.dispose()
+
+
+def test_a_worker_with_beat_runs_every_periodic_job_including_the_accounting_push(
+    books: Books, database_url: str, finished: list[tuple[str, tuple[Any, ...]]]
+) -> None:
+    """Beat's schedule, made from the thread worker's list, driven in-process against a real
+    worker on Redis: every periodic job runs; an issued invoice is pushed by the relay, and one
+    issued before the push was on is queued by the reconciliation and pushed too."""
+    from celery.beat import EmbeddedService, Scheduler
+    from celery.contrib.testing.worker import start_worker
+
+    earlier = books.invoice(books.before, "Anna")  # not queued: no push then
+    queue = f"justdriving-test-{uuid.uuid4().hex[:12]}"
+    settings = Settings(
+        celery_broker_url=redis_url(), accounting_sync_enabled=True, accounting_sync_interval=2
+    )
+    celery = make_celery(
+        settings, lambda _settings: books.app, dispatch_every=0.5, reminders_every=1, queue=queue
+    )
+    celery.conf.worker_hijack_root_logger = False
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    threads = database_url.startswith("postgresql")
+    beat = EmbeddedService(celery, thread=True, scheduler_cls=Scheduler)
+    try:
+        with start_worker(
+            celery,
+            pool="threads" if threads else "solo",
+            concurrency=2 if threads else 1,
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=15,
+        ):
+            beat.start()
+            issued = books.invoice(books.app, "Bo")  # queued by its reaction
+
+            wait_for(
+                lambda: {earlier, issued} <= set(books.accounting.invoices),
+                "both invoices to reach the books",
+                timeout=60,
+            )
+            every_job = {REMINDERS, INBOX, ACCOUNTING, DISPATCH, RELAY_ONE}
+            wait_for(
+                lambda: every_job <= {name for name, _ in finished},
+                "every periodic job to run",
+                timeout=60,
+            )
+    finally:
+        beat.stop()
+        import redis
+
+        broker = redis.Redis.from_url(redis_url())
+        for key in broker.scan_iter(f"*{queue}*"):
+            broker.delete(key)
+        broker.close()
+        root.setLevel(level)
+        root.handlers[:] = handlers
+
+    assert len(books.accounting.contacts) == 2
+    with books.app.uow() as uow:
+        pushes = [r for r in uow.outbox.list() if r.kind is OutboxKind.PUSH_ACCOUNTING]
+    assert {r.status for r in pushes} == {OutboxStatus.SENT}
+    assert celery.conf.beat_schedule.keys() == {job.name for job in scheduled(settings)}
+
+
+# --------------------------------------------------------------------------------------------
 # the app itself: no broker needed
 
 
-def test_the_app_acknowledges_late_and_schedules_dispatch_and_reminders() -> None:
+def test_the_app_acknowledges_late_and_schedules_every_periodic_job_of_the_worker() -> None:
+    settings = Settings(
+        celery_broker_url="redis://127.0.0.1:6379/15",
+        accounting_sync_enabled=True,
+        accounting_sync_interval=600,
+    )
     celery = make_celery(
-        Settings(celery_broker_url="redis://127.0.0.1:6379/15"),
+        settings,
         lambda _settings: pytest.fail("built on the first task only"),
         dispatch_every=3,
         reminders_every=90,
@@ -280,8 +409,18 @@ def test_the_app_acknowledges_late_and_schedules_dispatch_and_reminders() -> Non
     schedule = {
         entry["task"]: entry["schedule"].total_seconds() for entry in conf.beat_schedule.values()
     }
-    assert schedule == {DISPATCH: 3, REMINDERS: 90}
-    assert {DISPATCH, RELAY_ONE, REMINDERS} <= set(celery.tasks.keys())
+    assert schedule == {DISPATCH: 3, INBOX: 3, REMINDERS: 90, ACCOUNTING: 600}
+    worker_jobs = Worker(memory_application(FrozenClock(NOW)), jobs=scheduled(settings)).jobs
+    assert set(schedule) == {job.name for job in worker_jobs}  # the thread worker's, all of them
+    assert {DISPATCH, RELAY_ONE, INBOX, REMINDERS, ACCOUNTING} <= set(celery.tasks.keys())
+
+
+def test_without_accounting_sync_beat_schedules_no_reconciliation() -> None:
+    celery = make_celery(
+        Settings(celery_broker_url="redis://127.0.0.1:6379/15"),
+        lambda _settings: pytest.fail("never built"),
+    )
+    assert ACCOUNTING not in {entry["task"] for entry in celery.conf.beat_schedule.values()}
 
 
 def test_the_app_needs_a_broker_url() -> None:

@@ -132,6 +132,16 @@ class InvoicePaid(DomainEvent):
 
 
 @frozen
+class CreditNoteIssued(DomainEvent):
+    """A numbered credit note corrects the invoice (a void, a refund): it goes to the books."""
+
+    topic: ClassVar[str] = "credit_note.issued"
+
+    credit_note_id: str
+    invoice_id: str
+
+
+@frozen
 class PaymentSucceeded(DomainEvent):
     topic: ClassVar[str] = "payment.succeeded"
 
@@ -219,6 +229,7 @@ EVENT_TYPES: Final[Mapping[str, type[DomainEvent]]] = _vocabulary(
     InvoiceIssued,
     InvoiceVoided,
     InvoicePaid,
+    CreditNoteIssued,
     PaymentSucceeded,
     PaymentAuthorized,
     PaymentCanceled,

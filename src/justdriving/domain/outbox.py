@@ -20,6 +20,7 @@ class OutboxKind(enum.StrEnum):
     CANCEL_PAYMENT = "cancel_payment"
     REFUND_PAYMENT = "refund_payment"
     DELIVER_EVENT = "deliver_event"  # a domain event to the host application's endpoint
+    PUSH_ACCOUNTING = "push_accounting"  # records to the school's accounting system
 
 
 TAKEN_OVER = "taken over after its lease ran out"

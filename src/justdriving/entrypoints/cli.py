@@ -46,16 +46,17 @@ def migrate() -> None:
 @click.option("--once", is_flag=True, help="One round of relay and schedules, then exit.")
 @_clean_errors
 def worker(once: bool) -> None:
-    """Relay the outbox and run the reminder schedules until stopped (Ctrl-C, SIGTERM)."""
+    """Relay the outbox and run the periodic jobs (reminders, the accounting reconciliation
+    when ACCOUNTING_SYNC_ENABLED) until stopped (Ctrl-C, SIGTERM)."""
     from justdriving.container import bootstrap
+    from justdriving.entrypoints.schedule import scheduled
     from justdriving.entrypoints.worker import Worker
 
     settings = Settings.from_env()
     if settings.queue_backend is QueueBackend.CELERY:
         click.echo(CELERY_WORKERS, err=True)
         sys.exit(2)
-    sync_every = settings.accounting_sync_interval if settings.accounting_sync_enabled else None
-    work = Worker(bootstrap(settings), accounting_sync_every=sync_every)
+    work = Worker(bootstrap(settings), jobs=scheduled(settings))
     if once:
         work.tick()
         return
@@ -85,7 +86,8 @@ def celery(arguments: tuple[str, ...]) -> None:
     """Celery with justdriving's app (QUEUE_BACKEND=celery): `justdriving celery worker --beat`.
 
     Takes any celery command: worker, beat, inspect active, purge, --help."""
-    from justdriving.container import bootstrap, celery_app
+    from justdriving.container import bootstrap
+    from justdriving.entrypoints.celery_app import celery_app
 
     settings = Settings.from_env()
     if arguments[:1] in (("worker",), ("beat",)):

@@ -35,6 +35,7 @@ from justdriving.domain.schools import InvoiceService, School
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
+from justdriving.entrypoints.schedule import scheduled
 from justdriving.entrypoints.web.server import WebServer
 from justdriving.entrypoints.worker import Worker
 
@@ -76,7 +77,11 @@ def run(
     app: Application = container.application()
     demo = ensure_demo(app)
     started = app.start_invoice_payment(demo.school_id, demo.invoice_id)
-    worker = None if settings.queue_backend is QueueBackend.CELERY else DevWorker(app)
+    worker = (
+        None
+        if settings.queue_backend is QueueBackend.CELERY
+        else DevWorker(app, jobs=scheduled(settings))
+    )
     with _stop_on_signals(server, worker), _worker_thread(worker):
         for line in _banner(settings, server.url, started.session.redirect_url, demo, one_off):
             echo(line)

@@ -7,17 +7,19 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from attrs import evolve
 from flask.testing import FlaskClient
 
-from justdriving.adapters.memory import FakeSmsSender
-from justdriving.config import QueueBackend
+from justdriving.adapters.memory import FakeAccountingClient, FakeSmsSender
+from justdriving.config import AccountingProvider, QueueBackend
 from justdriving.domain.accounting import SyncRun
 from justdriving.domain.errors import ProviderRejected
 from justdriving.domain.messages import Channel
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.payments import PaymentMethod
-from justdriving.domain.schools import SchoolSettings
+from justdriving.domain.schools import AccountMapping, InvoiceService, SchoolSettings
+from justdriving.domain.services.invoicing import LineItem
 from justdriving.domain.services.ops_view import OpsView, redact
 
 from .support import Site, build_site, settings_for
@@ -216,6 +218,44 @@ class TestRetry:
             "/ops/outbox/nope/retry", headers=BEARER, data={"csrf_token": _csrf(client)}
         )
         assert answer.status_code == 404
+
+
+class TestAccountingPushRetry:
+    """The accounting push is an outbox row like the others: given up, shown, retried."""
+
+    def test_a_dead_accounting_push_is_shown_and_retried_from_the_ops_page(self) -> None:
+        site = build_site(
+            settings_for(
+                queue=QueueBackend.INLINE,
+                ops_token=TOKEN,
+                accounting_provider=AccountingProvider.FAKE,
+                accounting_sync_enabled=True,
+            )
+        )
+        books: FakeAccountingClient = site.container.accounting()
+        lesson = LineItem(InvoiceService.LESSON, "Køretime", Money.parse("500.00", "DKK"))
+        draft = site.app.draft_invoice(site.school_id, site.student_id, [lesson])
+        site.app.issue_invoice(site.school_id, draft.id)  # the school has no account codes yet
+        assert site.app.relay_outbox().dead == 1
+        with site.app.uow() as uow:
+            [row] = [r for r in uow.outbox.list("dead") if r.kind is OutboxKind.PUSH_ACCOUNTING]
+        client = site.client()
+        assert "push_accounting" in client.get("/ops", headers=BEARER).get_data(as_text=True)
+
+        with site.app.uow() as uow:  # the accountant maps the lesson account
+            school = uow.schools.get(site.school_id)
+            accounts = {InvoiceService.LESSON: AccountMapping("1000", "U25")}
+            school.settings = evolve(school.settings, account_map=accounts)
+            uow.commit()
+        answer = client.post(
+            f"/ops/outbox/{row.id}/retry", headers=BEARER, data={"csrf_token": _csrf(client)}
+        )
+
+        assert answer.status_code == 303
+        assert site.app.relay_outbox().sent == 1
+        assert draft.id in books.invoices
+        with site.app.uow() as uow:
+            assert uow.outbox.get(row.id).status is OutboxStatus.SENT
 
 
 class TestRedaction:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -58,6 +58,8 @@ class Candidate:
 
 
 Plan = dict[Kind, list[Candidate]]
+Wanted = Collection[tuple[Kind, str]]
+"""(kind, our record id) of the records to push: an outbox row's, say."""
 
 
 def plan(
@@ -65,10 +67,12 @@ def plan(
     records: Mapping[str, SyncRecord],
     provider: str,
     since: datetime | None,
+    only: Wanted | None = None,
 ) -> Plan:
     """The run's candidates per kind, oldest document first (so documents added after a crash
-    land in later batches, and a replayed batch keeps its idempotency key)."""
-    chosen = _Selection(books, records, provider, since)
+    land in later batches, and a replayed batch keeps its idempotency key). With `only`, just
+    those records (whatever their date) and what they need that is not synced yet."""
+    chosen = _Selection(books, records, provider, since, only)
     return {
         Kind.CONTACT: [
             Candidate(Kind.CONTACT, c, partial(_contact, books, c)) for c in chosen.contacts
@@ -112,8 +116,10 @@ class _Selection:
         records: Mapping[str, SyncRecord],
         provider: str,
         since: datetime | None,
+        only: Wanted | None = None,
     ) -> None:
         self._records, self._provider, self._since = records, provider, since
+        self._only = None if only is None else frozenset(only)
         self.payments = [
             p for p in books.payments if self._wanted(Kind.PAYMENT, p.payment.id, p.paid_at)
         ]
@@ -136,6 +142,11 @@ class _Selection:
             + [(n.issued_at, books.contact_id(n.student_id)) for n in self.credit_notes]
         )
         contacts = list(dict.fromkeys(contact_id for _, contact_id in dated))
+        if self._only is not None:
+            named = [
+                c for c in map(books.contact_id, books.students) if self._named(Kind.CONTACT, c)
+            ]
+            return list(dict.fromkeys(contacts + sorted(named)))
         failed = {
             c
             for c in map(books.contact_id, books.students)
@@ -147,7 +158,12 @@ class _Selection:
         record = self._records.get(SyncRecord.key(self._provider, kind, record_id))
         return None if record is None else record.status
 
+    def _named(self, kind: Kind, record_id: str) -> bool:
+        return self._only is not None and (kind, record_id) in self._only
+
     def _wanted(self, kind: Kind, record_id: str, dated: datetime) -> bool:
+        if self._only is not None:
+            return self._named(kind, record_id)
         failed = self._status(kind, record_id) is SyncStatus.FAILED
         return failed or self._since is None or dated >= self._since
 

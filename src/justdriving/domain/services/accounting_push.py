@@ -88,15 +88,18 @@ class SyncPass:
         books: SchoolBooks,
         records: dict[str, SyncRecord],
         dry_run: bool,
-        retry: RetryPolicy,
+        retry: RetryPolicy | None,
         progress: Callable[[int], None],
     ) -> None:
+        """`retry` None: an outage is not waited out here but raised (ProviderUnavailable) to
+        the caller, the relay, which tries the outbox row again later."""
         self._uow, self._clock, self._client = uow, clock, client
         self._books, self._records, self._dry_run = books, records, dry_run
         self._retry, self._progress = retry, progress
         self._would_push: set[tuple[Kind, str]] = set()
         self._problems: list[tuple[Candidate, str]] = []
         self.tally = Tally()
+        self.due: list[tuple[Kind, str]] = []  # would be pushed, or failed: not in the books
 
     def contact(self, contact_id: str) -> str:
         return contact_id
@@ -140,6 +143,7 @@ class SyncPass:
         return (kind, record_id) in self._would_push
 
     def _fail(self, candidate: Candidate, reason: str) -> None:
+        self.due.append((candidate.kind, candidate.record_id))
         self.tally.failures.append((candidate.record_id, reason))
         self._problems.append((candidate, reason))
         self._progress(1)
@@ -147,6 +151,7 @@ class SyncPass:
     def _push_batch(self, kind: Kind, batch: Sequence[_Ready]) -> None:
         if self._dry_run:
             self._would_push |= {(kind, r.candidate.record_id) for r in batch}
+            self.due += [(kind, r.candidate.record_id) for r in batch]
             self.tally.pushed += len(batch)
             self._progress(len(batch))
             return
@@ -161,6 +166,8 @@ class SyncPass:
         self._progress(len(batch))
 
     def _call(self, kind: Kind, payloads: list[Payload], key: str) -> list[PushResult]:
+        if self._retry is None:
+            return _send(self._client, kind, payloads, key)
         for attempt in range(1, self._retry.attempts + 1):
             try:
                 return _send(self._client, kind, payloads, key)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.services.accounting_export import AccountingExport, AccountingExporter
+from justdriving.domain.services.accounting_outbox import Reconciliation
 from justdriving.domain.services.accounting_push import RetryPolicy
 from justdriving.domain.services.accounting_sync import AccountingSync
 from justdriving.domain.services.announcements import Announcements
@@ -19,7 +20,7 @@ from justdriving.domain.services.outgoing_events import OutgoingEvents
 from justdriving.domain.services.packages import Packages
 from justdriving.domain.services.payment_starts import PaymentStarts
 from justdriving.domain.services.payments import Payments
-from justdriving.domain.services.reactions import Reacting
+from justdriving.domain.services.reactions import BOOKS, REACTIONS, Reacting, combined
 from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
@@ -58,16 +59,23 @@ class Application:
         accounting_retry: RetryPolicy | None = None,
         host_events: HostEventSender | None = None,
         host_event_topics: Iterable[str] | None = None,
+        accounting_push: bool = False,
     ) -> None:
+        """`accounting_push` (ACCOUNTING_SYNC_ENABLED, with an `accounting` client): what must
+        reach the books is queued for the relay as it happens (issued invoices, payments of
+        invoices, credit notes)."""
         self.uow = uow  # as given: for reads outside the use cases
         self.clock = clock
-        # Every use case's commit runs the reactions to its domain events first, then hands
-        # the committed events to the host's subscribers (`subscribe`).
-        # With a host endpoint, the events it wants are queued for it in the same transaction.
+        # Every use case's commit runs the reactions to its domain events first (with the
+        # accounting push's when it is on), then hands the committed events to the host's
+        # subscribers (`subscribe`); with a host endpoint, the events it wants are queued for it
+        # in the same transaction.
+        pushing = accounting_push and accounting is not None
+        reactions = combined(REACTIONS, BOOKS) if pushing else REACTIONS
         subscribers = Subscribers()
         self.subscribe = subscribers.subscribe
         outgoing = OutgoingEvents(host_event_topics) if host_events is not None else None
-        uow = Reacting(uow, clock, subscribers=subscribers, outgoing=outgoing)
+        uow = Reacting(uow, clock, reactions, subscribers=subscribers, outgoing=outgoing)
         registration = Registration(uow)
         bookings = Bookings(uow, clock)
         packages = Packages(uow, clock)
@@ -87,6 +95,7 @@ class Application:
             delivery=delivery,
             invoice_pdf=invoice_pdf,
             host_events=host_events,
+            accounting=accounting,
         )
 
         self.register_school = registration.register_school
@@ -139,6 +148,7 @@ class Application:
         sync = AccountingSync(uow, clock, accounting, retry=accounting_retry)
         self.sync_accounting = sync.run
         self.sync_all_accounting = sync.run_all
+        self.reconcile_accounting = Reconciliation(uow, clock, accounting).queue_missing
         export = AccountingExport(uow, clock, exporter)
         self.export_accounting = export.run
         self.export_all_accounting = export.run_all

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from justdriving.domain.errors import NotFound
-from justdriving.domain.events import InvoiceIssued, PaymentOverpaid
+from justdriving.domain.events import CreditNoteIssued, InvoiceIssued, PaymentOverpaid
 from justdriving.domain.formatting import day, money
 from justdriving.domain.ids import BookingId, InvoiceId, PackageId, StudentId, new_id
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
@@ -114,7 +114,8 @@ def credit_note(
     amount: Money | None = None,
     refund_id: str | None = None,
 ) -> CreditNote:
-    """A numbered credit note for the invoice, stored; the caller applies it to the invoice."""
+    """A numbered credit note for the invoice, stored; the caller applies it to the invoice.
+    The invoice records CreditNoteIssued."""
     note = CreditNote.mirroring(
         invoice,
         id=InvoiceId(new_id("crn")),
@@ -125,6 +126,7 @@ def credit_note(
         refund_id=refund_id,
     )
     uow.credit_notes.add(note)
+    invoice.events.record(CreditNoteIssued(now, note.id, invoice.id, school_id=invoice.school_id))
     return note
 
 

@@ -19,6 +19,7 @@ from justdriving.domain.events import (
     BookingConfirmed,
     BookingMarkedNoShow,
     BookingRescheduled,
+    CreditNoteIssued,
     DepositReturned,
     DepositSecured,
     DepositSettled,
@@ -28,6 +29,11 @@ from justdriving.domain.events import (
     PaymentCanceled,
     PaymentSucceeded,
     RefundSucceeded,
+)
+from justdriving.domain.services.accounting_outbox import (
+    credit_note_to_books,
+    invoice_to_books,
+    payment_to_books,
 )
 from justdriving.domain.services.billing import invoice_issued
 from justdriving.domain.services.booking_followups import (
@@ -82,6 +88,22 @@ REACTIONS: Final[Reactions] = {
     **on(PaymentCanceled, payment_canceled),  # deposit given back
     **on(RefundSucceeded, refund_booked),  # overpayment or invoice, credit note, confirmation
 }
+
+# What must reach the books, queued for the accounting push (when the application pushes).
+BOOKS: Final[Reactions] = {
+    **on(InvoiceIssued, invoice_to_books),
+    **on(PaymentSucceeded, payment_to_books),
+    **on(CreditNoteIssued, credit_note_to_books),
+}
+
+
+def combined(*tables: Reactions) -> Reactions:
+    """One table: each event's reactions from every table, in the order given."""
+    merged: dict[type[DomainEvent], tuple[Reaction, ...]] = {}
+    for table in tables:
+        for kind, reactions in table.items():
+            merged[kind] = merged.get(kind, ()) + reactions
+    return merged
 
 
 def react(uow: UnitOfWork, reactions: Reactions, now: datetime) -> list[DomainEvent]:

@@ -21,10 +21,12 @@ from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import ConcurrencyConflict, JustDrivingError, ProviderUnavailable
 from justdriving.domain.ids import new_id
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, backoff
+from justdriving.domain.services.accounting_outbox import BooksPushes
 from justdriving.domain.services.arguments import batch_limit
 from justdriving.domain.services.circuit import CircuitBreaker
 from justdriving.domain.services.relay_jobs import MessageLog, PaymentLog, Preparers
 from justdriving.domain.services.relay_messages import Deferred, Job, MessageJobs
+from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf
 from justdriving.ports.host_events import HostEventSender
@@ -72,6 +74,7 @@ class Relay:
         delivery: DeliveryPolicy | None = None,
         invoice_pdf: InvoicePdf | None = None,
         host_events: HostEventSender | None = None,
+        accounting: AccountingClient | None = None,
     ) -> None:
         self._uow, self._clock = uow, clock
         messages = MessageJobs(
@@ -82,7 +85,10 @@ class Relay:
             clock=clock,
             invoice_pdf=invoice_pdf,
         )
-        self._prepare = Preparers(messages=messages, gateways=gateways, host_events=host_events)
+        books = BooksPushes(uow, clock, accounting)
+        self._prepare = Preparers(
+            messages=messages, gateways=gateways, books=books, host_events=host_events
+        )
         self._policy = policy or RelayPolicy()
         self._breaker = breaker or CircuitBreaker(clock)
         self._jitter = jitter

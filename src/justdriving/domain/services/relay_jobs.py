@@ -18,6 +18,7 @@ from justdriving.domain.messages import (
 )
 from justdriving.domain.outbox import OutboxKind, OutboxMessage
 from justdriving.domain.refunds import RefundStatus
+from justdriving.domain.services.accounting_outbox import BooksPushes
 from justdriving.domain.services.outgoing_events import delivery_job
 from justdriving.domain.services.relay_messages import Job, MessageJobs, Prepared
 from justdriving.ports.host_events import HostEventSender
@@ -31,6 +32,7 @@ class Preparers:
         *,
         messages: MessageJobs,
         gateways: GatewayRegistry,
+        books: BooksPushes,
         host_events: HostEventSender | None = None,
     ) -> None:
         self._messages, self._gateways = messages, gateways
@@ -43,6 +45,7 @@ class Preparers:
             OutboxKind.CANCEL_PAYMENT: self._cancel_job,
             OutboxKind.REFUND_PAYMENT: self._refund_job,
             OutboxKind.DELIVER_EVENT: self._event_job,
+            OutboxKind.PUSH_ACCOUNTING: books.prepare,
         }
 
     def __call__(self, uow: UnitOfWork, row: OutboxMessage) -> Prepared:

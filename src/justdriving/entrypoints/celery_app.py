@@ -1,21 +1,29 @@
-"""The relay on Celery (QUEUE_BACKEND=celery): outbox work as tasks on Redis or RabbitMQ.
+"""The Celery driver (QUEUE_BACKEND=celery): the periodic jobs and the relay as tasks on Redis
+or RabbitMQ.
 
-``make_celery(settings, application)`` builds the Celery app. Nothing happens at import time and
-only the composition root imports this module, so ``import justdriving`` never imports Celery.
+``make_celery(settings, application)`` builds the Celery app; ``celery_app(settings)`` is the
+one `justdriving celery` runs. Nothing happens at import time and only the entrypoints import
+this module, so ``import justdriving`` never imports Celery.
 
-Tasks
-    ``justdriving.relay.dispatch``  claims a batch of due outbox rows through the application's
-        Relay (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, each row leased to the claimant) and
+Tasks: one per periodic job of ``entrypoints/schedule.py`` (named after it), and the beat
+schedule is generated from that same list, so a Celery deployment does everything the thread
+worker does:
+    ``justdriving.reminders``  queues the reminders that are due.
+    ``justdriving.accounting.reconcile``  (ACCOUNTING_SYNC_ENABLED) queues for the accounting
+        push whatever is not in the books yet.
+    ``justdriving.inbox``  applies the webhooks the web processes stored.
+    ``justdriving.relay.dispatch``  the relay job, Celery's way: claims a batch of due outbox
+        rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, each row leased to the claimant) and
         enqueues one ``justdriving.relay.one`` per row; a full batch enqueues the next dispatch
         behind them, so claiming keeps pace with the workers.
-    ``justdriving.relay.one(outbox_id, claimant)``  prepares, sends and records that row, if
-        `claimant` still holds it: a row already sent, or whose lease ran out and was claimed
-        by someone else, is left alone. Every attempt uses the row's idempotency key.
-    ``justdriving.reminders``  queues the reminders that are due.
+    ``justdriving.relay.one(outbox_id, claimant)``  prepares, sends and records that row (an
+        SMS, an email, a payment call, an accounting push), if `claimant` still holds it: a
+        row already sent, or whose lease ran out and was claimed by someone else, is left
+        alone. Every attempt uses the row's idempotency key.
 
-Celery beat runs ``dispatch`` every few seconds and ``reminders`` every minute. Run exactly one
-beat per deployment: a second sends nothing twice (claims, and reminders decided in the database
-under optimistic versions, see to that) but doubles the polling and the conflicts.
+Run exactly one beat per deployment: a second sends nothing twice (claims, and reminders
+decided in the database under optimistic versions, see to that) but doubles the polling and
+the conflicts.
 
 Delivery is at least once: tasks are acknowledged late and given back when a worker dies, so a
 task may run again. A second ``relay.one`` finds the row sent or no longer held and does
@@ -38,12 +46,26 @@ from justdriving.config import Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.relay import RelayReport
+from justdriving.entrypoints.schedule import (
+    ACCOUNTING,
+    DISPATCH,
+    INBOX,
+    REMINDERS,
+    PeriodicJob,
+    scheduled,
+)
 
-__all__ = ["DISPATCH", "RELAY_ONE", "REMINDERS", "make_celery"]
+__all__ = [
+    "ACCOUNTING",
+    "DISPATCH",
+    "INBOX",
+    "RELAY_ONE",
+    "REMINDERS",
+    "celery_app",
+    "make_celery",
+]
 
-DISPATCH = "justdriving.relay.dispatch"
 RELAY_ONE = "justdriving.relay.one"
-REMINDERS = "justdriving.reminders"
 
 log = logging.getLogger("justdriving.celery")
 
@@ -79,10 +101,13 @@ def make_celery(
 ) -> Celery:
     """The Celery app for `settings` (broker CELERY_BROKER_URL).
 
+    Beat runs every periodic job of `settings` (`schedule.scheduled`): the relay's dispatch
+    every `dispatch_every` seconds, reminders every `reminders_every`.
     `application(settings)` is called once per worker process, on the first task. Keep
     `task_expires` (seconds) well below the relay's lease (120 s), so that a task still waiting
     when its lease runs out is dropped rather than run against a row that may be claimed again.
     """
+    jobs = scheduled(settings, relay_every=dispatch_every, reminders_every=reminders_every)
     if not settings.celery_broker_url:
         raise ConfigurationError(
             "cannot start Celery", ["CELERY_BROKER_URL is not set (QUEUE_BACKEND=celery)"]
@@ -104,22 +129,17 @@ def make_celery(
         timezone="UTC",
         enable_utc=True,
         beat_schedule={
-            "relay-dispatch": {
-                "task": DISPATCH,
-                "schedule": timedelta(seconds=dispatch_every),
-                "options": {"expires": dispatch_every},
-            },
-            "reminders": {
-                "task": REMINDERS,
-                "schedule": timedelta(seconds=reminders_every),
-                "options": {"expires": reminders_every},
-            },
+            job.name: {
+                "task": job.name,
+                "schedule": timedelta(seconds=job.every),
+                "options": {"expires": job.every},
+            }
+            for job in jobs
         },
     )
     current = PerProcess(lambda: application(settings))
 
     def dispatch() -> int:
-        current().apply_inbox()  # webhooks stored by the web processes, applied here
         relay = current().relay
         claimed = relay.claim(batch)
         with app.producer_or_acquire() as producer:
@@ -148,17 +168,24 @@ def make_celery(
             "deferred": report.deferred,
         }
 
-    def reminders() -> dict[str, int]:
-        report = current().send_reminders()
-        if report.lessons or report.overdue_invoices:
-            log.info(
-                "reminders queued: %d lesson, %d overdue invoice",
-                report.lessons,
-                report.overdue_invoices,
-            )
-        return {"lessons": report.lessons, "overdue_invoices": report.overdue_invoices}
-
     task: Callable[..., Any] = app.task
-    for name, run in ((DISPATCH, dispatch), (RELAY_ONE, relay_one), (REMINDERS, reminders)):
-        task(name=name, shared=False)(run)  # shared tasks would reach every app made later
+    task(name=RELAY_ONE, shared=False)(relay_one)  # shared tasks would reach every app made later
+    for job in jobs:
+        run = dispatch if job.name == DISPATCH else _periodic(job, current)
+        task(name=job.name, shared=False)(run)
     return app
+
+
+def _periodic(job: PeriodicJob, current: Callable[[], Application]) -> Callable[[], bool]:
+    def run() -> bool:
+        return job.run(current())
+
+    return run
+
+
+def celery_app(settings: Settings | None = None) -> Celery:
+    """The Celery app for QUEUE_BACKEND=celery (`justdriving celery worker`): each worker
+    process bootstraps the application once, on its first task."""
+    from justdriving.container import bootstrap
+
+    return make_celery(settings or Settings.from_env(), bootstrap)

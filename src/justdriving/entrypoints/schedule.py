@@ -1,0 +1,111 @@
+"""The periodic jobs, declared once.
+
+The thread worker (`justdriving worker`) loops over this list, and the Celery beat schedule is
+generated from it (`entrypoints/celery_app.py`), so a Celery deployment does everything the
+thread worker does. A job's name is its Celery task's name. The relay job is the one each
+driver performs its own way: the thread worker relays due rows in its own process, Celery
+claims them and hands each to a task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from attrs import frozen
+
+from justdriving.config import Settings
+from justdriving.domain.errors import JustDrivingError
+from justdriving.domain.services.application import Application
+
+log = logging.getLogger("justdriving.worker")
+
+REMINDERS = "justdriving.reminders"
+ACCOUNTING = "justdriving.accounting.reconcile"
+INBOX = "justdriving.inbox"
+DISPATCH = "justdriving.relay.dispatch"
+
+
+@frozen
+class PeriodicJob:
+    """`run(app)` every `every` seconds (0: every round of the thread worker); it says whether
+    it found work, so that the thread worker goes round again at once."""
+
+    name: str
+    every: float
+    run: Callable[[Application], bool]
+
+
+def periodic_jobs(
+    *,
+    relay_every: float = 0.0,
+    reminders_every: float = 60.0,
+    accounting_every: float | None = None,
+) -> list[PeriodicJob]:
+    """Every periodic job, in the order a round of the thread worker runs them: what the
+    schedules queue is relayed in the same round. `accounting_every` None: no reconciliation
+    (ACCOUNTING_SYNC_ENABLED off)."""
+    jobs = [PeriodicJob(REMINDERS, reminders_every, send_reminders)]
+    if accounting_every is not None:
+        jobs.append(PeriodicJob(ACCOUNTING, accounting_every, reconcile_accounting))
+    jobs += [
+        PeriodicJob(INBOX, relay_every, apply_inbox),
+        PeriodicJob(DISPATCH, relay_every, relay_outbox),
+    ]
+    return jobs
+
+
+def scheduled(
+    settings: Settings, *, relay_every: float = 0.0, reminders_every: float = 60.0
+) -> list[PeriodicJob]:
+    """The periodic jobs `settings` ask for (ACCOUNTING_SYNC_ENABLED, ACCOUNTING_SYNC_INTERVAL)."""
+    enabled = settings.accounting_sync_enabled
+    return periodic_jobs(
+        relay_every=relay_every,
+        reminders_every=reminders_every,
+        accounting_every=float(settings.accounting_sync_interval) if enabled else None,
+    )
+
+
+def send_reminders(app: Application) -> bool:
+    """Queue the lesson and overdue-invoice reminders that are due."""
+    report = app.send_reminders()
+    if report.lessons or report.overdue_invoices:
+        log.info(
+            "reminders queued: %d lesson, %d overdue invoice",
+            report.lessons,
+            report.overdue_invoices,
+        )
+    return False
+
+
+def reconcile_accounting(app: Application) -> bool:
+    """Queue for the accounting push whatever is not in the books yet; the relay pushes it."""
+    try:
+        queued = app.reconcile_accounting()
+    except JustDrivingError as error:  # no provider configured, say: the relay goes on
+        log.error("accounting reconciliation failed: %s", error)
+        return False
+    if queued:
+        log.info("accounting reconciliation queued %d records for the books", queued)
+    return queued > 0
+
+
+def apply_inbox(app: Application) -> bool:
+    """Apply the webhooks the web processes stored."""
+    app.apply_inbox()
+    return False
+
+
+def relay_outbox(app: Application) -> bool:
+    """Relay a batch of due outbox rows in this process."""
+    report = app.relay_outbox()
+    if report.claimed:
+        log.info(
+            "relay: %d sent, %d to retry, %d dead, %d deferred",
+            report.sent,
+            report.retried,
+            report.dead,
+            report.deferred,
+        )
+    return report.claimed > 0

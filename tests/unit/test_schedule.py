@@ -1,0 +1,74 @@
+"""The periodic jobs, declared once, and the thread worker that loops over them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from justdriving.adapters.memory import FrozenClock
+from justdriving.config import Settings
+from justdriving.domain.services.application import Application
+from justdriving.entrypoints.schedule import (
+    ACCOUNTING,
+    DISPATCH,
+    INBOX,
+    REMINDERS,
+    PeriodicJob,
+    periodic_jobs,
+    scheduled,
+)
+from justdriving.entrypoints.worker import Worker
+from memory_app import memory_application
+
+NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def test_the_list_holds_every_job_in_the_order_a_round_runs_them() -> None:
+    jobs = periodic_jobs(reminders_every=60, accounting_every=3600)
+
+    assert [(job.name, job.every) for job in jobs] == [
+        (REMINDERS, 60),
+        (ACCOUNTING, 3600),
+        (INBOX, 0),
+        (DISPATCH, 0),
+    ]
+
+
+def test_the_accounting_reconciliation_is_scheduled_only_when_the_sync_is_enabled() -> None:
+    off = scheduled(Settings())
+    on = scheduled(Settings(accounting_sync_enabled=True, accounting_sync_interval=900))
+
+    assert ACCOUNTING not in [job.name for job in off]
+    assert [job.every for job in on if job.name == ACCOUNTING] == [900]
+
+
+def test_the_thread_worker_runs_each_job_when_it_is_due_in_list_order() -> None:
+    ran: list[str] = []
+    now = [0.0]
+
+    def job(name: str, every: float, busy: bool = False) -> PeriodicJob:
+        def run(app: Application) -> bool:
+            ran.append(name)
+            return busy
+
+        return PeriodicJob(name, every, run)
+
+    app = memory_application(FrozenClock(NOW))
+    worker = Worker(
+        app,
+        monotonic=lambda: now[0],
+        jobs=[job("hourly", 3600), job("minutely", 60), job("always", 0, busy=True)],
+    )
+
+    assert worker.tick() is True  # "always" had work: the next round starts at once
+    now[0] = 59.0
+    worker.tick()
+    now[0] = 60.0
+    worker.tick()
+
+    assert ran == ["hourly", "minutely", "always", "always", "minutely", "always"]
+
+
+def test_a_job_with_no_work_lets_the_worker_rest() -> None:
+    app = memory_application(FrozenClock(NOW))
+
+    assert Worker(app, jobs=periodic_jobs()).tick() is False
