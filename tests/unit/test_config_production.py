@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from justdriving.config import OPS_TOKEN_MIN_LENGTH, Settings, is_secret_name
 from justdriving.domain.errors import ConfigurationError
@@ -170,5 +172,51 @@ def test_outside_production_plain_http_and_short_tokens_are_fine_for_simulators(
         OPS_TOKEN="dev",
         MAIL_ENCRYPTION="none",
     )
+
+    assert Settings.from_env(env, env_file=None).production_problems() == []
+
+
+@pytest.mark.usefixtures("clean_cwd")
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://app:Pw9Zq4Xr@db:notaport/app", "not a url", "postgresql+x://a:Pw9Zq4Xr@d/"],
+)
+def test_a_malformed_database_url_exits_2_naming_it_and_not_its_password(url: str) -> None:
+    for command in (["check-config"], ["outbox", "list"]):
+        result = CliRunner().invoke(main, command, env={"DATABASE_URL": url})
+
+        assert result.exit_code == 2, result.output
+        assert "DATABASE_URL" in result.output
+        assert "Pw9Zq4Xr" not in result.output
+        assert "Traceback" not in result.output
+
+
+def _any_case(word: str) -> st.SearchStrategy[str]:
+    return st.tuples(*(st.sampled_from([c.lower(), c.upper()]) for c in word)).map("".join)
+
+
+hosts = st.from_regex(r"[a-z0-9]{1,12}(\.[a-z0-9]{1,8}){0,2}", fullmatch=True)
+paths = st.from_regex(r"(/[A-Za-z0-9_.-]{0,10}){0,3}", fullmatch=True)
+url_variables = st.sampled_from(
+    ["SMS_API_BASE_URL", "MAIL_API_BASE_URL", "ACCOUNTING_TOKEN_URL", "ACCOUNTING_API_BASE_URL"]
+)
+
+
+@given(scheme=_any_case("http"), host=hosts, path=paths, variable=url_variables)
+def test_plain_http_is_refused_whatever_the_case_of_its_scheme(
+    scheme: str, host: str, path: str, variable: str
+) -> None:
+    env = production(**{variable: f"{scheme}://{host}{path}"})
+
+    problems = Settings.from_env(env, env_file=None).production_problems()
+
+    assert [p.split()[0] for p in problems] == [variable]
+
+
+@given(scheme=_any_case("https"), host=hosts, path=paths, variable=url_variables)
+def test_https_passes_whatever_the_case_of_its_scheme(
+    scheme: str, host: str, path: str, variable: str
+) -> None:
+    env = production(**{variable: f"{scheme}://{host}{path}"})
 
     assert Settings.from_env(env, env_file=None).production_problems() == []

@@ -31,7 +31,7 @@ def mask_url(url: str) -> str:
     """The URL with any password replaced by '***' (user, host and path are kept)."""
     try:
         parts = urlsplit(url)
-        password = parts.password
+        password, port = parts.password, parts.port
     except ValueError:
         return "set (unparseable URL)"
     if password is None:
@@ -39,8 +39,8 @@ def mask_url(url: str) -> str:
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
+    if port is not None:
+        host = f"{host}:{port}"
     userinfo = f"{parts.username}:***" if parts.username else ":***"
     return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
 
