@@ -84,7 +84,10 @@ class Container(containers.DeclarativeContainer):
         xero=providers.Singleton(accounting_adapters.xero_client, settings, grants),
         quickbooks=providers.Singleton(accounting_adapters.quickbooks_client, settings, grants),
     )
+    exporter = providers.Singleton(accounting_adapters.exporter, settings)
 
+    renderer = providers.Singleton(JinjaTemplateRenderer)
+    invoice_pdf = providers.Singleton(FpdfInvoicePdf)
     relay_policy = providers.Singleton(relay_policy, settings)
     application = providers.Singleton(
         Application,
@@ -93,12 +96,12 @@ class Container(containers.DeclarativeContainer):
         gateways=gateways,
         sms=sms,
         email=email,
-        renderer=providers.Singleton(JinjaTemplateRenderer),
+        renderer=renderer,
         delivery=providers.Singleton(delivery_policy, settings),
         relay_policy=relay_policy,
-        invoice_pdf=providers.Singleton(FpdfInvoicePdf),
+        invoice_pdf=invoice_pdf,
         accounting=accounting,
-        exporter=providers.Singleton(accounting_adapters.exporter, settings),
+        exporter=exporter,
     )
 
 
