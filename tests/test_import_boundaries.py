@@ -52,3 +52,10 @@ def test_the_inner_hexagon_loads_no_sdk_or_framework(package: str) -> None:
 
 def test_config_loads_no_sdk_or_framework() -> None:
     assert _loaded_after_importing("justdriving.config") == []
+
+
+def test_the_container_loads_no_provider_sdk_until_a_provider_is_chosen() -> None:
+    # the container imports SQLAlchemy for its engine; each adapter factory imports its SDK
+    # only when its provider is built
+    loaded = _loaded_after_importing("justdriving.container")
+    assert [name for name in loaded if not name.startswith("sqlalchemy")] == []

@@ -1,436 +1,90 @@
-"""The composition root: picks an adapter for every port from Settings. Nothing else does."""
+"""The composition root: one provider per capability, chosen by Settings; nothing else picks
+an adapter. Each adapter package builds its own (`adapters/*/factory.py`, SDKs imported only
+when chosen). Tests swap any provider in a `with container.<name>.override(...)` block."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from dependency_injector import containers, providers
 
+from justdriving.adapters import memory
+from justdriving.adapters.accounting import factory as accounting_adapters
+from justdriving.adapters.accounting.factory import accounting_consent
 from justdriving.adapters.documents import FpdfInvoicePdf
-from justdriving.adapters.memory import (
-    FakeAccountingClient,
-    FakeEmailSender,
-    FakePaymentGateway,
-    FakeSmsSender,
-    LogEmailSender,
-    LogSmsSender,
-    MemoryGatewayRegistry,
-    MemoryStore,
-    MemoryUnitOfWorkFactory,
-    SystemClock,
-)
-from justdriving.adapters.rate_limits import RollingWindowLimiter
-from justdriving.adapters.sql.engine import make_engine
-from justdriving.adapters.sql.schema import pending
-from justdriving.adapters.sql.token_cipher import TokenCipher
-from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.adapters.email import factory as email_adapters
+from justdriving.adapters.host_events import factory as host_event_adapters
+from justdriving.adapters.memory.factory import DEV_WEBHOOK_SECRET, fake_gateway
+from justdriving.adapters.payments import factory as payment_adapters
+from justdriving.adapters.sms import factory as sms_adapters
+from justdriving.adapters.sql import factory as sql
+from justdriving.adapters.sql.factory import MEMORY_DATABASE, grant_store
 from justdriving.adapters.templates import JinjaTemplateRenderer
-from justdriving.config import AccountingProvider, Mailer, PaymentProvider, Settings, SmsProvider
-from justdriving.domain.delivery_policy import DeliveryPolicy
-from justdriving.domain.errors import ConfigurationError, InvalidInput
-from justdriving.domain.events import EVENT_TYPES
-from justdriving.domain.people import EmailAddress, PhoneNumber
-from justdriving.domain.services.accounting_export import AccountingExporter
+from justdriving.config import Settings
+from justdriving.config.policies import delivery_policy, relay_policy
 from justdriving.domain.services.application import Application
-from justdriving.domain.services.grants import StoredGrants
-from justdriving.domain.services.relay import RelayPolicy
-from justdriving.ports.accounting import AccountingClient, AccountingConsent, GrantStore
-from justdriving.ports.clock import Clock
-from justdriving.ports.host_events import HostEventSender
-from justdriving.ports.messaging import EmailSender, EmailWebhooks, SmsSender, SmsWebhooks
-from justdriving.ports.payments import PaymentGateway
 
-# Outside production a fixed, public secret signs the fake gateway's webhooks so the whole
-# loop works with nothing configured; production refuses the fake gateway altogether.
-DEV_WEBHOOK_SECRET = "whsec_justdriving_development_only"  # noqa: S105
-
-# Adapters this build can wire, per setting. Real providers join these as they are built.
-AVAILABLE = {
-    "PAYMENT_PROVIDER": ("fake", "stripe", "paypal", "manual"),
-    "SMS_PROVIDER": ("fake", "log", "twilio", "gatewayapi"),
-    "MAIL_MAILER": ("fake", "log", "file", "smtp", "sendgrid", "mailgun"),
-}
-
-
-MEMORY_DATABASE = "memory://"
-
-
-def _webhook_secret(settings: Settings) -> str:
-    return settings.payment_webhook_secret or DEV_WEBHOOK_SECRET
-
-
-def _relay_policy(settings: Settings) -> RelayPolicy:
-    return RelayPolicy(lease=timedelta(seconds=settings.relay_lease_seconds))
-
-
-def _delivery_policy(settings: Settings) -> DeliveryPolicy:
-    """The environment's part of the delivery policy: kill switch, redirects, allow-lists."""
-    try:
-        sms_redirect = PhoneNumber(settings.sms_redirect_to) if settings.sms_redirect_to else None
-    except InvalidInput:
-        raise ConfigurationError("bad setting", ["SMS_REDIRECT_TO: not an E.164 number"]) from None
-    try:
-        mail_redirect = (
-            EmailAddress.parse(settings.mail_redirect_to) if settings.mail_redirect_to else None
-        )
-    except InvalidInput:
-        raise ConfigurationError("bad setting", ["MAIL_REDIRECT_TO: not an address"]) from None
-    return DeliveryPolicy(
-        sms_enabled=settings.sms_enabled,
-        sms_redirect_to=sms_redirect,
-        mail_redirect_to=mail_redirect,
-        sms_allowlist=frozenset(settings.sms_allowlist),
-        mail_allowlist=frozenset(settings.mail_allowlist),
-    )
-
-
-SMS_STATUS_PATH = "/webhook/sms/{provider}/status"
-
-
-def _callback(settings: Settings, path: str) -> str | None:
-    base = settings.public_base_url
-    return base.rstrip("/") + path if base else None
-
-
-def _sms_limiter(settings: Settings) -> RollingWindowLimiter | None:
-    """The process's one SMS rate limiter (SMS_RATE_LIMIT a second), or None: no pacing."""
-    if settings.sms_rate_limit is None:
-        return None
-    from justdriving.adapters.sms.pacing import sms_limiter
-
-    return sms_limiter(settings.sms_rate_limit)
-
-
-def _host_events(settings: Settings, clock: Clock) -> HostEventSender | None:
-    """The host's webhook endpoint (HOST_WEBHOOK_URL), or None: no events go out."""
-    url, secret = settings.host_webhook_url, settings.host_webhook_secret
-    if not url and not secret:
-        return None
-    if not (url and secret):
-        missing = "HOST_WEBHOOK_SECRET" if url else "HOST_WEBHOOK_URL"
-        raise ConfigurationError("the host webhook needs its URL and its secret", [missing])
-    unknown = sorted(set(settings.host_webhook_topics) - set(EVENT_TYPES))
-    if unknown:
-        raise ConfigurationError(
-            "unknown event topics", [f"HOST_WEBHOOK_TOPICS: {', '.join(unknown)[:200]}"]
-        )
-    from justdriving.adapters.host_webhooks import StandardWebhookSender
-
-    return StandardWebhookSender(url, secret, clock)
-
-
-def _host_event_topics(settings: Settings) -> tuple[str, ...] | None:
-    return settings.host_webhook_topics or None  # unset: every topic
-
-
-def _sms_sender(settings: Settings, limiter: RollingWindowLimiter | None = None) -> SmsSender:
-    """The provider's sender, paced by `limiter` when SMS_RATE_LIMIT is set."""
-    sender = _provider_sms_sender(settings)
-    if limiter is None:
-        return sender
-    from justdriving.adapters.sms.pacing import PacedSmsSender
-
-    return PacedSmsSender(sender, limiter, key=sender.name)
-
-
-def _provider_sms_sender(settings: Settings) -> SmsSender:
-    """Twilio or GatewayAPI, imported only when chosen."""
-    provider = settings.sms_provider
-    status = _callback(settings, SMS_STATUS_PATH.format(provider=provider.value))
-    if provider is SmsProvider.TWILIO:
-        from justdriving.adapters.sms.twilio import TwilioSmsSender
-
-        return TwilioSmsSender(
-            settings.sms_provider_key or "",
-            settings.sms_provider_secret or "",
-            from_number=settings.sms_from_number,
-            status_callback=status,
-            api_base=settings.sms_api_base_url,
-        )
-    from justdriving.adapters.sms.gatewayapi import DEFAULT_API_BASE, GatewayApiSmsSender
-
-    return GatewayApiSmsSender(
-        settings.sms_provider_secret or "",
-        sender=settings.sms_from_number or "",
-        callback_url=status,
-        api_base=settings.sms_api_base_url or DEFAULT_API_BASE,
-    )
-
-
-def _sms_webhooks(settings: Settings) -> dict[str, SmsWebhooks]:
-    provider = settings.sms_provider
-    if provider is SmsProvider.TWILIO and settings.sms_provider_secret:
-        from justdriving.adapters.sms.callbacks import TwilioCallbacks
-        from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
-
-        twilio = TwilioWebhooks(settings.sms_provider_secret, settings.public_base_url or "")
-        return {"twilio": TwilioCallbacks(twilio)}
-    if provider is SmsProvider.GATEWAYAPI and settings.sms_webhook_secret:
-        from justdriving.adapters.sms.callbacks import GatewayApiCallbacks
-        from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
-
-        return {"gatewayapi": GatewayApiCallbacks(GatewayApiWebhooks(settings.sms_webhook_secret))}
-    return {}
-
-
-def _email_webhooks(settings: Settings) -> dict[str, EmailWebhooks]:
-    secret = settings.mail_webhook_secret
-    if not secret:
-        return {}
-    from justdriving.adapters.email.callbacks import EmailCallbacks
-
-    if settings.mail_mailer is Mailer.SENDGRID:
-        from justdriving.adapters.email.sendgrid_events import SendGridWebhooks
-
-        return {"sendgrid": EmailCallbacks(SendGridWebhooks(secret))}
-    if settings.mail_mailer is Mailer.MAILGUN:
-        from justdriving.adapters.email.mailgun_events import MailgunWebhooks
-
-        return {"mailgun": EmailCallbacks(MailgunWebhooks(secret))}
-    return {}
-
-
-def _email_sender(settings: Settings) -> EmailSender:
-    """SMTP, SendGrid, Mailgun or the file inbox: each imported only when chosen."""
-    mailer, sender, name = settings.mail_mailer, settings.mail_from_address, settings.mail_from_name
-    sender = sender or "justdriving@localhost"
-    url = settings.mail_unsubscribe_url
-    from justdriving.adapters.email.mime import ListUnsubscribe
-
-    unsubscribe = ListUnsubscribe(url=url) if url else None
-    if mailer is Mailer.SMTP:
-        from justdriving.adapters.email.smtp import SmtpEmailSender
-
-        return SmtpEmailSender(
-            settings.mail_host or "localhost",
-            settings.mail_port,
-            username=settings.mail_username,
-            password=settings.mail_password,
-            encryption=settings.mail_encryption.value,
-            from_address=sender,
-            from_name=name,
-            unsubscribe=unsubscribe,
-        )
-    if mailer is Mailer.SENDGRID:
-        from justdriving.adapters.email.sendgrid import SendGridEmailSender
-
-        return SendGridEmailSender(
-            settings.mail_api_key or "",
-            from_address=sender,
-            from_name=name,
-            api_base=settings.mail_api_base_url,
-            unsubscribe=unsubscribe,
-        )
-    if mailer is Mailer.MAILGUN:
-        from justdriving.adapters.email.mailgun import EU_API_BASE, MailgunEmailSender
-
-        return MailgunEmailSender(
-            settings.mail_api_key or "",
-            settings.mail_domain or sender.rpartition("@")[2],
-            api_base=settings.mail_api_base_url or EU_API_BASE,
-            from_address=sender,
-            from_name=name,
-            unsubscribe=unsubscribe,
-        )
-    from justdriving.adapters.email.file_inbox import FileInboxEmailSender
-
-    return FileInboxEmailSender(
-        settings.mail_inbox_dir, from_address=sender, from_name=name, unsubscribe=unsubscribe
-    )
-
-
-def _accounting(settings: Settings, grants: GrantStore) -> AccountingClient | None:
-    """The accounting system ACCOUNTING_PROVIDER names, imported only when chosen."""
-    provider, key, secret = (
-        settings.accounting_provider,
-        settings.accounting_api_key or "",
-        settings.accounting_api_secret or "",
-    )
-    tenant, base, token = (
-        settings.accounting_tenant_id or "",
-        settings.accounting_api_base_url,
-        settings.accounting_token_url,
-    )
-    if provider is AccountingProvider.FAKE:
-        return FakeAccountingClient()
-    if provider is AccountingProvider.CSV:
-        from justdriving.adapters.accounting.csv_client import CsvAccountingClient
-
-        return CsvAccountingClient(settings.accounting_export_dir or "accounting-exports")
-    if provider is AccountingProvider.XERO:
-        from justdriving.adapters.accounting.xero import (
-            API_BASE,
-            IDENTITY_BASE,
-            XeroAccountingClient,
-        )
-
-        return XeroAccountingClient(
-            key,
-            secret,
-            tenant,
-            grants,
-            api_base=base or API_BASE,
-            identity_base=token or IDENTITY_BASE,
-            payment_account_code=settings.accounting_payment_account,
-        )
-    if provider is AccountingProvider.QUICKBOOKS:
-        from justdriving.adapters.accounting.quickbooks import (
-            LIVE_API,
-            TOKEN_URL,
-            QuickBooksAccountingClient,
-        )
-
-        return QuickBooksAccountingClient(
-            key, secret, tenant, grants, api_base=base or LIVE_API, token_url=token or TOKEN_URL
-        )
-    return None
-
-
-def accounting_consent(settings: Settings) -> AccountingConsent:
-    """The authorisation-code flow of ACCOUNTING_PROVIDER (xero or quickbooks), on the same
-    token endpoint (ACCOUNTING_TOKEN_URL) and API root the sync uses."""
-    provider = settings.accounting_provider
-    if provider not in (AccountingProvider.XERO, AccountingProvider.QUICKBOOKS):
-        raise ConfigurationError(
-            f"ACCOUNTING_PROVIDER={provider}: connecting is for xero or quickbooks"
-        )
-    missing = [
-        name
-        for name, value in (
-            ("ACCOUNTING_API_KEY", settings.accounting_api_key),
-            ("ACCOUNTING_API_SECRET", settings.accounting_api_secret),
-        )
-        if not value
-    ]
-    if missing:
-        raise ConfigurationError(f"{provider} needs the app's client id and secret", missing)
-    key, secret = settings.accounting_api_key or "", settings.accounting_api_secret or ""
-    token, base = settings.accounting_token_url, settings.accounting_api_base_url
-    if provider is AccountingProvider.XERO:
-        from justdriving.adapters.accounting.xero import API_BASE, IDENTITY_BASE
-        from justdriving.adapters.accounting.xero_consent import XeroConsent
-
-        return XeroConsent(
-            key, secret, identity_base=token or IDENTITY_BASE, api_base=base or API_BASE
-        )
-    from justdriving.adapters.accounting.quickbooks import TOKEN_URL
-    from justdriving.adapters.accounting.quickbooks_consent import QuickBooksConsent
-
-    return QuickBooksConsent(key, secret, token_url=token or TOKEN_URL)
-
-
-def _token_cipher(settings: Settings) -> TokenCipher | None:
-    """The cipher of the stored OAuth tokens (imports cryptography), or None without a key."""
-    keys = settings.accounting_token_keys
-    return TokenCipher(keys) if keys else None
-
-
-def grant_store(settings: Settings) -> GrantStore:
-    """The database's OAuth grants (where the sync reads them), for connecting an organisation
-    without wiring the rest of the application. Refuses memory:// and an unmigrated database."""
-    url = settings.effective_database_url
-    if url == MEMORY_DATABASE:
-        raise ConfigurationError(
-            "a grant in memory:// is gone when the command ends", ["DATABASE_URL"]
-        )
-    engine = make_engine(url)
-    if pending(engine):
-        raise ConfigurationError(
-            "the database is not migrated", ["DATABASE_URL: run `justdriving migrate` first"]
-        )
-    return StoredGrants(SqlUnitOfWorkFactory(engine, _token_cipher(settings)))
-
-
-def _exporter(settings: Settings) -> AccountingExporter | None:
-    if not settings.accounting_export_dir:
-        return None
-    from justdriving.adapters.accounting.csv_export import CsvExporter
-
-    return CsvExporter(settings.accounting_export_dir)
-
-
-def _gateways(settings: Settings, fake: PaymentGateway) -> MemoryGatewayRegistry:
-    """The platform's gateway (PAYMENT_PROVIDER, each school's default), and no other: its
-    webhook route is the only one mounted. The fake is there only when it is the one chosen
-    (never in production), so that an event signed with PAYMENT_WEBHOOK_SECRET — a PayPal
-    webhook id is no secret — or the public development secret can never reach a real
-    provider's payments. Provider SDKs are imported here, only when chosen."""
-    gateways: dict[str, PaymentGateway] = {}
-    provider = settings.payment_provider
-    if provider is PaymentProvider.FAKE:
-        gateways["fake"] = fake
-    elif provider is PaymentProvider.STRIPE:
-        from justdriving.adapters.payments.stripe import StripeGateway
-
-        gateways["stripe"] = StripeGateway(
-            settings.payment_provider_secret or "",
-            settings.payment_webhook_secret or "",
-            api_base=settings.payment_api_base_url,
-        )
-    elif provider is PaymentProvider.PAYPAL:
-        from justdriving.adapters.payments.paypal import LIVE_API, SANDBOX_API, PayPalGateway
-
-        default_api = LIVE_API if settings.is_production else SANDBOX_API
-        gateways["paypal"] = PayPalGateway(
-            settings.payment_provider_key or "",
-            settings.payment_provider_secret or "",
-            settings.payment_webhook_secret or "",
-            api_base=settings.payment_api_base_url or default_api,
-        )
-    default = None if provider is PaymentProvider.MANUAL else provider.value
-    return MemoryGatewayRegistry(gateways, default=default)
+__all__ = ["DEV_WEBHOOK_SECRET", "Container", "accounting_consent", "bootstrap"]
+__all__ += ["build_container", "grant_store"]
 
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
-    config = providers.Configuration()
+    config = providers.Configuration()  # database ("memory" or "sql") and database_url
 
-    clock = providers.Singleton(SystemClock)
-    store = providers.Singleton(MemoryStore)
-    engine = providers.Singleton(make_engine, config.database_url)
-    token_cipher = providers.Singleton(_token_cipher, settings)
+    clock = providers.Singleton(memory.SystemClock)
+    store = providers.Singleton(memory.MemoryStore)
+    engine = providers.Singleton(sql.make_engine, config.database_url)
+    token_cipher = providers.Singleton(sql.token_cipher, settings)
     uow = providers.Selector(
         config.database,
-        memory=providers.Singleton(MemoryUnitOfWorkFactory, store),
-        sql=providers.Singleton(SqlUnitOfWorkFactory, engine, token_cipher),
+        memory=providers.Singleton(memory.MemoryUnitOfWorkFactory, store),
+        sql=providers.Singleton(sql.SqlUnitOfWorkFactory, engine, token_cipher),
     )
 
-    fake_gateway = providers.Singleton(
-        FakePaymentGateway,
-        name="fake",
-        webhook_secret=providers.Callable(_webhook_secret, settings),
-        clock=clock,  # signs on the clock the app verifies with, overridden or not
+    fake_gateway = providers.Singleton(fake_gateway, settings, clock)
+    payment_gateway = providers.Selector(
+        settings.provided.payment_provider,
+        fake=fake_gateway,
+        stripe=providers.Singleton(payment_adapters.stripe_gateway, settings),
+        paypal=providers.Singleton(payment_adapters.paypal_gateway, settings),
+        manual=providers.Object(None),
     )
-    gateways = providers.Singleton(_gateways, settings, fake_gateway)
+    gateways = providers.Singleton(payment_adapters.gateway_registry, payment_gateway)
 
-    sms_limiter = providers.Singleton(_sms_limiter, settings)
-    relay_policy = providers.Singleton(_relay_policy, settings)
-    provider_sms = providers.Singleton(_sms_sender, settings, sms_limiter)
+    sms_limiter = providers.Singleton(sms_adapters.sms_limiter, settings)
     sms = providers.Selector(
-        config.sms_provider,
-        fake=providers.Singleton(FakeSmsSender),
-        log=providers.Singleton(LogSmsSender),
-        twilio=provider_sms,
-        gatewayapi=provider_sms,
+        settings.provided.sms_provider,
+        fake=providers.Singleton(memory.FakeSmsSender),
+        log=providers.Singleton(memory.LogSmsSender),
+        twilio=providers.Singleton(sms_adapters.twilio_sender, settings, sms_limiter),
+        gatewayapi=providers.Singleton(sms_adapters.gatewayapi_sender, settings, sms_limiter),
     )
-    sms_webhooks = providers.Singleton(_sms_webhooks, settings)
-    email_webhooks = providers.Singleton(_email_webhooks, settings)
-    provider_email = providers.Singleton(_email_sender, settings)
-    email = providers.Selector(
-        config.mail_mailer,
-        fake=providers.Singleton(FakeEmailSender),
-        log=providers.Singleton(LogEmailSender),
-        file=provider_email,
-        smtp=provider_email,
-        sendgrid=provider_email,
-        mailgun=provider_email,
-    )
-    renderer = providers.Singleton(JinjaTemplateRenderer)
-    grants = providers.Singleton(StoredGrants, uow)
-    accounting = providers.Singleton(_accounting, settings, grants)
-    exporter = providers.Singleton(_exporter, settings)
-    invoice_pdf = providers.Singleton(FpdfInvoicePdf)
+    sms_webhooks = providers.Singleton(sms_adapters.sms_webhooks, settings)
 
+    email = providers.Selector(
+        settings.provided.mail_mailer,
+        fake=providers.Singleton(memory.FakeEmailSender),
+        log=providers.Singleton(memory.LogEmailSender),
+        file=providers.Singleton(email_adapters.file_inbox_sender, settings),
+        smtp=providers.Singleton(email_adapters.smtp_sender, settings),
+        sendgrid=providers.Singleton(email_adapters.sendgrid_sender, settings),
+        mailgun=providers.Singleton(email_adapters.mailgun_sender, settings),
+    )
+    email_webhooks = providers.Singleton(email_adapters.email_webhooks, settings)
+
+    grants = providers.Singleton(sql.StoredGrants, uow)
+    accounting = providers.Selector(
+        settings.provided.accounting_provider,
+        none=providers.Object(None),
+        fake=providers.Singleton(memory.FakeAccountingClient),
+        csv=providers.Singleton(accounting_adapters.csv_client, settings),
+        xero=providers.Singleton(accounting_adapters.xero_client, settings, grants),
+        quickbooks=providers.Singleton(accounting_adapters.quickbooks_client, settings, grants),
+    )
+    exporter = providers.Singleton(accounting_adapters.exporter, settings)
+
+    renderer = providers.Singleton(JinjaTemplateRenderer)
+    invoice_pdf = providers.Singleton(FpdfInvoicePdf)
+    relay_policy = providers.Singleton(relay_policy, settings)
     application = providers.Singleton(
         Application,
         uow=uow,
@@ -439,54 +93,36 @@ class Container(containers.DeclarativeContainer):
         sms=sms,
         email=email,
         renderer=renderer,
-        delivery=providers.Singleton(_delivery_policy, settings),
+        delivery=providers.Singleton(delivery_policy, settings),
         relay_policy=relay_policy,
         invoice_pdf=invoice_pdf,
         accounting=accounting,
-        accounting_push=settings.provided.accounting_sync_enabled,
         exporter=exporter,
-        host_events=providers.Singleton(_host_events, settings, clock),
-        host_event_topics=providers.Callable(_host_event_topics, settings),
+        accounting_push=settings.provided.accounting_sync_enabled,
+        host_events=providers.Singleton(host_event_adapters.host_event_sender, settings, clock),
+        host_event_topics=providers.Callable(host_event_adapters.host_event_topics, settings),
     )
 
 
 def build_container(settings: Settings) -> Container:
-    """A container for `settings`; ConfigurationError names every setting it cannot honour."""
+    """A container for `settings`; ConfigurationError names every setting it cannot honour
+    (a bad staging redirect and a malformed DATABASE_URL too, before any message or query)."""
     settings.check()
-    chosen = {
-        "PAYMENT_PROVIDER": settings.payment_provider.value,
-        "SMS_PROVIDER": settings.sms_provider.value,
-        "MAIL_MAILER": settings.mail_mailer.value,
-    }
-    problems = [
-        f"{name}: {value!r} is not available in this build (choose {', '.join(AVAILABLE[name])})"
-        for name, value in chosen.items()
-        if value not in AVAILABLE[name]
-    ]
-    if problems:
-        raise ConfigurationError("cannot start with these settings", problems)
-    _delivery_policy(settings)  # refuse a bad redirect now, not at the first message
-    container = Container(settings=settings)
-    sms = chosen["SMS_PROVIDER"]
+    delivery_policy(settings)
     url = settings.effective_database_url
+    container = Container(settings=settings)
     container.config.from_dict(
-        {
-            "sms_provider": sms,
-            "mail_mailer": chosen["MAIL_MAILER"],
-            "database": "memory" if url == MEMORY_DATABASE else "sql",
-            "database_url": url,
-        }
+        {"database": "memory" if url == MEMORY_DATABASE else "sql", "database_url": url}
     )
+    if url != MEMORY_DATABASE:
+        container.engine()
     return container
 
 
 def bootstrap(settings: Settings | None = None) -> Application:
-    """The wired application: settings from the environment unless given.
-
-    Refuses a database that lacks migrations, saying how to apply them."""
+    """The wired application (settings from the environment unless given); a database that
+    lacks migrations is refused, saying how to apply them, unless `application` is overridden."""
     container = build_container(settings or Settings.from_env())
-    if container.config.database() == "sql" and pending(container.engine()):
-        raise ConfigurationError(
-            "the database is not migrated", ["DATABASE_URL: run `justdriving migrate` first"]
-        )
+    if container.config.database() == "sql" and not container.application.overridden:
+        sql.refuse_unmigrated(container.engine())
     return container.application()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from justdriving.adapters.host_webhooks import StandardWebhookSender
+from justdriving.adapters.host_events.standard_webhooks import StandardWebhookSender
 from justdriving.adapters.memory import FakeHostEventSender, FrozenClock
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 from justdriving.ports.host_events import HostDelivery, HostEventSender

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner, Result
 
-from justdriving import container
 from justdriving.adapters.memory import (
     FrozenClock,
 )
+from justdriving.container import Container
 from justdriving.domain.errors import InvalidInput, InvalidTransition, NotFound
 from justdriving.domain.ids import MessageId
 from justdriving.domain.messages import Channel, MessageStatus, OutboundMessage
@@ -43,10 +43,11 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def app(clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Application:
+def app(clock: FrozenClock) -> Iterator[Application]:
+    """The in-memory application every command of the test gets, in place of the wired one."""
     wired = memory_application(clock)
-    monkeypatch.setattr(container, "bootstrap", lambda settings=None: wired)
-    return wired
+    with Container.application.override(wired):
+        yield wired
 
 
 @pytest.fixture

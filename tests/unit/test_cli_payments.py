@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner, Result
 
-from justdriving import container
 from justdriving.adapters.memory import (
     FrozenClock,
 )
+from justdriving.container import Container
 from justdriving.domain.money import Money
 from justdriving.domain.payments import Payment, PaymentMethod
 from justdriving.domain.schools import InvoiceService
@@ -23,10 +24,11 @@ NOW = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> Application:
+def app() -> Iterator[Application]:
+    """The in-memory application every command of the test gets, in place of the wired one."""
     wired = memory_application(FrozenClock(NOW))
-    monkeypatch.setattr(container, "bootstrap", lambda settings=None: wired)
-    return wired
+    with Container.application.override(wired):
+        yield wired
 
 
 @pytest.fixture

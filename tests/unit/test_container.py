@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -255,3 +255,125 @@ def test_the_development_senders_are_never_paced(provider: str) -> None:
     )
 
     assert not isinstance(container.sms(), PacedSmsSender)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, type(None)),
+        ({"ACCOUNTING_PROVIDER": "fake"}, "FakeAccountingClient"),
+        ({"ACCOUNTING_PROVIDER": "csv"}, "CsvAccountingClient"),
+        (
+            {"ACCOUNTING_PROVIDER": "xero", "ACCOUNTING_API_KEY": "id",
+             "ACCOUNTING_API_SECRET": "s", "ACCOUNTING_TENANT_ID": "t"},
+            "XeroAccountingClient",
+        ),
+        (
+            {"ACCOUNTING_PROVIDER": "quickbooks", "ACCOUNTING_API_KEY": "id",
+             "ACCOUNTING_API_SECRET": "s", "ACCOUNTING_TENANT_ID": "9130"},
+            "QuickBooksAccountingClient",
+        ),
+    ],
+)  # fmt: skip
+def test_accounting_provider_chooses_the_accounting_client(
+    environ: dict[str, str], expected: type | str, tmp_path: Path
+) -> None:
+    container = build_container(
+        settings(DATABASE_URL="memory://", ACCOUNTING_EXPORT_DIR=str(tmp_path), **environ)
+    )
+
+    client = container.accounting()
+
+    if isinstance(expected, str):
+        assert type(client).__name__ == expected
+    else:
+        assert client is None
+    assert container.accounting() is client  # one per container
+
+
+@pytest.mark.parametrize(
+    ("mailer", "expected"),
+    [("fake", "FakeEmailSender"), ("log", "LogEmailSender"), ("file", "FileInboxEmailSender"),
+     ("smtp", "SmtpEmailSender"), ("sendgrid", "SendGridEmailSender"),
+     ("mailgun", "MailgunEmailSender")],
+)  # fmt: skip
+def test_mail_mailer_chooses_the_email_sender(mailer: str, expected: str, tmp_path: Path) -> None:
+    container = build_container(
+        settings(
+            DATABASE_URL="memory://",
+            MAIL_MAILER=mailer,
+            MAIL_API_KEY="key",
+            MAIL_FROM_ADDRESS="kontor@example.dk",
+            MAIL_INBOX_DIR=str(tmp_path),
+        )
+    )
+
+    assert type(container.email()).__name__ == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a database url",
+        "postgresql://app:Pw9secret@db:notaport/app",
+        "postgresql+nosuchdriver://app:Pw9secret@db/app",
+        "oracle://app:Pw9secret@db/app",
+    ],
+)
+def test_a_malformed_database_url_is_a_configuration_error_naming_it_and_not_its_password(
+    url: str,
+) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        build_container(settings(DATABASE_URL=url))
+
+    shown = " ".join([str(refused.value), *refused.value.problems])
+    assert "DATABASE_URL" in shown
+    assert "Pw9secret" not in shown
+
+
+def test_a_provider_overridden_in_a_with_block_is_used_there_and_only_there() -> None:
+    container = build_container(settings(DATABASE_URL="memory://"))
+    mine = FakeSmsSender()
+
+    with container.sms.override(mine):
+        assert container.sms() is mine
+    assert container.sms() is not mine
+    assert isinstance(container.sms(), FakeSmsSender)
+
+
+def test_bootstrap_returns_an_overridden_application_without_touching_the_database(
+    tmp_path: Path,
+) -> None:
+    from justdriving.container import Container
+    from memory_app import memory_application
+
+    wired = memory_application(FrozenClock(datetime(2027, 1, 15, 9, 30, tzinfo=UTC)))
+    unmigrated = settings(DATABASE_URL=f"sqlite:///{tmp_path / 'new.db'}")
+
+    with Container.application.override(wired):
+        assert bootstrap(unmigrated) is wired
+    with pytest.raises(ConfigurationError, match="justdriving migrate"):
+        bootstrap(unmigrated)
+
+
+def test_an_unreachable_database_is_a_configuration_error_naming_it_without_its_password(
+    tmp_path: Path,
+) -> None:
+    # a SQLite file in a folder that does not exist cannot be opened, like a server that is down
+    url = f"sqlite:///{tmp_path / 'no-such-folder' / 'jd.db'}"
+
+    with pytest.raises(ConfigurationError) as refused:
+        bootstrap(settings(DATABASE_URL=url))
+
+    assert refused.value.problems[0].startswith("DATABASE_URL: cannot connect to sqlite:///")
+
+
+def test_an_unreachable_postgresql_server_is_named_with_its_password_hidden() -> None:
+    url = "postgresql://app:Pw9Zq4Xr@127.0.0.1:1/app?connect_timeout=2"
+
+    with pytest.raises(ConfigurationError) as refused:
+        bootstrap(settings(DATABASE_URL=url))
+
+    (problem,) = refused.value.problems
+    assert problem.startswith("DATABASE_URL: cannot connect to postgresql+psycopg://app:***@")
+    assert "Pw9Zq4Xr" not in str(refused.value) + problem

@@ -86,7 +86,7 @@ def cell(value: object) -> str:
 
 def app_from_environment() -> Application:
     """The application the environment configures, for one command."""
-    from justdriving import container  # looked up at call time: tests replace bootstrap
+    from justdriving import container  # imported when a command needs the application
 
     logging.getLogger("alembic").setLevel(logging.WARNING)  # checking migrations is no news
     return container.bootstrap()

@@ -3,12 +3,12 @@ an application wired to fakes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from justdriving import container
 from justdriving.adapters.memory import (
     FakeAccountingClient,
     FakeEmailSender,
@@ -19,6 +19,7 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.container import Container
 from justdriving.domain.errors import ProviderUnavailable
 from justdriving.domain.schools import InvoiceService
 from justdriving.domain.services.application import Application
@@ -46,8 +47,7 @@ def wired(
     store: MemoryStore,
     clock: FrozenClock,
     fake: FakeAccountingClient,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Application:
+) -> Iterator[Application]:
     app = Application(
         uow=MemoryUnitOfWorkFactory(store),
         clock=clock,
@@ -59,8 +59,8 @@ def wired(
         exporter=RecordingExporter(),
         accounting_retry=NO_WAIT,
     )
-    monkeypatch.setattr(container, "bootstrap", lambda settings=None: app)
-    return app
+    with Container.application.override(app):
+        yield app
 
 
 def test_sync_accounting_prints_the_report_and_exits_0(
@@ -123,12 +123,9 @@ def test_an_unknown_school_exits_1_and_a_bad_date_2(wired: Application) -> None:
     assert bad_date.exit_code == 2
 
 
-def test_without_a_provider_the_command_exits_2(
-    store: MemoryStore, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, app: Application
-) -> None:
-    monkeypatch.setattr(container, "bootstrap", lambda settings=None: app)
-
-    result = CliRunner().invoke(main, ["sync-accounting"])
+def test_without_a_provider_the_command_exits_2(app: Application) -> None:
+    with Container.application.override(app):
+        result = CliRunner().invoke(main, ["sync-accounting"])
 
     assert result.exit_code == 2
     assert "ACCOUNTING_PROVIDER is none" in result.output

@@ -1,0 +1,89 @@
+"""The accounting clients ACCOUNTING_PROVIDER chooses, and the consent flow that connects an
+organisation to Xero or QuickBooks; each provider's module is imported only when chosen."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from justdriving.config import AccountingProvider, AccountingSettings
+from justdriving.domain.errors import ConfigurationError
+from justdriving.ports.accounting import AccountingClient, AccountingConsent, GrantStore
+
+if TYPE_CHECKING:
+    from justdriving.domain.services.accounting_export import AccountingExporter
+
+
+def csv_client(settings: AccountingSettings) -> AccountingClient:
+    from justdriving.adapters.accounting.csv_client import CsvAccountingClient
+
+    return CsvAccountingClient(settings.accounting_export_dir or "accounting-exports")
+
+
+def xero_client(settings: AccountingSettings, grants: GrantStore) -> AccountingClient:
+    from justdriving.adapters.accounting.xero import API_BASE, IDENTITY_BASE, XeroAccountingClient
+
+    return XeroAccountingClient(
+        settings.accounting_api_key or "",
+        settings.accounting_api_secret or "",
+        settings.accounting_tenant_id or "",
+        grants,
+        api_base=settings.accounting_api_base_url or API_BASE,
+        identity_base=settings.accounting_token_url or IDENTITY_BASE,
+        payment_account_code=settings.accounting_payment_account,
+    )
+
+
+def quickbooks_client(settings: AccountingSettings, grants: GrantStore) -> AccountingClient:
+    from justdriving.adapters.accounting.quickbooks import (
+        LIVE_API,
+        TOKEN_URL,
+        QuickBooksAccountingClient,
+    )
+
+    return QuickBooksAccountingClient(
+        settings.accounting_api_key or "",
+        settings.accounting_api_secret or "",
+        settings.accounting_tenant_id or "",
+        grants,
+        api_base=settings.accounting_api_base_url or LIVE_API,
+        token_url=settings.accounting_token_url or TOKEN_URL,
+    )
+
+
+def exporter(settings: AccountingSettings) -> AccountingExporter | None:
+    """The CSV exporter writing to ACCOUNTING_EXPORT_DIR, or None when it is unset."""
+    if not settings.accounting_export_dir:
+        return None
+    from justdriving.adapters.accounting.csv_export import CsvExporter
+
+    return CsvExporter(settings.accounting_export_dir)
+
+
+def accounting_consent(settings: AccountingSettings) -> AccountingConsent:
+    """The authorisation-code flow of ACCOUNTING_PROVIDER (xero or quickbooks), on the same
+    token endpoint (ACCOUNTING_TOKEN_URL) and API root the sync uses."""
+    provider = settings.accounting_provider
+    if provider not in (AccountingProvider.XERO, AccountingProvider.QUICKBOOKS):
+        raise ConfigurationError(
+            f"ACCOUNTING_PROVIDER={provider}: connecting is for xero or quickbooks"
+        )
+    key, secret = settings.accounting_api_key, settings.accounting_api_secret
+    missing = [
+        name
+        for name, value in (("ACCOUNTING_API_KEY", key), ("ACCOUNTING_API_SECRET", secret))
+        if not value
+    ]
+    if missing or key is None or secret is None:
+        raise ConfigurationError(f"{provider} needs the app's client id and secret", missing)
+    token, base = settings.accounting_token_url, settings.accounting_api_base_url
+    if provider is AccountingProvider.XERO:
+        from justdriving.adapters.accounting.xero import API_BASE, IDENTITY_BASE
+        from justdriving.adapters.accounting.xero_consent import XeroConsent
+
+        return XeroConsent(
+            key, secret, identity_base=token or IDENTITY_BASE, api_base=base or API_BASE
+        )
+    from justdriving.adapters.accounting.quickbooks import TOKEN_URL
+    from justdriving.adapters.accounting.quickbooks_consent import QuickBooksConsent
+
+    return QuickBooksConsent(key, secret, token_url=token or TOKEN_URL)

@@ -1,0 +1,79 @@
+"""The SMS senders and webhook receivers SMS_PROVIDER chooses, each imported only then."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from justdriving.config import Settings, SmsProvider, SmsSettings
+from justdriving.ports.messaging import SmsSender, SmsWebhooks
+
+if TYPE_CHECKING:
+    from justdriving.adapters.rate_limits import RollingWindowLimiter
+
+SMS_STATUS_PATH = "/webhook/sms/{provider}/status"
+
+
+def _status_callback(settings: Settings) -> str | None:
+    """Where the provider reports delivery: PUBLIC_BASE_URL's status route, if it is set."""
+    path = SMS_STATUS_PATH.format(provider=settings.sms_provider.value)
+    base = settings.public_base_url
+    return base.rstrip("/") + path if base else None
+
+
+def sms_limiter(settings: SmsSettings) -> RollingWindowLimiter | None:
+    """The process's one SMS rate limiter (SMS_RATE_LIMIT a second), or None: no pacing."""
+    if settings.sms_rate_limit is None:
+        return None
+    from justdriving.adapters.sms.pacing import sms_limiter as limiter
+
+    return limiter(settings.sms_rate_limit)
+
+
+def _paced(sender: SmsSender, limiter: RollingWindowLimiter | None) -> SmsSender:
+    if limiter is None:
+        return sender
+    from justdriving.adapters.sms.pacing import PacedSmsSender
+
+    return PacedSmsSender(sender, limiter, key=sender.name)
+
+
+def twilio_sender(settings: Settings, limiter: RollingWindowLimiter | None) -> SmsSender:
+    from justdriving.adapters.sms.twilio import TwilioSmsSender
+
+    sender = TwilioSmsSender(
+        settings.sms_provider_key or "",
+        settings.sms_provider_secret or "",
+        from_number=settings.sms_from_number,
+        status_callback=_status_callback(settings),
+        api_base=settings.sms_api_base_url,
+    )
+    return _paced(sender, limiter)
+
+
+def gatewayapi_sender(settings: Settings, limiter: RollingWindowLimiter | None) -> SmsSender:
+    from justdriving.adapters.sms.gatewayapi import DEFAULT_API_BASE, GatewayApiSmsSender
+
+    sender = GatewayApiSmsSender(
+        settings.sms_provider_secret or "",
+        sender=settings.sms_from_number or "",
+        callback_url=_status_callback(settings),
+        api_base=settings.sms_api_base_url or DEFAULT_API_BASE,
+    )
+    return _paced(sender, limiter)
+
+
+def sms_webhooks(settings: Settings) -> dict[str, SmsWebhooks]:
+    """The chosen provider's callback receiver, when its signing secret is set."""
+    provider = settings.sms_provider
+    if provider is SmsProvider.TWILIO and settings.sms_provider_secret:
+        from justdriving.adapters.sms.callbacks import TwilioCallbacks
+        from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
+
+        twilio = TwilioWebhooks(settings.sms_provider_secret, settings.public_base_url or "")
+        return {"twilio": TwilioCallbacks(twilio)}
+    if provider is SmsProvider.GATEWAYAPI and settings.sms_webhook_secret:
+        from justdriving.adapters.sms.callbacks import GatewayApiCallbacks
+        from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
+
+        return {"gatewayapi": GatewayApiCallbacks(GatewayApiWebhooks(settings.sms_webhook_secret))}
+    return {}

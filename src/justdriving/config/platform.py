@@ -1,0 +1,91 @@
+"""The platform: environment, database, public URL, debug mode and the ops page's token."""
+
+import enum
+from pathlib import Path
+from typing import Final
+
+from attrs import frozen
+
+from justdriving.config.fields import not_https, secret, url
+
+
+class AppEnv(enum.StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+# OPS_TOKEN in production: at least this many characters, this many of them different
+# (`python -c "import secrets; print(secrets.token_urlsafe(32))"` makes 43 of ~60 kinds).
+OPS_TOKEN_MIN_LENGTH: Final = 32
+OPS_TOKEN_MIN_DISTINCT: Final = 10
+
+
+@frozen(kw_only=True, slots=False)
+class PlatformSettings:
+    """APP_ENV, DATABASE_URL, PUBLIC_BASE_URL, DEBUG, ALLOW_SQLITE_IN_PRODUCTION, OPS_TOKEN."""
+
+    app_env: AppEnv = AppEnv.DEVELOPMENT
+    database_url: str | None = url()
+    public_base_url: str | None = None
+    # Added by justdriving: Flask's debug mode (production refuses it), and the explicit
+    # permission to run production on SQLite (one machine, on purpose).
+    debug: bool = False
+    allow_sqlite_in_production: bool = False
+    ops_token: str | None = secret()
+
+    @property
+    def effective_database_url(self) -> str:
+        """DATABASE_URL, or the SQLite file justdriving.db in the current working directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path.cwd() / 'justdriving.db'}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env is AppEnv.PRODUCTION
+
+    def platform_in_production(self) -> list[str]:
+        """A public https URL without query or fragment, DEBUG off, PostgreSQL (unless
+        ALLOW_SQLITE_IN_PRODUCTION), and an OPS_TOKEN, if set, that resists guessing."""
+        problems = self._public_url_problems()
+        if self.debug:
+            problems.append("DEBUG is on; production must run with DEBUG=false")
+        if not self.allow_sqlite_in_production:
+            problems += self._sqlite_problems()
+        token = self.ops_token
+        if token is not None and (
+            len(token) < OPS_TOKEN_MIN_LENGTH or len(set(token)) < OPS_TOKEN_MIN_DISTINCT
+        ):
+            problems.append(
+                f"OPS_TOKEN is too weak: production needs at least {OPS_TOKEN_MIN_LENGTH} "
+                f"characters, {OPS_TOKEN_MIN_DISTINCT} of them different (e.g. python -c "
+                '"import secrets; print(secrets.token_urlsafe(32))")'
+            )
+        return problems
+
+    def _public_url_problems(self) -> list[str]:
+        base = self.public_base_url
+        if not base:
+            return ["PUBLIC_BASE_URL is not set; production needs its https:// URL"]
+        problems = not_https(PUBLIC_BASE_URL=base)
+        if "?" in base or "#" in base:
+            problems.append(
+                "PUBLIC_BASE_URL must have no query string or fragment: callback URLs are "
+                "built on it, and providers sign them as they are"
+            )
+        return problems
+
+    def _sqlite_problems(self) -> list[str]:
+        if not self.database_url:
+            return [
+                "DATABASE_URL is not set; production must not use the default SQLite file "
+                "(or set ALLOW_SQLITE_IN_PRODUCTION=true)"
+            ]
+        if self.database_url.lower().startswith("sqlite"):
+            return [
+                "DATABASE_URL points to SQLite; production needs PostgreSQL "
+                "(or set ALLOW_SQLITE_IN_PRODUCTION=true)"
+            ]
+        return []

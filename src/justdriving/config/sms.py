@@ -1,0 +1,76 @@
+"""SMS: the provider, its credentials, the sender, pacing, and staging's redirect."""
+
+import enum
+
+import attrs
+from attrs import field, frozen
+
+from justdriving.config.fields import fake, missing, not_https, secret, str_tuple
+
+
+class SmsProvider(enum.StrEnum):
+    FAKE = "fake"
+    LOG = "log"
+    TWILIO = "twilio"
+    GATEWAYAPI = "gatewayapi"
+
+
+def _positive_or_unset(
+    _instance: object, _attribute: "attrs.Attribute[int | None]", value: int | None
+) -> None:
+    if value is not None and value < 1:
+        raise ValueError(
+            "must be a whole number of messages per second, at least 1 (unset: no pacing)"
+        )
+
+
+@frozen(kw_only=True, slots=False)
+class SmsSettings:
+    """SMS_PROVIDER and every SMS_* variable."""
+
+    sms_provider: SmsProvider = SmsProvider.FAKE
+    sms_provider_key: str | None = secret()
+    sms_provider_secret: str | None = secret()
+    sms_from_number: str | None = None
+    sms_enabled: bool = True
+    sms_redirect_to: str | None = None
+    sms_allowlist: tuple[str, ...] = field(default=(), converter=str_tuple)
+    # Added by justdriving: GatewayAPI's webhook signing secret, and the SMS provider's API
+    # root (GatewayAPI's EU host, or a simulator in tests).
+    sms_webhook_secret: str | None = secret()
+    sms_api_base_url: str | None = None
+    # Added by justdriving: SMS sends per second per process (client-side pacing of the
+    # relay); unset means no pacing.
+    sms_rate_limit: int | None = field(default=None, validator=_positive_or_unset)
+
+    def sms_in_production(self) -> list[str]:
+        """A real provider with its secrets and sender, https only, no staging redirect."""
+        provider = self.sms_provider
+        problems: list[str] = []
+        if provider in (SmsProvider.FAKE, SmsProvider.LOG):
+            problems.append(fake("SMS_PROVIDER", provider, "twilio or gatewayapi"))
+        elif provider is SmsProvider.TWILIO:
+            problems += missing(
+                SMS_PROVIDER_KEY=self.sms_provider_key,
+                SMS_PROVIDER_SECRET=self.sms_provider_secret,
+                SMS_FROM_NUMBER=self.sms_from_number,
+            )
+        elif provider is SmsProvider.GATEWAYAPI:
+            problems += missing(
+                SMS_PROVIDER_SECRET=self.sms_provider_secret,
+                SMS_FROM_NUMBER=self.sms_from_number,
+                SMS_WEBHOOK_SECRET=self.sms_webhook_secret,
+            )
+        problems += not_https(SMS_API_BASE_URL=self.sms_api_base_url)
+        problems = [f"{p} (SMS_PROVIDER={provider})" for p in problems]
+        if self.sms_redirect_to:
+            problems.append("SMS_REDIRECT_TO is set: a staging redirect must not reach production")
+        return problems
+
+    def sms_in_staging(self) -> list[str]:
+        if self.sms_redirect_to or self.sms_allowlist:
+            return []
+        return [
+            "SMS_REDIRECT_TO or SMS_ALLOWLIST must be set in staging "
+            "so that no real customer receives a text message"
+        ]
