@@ -297,6 +297,11 @@ class Settings:
     relay_lease_seconds: int = field(default=120, validator=_between(1, 3600))
 
     ops_token: str | None = _secret()
+    # Added by justdriving: the bearer token a host application sends to `/api` under
+    # `justdriving serve` (unset: `/api` refuses every request there), and the hosts a
+    # checkout's return_url may point at besides PUBLIC_BASE_URL's (comma separated).
+    api_token: str | None = _secret()
+    return_url_hosts: tuple[str, ...] = field(default=(), converter=_str_tuple)
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: LogLevel = LogLevel.INFO
 
