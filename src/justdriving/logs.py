@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import IO, Any, Final
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 import attrs
 import phonenumbers
@@ -64,15 +64,18 @@ _AUTH_VALUE: Final = re.compile(
 )
 _TWILIO_SID: Final = re.compile(r"\b(?:AC|SK)[0-9a-f]{32}\b")
 _CARD: Final = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
-_E164: Final = re.compile(r"(?<![\d+])\+\d(?: ?\d){6,14}(?!\d)")
+# "+45 20 12 34 56", and form-encoded "+45+20+12+34+56".
+_E164: Final = re.compile(r"(?<![\d+])\+\d(?:[ +]?\d){6,14}(?!\d)")
 _DANISH: Final = re.compile(r"(?<![\w.+/-])[2-9]\d(?: ?\d\d){3}(?![\w/-])")
 _EMAIL: Final = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # A number with its country code and no "+" (GatewayAPI's MSISDN, "4520123456"): masked when
-# it is a valid number in some country, so that ids, amounts and timestamps are left alone.
-_MSISDN: Final = re.compile(r"(?<![\w.+/%-])\d{10,15}(?![\w/-])")
+# it has a possible length for that country code (Unix times, "17…", have none for +1).
+_MSISDN: Final = re.compile(r"(?<![\w.+%-])\d{10,15}(?![\w-])")
 # A URL-encoded stretch ("elev00%40example.com", "%2B4520123456", "%2B45+20+12+34+56"):
 # decoded (twice at most, for a double encoding) and searched again.
-_ENCODED: Final = re.compile(r"[\w.~+@%-]*%[0-9A-Fa-f]{2}[\w.~+@%-]*")
+# A JSON "\u0040" is decoded likewise.
+_ENCODED: Final = re.compile(r"[\w.~+@%\\-]*(?:%[0-9A-Fa-f]{2}|\\u00[0-9A-Fa-f]{2})[\w.~+@%\\-]*")
+_JSON_ESCAPE: Final = re.compile(r"\\u00([0-9A-Fa-f]{2})")
 _DECODE_ROUNDS: Final = 3
 
 _PLAIN: Final = (str, int, float, bool, type(None))
@@ -114,7 +117,7 @@ def _msisdn(match: re.Match[str]) -> str:
         number = phonenumbers.parse(f"+{digits}")
     except phonenumbers.NumberParseException:
         return digits
-    return mask_phone(f"+{digits}") if phonenumbers.is_valid_number(number) else digits
+    return mask_phone(f"+{digits}") if phonenumbers.is_possible_number(number) else digits
 
 
 def _card(match: re.Match[str]) -> str:
@@ -199,14 +202,16 @@ class Redactor:
         return _ENCODED.sub(self._encoded, self._plain(text))
 
     def _encoded(self, match: re.Match[str]) -> str:
-        original = match.group()
-        decoded = original
+        original = current = match.group()
         for _ in range(_DECODE_ROUNDS):
-            decoded = unquote_plus(decoded)
-            cleaned = self._plain(decoded)
-            if cleaned != decoded:
-                return cleaned
-            if "%" not in decoded:
+            unescaped = _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)), current)
+            # "+" is a space in a form body and itself in a path: both readings are searched.
+            for decoded in (unescaped, unquote(unescaped), unquote_plus(unescaped)):
+                cleaned = self._plain(decoded)
+                if cleaned != decoded:
+                    return cleaned
+            current = unquote(unescaped)
+            if "%" not in current and "\\u00" not in current:
                 break
         return original
 

@@ -61,7 +61,7 @@ class AccessLog:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         target = f"{path}?{safe_query(query)}" if query else path
         log.info(
-            "%s %s %s %d bytes %.1f ms",
+            "%s %s -> %s (%d bytes, %.1f ms)",
             environ.get("REQUEST_METHOD", "-"),
             target,
             status.split(" ", 1)[0],
