@@ -85,6 +85,7 @@ def test_the_access_line_is_json_redacted_and_drops_secret_query_values() -> Non
     access = [line for line in lines if line["logger"] == "justdriving.access"]
     assert len(access) == 1
     event = access[0]["event"]
-    assert event.startswith("GET /healthz?") and " -> 200 (" in event
+    assert event.startswith("GET /healthz?")
+    assert " -> 200 (" in event
     for leaked in ("elev00", "20123456", "s3cr3t-value"):
         assert leaked not in event, event
