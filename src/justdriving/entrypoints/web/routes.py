@@ -34,6 +34,7 @@ from justdriving.domain.errors import (
 from justdriving.domain.ids import new_id
 from justdriving.domain.services.application import Application
 from justdriving.entrypoints.web.api_auth import ApiGuard, check_return_url
+from justdriving.entrypoints.web.boundary import register_malformed_input
 from justdriving.entrypoints.web.dev_checkout import dev_checkout_blueprint
 from justdriving.entrypoints.web.errors import error_body, register_json_errors
 from justdriving.entrypoints.web.message_routes import message_blueprint
@@ -66,6 +67,7 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
     blueprint.before_request(_limit_body)
     blueprint.before_request(_correlate)
     register_json_errors(blueprint)
+    register_malformed_input(blueprint)  # after the body limit: 413 comes first
     blueprint.add_url_rule("/healthz", view_func=views.healthz, methods=["GET"])
     blueprint.add_url_rule("/readyz", view_func=views.readyz, methods=["GET"])
     blueprint.add_url_rule(
