@@ -19,6 +19,8 @@ from flask import Flask
 from waitress import wasyncore
 from waitress.server import create_server
 
+from justdriving.entrypoints.web.routes import MAX_BODY_BYTES
+
 log = logging.getLogger("justdriving.web")
 
 # How long a stopping server goes on answering the requests it already received.
@@ -28,14 +30,13 @@ _POLL_SECONDS: Final = 0.05
 READ_LIMIT_SECONDS: Final = 15.0
 # A keep-alive connection that sends nothing for this long is closed (waitress's check).
 IDLE_LIMIT_SECONDS: Final = 30
-# Above a webhook's or an API call's largest body (routes.MAX_BODY_BYTES) with room to spare:
-# waitress answers 413 to a longer body, chunked or not, before the app reads it.
-MAX_BODY_BYTES: Final = 1024 * 1024
 ADJUSTMENTS: Final[dict[str, Any]] = {
     "channel_timeout": IDLE_LIMIT_SECONDS,
     "cleanup_interval": 5,
     "connection_limit": 500,
     "max_request_header_size": 64 * 1024,
+    # The routes' own limit: waitress answers 413 to a longer body, chunked or not, before
+    # the app reads any of it.
     "max_request_body_size": MAX_BODY_BYTES,
     "asyncore_loop_timeout": 1,
     "ident": "justdriving",
