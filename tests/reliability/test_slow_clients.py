@@ -89,7 +89,9 @@ class SlowClients(threading.Thread):
             self.sockets.append(sock)
         self.connected.set()
         line = 0
-        while not self._halt.wait(TRICKLE_SECONDS):
+        # time.sleep, not Event.wait(timeout): a timed wait hangs under libfaketime (see .ci/run).
+        while not self._halt.is_set():
+            time.sleep(TRICKLE_SECONDS)
             line += 1
             for sock in list(self.sockets):
                 try:
