@@ -71,9 +71,9 @@ _EMAIL: Final = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*
 # A number with its country code and no "+" (GatewayAPI's MSISDN, "4520123456"): masked when
 # it has a possible length for that country code (Unix times, "17…", have none for +1).
 _MSISDN: Final = re.compile(r"(?<![\w.+%-])\d{10,15}(?![\w-])")
-# A URL-encoded stretch ("elev00%40example.com", "%2B4520123456", "%2B45+20+12+34+56"):
-# decoded (twice at most, for a double encoding) and searched again.
-# A JSON "\u0040" is decoded likewise.
+# A URL- or JSON-encoded stretch ("elev00%40example.com", "%2B4520123456", "%2B45+20+12+34+56",
+# "elev00\u0040example.com"): decoded (up to three times, for a double encoding) and searched
+# again.
 _ENCODED: Final = re.compile(r"[\w.~+@%\\-]*(?:%[0-9A-Fa-f]{2}|\\u00[0-9A-Fa-f]{2})[\w.~+@%\\-]*")
 _JSON_ESCAPE: Final = re.compile(r"\\u00([0-9A-Fa-f]{2})")
 _DECODE_ROUNDS: Final = 3
@@ -198,7 +198,8 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """`text` with secrets removed and phone numbers and email addresses masked, also
-        where they are URL-encoded (a stretch holding one is shown decoded, masked)."""
+        where they are URL-, form- or JSON-encoded (a stretch holding one is shown decoded,
+        masked)."""
         return _ENCODED.sub(self._encoded, self._plain(text))
 
     def _encoded(self, match: re.Match[str]) -> str:
