@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import IO, Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 import attrs
 import phonenumbers
@@ -35,6 +35,7 @@ __all__ = [
     "configure_logging_from_env",
     "mask_email",
     "mask_phone",
+    "redact",
 ]
 
 REDACTED: Final = "[redacted]"
@@ -63,9 +64,19 @@ _AUTH_VALUE: Final = re.compile(
 )
 _TWILIO_SID: Final = re.compile(r"\b(?:AC|SK)[0-9a-f]{32}\b")
 _CARD: Final = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
-_E164: Final = re.compile(r"(?<![\d+])\+\d(?: ?\d){6,14}(?!\d)")
+# "+45 20 12 34 56", and form-encoded "+45+20+12+34+56".
+_E164: Final = re.compile(r"(?<![\d+])\+\d(?:[ +]?\d){6,14}(?!\d)")
 _DANISH: Final = re.compile(r"(?<![\w.+/-])[2-9]\d(?: ?\d\d){3}(?![\w/-])")
 _EMAIL: Final = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# A number with its country code and no "+" (GatewayAPI's MSISDN, "4520123456"): masked when
+# it has a possible length for that country code (Unix times, "17…", have none for +1).
+_MSISDN: Final = re.compile(r"(?<![\w.+%-])\d{10,15}(?![\w-])")
+# A URL- or JSON-encoded stretch ("elev00%40example.com", "%2B4520123456", "%2B45+20+12+34+56",
+# "elev00\u0040example.com"): decoded (up to three times, for a double encoding) and searched
+# again.
+_ENCODED: Final = re.compile(r"[\w.~+@%\\-]*(?:%[0-9A-Fa-f]{2}|\\u00[0-9A-Fa-f]{2})[\w.~+@%\\-]*")
+_JSON_ESCAPE: Final = re.compile(r"\\u00([0-9A-Fa-f]{2})")
+_DECODE_ROUNDS: Final = 3
 
 _PLAIN: Final = (str, int, float, bool, type(None))
 
@@ -98,6 +109,15 @@ def _luhn(digits: str) -> bool:
             value = value * 2 - 9 if value > 4 else value * 2
         total += value
     return total % 10 == 0
+
+
+def _msisdn(match: re.Match[str]) -> str:
+    digits = match.group()
+    try:
+        number = phonenumbers.parse(f"+{digits}")
+    except phonenumbers.NumberParseException:
+        return digits
+    return mask_phone(f"+{digits}") if phonenumbers.is_possible_number(number) else digits
 
 
 def _card(match: re.Match[str]) -> str:
@@ -177,7 +197,26 @@ class Redactor:
         return self.text(str(value))
 
     def text(self, text: str) -> str:
-        """`text` with secrets removed and phone numbers and email addresses masked."""
+        """`text` with secrets removed and phone numbers and email addresses masked, also
+        where they are URL-, form- or JSON-encoded (a stretch holding one is shown decoded,
+        masked)."""
+        return _ENCODED.sub(self._encoded, self._plain(text))
+
+    def _encoded(self, match: re.Match[str]) -> str:
+        original = current = match.group()
+        for _ in range(_DECODE_ROUNDS):
+            unescaped = _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)), current)
+            # "+" is a space in a form body and itself in a path: both readings are searched.
+            for decoded in (unescaped, unquote(unescaped), unquote_plus(unescaped)):
+                cleaned = self._plain(decoded)
+                if cleaned != decoded:
+                    return cleaned
+            current = unquote(unescaped)
+            if "%" not in current and "\\u00" not in current:
+                break
+        return original
+
+    def _plain(self, text: str) -> str:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
@@ -187,7 +226,18 @@ class Redactor:
         text = _EMAIL.sub(lambda m: mask_email(m.group()), text)
         text = _CARD.sub(_card, text)
         text = _E164.sub(lambda m: mask_phone(m.group()), text)
+        text = _MSISDN.sub(_msisdn, text)
         return _DANISH.sub(lambda m: mask_phone(m.group()), text)
+
+
+_CURRENT: list[Redactor] = [Redactor()]
+
+
+def redact(text: str) -> str:
+    """`text` safe to show anywhere (a log line, a page, a stored error): the secrets of the
+    settings logging was last configured with removed, card numbers, keys and credentials
+    removed, phone numbers and email addresses masked, in any URL encoding."""
+    return _CURRENT[0].text(text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,6 +274,7 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> Reda
     every secret value of `settings`.
     """
     redactor = Redactor(secret_values(settings))
+    _CURRENT[0] = redactor
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

@@ -53,6 +53,7 @@ def on_paypal() -> Iterator[PayPalSite]:
             payment_provider_secret=paypal.client_secret,
             payment_webhook_secret=paypal.webhook_id,
             payment_api_base_url=paypal.base_url,
+            return_url_hosts=("school.example",),
         )
         container = build_container(settings)
         app: Application = container.application()

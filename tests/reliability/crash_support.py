@@ -68,6 +68,11 @@ class Tier:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
+    def output_all(self) -> str:
+        """Everything the current incarnation wrote."""
+        path = self._folder / f"{self.name}_{self.incarnations}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def output(self) -> str:
         """The end of the current incarnation's output, for failure messages."""
         path = self._folder / f"{self.name}_{self.incarnations}.log"

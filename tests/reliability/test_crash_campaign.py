@@ -77,6 +77,7 @@ MAX_STUDENTS = 40 * campaign_scale()
 SETTLE_AFTER_START = (0.0, 0.5)  # seconds after the web tier answers again, then …
 KILL_WITHIN = (0.0, 1.2)  # … once there is work in flight, the kill falls within this
 LEASE_SECONDS = 2  # RELAY_LEASE_SECONDS: a killed worker's claimed rows come back this soon
+API_TOKEN = "crash-campaign-api-token"  # the host application's bearer token for /api
 SETTLE = 90.0  # seconds a step may wait for the platform (a kill costs a restart)
 PROVIDER_LATENCY = 0.05  # seconds each simulator takes to answer, after doing the work
 DKK = "DKK"
@@ -285,7 +286,13 @@ class Flow:
         deadline = time.monotonic() + SETTLE
         while True:
             request = urllib.request.Request(
-                url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+                url,
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {API_TOKEN}",
+                },
+                method="POST",
             )
             try:
                 with urllib.request.urlopen(request, timeout=10) as answer:
@@ -319,6 +326,7 @@ def _environment(
         "APP_ENV": "development",
         "QUEUE_BACKEND": "worker",
         "PUBLIC_BASE_URL": web,
+        "API_TOKEN": API_TOKEN,
         "RELAY_LEASE_SECONDS": str(LEASE_SECONDS),
         "PAYMENT_PROVIDER": "stripe",
         "PAYMENT_PROVIDER_SECRET": stripe.secret_key,

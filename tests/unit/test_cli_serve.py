@@ -52,7 +52,10 @@ def test_serve_runs_gunicorn_on_a_migrated_database(
     assert result.exit_code == 0, result.output
     (options,) = gunicorn_runs
     assert (options["bind"], options["workers"]) == ("0.0.0.0:8123", 3)
-    assert (options["proc_name"], options["accesslog"]) == ("justdriving", "-")
+    assert (options["proc_name"], options["accesslog"]) == ("justdriving", None)
+    # Buffering workers, and gunicorn's lines through justdriving's logging (redacted).
+    assert options["worker_class"].endswith("gunicorn_worker.WaitressWorker")
+    assert options["logger_class"].endswith("gunicorn_worker.GunicornLogs")
 
 
 def test_serve_on_the_memory_database_uses_one_worker(

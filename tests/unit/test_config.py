@@ -155,6 +155,8 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "HOST_WEBHOOK_URL",
         "HOST_WEBHOOK_SECRET",
         "HOST_WEBHOOK_TOPICS",
+        "API_TOKEN",
+        "RETURN_URL_HOSTS",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added

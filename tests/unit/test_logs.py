@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Iterator
 
+import phonenumbers
 import pytest
 import structlog
 from hypothesis import given
@@ -22,8 +23,10 @@ from justdriving.logs import (
     is_secret_field,
     mask_email,
     mask_phone,
+    redact,
     secret_values,
 )
+from leaks import encodings, leaks
 
 ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -268,3 +271,67 @@ def test_exceptions_are_rendered_redacted() -> None:
     assert "RuntimeError" in text
     assert "+4520123456" not in text
     assert "sk_live_abcdefgh1234" not in text
+
+
+# --------------------------------------------------------------------------------------------
+# personal data in other encodings (issue 17): URL-encoded, form-encoded, double-encoded,
+# a bare MSISDN
+
+
+def _possible(number: str) -> bool:
+    return bool(phonenumbers.is_possible_number(phonenumbers.parse(number)))
+
+
+# Numbers of a length their country has: without its "+", an impossible one is just digits.
+possible_e164 = e164.filter(_possible)
+
+
+@given(ordinary, st.one_of(possible_e164, emails), ordinary)
+def test_phone_numbers_and_emails_are_masked_in_every_encoding(
+    before: str, value: str, after: str
+) -> None:
+    redactor = Redactor()
+    for form in encodings(value):
+        cleaned = redactor.text(f"{before} x={form}&y=1 {after}")
+
+        assert not leaks(cleaned, [value]), (form, cleaned)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("to=elev00%40example.com", "to=e***@example.com"),
+        ("elev00%2540example.com", "e***@example.com"),
+        ("msisdn=%2B4520123456&x=1", "msisdn=+45******56&x=1"),
+        ("%2B45+20+12+34+56", "+45******56"),
+        ("recipients: [{'msisdn': 4520123456}]", "recipients: [{'msisdn': +45******56}]"),
+        ("SQL parameters: ('%2B4520123456', 'elev00%40example.com')", "SQL parameters: "),
+    ],
+)
+def test_url_encoded_and_bare_msisdn_examples(text: str, masked: str) -> None:
+    cleaned = Redactor().text(text)
+
+    assert cleaned.startswith(masked)
+    assert not leaks(cleaned, ["+4520123456", "elev00@example.com"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "took 1796600000 s",  # a Unix time is not a valid number anywhere
+        "pay_01HXYZ4520123456",  # part of an id
+        "amount 100000000000 øre",
+        "a%20b%2Fc",  # an encoded path with nothing personal in it
+    ],
+)
+def test_ids_times_and_plain_encoded_text_are_left_alone(text: str) -> None:
+    assert Redactor().text(text) == text
+
+
+def test_redact_uses_the_secrets_of_the_configured_settings() -> None:
+    configure_logging(Settings(ops_token="ops-token-for-redact-test"), stream=io.StringIO())
+
+    shown = redact("token ops-token-for-redact-test, to elev00%40example.com, 4520123456")
+
+    assert "ops-token-for-redact-test" not in shown
+    assert not leaks(shown, ["elev00@example.com", "+4520123456"])

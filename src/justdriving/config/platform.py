@@ -4,9 +4,9 @@ import enum
 from pathlib import Path
 from typing import Final
 
-from attrs import frozen
+from attrs import field, frozen
 
-from justdriving.config.fields import not_https, secret, url
+from justdriving.config.fields import not_https, secret, str_tuple, url
 
 
 class AppEnv(enum.StrEnum):
@@ -24,7 +24,8 @@ OPS_TOKEN_MIN_DISTINCT: Final = 10
 
 @frozen(kw_only=True, slots=False)
 class PlatformSettings:
-    """APP_ENV, DATABASE_URL, PUBLIC_BASE_URL, DEBUG, ALLOW_SQLITE_IN_PRODUCTION, OPS_TOKEN."""
+    """APP_ENV, DATABASE_URL, PUBLIC_BASE_URL, DEBUG, ALLOW_SQLITE_IN_PRODUCTION, OPS_TOKEN,
+    API_TOKEN, RETURN_URL_HOSTS."""
 
     app_env: AppEnv = AppEnv.DEVELOPMENT
     database_url: str | None = url()
@@ -34,6 +35,11 @@ class PlatformSettings:
     debug: bool = False
     allow_sqlite_in_production: bool = False
     ops_token: str | None = secret()
+    # Added by justdriving: the bearer token a host application sends to `/api` under
+    # `justdriving serve` (unset: `/api` refuses every request there), and the hosts a
+    # checkout's return_url may point at besides PUBLIC_BASE_URL's (comma separated).
+    api_token: str | None = secret()
+    return_url_hosts: tuple[str, ...] = field(default=(), converter=str_tuple)
 
     @property
     def effective_database_url(self) -> str:

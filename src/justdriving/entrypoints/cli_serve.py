@@ -1,5 +1,7 @@
-"""`justdriving serve`: the web app under gunicorn (pre-forked workers) where gunicorn runs
-(POSIX, installed with the `flask` extra), else under waitress (Windows, or no gunicorn)."""
+"""`justdriving serve`: the web app under gunicorn's arbiter (pre-forked workers) where
+gunicorn runs (POSIX, installed with the `flask` extra), each worker serving with waitress
+(`web.gunicorn_worker`: buffered requests, so slow clients cannot starve it); else under
+waitress alone (Windows, or no gunicorn)."""
 
 from __future__ import annotations
 
@@ -64,7 +66,9 @@ def serve_with_gunicorn(
         "bind": bind_address(host, port),
         "workers": workers,
         "proc_name": "justdriving",
-        "accesslog": "-",
+        "worker_class": "justdriving.entrypoints.web.gunicorn_worker.WaitressWorker",
+        "logger_class": "justdriving.entrypoints.web.gunicorn_worker.GunicornLogs",
+        "accesslog": None,  # web.access_log writes it, redacted, in LOG_FORMAT
         "when_ready": when_ready,
         "on_exit": on_exit,
     }
@@ -86,8 +90,8 @@ def run_gunicorn(settings: Settings, options: dict[str, Any]) -> None:
 
         def load(self) -> Any:
             from justdriving.container import build_container
-            from justdriving.entrypoints.flask_app import create_app
+            from justdriving.entrypoints.flask_app import serving_app
 
-            return create_app(build_container(settings))
+            return serving_app(build_container(settings))
 
     JustDrivingGunicorn().run()

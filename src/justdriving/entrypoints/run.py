@@ -34,7 +34,7 @@ from justdriving.domain.people import Student
 from justdriving.domain.schools import InvoiceService, School
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.entrypoints.flask_app import create_app
+from justdriving.entrypoints.flask_app import create_app, serving_app
 from justdriving.entrypoints.schedule import scheduled
 from justdriving.entrypoints.web.server import WebServer
 from justdriving.entrypoints.worker import Worker
@@ -152,7 +152,7 @@ def serve(
     settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, echo: Echo = click.echo
 ) -> None:
     """Serve the web app alone until Ctrl-C or SIGTERM; refuses an unmigrated database."""
-    server = _listen(_migrated(build_container(settings)), host, port)
+    server = _listen(_migrated(build_container(settings)), host, port, serving=True)
     with _stop_on_signals(server, None):
         echo(f"justdriving serving on {server.url} (APP_ENV={settings.app_env}); Ctrl-C stops it")
         server.serve()
@@ -194,9 +194,11 @@ def _open_invoice(app: Application, school: School, student: Student) -> Invoice
     return app.issue_invoice(school.id, draft.id)
 
 
-def _listen(container: Container, host: str, port: int) -> WebServer:
+def _listen(container: Container, host: str, port: int, *, serving: bool = False) -> WebServer:
+    """`serving`: the app as `justdriving serve` runs it (see flask_app.serving_app)."""
+    app = serving_app(container) if serving else create_app(container)
     try:
-        return WebServer(create_app(container), host, port)
+        return WebServer(app, host, port)
     except OSError as error:
         raise ConfigurationError(
             f"cannot listen on {host}:{port}", [f"--host/--port: {error.strerror or error}"]

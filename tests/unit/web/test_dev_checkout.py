@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from justdriving.adapters.memory import WebhookDelivery
 from justdriving.config import AppEnv
+from justdriving.domain.errors import InvalidInput
 from justdriving.entrypoints.flask_app import create_app
 from justdriving.entrypoints.web import dev_checkout
 
@@ -160,8 +161,37 @@ def test_the_right_token_hands_the_signed_events_to_the_delivery_and_redirects(
     assert answer.status_code == 303
     assert answer.headers["Location"] == f"/dev/checkout/{checkout.ref}/result"
     url, deliveries = delivered.wait()
-    assert url == "http://localhost/webhook/payments/fake"
+    assert url == "http://127.0.0.1:80/webhook/payments/fake"  # the test server's own port
     assert [json.loads(body)["type"] for body, _ in deliveries] == events
+
+
+@pytest.mark.parametrize("public_base_url", [None, "https://staging.example/app/"])
+def test_the_delivery_goes_where_the_configuration_says_whatever_the_host_header(
+    delivered: Deliveries, public_base_url: str | None
+) -> None:
+    site = build_site(settings_for(public_base_url=public_base_url))
+    checkout = site.checkout()
+    client = site.client()
+    hostile = {"Host": "evil.example:6666", "X-Forwarded-Host": "evil.example"}
+    token = _token(client.get(f"/dev/checkout/{checkout.ref}", headers=hostile).get_data(True))
+
+    client.post(
+        f"/dev/checkout/{checkout.ref}",
+        data={"outcome": "pay", "csrf_token": token},
+        headers=hostile,
+        buffered=True,
+    )
+
+    url, _ = delivered.wait()
+    expected = "https://staging.example/app" if public_base_url else "http://127.0.0.1:80"
+    assert url == f"{expected}/webhook/payments/fake"
+
+
+def test_webhook_url_refuses_a_port_that_is_not_one() -> None:
+    assert dev_checkout.webhook_url(None, "/w", "8000") == "http://127.0.0.1:8000/w"
+    for port in (None, "", "0", "65536", "80@evil.example", "-1"):
+        with pytest.raises(InvalidInput):
+            dev_checkout.webhook_url(None, "/w", port)
 
 
 def test_the_delivered_events_pay_the_invoice_and_the_result_page_says_so(

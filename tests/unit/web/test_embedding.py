@@ -85,7 +85,7 @@ def test_the_dev_checkout_delivers_to_the_webhook_route_under_the_prefix(
     )
 
     assert done.wait(5)
-    assert urls == ["http://localhost/payments/webhook/payments/fake"]
+    assert urls == ["http://127.0.0.1:80/payments/webhook/payments/fake"]  # the test server's port
 
 
 def test_importing_the_web_modules_creates_no_app() -> None:

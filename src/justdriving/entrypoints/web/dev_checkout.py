@@ -4,7 +4,9 @@
 back with a CSRF token (a random nonce in a cookie, signed together with the payment into a
 hidden field). The POST takes the signed delivery the fake provider would send, and a
 background thread delivers it to this app's own webhook route over HTTP after the answer has
-gone out, as a provider would. The result page then shows the payment and its invoice.
+gone out, as a provider would. That route's URL comes from configuration, never from the
+request's Host header: PUBLIC_BASE_URL, or else this server on the loopback address at the port
+it listens on (`webhook_url`). The result page then shows the payment and its invoice.
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ class CsrfRejected(Forbidden):
 
 def dev_checkout_blueprint(container: Container) -> Blueprint:
     """The `/dev/checkout` routes; `justdriving_blueprint` mounts them outside production."""
-    pages = _CheckoutPages(container.application(), container.fake_gateway())
+    pages = _CheckoutPages(
+        container.application(), container.fake_gateway(), container.settings().public_base_url
+    )
     blueprint = Blueprint("dev", __name__, url_prefix="/dev", template_folder="templates")
     blueprint.add_url_rule(
         "/checkout/<provider_payment_id>", "checkout", pages.checkout, methods=["GET"]
@@ -59,9 +63,12 @@ def dev_checkout_blueprint(container: Container) -> Blueprint:
 
 
 class _CheckoutPages:
-    def __init__(self, app: Application, gateway: FakePaymentGateway) -> None:
+    def __init__(
+        self, app: Application, gateway: FakePaymentGateway, public_base_url: str | None
+    ) -> None:
         self._app = app
         self._gateway = gateway
+        self._public_base_url = public_base_url
         # A key per process: a restart only invalidates checkout pages left open.
         self._signer = URLSafeTimedSerializer(secrets.token_bytes(32), salt="dev-checkout")
         self._outcomes: dict[str, Callable[[str], list[WebhookDelivery]]] = {
@@ -91,7 +98,8 @@ class _CheckoutPages:
         if not summary["payable"]:
             raise PaymentNotAllowed("this payment is finished: nothing more can be paid on it")
         deliveries = outcome(provider_payment_id)
-        url = url_for("justdriving.webhook", provider=self._gateway.name, _external=True)
+        path = url_for("justdriving.webhook", provider=self._gateway.name)
+        url = webhook_url(self._public_base_url, path, request.environ.get("SERVER_PORT"))
         result = url_for(".result", provider_payment_id=provider_payment_id)
         response = redirect(result, code=303)
         sender = threading.Thread(
@@ -144,6 +152,18 @@ class _CheckoutPages:
             "invoice_status": str(invoice.status) if invoice else None,
             "outstanding": str(invoice.outstanding) if invoice else None,
         }
+
+
+def webhook_url(public_base_url: str | None, path: str, server_port: object) -> str:
+    """Where the fake provider posts: `path` under PUBLIC_BASE_URL, or else under this server
+    on 127.0.0.1 at the port the WSGI server says it listens on (waitress and gunicorn take
+    it from their socket; a Host header cannot move the delivery to another host)."""
+    if public_base_url:
+        return public_base_url.rstrip("/") + path
+    port = str(server_port or "")
+    if not (port.isdigit() and 0 < int(port) < 65536):
+        raise InvalidInput("the server's port is unknown: set PUBLIC_BASE_URL")
+    return f"http://127.0.0.1:{int(port)}{path}"
 
 
 def deliver(url: str, deliveries: Sequence[WebhookDelivery]) -> None:

@@ -15,9 +15,8 @@ Mount it in any Flask app with `app.register_blueprint(justdriving_blueprint(con
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
@@ -34,6 +33,8 @@ from justdriving.domain.errors import (
 )
 from justdriving.domain.ids import new_id
 from justdriving.domain.services.application import Application
+from justdriving.entrypoints.web.api_auth import ApiGuard, check_return_url
+from justdriving.entrypoints.web.boundary import register_malformed_input
 from justdriving.entrypoints.web.dev_checkout import dev_checkout_blueprint
 from justdriving.entrypoints.web.errors import error_body, register_json_errors
 from justdriving.entrypoints.web.message_routes import message_blueprint
@@ -51,15 +52,14 @@ log = logging.getLogger("justdriving.web")
 # Webhook and API bodies are small; a provider's largest event is far below this.
 MAX_BODY_BYTES = 1024 * 1024
 
-ApiGuard = Callable[[], ResponseReturnValue | None]
-
 
 def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = None) -> Blueprint:
     """The blueprint for `container`; its errors answer in JSON (see web.errors).
 
     `api_guard` runs before every `/api/...` view: authenticate the caller there (return a
-    response to refuse, None to let the request through). justdriving does not authenticate
-    its API itself: that is the embedding application's job. Webhooks are authenticated by
+    response to refuse, None to let the request through). Embedded, justdriving does not
+    authenticate its API itself: that is the embedding application's job; `justdriving serve`
+    passes `api_auth.require_api_token` (a bearer token, API_TOKEN). Webhooks are authenticated by
     their signature, health checks by nothing.
     """
     views = _Views(container)
@@ -67,6 +67,7 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
     blueprint.before_request(_limit_body)
     blueprint.before_request(_correlate)
     register_json_errors(blueprint)
+    register_malformed_input(blueprint)  # after the body limit: 413 comes first
     blueprint.add_url_rule("/healthz", view_func=views.healthz, methods=["GET"])
     blueprint.add_url_rule("/readyz", view_func=views.readyz, methods=["GET"])
     blueprint.add_url_rule(
@@ -166,8 +167,8 @@ class _Views:
         if school_id is None:
             raise InvalidInput("school_id is required")
         return_url = _text(data, "return_url")
-        if return_url is not None and urlsplit(return_url).scheme not in ("http", "https"):
-            raise InvalidInput("return_url must be an absolute http(s) URL")
+        if return_url is not None:
+            check_return_url(return_url, self.settings)
         started = self._app.start_invoice_payment(school_id, invoice_id, return_url=return_url)
         session = started.session
         return {
