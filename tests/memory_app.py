@@ -13,6 +13,7 @@ from justdriving.adapters.memory import (
     MemoryUnitOfWorkFactory,
 )
 from justdriving.domain.services.application import Application
+from justdriving.domain.services.money_rows import Redact
 from justdriving.ports.persistence import UnitOfWorkFactory
 
 
@@ -24,6 +25,7 @@ def memory_application(
     gateway: FakePaymentGateway | None = None,
     sms: FakeSmsSender | None = None,
     email: FakeEmailSender | None = None,
+    redact: Redact | None = None,
 ) -> Application:
     """Fakes for every provider (the fake gateway on `clock`); memory:// unless `uow` is given."""
     return Application(
@@ -33,4 +35,5 @@ def memory_application(
         sms=sms or FakeSmsSender(),
         email=email or FakeEmailSender(),
         renderer=MemoryTemplateRenderer(),
+        redact=redact,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,13 @@ def _webhook_secret(settings: Settings) -> str:
 
 def _relay_policy(settings: Settings) -> RelayPolicy:
     return RelayPolicy(lease=timedelta(seconds=settings.relay_lease_seconds))
+
+
+def _redactor(settings: Settings) -> Callable[[str], str]:
+    """The log redaction (with this configuration's secret values), for stored error texts."""
+    from justdriving.logs import Redactor, secret_values
+
+    return Redactor(secret_values(settings)).text
 
 
 def _delivery_policy(settings: Settings) -> DeliveryPolicy:
@@ -419,6 +427,7 @@ class Container(containers.DeclarativeContainer):
         email=email,
         renderer=renderer,
         delivery=providers.Singleton(_delivery_policy, settings),
+        redact=providers.Singleton(_redactor, settings),
         relay_policy=relay_policy,
         invoice_pdf=invoice_pdf,
         accounting=accounting,

@@ -12,6 +12,8 @@ from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.invoicing import Invoicing
 from justdriving.domain.services.message_webhooks import MessageWebhooks
+from justdriving.domain.services.money_rows import Redact
+from justdriving.domain.services.money_view import MoneyView
 from justdriving.domain.services.operations import Operations
 from justdriving.domain.services.packages import Packages
 from justdriving.domain.services.payment_starts import PaymentStarts
@@ -51,9 +53,13 @@ class Application:
         accounting: AccountingClient | None = None,
         exporter: AccountingExporter | None = None,
         accounting_retry: RetryPolicy | None = None,
+        redact: Redact | None = None,
     ) -> None:
         self.uow = uow  # as given: for reads outside the use cases
         self.clock = clock
+        # Applied to every stored error text shown to people (the container gives the log
+        # redaction, which knows the configuration's secret values).
+        self.redact: Redact = redact or _unchanged
         # Every use case's commit runs the reactions to its domain events first.
         uow = Reacting(uow, clock)
         registration = Registration(uow)
@@ -108,6 +114,9 @@ class Application:
         self.refund_package = refunds.refund_package
         self.refund_overpayment = refunds.refund_overpayment
 
+        # Read only: invoices, payments, balances and disputes at a glance.
+        self.money = MoneyView(self.uow, clock, self.redact)
+
         self.balance = balances.balance
         self.overdue_invoices = balances.overdue_invoices
         self.overpayments = balances.overpayments
@@ -132,3 +141,8 @@ class Application:
 
         check_use_cases(self)
         check_use_cases(self.operations)
+        check_use_cases(self.money)
+
+
+def _unchanged(text: str) -> str:
+    return text
