@@ -310,6 +310,9 @@ class SqlSyncRuns(SqlRepository[SyncRun]):
         return found
 
 
+_WAITING = (OutboxStatus.PENDING, OutboxStatus.DEFERRED, OutboxStatus.FAILED)
+
+
 class SqlOutbox(SqlRepository[OutboxMessage]):
     def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
         return self._due(now, limit, lock=False)
@@ -325,7 +328,12 @@ class SqlOutbox(SqlRepository[OutboxMessage]):
     def _due(self, now: datetime, limit: int, *, lock: bool) -> list[OutboxMessage]:
         c = self._table.c
         waiting = and_(
-            c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.FAILED.value]),
+            c.status.in_(
+                [
+                    s.value
+                    for s in (OutboxStatus.PENDING, OutboxStatus.DEFERRED, OutboxStatus.FAILED)
+                ]
+            ),
             or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
         )
         abandoned = and_(
