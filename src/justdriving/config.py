@@ -297,6 +297,11 @@ class Settings:
     relay_lease_seconds: int = field(default=120, validator=_between(1, 3600))
 
     ops_token: str | None = _secret()
+    # Added by justdriving: how many reverse proxies (TLS terminators) stand in front of the
+    # web app and set X-Forwarded-For/-Proto/-Host/-Port (werkzeug's ProxyFix trusts that
+    # many hops); 0 trusts none. With it, a request that came in over HTTPS is secure, so
+    # the ops page's cookie is `Secure`.
+    trusted_proxy_hops: int = field(default=0, validator=_between(0, 5))
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: LogLevel = LogLevel.INFO
 

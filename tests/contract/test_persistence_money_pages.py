@@ -49,6 +49,11 @@ def test_invoice_pages_are_drafts_then_newest_issued_first_filtered_and_bounded(
         assert ids(voided) == [issued[0].id]
         open_ = uow.invoices.recent(10, school_id=SCHOOL, statuses=["open", "partially_paid"])
         assert ids(open_) == [*newest[:3], someone_else.id]
+        due_later = uow.invoices.recent(10, statuses=["open"], due_from=T0 + timedelta(days=14))
+        assert ids(due_later) == newest[:3]  # due 14 days after issue, from T0 + 1 h on
+        not_due = uow.invoices.recent(10, due_from=T0 + timedelta(days=14, hours=2))
+        assert ids(not_due)[:2] in ([draft.id, elsewhere.id], [elsewhere.id, draft.id])
+        assert ids(not_due)[2:] == [issued[3].id, issued[2].id]
         found = uow.invoices.by_number(SCHOOL, "2025-0002")
         assert found is not None
         assert found.id == issued[1].id

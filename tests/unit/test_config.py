@@ -152,6 +152,7 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "ACCOUNTING_TOKEN_KEY",
         "DEBUG",
         "ALLOW_SQLITE_IN_PRODUCTION",
+        "TRUSTED_PROXY_HOPS",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added

@@ -109,7 +109,7 @@ def invoices() -> None:
 @click.option(
     "--state",
     type=click.Choice([*(s.value for s in InvoiceStatus), OVERDUE]),
-    help="Only this status (overdue: unpaid and past due, oldest due first).",
+    help="Only these: open (unpaid, not due yet), overdue (unpaid, past due), paid, ...",
 )
 @_common
 @clean_errors

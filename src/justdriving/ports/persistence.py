@@ -91,9 +91,11 @@ class InvoiceRepository(Repository[Invoice], Protocol):
         school_id: str | None = None,
         student_id: str | None = None,
         statuses: Sequence[str] = (),
+        due_from: datetime | None = None,
     ) -> Sequence[Invoice]:
-        """One page of invoices (of one school, one student, in one of `statuses`, if given),
-        newest first: drafts (not issued yet) first, then by issue time, then by id."""
+        """One page of invoices (of one school, one student, in one of `statuses`, due at or
+        after `due_from` or without a due date, if given), newest first: drafts (not issued
+        yet) first, then by issue time, then by id."""
         ...
 
     def by_number(self, school_id: str, number: str) -> Invoice | None: ...

@@ -125,11 +125,16 @@ class MemoryInvoiceRepository(MemoryRepository[Invoice]):
         school_id: str | None = None,
         student_id: str | None = None,
         statuses: Sequence[str] = (),
+        due_from: datetime | None = None,
     ) -> Sequence[Invoice]:
         def newest(i: Invoice) -> tuple[bool, datetime, str]:
             return (i.issued_at is None, i.issued_at or _EPOCH, i.id)
 
-        found = self._table.select(_filtered(school_id, student_id, statuses), order=newest)
+        def matches(i: Invoice) -> bool:
+            not_due = due_from is None or i.due_at is None or i.due_at >= due_from
+            return not_due and _filtered(school_id, student_id, statuses)(i)
+
+        found = self._table.select(matches, order=newest)
         return _page(list(reversed(found)), limit, offset)
 
     def by_number(self, school_id: str, number: str) -> Invoice | None:

@@ -143,11 +143,15 @@ class SqlInvoices(SqlByStudent[Invoice]):
         school_id: str | None = None,
         student_id: str | None = None,
         statuses: Sequence[str] = (),
+        due_from: datetime | None = None,
     ) -> Sequence[Invoice]:
         """Drafts first, then ORDER BY issued_at DESC (ix_invoices_issued_at), one page."""
         c = self._table.c
+        conditions = _filters(c, school_id, student_id, statuses)
+        if due_from is not None:
+            conditions.append(or_(c.due_at.is_(None), c.due_at >= due_from))
         return self._page(
-            _filters(c, school_id, student_id, statuses),
+            conditions,
             (c.issued_at.desc().nulls_first(), c.id.desc()),
             limit,
             offset,

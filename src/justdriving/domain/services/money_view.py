@@ -66,7 +66,9 @@ class MoneyView:
         limit: int = 50,
         offset: int = 0,
     ) -> list[InvoiceRow]:
-        """One page of invoices, newest first; `state` is a status or "overdue"."""
+        """One page of invoices, newest first. `state` is a status, or "overdue" (unpaid and
+        past due, the oldest due first); "open" is unpaid (open or partly paid) and not due
+        yet."""
         statuses = _statuses(state)
         now = self._clock.now()
         with self._uow() as uow:
@@ -76,7 +78,12 @@ class MoneyView:
             else:
                 found = list(
                     uow.invoices.recent(
-                        limit, offset, school_id=school_id, student_id=student_id, statuses=statuses
+                        limit,
+                        offset,
+                        school_id=school_id,
+                        student_id=student_id,
+                        statuses=statuses,
+                        due_from=now if state == InvoiceStatus.OPEN.value else None,
                     )
                 )
             names = _Names(uow)
@@ -313,8 +320,8 @@ def _refund_row(refund: Refund) -> RefundRow:
 
 
 def _statuses(state: str | None) -> Sequence[str]:
-    if state is None or state == OVERDUE:
-        return UNPAID if state == OVERDUE else ()
+    if state is None or state in (OVERDUE, InvoiceStatus.OPEN.value):
+        return () if state is None else UNPAID
     known = {s.value for s in InvoiceStatus}
     if state not in known:
         raise InvalidInput(f"an invoice state is one of {sorted(known | {OVERDUE})}")
