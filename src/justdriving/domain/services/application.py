@@ -16,6 +16,7 @@ from justdriving.domain.services.money_rows import Redact
 from justdriving.domain.services.money_view import MoneyView
 from justdriving.domain.services.operations import Operations
 from justdriving.domain.services.packages import Packages
+from justdriving.domain.services.payment_review import PaymentReview
 from justdriving.domain.services.payment_starts import PaymentStarts
 from justdriving.domain.services.payments import Payments
 from justdriving.domain.services.reactions import Reacting
@@ -113,6 +114,9 @@ class Application:
         self.refund = refunds.refund
         self.refund_package = refunds.refund_package
         self.refund_overpayment = refunds.refund_overpayment
+        review = PaymentReview(uow, clock)
+        self.approve_held_payment = review.approve
+        self.write_off_held_payment = review.write_off
 
         # Read only: invoices, payments, balances and disputes at a glance.
         self.money = MoneyView(self.uow, clock, self.redact)
