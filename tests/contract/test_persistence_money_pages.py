@@ -54,6 +54,10 @@ def test_invoice_pages_are_drafts_then_newest_issued_first_filtered_and_bounded(
         not_due = uow.invoices.recent(10, due_from=T0 + timedelta(days=14, hours=2))
         assert ids(not_due)[:2] in ([draft.id, elsewhere.id], [elsewhere.id, draft.id])
         assert ids(not_due)[2:] == [issued[3].id, issued[2].id]
+        overdue = uow.invoices.recent(
+            10, statuses=["open"], due_before=T0 + timedelta(days=14, hours=2)
+        )
+        assert ids(overdue) == [issued[1].id, someone_else.id]
         found = uow.invoices.by_number(SCHOOL, "2025-0002")
         assert found is not None
         assert found.id == issued[1].id

@@ -72,7 +72,7 @@ def test_invoice_list_filters_by_student_name_and_by_state(money: MoneyScenario)
     table = run("invoices", "list", "--state", "paid")
 
     assert [r["id"] for r in jonas] == [money.invoice_3, money.invoice_1]
-    assert [r["id"] for r in overdue] == [money.invoice_1, money.invoice_2]
+    assert [r["id"] for r in overdue] == [money.invoice_2, money.invoice_1]  # newest first
     assert "Jonas Madsen" in table.output
     assert "Ida Holm" not in table.output
 

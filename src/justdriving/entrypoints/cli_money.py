@@ -20,8 +20,8 @@ from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.arguments import MOST_PER_BATCH
+from justdriving.domain.services.money_lookup import OVERDUE
 from justdriving.domain.services.money_rows import Named
-from justdriving.domain.services.money_view import OVERDUE
 from justdriving.entrypoints.cli_common import app_from_environment, clean_errors, print_table
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -121,7 +121,7 @@ def invoices_list(
     offset: int,
     as_json: bool,
 ) -> None:
-    """Invoices, newest first (drafts first)."""
+    """Invoices, newest first (drafts first): with --state overdue, unpaid and past due."""
     app = app_from_environment()
     rows = app.money.invoices(
         school_id, student_id(app, student, school_id), state, limit=limit, offset=offset

@@ -92,10 +92,11 @@ class InvoiceRepository(Repository[Invoice], Protocol):
         student_id: str | None = None,
         statuses: Sequence[str] = (),
         due_from: datetime | None = None,
+        due_before: datetime | None = None,
     ) -> Sequence[Invoice]:
         """One page of invoices (of one school, one student, in one of `statuses`, due at or
-        after `due_from` or without a due date, if given), newest first: drafts (not issued
-        yet) first, then by issue time, then by id."""
+        after `due_from` or without a due date, due before `due_before`, if given), newest
+        first: drafts (not issued yet) first, then by issue time, then by id."""
         ...
 
     def by_number(self, school_id: str, number: str) -> Invoice | None: ...

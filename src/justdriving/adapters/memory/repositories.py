@@ -126,13 +126,15 @@ class MemoryInvoiceRepository(MemoryRepository[Invoice]):
         student_id: str | None = None,
         statuses: Sequence[str] = (),
         due_from: datetime | None = None,
+        due_before: datetime | None = None,
     ) -> Sequence[Invoice]:
         def newest(i: Invoice) -> tuple[bool, datetime, str]:
             return (i.issued_at is None, i.issued_at or _EPOCH, i.id)
 
         def matches(i: Invoice) -> bool:
             not_due = due_from is None or i.due_at is None or i.due_at >= due_from
-            return not_due and _filtered(school_id, student_id, statuses)(i)
+            due = due_before is None or (i.due_at is not None and i.due_at < due_before)
+            return not_due and due and _filtered(school_id, student_id, statuses)(i)
 
         found = self._table.select(matches, order=newest)
         return _page(list(reversed(found)), limit, offset)

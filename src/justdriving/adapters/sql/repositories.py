@@ -144,12 +144,15 @@ class SqlInvoices(SqlByStudent[Invoice]):
         student_id: str | None = None,
         statuses: Sequence[str] = (),
         due_from: datetime | None = None,
+        due_before: datetime | None = None,
     ) -> Sequence[Invoice]:
         """Drafts first, then ORDER BY issued_at DESC (ix_invoices_issued_at), one page."""
         c = self._table.c
         conditions = _filters(c, school_id, student_id, statuses)
         if due_from is not None:
             conditions.append(or_(c.due_at.is_(None), c.due_at >= due_from))
+        if due_before is not None:
+            conditions.append(c.due_at < due_before)
         return self._page(
             conditions,
             (c.issued_at.desc().nulls_first(), c.id.desc()),

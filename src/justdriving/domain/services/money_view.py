@@ -10,17 +10,19 @@ refunds); they are sorted overdue first, then by what is owed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from justdriving.domain.balances import Balance
 from justdriving.domain.errors import InvalidInput, NotFound
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.overpayments import overpayments
 from justdriving.domain.payments import Payment
-from justdriving.domain.people import Student
-from justdriving.domain.refunds import Refund
-from justdriving.domain.schools import School
+from justdriving.domain.services.money_lookup import (
+    OVERDUE,
+    Names,
+    invoice_by_reference,
+    refund_row,
+    statuses_of,
+)
 from justdriving.domain.services.money_rows import (
     BalanceRow,
     CreditNoteRow,
@@ -38,9 +40,6 @@ from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
 MOST_STUDENTS_FOUND = 20
-UNPAID = (InvoiceStatus.OPEN.value, InvoiceStatus.PARTIALLY_PAID.value)
-# What `invoices(state=...)` offers besides the stored statuses: unpaid and past due.
-OVERDUE = "overdue"
 
 
 def _unchanged(text: str) -> str:
@@ -67,34 +66,28 @@ class MoneyView:
         offset: int = 0,
     ) -> list[InvoiceRow]:
         """One page of invoices, newest first. `state` is a status, or "overdue" (unpaid and
-        past due, the oldest due first); "open" is unpaid (open or partly paid) and not due
-        yet."""
-        statuses = _statuses(state)
+        past due); "open" is unpaid (open or partly paid) and not due yet."""
+        statuses = statuses_of(state)
         now = self._clock.now()
         with self._uow() as uow:
-            if state == OVERDUE:  # unpaid and past due, the oldest due first
-                found = [i for i in uow.invoices.overdue(now) if _matches(i, school_id, student_id)]
-                found = found[offset : offset + limit]
-            else:
-                found = list(
-                    uow.invoices.recent(
-                        limit,
-                        offset,
-                        school_id=school_id,
-                        student_id=student_id,
-                        statuses=statuses,
-                        due_from=now if state == InvoiceStatus.OPEN.value else None,
-                    )
-                )
-            names = _Names(uow)
+            found = uow.invoices.recent(
+                limit,
+                offset,
+                school_id=school_id,
+                student_id=student_id,
+                statuses=statuses,
+                due_from=now if state == InvoiceStatus.OPEN.value else None,
+                due_before=now if state == OVERDUE else None,
+            )
+            names = Names(uow)
             return [self._invoice_row(names, i) for i in found]
 
     def invoice(self, reference: str, school_id: str | None = None) -> InvoiceDetail:
         """One invoice by id, or by number (in `school_id`, or in the only school that has
         it), with its lines, payments, credit notes, refunds and the student's balance."""
         with self._uow() as uow:
-            invoice = _invoice_by_reference(uow, reference, school_id)
-            names = _Names(uow)
+            invoice = invoice_by_reference(uow, reference, school_id)
+            names = Names(uow)
             payments = [
                 p
                 for p in uow.payments.for_student(invoice.school_id, invoice.student_id)
@@ -143,17 +136,17 @@ class MoneyView:
                 student_id=student_id,
                 statuses=[status] if status else (),
             )
-            names = _Names(uow)
+            names = Names(uow)
             return [self._payment_row(uow, names, p) for p in found]
 
     def payment(self, payment_id: str) -> PaymentDetail:
         with self._uow() as uow:
             payment = uow.payments.get(payment_id)
-            names = _Names(uow)
+            names = Names(uow)
             invoice = uow.invoices.find(payment.invoice_id) if payment.invoice_id else None
             return PaymentDetail(
                 payment=self._payment_row(uow, names, payment),
-                refunds=tuple(_refund_row(r) for r in uow.refunds.for_payment(payment.id)),
+                refunds=tuple(refund_row(r) for r in uow.refunds.for_payment(payment.id)),
                 invoice=self._invoice_row(names, invoice) if invoice else None,
             )
 
@@ -165,7 +158,7 @@ class MoneyView:
         """Each student's balance (one school's, or every school's), overdue first, then the
         most owed; students who owe nothing and have no credit are left out."""
         with self._uow() as uow:
-            names = _Names(uow)
+            names = Names(uow)
             if student_id is not None:
                 student = uow.students.get(student_id)
                 if school_id is not None and student.school_id != school_id:
@@ -201,7 +194,7 @@ class MoneyView:
 
     def disputes(self, school_id: str | None = None, limit: int = 50) -> list[DisputeRow]:
         with self._uow() as uow:
-            names = _Names(uow)
+            names = Names(uow)
             rows = []
             for d in uow.disputes.recent(limit, school_id=school_id):
                 payment = uow.payments.find(d.payment_id)
@@ -224,7 +217,7 @@ class MoneyView:
 
     # rows -------------------------------------------------------------------------------
 
-    def _invoice_row(self, names: _Names, invoice: Invoice) -> InvoiceRow:
+    def _invoice_row(self, names: Names, invoice: Invoice) -> InvoiceRow:
         school = names.school(invoice.school_id)
         return InvoiceRow(
             id=invoice.id,
@@ -242,7 +235,7 @@ class MoneyView:
             outstanding=invoice.outstanding,
         )
 
-    def _payment_row(self, uow: UnitOfWork, names: _Names, payment: Payment) -> PaymentRow:
+    def _payment_row(self, uow: UnitOfWork, names: Names, payment: Payment) -> PaymentRow:
         school = names.school(payment.school_id)
         invoice = uow.invoices.find(payment.invoice_id) if payment.invoice_id else None
         over = overpayments([payment], {invoice.id: invoice} if invoice else {})
@@ -267,7 +260,7 @@ class MoneyView:
         )
 
     def _balance(
-        self, uow: UnitOfWork, names: _Names, school_id: str, student_id: str
+        self, uow: UnitOfWork, names: Names, school_id: str, student_id: str
     ) -> BalanceRow:
         school = names.school(school_id)
         invoices = uow.invoices.for_student(school_id, student_id)
@@ -293,53 +286,3 @@ class MoneyView:
             overdue_invoices=len(overdue),
             oldest_due=min((i.due_at for i in overdue if i.due_at), default=None),
         )
-
-
-class _Names:
-    """Schools and students read once per unit of work."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-        self._schools: dict[str, School] = {}
-        self._students: dict[str, Student | None] = {}
-
-    def school(self, school_id: str) -> School:
-        if school_id not in self._schools:
-            self._schools[school_id] = self._uow.schools.get(school_id)
-        return self._schools[school_id]
-
-    def student(self, student_id: str) -> Named:
-        if student_id not in self._students:
-            self._students[student_id] = self._uow.students.find(student_id)
-        found = self._students[student_id]
-        return Named(student_id, found.name if found else student_id)
-
-
-def _refund_row(refund: Refund) -> RefundRow:
-    return RefundRow(refund.id, refund.payment_id, refund.amount, str(refund.status))
-
-
-def _statuses(state: str | None) -> Sequence[str]:
-    if state is None or state in (OVERDUE, InvoiceStatus.OPEN.value):
-        return () if state is None else UNPAID
-    known = {s.value for s in InvoiceStatus}
-    if state not in known:
-        raise InvalidInput(f"an invoice state is one of {sorted(known | {OVERDUE})}")
-    return (state,)
-
-
-def _matches(invoice: Invoice, school_id: str | None, student_id: str | None) -> bool:
-    return school_id in (None, invoice.school_id) and student_id in (None, invoice.student_id)
-
-
-def _invoice_by_reference(uow: UnitOfWork, reference: str, school_id: str | None) -> Invoice:
-    found = uow.invoices.find(reference)
-    if found is not None and school_id in (None, found.school_id):
-        return found
-    schools = [school_id] if school_id else [s.id for s in uow.schools.list()]
-    matches = [i for s in schools if (i := uow.invoices.by_number(s, reference)) is not None]
-    if len(matches) > 1:
-        raise InvalidInput(f"invoice number {reference} is in more than one school: add --school")
-    if not matches:
-        raise NotFound("invoice", reference)
-    return matches[0]

@@ -21,6 +21,7 @@ from justdriving.domain.outbox import OutboxStatus
 from justdriving.domain.overpayments import Overpayment
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.services.billing import overpayments_in
+from justdriving.domain.services.money_lookup import OVERDUE
 from justdriving.domain.services.money_rows import (
     BalanceRow,
     DisputeRow,
@@ -29,7 +30,7 @@ from justdriving.domain.services.money_rows import (
     PaymentRow,
     Redact,
 )
-from justdriving.domain.services.money_view import OVERDUE, MoneyView
+from justdriving.domain.services.money_view import MoneyView
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
@@ -167,7 +168,8 @@ class OpsView:
         """Everything; the money sections narrowed to one student when `student` (an id or a
         part of a name) finds exactly one."""
         money = self.money_snapshot(student)
-        held = money.held if student is None else self.money_snapshot(None).held
+        held = tuple(self.money.payments(status=PaymentStatus.HELD_FOR_REVIEW.value))
+        held = money.held if student is None else held
         with self._uow() as uow:
             schools = tuple(
                 SchoolRow(s.id, s.name, s.timezone, s.settings.language) for s in uow.schools.list()
