@@ -15,6 +15,7 @@ from justdriving.adapters.memory import (
     MemoryUnitOfWorkFactory,
 )
 from justdriving.domain.services.application import Application
+from justdriving.domain.services.money_rows import Redact
 from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.persistence import UnitOfWorkFactory
 
@@ -29,6 +30,7 @@ def memory_application(
     email: FakeEmailSender | None = None,
     host_events: HostEventSender | None = None,
     host_event_topics: Iterable[str] | None = None,
+    redact: Redact | None = None,
 ) -> Application:
     """Fakes for every provider (the fake gateway on `clock`); memory:// unless `uow` is given."""
     return Application(
@@ -40,4 +42,5 @@ def memory_application(
         renderer=MemoryTemplateRenderer(),
         host_events=host_events,
         host_event_topics=host_event_topics,
+        redact=redact,
     )

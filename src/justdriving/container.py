@@ -4,6 +4,8 @@ when chosen). Tests swap any provider in a `with container.<name>.override(...)`
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dependency_injector import containers, providers
 
 from justdriving.adapters import memory
@@ -24,6 +26,13 @@ from justdriving.domain.services.application import Application
 
 __all__ = ["DEV_WEBHOOK_SECRET", "Container", "accounting_consent", "bootstrap"]
 __all__ += ["build_container", "grant_store"]
+
+
+def _redactor(settings: Settings) -> Callable[[str], str]:
+    """The log redaction (with this configuration's secret values), for stored error texts."""
+    from justdriving.logs import Redactor, secret_values
+
+    return Redactor(secret_values(settings)).text
 
 
 class Container(containers.DeclarativeContainer):
@@ -94,6 +103,7 @@ class Container(containers.DeclarativeContainer):
         email=email,
         renderer=renderer,
         delivery=providers.Singleton(delivery_policy, settings),
+        redact=providers.Singleton(_redactor, settings),
         relay_policy=relay_policy,
         invoice_pdf=invoice_pdf,
         accounting=accounting,

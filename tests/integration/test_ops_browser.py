@@ -1,9 +1,12 @@
 """The ops page end to end in headless Chromium (Debian's, driven by Playwright).
 
 Log in with HTTP basic auth, see a message the SMS provider rejected and its dead outbox row,
-press Retry, let the relay send it, reload and see it sent. Nothing is downloaded: Playwright
-drives /usr/bin/chromium (executable_path); without it, or without the playwright package,
-the test skips (and fails under JUSTDRIVING_REQUIRE_SERVICES=1, as in CI).
+press Retry, let the relay send it, reload and see it sent. Then money: in Danish and in
+English, at a desktop's and a phone's width, find what Jonas owes and whether invoice 3 is
+paid, by searching, following links, and switching the language; each view is screenshot.
+Nothing is downloaded: Playwright drives /usr/bin/chromium (executable_path); without it, or
+without the playwright package, the test skips (and fails under JUSTDRIVING_REQUIRE_SERVICES=1,
+as in CI).
 """
 
 from __future__ import annotations
@@ -13,18 +16,24 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
 
-from justdriving.adapters.memory import FakeSmsSender
+from justdriving.adapters.memory import FakeSmsSender, FrozenClock
 from justdriving.config import QueueBackend
 from justdriving.domain.errors import ProviderRejected
 from justdriving.domain.messages import Channel
 from justdriving.domain.schools import SchoolSettings
 from justdriving.entrypoints.web.server import WebServer
 from local_services import unavailable
+from money_scenario import seed_money
 from unit.web.support import build_site, settings_for
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "browser-ops-token"
@@ -84,7 +93,7 @@ def test_log_in_see_a_failed_message_retry_it_and_see_it_sent() -> None:
             context = browser.new_context(http_credentials={"username": "ops", "password": TOKEN})
             page = context.new_page()
             page.set_default_timeout(10_000)
-            answer = page.goto(f"{url}/ops")
+            answer = page.goto(f"{url}/ops?lang=en")
             assert answer is not None
             assert answer.status == 200
 
@@ -109,3 +118,77 @@ def test_log_in_see_a_failed_message_retry_it_and_see_it_sent() -> None:
         finally:
             browser.close()
     assert sms.sent[-1][0].e164 == "+4520987654"
+
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+WORDS = {
+    "da": {"paid": "betalt", "owes": "skylder 500,00 DKK", "search": "Søg", "money": "750,00 DKK"},
+    "en": {"paid": "paid", "owes": "owes 500.00 DKK", "search": "Search", "money": "750.00 DKK"},
+}
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+@pytest.mark.parametrize("language", sorted(WORDS))
+def test_money_sections_answer_the_newcomer_in_both_languages_at_both_widths(
+    language: str, viewport: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    site = build_site(settings_for(queue=QueueBackend.INLINE, ops_token=TOKEN))
+    clock = site.container.clock()
+    assert isinstance(clock, FrozenClock)
+    money = seed_money(site.app, clock)
+    words = WORDS[language]
+    other = "en" if language == "da" else "da"
+
+    with live(site.flask) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context(
+                http_credentials={"username": "ops", "password": TOKEN},
+                viewport=VIEWPORTS[viewport],  # type: ignore[arg-type]
+            )
+            page = context.new_page()
+            page.set_default_timeout(10_000)
+            page.goto(f"{url}/ops?lang={other}")
+            page.locator(f"#lang-{language}").click()  # switch, as a person would
+            expect(page.locator("html")).to_have_attribute("lang", language)
+            for section in ("#invoices", "#payments", "#balances", "#disputes", "#outbox"):
+                expect(page.locator(section)).to_be_visible()
+            paid = page.locator(f'#invoices-paid tr.invoice[data-id="{money.invoice_3}"]')
+            expect(paid).to_contain_text(words["paid"])
+            expect(
+                page.locator(f'#payments-failed tr[data-id="{money.declined}"]')
+            ).to_contain_text("insufficient funds")
+            _no_sideways_scrolling(page)
+            page.screenshot(path=str(tmp_path / f"ops-{language}-{viewport}.png"), full_page=True)
+
+            page.get_by_role("searchbox").fill("Jonas")
+            page.get_by_role("button", name=words["search"], exact=True).click()
+            expect(page.locator("#showing")).to_contain_text("Jonas Madsen")
+            expect(page.locator("tr.balance")).to_have_count(1)
+            page.locator(f'#invoices-paid a[href="/ops/invoices/{money.invoice_3}"]').click()
+
+            expect(page.locator("#invoice h2")).to_contain_text(words["paid"])
+            expect(page.locator("#invoice-payments tr.payment")).to_contain_text("MP-1234")
+            expect(page.locator("#invoice-payments tr.payment")).to_contain_text(words["money"])
+            expect(page.locator("#balance")).to_contain_text(f"Jonas Madsen {words['owes']}")
+            student = page.locator("#invoice .who", has_text="Jonas Madsen")
+            expect(student).to_have_attribute("title", money.jonas)  # the id, on hover
+            _no_sideways_scrolling(page)
+            page.screenshot(path=str(tmp_path / f"invoice-{language}-{viewport}.png"))
+            context.close()
+        finally:
+            browser.close()
+    for shot in tmp_path.glob("*.png"):
+        assert shot.stat().st_size > 10_000, shot.name  # a page was drawn, not a blank
+
+
+def _no_sideways_scrolling(page: Page) -> None:
+    """Wide tables scroll inside their section; the page itself fits the screen."""
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0

@@ -135,7 +135,7 @@ def _drain(app: Application, store: MemoryStore, clock: FrozenClock) -> int:
         waiting = [
             row
             for row in store.records("outbox")
-            if row.status in (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.IN_FLIGHT)
+            if row.status not in (OutboxStatus.SENT, OutboxStatus.DEAD)
         ]
         if not waiting:
             return rounds

@@ -157,6 +157,7 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "HOST_WEBHOOK_TOPICS",
         "API_TOKEN",
         "RETURN_URL_HOSTS",
+        "TRUSTED_PROXY_HOPS",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added

@@ -6,7 +6,7 @@ from typing import Final
 
 from attrs import field, frozen
 
-from justdriving.config.fields import not_https, secret, str_tuple, url
+from justdriving.config.fields import between, not_https, secret, str_tuple, url
 
 
 class AppEnv(enum.StrEnum):
@@ -25,7 +25,7 @@ OPS_TOKEN_MIN_DISTINCT: Final = 10
 @frozen(kw_only=True, slots=False)
 class PlatformSettings:
     """APP_ENV, DATABASE_URL, PUBLIC_BASE_URL, DEBUG, ALLOW_SQLITE_IN_PRODUCTION, OPS_TOKEN,
-    API_TOKEN, RETURN_URL_HOSTS."""
+    API_TOKEN, RETURN_URL_HOSTS, TRUSTED_PROXY_HOPS."""
 
     app_env: AppEnv = AppEnv.DEVELOPMENT
     database_url: str | None = url()
@@ -40,6 +40,11 @@ class PlatformSettings:
     # checkout's return_url may point at besides PUBLIC_BASE_URL's (comma separated).
     api_token: str | None = secret()
     return_url_hosts: tuple[str, ...] = field(default=(), converter=str_tuple)
+    # Added by justdriving: how many reverse proxies (TLS terminators) stand in front of the
+    # web app and set X-Forwarded-For/-Proto/-Host/-Port (werkzeug's ProxyFix trusts that
+    # many hops); 0 trusts none. With it, a request that came in over HTTPS is secure, so
+    # the ops page's cookie is `Secure`.
+    trusted_proxy_hops: int = field(default=0, validator=between(0, 5))
 
     @property
     def effective_database_url(self) -> str:

@@ -108,16 +108,32 @@ class OutboundMessage(Entity):
     updated_at: datetime | None = None
     segments: int | None = None  # SMS parts billed, when known
     decisions: tuple[str, ...] = ()  # what the delivery policy decided, in order
+    # Held back by the delivery policy (quiet hours, throttle) until then; still queued.
+    deferred_until: datetime | None = None
     version: int = 0
 
     def note(self, decision: str) -> None:
         """Record a delivery-policy decision (redirected, deferred, suppressed, ...)."""
         self.decisions = (*self.decisions, decision[:200])
 
+    def defer(self, until: datetime, reason: str) -> None:
+        """Not now (quiet hours, throttle): it waits, queued, until `until`."""
+        self.note(reason)
+        if self.status is MessageStatus.QUEUED:
+            self.deferred_until = until
+
+    @property
+    def state(self) -> str:
+        """What is true now: a queued message held back by the policy is "deferred"."""
+        if self.status is MessageStatus.QUEUED and self.deferred_until is not None:
+            return "deferred"
+        return str(self.status)
+
     def mark_sent(self, receipt: SendReceipt, now: datetime) -> None:
         if self.status is MessageStatus.QUEUED:
             self.status, self.sent_at, self.updated_at = MessageStatus.SENT, now, now
             self.provider, self.provider_message_id = receipt.provider, receipt.provider_message_id
+            self.deferred_until = None
 
     def record_delivery(
         self, status: MessageStatus, now: datetime, error: str | None = None
@@ -125,7 +141,7 @@ class OutboundMessage(Entity):
         """A delivery receipt; only moves forward, so a late 'sent' never hides 'delivered'."""
         if status.rank <= self.status.rank:
             return False
-        self.status, self.updated_at = status, now
+        self.status, self.updated_at, self.deferred_until = status, now, None
         self.provider_error = error or self.provider_error
         return True
 

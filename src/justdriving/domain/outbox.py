@@ -28,6 +28,7 @@ TAKEN_OVER = "taken over after its lease ran out"
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
+    DEFERRED = "deferred"  # put back untried (quiet hours, throttle, open circuit) until then
     IN_FLIGHT = "in_flight"
     SENT = "sent"
     FAILED = "failed"  # will be retried at next_attempt_at
@@ -59,7 +60,7 @@ class OutboxMessage(Entity):
         """Claimable: waiting and due, or in flight with a lease that ran out (a dead worker)."""
         if self.status is OutboxStatus.IN_FLIGHT:
             return self.lease_until is None or self.lease_until <= now
-        waiting = self.status in (OutboxStatus.PENDING, OutboxStatus.FAILED)
+        waiting = self.status in (OutboxStatus.PENDING, OutboxStatus.DEFERRED, OutboxStatus.FAILED)
         return waiting and (self.next_attempt_at is None or self.next_attempt_at <= now)
 
     def claim(self, worker: str, now: datetime, lease: timedelta) -> None:
@@ -86,8 +87,9 @@ class OutboxMessage(Entity):
         )
 
     def release(self, at: datetime) -> None:
-        """Put it back untried (a provider's circuit is open): no attempt is counted."""
-        self.status, self.next_attempt_at, self.claimed_by = OutboxStatus.FAILED, at, None
+        """Put it back untried until `at` (quiet hours, a throttle, a provider's open
+        circuit): deferred, not failed; no attempt is counted."""
+        self.status, self.next_attempt_at, self.claimed_by = OutboxStatus.DEFERRED, at, None
 
     def succeeded(self, now: datetime) -> None:
         self.status, self.sent_at, self.last_error = OutboxStatus.SENT, now, None

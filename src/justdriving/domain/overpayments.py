@@ -46,7 +46,8 @@ def overpayments(payments: Iterable[Payment], invoices: Mapping[str, Invoice]) -
         left = below_zero.setdefault(invoice.id, max(-invoice.outstanding, zero))
         share = min(left, max(payment.refundable - payment.unapplied, zero))
         below_zero[invoice.id] = left - share
-        amount = min(payment.unapplied + share, payment.refundable)
+        # A refund still in flight is spoken for: asking again must not give it back twice.
+        amount = min(payment.unapplied + share - payment.refund_reserved, payment.refundable)
         if amount.is_positive:
             found.append(
                 Overpayment(

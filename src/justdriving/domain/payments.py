@@ -224,6 +224,29 @@ class Payment(Entity):
             )
         return EventOutcome.APPLIED
 
+    def approve(self, amount: Money, now: datetime) -> None:
+        """Staff checked with the provider what a payment held for review brought: it
+        succeeds with `amount` (counted against its invoice like any success)."""
+        if self.status is not PaymentStatus.HELD_FOR_REVIEW:
+            raise InvalidTransition("payment", self.status, "approve")
+        if amount.currency != self.amount.currency or not amount.is_positive:
+            raise InvalidInput(
+                f"an approved payment is a positive amount in {self.amount.currency}"
+            )
+        self.failure_reason = f"approved after review ({self.failure_reason})"
+        self._succeed(amount, now)
+
+    def write_off(self, reason: str, now: datetime) -> None:
+        """Staff decided a payment held for review counts for nothing (no money arrived, or
+        it is settled outside): closed as canceled, its invoice still to pay."""
+        if self.status is not PaymentStatus.HELD_FOR_REVIEW:
+            raise InvalidTransition("payment", self.status, "write off")
+        if not reason.strip():
+            raise InvalidInput("a write-off needs a reason")
+        self.status, self.status_at = PaymentStatus.CANCELED, now
+        self.failure_reason = f"written off after review: {reason.strip()[:200]}"
+        self.events.record(PaymentCanceled(now, self.id, school_id=self.school_id))
+
     def reserve_refund(self, amount: Money) -> None:
         if not amount.is_positive:
             raise InvalidInput("a refund is a positive amount")

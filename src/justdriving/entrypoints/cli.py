@@ -14,6 +14,13 @@ import click
 from justdriving.config import QueueBackend, Settings
 from justdriving.entrypoints.cli_accounting import accounting
 from justdriving.entrypoints.cli_common import clean_errors as _clean_errors
+from justdriving.entrypoints.cli_money import (
+    balances,
+    invoices,
+    payments_list,
+    payments_show,
+    refund,
+)
 from justdriving.entrypoints.cli_ops import check_config, inbox, messages, outbox
 from justdriving.entrypoints.cli_payments import payments
 
@@ -269,3 +276,8 @@ main.add_command(outbox)
 main.add_command(inbox)
 main.add_command(messages)
 main.add_command(payments)
+main.add_command(invoices)
+main.add_command(balances)
+main.add_command(refund)
+payments.add_command(payments_list)
+payments.add_command(payments_show)

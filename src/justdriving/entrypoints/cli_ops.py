@@ -12,6 +12,7 @@ from justdriving.config import AppEnv, Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.messages import MessageStatus
 from justdriving.domain.outbox import InboxStatus, OutboxStatus
+from justdriving.domain.services.application import Application
 from justdriving.domain.services.arguments import MOST_PER_BATCH
 from justdriving.domain.services.operations import DEFAULT_LIMIT
 from justdriving.entrypoints.cli_common import (
@@ -39,6 +40,11 @@ def _status(choices: type[OutboxStatus | InboxStatus | MessageStatus]) -> Callab
     )
 
 
+def _redacted(app: Application, text: str | None) -> str | None:
+    """A stored error text as the logs would show it (secrets gone, people masked)."""
+    return app.redact(text) if text else text
+
+
 # --------------------------------------------------------------------------------------------
 # outbox
 
@@ -55,13 +61,14 @@ def outbox() -> None:
 def outbox_list(status: str | None, limit: int) -> None:
     """Outbox rows, newest first."""
     chosen = OutboxStatus(status.lower()) if status else None
-    rows = app_from_environment().operations.list_outbox(chosen, limit)
+    app = app_from_environment()
+    rows = app.operations.list_outbox(chosen, limit)
     print_table(
         ("id", "kind", "school", "status", "attempts", "created", "next attempt", "sent", "error"),
         (
             (
                 *(r.id, r.kind, r.school_id, r.status, r.attempts, r.created_at),
-                *(r.next_attempt_at, r.sent_at, r.last_error),
+                *(r.next_attempt_at, r.sent_at, _redacted(app, r.last_error)),
             )
             for r in rows
         ),
@@ -111,13 +118,14 @@ def inbox() -> None:
 def inbox_list(status: str | None, limit: int) -> None:
     """Stored webhooks, newest first."""
     chosen = InboxStatus(status.lower()) if status else None
-    events = app_from_environment().operations.list_inbox(chosen, limit)
+    app = app_from_environment()
+    events = app.operations.list_inbox(chosen, limit)
     print_table(
         ("id", "provider", "event", "type", "status", "attempts", "received", "error"),
         (
             (
                 *(e.id, e.provider, e.event_id, e.event_type, e.status, e.attempts),
-                *(e.received_at, e.error),
+                *(e.received_at, _redacted(app, e.error)),
             )
             for e in events
         ),
@@ -157,13 +165,15 @@ def messages() -> None:
 def messages_list(school_id: str | None, status: str | None, limit: int) -> None:
     """Messages, newest first, with what the delivery policy decided."""
     chosen = MessageStatus(status.lower()) if status else None
-    views = app_from_environment().operations.list_messages(school_id, chosen, limit)
+    app = app_from_environment()
+    views = app.operations.list_messages(school_id, chosen, limit)
     print_table(
         MESSAGE_COLUMNS,
         (
             (
-                *(m.id, m.school_id, m.type, m.channel, m.recipient, m.status, m.created_at),
-                *(m.provider, m.provider_error, "; ".join(m.decisions)),
+                *(m.id, m.school_id, m.type, m.channel, m.recipient, m.state, m.created_at),
+                *(m.provider, _redacted(app, m.provider_error)),
+                "; ".join(app.redact(d) for d in m.decisions),
             )
             for m in views
         ),

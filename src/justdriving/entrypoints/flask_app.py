@@ -13,6 +13,7 @@ Routes: see `justdriving.entrypoints.web.routes`. Every error is a JSON body
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from justdriving.config import Settings
 from justdriving.container import Container, build_container
@@ -28,9 +29,16 @@ def create_app(container: Container | None = None, *, api_guard: ApiGuard | None
     """A Flask app serving justdriving; the container is built from the environment if None.
 
     Unknown routes, wrong methods (405) and bodies above MAX_CONTENT_LENGTH (413) answer in
-    JSON too. The `/api` routes are not authenticated unless `api_guard` does it."""
+    JSON too. The `/api` routes are not authenticated unless `api_guard` does it. With
+    TRUSTED_PROXY_HOPS set, werkzeug's ProxyFix takes the scheme, host, port and client
+    address from that many proxies' X-Forwarded-* headers."""
     container = container or build_container(Settings.from_env())
     app = Flask(__name__, static_folder=None)
+    hops = container.settings().trusted_proxy_hops
+    if hops:  # behind a TLS proxy: the scheme, host and client are the proxy's forwarded ones
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     register_json_errors(app)
     init_app(app, container, api_guard=api_guard)

@@ -83,6 +83,24 @@ class InvoiceRepository(Repository[Invoice], Protocol):
         """Open or partly paid invoices, of every school, due before `now`."""
         ...
 
+    def recent(
+        self,
+        limit: int,
+        offset: int = 0,
+        *,
+        school_id: str | None = None,
+        student_id: str | None = None,
+        statuses: Sequence[str] = (),
+        due_from: datetime | None = None,
+        due_before: datetime | None = None,
+    ) -> Sequence[Invoice]:
+        """One page of invoices (of one school, one student, in one of `statuses`, due at or
+        after `due_from` or without a due date, due before `due_before`, if given), newest
+        first: drafts (not issued yet) first, then by issue time, then by id."""
+        ...
+
+    def by_number(self, school_id: str, number: str) -> Invoice | None: ...
+
 
 class CreditNoteRepository(Repository[CreditNote], Protocol):
     def for_student(self, school_id: str, student_id: str) -> Sequence[CreditNote]: ...
@@ -103,6 +121,18 @@ class PaymentRepository(Repository[Payment], Protocol):
         """By the provider's id for it, or by the alias the provider also uses."""
         ...
 
+    def recent(
+        self,
+        limit: int,
+        offset: int = 0,
+        *,
+        school_id: str | None = None,
+        student_id: str | None = None,
+        statuses: Sequence[str] = (),
+    ) -> Sequence[Payment]:
+        """One page of payments (filtered as given), newest first (by created_at, then id)."""
+        ...
+
 
 class RefundRepository(Repository[Refund], Protocol):
     def for_payment(self, payment_id: str) -> Sequence[Refund]: ...
@@ -120,6 +150,12 @@ class DepositRepository(Repository[Deposit], Protocol):
 
 class DisputeRepository(Repository[Dispute], Protocol):
     def by_provider_ref(self, provider_dispute_id: str) -> Dispute | None: ...
+
+    def recent(
+        self, limit: int, offset: int = 0, *, school_id: str | None = None
+    ) -> Sequence[Dispute]:
+        """One page of disputes (of one school, if given), newest first (by opened_at)."""
+        ...
 
 
 class MessageRepository(Repository[OutboundMessage], Protocol):

@@ -144,16 +144,19 @@ def test_a_quiet_hour_reminder_is_deferred_and_then_sent_in_the_morning(
 
     reminders = messages(store, MessageType.REMINDER, Channel.SMS)
     assert [m.status for m in reminders] == [MessageStatus.QUEUED]
+    assert [m.state for m in reminders] == ["deferred"]  # waiting, not failed
+    assert reminders[0].deferred_until == datetime(2026, 3, 12, 7, 0, tzinfo=UTC)  # 08:00 local
     assert "quiet hours" in reminders[0].decisions[-1]
     assert report.deferred >= 1
     [row] = [
         r for r in outbox(store, OutboxKind.SEND_SMS) if r.payload["message_id"] == reminders[0].id
     ]
-    assert row.status is OutboxStatus.FAILED
+    assert row.status is OutboxStatus.DEFERRED
     assert row.attempts == 0
     night.set(datetime(2026, 3, 12, 7, 1, tzinfo=UTC))  # 08:01 local
     app.relay_outbox()
-    assert messages(store, MessageType.REMINDER, Channel.SMS)[0].status is MessageStatus.SENT
+    [sent] = messages(store, MessageType.REMINDER, Channel.SMS)
+    assert (sent.status, sent.state, sent.deferred_until) == (MessageStatus.SENT, "sent", None)
 
 
 def test_a_school_that_turned_sms_off_sends_email_only(

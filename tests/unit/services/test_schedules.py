@@ -106,7 +106,7 @@ class TestRelaySafetyNets:
         deferred = [
             row
             for row in outbox(store, OutboxKind.SEND_SMS)
-            if row.status is OutboxStatus.FAILED and row.attempts == 0
+            if row.status is OutboxStatus.DEFERRED and row.attempts == 0
         ]
         assert len(deferred) == 2
         clock.advance(timedelta(minutes=5))

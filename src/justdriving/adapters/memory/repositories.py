@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Generic
 
 from justdriving.adapters.memory.tracking import E, Table
@@ -41,6 +41,29 @@ class MemoryRepository(Generic[E]):
 
 def _one(found: Sequence[E]) -> E | None:
     return found[0] if found else None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _page(newest_first: list[E], limit: int, offset: int) -> list[E]:
+    start = max(offset, 0)
+    return newest_first[start : start + max(limit, 0)]
+
+
+def _filtered(
+    school_id: str | None, student_id: str | None, statuses: Sequence[str]
+) -> Callable[[Invoice | Payment], bool]:
+    wanted = {str(s) for s in statuses}
+
+    def matches(record: Invoice | Payment) -> bool:
+        return (
+            (school_id is None or record.school_id == school_id)
+            and (student_id is None or record.student_id == student_id)
+            and (not wanted or str(record.status) in wanted)
+        )
+
+    return matches
 
 
 class MemorySchoolRepository(MemoryRepository[School]):
@@ -94,6 +117,31 @@ class MemoryInvoiceRepository(MemoryRepository[Invoice]):
     def overdue(self, now: datetime) -> Sequence[Invoice]:
         return self._table.select(lambda i: i.is_overdue(now), order=lambda i: i.due_at)
 
+    def recent(
+        self,
+        limit: int,
+        offset: int = 0,
+        *,
+        school_id: str | None = None,
+        student_id: str | None = None,
+        statuses: Sequence[str] = (),
+        due_from: datetime | None = None,
+        due_before: datetime | None = None,
+    ) -> Sequence[Invoice]:
+        def newest(i: Invoice) -> tuple[bool, datetime, str]:
+            return (i.issued_at is None, i.issued_at or _EPOCH, i.id)
+
+        def matches(i: Invoice) -> bool:
+            not_due = due_from is None or i.due_at is None or i.due_at >= due_from
+            due = due_before is None or (i.due_at is not None and i.due_at < due_before)
+            return not_due and due and _filtered(school_id, student_id, statuses)(i)
+
+        found = self._table.select(matches, order=newest)
+        return _page(list(reversed(found)), limit, offset)
+
+    def by_number(self, school_id: str, number: str) -> Invoice | None:
+        return _one(self._table.select(lambda i: (i.school_id, i.number) == (school_id, number)))
+
 
 class MemoryCreditNoteRepository(MemoryRepository[CreditNote]):
     def for_student(self, school_id: str, student_id: str) -> Sequence[CreditNote]:
@@ -129,6 +177,20 @@ class MemoryPaymentRepository(MemoryRepository[Payment]):
 
         return _one(self._table.select(matches))
 
+    def recent(
+        self,
+        limit: int,
+        offset: int = 0,
+        *,
+        school_id: str | None = None,
+        student_id: str | None = None,
+        statuses: Sequence[str] = (),
+    ) -> Sequence[Payment]:
+        found = self._table.select(
+            _filtered(school_id, student_id, statuses), order=lambda p: (p.created_at, p.id)
+        )
+        return _page(list(reversed(found)), limit, offset)
+
 
 class MemoryRefundRepository(MemoryRepository[Refund]):
     def for_payment(self, payment_id: str) -> Sequence[Refund]:
@@ -152,6 +214,15 @@ class MemoryDepositRepository(MemoryRepository[Deposit]):
 class MemoryDisputeRepository(MemoryRepository[Dispute]):
     def by_provider_ref(self, provider_dispute_id: str) -> Dispute | None:
         return _one(self._table.select(lambda d: d.provider_dispute_id == provider_dispute_id))
+
+    def recent(
+        self, limit: int, offset: int = 0, *, school_id: str | None = None
+    ) -> Sequence[Dispute]:
+        found = self._table.select(
+            lambda d: school_id is None or d.school_id == school_id,
+            order=lambda d: (d.opened_at, d.id),
+        )
+        return _page(list(reversed(found)), limit, offset)
 
 
 class MemoryMessageRepository(MemoryRepository[OutboundMessage]):

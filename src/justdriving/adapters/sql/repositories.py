@@ -54,6 +54,29 @@ class SqlRepository(Generic[T]):
         found = self._where(*conditions)
         return found[0] if found else None
 
+    def _page(self, conditions: list[Any], order_by: Any, limit: int, offset: int) -> list[T]:
+        found: list[T] = self._session.select(
+            self._mapper,
+            *conditions,
+            order_by=order_by,
+            limit=max(limit, 0),
+            offset=max(offset, 0),
+        )
+        return found
+
+
+def _filters(
+    c: Any, school_id: str | None, student_id: str | None, statuses: Sequence[str]
+) -> list[Any]:
+    conditions = []
+    if school_id is not None:
+        conditions.append(c.school_id == school_id)
+    if student_id is not None:
+        conditions.append(c.student_id == student_id)
+    if statuses:
+        conditions.append(c.status.in_([str(s) for s in statuses]))
+    return conditions
+
 
 class SqlSchools(SqlRepository[School]):
     def list(self) -> Sequence[School]:
@@ -112,6 +135,35 @@ class SqlInvoices(SqlByStudent[Invoice]):
         unpaid = c.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PARTIALLY_PAID.value])
         return self._where(unpaid, c.due_at < now, order_by=c.due_at)
 
+    def recent(
+        self,
+        limit: int,
+        offset: int = 0,
+        *,
+        school_id: str | None = None,
+        student_id: str | None = None,
+        statuses: Sequence[str] = (),
+        due_from: datetime | None = None,
+        due_before: datetime | None = None,
+    ) -> Sequence[Invoice]:
+        """Drafts first, then ORDER BY issued_at DESC (ix_invoices_issued_at), one page."""
+        c = self._table.c
+        conditions = _filters(c, school_id, student_id, statuses)
+        if due_from is not None:
+            conditions.append(or_(c.due_at.is_(None), c.due_at >= due_from))
+        if due_before is not None:
+            conditions.append(c.due_at < due_before)
+        return self._page(
+            conditions,
+            (c.issued_at.desc().nulls_first(), c.id.desc()),
+            limit,
+            offset,
+        )
+
+    def by_number(self, school_id: str, number: str) -> Invoice | None:
+        c = self._table.c
+        return self._one(c.school_id == school_id, c.number == number)
+
 
 class SqlCreditNotes(SqlByStudent[CreditNote]):
     def for_invoice(self, invoice_id: str) -> Sequence[CreditNote]:
@@ -148,6 +200,24 @@ class SqlPayments(SqlByStudent[Payment]):
         )
         return self._one(c.provider == provider, either)
 
+    def recent(
+        self,
+        limit: int,
+        offset: int = 0,
+        *,
+        school_id: str | None = None,
+        student_id: str | None = None,
+        statuses: Sequence[str] = (),
+    ) -> Sequence[Payment]:
+        """ORDER BY created_at DESC (ix_payments_created_at), one page."""
+        c = self._table.c
+        return self._page(
+            _filters(c, school_id, student_id, statuses),
+            (c.created_at.desc(), c.id.desc()),
+            limit,
+            offset,
+        )
+
 
 class SqlRefunds(SqlByStudent[Refund]):
     def for_payment(self, payment_id: str) -> Sequence[Refund]:
@@ -168,6 +238,14 @@ class SqlDeposits(SqlRepository[Deposit]):
 class SqlDisputes(SqlRepository[Dispute]):
     def by_provider_ref(self, provider_dispute_id: str) -> Dispute | None:
         return self._one(self._table.c.provider_dispute_id == provider_dispute_id)
+
+    def recent(
+        self, limit: int, offset: int = 0, *, school_id: str | None = None
+    ) -> Sequence[Dispute]:
+        """ORDER BY opened_at DESC (ix_disputes_opened_at), one page."""
+        c = self._table.c
+        conditions = [c.school_id == school_id] if school_id is not None else []
+        return self._page(conditions, (c.opened_at.desc(), c.id.desc()), limit, offset)
 
 
 class SqlMessages(SqlBySchool[OutboundMessage]):
@@ -239,6 +317,9 @@ class SqlSyncRuns(SqlRepository[SyncRun]):
         return found
 
 
+_WAITING = (OutboxStatus.PENDING, OutboxStatus.DEFERRED, OutboxStatus.FAILED)
+
+
 class SqlOutbox(SqlRepository[OutboxMessage]):
     def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
         return self._due(now, limit, lock=False)
@@ -254,7 +335,12 @@ class SqlOutbox(SqlRepository[OutboxMessage]):
     def _due(self, now: datetime, limit: int, *, lock: bool) -> list[OutboxMessage]:
         c = self._table.c
         waiting = and_(
-            c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.FAILED.value]),
+            c.status.in_(
+                [
+                    s.value
+                    for s in (OutboxStatus.PENDING, OutboxStatus.DEFERRED, OutboxStatus.FAILED)
+                ]
+            ),
             or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
         )
         abandoned = and_(

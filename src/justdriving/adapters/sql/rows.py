@@ -112,6 +112,7 @@ INVOICES = _document_mapper(
         "number": i.number,
         "status": i.status.value,
         "due_at": i.due_at,
+        "issued_at": i.issued_at,
     },
 )
 CREDIT_NOTES = _document_mapper(
@@ -130,6 +131,8 @@ PAYMENTS = _document_mapper(
         "provider": p.provider,
         "provider_payment_id": p.provider_payment_id,
         "provider_alias": p.provider_alias,
+        "status": p.status.value,
+        "created_at": p.created_at,
     },
 )
 REFUNDS = _document_mapper(
@@ -152,7 +155,11 @@ DISPUTES = _document_mapper(
     tables.disputes,
     "dispute",
     Dispute,
-    lambda d: {"provider_dispute_id": d.provider_dispute_id},
+    lambda d: {
+        "provider_dispute_id": d.provider_dispute_id,
+        "school_id": d.school_id,
+        "opened_at": d.opened_at,
+    },
 )
 MESSAGES = _document_mapper(
     tables.messages,

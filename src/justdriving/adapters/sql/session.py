@@ -73,6 +73,7 @@ class TrackedSession:
         order_by: Any = None,
         limit: int | None = None,
         for_update: bool = False,
+        offset: int | None = None,
     ) -> list[Any]:
         """Rows matching `where`, after writing pending changes so queries see them."""
         self.flush()
@@ -83,6 +84,8 @@ class TrackedSession:
             query = query.order_by(order_by)
         if limit is not None:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         if for_update:
             query = query.with_for_update(skip_locked=True)
         return [self._load(mapper, dict(row)) for row in self._run(query).mappings()]

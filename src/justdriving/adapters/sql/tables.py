@@ -88,9 +88,11 @@ invoices = _aggregate(
     Column("number", String(32)),
     Column("status", String(16), nullable=False),
     Column("due_at", UtcDateTime),
+    Column("issued_at", UtcDateTime),
     UniqueConstraint("school_id", "number", name="uq_invoices_number"),
     Index("ix_invoices_student", "school_id", "student_id"),
     Index("ix_invoices_overdue", "status", "due_at"),
+    Index("ix_invoices_issued_at", "issued_at"),
 )
 credit_notes = _aggregate(
     "credit_notes",
@@ -109,9 +111,12 @@ payments = _aggregate(
     Column("provider", String(32)),
     Column("provider_payment_id", String(255)),
     Column("provider_alias", String(255)),
+    Column("status", String(32)),
+    Column("created_at", UtcDateTime),
     UniqueConstraint("provider", "provider_payment_id", name="uq_payments_provider_ref"),
     Index("ix_payments_provider_alias", "provider", "provider_alias"),
     Index("ix_payments_student", "school_id", "student_id"),
+    Index("ix_payments_created_at", "created_at"),
 )
 refunds = _aggregate(
     "refunds",
@@ -126,7 +131,13 @@ deposits = _aggregate(
     Column("booking_id", String(64), nullable=False, unique=True),
     Column("payment_id", String(64), nullable=False, unique=True),
 )
-disputes = _aggregate("disputes", Column("provider_dispute_id", String(255), unique=True))
+disputes = _aggregate(
+    "disputes",
+    Column("provider_dispute_id", String(255), unique=True),
+    Column("school_id", String(64)),
+    Column("opened_at", UtcDateTime),
+    Index("ix_disputes_opened_at", "opened_at"),
+)
 messages = _aggregate(
     "messages",
     Column("school_id", String(64), nullable=False, index=True),

@@ -15,9 +15,12 @@ from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.invoicing import Invoicing
 from justdriving.domain.services.message_webhooks import MessageWebhooks
+from justdriving.domain.services.money_rows import Redact
+from justdriving.domain.services.money_view import MoneyView
 from justdriving.domain.services.operations import Operations
 from justdriving.domain.services.outgoing_events import OutgoingEvents
 from justdriving.domain.services.packages import Packages
+from justdriving.domain.services.payment_review import PaymentReview
 from justdriving.domain.services.payment_starts import PaymentStarts
 from justdriving.domain.services.payments import Payments
 from justdriving.domain.services.reactions import BOOKS, REACTIONS, Reacting, combined
@@ -60,12 +63,16 @@ class Application:
         host_events: HostEventSender | None = None,
         host_event_topics: Iterable[str] | None = None,
         accounting_push: bool = False,
+        redact: Redact | None = None,
     ) -> None:
         """`accounting_push` (ACCOUNTING_SYNC_ENABLED, with an `accounting` client): what must
         reach the books is queued for the relay as it happens (issued invoices, payments of
         invoices, credit notes)."""
         self.uow = uow  # as given: for reads outside the use cases
         self.clock = clock
+        # Applied to every stored error text shown to people (the container gives the log
+        # redaction, which knows the configuration's secret values).
+        self.redact: Redact = redact or _unchanged
         # Every use case's commit runs the reactions to its domain events first (with the
         # accounting push's when it is on), then hands the committed events to the host's
         # subscribers (`subscribe`); with a host endpoint, the events it wants are queued for it
@@ -129,6 +136,12 @@ class Application:
         self.refund = refunds.refund
         self.refund_package = refunds.refund_package
         self.refund_overpayment = refunds.refund_overpayment
+        review = PaymentReview(uow, clock)
+        self.approve_held_payment = review.approve
+        self.write_off_held_payment = review.write_off
+
+        # Read only: invoices, payments, balances and disputes at a glance.
+        self.money = MoneyView(self.uow, clock, self.redact)
 
         self.balance = balances.balance
         self.overdue_invoices = balances.overdue_invoices
@@ -155,3 +168,8 @@ class Application:
 
         check_use_cases(self)
         check_use_cases(self.operations)
+        check_use_cases(self.money)
+
+
+def _unchanged(text: str) -> str:
+    return text

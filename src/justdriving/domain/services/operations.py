@@ -41,6 +41,7 @@ class MessageView:
     provider: str | None
     provider_error: str | None
     decisions: tuple[str, ...]
+    state: str = ""  # what is true now: the status, or "deferred" for one held back
 
     @classmethod
     def of(cls, message: OutboundMessage) -> MessageView:
@@ -55,6 +56,7 @@ class MessageView:
             provider=message.provider,
             provider_error=message.provider_error,
             decisions=message.decisions,
+            state=message.state,
         )
 
 

@@ -1,17 +1,17 @@
-"""The ops page's read-only query: inbox, outbox, messages, accounting runs, payments on hold.
+"""The ops page's read-only query: inbox, outbox, messages, accounting runs and money.
 
-`OpsView(uow).snapshot()` returns plain, already redacted view data: recipients are masked,
-errors have phone numbers and email addresses masked and are truncated. It changes nothing.
-Its reads are bounded: the newest RECENT inbox events and messages (`recent`), the outbox
-counted per status (`counts`, a GROUP BY in SQL), the dead outbox rows, and the latest
-RUNS_PER_SCHOOL sync runs per school and provider. Payments held for review are still found by
-walking every school's students: a payment's status is kept only inside its stored document,
-so there is no query column to select them by.
+`OpsView(uow, clock, redact=...).snapshot()` returns plain view data: recipients are masked,
+and every stored error text (provider errors, policy decisions, sync failures, payment
+reasons) passes `redact`, the log redaction the entrypoint gives (secrets gone, phone
+numbers and email addresses masked, dates and times left alone), then is cut to
+ERROR_LENGTH. It changes nothing. Its reads are bounded: the newest RECENT inbox events and
+messages, the outbox counted per status (a GROUP BY in SQL), the dead outbox rows, the latest
+RUNS_PER_SCHOOL sync runs per school and provider, and pages of invoices, payments and
+disputes (`MoneyView`). Balances and overpayments read each school's students.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -21,25 +21,33 @@ from justdriving.domain.outbox import OutboxStatus
 from justdriving.domain.overpayments import Overpayment
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.services.billing import overpayments_in
+from justdriving.domain.services.money_lookup import OVERDUE
+from justdriving.domain.services.money_rows import (
+    BalanceRow,
+    DisputeRow,
+    InvoiceRow,
+    Named,
+    PaymentRow,
+    Redact,
+)
+from justdriving.domain.services.money_view import MoneyView
+from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
 RECENT = 50
+MONEY_ROWS = 20
 RUNS_PER_SCHOOL = 5
 ERROR_LENGTH = 300
 ACCOUNTING_PROVIDERS: tuple[str, ...] = ("xero", "quickbooks", "csv", "fake")
-
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-_PHONE = re.compile(r"\+?\d[\d ()-]{5,}\d")
+INVOICE_STATES: tuple[str, ...] = (OVERDUE, "open", "paid", "void")
 
 
-def redact(text: str | None, limit: int = ERROR_LENGTH) -> str | None:
-    """Mask email addresses (a***@example.dk) and phone-like digit runs (keep the last two),
-    then cut to `limit` characters."""
-    if text is None:
-        return None
-    masked = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-    masked = _PHONE.sub(lambda m: "*" * max(len(m.group(0)) - 2, 0) + m.group(0)[-2:], masked)
-    return masked if len(masked) <= limit else masked[: limit - 1] + "…"
+def _unchanged(text: str) -> str:
+    return text
+
+
+def cut(text: str, limit: int = ERROR_LENGTH) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @frozen
@@ -71,10 +79,11 @@ class MessageRow:
     recipient: str  # masked
     type: str
     channel: str
-    status: str
+    status: str  # what is true now: "deferred" for a queued message held back till later
     provider: str | None
     provider_error: str | None
     decisions: tuple[str, ...]
+    deferred_until: datetime | None = None
 
 
 @frozen
@@ -93,16 +102,26 @@ class SyncRunRow:
 
 
 @frozen
-class HeldPaymentRow:
+class SchoolRow:
     id: str
-    school_id: str
-    amount: str
-    provider: str | None
-    status_at: datetime | None
-    reason: str | None
-    invoice_id: str | None
-    invoice_number: str | None
-    invoice_status: str | None
+    name: str
+    timezone: str
+    language: str
+
+
+@frozen
+class MoneySnapshot:
+    """The money sections: invoices per state, payments (recent, held, failed), balances
+    and disputes; one student's only when `student` is set."""
+
+    invoices: tuple[tuple[str, tuple[InvoiceRow, ...]], ...]  # (state, rows), INVOICE_STATES
+    payments: tuple[PaymentRow, ...]
+    held: tuple[PaymentRow, ...]
+    failed: tuple[PaymentRow, ...]
+    balances: tuple[BalanceRow, ...]
+    disputes: tuple[DisputeRow, ...]
+    student: Named | None = None
+    matches: tuple[Named, ...] = ()  # the students a search found (when not exactly one)
 
 
 @frozen
@@ -112,11 +131,16 @@ class OpsSnapshot:
     dead: tuple[DeadRow, ...]
     messages: tuple[MessageRow, ...]
     sync_runs: tuple[SyncRunRow, ...]
-    held_payments: tuple[HeldPaymentRow, ...]
+    held_payments: tuple[PaymentRow, ...]
     overpayments: tuple[Overpayment, ...] = ()
+    schools: tuple[SchoolRow, ...] = ()
+    money: MoneySnapshot | None = None
 
     def count(self, status: str) -> int:
         return dict(self.outbox_counts).get(status, 0)
+
+    def school(self, school_id: str) -> SchoolRow | None:
+        return next((s for s in self.schools if s.id == school_id), None)
 
 
 class OpsView:
@@ -125,24 +149,76 @@ class OpsView:
     def __init__(
         self,
         uow: UnitOfWorkFactory,
+        clock: Clock,
         accounting_providers: Sequence[str] = ACCOUNTING_PROVIDERS,
+        redact: Redact = _unchanged,
     ) -> None:
         self._uow = uow
         self._providers = tuple(accounting_providers)
+        self._redact = redact
+        self.money = MoneyView(uow, clock, self._shown)
 
-    def snapshot(self) -> OpsSnapshot:
+    def _shown(self, text: str) -> str:
+        return cut(self._redact(text))
+
+    def _optional(self, text: str | None) -> str | None:
+        return None if text is None else self._shown(text)
+
+    def snapshot(self, student: str | None = None) -> OpsSnapshot:
+        """Everything; the money sections narrowed to one student when `student` (an id or a
+        part of a name) finds exactly one."""
+        money = self.money_snapshot(student)
+        held = tuple(self.money.payments(status=PaymentStatus.HELD_FOR_REVIEW.value))
+        held = money.held if student is None else held
         with self._uow() as uow:
+            schools = tuple(
+                SchoolRow(s.id, s.name, s.timezone, s.settings.language) for s in uow.schools.list()
+            )
             return OpsSnapshot(
                 inbox=self._inbox(uow),
                 outbox_counts=self._outbox_counts(uow),
                 dead=self._dead(uow),
                 messages=self._messages(uow),
                 sync_runs=self._sync_runs(uow),
-                held_payments=self._held(uow),
+                held_payments=held,
                 overpayments=tuple(
-                    o for school in uow.schools.list() for o in overpayments_in(uow, school.id)
+                    o for school in schools for o in overpayments_in(uow, school.id)
                 ),
+                schools=schools,
+                money=money,
             )
+
+    def snapshot_schools(self) -> tuple[SchoolRow, ...]:
+        with self._uow() as uow:
+            return tuple(
+                SchoolRow(s.id, s.name, s.timezone, s.settings.language) for s in uow.schools.list()
+            )
+
+    def money_snapshot(self, student: str | None = None) -> MoneySnapshot:
+        found: list[Named] = self.money.find_students(student) if student else []
+        one = found[0] if len(found) == 1 else None
+        if student and one is None:  # nobody, or several: say so, show no one's money
+            return MoneySnapshot((), (), (), (), (), (), None, tuple(found))
+        student_id = one.id if one else None
+        money = self.money
+        return MoneySnapshot(
+            invoices=tuple(
+                (state, tuple(money.invoices(student_id=student_id, state=state, limit=MONEY_ROWS)))
+                for state in INVOICE_STATES
+            ),
+            payments=tuple(money.payments(student_id=student_id, limit=MONEY_ROWS)),
+            held=tuple(
+                money.payments(student_id=student_id, status=PaymentStatus.HELD_FOR_REVIEW.value)
+            ),
+            failed=tuple(
+                money.payments(
+                    student_id=student_id, status=PaymentStatus.FAILED.value, limit=MONEY_ROWS
+                )
+            ),
+            balances=tuple(money.balances(student_id=student_id, limit=MONEY_ROWS)),
+            disputes=tuple(d for d in money.disputes(limit=MONEY_ROWS) if _of(d, student_id)),
+            student=one,
+        )
 
     def _inbox(self, uow: UnitOfWork) -> tuple[InboxRow, ...]:
         events = uow.inbox.recent(RECENT)
@@ -154,7 +230,7 @@ class OpsView:
                 e.received_at,
                 str(e.status),
                 e.attempts,
-                redact(e.error),
+                self._optional(e.error),
             )
             for e in events
         )
@@ -166,12 +242,18 @@ class OpsView:
     def _dead(self, uow: UnitOfWork) -> tuple[DeadRow, ...]:
         rows = sorted(uow.outbox.list(str(OutboxStatus.DEAD)), key=lambda r: r.created_at)
         return tuple(
-            DeadRow(r.id, str(r.kind), r.school_id, r.attempts, r.created_at, redact(r.last_error))
+            DeadRow(
+                r.id,
+                str(r.kind),
+                r.school_id,
+                r.attempts,
+                r.created_at,
+                self._optional(r.last_error),
+            )
             for r in rows
         )
 
     def _messages(self, uow: UnitOfWork) -> tuple[MessageRow, ...]:
-        recent = uow.messages.recent(RECENT)
         return tuple(
             MessageRow(
                 id=m.id,
@@ -180,12 +262,13 @@ class OpsView:
                 recipient=m.recipient.masked(),
                 type=str(m.type),
                 channel=str(m.channel),
-                status=str(m.status),
+                status=m.state,
                 provider=m.provider,
-                provider_error=redact(m.provider_error),
-                decisions=tuple(redact(d) or "" for d in m.decisions),
+                provider_error=self._optional(m.provider_error),
+                decisions=tuple(self._shown(d) for d in m.decisions),
+                deferred_until=m.deferred_until,
             )
-            for m in recent
+            for m in uow.messages.recent(RECENT)
         )
 
     def _sync_runs(self, uow: UnitOfWork) -> tuple[SyncRunRow, ...]:
@@ -193,9 +276,7 @@ class OpsView:
         for school in uow.schools.list():
             for provider in self._providers:
                 for run in uow.sync_runs.latest(provider, school.id, RUNS_PER_SCHOOL):
-                    failures = tuple(
-                        (record, redact(reason) or "") for record, reason in run.failures
-                    )
+                    failures = tuple((record, self._shown(why)) for record, why in run.failures)
                     rows.append(
                         SyncRunRow(
                             run.id,
@@ -207,31 +288,12 @@ class OpsView:
                             run.dry_run,
                             run.pushed,
                             run.skipped,
-                            redact(run.stopped_early),
+                            self._optional(run.stopped_early),
                             failures,
                         )
                     )
         return tuple(sorted(rows, key=lambda r: r.started_at, reverse=True))
 
-    def _held(self, uow: UnitOfWork) -> tuple[HeldPaymentRow, ...]:
-        rows: list[HeldPaymentRow] = []
-        for school in uow.schools.list():
-            for student in uow.students.for_school(school.id):
-                for payment in uow.payments.for_student(school.id, student.id):
-                    if payment.status is not PaymentStatus.HELD_FOR_REVIEW:
-                        continue
-                    invoice = uow.invoices.find(payment.invoice_id) if payment.invoice_id else None
-                    rows.append(
-                        HeldPaymentRow(
-                            id=payment.id,
-                            school_id=school.id,
-                            amount=str(payment.amount),
-                            provider=payment.provider,
-                            status_at=payment.status_at,
-                            reason=redact(payment.failure_reason),
-                            invoice_id=payment.invoice_id,
-                            invoice_number=invoice.number if invoice else None,
-                            invoice_status=str(invoice.status) if invoice else None,
-                        )
-                    )
-        return tuple(rows)
+
+def _of(dispute: DisputeRow, student_id: str | None) -> bool:
+    return student_id is None or (dispute.student is not None and dispute.student.id == student_id)

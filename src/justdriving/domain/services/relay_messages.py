@@ -139,7 +139,7 @@ class MessageJobs:
             return None
         if decision.verdict is Verdict.DEFER:
             assert decision.until is not None
-            message.note(decision.reason)
+            message.defer(decision.until, decision.reason)
             return Deferred(decision.until, decision.reason)
         return decision.recipient
 

@@ -1,41 +1,53 @@
-"""The ops page: a read-only view of the inbox, outbox, messages, accounting runs and payments
-held for review, with one action, retrying a dead outbox row.
+"""The ops page: a read-only view of money (invoices, payments, balances, disputes), the
+inbox, outbox, messages and accounting runs, with one action, retrying a dead outbox row.
 
-- `GET  /ops`: the page.
+- `GET  /ops`: the page; `?student=` (a name or an id) narrows the money to one student,
+  `?lang=da|en` switches the language (kept in a cookie; default: the school's language).
+- `GET  /ops/invoices/<invoice_id>`, `GET /ops/payments/<payment_id>`: one invoice (its
+  lines, payments, credit notes, refunds and the student's balance) or one payment.
 - `POST /ops/outbox/<outbox_id>/retry`: revive a dead row (and requeue its message), then
-  303 back to the page. Needs the form's CSRF token: a random nonce in a cookie, signed into
-  a hidden field; anything else is a 403.
+  303 back to the page. Needs the form's CSRF token: a random nonce in a cookie (`Secure`
+  when the request came over HTTPS, behind a proxy too with TRUSTED_PROXY_HOPS), signed into
+  a hidden field with a key derived from OPS_TOKEN (so any worker process accepts it);
+  anything else is a 403.
 
 Off unless OPS_TOKEN is set: every `/ops` route is then a 404. With it, a request needs
 `Authorization: Bearer <token>` or HTTP basic auth whose password is the token (any user
 name), compared in constant time; otherwise a 401 asking for basic auth. The page is
 server-rendered (autoescaped Jinja2), with inline CSS and no external assets; recipients are
-masked and errors redacted and truncated by `OpsView`.
+masked, and every stored error text passes the log redaction (`app.redact`) in `OpsView`.
+Times show in each school's timezone; names show with their ids on hover.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import secrets
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden, NotFound
 
+from justdriving.domain.errors import NotFound as DomainNotFound
 from justdriving.domain.services.application import Application
-from justdriving.domain.services.ops_view import OpsView
+from justdriving.domain.services.ops_view import OpsView, SchoolRow
+from justdriving.entrypoints.web.ops_texts import LANGUAGES, Texts
 
 if TYPE_CHECKING:
     from justdriving.container import Container
 
 NONCE_COOKIE: Final = "justdriving_ops_nonce"
+LANGUAGE_COOKIE: Final = "justdriving_ops_lang"
 TOKEN_MAX_AGE: Final = 8 * 3600
 REALM: Final = "justdriving ops"
+T = TypeVar("T")
 _HEADERS: Final = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": (
@@ -62,6 +74,8 @@ def ops_blueprint(container: Container) -> Blueprint:
     blueprint.before_request(pages.authenticate)
     blueprint.after_request(_secure)
     blueprint.add_url_rule("", "page", pages.page, methods=["GET"])
+    blueprint.add_url_rule("/invoices/<invoice_id>", "invoice", pages.invoice, methods=["GET"])
+    blueprint.add_url_rule("/payments/<payment_id>", "payment", pages.payment, methods=["GET"])
     blueprint.add_url_rule("/outbox/<outbox_id>/retry", "retry", pages.retry, methods=["POST"])
     return blueprint
 
@@ -69,10 +83,12 @@ def ops_blueprint(container: Container) -> Blueprint:
 class _OpsPages:
     def __init__(self, app: Application, token: str | None) -> None:
         self._app = app
-        self._view = OpsView(app.uow)
+        self._view = OpsView(app.uow, app.clock, redact=app.redact)
         self._token = token.encode() if token else None
-        # A key per process: a restart only invalidates forms left open.
-        self._signer = URLSafeTimedSerializer(secrets.token_bytes(32), salt="ops-csrf")
+        # One key for every worker process, derived from the configuration: a form served
+        # by one process is accepted by any other (and after a restart); changing OPS_TOKEN
+        # invalidates forms left open.
+        self._signer = URLSafeTimedSerializer(csrf_key(self._token or b""), salt="ops-csrf")
 
     def authenticate(self) -> ResponseReturnValue | None:
         if self._token is None:
@@ -101,14 +117,19 @@ class _OpsPages:
 
     def page(self) -> ResponseReturnValue:
         nonce = request.cookies.get(NONCE_COOKIE) or secrets.token_urlsafe(24)
+        student = request.args.get("student", "").strip()[:100] or None
+        ops = self._view.snapshot(student)
+        texts = self._texts(ops.schools)
         html = render_template(
             "ops/justdriving_ops.html",
-            ops=self._view.snapshot(),
+            ops=ops,
+            money=ops.money,
+            search=student or "",
             csrf_token=self._signer.dumps(nonce),
             retried=request.args.get("retried"),
-            when=_when,
+            **self._helpers(texts, ops.schools),
         )
-        response = make_response(html)
+        response = self._answer(html, texts)
         response.set_cookie(
             NONCE_COOKIE,
             nonce,
@@ -117,6 +138,73 @@ class _OpsPages:
             secure=request.is_secure,
             path=url_for(".page"),
         )
+        return response
+
+    def invoice(self, invoice_id: str) -> ResponseReturnValue:
+        detail = self._found(lambda: self._view.money.invoice(invoice_id))
+        schools = self._view.snapshot_schools()
+        texts = self._texts(schools)
+        html = render_template("ops/invoice.html", detail=detail, **self._helpers(texts, schools))
+        return self._answer(html, texts)
+
+    def payment(self, payment_id: str) -> ResponseReturnValue:
+        detail = self._found(lambda: self._view.money.payment(payment_id))
+        schools = self._view.snapshot_schools()
+        texts = self._texts(schools)
+        html = render_template("ops/payment.html", detail=detail, **self._helpers(texts, schools))
+        return self._answer(html, texts)
+
+    @staticmethod
+    def _found(read: Callable[[], T]) -> T:
+        try:
+            return read()
+        except DomainNotFound:
+            raise NotFound() from None
+
+    @staticmethod
+    def _texts(schools: Sequence[SchoolRow]) -> Texts:
+        """?lang= (then remembered), else the cookie, else the (first) school's language."""
+        chosen = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+        if chosen in LANGUAGES:
+            return Texts(chosen)
+        return Texts(schools[0].language if schools else LANGUAGES[0])
+
+    @staticmethod
+    def _helpers(texts: Texts, schools: Sequence[SchoolRow]) -> dict[str, Any]:
+        zones = {s.id: s.timezone for s in schools}
+        shared = {s.timezone for s in schools}
+        single = shared.pop() if len(shared) == 1 else "UTC"
+
+        def when(moment: datetime | None, timezone: str | None = None) -> str:
+            return texts.when(moment, timezone or single)
+
+        def school_when(moment: datetime | None, school_id: str) -> str:
+            return texts.when(moment, zones.get(school_id, "UTC"))
+
+        return {
+            "t": texts.t,
+            "lang": texts.language,
+            "languages": LANGUAGES,
+            "when": when,
+            "school_when": school_when,
+            "utc": texts.utc,
+            "money_text": texts.money,
+            "zone": single if single != "UTC" or not schools else texts.t("each school's own"),
+        }
+
+    @staticmethod
+    def _answer(html: str, texts: Texts) -> Response:
+        response = make_response(html)
+        if request.args.get("lang") in LANGUAGES:
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                texts.language,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure,
+                path=url_for(".page"),
+                max_age=365 * 24 * 3600,
+            )
         return response
 
     def retry(self, outbox_id: str) -> ResponseReturnValue:
@@ -134,11 +222,13 @@ class _OpsPages:
             raise OpsCsrfRejected()
 
 
+def csrf_key(token: bytes) -> bytes:
+    """The form tokens' signing key, derived from OPS_TOKEN (HMAC-SHA256 under a fixed
+    label): the same in every process, never the token itself."""
+    return hmac.new(token, b"justdriving ops csrf v1", hashlib.sha256).digest()
+
+
 def _secure(response: Response) -> Response:
     for name, value in _HEADERS.items():
         response.headers.setdefault(name, value)
     return response
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if moment else "—"
