@@ -43,6 +43,7 @@ from justdriving.ports.clock import Clock
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import PaymentGateway
 from justdriving.ports.persistence import UnitOfWorkFactory
+from justdriving.testing.stripe_objects import example as stripe_example
 from local_services import empty_tables, postgres_url
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
@@ -281,7 +282,8 @@ class StripeGatewayDriver:
         return self.simulator.complete_refund(provider_refund_id, succeeded)  # type: ignore[no-any-return]
 
     def unknown_event(self) -> Delivery:
-        return self.simulator.webhook("customer.created", {"id": "cus_1", "object": "customer"})  # type: ignore[no-any-return]
+        customer = stripe_example("customer", id="cus_1", discount=None)  # a new customer
+        return self.simulator.webhook("customer.created", customer)  # type: ignore[no-any-return]
 
     def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
         return self.simulator.sign(body, at, secret)  # type: ignore[no-any-return]

@@ -102,7 +102,7 @@ class GatewayApiSimulator(Served):
         self._mo_ids = itertools.count(2398517)
         self._injected: deque[_Injected] = deque()
         self._lock = threading.RLock()
-        self._server = LocalServer.answering(self.answer)
+        self._server = LocalServer.answering(self.answer, provider="gatewayapi")
 
     @property
     def api_base(self) -> str:

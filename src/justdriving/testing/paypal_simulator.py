@@ -32,6 +32,7 @@ from attrs import define
 from justdriving.testing import paypal_endpoints as endpoints
 from justdriving.testing import paypal_resources as res
 from justdriving.testing import paypal_signing as signing
+from justdriving.testing.exchanges import record_webhook
 from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.paypal_endpoints import Answer, RecordedRequest
 from justdriving.testing.paypal_ledger import Ledger, PayPalProblem, unprocessable
@@ -85,7 +86,7 @@ class PayPalSimulator(Served):
         self._declines: list[str] = []
         self._key = secrets.token_bytes(32)
         self._lock = threading.RLock()
-        self._server = LocalServer(endpoints.handler(self))
+        self._server = LocalServer(endpoints.handler(self), provider="paypal")
 
     # Running.
 
@@ -263,6 +264,7 @@ class PayPalSimulator(Served):
                 self.base_url, event_type, resource_type, resource, self.clock(), summary
             )
             body = json.dumps(event).encode()
+            record_webhook("paypal", event_type, body)
             delivery = (body, self.sign(body))
             self.deliveries.append(delivery)
             return delivery

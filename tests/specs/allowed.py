@@ -1,0 +1,105 @@
+"""The reviewed allow-list: differences from a provider's spec that are the spec's own errors.
+
+Each entry names the provider, the operation (or webhook), the part, a regular expression the
+problem's message must match, and why: the spec's own contradiction, cited. Keep it short; an
+entry that no exchange used is reported, so a fixed spec (or simulator) retires its entry.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from attrs import frozen
+
+
+@frozen
+class Allowed:
+    name: str
+    provider: str
+    operation: str
+    part: str
+    message: str  # a regular expression, searched in the problem's message
+    reason: str
+
+    def covers(self, problem: Any) -> bool:
+        return (
+            problem.provider == self.provider
+            and re.fullmatch(self.operation, problem.operation) is not None
+            and problem.part == self.part
+            and re.search(self.message, problem.message) is not None
+        )
+
+
+_MAIL_SEND = r"POST /v3/mail/send"
+_CREATE_MESSAGE = r"POST /2010-04-01/Accounts/\{AccountSid\}/Messages\.json"
+_MAILGUN_SEND = r"POST /v3/\{domain_name\}/messages"
+
+ALLOWED: list[Allowed] = [
+    Allowed(
+        "sendgrid-custom-args-object",
+        "sendgrid",
+        _MAIL_SEND,
+        "request",
+        r"^custom_args: .* is not of type 'string'$",
+        "tsg_mail_v3.json types the top-level `custom_args` as a string, yet its own description "
+        "says it 'is overridden by `custom_args` set at the personalizations level', which the "
+        "same document types as an object (maxProperties 10000); SendGrid's SDKs "
+        "(sendgrid-python's CustomArg, Mail.get()) send an object of strings, and so do we.",
+    ),
+    Allowed(
+        "sendgrid-sandbox-200",
+        "sendgrid",
+        _MAIL_SEND,
+        "response",
+        r"^status 200 is not documented",
+        "tsg_mail_v3.json's `mail_settings.sandbox_mode` 'allows you to send a test email to "
+        "ensure that your request body is valid', but the operation documents only 202 for "
+        "success; SendGrid answers a sandboxed send with 200 and no body.",
+    ),
+    Allowed(
+        "sendgrid-undocumented-errors",
+        "sendgrid",
+        _MAIL_SEND,
+        "response",
+        r"^status (429|502|503) is not documented",
+        "tsg_mail_v3.json lists 400-413 and 500 but not 429, though SendGrid's v3 API answers "
+        "every rate-limited call with 429 and X-RateLimit-* headers (the same organisation's "
+        "other documents, e.g. tsg_webhooks_v3.json's, do not list it either); 502/503 come "
+        "from SendGrid's edge, not the operation.",
+    ),
+    Allowed(
+        "twilio-no-error-responses",
+        "twilio",
+        _CREATE_MESSAGE,
+        "response",
+        r"^status (400|401|404|429|500|502|503) is not documented",
+        "twilio_api_v2010.json declares no 4XX or 5XX response for any of its 121 paths (only "
+        "200, 201, 202, 204, 307 and 408), while the same document's Message resource carries "
+        "`error_code`/`error_message` for Twilio's numbered errors (21211 and the like) that "
+        "CreateMessage answers with 400; its error body {code, message, more_info, status} is "
+        "not in the document.",
+    ),
+    Allowed(
+        "mailgun-undocumented-errors",
+        "mailgun",
+        _MAILGUN_SEND,
+        "response",
+        r"^status (404|413|502|503) is not documented",
+        "Mailgun's document lists 200, 400, 401, 429 and 500 for sending, but its own "
+        "`domain_name` path parameter can name a domain the account does not have (404 "
+        "'Domain not found') and its 400 example mentions the 16KB limit on send options, "
+        "while a body over the 25MB message limit is answered 413; 502/503 come from "
+        "Mailgun's edge.",
+    ),
+    Allowed(
+        "mailgun-401-plain-text",
+        "mailgun",
+        _MAILGUN_SEND,
+        "response",
+        r"^response media type 'text/plain' is not one of \['application/json'\]",
+        "Mailgun's document gives the 401 as application/json with schema `string` and the "
+        "example value `Forbidden`: a bare word, which is what Mailgun sends, as text/plain "
+        "(a JSON string would be quoted).",
+    ),
+]

@@ -1,0 +1,103 @@
+"""The spec check itself: it accepts what a provider's spec describes and names what it does not."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from justdriving.testing.exchanges import Exchange, recording
+from justdriving.testing.stripe_objects import example
+from justdriving.testing.stripe_simulator import StripeSimulator
+from provider_specs import _nest
+from spec_fidelity import held_failures, providers
+from specs.allowed import ALLOWED
+
+SPECS = providers()
+JSON = {"content-type": "application/json"}
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def exchange(
+    provider: str, method: str, path: str, status: int, body: object, **kw: object
+) -> Exchange:
+    return Exchange(
+        provider=provider,
+        method=method,
+        path=path,
+        query="",
+        request_headers=kw.get("request_headers", FORM),  # type: ignore[arg-type]
+        request_body=kw.get("request_body", b""),  # type: ignore[arg-type]
+        status=status,
+        response_headers=JSON,
+        response_body=json.dumps(body).encode(),
+    )
+
+
+def test_a_stripe_refund_shaped_from_stripes_example_is_valid() -> None:
+    refund = example("refund", id="re_1", amount=500, currency="dkk", payment_intent="pi_1")
+    body = b"payment_intent=pi_1&amount=500&metadata[refund_id]=ref_1"
+    _, problems = SPECS["stripe"].check(
+        exchange("stripe", "POST", "/v1/refunds", 200, refund, request_body=body)
+    )
+    assert problems == []
+
+
+def test_a_wrong_type_a_missing_field_and_an_unknown_path_are_named() -> None:
+    refund = example("refund", id="re_1", amount="500")
+    del refund["currency"]
+    _, problems = SPECS["stripe"].check(exchange("stripe", "POST", "/v1/refunds", 200, refund))
+    messages = " | ".join(p.message for p in problems)
+    assert "amount: '500' is not of type 'integer'" in messages
+    assert "'currency' is a required property" in messages
+    name, [problem] = SPECS["stripe"].check(exchange("stripe", "GET", "/v1/nothing", 200, {}))
+    assert (name, problem.message) == ("GET /v1/nothing", "no such operation")
+
+
+def test_an_undocumented_status_and_a_wrong_request_field_are_named() -> None:
+    body = b"amount=lots"
+    _, problems = SPECS["stripe"].check(
+        exchange("stripe", "POST", "/v1/refunds", 200, {}, request_body=body)
+    )
+    assert any(p.part == "request" and p.message.startswith("amount:") for p in problems)
+    twilio = "/2010-04-01/Accounts/AC123/Messages.json"
+    _, [problem] = SPECS["twilio"].check(exchange("twilio", "POST", twilio, 418, {}))
+    assert problem.message.startswith("status 418 is not documented")
+
+
+def test_stripe_forms_nest_as_their_brackets_say() -> None:
+    pairs = [
+        ("metadata[a]", "1"),
+        ("types[0]", "card"),
+        ("types[1]", "x"),
+        ("To", "a"),
+        ("To", "b"),
+    ]
+    assert _nest(pairs) == {"metadata": {"a": "1"}, "types": ["card", "x"], "To": ["a", "b"]}
+
+
+def test_each_simulator_records_its_exchanges_under_its_provider() -> None:
+    with StripeSimulator() as simulator, recording() as heard:
+        httpx.post(
+            f"{simulator.api_base}/v1/customers",
+            data={"email": "a@b.dk"},
+            headers={"Authorization": f"Bearer {simulator.secret_key}"},
+        )
+    [recorded] = heard
+    assert (recorded.provider, recorded.method, recorded.path, recorded.status) == (
+        "stripe",
+        "POST",
+        "/v1/customers",
+        200,
+    )
+    assert SPECS["stripe"].check(recorded)[1] == []
+
+
+def test_the_allow_list_is_short_and_each_entry_gives_its_reason() -> None:
+    assert len(ALLOWED) <= 12
+    assert all(len(entry.reason) > 80 for entry in ALLOWED)
+
+
+def test_only_held_providers_fail_the_session() -> None:
+    lines = ["t::a: stripe POST /v1/refunds 200 response: x", "t::b: paypal GET /x 200 request: y"]
+    assert held_failures(lines) == lines[:1]
