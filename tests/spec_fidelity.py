@@ -1,6 +1,6 @@
 """The test session's check of every simulator exchange against the provider's spec.
 
-tests/conftest.py listens to `justdriving.testing.exchanges` for the whole session; at its end
+tests/spec_session.py listens to `justdriving.testing.exchanges` for the whole session; at its end
 `Fidelity.report()` validates what was heard (tests/provider_specs.py), prints the figures per
 provider, and the session fails on any invalid exchange that the allow-list (tests/specs/
 allowed.py, each entry citing the spec's own contradiction) does not cover.

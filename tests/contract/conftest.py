@@ -45,6 +45,11 @@ from justdriving.ports.payments import PaymentGateway
 from justdriving.ports.persistence import UnitOfWorkFactory
 from justdriving.testing.stripe_objects import example as stripe_example
 from local_services import empty_tables, postgres_url
+from spec_session import (  # noqa: F401 - the session's spec check (tests/spec_session.py)
+    pytest_runtest_protocol,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 Delivery = tuple[bytes, dict[str, str]]

@@ -5,11 +5,11 @@ everything: the fingerprints read back equal those written)."""
 
 from __future__ import annotations
 
+from conftest import Database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from integration_support import NOW
 
-from conftest import Database
 from justdriving.adapters.memory import (
     FakeAccountingClient,
     FakeEmailSender,

@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 from attrs import define, field, frozen
+from conftest import Database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from integration_support import (
@@ -40,7 +41,6 @@ from integration_support import (
 )
 from sqlalchemy import Engine, event, select
 
-from conftest import Database
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakePaymentGateway,

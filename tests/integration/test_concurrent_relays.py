@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from conftest import Database
 from integration_support import (
     NOW,
     RecordingEmailSender,
@@ -21,7 +22,6 @@ from integration_support import (
     queue_announcements,
 )
 
-from conftest import Database
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,

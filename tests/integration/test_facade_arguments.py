@@ -25,11 +25,11 @@ from typing import Any
 
 import pytest
 from attrs import frozen
+from conftest import open_database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from integration_support import NOW, build_world, dkk, snapshot
 
-from conftest import open_database
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakePaymentGateway,

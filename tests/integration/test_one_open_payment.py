@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime
 
 from conftest import Database
+
 from justdriving.adapters.memory import (
     FakePaymentGateway,
     FrozenClock,

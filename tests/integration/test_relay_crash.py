@@ -26,6 +26,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from conftest import Database
 from integration_support import (
     NOW,
     ProviderRequest,
@@ -35,7 +36,6 @@ from integration_support import (
     queue_announcements,
 )
 
-from conftest import Database
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,

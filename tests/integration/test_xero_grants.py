@@ -10,8 +10,8 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 
 from attrs import evolve
-
 from conftest import Database
+
 from justdriving.adapters.accounting.xero import XeroAccountingClient
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.accounting import AccountingContact, OAuthGrant

@@ -1,7 +1,9 @@
 """Session-wide: every simulator exchange is checked against the provider's published spec.
 
-See tests/spec_fidelity.py. The session fails when any recorded request, response or webhook
-is invalid and not covered by the reviewed allow-list (tests/specs/allowed.py).
+The contract and integration conftests import these hooks (a conftest.py in tests/ itself
+would shadow theirs for `from conftest import ...`). See tests/spec_fidelity.py. The session
+fails when any recorded request, response or webhook of a held provider is invalid and not
+covered by the reviewed allow-list (tests/specs/allowed.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from spec_fidelity import Fidelity, held_failures, summary_lines, write_figures
 _fidelity = Fidelity()
 _stop = listen(_fidelity.hear)
 _failed: list[str] = []
+_LINES = pytest.StashKey[list[str]]()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -31,6 +34,9 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _LINES in session.config.stash:  # both conftests import this hook: report once
+        return
+    session.config.stash[_LINES] = []
     _stop()
     if not _fidelity.heard:
         return
@@ -47,13 +53,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-_LINES = pytest.StashKey[list[str]]()
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines = terminalreporter.config.stash.get(_LINES, [])
     if not lines:
         return
+    terminalreporter.config.stash[_LINES] = []  # once, though two conftests import this hook
     title = "simulator exchanges vs providers' specs"
     terminalreporter.write_sep("=", title + (" (INVALID)" if _failed else ""))
     for line in lines:
