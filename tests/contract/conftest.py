@@ -192,6 +192,10 @@ class GatewayDriver(Protocol):
 
     def fail(self, provider_payment_id: str, code: str) -> Delivery: ...
 
+    # A failure code the provider itself would give (Stripe's decline code, PayPal's reason).
+    @property
+    def decline_code(self) -> str: ...
+
     def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery: ...
 
     def unknown_event(self) -> Delivery: ...
@@ -224,6 +228,8 @@ class FakeGatewayDriver:
 
     def fail(self, provider_payment_id: str, code: str) -> Delivery:
         return self.gateway.fail(provider_payment_id, code)
+
+    decline_code = "card_declined"
 
     def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery:
         return self.gateway.complete_refund(provider_refund_id, succeeded)
@@ -282,6 +288,8 @@ class StripeGatewayDriver:
 
     def fail(self, provider_payment_id: str, code: str) -> Delivery:
         return self.simulator.fail(provider_payment_id, code)  # type: ignore[no-any-return]
+
+    decline_code = "card_declined"
 
     def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery:
         return self.simulator.complete_refund(provider_refund_id, succeeded)  # type: ignore[no-any-return]
@@ -345,6 +353,8 @@ class PayPalGatewayDriver:
 
     def fail(self, provider_payment_id: str, code: str) -> Delivery:
         return self.simulator.deny(provider_payment_id, code)  # type: ignore[no-any-return]
+
+    decline_code = "OTHER"  # capture_status_details.reason: PayPal's documents list no decline
 
     def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery:
         if succeeded:

@@ -99,5 +99,5 @@ def test_the_allow_list_is_short_and_each_entry_gives_its_reason() -> None:
 
 
 def test_only_held_providers_fail_the_session() -> None:
-    lines = ["t::a: stripe POST /v1/refunds 200 response: x", "t::b: paypal GET /x 200 request: y"]
+    lines = ["t::a: stripe POST /v1/refunds 200 response: x", "t::b: xero GET /x 200 request: y"]
     assert held_failures(lines) == lines[:1]
