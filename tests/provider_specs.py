@@ -66,14 +66,18 @@ class Operation:
 class Document:
     """One OpenAPI document and the path prefix its first server URL gives."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, any_case: bool = False) -> None:
         self.name = path.name
         self.spec: dict[str, Any] = _nullable(json.loads(path.read_text(encoding="utf-8")))
         servers = self.spec.get("servers") or [{"url": ""}]
         self.prefix = re.sub(r"^[a-z]+://[^/]+", "", servers[0]["url"]).rstrip("/")
         self._routes = sorted(
             (
-                (template.count("{"), re.compile(_pattern(self.prefix + template)), template)
+                (
+                    template.count("{"),
+                    re.compile(_pattern(self.prefix + template), re.IGNORECASE if any_case else 0),
+                    template,
+                )
                 for template in self.spec.get("paths", {})
             ),
             key=lambda route: route[0],  # a literal segment wins over a parameter
@@ -271,10 +275,15 @@ class ProviderSpec:
     """A provider's documents; `webhook` checks a delivery (None: the spec has no schema)."""
 
     def __init__(
-        self, provider: str, files: list[str], webhook: WebhookCheck | None = None
+        self,
+        provider: str,
+        files: list[str],
+        webhook: WebhookCheck | None = None,
+        *,
+        any_case: bool = False,  # paths match in any case (Xero's: /connections, /Connections)
     ) -> None:
         self.provider = provider
-        self.documents = [Document(SPEC_DIR / provider / name) for name in files]
+        self.documents = [Document(SPEC_DIR / provider / name, any_case=any_case) for name in files]
         self._webhook = webhook
 
     def schema(self, name: str) -> tuple[Document, dict[str, Any]]:

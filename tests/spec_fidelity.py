@@ -26,7 +26,7 @@ from specs.webhooks import mailgun_event, paypal_event, stripe_event
 
 # The providers whose simulators are held to their spec: any invalid exchange fails the session.
 # The others' problems are counted and printed (docs/provider-fidelity.md) until they are fixed.
-HELD = frozenset({"stripe", "twilio", "sendgrid", "mailgun", "paypal"})
+HELD = frozenset({"stripe", "twilio", "sendgrid", "mailgun", "paypal", "xero"})
 
 
 def providers() -> dict[str, ProviderSpec]:
@@ -45,17 +45,19 @@ def providers() -> dict[str, ProviderSpec]:
             ],
             paypal_event,
         ),
-        "xero": _spec("xero", ["xero_accounting.json", "xero-identity.json"]),
+        "xero": _spec("xero", ["xero_accounting.json", "xero-identity.json"], any_case=True),
         "gatewayapi": _spec("gatewayapi", ["gatewayapi_sms.json"]),
         "quickbooks": _spec("quickbooks", ["quickbooks_accounting.json"]),
     }
     return {name: spec for name, spec in every.items() if spec is not None}
 
 
-def _spec(provider: str, files: list[str], webhook: Any = None) -> ProviderSpec | None:
+def _spec(
+    provider: str, files: list[str], webhook: Any = None, *, any_case: bool = False
+) -> ProviderSpec | None:
     if not all((SPEC_DIR / provider / name).exists() for name in files):
         return None
-    return ProviderSpec(provider, files, webhook)
+    return ProviderSpec(provider, files, webhook, any_case=any_case)
 
 
 @define
