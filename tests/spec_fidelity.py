@@ -5,7 +5,9 @@ tests/spec_session.py listens to `justdriving.testing.exchanges` for the whole s
 provider, and the session fails on any invalid exchange that the allow-list (tests/specs/
 allowed.py, each entry citing the spec's own contradiction) does not cover.
 
-JUSTDRIVING_SPEC_FIGURES=path writes the figures as JSON (docs/provider-fidelity.md quotes them).
+JUSTDRIVING_SPEC_FIGURES=path writes the figures as JSON (docs/provider-fidelity.md quotes them);
+JUSTDRIVING_SPEC_EXCHANGES=path writes every recorded exchange as JSON lines, so two runs (the
+simulators' and `make sandbox`'s against the real test modes) can be compared.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from attrs import define, field
 from justdriving.testing.exchanges import Exchange
 from provider_specs import SPEC_DIR, ProviderSpec
 from specs.allowed import ALLOWED, OUTSIDE, Allowed
-from specs.webhooks import mailgun_event, paypal_event, stripe_event
+from specs.webhooks import gatewayapi_event, mailgun_event, paypal_event, stripe_event
 
 # The providers whose simulators are held to their spec: any invalid exchange fails the session.
 # The others' problems are counted and printed (docs/provider-fidelity.md) until they are fixed.
-HELD = frozenset({"stripe", "twilio", "sendgrid", "mailgun", "paypal", "xero"})
+HELD = frozenset(
+    {"stripe", "twilio", "sendgrid", "mailgun", "paypal", "xero", "gatewayapi", "quickbooks"}
+)
 
 
 def providers() -> dict[str, ProviderSpec]:
@@ -46,7 +50,7 @@ def providers() -> dict[str, ProviderSpec]:
             paypal_event,
         ),
         "xero": _spec("xero", ["xero_accounting.json", "xero-identity.json"], any_case=True),
-        "gatewayapi": _spec("gatewayapi", ["gatewayapi_sms.json"]),
+        "gatewayapi": _spec("gatewayapi", ["gatewayapi_sms.json"], gatewayapi_event),
         "quickbooks": _spec("quickbooks", ["quickbooks_accounting.json"]),
     }
     return {name: spec for name, spec in every.items() if spec is not None}
@@ -201,3 +205,23 @@ def write_figures(figures: dict[str, Figures], failures: list[str]) -> None:
     }
     data["problems"] = sorted(set(failures))  # type: ignore[assignment]
     Path(target).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def write_exchanges(heard: list[tuple[str, Exchange]]) -> None:
+    target = os.environ.get("JUSTDRIVING_SPEC_EXCHANGES")
+    if not target:
+        return
+    with Path(target).open("w", encoding="utf-8") as out:
+        for test, exchange in heard:
+            line = {
+                "test": test,
+                "provider": exchange.provider,
+                "kind": exchange.kind,
+                "method": exchange.method,
+                "path": exchange.path,
+                "query": exchange.query,
+                "request": exchange.request_body.decode("utf-8", "replace"),
+                "status": exchange.status,
+                "response": exchange.response_body.decode("utf-8", "replace"),
+            }
+            out.write(json.dumps(line) + "\n")

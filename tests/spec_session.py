@@ -13,7 +13,13 @@ from collections.abc import Iterator
 import pytest
 
 from justdriving.testing.exchanges import listen
-from spec_fidelity import Fidelity, held_failures, summary_lines, write_figures
+from spec_fidelity import (
+    Fidelity,
+    held_failures,
+    summary_lines,
+    write_exchanges,
+    write_figures,
+)
 
 _fidelity = Fidelity()
 _stop = listen(_fidelity.hear)
@@ -42,6 +48,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     figures, failures = _fidelity.report()
     write_figures(figures, failures)
+    write_exchanges(_fidelity.heard)
     failing = held_failures(failures)
     _failed[:] = failing
     session.config.stash[_LINES] = summary_lines(figures, failing) + (

@@ -53,3 +53,9 @@ def mailgun_event(spec: ProviderSpec, exchange: Exchange) -> list[str] | None:
     """A webhook's `event-data` against the Events API's EventResponse (the same object)."""
     payload = json.loads(exchange.request_body)
     return _checked(spec, "EventResponse", payload.get("event-data"), "event-data/")
+
+
+def gatewayapi_event(spec: ProviderSpec, exchange: Exchange) -> list[str] | None:
+    """A status notification or an incoming SMS, by the schema its delivery is recorded under
+    (our GatewayAPI document, written from GatewayAPI's webhook documentation)."""
+    return _checked(spec, exchange.path, json.loads(exchange.request_body), "")
