@@ -8,11 +8,13 @@ covered by the reviewed allow-list (tests/specs/allowed.py).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
 
 from justdriving.testing.exchanges import listen
+from live_recording import record_live
 from spec_fidelity import (
     Fidelity,
     held_failures,
@@ -29,12 +31,15 @@ _LINES = pytest.StashKey[list[str]]()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """Each exchange is tagged with its test; a `sandbox` test's live traffic is recorded."""
     _fidelity.current_test = item.nodeid
+    live = record_live() if item.get_closest_marker("sandbox") else contextlib.nullcontext()
     marker = item.get_closest_marker("off_spec")
     if marker is not None:
         _fidelity.off_spec[item.nodeid] = tuple(marker.kwargs.get("parts", ("webhook",)))
     try:
-        return (yield)
+        with live:
+            return (yield)
     finally:
         _fidelity.current_test = ""
 

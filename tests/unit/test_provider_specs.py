@@ -99,5 +99,28 @@ def test_the_allow_list_is_short_and_each_entry_gives_its_reason() -> None:
 
 
 def test_only_held_providers_fail_the_session() -> None:
-    lines = ["t::a: stripe POST /v1/refunds 200 response: x", "t::b: xero GET /x 200 request: y"]
+    lines = ["t::a: stripe POST /v1/refunds 200 response: x", "t::b: acme GET /x 200 request: y"]
     assert held_failures(lines) == lines[:1]
+
+
+def test_a_live_exchange_with_a_providers_host_is_recorded_under_its_name() -> None:
+    from live_recording import record_live
+
+    answer = {"id": "cus_1"}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=answer))
+    with (
+        recording() as heard,
+        record_live(),
+        httpx.Client(transport=transport, base_url="https://api.stripe.com") as client,
+    ):
+        client.post("/v1/customers", data={"email": "a@b.dk"})
+        client.get("https://example.org/not-a-provider")
+    [live] = heard
+    assert (live.provider, live.method, live.path, live.status) == (
+        "stripe",
+        "POST",
+        "/v1/customers",
+        200,
+    )
+    assert json.loads(live.response_body) == answer
+    assert live.request_body == b"email=a%40b.dk"
