@@ -65,9 +65,8 @@ ALLOWED: list[Allowed] = [
         "response",
         r"^status (429|502|503) is not documented",
         "tsg_mail_v3.json lists 400-413 and 500 but not 429, though SendGrid's v3 API answers "
-        "every rate-limited call with 429 and X-RateLimit-* headers (the same organisation's "
-        "other documents, e.g. tsg_webhooks_v3.json's, do not list it either); 502/503 come "
-        "from SendGrid's edge, not the operation.",
+        "a rate-limited call with 429 and its X-RateLimit-* headers (SendGrid's rate-limits "
+        "reference); 502/503 come from SendGrid's edge, not the operation.",
     ),
     Allowed(
         "twilio-no-error-responses",
@@ -87,11 +86,10 @@ ALLOWED: list[Allowed] = [
         _MAILGUN_SEND,
         "response",
         r"^status (404|413|502|503) is not documented",
-        "Mailgun's document lists 200, 400, 401, 429 and 500 for sending, but its own "
-        "`domain_name` path parameter can name a domain the account does not have (404 "
-        "'Domain not found') and its 400 example mentions the 16KB limit on send options, "
-        "while a body over the 25MB message limit is answered 413; 502/503 come from "
-        "Mailgun's edge.",
+        "Mailgun's document lists 200, 400, 401, 429 and 500 for sending, yet its own "
+        "`domain_name` path parameter may name a domain the account does not have, which "
+        "Mailgun answers with 404 'Domain not found', and an oversized message is answered "
+        "413; 502/503 come from Mailgun's edge.",
     ),
     Allowed(
         "mailgun-401-plain-text",
