@@ -6,6 +6,8 @@
 #   make lint       ruff, ruff format --check, mypy --strict, import-linter contracts, bandit
 #   make audit      pip-audit of the installed dependencies (scripts/audit.py)
 #   make bench      scripted measurements (benchmarks/), never timed tests
+#   make sandbox    the `sandbox`-marked suites against the providers' real test modes (README
+#                   lists the credentials); their exchanges are checked against the same specs
 #   make clean      caches and build output;  make distclean  also removes .venv
 
 PYTHON ?= python3
@@ -16,7 +18,7 @@ EXTRAS ?= dev,postgres,celery,flask,stripe,paypal,sendgrid,mailgun,twilio,gatewa
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := test
-.PHONY: venv .venv test lint audit run bench clean distclean
+.PHONY: venv .venv test lint audit run bench sandbox clean distclean
 
 # The virtualenv is (re)installed whenever pyproject.toml changes.
 venv .venv: $(STAMP)
@@ -29,6 +31,12 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Each sandbox test skips unless its provider's credentials are set; with them, the exchanges
+# recorded on the way are validated against tests/specs/ as the simulators' are.
+sandbox: $(STAMP)
+	JUSTDRIVING_SPEC_FIGURES=$${JUSTDRIVING_SPEC_FIGURES:-sandbox-fidelity.json} \
+		$(BIN)/python -m pytest -m sandbox -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -43,7 +43,13 @@ from justdriving.ports.clock import Clock
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import PaymentGateway
 from justdriving.ports.persistence import UnitOfWorkFactory
+from justdriving.testing.stripe_objects import example as stripe_example
 from local_services import empty_tables, postgres_url
+from spec_session import (  # noqa: F401 - the session's spec check (tests/spec_session.py)
+    pytest_runtest_protocol,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 Delivery = tuple[bytes, dict[str, str]]
@@ -186,6 +192,10 @@ class GatewayDriver(Protocol):
 
     def fail(self, provider_payment_id: str, code: str) -> Delivery: ...
 
+    # A failure code the provider itself would give (Stripe's decline code, PayPal's reason).
+    @property
+    def decline_code(self) -> str: ...
+
     def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery: ...
 
     def unknown_event(self) -> Delivery: ...
@@ -218,6 +228,8 @@ class FakeGatewayDriver:
 
     def fail(self, provider_payment_id: str, code: str) -> Delivery:
         return self.gateway.fail(provider_payment_id, code)
+
+    decline_code = "card_declined"
 
     def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery:
         return self.gateway.complete_refund(provider_refund_id, succeeded)
@@ -277,11 +289,14 @@ class StripeGatewayDriver:
     def fail(self, provider_payment_id: str, code: str) -> Delivery:
         return self.simulator.fail(provider_payment_id, code)  # type: ignore[no-any-return]
 
+    decline_code = "card_declined"
+
     def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery:
         return self.simulator.complete_refund(provider_refund_id, succeeded)  # type: ignore[no-any-return]
 
     def unknown_event(self) -> Delivery:
-        return self.simulator.webhook("customer.created", {"id": "cus_1", "object": "customer"})  # type: ignore[no-any-return]
+        customer = stripe_example("customer", id="cus_1", discount=None)  # a new customer
+        return self.simulator.webhook("customer.created", customer)  # type: ignore[no-any-return]
 
     def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
         return self.simulator.sign(body, at, secret)  # type: ignore[no-any-return]
@@ -338,6 +353,8 @@ class PayPalGatewayDriver:
 
     def fail(self, provider_payment_id: str, code: str) -> Delivery:
         return self.simulator.deny(provider_payment_id, code)  # type: ignore[no-any-return]
+
+    decline_code = "OTHER"  # capture_status_details.reason: PayPal's documents list no decline
 
     def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery:
         if succeeded:

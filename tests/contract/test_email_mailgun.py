@@ -18,6 +18,7 @@ from justdriving.domain.errors import (
 )
 from justdriving.domain.messages import Attachment, EmailMessage
 from justdriving.domain.people import EmailAddress
+from justdriving.testing.exchanges import recording
 from justdriving.testing.mailgun_simulator import MailgunSimulator
 
 SCHOOL = "noreply@koreskolen.dk"
@@ -91,9 +92,13 @@ def test_the_form_carries_both_parts_the_pdf_and_our_reference(
 def test_a_message_without_attachments_is_sent_too(
     simulator: MailgunSimulator, sender: MailgunEmailSender
 ) -> None:
-    sender.send(an_email(attachments=(), html=None))
+    with recording() as exchanges:
+        sender.send(an_email(attachments=(), html=None))
     assert simulator.mails[0].field("html") is None
     assert simulator.mails[0].attachments == ()
+    # multipart/form-data even without a file: the one encoding Mailgun's spec lists.
+    [exchange] = exchanges
+    assert exchange.request_headers["content-type"].startswith("multipart/form-data; boundary=")
 
 
 def test_bulk_mail_is_tagged_and_carries_list_unsubscribe(simulator: MailgunSimulator) -> None:
@@ -195,6 +200,7 @@ def test_missing_settings_are_a_configuration_error(key: str, domain: str, addre
         MailgunEmailSender(key, domain, from_address=address)
 
 
+@pytest.mark.off_spec("urlencoded forms that break Mailgun's rules", parts=("request",))
 def test_the_simulator_holds_mailguns_rules(simulator: MailgunSimulator) -> None:
     with httpx.Client(base_url=simulator.api_base, auth=("api", simulator.api_key)) as client:
         path = f"/v3/{simulator.domain}/messages"

@@ -68,7 +68,7 @@ class Receiver:
         self.key = base64.b64decode(secret.removeprefix("whsec_"))
         self.answers: list[ApiReply] = []
         self.verified: list[tuple[str, bytes]] = []
-        self.server = LocalServer.answering(self.answer)
+        self.server = LocalServer.answering(self.answer, provider="host")
 
     def answer(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes

@@ -188,6 +188,7 @@ def test_a_body_changed_by_one_byte_is_rejected(driver: GatewayDriver) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(position=st.integers(min_value=0), replacement=st.integers(0, 255), data=st.data())
+@pytest.mark.off_spec("a tampered body is no event", parts=("request", "webhook"))
 def test_any_tampering_with_the_body_is_rejected(
     make_gateway: Callable[[], AbstractContextManager[Any]],
     position: int,
@@ -279,7 +280,7 @@ def test_each_delivery_carries_its_own_event_id(driver: GatewayDriver) -> None:
         (lambda d, ref: d.succeed(ref), PaymentEventKind.SUCCEEDED, PRICE),
         (lambda d, ref: d.authorize(ref), PaymentEventKind.AUTHORIZED, PRICE),
         (lambda d, ref: d.require_action(ref), PaymentEventKind.REQUIRES_ACTION, None),
-        (lambda d, ref: d.fail(ref, "card_declined"), PaymentEventKind.FAILED, None),
+        (lambda d, ref: d.fail(ref, d.decline_code), PaymentEventKind.FAILED, None),
     ],
     ids=["succeeded", "authorized", "requires_action", "failed"],
 )
@@ -307,7 +308,7 @@ def test_payment_events_parse_into_their_kind_with_our_payment_id(
     if amount is not None:
         assert event.amount == amount
     if kind is PaymentEventKind.FAILED:
-        assert event.failure_code == "card_declined"
+        assert event.failure_code == driver.decline_code
 
 
 def test_a_success_for_another_amount_reports_the_amount_paid(driver: GatewayDriver) -> None:

@@ -301,10 +301,10 @@ def test_a_declined_instrument_is_payment_declined_with_the_issue(
 @pytest.mark.parametrize(
     ("status", "error", "code"),
     [
-        (400, ProviderRejected, "SIMULATED_FAILURE"),
+        (400, ProviderRejected, "INVALID_REQUEST"),
         (403, ConfigurationError, None),
-        (404, ProviderRejected, "SIMULATED_FAILURE"),
-        (422, ProviderRejected, "SIMULATED_FAILURE"),
+        (404, ProviderRejected, "RESOURCE_NOT_FOUND"),
+        (422, ProviderRejected, "UNPROCESSABLE_ENTITY"),
         (500, ProviderUnavailable, "INTERNAL_SERVER_ERROR"),
         (503, ProviderUnavailable, "SERVICE_UNAVAILABLE"),
     ],

@@ -85,6 +85,8 @@ class SandboxDriver:
     def require_action(self, provider_payment_id: str) -> NoReturn:
         pytest.skip(NEEDS_BUYER)
 
+    decline_code = "OTHER"
+
     def fail(self, provider_payment_id: str, code: str) -> NoReturn:
         pytest.skip(NEEDS_BUYER)
 

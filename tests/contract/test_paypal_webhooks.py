@@ -295,8 +295,8 @@ def test_refund_events_name_our_refund_by_its_status(
     )
     assert event.payment_id == payment_id
     assert event.amount == Money(12500, "DKK")
-    if not succeeded:
-        assert event.failure_code == "REFUND_FAILED_INSUFFICIENT_FUNDS"
+    if not succeeded:  # PayPal documents no failure reason for a refund but ECHECK
+        assert event.failure_code is None
 
 
 def test_a_reversal_is_money_returned_that_names_no_refund_of_ours(
@@ -356,6 +356,7 @@ def test_an_event_type_not_handled_is_unknown_and_keeps_its_name(
     ],
     ids=["no-type", "bad-time", "no-resource", "bad-amount"],
 )
+@pytest.mark.off_spec("deliveries no documented event matches", parts=("request", "webhook"))
 def test_a_verified_delivery_that_is_not_a_documented_event_is_malformed(
     gateway: PayPalGateway, paypal: PayPalSimulator, event: dict[str, object]
 ) -> None:

@@ -82,7 +82,7 @@ def customer(wire: Wire, name: str = "Sofie (stu_1)") -> str:
     return str(wire.one(create("Customer", {"DisplayName": name}))["Customer"]["Id"])
 
 
-def sales_line(amount: str = "500.00", tax: str = "U25", item: str = "1000") -> dict[str, Any]:
+def sales_line(amount: float = 500.00, tax: str = "U25", item: str = "1000") -> dict[str, Any]:
     return {
         "DetailType": "SalesItemLineDetail",
         "Amount": amount,
@@ -106,7 +106,7 @@ def invoice(wire: Wire, customer_id: str, number: str = "1", **extra: Any) -> di
     return wire.one(create("Invoice", body))
 
 
-def link(amount: str, txn: str, kind: str = "Invoice") -> dict[str, Any]:
+def link(amount: float, txn: str, kind: str = "Invoice") -> dict[str, Any]:
     return {"Amount": amount, "LinkedTxn": [{"TxnId": txn, "TxnType": kind}]}
 
 
@@ -189,7 +189,7 @@ def test_a_payment_for_an_unknown_invoice_is_a_fault(wire: Wire) -> None:
     answer = wire.one(
         create(
             "Payment",
-            {"CustomerRef": {"value": cid}, "TotalAmt": 100, "Line": [link("100", "999")]},
+            {"CustomerRef": {"value": cid}, "TotalAmt": 100, "Line": [link(100, "999")]},
         )
     )
     assert fault_code(answer) == "610"
@@ -199,9 +199,9 @@ def test_a_payment_for_an_unknown_invoice_is_a_fault(wire: Wire) -> None:
 def test_a_payment_above_the_open_balance_is_a_fault(wire: Wire) -> None:
     cid = customer(wire)
     iid = invoice(wire, cid)["Invoice"]["Id"]
-    body = {"CustomerRef": {"value": cid}, "TotalAmt": 600, "Line": [link("600.00", iid)]}
+    body = {"CustomerRef": {"value": cid}, "TotalAmt": 600, "Line": [link(600.00, iid)]}
     assert fault_code(wire.one(create("Payment", body))) == "6000"
-    body["Line"] = [link("500.00", iid)]
+    body["Line"] = [link(500.00, iid)]
     paid = wire.one(create("Payment", body))["Payment"]
     assert paid["UnappliedAmt"] == 100.0
     assert wire.quickbooks.entities("Invoice")[0]["Balance"] == Decimal("0.00")
@@ -217,19 +217,19 @@ def test_a_credit_above_what_remains_on_the_invoice_is_a_fault(wire: Wire) -> No
                 "DocNumber": "K1",
                 "CustomerRef": {"value": cid},
                 "GlobalTaxCalculation": "TaxInclusive",
-                "Line": [sales_line("600.00")],
+                "Line": [sales_line(600.00)],
             },
         )
     )["CreditMemo"]
     apply = {
         "CustomerRef": {"value": cid},
         "TotalAmt": 0,
-        "Line": [link("600.00", iid), link("600.00", memo["Id"], "CreditMemo")],
+        "Line": [link(600.00, iid), link(600.00, memo["Id"], "CreditMemo")],
     }
     refused = wire.one(create("Payment", apply))
     assert fault_code(refused) == "6000"
     assert "above the open balance" in refused["Fault"]["Error"][0]["Detail"]
-    apply["Line"] = [link("500.00", iid), link("500.00", memo["Id"], "CreditMemo")]
+    apply["Line"] = [link(500.00, iid), link(500.00, memo["Id"], "CreditMemo")]
     assert "Payment" in wire.one(create("Payment", apply))
     left = {e["DocNumber"]: e["Balance"] for e in wire.quickbooks.entities("CreditMemo")}
     assert left == {"K1": Decimal("100.00")}

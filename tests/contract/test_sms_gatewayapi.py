@@ -186,6 +186,7 @@ def test_a_delivery_status_finds_our_message_by_userref(
     assert delivery.url == gatewayapi.callback_url
 
 
+@pytest.mark.off_spec("SOMETHING_NEW: a state GatewayAPI may add, not yet in its documentation")
 @pytest.mark.parametrize(
     ("state", "status"),
     [

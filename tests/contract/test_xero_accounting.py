@@ -200,7 +200,7 @@ def test_a_payment_settles_the_invoice_in_the_configured_bank_account(
     [invoice_id] = pushed(adapter)
     [result] = adapter.push_payments([payment(invoice_id)], "key_payments")
     assert result.ok
-    [sent] = xero.requests_to("/Payments", "POST")[0].json()["Payments"]
+    [sent] = xero.requests_to("/Payments", "PUT")[0].json()["Payments"]
     assert sent == {
         "Invoice": {"InvoiceID": invoice_id},
         "Account": {"Code": "090"},
@@ -220,7 +220,7 @@ def test_payments_for_invoices_xero_lacks_are_refused_before_anything_is_written
     results = adapter.push_payments(batch, "key_payments")
     assert [r.ok for r in results] == [False, False, True]
     assert "no invoice inv_local" in str(results[0].error)
-    [sent] = [call.json()["Payments"] for call in xero.requests_to("/Payments", "POST")]
+    [sent] = [call.json()["Payments"] for call in xero.requests_to("/Payments", "PUT")]
     assert len(sent) == 1
     assert len(xero.requests_to("/Invoices", "GET")) == 1  # one look-up for the whole batch
 
@@ -323,7 +323,7 @@ def test_a_lost_answer_is_retried_under_the_same_key_without_a_second_record(
     [result] = adapter.push_payments([payment(invoice_id)], "key_payments")
     assert result.ok
     assert xero.count("payments") == 1
-    keys = {c.idempotency_key for c in xero.requests_to("/Payments", "POST")}
+    keys = {c.idempotency_key for c in xero.requests_to("/Payments", "PUT")}
     assert keys == {"key_payments"}
 
 
@@ -430,3 +430,7 @@ def test_a_refund_on_a_paid_invoice_is_booked_as_the_credit_notes_refund(
     assert refund.amount == Decimal("100.00")
     assert xero.books.credit_notes[str(result.external_id)].remaining_credit == 0
     assert xero.count("allocations") == 0
+    # One payment, unwrapped: the spec's createPayment is POST (PUT takes a list of them).
+    booked = [call.json() for call in xero.requests_to("/Payments", "POST")]
+    assert booked
+    assert all(b["CreditNote"] == {"CreditNoteID": str(result.external_id)} for b in booked)

@@ -48,8 +48,10 @@ class Wire:
             method, API + path, json=body, headers=headers, params=params or None
         )
 
-    def write(self, path: str, body: Any, *, key: str | None = None) -> httpx.Response:
-        return self.send("POST", path, body, key=key, summarizeErrors="false")
+    def write(
+        self, path: str, body: Any, *, key: str | None = None, method: str = "POST"
+    ) -> httpx.Response:
+        return self.send(method, path, body, key=key, summarizeErrors="false")
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def contact(n: int) -> dict[str, Any]:
     return {"ContactNumber": f"stu_{n}", "Name": f"Student {n}"}
 
 
-def invoice(number: str, account: str = "200", amount: str = "500.00") -> dict[str, Any]:
+def invoice(number: str, account: str = "200", amount: float = 500.00) -> dict[str, Any]:
     return {
         "Type": "ACCREC",
         "InvoiceNumber": number,
@@ -159,6 +161,7 @@ def test_a_payment_for_an_unknown_invoice_is_refused(wire: Wire) -> None:
         "/Payments",
         {"Payments": [{"Invoice": {"InvoiceID": "6d1e9c3a-0000-4000-8000-000000000001"},
                        "Account": {"Code": "090"}, "Date": "2025-03-14", "Amount": 100}]},
+        method="PUT",  # createPayments: a list of payments
     )  # fmt: skip
     [element] = answer.json()["Payments"]
     assert "could not be found" in element["ValidationErrors"][0]["Message"]
@@ -170,6 +173,7 @@ def test_a_payment_must_go_to_a_bank_account(wire: Wire) -> None:
         "/Payments",
         {"Payments": [{"Invoice": {"InvoiceID": invoice_id}, "Account": {"Code": "200"},
                        "Date": "2025-03-14", "Amount": 100}]},
+        method="PUT",  # createPayments: a list of payments
     )  # fmt: skip
     [element] = answer.json()["Payments"]
     assert "BANK accounts" in element["ValidationErrors"][0]["Message"]
@@ -179,11 +183,11 @@ def test_a_credit_note_cannot_allocate_more_than_the_invoice_owes(
     wire: Wire, xero: XeroSimulator
 ) -> None:
     invoice_id = an_invoice(wire)
-    note = {**invoice("CN-1", amount="600.00"), "Type": "ACCRECCREDIT"}
+    note = {**invoice("CN-1", amount=600.00), "Type": "ACCRECCREDIT"}
     note["CreditNoteNumber"] = note.pop("InvoiceNumber")
     [created] = wire.write("/CreditNotes", {"CreditNotes": [note]}).json()["CreditNotes"]
     assert created["RemainingCredit"] == 600
-    allocation = {"Invoice": {"InvoiceID": invoice_id}, "Amount": "600.00", "Date": "2025-03-14"}
+    allocation = {"Invoice": {"InvoiceID": invoice_id}, "Amount": 600.00, "Date": "2025-03-14"}
     answer = wire.send(
         "PUT",
         f"/CreditNotes/{created['CreditNoteID']}/Allocations",

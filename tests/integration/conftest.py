@@ -27,6 +27,11 @@ from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from local_services import POSTGRES_ADMIN_URL, empty_tables, postgres_url
+from spec_session import (  # noqa: F401 - the session's spec check (tests/spec_session.py)
+    pytest_runtest_protocol,
+    pytest_sessionfinish,
+)
+from spec_session import pytest_terminal_summary as spec_summary
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -116,6 +121,7 @@ def figures(request: pytest.FixtureRequest) -> Callable[[str], None]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    spec_summary(terminalreporter)
     if _FIGURES:
         terminalreporter.section("integration figures")
         for line in _FIGURES:

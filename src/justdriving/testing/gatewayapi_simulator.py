@@ -36,6 +36,7 @@ from attrs import frozen
 
 from justdriving.domain.segments import segments
 from justdriving.testing import gatewayapi_notifications as notifications
+from justdriving.testing.exchanges import record_webhook
 from justdriving.testing.gatewayapi_notifications import GatewayApiCallback
 from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.stripe_api import ApiReply
@@ -102,7 +103,7 @@ class GatewayApiSimulator(Served):
         self._mo_ids = itertools.count(2398517)
         self._injected: deque[_Injected] = deque()
         self._lock = threading.RLock()
-        self._server = LocalServer.answering(self.answer)
+        self._server = LocalServer.answering(self.answer, provider="gatewayapi")
 
     @property
     def api_base(self) -> str:
@@ -145,14 +146,18 @@ class GatewayApiSimulator(Served):
             message, recipient["msisdn"], status, at, error, code
         )
         url = message.get("callback_url") or self.callback_url
-        return notifications.callback(url, payload, secret or self.webhook_secret)
+        delivery = notifications.callback(url, payload, secret or self.webhook_secret)
+        record_webhook("gatewayapi", "DeliveryStatusNotification", delivery.body)
+        return delivery
 
     def reply(self, msisdn: int, message: str, *, secret: str | None = None) -> GatewayApiCallback:
         """`msisdn` texts our short code (with our keyword, if one is leased)."""
         payload = notifications.mo_payload(
             next(self._mo_ids), msisdn, self.receiver, message, self._clock(), "justdriving"
         )
-        return notifications.callback(self.inbound_url, payload, secret or self.webhook_secret)
+        delivery = notifications.callback(self.inbound_url, payload, secret or self.webhook_secret)
+        record_webhook("gatewayapi", "MoSms", delivery.body)
+        return delivery
 
     # Answering requests (called on the server's threads).
 

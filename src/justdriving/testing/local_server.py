@@ -1,7 +1,9 @@
 """The simulators' HTTP server: ThreadingHTTPServer on 127.0.0.1, a free port, started on demand.
 
-    LocalServer.answering(self.answer)      # a callable answers each request (see Answer)
-    LocalServer(endpoints.handler(self))    # or a handler class: a KeptAliveHandler's `serve`
+    LocalServer.answering(self.answer, provider="stripe")  # a callable answers each request
+    LocalServer(endpoints.handler(self), provider="xero")  # or a KeptAliveHandler's `serve`
+
+Every request and reply is recorded (`justdriving.testing.exchanges`) under `provider`.
 
 `Served` gives a simulator that keeps its server in `_server` start(), stop() and `with`.
 """
@@ -16,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from justdriving.testing.exchanges import Exchange, record
 from justdriving.testing.stripe_api import ApiReply
 
 __all__ = ["Answer", "KeptAliveHandler", "LocalServer", "Reply", "Served"]
@@ -27,13 +30,13 @@ Answer = Callable[[str, str, Mapping[str, str], bytes], ApiReply | None]
 class LocalServer:
     """Serves requests with `handler` on 127.0.0.1 from `start()` until `stop()`."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self._handler = handler
+    def __init__(self, handler: type[_Handler], *, provider: str) -> None:
+        self._handler = type(handler.__name__, (handler,), {"provider": provider})
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def answering(cls, answer: Answer) -> LocalServer:
+    def answering(cls, answer: Answer, *, provider: str) -> LocalServer:
         """A server whose every request `answer` answers."""
 
         class Handler(_AnswerHandler):
@@ -42,7 +45,7 @@ class LocalServer:
             ) -> ApiReply | None:
                 return answer(method, path, headers, body)
 
-        return cls(Handler)
+        return cls(Handler, provider=provider)
 
     @property
     def running(self) -> bool:
@@ -126,6 +129,8 @@ class Reply(Protocol):
 class _Handler(BaseHTTPRequestHandler):
     """Reading a request and writing a reply, for both kinds of handler below."""
 
+    provider = "unknown"  # LocalServer sets its provider's name
+
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read the simulator's `requests` instead."""
 
@@ -134,6 +139,24 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         return {name.lower(): value for name, value in self.headers.items()}, body
+
+    def _record(
+        self, method: str, headers: Mapping[str, str], body: bytes, reply: Reply | None
+    ) -> None:
+        path, _, query = self.path.partition("?")
+        record(
+            Exchange(
+                provider=self.provider,
+                method=method,
+                path=path,
+                query=query,
+                request_headers=dict(headers),
+                request_body=body,
+                status=None if reply is None else reply.status,
+                response_headers={} if reply is None else dict(reply.headers),
+                response_body=b"" if reply is None else reply.body,
+            )
+        )
 
     def _write(self, reply: Reply) -> None:
         self.send_response(reply.status)
@@ -175,6 +198,7 @@ class KeptAliveHandler(_Handler):
         headers, body = self._read()
         path, _, query = self.path.partition("?")
         reply = self.serve(method, path, query, headers, body)
+        self._record(method, headers, body, reply)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._write(reply)
 
@@ -199,6 +223,7 @@ class _AnswerHandler(_Handler):
     def _handle(self, method: str) -> None:
         headers, body = self._read()
         reply = self.reply(method, self.path, headers, body)
+        self._record(method, headers, body, reply)
         if reply is None:  # the connection closes with no answer: the client sees it dropped
             self.close_connection = True
             return

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from justdriving.ports.clock import Clock
+from justdriving.testing.exchanges import record_webhook
 from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.mailgun_messages import (
     FormError,
@@ -79,7 +80,7 @@ class MailgunSimulator(Served):
         self.statuses: list[int] = []
         self._injected: deque[ApiReply | None] = deque()
         self._lock = threading.Lock()
-        self._server = LocalServer.answering(self.answer)
+        self._server = LocalServer.answering(self.answer, provider="mailgun")
 
     @property
     def api_base(self) -> str:
@@ -134,7 +135,9 @@ class MailgunSimulator(Served):
             **fields,
         }
         payload = {"signature": self.signature(now), "event-data": data}
-        return json.dumps(payload, indent=2).encode(), dict(_JSON)
+        body = json.dumps(payload, indent=2).encode()
+        record_webhook("mailgun", str(data["event"]), body)
+        return body, dict(_JSON)
 
     def signature(self, at: datetime, token: str | None = None) -> dict[str, str]:
         timestamp, token = str(int(at.timestamp())), token or secrets.token_hex(25)

@@ -105,7 +105,7 @@ def checkout_page(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
     back = sim.ledger.return_urls.get(token)
     if back is None:
         return Answer(200, b"approved", {"Content-Type": "text/plain"})
-    query = urlencode({"token": token, "PayerID": "SIMPAYER0001"})
+    query = urlencode({"token": token, "PayerID": res.PAYER_ID})
     return Answer(302, b"", {"Location": f"{back}{'&' if '?' in back else '?'}{query}"})
 
 

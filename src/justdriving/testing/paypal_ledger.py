@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from justdriving.testing import paypal_errors
 from justdriving.testing import paypal_resources as res
 from justdriving.testing.paypal_resources import Authorization, Capture, Dispute, Order, Refund
 
@@ -28,8 +29,12 @@ class PayPalProblem(Exception):
         super().__init__(f"{status} {issue or name}: {message}")
         self.status, self.name, self.issue, self.message = status, name, issue, message
 
-    def body(self) -> dict[str, Any]:
-        return res.error_body(self.name, self.message, self.issue)
+    def body(self, method: str = "", path: str = "") -> dict[str, Any]:
+        """PayPal's own name and message for the status, and the description the operation
+        `method path` documents for the issue (fixtures/paypal/errors.json); `message` where
+        PayPal leaves it free."""
+        called = paypal_errors.operation(method, path)
+        return paypal_errors.body(self.status, self.issue, self.message, called)
 
 
 def unprocessable(issue: str, message: str) -> PayPalProblem:
@@ -134,7 +139,7 @@ class Ledger:
         order.status, order.updated = "APPROVED", self.clock()
         order.payer_email = "payer@example.com"
         order.payment_source = {
-            "paypal": {"email_address": order.payer_email, "account_id": "SIMPAYER0001"}
+            "paypal": {"email_address": order.payer_email, "account_id": res.PAYER_ID}
         }
 
     def capture_order(

@@ -18,7 +18,9 @@ from typing import Any
 
 from attrs import define, field
 
-MERCHANT_ID = "SIMMERCHANT0001"
+# PayPal account ids are 13 characters of [2-9A-HJ-NP-Z] (the Orders spec's `account_id`).
+MERCHANT_ID = "JDSCH2KZ4MRT7"
+PAYER_ID = "JDPAYR3W8XQN5"
 WHOLE_UNIT_CURRENCIES = frozenset({"HUF", "JPY", "TWD"})
 CURRENCIES = frozenset(
     {
@@ -185,7 +187,7 @@ def order_view(
         view["payer"] = {
             "name": {"given_name": "Sim", "surname": "Payer"},
             "email_address": order.payer_email,
-            "payer_id": "SIMPAYER0001",
+            "payer_id": PAYER_ID,
             "address": {"country_code": "DK"},
         }
     return view
@@ -337,13 +339,3 @@ def event(
         "resource": resource,
         "links": [link(href, "self"), link(f"{href}/resend", "resend", "POST")],
     }
-
-
-def error_body(
-    name: str, message: str, issue: str | None = None, description: str = ""
-) -> dict[str, Any]:
-    """PayPal's error shape: name, message, debug_id and details[{issue, description}]."""
-    body: dict[str, Any] = {"name": name, "message": message, "debug_id": new_id(13).lower()}
-    if issue is not None:
-        body["details"] = [{"issue": issue, "description": description or message}]
-    return body

@@ -30,8 +30,10 @@ from typing import Any, TypeVar
 from attrs import define
 
 from justdriving.testing import paypal_endpoints as endpoints
+from justdriving.testing import paypal_errors
 from justdriving.testing import paypal_resources as res
 from justdriving.testing import paypal_signing as signing
+from justdriving.testing.exchanges import record_webhook
 from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.paypal_endpoints import Answer, RecordedRequest
 from justdriving.testing.paypal_ledger import Ledger, PayPalProblem, unprocessable
@@ -54,9 +56,6 @@ class _Failure:
     path: str | None
     processed: bool
     stall: float = 0.0
-
-
-_ERROR_NAMES = {429: "RATE_LIMIT_REACHED", 500: "INTERNAL_SERVER_ERROR", 503: "SERVICE_UNAVAILABLE"}
 
 
 class PayPalSimulator(Served):
@@ -85,7 +84,7 @@ class PayPalSimulator(Served):
         self._declines: list[str] = []
         self._key = secrets.token_bytes(32)
         self._lock = threading.RLock()
-        self._server = LocalServer(endpoints.handler(self))
+        self._server = LocalServer(endpoints.handler(self), provider="paypal")
 
     # Running.
 
@@ -172,11 +171,12 @@ class PayPalSimulator(Served):
         """The order is captured, but the money is held (eCheck, review)."""
         with self._lock:
             capture = self._capture_now(order_id, None, "PENDING")
-            capture.reason = reason
+            capture.reason = paypal_errors.check_reason("capture", reason)
             return self.announce_capture("PAYMENT.CAPTURE.PENDING", capture)
 
     def deny(self, order_id: str, reason: str = "OTHER") -> Delivery:
-        """The order's (pending) capture is denied."""
+        """The order's (pending) capture is denied, for one of PayPal's capture reasons."""
+        paypal_errors.check_reason("capture", reason)
         with self._lock:
             capture = self._latest(order_id, ("PENDING",)) or self._capture_now(
                 order_id, None, "PENDING"
@@ -192,11 +192,11 @@ class PayPalSimulator(Served):
             self.ledger.settle(refund, "COMPLETED")
             return self.announce_refund("PAYMENT.CAPTURE.REFUNDED", refund)
 
-    def refund_failed(
-        self, refund_id: str, reason: str = "REFUND_FAILED_INSUFFICIENT_FUNDS"
-    ) -> Delivery:
+    def refund_failed(self, refund_id: str, reason: str | None = None) -> Delivery:
         """A pending refund failed. PayPal documents no refund-failed event: this announces the
-        refund with status FAILED on PAYMENT.CAPTURE.REFUNDED (an assumption; see the report)."""
+        refund with status FAILED on PAYMENT.CAPTURE.REFUNDED (an assumption; see the report).
+        PayPal's refund documents one `status_details.reason`, ECHECK; none by default."""
+        paypal_errors.check_reason("refund", reason)
         with self._lock:
             refund = self._call(lambda: self.ledger.refund(refund_id))
             if refund.status != "PENDING":
@@ -263,6 +263,7 @@ class PayPalSimulator(Served):
                 self.base_url, event_type, resource_type, resource, self.clock(), summary
             )
             body = json.dumps(event).encode()
+            record_webhook("paypal", event_type, body)
             delivery = (body, self.sign(body))
             self.deliveries.append(delivery)
             return delivery
@@ -373,9 +374,8 @@ class PayPalSimulator(Served):
         return None
 
     def _failure_answer(self, failure: _Failure) -> Answer:
-        name = _ERROR_NAMES.get(failure.status, "SIMULATED_FAILURE")
         headers = {} if failure.retry_after is None else {"Retry-After": f"{failure.retry_after:g}"}
-        return Answer.json(failure.status, res.error_body(name, "Simulated failure."), **headers)
+        return Answer.json(failure.status, paypal_errors.body(failure.status), **headers)
 
     def _answer(self, request: RecordedRequest) -> Answer:
         if request.path == endpoints.CHECKOUT_PATH:
@@ -396,7 +396,7 @@ class PayPalSimulator(Served):
         try:
             answer = endpoints.route(self, request)
         except PayPalProblem as problem:
-            return Answer.json(problem.status, problem.body())
+            return Answer.json(problem.status, problem.body(request.method, request.path))
         if request.method == "POST" and request.request_id and answer.status < 300:
             self._replays[key] = answer
         return answer

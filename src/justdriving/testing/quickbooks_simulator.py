@@ -94,7 +94,7 @@ class QuickBooksSimulator(Served):
         self._replies: dict[str, Answer] = {}
         self._failures: list[_Failure] = []
         self._lock = threading.RLock()
-        self._server = LocalServer(handler(self))
+        self._server = LocalServer(handler(self), provider="quickbooks")
 
     # Running.
 

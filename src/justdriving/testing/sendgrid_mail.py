@@ -41,7 +41,7 @@ class MailError(Exception):
         self.message, self.field = message, field
 
     def envelope(self) -> dict[str, Any]:
-        return {"errors": [{"message": self.message, "field": self.field, "help": None}]}
+        return {"errors": [{"message": self.message, "field": self.field}]}
 
 
 @frozen

@@ -63,7 +63,7 @@ class SendGridSimulator(Served):
         self.requests: list[SendGridRequest] = []
         self._injected: deque[ApiReply | None] = deque()  # None: lose the next response
         self._lock = threading.Lock()
-        self._server = LocalServer.answering(self.answer)
+        self._server = LocalServer.answering(self.answer, provider="sendgrid")
 
     # Running.
 
@@ -84,7 +84,7 @@ class SendGridSimulator(Served):
 
     def fail_next(self, status: int = 500, *, retry_after: float | None = None) -> None:
         """Answer the next request with `status` and SendGrid's error body; nothing is sent."""
-        body = {"errors": [{"message": f"simulated {status}", "field": None, "help": None}]}
+        body = {"errors": [{"message": f"simulated {status}", "field": None}]}
         headers = {"Content-Type": "application/json"}
         if retry_after is not None:
             headers["Retry-After"] = f"{retry_after:g}"
@@ -156,5 +156,5 @@ _JSON = {"Content-Type": "application/json"}
 
 
 def _error(status: int, message: str, field: str | None) -> ApiReply:
-    body = {"errors": [{"message": message, "field": field, "help": None}]}
+    body = {"errors": [{"message": message, "field": field}]}
     return ApiReply(status, json.dumps(body).encode(), _JSON)

@@ -269,6 +269,7 @@ class StripeAccount:
             name=params.get("name"),
             description=params.get("description"),
             metadata=metadata(params),
+            discount=None,  # the example's; a new customer has no coupon
         )
         self.customers[customer["id"]] = customer
         self.emit("customer.created", customer)

@@ -30,6 +30,7 @@ from typing import Any
 from attrs import frozen
 
 from justdriving.ports.clock import Clock
+from justdriving.testing.exchanges import record_webhook
 from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.stripe_account import StripeAccount
 from justdriving.testing.stripe_api import ApiReply, StripeApi
@@ -81,7 +82,7 @@ class StripeSimulator(Served):
         self._lock = threading.RLock()
         self._keys = IdempotencyKeys()
         self._injected: deque[StripeApiError | None] = deque()  # None: lose the response
-        self._server = LocalServer.answering(self.answer)
+        self._server = LocalServer.answering(self.answer, provider="stripe")
 
     # Running.
 
@@ -189,6 +190,7 @@ class StripeSimulator(Served):
     def deliver(self, event: StripeObject) -> Delivery:
         """An event the account recorded, as Stripe delivers it now (pretty JSON, signed)."""
         body = json.dumps(event, indent=2).encode()
+        record_webhook("stripe", str(event["type"]), body)
         headers = self.sign(body, self.now())
         headers["Content-Type"] = "application/json; charset=utf-8"
         return body, headers

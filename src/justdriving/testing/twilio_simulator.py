@@ -98,7 +98,7 @@ class TwilioSimulator(Served):
         self._clock = clock
         self._injected: deque[_Injected] = deque()
         self._lock = threading.RLock()
-        self._server = LocalServer.answering(self.answer)
+        self._server = LocalServer.answering(self.answer, provider="twilio")
 
     # Running.
 

@@ -110,7 +110,7 @@ class XeroSimulator(Served):
         self._replies: dict[str, tuple[tuple[str, str, str, bytes], Answer]] = {}
         self._failures: list[_Failure] = []
         self._lock = threading.RLock()
-        self._server = LocalServer(endpoints.handler(self))
+        self._server = LocalServer(endpoints.handler(self), provider="xero")
 
     # Running.
 

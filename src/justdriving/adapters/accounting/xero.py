@@ -6,8 +6,9 @@ How the port's batches land on Xero (one organisation, `tenant_id`):
 - push_invoices: POST Invoices, Type ACCREC, InvoiceNumber = ours, Reference = our record id,
   Status AUTHORISED, the contact by ContactNumber; a second push of the number updates it.
 - push_payments: GET Invoices?IDs= first (one call), so that a payment for an invoice Xero does
-  not hold, or in another currency, is refused before anything is written; then POST Payments
-  to the bank account `payment_account_code`. Xero cannot update a payment: pushing the same
+  not hold, or in another currency, is refused before anything is written; then PUT Payments
+  (the spec's createPayments: PUT takes a list, POST one payment) to the bank account
+  `payment_account_code`. Xero cannot update a payment: pushing the same
   record again under a new idempotency key records a second payment.
 - push_credit_notes: the same invoice check, POST CreditNotes (ACCRECCREDIT, CreditNoteNumber =
   ours), then for each note with credit left PUT CreditNotes/{id}/Allocations to its invoice.
@@ -189,7 +190,10 @@ class XeroAccountingClient:
     def _push(
         self, resource: str, id_field: str, ids: Sequence[str], bodies: Sequence[Body], key: str
     ) -> tuple[list[PushResult], list[Element | None]]:
-        """POST the sendable bodies as one batch; one result (and element) per record, in order."""
+        """Write the sendable bodies as one batch; one result (and element) per record, in order.
+
+        POST (the spec's updateOrCreate) for contacts, invoices and credit notes, so a record
+        pushed again is updated; PUT (createPayments) for payments, which Xero cannot update."""
         results = [
             PushResult(i, error=b) if isinstance(b, str) else PushResult(i)
             for i, b in zip(ids, bodies, strict=True)
@@ -199,8 +203,9 @@ class XeroAccountingClient:
         if not sent:
             return results, elements
         batch = {resource: [bodies[i] for i in sent]}
+        method = "PUT" if resource == "Payments" else "POST"
         answered = self._write(
-            "POST", f"/{resource}", resource, batch, idempotency_key(key), len(sent)
+            method, f"/{resource}", resource, batch, idempotency_key(key), len(sent)
         )
         if len(answered) != len(sent):
             raise ProviderUnavailable(
@@ -248,7 +253,7 @@ class XeroAccountingClient:
             return "no ACCOUNTING_PAYMENT_ACCOUNT to book the refund from"
         body = payloads.credit_note_refund(str(created.external_id), account, amount, note)
         sub_key = idempotency_key(key, f"refund:{note.record_id}")
-        return self._one("PUT", "/Payments", "Payments", body, sub_key)
+        return self._one("POST", "/Payments", "Payments", body, sub_key)  # createPayment: one
 
     def _one(
         self, method: str, path: str, resource: str, body: dict[str, Any], key: str

@@ -85,13 +85,18 @@ class MailgunEmailSender:
             raise ProviderRejected(
                 self.name, str(error), provider_code="invalid_message"
             ) from error
-        files = [
+        # Always multipart/form-data, the one encoding Mailgun's OpenAPI document lists for
+        # this endpoint: each field a part without a file name, then the attachments.
+        parts: list[tuple[str, tuple[str | None, Any] | tuple[str, bytes, str]]] = [
+            (name, (None, str(item)))
+            for name, value in fields.items()
+            for item in (value if isinstance(value, list | tuple) else [value])
+        ]
+        parts += [
             ("attachment", (a.filename, a.content, a.content_type)) for a in message.attachments
         ]
         try:
-            response = self._http.post(
-                f"/v3/{self.domain}/messages", data=fields, files=files or None
-            )
+            response = self._http.post(f"/v3/{self.domain}/messages", files=parts)
         except _NOT_SENT as error:
             raise ProviderUnavailable(self.name, f"cannot reach Mailgun: {error!r}") from error
         except httpx.TransportError as error:
