@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
-from justdriving.adapters.documents import FpdfInvoicePdf
+from justdriving.adapters.documents import FpdfInvoicePdf, PublicPayLinks
 from justdriving.adapters.memory import (
     FakeAccountingClient,
     FakeEmailSender,
@@ -235,7 +235,7 @@ def _accounting(settings: Settings, grants: GrantStore) -> AccountingClient | No
     if provider is AccountingProvider.CSV:
         from justdriving.adapters.accounting.csv_client import CsvAccountingClient
 
-        return CsvAccountingClient(settings.accounting_export_dir or "accounting-exports")
+        return CsvAccountingClient(settings.accounting_export_dir or DEVELOPMENT_EXPORT_DIR)
     if provider is AccountingProvider.XERO:
         from justdriving.adapters.accounting.xero import (
             API_BASE,
@@ -320,12 +320,23 @@ def grant_store(settings: Settings) -> GrantStore:
     return StoredGrants(SqlUnitOfWorkFactory(engine, _token_cipher(settings)))
 
 
+def _pay_links(settings: Settings) -> PublicPayLinks:
+    return PublicPayLinks(settings.public_base_url)
+
+
+DEVELOPMENT_EXPORT_DIR = "accounting-exports"
+
+
 def _exporter(settings: Settings) -> AccountingExporter | None:
-    if not settings.accounting_export_dir:
+    """CSV files into ACCOUNTING_EXPORT_DIR; outside production, `accounting-exports` when unset."""
+    folder = settings.accounting_export_dir
+    if not folder and not settings.is_production:
+        folder = DEVELOPMENT_EXPORT_DIR
+    if not folder:
         return None
     from justdriving.adapters.accounting.csv_export import CsvExporter
 
-    return CsvExporter(settings.accounting_export_dir)
+    return CsvExporter(folder)
 
 
 def _gateways(settings: Settings, fake: PaymentGateway) -> MemoryGatewayRegistry:
@@ -409,6 +420,7 @@ class Container(containers.DeclarativeContainer):
     accounting = providers.Singleton(_accounting, settings, grants)
     exporter = providers.Singleton(_exporter, settings)
     invoice_pdf = providers.Singleton(FpdfInvoicePdf)
+    pay_links = providers.Singleton(_pay_links, settings)
 
     application = providers.Singleton(
         Application,
@@ -421,6 +433,7 @@ class Container(containers.DeclarativeContainer):
         delivery=providers.Singleton(_delivery_policy, settings),
         relay_policy=relay_policy,
         invoice_pdf=invoice_pdf,
+        pay_links=pay_links,
         accounting=accounting,
         exporter=exporter,
     )

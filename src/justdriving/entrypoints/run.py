@@ -8,6 +8,7 @@ thread and serves the web app with waitress until Ctrl-C or SIGTERM, then stops 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 import signal
@@ -25,13 +26,14 @@ from justdriving import __version__
 from justdriving.adapters.sql.schema import pending, upgrade
 from justdriving.config import QueueBackend, Settings
 from justdriving.container import Container, build_container
+from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.delivery import DeliveryReceipt
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.messages import Channel, MessageStatus
 from justdriving.domain.money import Money
 from justdriving.domain.people import Student
-from justdriving.domain.schools import InvoiceService, School
+from justdriving.domain.schools import AccountMapping, InvoiceService, School, SchoolSettings
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
@@ -42,6 +44,13 @@ log = logging.getLogger("justdriving.run")
 
 DEMO_SCHOOL: Final = "Køreskolen Demo"
 DEMO_LESSON_PRICE: Final = "500.00"
+DEMO_LESSON: Final = "Køretime (45 min)"
+# What a school sets before its books can be synced or exported: every kind of line books to
+# sales (account 200) with output VAT; and the seller's details a Danish invoice carries.
+DEMO_ACCOUNTS: Final = {service: AccountMapping("200", "OUTPUT") for service in InvoiceService}
+DEMO_SCHOOL_ADDRESS: Final = PostalAddress("Vestergade 1", "8000", "Aarhus C")
+DEMO_CVR: Final = "12345678"
+DEMO_STUDENT_ADDRESS: Final = PostalAddress("Nørregade 12, 1. tv.", "8000", "Aarhus C")
 WORKER_RESTART_DELAY: Final = 5.0
 
 Echo = Callable[[str], None]
@@ -69,6 +78,8 @@ def run(
     if not settings.ops_token:  # the ops page is on for this run, behind a one-off password
         one_off = secrets.token_urlsafe(12)
         settings = attrs.evolve(settings, ops_token=one_off)
+    if not settings.public_base_url and port:  # pay links in e-mails and PDFs point here
+        settings = attrs.evolve(settings, public_base_url=_local_url(host, port))
     container = build_container(settings)
     if container.config.database() == "sql":
         upgrade(container.engine())
@@ -131,9 +142,11 @@ def _banner(
     lines = [
         f"justdriving {__version__} on {base} (APP_ENV={settings.app_env}, "
         f"QUEUE_BACKEND={settings.queue_backend}, DATABASE_URL={database})",
+        f"  home:     {base}/  (links to everything below)",
         f"  health:   {base}/healthz",
         f"  checkout: {urljoin(base + '/', checkout or '')}"
         f"  (demo invoice no. {demo.number}, {demo.outstanding})",
+        f"  pay link: {base}/pay/{demo.invoice_id}  (as printed on the invoice and its e-mail)",
         f"  webhooks: {base}/webhook/payments/{settings.payment_provider}",
         f"  ops:      {base}/ops  (any user name; password: "
         + (f"{one_off}, made for this run)" if one_off else "your OPS_TOKEN)"),
@@ -161,17 +174,41 @@ def ensure_demo(app: Application) -> DemoInvoice:
     return DemoInvoice(school.id, student.id, invoice.id, invoice.number, invoice.outstanding)
 
 
+def demo_settings(settings: SchoolSettings | None = None) -> SchoolSettings:
+    """The demo school's settings: account and VAT codes for every line, CVR number, address."""
+    return attrs.evolve(
+        settings or SchoolSettings(),
+        account_map={**DEMO_ACCOUNTS, **(settings.account_map if settings else {})},
+        cvr_number=(settings.cvr_number if settings else None) or DEMO_CVR,
+        address=(settings.address if settings else None) or DEMO_SCHOOL_ADDRESS,
+    )
+
+
 def _demo_people(app: Application) -> tuple[School, Student]:
     with app.uow() as uow:
         school = next((s for s in uow.schools.list() if s.name == DEMO_SCHOOL), None)
         students = list(uow.students.for_school(school.id)) if school else []
+        if school is not None:  # made by an earlier version: give it what it lacks
+            school.settings = demo_settings(school.settings)
+            for student in students:
+                student.address = student.address or DEMO_STUDENT_ADDRESS
+            uow.commit()
     if school is None:
-        school = app.register_school(DEMO_SCHOOL, contact_email="kontor@example.com")
+        school = app.register_school(
+            DEMO_SCHOOL,
+            contact_email="kontor@example.com",
+            contact_phone="+45 70 20 30 40",
+            settings=demo_settings(),
+        )
         app.add_teacher(school.id, "Mette Jensen", phone="+45 21 43 65 87")
     if students:
         return school, students[0]
     student = app.add_student(
-        school.id, "Jonas Madsen", phone="20 12 34 56", email="jonas@example.com"
+        school.id,
+        "Jonas Madsen",
+        phone="20 12 34 56",
+        email="jonas@example.com",
+        address=DEMO_STUDENT_ADDRESS,
     )
     return school, student
 
@@ -184,9 +221,20 @@ def _open_invoice(app: Application, school: School, student: Student) -> Invoice
         if invoice.status in payable:
             return invoice
     price = Money.parse(DEMO_LESSON_PRICE, school.currency)
-    line = LineItem(InvoiceService.LESSON, "Driving lesson (45 min)", price)
+    line = LineItem(InvoiceService.LESSON, DEMO_LESSON, price)
     draft = app.draft_invoice(school.id, student.id, [line])
     return app.issue_invoice(school.id, draft.id)
+
+
+def _local_url(host: str, port: int) -> str:
+    """The URL a browser on this machine opens for `host`:`port` (any address: loopback)."""
+    try:
+        address = ipaddress.ip_address(host or "0.0.0.0")  # noqa: S104 # nosec B104
+    except ValueError:  # a host name
+        return f"http://{host}:{port}"
+    if address.is_unspecified:  # every interface: this machine's loopback answers too
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    return f"http://[{address}]:{port}" if address.version == 6 else f"http://{address}:{port}"
 
 
 def _listen(container: Container, host: str, port: int) -> WebServer:

@@ -8,10 +8,37 @@ import threading
 import time
 from collections.abc import Callable
 
+from attrs import define, field
+
 from justdriving.domain.errors import JustDrivingError
 from justdriving.domain.services.application import Application
+from justdriving.domain.services.relay import RelayReport
 
 log = logging.getLogger("justdriving.worker")
+
+
+@define
+class Round:
+    """What one round of the worker did."""
+
+    lesson_reminders: int = 0
+    overdue_reminders: int = 0
+    inbox_applied: int = 0
+    relay: RelayReport = field(factory=RelayReport)
+    accounting: list[str] = field(factory=list)  # a line per school the sync pushed to
+
+    def summary(self) -> str:
+        """One line for a person: `relayed 2 (2 sent, 0 to retry, 0 dead, 0 deferred); ...`."""
+        relay = self.relay
+        parts = [
+            f"relayed {relay.claimed} outbox row(s) ({relay.sent} sent, {relay.retried} to "
+            f"retry, {relay.dead} dead, {relay.deferred} deferred)",
+            f"applied {self.inbox_applied} webhook(s) from the inbox",
+            f"queued {self.lesson_reminders} lesson and {self.overdue_reminders} overdue "
+            "reminder(s)",
+            *self.accounting,
+        ]
+        return "; ".join(parts)
 
 
 class Worker:
@@ -45,18 +72,25 @@ class Worker:
 
     def tick(self) -> bool:
         """One round; True when the relay had work (so the next round starts at once)."""
+        return self.round().relay.claimed > 0
+
+    def round(self) -> Round:
+        """One round: reminders and the accounting sync when due, the inbox, the relay."""
+        done = Round()
         if self._monotonic() >= self._next_schedule:
             self._next_schedule = self._monotonic() + self._schedule_every
             reminders = self._app.send_reminders()
+            done.lesson_reminders = reminders.lessons
+            done.overdue_reminders = reminders.overdue_invoices
             if reminders.lessons or reminders.overdue_invoices:
                 log.info(
                     "reminders queued: %d lesson, %d overdue invoice",
                     reminders.lessons,
                     reminders.overdue_invoices,
                 )
-        self._sync_accounting_when_due()
-        self._app.apply_inbox()
-        report = self._app.relay_outbox()
+        done.accounting = self._sync_accounting_when_due()
+        done.inbox_applied = self._app.apply_inbox()
+        report = done.relay = self._app.relay_outbox()
         if report.claimed:
             log.info(
                 "relay: %d sent, %d to retry, %d dead, %d deferred",
@@ -65,28 +99,29 @@ class Worker:
                 report.dead,
                 report.deferred,
             )
-        return report.claimed > 0
+        return done
 
-    def _sync_accounting_when_due(self) -> None:
+    def _sync_accounting_when_due(self) -> list[str]:
         every = self._accounting_sync_every
         if every is None or self._monotonic() < self._next_accounting_sync:
-            return
+            return []
         self._next_accounting_sync = self._monotonic() + every
         try:
             runs = self._app.sync_all_accounting()
         except JustDrivingError as error:  # bad credentials, say: the relay goes on
             log.error("accounting sync failed: %s", error)
-            return
+            return [f"accounting sync failed: {error}"]
+        lines = []
         for run in runs:
             if run.pushed or run.failures or run.stopped_early:
-                log.info(
-                    "accounting sync of %s: %d pushed, %d skipped, %d failed%s",
-                    run.school_id,
-                    run.pushed,
-                    run.skipped,
-                    run.failed,
-                    f"; stopped early: {run.stopped_early}" if run.stopped_early else "",
+                line = (
+                    f"accounting sync of {run.school_id}: {run.pushed} pushed, {run.skipped} "
+                    f"skipped, {run.failed} failed"
+                    + (f"; stopped early: {run.stopped_early}" if run.stopped_early else "")
                 )
+                log.info("%s", line)
+                lines.append(line)
+        return lines
 
     def stop_on_signals(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -24,7 +24,7 @@ from justdriving.domain.services.reminders import Reminders
 from justdriving.domain.services.webhooks import PaymentWebhooks
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
-from justdriving.ports.documents import InvoicePdf
+from justdriving.ports.documents import InvoicePdf, PayLinks
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
 from justdriving.ports.persistence import UnitOfWorkFactory
@@ -48,6 +48,7 @@ class Application:
         relay_policy: RelayPolicy | None = None,
         delivery: DeliveryPolicy | None = None,
         invoice_pdf: InvoicePdf | None = None,
+        pay_links: PayLinks | None = None,
         accounting: AccountingClient | None = None,
         exporter: AccountingExporter | None = None,
         accounting_retry: RetryPolicy | None = None,
@@ -74,6 +75,7 @@ class Application:
             policy=relay_policy,
             delivery=delivery,
             invoice_pdf=invoice_pdf,
+            pay_links=pay_links,
         )
 
         self.register_school = registration.register_school

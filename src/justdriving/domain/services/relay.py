@@ -26,7 +26,7 @@ from justdriving.domain.services.circuit import CircuitBreaker
 from justdriving.domain.services.relay_jobs import MessageLog, PaymentLog, Preparers
 from justdriving.domain.services.relay_messages import Deferred, Job, MessageJobs
 from justdriving.ports.clock import Clock
-from justdriving.ports.documents import InvoicePdf
+from justdriving.ports.documents import InvoicePdf, PayLinks
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -70,6 +70,7 @@ class Relay:
         worker: str | None = None,
         delivery: DeliveryPolicy | None = None,
         invoice_pdf: InvoicePdf | None = None,
+        pay_links: PayLinks | None = None,
     ) -> None:
         self._uow, self._clock = uow, clock
         messages = MessageJobs(
@@ -79,6 +80,7 @@ class Relay:
             policy=delivery or DeliveryPolicy(),
             clock=clock,
             invoice_pdf=invoice_pdf,
+            pay_links=pay_links,
         )
         self._prepare = Preparers(messages=messages, gateways=gateways)
         self._policy = policy or RelayPolicy()
