@@ -44,7 +44,7 @@ log = logging.getLogger("justdriving.run")
 
 DEMO_SCHOOL: Final = "Køreskolen Demo"
 DEMO_LESSON_PRICE: Final = "500.00"
-DEMO_LESSON: Final = "Køretime (45 min)"
+DEMO_LESSON: Final = {"da": "Køretime (45 min)", "en": "Driving lesson (45 min)"}
 # What a school sets before its books can be synced or exported: every kind of line books to
 # sales (account 200) with output VAT; and the seller's details a Danish invoice carries.
 DEMO_ACCOUNTS: Final = {service: AccountMapping("200", "OUTPUT") for service in InvoiceService}
@@ -142,7 +142,6 @@ def _banner(
     lines = [
         f"justdriving {__version__} on {base} (APP_ENV={settings.app_env}, "
         f"QUEUE_BACKEND={settings.queue_backend}, DATABASE_URL={database})",
-        f"  home:     {base}/  (links to everything below)",
         f"  health:   {base}/healthz",
         f"  checkout: {urljoin(base + '/', checkout or '')}"
         f"  (demo invoice no. {demo.number}, {demo.outstanding})",
@@ -151,6 +150,7 @@ def _banner(
         f"  ops:      {base}/ops  (any user name; password: "
         + (f"{one_off}, made for this run)" if one_off else "your OPS_TOKEN)"),
     ]
+    lines.append(f"  home:     {base}/  (links to the open invoices, the ops page and the docs)")
     if settings.queue_backend is QueueBackend.CELERY:
         lines.append("QUEUE_BACKEND=celery: `justdriving celery worker --beat` applies webhooks")
     return [*lines, "Ctrl-C stops the server and the worker."]
@@ -221,7 +221,8 @@ def _open_invoice(app: Application, school: School, student: Student) -> Invoice
         if invoice.status in payable:
             return invoice
     price = Money.parse(DEMO_LESSON_PRICE, school.currency)
-    line = LineItem(InvoiceService.LESSON, DEMO_LESSON, price)
+    text = DEMO_LESSON.get(student.language, DEMO_LESSON["da"])  # the invoice's language
+    line = LineItem(InvoiceService.LESSON, text, price)
     draft = app.draft_invoice(school.id, student.id, [line])
     return app.issue_invoice(school.id, draft.id)
 

@@ -30,7 +30,7 @@ _FAMILY = "DejaVuSans"
 _GREY = (87, 96, 106)
 _RULE = (208, 215, 222)
 _HEADINGS = FontFace(family=_FAMILY, emphasis="BOLD", fill_color=(240, 242, 245))
-_COLUMNS = (70, 14, 34, 14, 36)  # description, quantity, unit price, VAT, amount: shares
+_COLUMNS = (64, 14, 34, 18, 36)  # description, quantity, unit price, VAT, amount: shares
 _LINK = (9, 105, 218)
 _PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 
