@@ -20,7 +20,7 @@ from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.schools import SchoolSettings
 from justdriving.domain.services.application import Application
-from justdriving.entrypoints.run import DEMO_SCHOOL, ensure_demo
+from justdriving.entrypoints.demo_school import DEMO_SCHOOL, ensure_demo
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # 10:00 in Copenhagen: no quiet hours
 BASE = "http://127.0.0.1:8000"

@@ -86,11 +86,11 @@ def test_in_development_the_landing_page_links_the_pay_pages_ops_and_docs() -> N
     assert f'href="/pay/{invoice_id}"' in page
     assert 'href="/ops"' in page
     assert 'href="/healthz"' in page
-    assert 'href="/dev/docs/README.md"' in page  # this is a source checkout
-    readme = site.client().get("/dev/docs/README.md")
+    assert 'href="/docs/README.md"' in page  # this is a source checkout
+    readme = site.client().get("/docs/README.md")
     assert readme.status_code == 200
     assert "# justdriving" in readme.get_data(as_text=True)
-    assert site.client().get("/dev/docs/..%2Fpyproject.toml").status_code == 404
+    assert site.client().get("/docs/..%2Fpyproject.toml").status_code == 404
 
 
 def test_in_production_there_is_no_landing_page_but_the_pay_link_works() -> None:
@@ -100,5 +100,5 @@ def test_in_production_there_is_no_landing_page_but_the_pay_link_works() -> None
     invoice_id = site.open_invoice()
 
     assert client.get("/").status_code == 404
-    assert client.get("/dev/docs/README.md").status_code == 404
+    assert client.get("/docs/README.md").status_code == 404
     assert client.get(f"/pay/{invoice_id}").status_code == 200

@@ -6,7 +6,7 @@
   provider's checkout. Starting again gives the same checkout, never a second charge, so a
   link scanner or a second click does no harm.
 - `GET  /` (outside production): links to the open invoices' pay pages (the dev checkout
-  behind them), the ops page, health and the docs of a source checkout (`/dev/docs/<name>`).
+  behind them), the ops page, health and the docs of a source checkout (`/docs/<name>`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def pay_blueprint(container: Container) -> Blueprint:
 
 
 def landing_blueprint(container: Container) -> Blueprint:
-    """`/` and `/dev/docs/<name>`: development only (the caller mounts it outside production)."""
+    """`/` and `/docs/<name>`: development only (the caller mounts it outside production)."""
     settings = container.settings()
     app: Application = container.application()
     blueprint = Blueprint("landing", __name__, template_folder="templates")
@@ -63,7 +63,7 @@ def landing_blueprint(container: Container) -> Blueprint:
         return path.read_text(encoding="utf-8"), 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     blueprint.add_url_rule("/", "landing", landing, methods=["GET"])
-    blueprint.add_url_rule("/dev/docs/<name>", "doc", doc, methods=["GET"])
+    blueprint.add_url_rule("/docs/<name>", "doc", doc, methods=["GET"])
     return blueprint
 
 
