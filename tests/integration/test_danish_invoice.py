@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -26,6 +26,14 @@ NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # 10:00 in Copenhagen: no quiet h
 BASE = "http://127.0.0.1:8000"
 
 
+_SENDERS: dict[int, FakeEmailSender] = {}
+
+
+def app_email(app: Application) -> FakeEmailSender:
+    """The fake sender the demo's `app` e-mails through."""
+    return _SENDERS[id(app)]
+
+
 def demo(language: str) -> tuple[Application, Invoice, EmailMessage]:
     """`make run`'s demo invoice, issued and e-mailed; an English school when `language` is."""
     settings = Settings(
@@ -43,6 +51,7 @@ def demo(language: str) -> tuple[Application, Invoice, EmailMessage]:
     app.relay_outbox()
     sender = container.email()
     assert isinstance(sender, FakeEmailSender)
+    _SENDERS[id(app)] = sender
     [email] = [m for _, m, _ in sender.sent if m.attachments]
     with app.uow() as uow:
         invoice = uow.invoices.get(made.invoice_id)
@@ -156,3 +165,17 @@ def test_a_paid_invoice_has_no_pay_link_and_a_credit_note_names_the_invoice_it_c
     for expected in ("Kreditnota", "Fakturanummer 2", "Krediterer faktura 1", "CVR-nr. 12345678"):
         assert expected in text, expected
     assert "Nørregade 12, 1. tv." in text
+
+
+def test_an_overdue_reminder_carries_the_pay_link_too() -> None:
+    app, invoice, _ = demo("da")
+    clock = app.clock
+    assert isinstance(clock, FrozenClock)
+    clock.advance(timedelta(days=15))  # past the 14 days it was due in
+
+    assert app.send_reminders().overdue_invoices == 1
+    app.relay_outbox()
+
+    sender = app_email(app)
+    [reminder] = [m for _, m, _ in sender.sent if m.subject.startswith("Påmindelse")]
+    assert f"{BASE}/pay/{invoice.id}" in reminder.text
