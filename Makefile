@@ -10,6 +10,7 @@
 #                   lists the credentials); their exchanges are checked against the same specs
 #   make clean      caches and build output;  make distclean  also removes .venv
 
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -23,11 +24,20 @@ PYTEST_ARGS ?=
 # The virtualenv is (re)installed whenever pyproject.toml changes.
 venv .venv: $(STAMP)
 
+# The first install takes a minute or two: each step says what it is doing, and pip shows a
+# line per package it collects (without the noise of every requirement already satisfied).
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
-	touch $@
+	@echo "==> Setting up $(VENV): first run only (about 1-2 minutes); later runs start at once"
+	@test -x $(BIN)/python || { echo "==> Creating the virtualenv $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> Upgrading pip"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "==> Installing justdriving and its extras: $(EXTRAS)"
+	@$(BIN)/python -m pip install --progress-bar off -e '.[$(EXTRAS)]' \
+		| grep --line-buffered -E '^(Collecting|Successfully installed)' \
+		| sed -u -e 's/^Collecting /    collecting /' -e 's/^Successfully installed /    installed: /'; \
+		exit $${PIPESTATUS[0]}
+	@touch $@
+	@echo "==> $(VENV) is ready"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from justdriving.config import Settings
 from justdriving.domain.accounting import SyncRun
+from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.balances import Balance
 from justdriving.domain.bookings import (
     Booking,
@@ -32,6 +33,7 @@ from justdriving.domain.errors import (
     ConfigurationError,
     CurrencyMismatch,
     DuplicateRecord,
+    InvalidCvrNumber,
     InvalidEmailAddress,
     InvalidInput,
     InvalidMoney,
@@ -187,6 +189,7 @@ __all__ = [
     "ExportResult",
     "FeeTier",
     "InboundSms",
+    "InvalidCvrNumber",
     "InvalidEmailAddress",
     "InvalidInput",
     "InvalidMoney",
@@ -226,6 +229,7 @@ __all__ = [
     "PaymentStatus",
     "PaymentSucceeded",
     "PhoneNumber",
+    "PostalAddress",
     "ProviderError",
     "ProviderRejected",
     "ProviderUnavailable",

@@ -11,7 +11,7 @@ from dependency_injector import containers, providers
 from justdriving.adapters import memory
 from justdriving.adapters.accounting import factory as accounting_adapters
 from justdriving.adapters.accounting.factory import accounting_consent
-from justdriving.adapters.documents import FpdfInvoicePdf
+from justdriving.adapters.documents import FpdfInvoicePdf, PublicPayLinks
 from justdriving.adapters.email import factory as email_adapters
 from justdriving.adapters.host_events import factory as host_event_adapters
 from justdriving.adapters.memory.factory import DEV_WEBHOOK_SECRET, fake_gateway
@@ -89,10 +89,13 @@ class Container(containers.DeclarativeContainer):
         xero=providers.Singleton(accounting_adapters.xero_client, settings, grants),
         quickbooks=providers.Singleton(accounting_adapters.quickbooks_client, settings, grants),
     )
-    exporter = providers.Singleton(accounting_adapters.exporter, settings)
+    exporter = providers.Singleton(
+        accounting_adapters.exporter, settings, settings.provided.is_production
+    )
 
     renderer = providers.Singleton(JinjaTemplateRenderer)
     invoice_pdf = providers.Singleton(FpdfInvoicePdf)
+    pay_links = providers.Singleton(PublicPayLinks, settings.provided.public_base_url)
     relay_policy = providers.Singleton(relay_policy, settings)
     application = providers.Singleton(
         Application,
@@ -106,6 +109,7 @@ class Container(containers.DeclarativeContainer):
         redact=providers.Singleton(_redactor, settings),
         relay_policy=relay_policy,
         invoice_pdf=invoice_pdf,
+        pay_links=pay_links,
         accounting=accounting,
         exporter=exporter,
         accounting_push=settings.provided.accounting_sync_enabled,

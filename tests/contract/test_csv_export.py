@@ -17,6 +17,7 @@ from justdriving.adapters.accounting.csv_export import (
     XERO_HEADER,
     CsvExporter,
 )
+from justdriving.adapters.accounting.csv_files import file_label
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,
@@ -263,3 +264,38 @@ def test_files_are_written_whole_and_never_over_another(tmp_path: Path) -> None:
 def test_where_each_record_landed_is_its_row_in_the_file(tmp_path: Path) -> None:
     [written] = exporter(tmp_path).xero_files([invoice(1, line(), line()), invoice(2)])
     assert dict(written.rows) == {"inv_1": 2, "inv_2": 4}
+
+
+def test_a_schools_files_carry_its_name_and_its_contacts(tmp_path: Path) -> None:
+    bare = exporter(tmp_path, contacts=[])
+    for_school = bare.for_school("Køreskolen Ærø & Co.", "Europe/Copenhagen", CONTACTS)
+
+    [xero] = for_school.xero_sales_invoices([invoice(1)])
+    ledger = for_school.ledger([invoice(2, contact_id="stu_2")])
+
+    assert (
+        xero.name
+        == "xero-sales-invoices-koreskolen-aero-co-tax-inclusive-20250314T093000Z-part1of1.csv"
+    )
+    assert ledger.name == "ledger-koreskolen-aero-co-20250314T093000Z.csv"
+    assert read(xero)[0]["*ContactName"] == "Søren Ærø"
+    assert read(ledger)[0]["Contact"] == "Anna, Berg"
+    assert read(xero)[0]["*InvoiceDate"] == "15/03/2025"  # the school's local day
+    # The exporter it was made from is unchanged: it knows no contact.
+    assert bare.invoice_problem(invoice(3)) is not None
+
+
+def test_without_the_schools_contacts_the_problem_says_how_to_give_them(tmp_path: Path) -> None:
+    problem = exporter(tmp_path, contacts=[]).invoice_problem(invoice(1))
+
+    assert problem is not None
+    assert "no contact stu_1" in problem
+    assert "for_school" in problem
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [("Køreskolen Nord", "koreskolen-nord"), ("Ålborg Æ/S", "alborg-ae-s"), ("§ ¤", "")],
+)
+def test_a_school_name_becomes_a_file_name_part(name: str, label: str) -> None:
+    assert file_label(name) == label

@@ -107,20 +107,22 @@ def test_an_invoice_renders_as_a_pdf_with_its_number_dates_and_totals(pdf: Invoi
         "kontor@koreskolen-nord.dk",
         "Søren Ærø Åberg",
         "Kørekort B: køretime",
-        "5.500,00",  # 10 times 550,00 incl. 25 % VAT
+        "4.400,00",  # 10 times 440,00 excl. 25 % VAT
         "4.799,00 DKK",  # net: 4.400,00 + 399,00
-        "1.100,00 DKK",  # VAT
+        "Moms 25 % af 4.400,00 1.100,00",  # VAT per rate
         "5.899,00 DKK",  # gross
         "Nørregade 1, Aalborg",
     ):
         assert expected in text, expected
 
 
-def test_the_lines_show_quantity_unit_price_and_vat_rate(pdf: InvoicePdf) -> None:
+def test_the_lines_show_quantity_unit_price_and_amount_excluding_vat_and_the_vat_rate(
+    pdf: InvoicePdf,
+) -> None:
     text = text_of(pdf.render(an_invoice(), a_school(), a_student()))
-    assert "10 550,00 25 % 5.500,00" in text
-    assert "1 399,00* 0 % 399,00" in text  # a VAT-exclusive price is marked
-    assert "* ekskl. moms" in text
+    assert "10 440,00 25 % 4.400,00" in text  # 550,00 incl. VAT is 440,00 excl.
+    assert "1 399,00 0 % 399,00" in text  # a price given excluding VAT, as it is
+    assert "Moms 0 % af 399,00 0,00" in text
 
 
 def test_labels_and_numbers_follow_the_students_language(pdf: InvoicePdf) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from justdriving.domain.accounting import OAuthGrant, SyncRecord, SyncRun, SyncStatus
+from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.bookings import (
     Booking,
     BookingStatus,
@@ -53,7 +54,7 @@ from justdriving.domain.outbox import (
 from justdriving.domain.payments import CaptureMode, Payment, PaymentMethod, PaymentPurpose
 from justdriving.domain.people import PhoneNumber, Student, Teacher
 from justdriving.domain.refunds import Refund
-from justdriving.domain.schools import InvoiceService, MessageType, School
+from justdriving.domain.schools import InvoiceService, MessageType, School, SchoolSettings
 from justdriving.domain.tax import TaxRate
 
 if TYPE_CHECKING:
@@ -256,6 +257,29 @@ def test_every_repository_stores_its_aggregate(persistence: PersistenceBackend) 
         assert ids(uow.booking_types.for_school(SCHOOL)) == ["bt_1"]
         assert uow.booking_types.get("bt_1").policy == CancellationPolicy()
         assert uow.teachers.for_school("sch_other") == []
+
+
+def test_the_details_a_danish_invoice_needs_are_stored(persistence: PersistenceBackend) -> None:
+    address = PostalAddress("Vestergade 1", "8000", "Aarhus C")
+    school = School(
+        id=SCHOOL,
+        name="Køreskolen",
+        settings=SchoolSettings(cvr_number="12345678", address=address),
+    )
+    home = PostalAddress("Storgatan 2", "211 34", "Malmö", country="SE")
+    student = Student(id=StudentId("stu_1"), school_id=SCHOOL, name="Sofie", address=home)
+    invoice = an_invoice()
+    invoice.delivered_on = date(2025, 3, 12)
+    with persistence.uow() as uow:
+        uow.schools.add(school)
+        uow.students.add(student)
+        uow.invoices.add(invoice)
+        uow.commit()
+    with persistence.uow() as uow:
+        settings = uow.schools.get(SCHOOL).settings
+        assert (settings.cvr_number, settings.address) == ("12345678", address)
+        assert uow.students.get("stu_1").address == home
+        assert uow.invoices.get(invoice.id).delivered_on == date(2025, 3, 12)
 
 
 # Events -----------------------------------------------------------------------------------

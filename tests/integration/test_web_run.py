@@ -29,7 +29,7 @@ from justdriving.container import build_container
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.services.application import Application
-from justdriving.entrypoints.run import DEMO_SCHOOL, ensure_demo
+from justdriving.entrypoints.demo_school import DEMO_SCHOOL, ensure_demo
 
 CLI = Path(sys.executable).with_name("justdriving")
 BANNER_END = "Ctrl-C stops"
@@ -222,7 +222,8 @@ def test_a_port_in_use_is_one_clear_line_and_exit_code_2(tmp_path: Path) -> None
 def test_in_development_sent_messages_are_reported_delivered_like_a_provider_would() -> None:
     from justdriving.adapters.memory import FrozenClock
     from justdriving.domain.messages import MessageStatus
-    from justdriving.entrypoints.run import ensure_demo, simulate_delivery_receipts
+    from justdriving.entrypoints.demo_school import ensure_demo
+    from justdriving.entrypoints.run import simulate_delivery_receipts
 
     # Mid-morning in Copenhagen: the demo's SMS is not held back by the school's quiet hours
     # (whose own tests pin a night hour), whatever the hour this suite runs at.

@@ -13,6 +13,7 @@ from justdriving.entrypoints.schedule import (
     INBOX,
     REMINDERS,
     PeriodicJob,
+    Ran,
     periodic_jobs,
     scheduled,
 )
@@ -46,9 +47,9 @@ def test_the_thread_worker_runs_each_job_when_it_is_due_in_list_order() -> None:
     now = [0.0]
 
     def job(name: str, every: float, busy: bool = False) -> PeriodicJob:
-        def run(app: Application) -> bool:
+        def run(app: Application) -> Ran:
             ran.append(name)
-            return busy
+            return Ran(busy, f"{name} ran")
 
         return PeriodicJob(name, every, run)
 

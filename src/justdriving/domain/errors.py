@@ -37,6 +37,12 @@ class InvalidEmailAddress(InvalidInput):
     code = "invalid_email_address"
 
 
+class InvalidCvrNumber(InvalidInput):
+    """A Danish CVR number that is not exactly 8 digits."""
+
+    code = "invalid_cvr_number"
+
+
 class NotFound(JustDrivingError, LookupError):
     """The record asked for does not exist (in this school)."""
 

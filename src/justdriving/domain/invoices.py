@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from attrs import define, evolve, field, frozen
@@ -70,6 +70,13 @@ def sum_lines(lines: Sequence[InvoiceLine], currency: str) -> Amounts:
     return result
 
 
+def vat_by_rate(lines: Sequence[InvoiceLine], currency: str) -> list[tuple[TaxRate, Amounts]]:
+    """Net, VAT and gross per VAT rate, highest rate first: a full Danish invoice states the
+    VAT of each rate. The amounts add up to `sum_lines` (each line is rounded once)."""
+    rates = sorted({line.vat_rate for line in lines}, key=lambda r: -r.basis_points)
+    return [(r, sum_lines([x for x in lines if x.vat_rate == r], currency)) for r in rates]
+
+
 class InvoiceStatus(enum.StrEnum):
     DRAFT = "draft"
     OPEN = "open"
@@ -115,6 +122,9 @@ class Invoice(Entity):
     refunded: Money = field()  # refunds of the payments applied to it
     booking_id: BookingId | None = None
     package_id: PackageId | None = None
+    # When what it charges for was delivered (the lesson's day, in the school's timezone);
+    # None: on the day it was issued.
+    delivered_on: date | None = None
     reminded_at: datetime | None = None
     # The online payment last started for it, and how many were: while that payment is open,
     # starting again gives the same payment (one open online payment per invoice).

@@ -8,6 +8,7 @@ from typing import Any
 import phonenumbers
 from attrs import define, field, frozen
 
+from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidEmailAddress, InvalidInput, InvalidPhoneNumber
 from justdriving.domain.ids import SchoolId, StudentId, TeacherId
@@ -106,3 +107,4 @@ class Student(Entity):
     phone: PhoneNumber | None = None
     email: EmailAddress | None = None
     language: str = "da"
+    address: PostalAddress | None = None  # the buyer's address on a full Danish invoice

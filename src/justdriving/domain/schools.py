@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import define, field, frozen
 
+from justdriving.domain.addresses import PostalAddress, check_cvr
 from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidInput
 from justdriving.domain.ids import SchoolId
@@ -198,6 +199,9 @@ class SchoolSettings:
     sms_max_segments: Mapping[MessageType, int] = field(factory=dict, validator=_segments)
     vat_rate: TaxRate = field(default=DANISH_VAT, validator=_of(TaxRate))
     prices_include_vat: bool = field(default=True, validator=_of(bool))
+    # The seller's details a full Danish invoice carries: its CVR number (8 digits) and address.
+    cvr_number: str | None = field(default=None, validator=check_cvr)
+    address: PostalAddress | None = field(default=None, validator=_of(PostalAddress, None))
 
 
 @define(eq=False)

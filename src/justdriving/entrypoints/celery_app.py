@@ -178,7 +178,7 @@ def make_celery(
 
 def _periodic(job: PeriodicJob, current: Callable[[], Application]) -> Callable[[], bool]:
     def run() -> bool:
-        return job.run(current())
+        return job.run(current()).busy
 
     return run
 

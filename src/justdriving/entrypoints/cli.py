@@ -65,7 +65,7 @@ def worker(once: bool) -> None:
         sys.exit(2)
     work = Worker(bootstrap(settings), jobs=scheduled(settings))
     if once:
-        work.tick()
+        click.echo(f"worker: one round done: {work.round().summary()}")
         return
     work.stop_on_signals()
     click.echo("worker running; Ctrl-C stops it")
@@ -118,12 +118,25 @@ def send_reminders() -> None:
 
 
 @main.command()
+@click.option(
+    "--database",
+    is_flag=True,
+    help="Keep the demo's records in DATABASE_URL (migrated first) instead of in memory.",
+)
 @_clean_errors
-def demo() -> None:
-    """Run a whole lesson lifecycle on fake providers and print what happened."""
-    from justdriving.entrypoints.demo import run_demo
+def demo(database: bool) -> None:
+    """Run a whole lesson lifecycle on fake providers and print what happened. In memory
+    unless --database: nothing is written to the `make run` database."""
+    import attrs
 
-    run_demo(Settings.from_env())
+    from justdriving.entrypoints.demo import MEMORY_URL, run_demo
+
+    settings = Settings.from_env()
+    if not database:
+        settings = attrs.evolve(settings, database_url=MEMORY_URL)
+    run_demo(settings)
+    where = settings.masked()["DATABASE_URL"] if database else "memory (--database keeps it)"
+    click.echo(f"demo done: one school, one lesson from booking to refund, kept in {where}")
 
 
 _SCHOOL = click.option(

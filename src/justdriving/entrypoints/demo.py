@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Final
 
 import attrs
 from rich.console import Console
@@ -11,16 +12,20 @@ from rich.table import Table
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.config import AppEnv, Mailer, PaymentProvider, Settings, SmsProvider
 from justdriving.container import build_container
+from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.bookings import CancellationPolicy, CancelledBy, FeeTier
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.schools import AccountMapping, InvoiceService, SchoolSettings
 from justdriving.domain.services.application import Application
 
+MEMORY_URL: Final = "memory://"
+
 
 def run_demo(settings: Settings, console: Console | None = None) -> Application:
     """Every provider is a fake: nothing leaves this process whatever the environment says.
-    The records go to the configured database (SQLite by default), migrated first."""
+    The records go to `settings`' database, migrated first (`justdriving demo` gives it
+    DATABASE_URL=memory:// unless told --database)."""
     console = console or Console()
     settings = attrs.evolve(
         settings,
@@ -44,16 +49,23 @@ def run_demo(settings: Settings, console: Console | None = None) -> Application:
             quiet_hours=None,
             # Every kind of line books to sales (200) with output VAT: a minimal chart.
             account_map={service: AccountMapping("200", "OUTPUT") for service in InvoiceService},
+            # The seller's details a full Danish invoice carries.
+            cvr_number="12345678",
+            address=PostalAddress("Nørregade 1", "9000", "Aalborg"),
         ),
         contact_email="kontor@koreskolen-nord.dk",
     )
     teacher = app.add_teacher(school.id, "Mette Jensen", phone="+45 21 43 65 87")
     student = app.add_student(
-        school.id, "Jonas Madsen", phone="20 12 34 56", email="jonas@example.com"
+        school.id,
+        "Jonas Madsen",
+        phone="20 12 34 56",
+        email="jonas@example.com",
+        address=PostalAddress("Algade 5", "9000", "Aalborg"),
     )
     lesson = app.add_booking_type(
         school.id,
-        "Driving lesson (45 min)",
+        "Køretime (45 min)",
         duration=timedelta(minutes=45),
         price=Money.parse("500.00", dkk),
         deposit=Money.parse("100.00", dkk),

@@ -1,13 +1,14 @@
 """`justdriving run` (everything in one process, for development) and `justdriving serve`.
 
-`run` migrates the database, makes sure a demo school with an open invoice exists (created
-once, found again on later runs), starts a payment for it, runs the worker in a background
+`run` migrates the database, makes sure a demo school with an open invoice exists
+(`demo_school`), starts a payment for it, runs the worker in a background
 thread and serves the web app with waitress until Ctrl-C or SIGTERM, then stops both.
 `serve` runs the web app alone: the worker runs elsewhere (`justdriving worker`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 import signal
@@ -19,7 +20,6 @@ from urllib.parse import urljoin
 
 import attrs
 import click
-from attrs import frozen
 
 from justdriving import __version__
 from justdriving.adapters.sql.schema import pending, upgrade
@@ -27,13 +27,9 @@ from justdriving.config import QueueBackend, Settings
 from justdriving.container import Container, build_container
 from justdriving.domain.delivery import DeliveryReceipt
 from justdriving.domain.errors import ConfigurationError
-from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.messages import Channel, MessageStatus
-from justdriving.domain.money import Money
-from justdriving.domain.people import Student
-from justdriving.domain.schools import InvoiceService, School
 from justdriving.domain.services.application import Application
-from justdriving.domain.services.invoicing import LineItem
+from justdriving.entrypoints.demo_school import DemoInvoice, ensure_demo
 from justdriving.entrypoints.flask_app import create_app, serving_app
 from justdriving.entrypoints.schedule import scheduled
 from justdriving.entrypoints.web.server import WebServer
@@ -41,20 +37,9 @@ from justdriving.entrypoints.worker import Worker
 
 log = logging.getLogger("justdriving.run")
 
-DEMO_SCHOOL: Final = "Køreskolen Demo"
-DEMO_LESSON_PRICE: Final = "500.00"
 WORKER_RESTART_DELAY: Final = 5.0
 
 Echo = Callable[[str], None]
-
-
-@frozen
-class DemoInvoice:
-    school_id: str
-    student_id: str
-    invoice_id: str
-    number: str | None
-    outstanding: Money
 
 
 def run(
@@ -70,6 +55,8 @@ def run(
     if not settings.ops_token:  # the ops page is on for this run, behind a one-off password
         one_off = secrets.token_urlsafe(12)
         settings = attrs.evolve(settings, ops_token=one_off)
+    if not settings.public_base_url and port:  # pay links in e-mails and PDFs point here
+        settings = attrs.evolve(settings, public_base_url=_local_url(host, port))
     container = build_container(settings)
     if container.config.database() == "sql":
         upgrade(container.engine())
@@ -139,10 +126,12 @@ def _banner(
         f"  health:   {base}/healthz",
         f"  checkout: {urljoin(base + '/', checkout or '')}"
         f"  (demo invoice no. {demo.number}, {demo.outstanding})",
+        f"  pay link: {base}/pay/{demo.invoice_id}  (as printed on the invoice and its e-mail)",
         f"  webhooks: {base}/webhook/payments/{settings.payment_provider}",
         f"  ops:      {base}/ops  (any user name; password: "
         + (f"{one_off}, made for this run)" if one_off else "your OPS_TOKEN)"),
     ]
+    lines.append(f"  home:     {base}/  (links to the open invoices, the ops page and the docs)")
     if settings.queue_backend is QueueBackend.CELERY:
         lines.append("QUEUE_BACKEND=celery: `justdriving celery worker --beat` applies webhooks")
     return [*lines, "Ctrl-C stops the server and the worker."]
@@ -159,39 +148,15 @@ def serve(
     echo("stopped")
 
 
-def ensure_demo(app: Application) -> DemoInvoice:
-    """The demo school's student and an open invoice: found if there, else created once."""
-    school, student = _demo_people(app)
-    invoice = _open_invoice(app, school, student)
-    return DemoInvoice(school.id, student.id, invoice.id, invoice.number, invoice.outstanding)
-
-
-def _demo_people(app: Application) -> tuple[School, Student]:
-    with app.uow() as uow:
-        school = next((s for s in uow.schools.list() if s.name == DEMO_SCHOOL), None)
-        students = list(uow.students.for_school(school.id)) if school else []
-    if school is None:
-        school = app.register_school(DEMO_SCHOOL, contact_email="kontor@example.com")
-        app.add_teacher(school.id, "Mette Jensen", phone="+45 21 43 65 87")
-    if students:
-        return school, students[0]
-    student = app.add_student(
-        school.id, "Jonas Madsen", phone="20 12 34 56", email="jonas@example.com"
-    )
-    return school, student
-
-
-def _open_invoice(app: Application, school: School, student: Student) -> Invoice:
-    with app.uow() as uow:
-        invoices = uow.invoices.for_student(school.id, student.id)
-    payable = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
-    for invoice in invoices:
-        if invoice.status in payable:
-            return invoice
-    price = Money.parse(DEMO_LESSON_PRICE, school.currency)
-    line = LineItem(InvoiceService.LESSON, "Driving lesson (45 min)", price)
-    draft = app.draft_invoice(school.id, student.id, [line])
-    return app.issue_invoice(school.id, draft.id)
+def _local_url(host: str, port: int) -> str:
+    """The URL a browser on this machine opens for `host`:`port` (any address: loopback)."""
+    try:
+        address = ipaddress.ip_address(host or "0.0.0.0")  # noqa: S104 # nosec B104
+    except ValueError:  # a host name
+        return f"http://{host}:{port}"
+    if address.is_unspecified:  # every interface: this machine's loopback answers too
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    return f"http://[{address}]:{port}" if address.version == 6 else f"http://{address}:{port}"
 
 
 def _listen(container: Container, host: str, port: int, *, serving: bool = False) -> WebServer:

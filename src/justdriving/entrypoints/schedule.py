@@ -27,13 +27,21 @@ DISPATCH = "justdriving.relay.dispatch"
 
 
 @frozen
+class Ran:
+    """What a job did: whether it found work (the thread worker then goes round again at once),
+    and one line for a person (`worker --once`)."""
+
+    busy: bool
+    said: str
+
+
+@frozen
 class PeriodicJob:
-    """`run(app)` every `every` seconds (0: every round of the thread worker); it says whether
-    it found work, so that the thread worker goes round again at once."""
+    """`run(app)` every `every` seconds (0: every round of the thread worker)."""
 
     name: str
     every: float
-    run: Callable[[Application], bool]
+    run: Callable[[Application], Ran]
 
 
 def periodic_jobs(
@@ -67,7 +75,7 @@ def scheduled(
     )
 
 
-def send_reminders(app: Application) -> bool:
+def send_reminders(app: Application) -> Ran:
     """Queue the lesson and overdue-invoice reminders that are due."""
     report = app.send_reminders()
     if report.lessons or report.overdue_invoices:
@@ -76,28 +84,29 @@ def send_reminders(app: Application) -> bool:
             report.lessons,
             report.overdue_invoices,
         )
-    return False
+    said = f"queued {report.lessons} lesson and {report.overdue_invoices} overdue reminder(s)"
+    return Ran(False, said)
 
 
-def reconcile_accounting(app: Application) -> bool:
+def reconcile_accounting(app: Application) -> Ran:
     """Queue for the accounting push whatever is not in the books yet; the relay pushes it."""
     try:
         queued = app.reconcile_accounting()
     except JustDrivingError as error:  # no provider configured, say: the relay goes on
         log.error("accounting reconciliation failed: %s", error)
-        return False
+        return Ran(False, f"accounting reconciliation failed: {error}")
     if queued:
         log.info("accounting reconciliation queued %d records for the books", queued)
-    return queued > 0
+    return Ran(queued > 0, f"queued {queued} record(s) for the books")
 
 
-def apply_inbox(app: Application) -> bool:
+def apply_inbox(app: Application) -> Ran:
     """Apply the webhooks the web processes stored."""
-    app.apply_inbox()
-    return False
+    applied = app.apply_inbox()
+    return Ran(False, f"applied {applied} webhook(s) from the inbox")
 
 
-def relay_outbox(app: Application) -> bool:
+def relay_outbox(app: Application) -> Ran:
     """Relay a batch of due outbox rows in this process."""
     report = app.relay_outbox()
     if report.claimed:
@@ -108,4 +117,8 @@ def relay_outbox(app: Application) -> bool:
             report.dead,
             report.deferred,
         )
-    return report.claimed > 0
+    said = (
+        f"relayed {report.claimed} outbox row(s) ({report.sent} sent, {report.retried} to "
+        f"retry, {report.dead} dead, {report.deferred} deferred)"
+    )
+    return Ran(report.claimed > 0, said)

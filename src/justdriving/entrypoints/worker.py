@@ -8,8 +8,23 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from attrs import define, field
+
 from justdriving.domain.services.application import Application
 from justdriving.entrypoints.schedule import PeriodicJob, periodic_jobs
+
+
+@define
+class Round:
+    """What one round of the worker did: whether a job found work, and a line per job run."""
+
+    busy: bool = False
+    said: list[str] = field(factory=list)
+
+    def summary(self) -> str:
+        """One line for a person, the relay's first: `relayed 2 outbox row(s) (...); ...`."""
+        lines = sorted(self.said, key=lambda line: not line.startswith("relayed "))
+        return "; ".join(lines) or "no job was due"
 
 
 class Worker:
@@ -47,13 +62,19 @@ class Worker:
 
     def tick(self) -> bool:
         """One round; True when a job had work (so the next round starts at once)."""
-        busy = False
+        return self.round().busy
+
+    def round(self) -> Round:
+        """One round: each job that is due, in the order of the list."""
+        done = Round()
         for job in self.jobs:
             if self._monotonic() < self._next_run[job.name]:
                 continue
             self._next_run[job.name] = self._monotonic() + job.every
-            busy = job.run(self._app) or busy
-        return busy
+            ran = job.run(self._app)
+            done.busy = ran.busy or done.busy
+            done.said.append(ran.said)
+        return done
 
     def stop_on_signals(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):

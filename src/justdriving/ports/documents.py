@@ -1,4 +1,5 @@
-"""Documents port: an invoice (or credit note) as a PDF to attach to its email."""
+"""Documents port: an invoice (or credit note) as a PDF to attach to its email, and the pay link
+printed on an open invoice."""
 
 from __future__ import annotations
 
@@ -14,4 +15,22 @@ class InvoicePdf(Protocol):
     VAT, totals. Returns the PDF's bytes; the same document renders to the same content.
     Raises InvalidInput for a draft (it has no number yet)."""
 
-    def render(self, document: Invoice | CreditNote, school: School, student: Student) -> bytes: ...
+    def render(
+        self,
+        document: Invoice | CreditNote,
+        school: School,
+        student: Student,
+        *,
+        pay_url: str | None = None,
+    ) -> bytes:
+        """`pay_url`: the invoice's pay link, printed on an invoice that is still open."""
+        ...
+
+
+class PayLinks(Protocol):
+    """The link a student opens to pay an invoice online (in its email and its PDF)."""
+
+    def for_invoice(self, invoice_id: str) -> str | None:
+        """An absolute URL to the checkout for the invoice; None when none can be made (no
+        public URL is configured)."""
+        ...

@@ -6,7 +6,13 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from justdriving.domain.errors import InvalidEmailAddress, InvalidInput, InvalidPhoneNumber
+from justdriving.domain.addresses import PostalAddress
+from justdriving.domain.errors import (
+    InvalidCvrNumber,
+    InvalidEmailAddress,
+    InvalidInput,
+    InvalidPhoneNumber,
+)
 from justdriving.domain.ids import SchoolId, StudentId
 from justdriving.domain.people import EmailAddress, PhoneNumber, Student
 from justdriving.domain.schools import QuietHours, School, SchoolSettings
@@ -155,3 +161,34 @@ class TestQuietHours:
         )
 
         assert not school.in_quiet_hours(datetime(2025, 1, 15, 2, 0, tzinfo=UTC))
+
+
+# The seller's and buyer's details of a full Danish invoice ---------------------------------
+
+
+@pytest.mark.parametrize("cvr", ["1234567", "123456789", "DK12345678", "1234 5678", "", 12345678])
+def test_a_cvr_number_is_exactly_8_digits_or_refused_by_name(cvr: object) -> None:
+    with pytest.raises(InvalidCvrNumber, match="exactly 8 digits"):
+        SchoolSettings(cvr_number=cvr)  # type: ignore[arg-type]
+
+
+def test_a_school_keeps_its_cvr_number_and_address() -> None:
+    address = PostalAddress("Vestergade 1", "8000", "Aarhus C")
+    settings = SchoolSettings(cvr_number="12345678", address=address)
+    assert (settings.cvr_number, settings.address) == ("12345678", address)
+    assert address.lines() == ("Vestergade 1", "8000 Aarhus C")
+    assert PostalAddress("Storgatan 2", "211 34", "Malmö", "SE").lines()[-1] == "SE"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [("", "8000", "Aarhus"), ("Vestergade 1", " ", "Aarhus"), ("Vestergade 1", "8000", "")],
+)
+def test_an_address_needs_a_street_postcode_and_city(fields: tuple[str, str, str]) -> None:
+    with pytest.raises(InvalidInput, match="address"):
+        PostalAddress(*fields)
+
+
+def test_an_address_country_is_an_iso_code() -> None:
+    with pytest.raises(InvalidInput, match="ISO 3166"):
+        PostalAddress("Vestergade 1", "8000", "Aarhus", country="Denmark")

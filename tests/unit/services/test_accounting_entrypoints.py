@@ -129,6 +129,7 @@ def test_without_a_provider_the_command_exits_2(app: Application) -> None:
 
     assert result.exit_code == 2
     assert "ACCOUNTING_PROVIDER is none" in result.output
+    assert "set ACCOUNTING_PROVIDER=csv" in result.output  # what to do about it
 
 
 def test_export_accounting_writes_and_names_the_files(wired: Application) -> None:

@@ -3,6 +3,7 @@ to the exporter in the chosen format, and recorded as a run that the next export
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from justdriving.adapters.memory import (
     MemoryUnitOfWorkFactory,
 )
 from justdriving.domain.accounting import (
+    AccountingContact,
     AccountingCreditNote,
     AccountingInvoice,
     AccountingPayment,
@@ -36,6 +38,13 @@ class RecordingExporter:
 
     def __init__(self) -> None:
         self.written: list[tuple[str, tuple[list[Any], ...]]] = []
+        self.schools: list[tuple[str, str, list[AccountingContact]]] = []
+
+    def for_school(
+        self, school: str, timezone: str, contacts: Sequence[AccountingContact]
+    ) -> RecordingExporter:
+        self.schools.append((school, timezone, list(contacts)))
+        return self
 
     def xero_sales_invoices(self, invoices: list[AccountingInvoice]) -> list[Path]:
         self.written.append(("xero", (invoices,)))
@@ -78,6 +87,11 @@ def test_xero_gets_the_sales_invoices_named_by_contact_name_and_number(
     assert [i.number for i in invoices] == [i.number for i in books.invoices]
     assert invoices[0].contact_id == "Anna Andersen"
     assert invoices[0].lines[0].account_code == ACCOUNTS[InvoiceService.LESSON].account_code
+    # The files are the school's, and name its contacts as the documents refer to them.
+    [(school, timezone, contacts)] = exporter.schools
+    assert (school, timezone) == (books.school.name, books.school.timezone)
+    assert {c.record_id for c in contacts} >= {i.contact_id for i in invoices}
+    assert all(c.record_id == c.name for c in contacts)
     assert (result.run.provider, result.run.pushed, result.run.failures) == ("csv:xero", 5, ())
 
 
@@ -119,7 +133,9 @@ def test_an_unmapped_invoice_is_reported_and_left_out(
     result = export.run(school.id, ExportFormat.XERO)
 
     assert [i.record_id for i in exporter.written[0][1][0]] == [kept.id]
-    assert result.run.failures == ((left.id, "no account code for materials in Køreskolen Vest"),)
+    [(record_id, reason)] = result.run.failures
+    assert record_id == left.id
+    assert reason.startswith("no account code for materials in Køreskolen Vest: set account_map[")
 
 
 def test_the_next_export_starts_where_the_last_one_ended(

@@ -39,6 +39,12 @@ from .test_accounting_fixtures import (
 
 LATER = timedelta(days=10)
 
+# The failure names the fix.
+MISSING_MATERIALS = (
+    "no account code for materials in Køreskolen Vest: set account_map[InvoiceService.MATERIALS]"
+    " = AccountMapping(account code, VAT code) in the school's settings"
+)
+
 
 def stray_invoice(owed: Any) -> AccountingInvoice:
     """Another invoice in the accounting system under the same number."""
@@ -295,7 +301,7 @@ class TestMissingMapping:
 
         assert run.pushed == 3  # two contacts and the lesson invoice
         assert dict(run.failures) == {
-            book.id: "no account code for materials in Køreskolen Vest",
+            book.id: MISSING_MATERIALS,
             payment.id: f"skipped: its invoice {book.id} did not sync",
         }
         assert set(fake.invoices) == {books_ok.id}
@@ -320,7 +326,7 @@ class TestMissingMapping:
         with uow() as unit:
             failed = {r.record_id: r for r in unit.sync_records.for_school("fake", school.id)}
         assert failed[book.id].status is SyncStatus.FAILED
-        assert failed[book.id].error == "no account code for materials in Køreskolen Vest"
+        assert failed[book.id].error == MISSING_MATERIALS
         clock.advance(LATER)
         sync.run(book.school_id)
 

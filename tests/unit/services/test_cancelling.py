@@ -372,3 +372,35 @@ class TestCancellingAPackageLesson:
         credit_returned = record(store, "packages", package_id).credits_left == 2
         assert credit_returned or outcome.invoices == ()
         assert credit_returned != (outcome.invoices == ())
+
+
+class TestTheFeeLineSpeaksTheInvoicesLanguage:
+    """A fee's line is written in the language of its student's invoice, and carries the day
+    of the lesson as that language writes it; a cancellation is delivered when it is made."""
+
+    def test_a_danish_student_gets_a_danish_line(
+        self, app: Application, world: World, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        booking = _booked(app, world, clock, 30)
+        _until(clock, booking, 10)
+
+        [invoice] = app.cancel_booking(world.school.id, booking.id, by=CancelledBy.STUDENT).invoices
+
+        assert [line.description for line in invoice.lines] == ["Sen afbestilling: Køretime"]
+        assert record(store, "invoices", invoice.id).delivered_on is None
+
+    def test_an_english_students_no_show_is_written_in_english_with_the_lessons_day(
+        self, app: Application, world: World, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        english = app.add_student(
+            world.school.id, "Sam Smith", email="sam@example.com", language="en"
+        )
+        booking = world.book(app, clock.now() + timedelta(hours=30), student=english)
+        clock.set(booking.slot.end + timedelta(hours=1))
+
+        [invoice] = app.mark_no_show(world.school.id, booking.id).invoices
+
+        local = world.school.local_time(booking.slot.start)
+        [line] = invoice.lines
+        assert line.description == f"No-show: Køretime {local:%Y-%m-%d %H:%M}"
+        assert record(store, "invoices", invoice.id).delivered_on == local.date()

@@ -36,12 +36,25 @@ def test_starting_a_payment_answers_201_with_what_the_front_end_needs() -> None:
 
     assert answer.status_code == 201
     body = answer.json
-    assert set(body) == {"payment_id", "provider", "client_secret", "redirect_url"}
+    assert set(body) == {"payment_id", "provider", "client_secret", "redirect_url", "invoice"}
     assert body["provider"] == "fake"
     assert body["client_secret"].startswith("fake_pi_")
     assert body["redirect_url"].startswith("/dev/checkout/fake_pi_")
     with site.app.uow() as uow:
         assert uow.payments.get(body["payment_id"]).invoice_id == invoice_id
+
+
+def test_the_answer_shows_the_invoices_lines_with_vat_in_the_schools_language(
+    site: Site,
+) -> None:
+    invoice = _start(site, site.open_invoice(), {"school_id": site.school_id}).json["invoice"]
+
+    assert invoice["language"] == "da"  # the school's
+    assert invoice["labels"]["vat"] == "Moms"
+    [line] = invoice["lines"]
+    assert (line["quantity"], line["unit_price"], line["vat_rate"]) == (1, "400,00", "25 %")
+    assert invoice["vat"] == [{"label": "Moms 25 % af 400,00", "amount": "100,00"}]
+    assert (invoice["net"], invoice["total"]) == ("400,00 DKK", "500,00 DKK")
 
 
 def test_a_paid_invoice_is_409(inline_site: Site) -> None:

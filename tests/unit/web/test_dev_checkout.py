@@ -64,7 +64,8 @@ def test_the_page_shows_the_amount_three_buttons_and_a_csrf_token(
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200
     assert answer.mimetype == "text/html"
-    assert "500.00 DKK" in page
+    assert "Betal 500,00 DKK" in page  # in the school's language (Danish)
+    assert "Moms 25 % af 400,00" in page  # the invoice's lines with their VAT
     assert re.findall(r'name="outcome" value="(\w+)"', page) == ["pay", "decline", "3ds"]
     assert len(_token(page)) > 40
     cookie = answer.headers["Set-Cookie"]
@@ -236,7 +237,7 @@ def test_a_payment_paid_at_the_provider_offers_no_pay_button_and_refuses_another
 
     assert again.session.provider_payment_id == checkout.ref
     assert re.findall(r'name="outcome"', page) == []
-    assert "Nothing to pay here" in page
+    assert "Intet at betale her" in page
     assert answer.status_code == 409
     assert answer.get_json()["error"]["code"] == "payment_not_allowed"
     assert delivered.calls == []

@@ -2,8 +2,9 @@
 
 Pure file writers: no provider is called. Each file is written atomically under a name that
 says what it holds and when it was made (UTC), e.g.
-`xero-sales-invoices-tax-inclusive-20250314T093000Z-part1of2.csv`; see csv_files for the
-encoding (UTF-8 with BOM), separators and number format.
+`xero-sales-invoices-koreskolen-nord-tax-inclusive-20250314T093000Z-part1of2.csv` (the school's
+name, when the exporter was made `for_school`); see csv_files for the encoding (UTF-8 with BOM),
+separators and number format.
 
 - Xero (sales invoice import): one row per line with the template's starred columns and
   Currency; at most 500 invoices per file; one file is all tax-inclusive or all exclusive (the
@@ -27,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from attrs import frozen
 
-from justdriving.adapters.accounting.csv_files import amount_text, stamp, write_csv
+from justdriving.adapters.accounting.csv_files import amount_text, file_label, stamp, write_csv
 from justdriving.adapters.accounting.csv_ledger import LEDGER_HEADER, InvoiceLike, LedgerBook
 from justdriving.domain.accounting import (
     AccountingContact,
@@ -73,11 +74,28 @@ class CsvExporter:
         timezone: str = "UTC",
         date_format: str = "%d/%m/%Y",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        label: str = "",
     ) -> None:
         self.folder = Path(folder)
         self.contacts = {contact.record_id: contact for contact in contacts}
         self.vat_rates = dict(vat_rates or {})
         self.timezone, self.date_format, self._clock = ZoneInfo(timezone), date_format, clock
+        self.label = file_label(label)
+
+    def for_school(
+        self, school: str, timezone: str, contacts: Iterable[AccountingContact]
+    ) -> CsvExporter:
+        """This exporter for one school's files: its name in each file name, its local dates,
+        its contacts' names in the Contact and *ContactName columns."""
+        return CsvExporter(
+            self.folder,
+            contacts=[*self.contacts.values(), *contacts],
+            vat_rates=self.vat_rates,
+            timezone=timezone,
+            date_format=self.date_format,
+            clock=self._clock,
+            label=school,
+        )
 
     # What the brief asks for: paths.
 
@@ -132,8 +150,8 @@ class CsvExporter:
         book.add_credit_notes(credit_notes)
         book.add_payments(payments, invoices_by_external_id or {})
         rows, first = book.rows()
-        name = f"ledger-{label}-" if label else "ledger-"
-        path = write_csv(self.folder, f"{name}{stamp(self._clock())}", LEDGER_HEADER, rows)
+        parts = ["ledger", self.label, file_label(label), stamp(self._clock())]
+        path = write_csv(self.folder, "-".join(filter(None, parts)), LEDGER_HEADER, rows)
         return ExportFile(path, first)
 
     # Mechanics.
@@ -150,7 +168,10 @@ class CsvExporter:
         if len({line.vat_inclusive for line in invoice.lines}) > 1:
             return f"invoice {invoice.number} mixes VAT-inclusive and exclusive lines"
         if invoice.contact_id not in self.contacts:
-            return f"invoice {invoice.number}: no contact {invoice.contact_id}"
+            return (
+                f"invoice {invoice.number}: no contact {invoice.contact_id} (export with the "
+                "school's contacts: `CsvExporter.for_school`, as export-accounting does)"
+            )
         return None
 
     def _split(
@@ -169,7 +190,8 @@ class CsvExporter:
             chunks = list(_chunks(chosen, rows_of, max_invoices, max_rows))
             mode = "tax-inclusive" if inclusive else "tax-exclusive"
             for number, chunk in enumerate(chunks, start=1):
-                stem = f"{kind}-{mode}-{when}-part{number}of{len(chunks)}"
+                parts = [kind, self.label, mode, when, f"part{number}of{len(chunks)}"]
+                stem = "-".join(filter(None, parts))
                 files.append(self._write(stem, header, chunk))
         return files
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,6 +32,18 @@ def amount_text(money: Money) -> str:
 
 def decimal_text(value: Decimal) -> str:
     return f"{value:f}"
+
+
+# Letters NFKD does not take apart into an ASCII letter and a mark.
+_SPELLED = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ß": "ss", "đ": "d", "ł": "l", "þ": "th"})
+
+
+def file_label(name: str) -> str:
+    """A name as a part of a file name: `Køreskolen Nord` is `koreskolen-nord` (ASCII letters,
+    digits and hyphens; at most 40 characters; "" when nothing is left)."""
+    spelled = unicodedata.normalize("NFKD", name.lower().translate(_SPELLED))
+    ascii_only = spelled.encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:40].strip("-")
 
 
 def stamp(moment: datetime) -> str:

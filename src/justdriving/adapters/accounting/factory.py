@@ -13,10 +13,13 @@ if TYPE_CHECKING:
     from justdriving.domain.services.accounting_export import AccountingExporter
 
 
+DEVELOPMENT_EXPORT_DIR = "accounting-exports"
+
+
 def csv_client(settings: AccountingSettings) -> AccountingClient:
     from justdriving.adapters.accounting.csv_client import CsvAccountingClient
 
-    return CsvAccountingClient(settings.accounting_export_dir or "accounting-exports")
+    return CsvAccountingClient(settings.accounting_export_dir or DEVELOPMENT_EXPORT_DIR)
 
 
 def xero_client(settings: AccountingSettings, grants: GrantStore) -> AccountingClient:
@@ -50,13 +53,17 @@ def quickbooks_client(settings: AccountingSettings, grants: GrantStore) -> Accou
     )
 
 
-def exporter(settings: AccountingSettings) -> AccountingExporter | None:
-    """The CSV exporter writing to ACCOUNTING_EXPORT_DIR, or None when it is unset."""
-    if not settings.accounting_export_dir:
+def exporter(settings: AccountingSettings, production: bool) -> AccountingExporter | None:
+    """CSV files into ACCOUNTING_EXPORT_DIR; outside production, `accounting-exports` when
+    it is unset; in production, None when it is unset."""
+    folder = settings.accounting_export_dir
+    if not folder and not production:
+        folder = DEVELOPMENT_EXPORT_DIR
+    if not folder:
         return None
     from justdriving.adapters.accounting.csv_export import CsvExporter
 
-    return CsvExporter(settings.accounting_export_dir)
+    return CsvExporter(folder)
 
 
 def accounting_consent(settings: AccountingSettings) -> AccountingConsent:

@@ -1,9 +1,12 @@
-"""The InvoicePdf port on fpdf2: an A4 invoice or credit note with the school's details, the
-student, the lines with VAT and the totals, in the student's language."""
+"""The InvoicePdf port on fpdf2: an A4 invoice or credit note with what a full Danish invoice
+requires (momsbekendtgørelsen § 58): issue date, unique number, the seller's name, address and
+CVR number, the buyer's name and address, quantity and description, delivery date, prices
+excluding VAT, VAT rate and amount per rate, and the total; a pay link on an open invoice; a
+credit note names the invoice it corrects. In the student's language, then the school's."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from fpdf import FPDF, FontFace
@@ -11,16 +14,25 @@ from fpdf.enums import TableBordersLayout, XPos, YPos
 
 from justdriving.adapters.documents.wording import Wording, wording_for
 from justdriving.domain.errors import InvalidInput
-from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
+from justdriving.domain.invoices import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    vat_by_rate,
+)
 from justdriving.domain.people import PhoneNumber, Student
 from justdriving.domain.schools import School
+from justdriving.domain.tax import Amounts
 
 _FONTS = Path(__file__).parent / "fonts"
 _FAMILY = "DejaVuSans"
 _GREY = (87, 96, 106)
 _RULE = (208, 215, 222)
 _HEADINGS = FontFace(family=_FAMILY, emphasis="BOLD", fill_color=(240, 242, 245))
-_COLUMNS = (72, 16, 28, 16, 42)  # description, quantity, unit price, VAT, amount: shares
+_COLUMNS = (64, 14, 34, 18, 36)  # description, quantity, unit price, VAT, amount: shares
+_LINK = (9, 105, 218)
+_PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 
 
 class FpdfInvoicePdf:
@@ -29,9 +41,17 @@ class FpdfInvoicePdf:
     Output is deterministic: the PDF's creation date is the document's issue date and the
     font (DejaVu Sans, shipped in the package) is the same everywhere, so one document always
     renders to the same bytes. Labels follow the student's language, then the school's.
+    `pay_url` is printed, as a link, on an invoice that is open or partly paid.
     """
 
-    def render(self, document: Invoice | CreditNote, school: School, student: Student) -> bytes:
+    def render(
+        self,
+        document: Invoice | CreditNote,
+        school: School,
+        student: Student,
+        *,
+        pay_url: str | None = None,
+    ) -> bytes:
         issued_at, number = _issued(document)
         words = wording_for(student.language, school.settings.language)
         pdf = _blank(school, issued_at, f"{_title(document, words)} {number}", words)
@@ -40,6 +60,8 @@ class FpdfInvoicePdf:
         _recipient(pdf, student, words)
         _lines(pdf, document.lines, words)
         _totals(pdf, document, words)
+        if isinstance(document, Invoice) and document.status in _PAYABLE and pay_url:
+            _pay(pdf, document, pay_url, words)
         if school.settings.branding.footer:
             _small(pdf, school.settings.branding.footer)
         return bytes(pdf.output())
@@ -81,8 +103,13 @@ def _school(pdf: FPDF, school: School, words: Wording) -> None:
     _line(pdf, school.name, 7)
     pdf.set_font(_FAMILY, "", 9)
     pdf.set_text_color(*_GREY)
+    settings = school.settings
+    cvr = settings.cvr_number
+    vat_number = school.vat_number if school.vat_number not in (None, f"DK{cvr}") else None
     details = [
-        f"{words.vat_number} {school.vat_number}" if school.vat_number else None,
+        *(settings.address.lines() if settings.address else ()),
+        f"{words.cvr_number} {cvr}" if cvr else None,
+        f"{words.vat_number} {vat_number}" if vat_number else None,
         PhoneNumber(school.contact_phone).international() if school.contact_phone else None,
         school.contact_email,
     ]
@@ -102,15 +129,16 @@ def _heading(
 ) -> None:
     pdf.set_font(_FAMILY, "B", 20)
     _line(pdf, _title(document, words), 10)
-    facts = [(words.number, number), (words.issue_date, words.day(_local_day(issued_at, school)))]
-    if isinstance(document, Invoice) and document.due_at is not None:
-        facts.append((words.due_date, words.day(_local_day(document.due_at, school))))
-    if isinstance(document, Invoice) and document.status is InvoiceStatus.VOID:
-        facts.append((words.void, ""))
-    if isinstance(document, CreditNote):
-        # The invoice's number once credit notes carry it; its id until then.
-        corrects = getattr(document, "invoice_number", None) or document.invoice_id
-        facts.append((words.corrects, str(corrects)))
+    issued_on = _local_day(issued_at, school)
+    facts = [(words.number, number), (words.issue_date, words.day(issued_on))]
+    if isinstance(document, Invoice):
+        facts.append((words.delivery_date, words.day(document.delivered_on or issued_on)))
+        if document.due_at is not None:
+            facts.append((words.due_date, words.day(_local_day(document.due_at, school))))
+        if document.status is InvoiceStatus.VOID:
+            facts.append((words.void, ""))
+    else:
+        facts.append((words.corrects, document.invoice_number or document.invoice_id))
         facts.append((words.reason, document.reason))
     for label, value in facts:
         pdf.set_font(_FAMILY, "", 10)
@@ -128,6 +156,8 @@ def _recipient(pdf: FPDF, student: Student, words: Wording) -> None:
     pdf.set_font(_FAMILY, "B", 11)
     _line(pdf, student.name, 6)
     pdf.set_font(_FAMILY, "", 10)
+    for text in student.address.lines() if student.address else ():
+        _line(pdf, text, 5)
     if student.email is not None:
         _line(pdf, str(student.email), 5)
     pdf.ln(7)
@@ -153,27 +183,44 @@ def _lines(pdf: FPDF, lines: list[InvoiceLine], words: Wording) -> None:
         for line in lines:
             row = table.row()
             row.cell(line.description)
-            unit = words.money(line.unit_price) + ("" if line.vat_inclusive else "*")
-            cells = (str(line.quantity), unit, words.rate(line.vat_rate))
-            for text in (*cells, words.money(line.amounts.gross)):
+            unit = Amounts.of(line.unit_price, line.vat_rate, vat_inclusive=line.vat_inclusive)
+            cells = (str(line.quantity), words.money(unit.net), words.rate(line.vat_rate))
+            for text in (*cells, words.money(line.amounts.net)):
                 row.cell(text, align="RIGHT")
-    if not all(line.vat_inclusive for line in lines):
-        _small(pdf, words.excl_vat_note)
 
 
 def _totals(pdf: FPDF, document: Invoice | CreditNote, words: Wording) -> None:
     totals = document.totals
-    rows = [
-        (words.net, words.money(totals.net, with_currency=True), ""),
-        (words.vat, words.money(totals.vat, with_currency=True), ""),
-        (words.total, words.money(totals.gross, with_currency=True), "B"),
-    ]
+    rows = [(words.net, words.money(totals.net, with_currency=True), "")]
+    for rate, amounts in vat_by_rate(document.lines, document.currency):
+        rows.append((words.vat_line(rate, amounts.net), words.money(amounts.vat), ""))
+    rows.append((words.total, words.money(totals.gross, with_currency=True), "B"))
     pdf.ln(4)
     for label, value, style in rows:
-        pdf.set_x(pdf.l_margin + pdf.epw - 90)
-        pdf.set_font(_FAMILY, style, 11 if style else 10)
-        pdf.cell(50, 6.5, label)
-        pdf.cell(40, 6.5, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        _total_row(pdf, label, value, style)
+
+
+def _total_row(pdf: FPDF, label: str, value: str, style: str) -> None:
+    pdf.set_x(pdf.l_margin + pdf.epw - 110)
+    pdf.set_font(_FAMILY, style, 11 if style else 10)
+    pdf.cell(70, 6.5, label)
+    pdf.cell(40, 6.5, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _pay(pdf: FPDF, invoice: Invoice, url: str, words: Wording) -> None:
+    """What is left to pay, when part is paid, and the link that pays it."""
+    if invoice.status is InvoiceStatus.PARTIALLY_PAID:
+        _total_row(pdf, words.paid, words.money(invoice.net_paid, with_currency=True), "")
+        _total_row(
+            pdf, words.outstanding, words.money(invoice.outstanding, with_currency=True), "B"
+        )
+    pdf.ln(6)
+    pdf.set_font(_FAMILY, "B", 10)
+    pdf.cell(0, 5.5, f"{words.pay_online}:", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(_FAMILY, "", 10)
+    pdf.set_text_color(*_LINK)
+    pdf.multi_cell(0, 5.5, url, link=url, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
 
 
 def _small(pdf: FPDF, text: str) -> None:
@@ -188,8 +235,8 @@ def _line(pdf: FPDF, text: str, height: float) -> None:
     pdf.cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _local_day(moment: datetime, school: School) -> datetime:
-    return school.local_time(moment)
+def _local_day(moment: datetime, school: School) -> date:
+    return school.local_time(moment).date()
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

@@ -1,5 +1,5 @@
-"""What an invoice PDF says in Danish and English: labels, and dates and amounts as each
-language writes them."""
+"""What an invoice PDF and the checkout page say in Danish and English: labels, and dates and
+amounts as each language writes them (dates as in messages: `domain.formatting.DATE_FORMATS`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from attrs import frozen
 
+from justdriving.domain.formatting import DATE_FORMATS
 from justdriving.domain.money import Money, currency_exponent
 from justdriving.domain.tax import TaxRate
 
@@ -19,11 +20,13 @@ class Wording:
     credit_note: str
     number: str
     issue_date: str
+    delivery_date: str
     due_date: str
     corrects: str
     reason: str
     void: str
     vat_number: str
+    cvr_number: str
     to: str
     description: str
     quantity: str
@@ -31,11 +34,14 @@ class Wording:
     vat: str
     amount: str
     net: str
+    vat_of: str
     total: str
-    excl_vat_note: str
+    outstanding: str
+    pay_online: str
+    pay: str
+    paid: str
     decimal_point: str
     thousands: str
-    date_format: str
 
     def money(self, value: Money, *, with_currency: bool = False) -> str:
         """`1.250,00` in Danish, `1,250.00` in English, with the currency's own decimals."""
@@ -51,57 +57,71 @@ class Wording:
         return f"{text} %"
 
     def day(self, value: date) -> str:
-        return value.strftime(self.date_format)
+        return value.strftime(DATE_FORMATS[self.language])
+
+    def vat_line(self, rate: TaxRate, net: Money) -> str:
+        """`Moms 25 % af 400,00`: the VAT of one rate and the amount it is charged on."""
+        return self.vat_of.format(rate=self.rate(rate), net=self.money(net))
 
 
 DANISH = Wording(
     language="da",
     invoice="Faktura",
     credit_note="Kreditnota",
-    number="Nummer",
-    issue_date="Dato",
+    number="Fakturanummer",
+    issue_date="Fakturadato",
+    delivery_date="Leveringsdato",
     due_date="Forfaldsdato",
     corrects="Krediterer faktura",
     reason="Årsag",
     void="Annulleret",
     vat_number="CVR-nr.",
+    cvr_number="CVR-nr.",
     to="Til",
     description="Beskrivelse",
     quantity="Antal",
-    unit_price="Enhedspris",
+    unit_price="Enhedspris ekskl. moms",
     vat="Moms",
-    amount="Beløb inkl. moms",
-    net="Beløb ekskl. moms",
-    total="I alt",
-    excl_vat_note="* ekskl. moms",
+    amount="Beløb ekskl. moms",
+    net="I alt ekskl. moms",
+    vat_of="Moms {rate} af {net}",
+    total="I alt inkl. moms",
+    outstanding="Til betaling",
+    pay_online="Betal online",
+    pay="Betal",
+    paid="Betalt",
     decimal_point=",",
     thousands=".",
-    date_format="%d.%m.%Y",
 )
 
 ENGLISH = Wording(
     language="en",
     invoice="Invoice",
     credit_note="Credit note",
-    number="Number",
-    issue_date="Date",
+    number="Invoice number",
+    issue_date="Invoice date",
+    delivery_date="Delivery date",
     due_date="Due date",
     corrects="Corrects invoice",
     reason="Reason",
     void="Void",
     vat_number="VAT no.",
+    cvr_number="CVR no.",
     to="To",
     description="Description",
     quantity="Qty",
-    unit_price="Unit price",
+    unit_price="Unit price excl. VAT",
     vat="VAT",
-    amount="Amount incl. VAT",
-    net="Amount excl. VAT",
-    total="Total",
-    excl_vat_note="* excl. VAT",
+    amount="Amount excl. VAT",
+    net="Total excl. VAT",
+    vat_of="VAT {rate} of {net}",
+    total="Total incl. VAT",
+    outstanding="Amount due",
+    pay_online="Pay online",
+    pay="Pay",
+    paid="Paid",
     decimal_point=".",
     thousands=",",
-    date_format="%Y-%m-%d",
 )
 
 WORDINGS = {wording.language: wording for wording in (DANISH, ENGLISH)}

@@ -134,7 +134,11 @@ def accounting_lines(school: School, lines: Sequence[InvoiceLine]) -> tuple[Acco
     for line in lines:
         mapping = school.settings.account_map.get(line.service)
         if mapping is None:
-            raise RecordProblem(f"no account code for {line.service.value} in {school.name}")
+            raise RecordProblem(
+                f"no account code for {line.service.value} in {school.name}: set "
+                f"account_map[InvoiceService.{line.service.name}] = AccountMapping(account "
+                "code, VAT code) in the school's settings"
+            )
         mapped.append(
             AccountingLine(
                 description=line.description,

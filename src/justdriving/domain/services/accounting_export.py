@@ -17,6 +17,7 @@ from typing import Protocol, TypeVar
 from attrs import frozen
 
 from justdriving.domain.accounting import (
+    AccountingContact,
     AccountingCreditNote,
     AccountingInvoice,
     AccountingPayment,
@@ -58,6 +59,13 @@ class ExportFormat(enum.StrEnum):
 
 class AccountingExporter(Protocol):
     """Writes accounting documents to import files and returns their paths."""
+
+    def for_school(
+        self, school: str, timezone: str, contacts: Sequence[AccountingContact], /
+    ) -> AccountingExporter:
+        """The exporter for one school's files: its name in the file names, its local dates,
+        and the names of the contacts its documents refer to."""
+        ...
 
     def xero_sales_invoices(self, invoices: list[AccountingInvoice], /) -> list[Path]: ...
 
@@ -163,7 +171,6 @@ class AccountingExport:
         window: datetime | None,
         progress: Progress | None,
     ) -> tuple[Path, ...]:
-        exporter = self._configured()
         ledger = format is ExportFormat.LEDGER
 
         def after(moment: datetime) -> bool:
@@ -182,6 +189,10 @@ class AccountingExport:
         )
         if not any(written):
             return ()
+        contacts = [books.contact(c) for c in {books.contact_id(s) for s in books.students}]
+        named = [AccountingContact(names.contact(c.record_id), c.name, c.email) for c in contacts]
+        school = books.school
+        exporter = self._configured().for_school(school.name, school.timezone, named)
         if ledger:
             return (exporter.ledger(*written),)
         if format is ExportFormat.XERO:
@@ -190,7 +201,13 @@ class AccountingExport:
 
     def _configured(self) -> AccountingExporter:
         if self._exporter is None:
-            raise ConfigurationError("ACCOUNTING_EXPORT_DIR is not set")
+            raise ConfigurationError(
+                "ACCOUNTING_EXPORT_DIR is not set",
+                [
+                    "set it to the folder the CSV files go to "
+                    "(e.g. ACCOUNTING_EXPORT_DIR=accounting-exports)"
+                ],
+            )
         return self._exporter
 
 

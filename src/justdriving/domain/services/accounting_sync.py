@@ -141,7 +141,13 @@ class AccountingSync:
 
     def _configured(self) -> AccountingClient:
         if self._client is None:
-            raise ConfigurationError("ACCOUNTING_PROVIDER is none")
+            raise ConfigurationError(
+                "ACCOUNTING_PROVIDER is none",
+                [
+                    "set ACCOUNTING_PROVIDER=csv (files in ACCOUNTING_EXPORT_DIR), xero or "
+                    "quickbooks; `--dry-run` shows what would be pushed without writing"
+                ],
+            )
         return self._client
 
 

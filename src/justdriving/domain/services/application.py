@@ -32,7 +32,7 @@ from justdriving.domain.services.subscriptions import Subscribers
 from justdriving.domain.services.webhooks import PaymentWebhooks
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
-from justdriving.ports.documents import InvoicePdf
+from justdriving.ports.documents import InvoicePdf, PayLinks
 from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
@@ -57,6 +57,7 @@ class Application:
         relay_policy: RelayPolicy | None = None,
         delivery: DeliveryPolicy | None = None,
         invoice_pdf: InvoicePdf | None = None,
+        pay_links: PayLinks | None = None,
         accounting: AccountingClient | None = None,
         exporter: AccountingExporter | None = None,
         accounting_retry: RetryPolicy | None = None,
@@ -103,6 +104,7 @@ class Application:
             invoice_pdf=invoice_pdf,
             host_events=host_events,
             accounting=accounting,
+            pay_links=pay_links,
         )
 
         self.register_school = registration.register_school

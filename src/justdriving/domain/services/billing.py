@@ -5,7 +5,7 @@ Each step works inside the caller's unit of work and writes the messages it impl
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol, TypeVar
 
 from justdriving.domain.errors import NotFound
@@ -61,6 +61,7 @@ def invoice_lines(
     *,
     booking_id: BookingId | None = None,
     package_id: PackageId | None = None,
+    delivered_on: date | None = None,
 ) -> Invoice:
     """Draft an invoice with `lines` and issue it at once (numbered, message queued)."""
     invoice = Invoice(
@@ -70,6 +71,7 @@ def invoice_lines(
         currency=school.currency,
         booking_id=booking_id,
         package_id=package_id,
+        delivered_on=delivered_on,
     )
     for item in lines:
         invoice.add_line(item)
@@ -99,7 +101,7 @@ def invoice_issued(uow: UnitOfWork, event: InvoiceIssued, now: datetime) -> None
             "invoice_id": invoice.id,
             "invoice_number": event.number,
             "amount": money(invoice.totals.gross, student.language),
-            "due": day(invoice.due_at, school.timezone) if invoice.due_at else "",
+            "due": day(invoice.due_at, school.timezone, student.language) if invoice.due_at else "",
         },
         now,
     )

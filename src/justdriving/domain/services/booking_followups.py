@@ -3,6 +3,7 @@ reactions to the booking's events (registered in `reactions.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from justdriving.domain.bookings import Booking
@@ -13,7 +14,7 @@ from justdriving.domain.events import (
     BookingMarkedNoShow,
     BookingRescheduled,
 )
-from justdriving.domain.formatting import money
+from justdriving.domain.formatting import day_and_time, line_text, money
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService, MessageType, School
@@ -48,7 +49,7 @@ def booking_cancelled(uow: UnitOfWork, event: BookingCancelled, now: datetime) -
         school,
         booking,
         InvoiceService.CANCELLATION_FEE,
-        f"Late cancellation: {booking_type.name}",
+        lambda language: line_text("late_cancellation", language, booking_type.name),
         event.fee,
         now,
     )
@@ -71,7 +72,7 @@ def booking_completed(uow: UnitOfWork, event: BookingCompleted, now: datetime) -
         school,
         booking,
         InvoiceService.LESSON,
-        f"{booking_type.name} {_day(school, booking)}",
+        lambda language: f"{booking_type.name} {_day(school, booking, language)}",
         booking.price,
         now,
     )
@@ -87,7 +88,9 @@ def booking_marked_no_show(uow: UnitOfWork, event: BookingMarkedNoShow, now: dat
         school,
         booking,
         InvoiceService.NO_SHOW_FEE,
-        f"No-show: {booking_type.name} {_day(school, booking)}",
+        lambda language: line_text(
+            "no_show", language, f"{booking_type.name} {_day(school, booking, language)}"
+        ),
         booking.fee,
         now,
     )
@@ -117,23 +120,37 @@ def _charge(
     school: School,
     booking: Booking,
     service: InvoiceService,
-    description: str,
+    describe: Callable[[str], str],
     price: Money | None,
     now: datetime,
 ) -> list[Invoice]:
-    """One invoice per student for `price`; nothing when there is nothing to pay.
+    """One invoice per student for `price`; nothing when there is nothing to pay. The line's
+    text is `describe(language)` in the student's language, the language of the invoice.
 
     A package lesson is never invoiced: its credit pays for the lesson, or for the fee of a
     late cancellation or no-show (the credit is kept instead of given back).
     """
     if price is None or not price.is_positive or booking.package_id is not None:
         return []
-    item = line(school, service, description, price)
-    return [
-        invoice_lines(uow, school, student_id, [item], now, booking_id=booking.id)
-        for student_id in booking.student_ids
-    ]
+    lesson_day = school.local_time(booking.slot.start).date()
+    invoices = []
+    for student_id in booking.student_ids:
+        language = uow.students.get(student_id).language
+        item = line(school, service, describe(language), price)
+        delivered_on = None if service is InvoiceService.CANCELLATION_FEE else lesson_day
+        invoices.append(
+            invoice_lines(
+                uow,
+                school,
+                student_id,
+                [item],
+                now,
+                booking_id=booking.id,
+                delivered_on=delivered_on,
+            )
+        )
+    return invoices
 
 
-def _day(school: School, booking: Booking) -> str:
-    return school.local_time(booking.slot.start).strftime("%Y-%m-%d %H:%M")
+def _day(school: School, booking: Booking, language: str) -> str:
+    return day_and_time(booking.slot.start, school.timezone, language)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.bookings import BookingType, CancellationPolicy
 from justdriving.domain.errors import InvalidInput
 from justdriving.domain.ids import BookingTypeId, SchoolId, StudentId, TeacherId, new_id
@@ -73,12 +74,15 @@ class Registration:
         phone: str | None = None,
         email: str | None = None,
         language: str | None = None,
+        address: PostalAddress | None = None,
     ) -> Student:
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             language = school.settings.language if language is None else language
             if language not in ("da", "en"):
                 raise InvalidInput("language must be da or en")
+            if address is not None and not isinstance(address, PostalAddress):
+                raise InvalidInput("a student's address is a PostalAddress")
             student = Student(
                 id=StudentId(new_id("stu")),
                 school_id=school.id,
@@ -86,6 +90,7 @@ class Registration:
                 phone=_phone(phone, school),
                 email=_email(email),
                 language=language,
+                address=address,
             )
             uow.students.add(student)
             uow.commit()

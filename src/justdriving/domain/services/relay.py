@@ -28,7 +28,7 @@ from justdriving.domain.services.relay_jobs import MessageLog, PaymentLog, Prepa
 from justdriving.domain.services.relay_messages import Deferred, Job, MessageJobs
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
-from justdriving.ports.documents import InvoicePdf
+from justdriving.ports.documents import InvoicePdf, PayLinks
 from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
@@ -75,6 +75,7 @@ class Relay:
         invoice_pdf: InvoicePdf | None = None,
         host_events: HostEventSender | None = None,
         accounting: AccountingClient | None = None,
+        pay_links: PayLinks | None = None,
     ) -> None:
         self._uow, self._clock = uow, clock
         messages = MessageJobs(
@@ -84,6 +85,7 @@ class Relay:
             policy=delivery or DeliveryPolicy(),
             clock=clock,
             invoice_pdf=invoice_pdf,
+            pay_links=pay_links,
         )
         books = BooksPushes(uow, clock, accounting)
         self._prepare = Preparers(

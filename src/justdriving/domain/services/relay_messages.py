@@ -23,7 +23,7 @@ from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.schools import DEFAULT_SMS_SEGMENTS, MessageType, School
 from justdriving.domain.segments import segments
 from justdriving.ports.clock import Clock
-from justdriving.ports.documents import InvoicePdf
+from justdriving.ports.documents import InvoicePdf, PayLinks
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.persistence import UnitOfWork
 
@@ -46,6 +46,7 @@ class Deferred:
 
 
 Prepared = Job | Deferred | None  # None: nothing left to do
+_ABOUT_AN_INVOICE = frozenset({MessageType.INVOICE_ISSUED, MessageType.OVERDUE_REMINDER})
 
 
 class MessageJobs:
@@ -58,9 +59,11 @@ class MessageJobs:
         policy: DeliveryPolicy,
         clock: Clock,
         invoice_pdf: InvoicePdf | None = None,
+        pay_links: PayLinks | None = None,
     ) -> None:
         self._sms, self._email, self._renderer = sms, email, renderer
         self._policy, self._clock, self._pdf = policy, clock, invoice_pdf
+        self._pay_links = pay_links
 
     def sms(self, uow: UnitOfWork, message_id: str) -> Prepared:
         message = uow.messages.get(message_id)
@@ -95,12 +98,15 @@ class MessageJobs:
         if to is None or isinstance(to, Deferred):
             return to
         assert isinstance(to, EmailAddress)
-        attachments = self._attachments(uow, message, school)
+        pay_url = self._pay_url(uow, message)
+        attachments = self._attachments(uow, message, school, pay_url)
         context = {
             **message.context,
             "branding": school.settings.branding,
             "pdf_attached": bool(attachments),
         }
+        if pay_url is not None:
+            context["pay_url"] = pay_url
         rendered = self._renderer.render(message.type, Channel.EMAIL, message.language, context)
         email = EmailMessage(
             to=to,
@@ -143,15 +149,26 @@ class MessageJobs:
             return Deferred(decision.until, decision.reason)
         return decision.recipient
 
+    def _pay_url(self, uow: UnitOfWork, message: OutboundMessage) -> str | None:
+        """The pay link of the invoice an invoice email or overdue reminder is about, while
+        something is left to pay on it."""
+        invoice_id = message.context.get("invoice_id")
+        if self._pay_links is None or message.type not in _ABOUT_AN_INVOICE or not invoice_id:
+            return None
+        invoice = uow.invoices.find(str(invoice_id))
+        if invoice is None or not invoice.outstanding.is_positive:
+            return None
+        return self._pay_links.for_invoice(invoice.id)
+
     def _attachments(
-        self, uow: UnitOfWork, message: OutboundMessage, school: School
+        self, uow: UnitOfWork, message: OutboundMessage, school: School, pay_url: str | None
     ) -> tuple[Attachment, ...]:
         invoice_id = message.context.get("invoice_id")
         if self._pdf is None or message.type is not MessageType.INVOICE_ISSUED or not invoice_id:
             return ()
         invoice = uow.invoices.get(str(invoice_id))
         student = uow.students.get(invoice.student_id)
-        content = self._pdf.render(invoice, school, student)
+        content = self._pdf.render(invoice, school, student, pay_url=pay_url)
         name = f"invoice-{invoice.number}.pdf"
         return (Attachment(filename=name, content_type="application/pdf", content=content),)
 

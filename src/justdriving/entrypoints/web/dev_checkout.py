@@ -29,6 +29,7 @@ from justdriving.adapters.memory import FakeCharge, FakePaymentGateway, WebhookD
 from justdriving.domain.errors import InvalidInput, NotFound, PaymentNotAllowed, ProviderRejected
 from justdriving.domain.payments import Payment, PaymentStatus
 from justdriving.domain.services.application import Application
+from justdriving.entrypoints.web.invoice_view import invoice_view, school_words
 
 if TYPE_CHECKING:
     from justdriving.container import Container
@@ -39,6 +40,37 @@ NONCE_COOKIE: Final = "justdriving_checkout_nonce"
 TOKEN_MAX_AGE: Final = 3600
 DELIVERY_TIMEOUT: Final = 10.0
 _IN_FLIGHT = {"pending", "requires_action", "processing"}
+# The page's own words, in the school's language (the invoice's come from its wording).
+CHECKOUT_TEXTS: Final = {
+    "da": {
+        "pay": "Betal",
+        "invoice": "Faktura nr.",
+        "payment": "Betaling",
+        "decline": "Afvis kortet",
+        "secure": "3-D Secure, derefter betal",
+        "finished": "Intet at betale her: betalingen er afsluttet",
+        "outstanding": "udestående på fakturaen",
+        "note": "Kun til udvikling: den falske betalingsudbyder",
+        "amount": "Beløb",
+        "invoice_status": "Fakturaens status",
+        "waiting": "Venter på, at udbyderens webhook bliver behandlet; siden opdaterer sig selv.",
+        "back": "Tilbage til betalingen",
+    },
+    "en": {
+        "pay": "Pay",
+        "invoice": "Invoice no.",
+        "payment": "Payment",
+        "decline": "Decline the card",
+        "secure": "3-D Secure, then pay",
+        "finished": "Nothing to pay here: this payment is finished",
+        "outstanding": "outstanding on the invoice",
+        "note": "Development only: the fake payment provider",
+        "amount": "Amount",
+        "invoice_status": "Invoice status",
+        "waiting": "Waiting for the provider's webhook to be applied; this page refreshes itself.",
+        "back": "Back to the checkout",
+    },
+}
 
 
 class CsrfRejected(Forbidden):
@@ -132,6 +164,7 @@ class _CheckoutPages:
             if payment is None:
                 raise NotFound("checkout", provider_payment_id)
             invoice = uow.invoices.find(payment.invoice_id) if payment.invoice_id else None
+            school = uow.schools.get(payment.school_id)
         charge = self._gateway.charges.get(provider_payment_id)
         if charge is None:  # started before `justdriving run` restarted: the fake forgot it
             charge = _as_charge(payment)
@@ -143,14 +176,20 @@ class _CheckoutPages:
             and payment.is_open
             and (invoice is None or invoice.outstanding.is_positive)
         )
+        words = school_words(school)
         return {
+            "language": words.language,
+            "texts": CHECKOUT_TEXTS[words.language],
+            "invoice": invoice_view(invoice, school) if invoice else None,
             "provider_payment_id": provider_payment_id,
             "payable": payable,
-            "amount": str(charge.amount),
+            "amount": words.money(charge.amount, with_currency=True),
             "payment_status": str(payment.status),
             "invoice_number": invoice.number if invoice else None,
             "invoice_status": str(invoice.status) if invoice else None,
-            "outstanding": str(invoice.outstanding) if invoice else None,
+            "outstanding": words.money(invoice.outstanding, with_currency=True)
+            if invoice
+            else None,
         }
 
 

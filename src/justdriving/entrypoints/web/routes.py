@@ -10,6 +10,8 @@ Mount it in any Flask app with `app.register_blueprint(justdriving_blueprint(con
 - `/ops`: the read-only ops page, when OPS_TOKEN is set (see `web.ops`).
 - `/dev/checkout/...`: the fake gateway's checkout page, only when PAYMENT_PROVIDER=fake
   (never in production).
+- `GET|POST /pay/<invoice_id>`: the pay link of an invoice (see `web.pay`).
+- `GET /`: outside production, a landing page linking the open invoices, ops page and docs.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ from justdriving.entrypoints.web.api_auth import ApiGuard, check_return_url
 from justdriving.entrypoints.web.boundary import register_malformed_input
 from justdriving.entrypoints.web.dev_checkout import dev_checkout_blueprint
 from justdriving.entrypoints.web.errors import error_body, register_json_errors
+from justdriving.entrypoints.web.invoice_view import invoice_view
 from justdriving.entrypoints.web.message_routes import message_blueprint
 from justdriving.entrypoints.web.ops import ops_blueprint
+from justdriving.entrypoints.web.pay import landing_blueprint, pay_blueprint
 from justdriving.logs import bind_request
 from justdriving.ports.payments import GatewayRegistry
 
@@ -93,6 +97,9 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
         )
     )
     blueprint.register_blueprint(ops_blueprint(container))  # 404 unless OPS_TOKEN is set
+    blueprint.register_blueprint(pay_blueprint(container))
+    if not views.settings.is_production:
+        blueprint.register_blueprint(landing_blueprint(container))
     if _fake_gateway_chosen(views.settings):
         blueprint.register_blueprint(dev_checkout_blueprint(container))
     return blueprint
@@ -171,11 +178,16 @@ class _Views:
             check_return_url(return_url, self.settings)
         started = self._app.start_invoice_payment(school_id, invoice_id, return_url=return_url)
         session = started.session
+        with self._app.uow() as uow:
+            invoice = uow.invoices.get(invoice_id)
+            school = uow.schools.get(invoice.school_id)
         return {
             "payment_id": started.payment.id,
             "provider": session.provider,
             "client_secret": session.client_secret,
             "redirect_url": session.redirect_url,
+            # What the checkout shows: the lines with VAT, in the school's language.
+            "invoice": invoice_view(invoice, school),
         }, 201
 
 

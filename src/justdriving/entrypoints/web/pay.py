@@ -1,0 +1,121 @@
+"""The pay link and, in development, the landing page.
+
+- `GET  /pay/<invoice_id>`: the invoice (lines, VAT, totals) in the school's language, with a
+  Pay button while something is left to pay; the link printed on the invoice PDF and e-mail.
+- `POST /pay/<invoice_id>`: start (or resume) the invoice's online payment and go to the
+  provider's checkout. Starting again gives the same checkout, never a second charge, so a
+  link scanner or a second click does no harm.
+- `GET  /` (outside production): links to the open invoices' pay pages (the dev checkout
+  behind them), the ops page, health and the docs of a source checkout (`/docs/<name>`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+from urllib.parse import urljoin
+
+from flask import Blueprint, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import NotFound as HttpNotFound
+
+from justdriving.domain.errors import NotFound, PaymentNotAllowed
+from justdriving.domain.invoices import Invoice
+from justdriving.domain.schools import School
+from justdriving.domain.services.application import Application
+from justdriving.entrypoints.web.invoice_view import PAYABLE, invoice_view
+
+if TYPE_CHECKING:
+    from justdriving.container import Container
+
+# docs/ and README.md of a source checkout (src/justdriving/entrypoints/web/pay.py -> root).
+SOURCE_ROOT: Final = Path(__file__).resolve().parents[4]
+LANDING_INVOICES: Final = 20
+
+
+def pay_blueprint(container: Container) -> Blueprint:
+    pages = _PayPages(container.application())
+    blueprint = Blueprint("pay", __name__, template_folder="templates")
+    blueprint.add_url_rule("/pay/<invoice_id>", "invoice", pages.invoice, methods=["GET"])
+    blueprint.add_url_rule("/pay/<invoice_id>", "start", pages.start, methods=["POST"])
+    return blueprint
+
+
+def landing_blueprint(container: Container) -> Blueprint:
+    """`/` and `/docs/<name>`: development only (the caller mounts it outside production)."""
+    settings = container.settings()
+    app: Application = container.application()
+    blueprint = Blueprint("landing", __name__, template_folder="templates")
+
+    def landing() -> ResponseReturnValue:
+        return render_template(
+            "justdriving/landing.html",
+            invoices=_open_invoices(app),
+            ops=bool(settings.ops_token),
+            provider=str(settings.payment_provider),
+            docs=sorted(_docs()),
+        )
+
+    def doc(name: str) -> ResponseReturnValue:
+        path = _docs().get(name)
+        if path is None:
+            raise HttpNotFound()
+        return path.read_text(encoding="utf-8"), 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+    blueprint.add_url_rule("/", "landing", landing, methods=["GET"])
+    blueprint.add_url_rule("/docs/<name>", "doc", doc, methods=["GET"])
+    return blueprint
+
+
+class _PayPages:
+    def __init__(self, app: Application) -> None:
+        self._app = app
+
+    def invoice(self, invoice_id: str) -> ResponseReturnValue:
+        invoice, school = self._find(invoice_id)
+        view = invoice_view(invoice, school)
+        return render_template("justdriving/pay.html", invoice_id=invoice.id, **view)
+
+    def start(self, invoice_id: str) -> ResponseReturnValue:
+        invoice, school = self._find(invoice_id)
+        if invoice.status not in PAYABLE or not invoice.outstanding.is_positive:
+            raise PaymentNotAllowed(f"invoice {invoice.number} has nothing left to pay")
+        started = self._app.start_invoice_payment(school.id, invoice.id)
+        target = started.session.redirect_url
+        if not target:
+            raise PaymentNotAllowed(
+                f"{started.session.provider} checks out in the school's own app, not by a link"
+            )
+        return redirect(urljoin(request.host_url, target), code=303)
+
+    def _find(self, invoice_id: str) -> tuple[Invoice, School]:
+        with self._app.uow() as uow:
+            invoice = uow.invoices.find(invoice_id)
+            if invoice is None or invoice.number is None:  # a draft has no pay link
+                raise NotFound("invoice", invoice_id)
+            return invoice, uow.schools.get(invoice.school_id)
+
+
+def _open_invoices(app: Application) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    with app.uow() as uow:
+        for school in uow.schools.list():
+            for student in uow.students.for_school(school.id):
+                for invoice in uow.invoices.for_student(school.id, student.id):
+                    if invoice.status in PAYABLE and len(found) < LANDING_INVOICES:
+                        found.append(
+                            {
+                                "id": invoice.id,
+                                "number": invoice.number or "",
+                                "school": school.name,
+                                "student": student.name,
+                                "outstanding": str(invoice.outstanding),
+                            }
+                        )
+    return found
+
+
+def _docs() -> dict[str, Path]:
+    """README.md and docs/*.md of a source checkout, by file name; none in an installed wheel."""
+    candidates = [SOURCE_ROOT / "README.md", *sorted((SOURCE_ROOT / "docs").glob("*.md"))]
+    return {path.name: path for path in candidates if path.is_file()}
