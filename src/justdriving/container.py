@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,14 @@ from justdriving.adapters.sql.schema import pending
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.adapters.templates import JinjaTemplateRenderer
-from justdriving.config import AccountingProvider, Mailer, PaymentProvider, Settings, SmsProvider
+from justdriving.config import (
+    AccountingProvider,
+    Mailer,
+    PaymentProvider,
+    QueueBackend,
+    Settings,
+    SmsProvider,
+)
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import ConfigurationError, InvalidInput
 from justdriving.domain.people import EmailAddress, PhoneNumber
@@ -35,8 +43,10 @@ from justdriving.domain.services.application import Application
 from justdriving.domain.services.grants import StoredGrants
 from justdriving.domain.services.relay import RelayPolicy
 from justdriving.ports.accounting import AccountingClient, AccountingConsent, GrantStore
-from justdriving.ports.messaging import EmailSender, EmailWebhooks, SmsSender, SmsWebhooks
-from justdriving.ports.payments import PaymentGateway
+from justdriving.ports.messaging import EmailSender, SmsSender
+from justdriving.ports.payments import GatewayRegistry, PaymentGateway
+from justdriving.ports.persistence import UnitOfWorkFactory
+from justdriving.ports.webhooks import WebhookReceiver, WebhookReceivers
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -136,37 +146,54 @@ def _provider_sms_sender(settings: Settings) -> SmsSender:
     )
 
 
-def _sms_webhooks(settings: Settings) -> dict[str, SmsWebhooks]:
+def _log_webhook_failure(inbox_id: str, error: BaseException) -> None:
+    logging.getLogger("justdriving.web").error(
+        "webhook %s stored, applying it failed; the worker retries", inbox_id, exc_info=error
+    )
+
+
+def _inline(settings: Settings) -> bool:
+    """Webhooks are applied before the answer only when there is no worker to do it."""
+    return settings.queue_backend is QueueBackend.INLINE
+
+
+def _webhook_receivers(
+    settings: Settings, gateways: GatewayRegistry, uow: UnitOfWorkFactory
+) -> WebhookReceivers:
+    """One receiver per configured provider callback (adapters.webhooks), SDKs imported only
+    when chosen. Mailgun's replay tokens are kept in the database, seen by every process."""
+    from justdriving.adapters.webhooks.registry import Receivers
+
+    return Receivers(_message_receivers(settings, uow), gateways)
+
+
+def _message_receivers(settings: Settings, uow: UnitOfWorkFactory) -> list[WebhookReceiver]:
+    from justdriving.adapters.webhooks import messages
+
+    receivers: list[WebhookReceiver] = []
     provider = settings.sms_provider
     if provider is SmsProvider.TWILIO and settings.sms_provider_secret:
-        from justdriving.adapters.sms.callbacks import TwilioCallbacks
         from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
 
         twilio = TwilioWebhooks(settings.sms_provider_secret, settings.public_base_url or "")
-        return {"twilio": TwilioCallbacks(twilio)}
+        receivers.append(messages.TwilioReceiver(twilio))
     if provider is SmsProvider.GATEWAYAPI and settings.sms_webhook_secret:
-        from justdriving.adapters.sms.callbacks import GatewayApiCallbacks
         from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
 
-        return {"gatewayapi": GatewayApiCallbacks(GatewayApiWebhooks(settings.sms_webhook_secret))}
-    return {}
-
-
-def _email_webhooks(settings: Settings) -> dict[str, EmailWebhooks]:
+        gatewayapi = GatewayApiWebhooks(settings.sms_webhook_secret)
+        receivers.append(messages.GatewayApiReceiver(gatewayapi))
     secret = settings.mail_webhook_secret
-    if not secret:
-        return {}
-    from justdriving.adapters.email.callbacks import EmailCallbacks
-
-    if settings.mail_mailer is Mailer.SENDGRID:
+    if secret and settings.mail_mailer is Mailer.SENDGRID:
         from justdriving.adapters.email.sendgrid_events import SendGridWebhooks
 
-        return {"sendgrid": EmailCallbacks(SendGridWebhooks(secret))}
-    if settings.mail_mailer is Mailer.MAILGUN:
+        receivers.append(messages.SendGridReceiver(SendGridWebhooks(secret)))
+    if secret and settings.mail_mailer is Mailer.MAILGUN:
         from justdriving.adapters.email.mailgun_events import MailgunWebhooks
+        from justdriving.adapters.webhooks.replay import StoredTokenCache
 
-        return {"mailgun": EmailCallbacks(MailgunWebhooks(secret))}
-    return {}
+        mailgun = MailgunWebhooks(secret, StoredTokenCache(uow))
+        receivers.append(messages.MailgunReceiver(mailgun))
+    return receivers
 
 
 def _email_sender(settings: Settings) -> EmailSender:
@@ -392,8 +419,7 @@ class Container(containers.DeclarativeContainer):
         twilio=provider_sms,
         gatewayapi=provider_sms,
     )
-    sms_webhooks = providers.Singleton(_sms_webhooks, settings)
-    email_webhooks = providers.Singleton(_email_webhooks, settings)
+    receivers = providers.Singleton(_webhook_receivers, settings, gateways, uow)
     provider_email = providers.Singleton(_email_sender, settings)
     email = providers.Selector(
         config.mail_mailer,
@@ -423,6 +449,9 @@ class Container(containers.DeclarativeContainer):
         invoice_pdf=invoice_pdf,
         accounting=accounting,
         exporter=exporter,
+        receivers=receivers,
+        apply_webhooks_inline=providers.Callable(_inline, settings),
+        webhook_failures=providers.Object(_log_webhook_failure),
     )
 
 

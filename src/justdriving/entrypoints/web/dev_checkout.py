@@ -91,7 +91,12 @@ class _CheckoutPages:
         if not summary["payable"]:
             raise PaymentNotAllowed("this payment is finished: nothing more can be paid on it")
         deliveries = outcome(provider_payment_id)
-        url = url_for("justdriving.webhook", provider=self._gateway.name, _external=True)
+        url = url_for(
+            "justdriving.justdriving_webhooks.receive",
+            channel="payments",
+            provider=self._gateway.name,
+            _external=True,
+        )
         result = url_for(".result", provider_payment_id=provider_payment_id)
         response = redirect(result, code=303)
         sender = threading.Thread(
