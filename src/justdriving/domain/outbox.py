@@ -173,7 +173,8 @@ class InboxEvent(Entity):
         """Done: PROCESSED when it changed something, IGNORED when it was old news."""
         self.attempts += 1
         self.status = InboxStatus.PROCESSED if changed else InboxStatus.IGNORED
-        self.processed_at, self.error = now, None
+        taken_over = (self.error or "").startswith(TAKEN_OVER)
+        self.processed_at, self.error = now, self.error if taken_over else None
         self.lease_until = None
 
     def failed(self, error: str) -> None:

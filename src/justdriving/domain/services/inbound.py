@@ -18,6 +18,7 @@ from attrs import frozen
 
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms
 from justdriving.domain.errors import (
+    ConcurrencyConflict,
     ConfigurationError,
     JustDrivingError,
     NotFound,
@@ -118,12 +119,13 @@ class InboundWebhooks:
         """Claim what is waiting (the worker's job) and apply it; returns how many it applied.
         Each claim holds for the lease; a worker that dies lets another take over after it."""
         batch_limit(limit)
-        with self._uow() as uow:
-            claimed = [
-                row.id
-                for row in uow.inbox.claim(self._worker, self._clock.now(), self._lease, limit)
-            ]
-            uow.commit()
+        now = self._clock.now()
+        try:
+            with self._uow() as uow:
+                claimed = [row.id for row in uow.inbox.claim(self._worker, now, self._lease, limit)]
+                uow.commit()
+        except ConcurrencyConflict:
+            return 0  # another worker claimed the same rows first (SQLite); next round
         applied = 0
         for inbox_id in claimed:
             try:
