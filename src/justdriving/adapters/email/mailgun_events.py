@@ -6,13 +6,17 @@ in constant time. It covers the timestamp and token only, not the event, so two 
 stand in for a body signature: a timestamp more than `tolerance` from now (either way) is
 refused, and so is a token seen before (`TokenCache`).
 
-`MemoryTokenCache` remembers tokens in this process only, each until its timestamp is too old
-to pass the tolerance anyway: behind several web processes a replay to another process is
-not caught by it (the inbox's unique provider + event id still stops it being applied twice).
+The container gives `adapters.webhooks.replay.StoredTokenCache`: spent tokens are kept in the
+database (with the event id they first carried) until their timestamp is too old to pass
+anyway, so every web process refuses a token any other one has seen. `MemoryTokenCache`
+remembers tokens in this process only (tests, a single process). What the token can also be
+bound to is checked: an event timed later than its signature is refused. The remaining risk
+(a genuine signature block read in transit and paired with another event before the genuine
+delivery lands, within the tolerance) is described in the README.
 
 Receipts: event id `event-data.id`, our reference from `user-variables.reference`, the message
-id from `message.headers.message-id`. Statuses through `EVENTS`; engagement and unknown
-events change nothing and are dropped.
+id from `message.headers.message-id`. Statuses through `EVENTS`; `parse` drops engagement and
+unknown events, the webhook receiver keeps them as unknown events with their raw item.
 """
 
 from __future__ import annotations

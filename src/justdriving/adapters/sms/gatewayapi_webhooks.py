@@ -2,7 +2,8 @@
 
 GatewayAPI signs a webhook with the secret set on the webhook in its dashboard: the header
 `X-Gwapi-Signature` is a JWT (HS256) whose claims are the whole notification. The claims are
-what we read; the body is not trusted (it is not what was signed).
+what we read; the body is not trusted (it is not what was signed). PyJWT verifies the token
+(HS256 only) before any claim is read.
 """
 
 from __future__ import annotations

@@ -47,10 +47,8 @@ _ID_FIELDS = (
     "provider_message_id",
     "reference",
     "raw_type",
-    "error_code",
-    "failure_code",
-    "dispute_status",
 )
+_TEXT_FIELDS = ("error_code", "failure_code", "dispute_status")
 
 
 class WebhookReceiverBase:
@@ -130,6 +128,8 @@ class WebhookReceiverBase:
         for name in _ID_FIELDS:
             value = getattr(event, name, None)
             check_id(name, value if isinstance(value, str) else None)
+        for name in _TEXT_FIELDS:
+            check_text(name, getattr(event, name, None))
         if isinstance(event, InboundSms):
             check_text("the message", event.body)
             check_id("the receiver", event.to)
