@@ -109,6 +109,8 @@ class Application:
             clock,
             receivers if receivers is not None else GatewayReceivers(gateways),
             apply_inline=apply_webhooks_inline,
+            # Inbox rows are claimed for as long as outbox rows (RELAY_LEASE_SECONDS).
+            lease=(relay_policy or RelayPolicy()).lease,
             on_failure=webhook_failures,
         )
         self.webhooks = webhooks
