@@ -89,6 +89,8 @@ def test_a_twilio_delivery_receipt_and_a_stop_reply_reach_the_message_log(
     assert app.apply_inbox() == 1
     with app.uow() as uow:
         [sms] = [m for m in uow.messages.for_school(school.id) if m.channel is Channel.SMS]
+        # The form (with both phone numbers) is not kept: the receipt holds what it needs.
+        assert [row.body for row in uow.inbox.list()] == [b""]
     assert sms.status is MessageStatus.DELIVERED
 
     stop = twilio.reply(student.phone.e164, "STOP")

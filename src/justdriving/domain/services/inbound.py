@@ -157,6 +157,7 @@ class InboundWebhooks:
     ) -> WebhookReceipt:
         stored: list[str] = []
         ignored = 0
+        body = _kept(channel, body)
         with self._uow() as uow:
             for event in events:
                 known = kind_of(event) is not InboundKind.UNKNOWN
@@ -192,7 +193,7 @@ class InboundWebhooks:
             event_id=f"rejected:{digest}",
             event_type="rejected",
             received_at=now,
-            body=request.body,
+            body=_kept(receiver.channel, request.body),
             payload={"inbound": "rejected", "channel": receiver.channel.value},
             status=InboxStatus.REJECTED,
             error=str(error)[:500],
@@ -266,6 +267,12 @@ def _dispatch(uow: UnitOfWork, row: InboxEvent, now: datetime) -> EventOutcome:
         apply_inbound_sms(uow, event, now)
         return EventOutcome.APPLIED
     return EventOutcome.IGNORED
+
+
+def _kept(channel: InboundChannel, body: bytes) -> bytes:
+    """The raw body kept with the row: a payment event's, for the record; a message callback
+    carries phone numbers and addresses, and its event holds what applying it needs."""
+    return body if channel is InboundChannel.PAYMENTS else b""
 
 
 def _request(provider: str, body: bytes, headers: Mapping[str, str]) -> WebhookRequest:
