@@ -52,6 +52,7 @@ from justdriving.domain.errors import (
     RecipientSuppressed,
     RefundExceedsCaptured,
     TeacherDoubleBooked,
+    UnusableWebhook,
     WebhookRejected,
 )
 from justdriving.domain.events import (
@@ -79,6 +80,7 @@ from justdriving.domain.events import (
     RefundFailed,
     RefundSucceeded,
 )
+from justdriving.domain.inbound import InboundChannel, UnknownEvent
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
 from justdriving.domain.messages import Channel, MessageStatus, OutboundMessage
 from justdriving.domain.money import Money
@@ -104,18 +106,19 @@ from justdriving.domain.schools import (
     SchoolSettings,
 )
 from justdriving.domain.tax import TaxRate
+from justdriving.ports.webhooks import WebhookRequest
 
 if TYPE_CHECKING:
     from justdriving.domain.services.accounting_export import ExportFormat, ExportResult
     from justdriving.domain.services.announcements import Audience
     from justdriving.domain.services.application import Application
     from justdriving.domain.services.bookings import BookingOutcome
+    from justdriving.domain.services.inbound import WebhookReceipt
     from justdriving.domain.services.invoicing import LineItem
     from justdriving.domain.services.message_webhooks import ReceiptOutcome
     from justdriving.domain.services.payment_starts import StartedPayment
     from justdriving.domain.services.relay import RelayReport
     from justdriving.domain.services.reminders import ReminderReport
-    from justdriving.domain.services.webhooks import WebhookReceipt
 
 __version__ = "0.1.0"
 
@@ -132,7 +135,7 @@ _LAZY = {
     "RelayReport": "justdriving.domain.services.relay",
     "ReminderReport": "justdriving.domain.services.reminders",
     "StartedPayment": "justdriving.domain.services.payment_starts",
-    "WebhookReceipt": "justdriving.domain.services.webhooks",
+    "WebhookReceipt": "justdriving.domain.services.inbound",
 }
 
 
@@ -188,6 +191,7 @@ __all__ = [
     "ExportFormat",
     "ExportResult",
     "FeeTier",
+    "InboundChannel",
     "InboundSms",
     "InvalidCvrNumber",
     "InvalidEmailAddress",
@@ -253,8 +257,11 @@ __all__ = [
     "Teacher",
     "TeacherDoubleBooked",
     "TimeSlot",
+    "UnknownEvent",
+    "UnusableWebhook",
     "WebhookReceipt",
     "WebhookRejected",
+    "WebhookRequest",
     "__version__",
     "bootstrap",
 ]

@@ -20,6 +20,7 @@ from justdriving.adapters.sms import factory as sms_adapters
 from justdriving.adapters.sql import factory as sql
 from justdriving.adapters.sql.factory import MEMORY_DATABASE, grant_store
 from justdriving.adapters.templates import JinjaTemplateRenderer
+from justdriving.adapters.webhooks import factory as webhook_adapters
 from justdriving.config import Settings
 from justdriving.config.policies import delivery_policy, relay_policy
 from justdriving.domain.services.application import Application
@@ -67,7 +68,6 @@ class Container(containers.DeclarativeContainer):
         twilio=providers.Singleton(sms_adapters.twilio_sender, settings, sms_limiter),
         gatewayapi=providers.Singleton(sms_adapters.gatewayapi_sender, settings, sms_limiter),
     )
-    sms_webhooks = providers.Singleton(sms_adapters.sms_webhooks, settings)
 
     email = providers.Selector(
         settings.provided.mail_mailer,
@@ -78,7 +78,7 @@ class Container(containers.DeclarativeContainer):
         sendgrid=providers.Singleton(email_adapters.sendgrid_sender, settings),
         mailgun=providers.Singleton(email_adapters.mailgun_sender, settings),
     )
-    email_webhooks = providers.Singleton(email_adapters.email_webhooks, settings)
+    receivers = providers.Singleton(webhook_adapters.webhook_receivers, settings, gateways, uow)
 
     grants = providers.Singleton(sql.StoredGrants, uow)
     accounting = providers.Selector(
@@ -110,6 +110,9 @@ class Container(containers.DeclarativeContainer):
         relay_policy=relay_policy,
         invoice_pdf=invoice_pdf,
         pay_links=pay_links,
+        receivers=receivers,
+        apply_webhooks_inline=providers.Callable(webhook_adapters.apply_inline, settings),
+        webhook_failures=providers.Object(webhook_adapters.log_failure),
         accounting=accounting,
         exporter=exporter,
         accounting_push=settings.provided.accounting_sync_enabled,

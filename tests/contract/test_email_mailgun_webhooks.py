@@ -78,18 +78,6 @@ def test_a_signature_that_does_not_match_is_refused(signature: dict[str, str]) -
         MailgunWebhooks(VECTOR_KEY).parse(a_delivery(signature), {}, VECTOR_AT)
 
 
-def test_another_signing_key_is_refused() -> None:
-    with pytest.raises(InvalidSignature):
-        MailgunWebhooks("key-other").parse(a_delivery(vector_signature()), {}, VECTOR_AT)
-
-
-@pytest.mark.parametrize("skew", [301, -301])
-def test_a_stale_or_future_timestamp_is_refused(skew: int) -> None:
-    moment = VECTOR_AT + timedelta(seconds=skew)
-    with pytest.raises(InvalidSignature, match="tolerance"):
-        MailgunWebhooks(VECTOR_KEY).parse(a_delivery(vector_signature()), {}, moment)
-
-
 def test_a_replayed_token_is_refused() -> None:
     webhooks = MailgunWebhooks(VECTOR_KEY)
     body = a_delivery(vector_signature())
@@ -228,10 +216,6 @@ def test_engagement_events_change_nothing(
     simulator: MailgunSimulator, receipt: SendReceipt, kind: str
 ) -> None:
     assert parse(simulator, kind) == []
-
-
-def test_an_unknown_event_is_ignored(simulator: MailgunSimulator, receipt: SendReceipt) -> None:
-    assert parse(simulator, "delivered", event="list_member_uploaded") == []
 
 
 def test_each_delivery_from_the_simulator_has_a_fresh_token(

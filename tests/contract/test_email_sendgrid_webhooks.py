@@ -84,14 +84,6 @@ def test_the_vectors_negatives_are_refused(body: bytes, headers: dict[str, str])
         SendGridWebhooks(VECTOR_KEY).parse(body, headers, VECTOR_AT)
 
 
-@pytest.mark.parametrize("skew", [301, -301, 86400])
-def test_a_stale_or_future_timestamp_is_refused(skew: int) -> None:
-    with pytest.raises(InvalidSignature, match="tolerance"):
-        SendGridWebhooks(VECTOR_KEY).parse(
-            VECTOR_BODY, vector_headers(), VECTOR_AT + timedelta(seconds=skew)
-        )
-
-
 def test_within_the_tolerance_either_way_is_accepted() -> None:
     webhooks = SendGridWebhooks(VECTOR_KEY)
     for skew in (-300, 300):
@@ -198,31 +190,12 @@ def test_engagement_events_change_nothing(
     assert parse(simulator, kind) == []
 
 
-def test_an_unknown_event_is_ignored(simulator: SendGridSimulator, receipt: SendReceipt) -> None:
-    assert parse(simulator, "delivered", event="teleported") == []
-
-
 def test_one_delivery_holds_several_events_each_with_its_own_id(
     simulator: SendGridSimulator, receipt: SendReceipt
 ) -> None:
     receipts = parse(simulator, "processed", "open", "delivered")
     assert [r.status for r in receipts] == [MessageStatus.SENT, MessageStatus.DELIVERED]
     assert len({r.event_id for r in receipts}) == 2
-
-
-def test_a_tampered_delivery_is_refused(simulator: SendGridSimulator, receipt: SendReceipt) -> None:
-    body, headers = simulator.events(simulator.mails[0], "bounce")
-    tampered = body.replace(b'"bounce"', b'"delivered"', 1)
-    with pytest.raises(InvalidSignature):
-        SendGridWebhooks(simulator.public_key).parse(tampered, headers, NOW)
-
-
-def test_another_accounts_key_is_refused(
-    simulator: SendGridSimulator, receipt: SendReceipt
-) -> None:
-    body, headers = simulator.events(simulator.mails[0], "delivered")
-    with pytest.raises(InvalidSignature):
-        SendGridWebhooks(VECTOR_KEY).parse(body, headers, NOW)
 
 
 @pytest.mark.parametrize("body", [b"not json\r\n", b'{"event": "delivered"}\r\n', b"[1, 2]\r\n"])

@@ -94,15 +94,6 @@ def test_a_delivery_paypal_does_not_verify_is_rejected(
         gateway.parse_webhook(body, paypal.sign(body, NOW, webhook_id="ANOTHERWEBHOOK"), NOW)
 
 
-def test_a_tampered_body_is_rejected(gateway: PayPalGateway, paypal: PayPalSimulator) -> None:
-    _, order_id = started(gateway)
-    body, headers = paypal.complete_capture(order_id)
-    tampered = body.replace(b'"value": "500.00"', b'"value": "5000.00"')
-    assert tampered != body
-    with pytest.raises(InvalidSignature):
-        gateway.parse_webhook(tampered, headers, NOW)
-
-
 @pytest.mark.parametrize("seconds", [301, -301, 86400])
 def test_a_stale_or_future_transmission_is_rejected_without_asking_paypal(
     gateway: PayPalGateway, paypal: PayPalSimulator, seconds: int

@@ -45,6 +45,7 @@ from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine
 from justdriving.domain.messages import Channel, OutboundMessage, SendReceipt
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import (
+    MAX_APPLY_ATTEMPTS,
     InboxEvent,
     InboxStatus,
     OutboxKind,
@@ -843,6 +844,115 @@ def test_recent_inbox_events_are_the_newest_first_up_to_the_limit_and_by_status(
         assert ids(uow.inbox.recent(2, InboxStatus.RECEIVED)) == [events[0].id, events[3].id]
         assert ids(uow.inbox.recent(10, "processed")) == [events[2].id]
         assert ids(uow.inbox.recent(10, "failed")) == []
+
+
+def _committed_inbox(persistence: PersistenceBackend, count: int) -> list[str]:
+    events = [an_inbox_event(event_id=f"evt_{n}") for n in range(count)]
+    for n, event in enumerate(events):
+        event.received_at = T0 + n * timedelta(seconds=1)
+    with persistence.uow() as uow:
+        for event in events:
+            uow.inbox.add(event)
+        uow.commit()
+    return [event.id for event in events]
+
+
+def test_claiming_the_inbox_takes_the_oldest_waiting_events_until_the_lease_runs_out(
+    persistence: PersistenceBackend,
+) -> None:
+    rows = _committed_inbox(persistence, 3)
+    lease = timedelta(minutes=5)
+    with persistence.uow() as uow:
+        assert ids(uow.inbox.claim("worker_1", T0, lease, limit=2)) == rows[:2]
+        uow.commit()
+    with persistence.uow() as uow:
+        row = uow.inbox.get(rows[0])
+        assert (row.status, row.claimed_by) == (InboxStatus.APPLYING, "worker_1")
+        assert row.held_by("worker_1", T0 + lease - timedelta(seconds=1))
+        assert ids(uow.inbox.claim("worker_2", T0, lease, limit=10)) == [rows[2]]
+        uow.commit()
+    with persistence.uow() as uow:
+        assert uow.inbox.claim("worker_2", T0 + lease - timedelta(seconds=1), lease, 10) == []
+        assert ids(uow.inbox.claim("worker_2", T0 + lease, lease, limit=10)) == rows
+        uow.commit()
+    with persistence.uow() as uow:
+        taken = uow.inbox.get(rows[0])
+        assert taken.claimed_by == "worker_2"
+        assert "worker_1" in (taken.error or "")
+
+
+def test_the_inbox_claims_neither_finished_nor_exhausted_events(
+    persistence: PersistenceBackend,
+) -> None:
+    done, ignored, rejected, tired, failed = (an_inbox_event(event_id=f"evt_{n}") for n in range(5))
+    done.status, ignored.status = InboxStatus.PROCESSED, InboxStatus.IGNORED
+    rejected.status = InboxStatus.REJECTED
+    tired.status, tired.attempts = InboxStatus.FAILED, MAX_APPLY_ATTEMPTS
+    failed.status, failed.attempts = InboxStatus.FAILED, MAX_APPLY_ATTEMPTS - 1
+    with persistence.uow() as uow:
+        for event in (done, ignored, rejected, tired, failed):
+            uow.inbox.add(event)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert ids(uow.inbox.claim("worker_1", T0, timedelta(minutes=5), 10)) == [failed.id]
+
+
+def test_an_inbox_claim_that_is_rolled_back_leaves_the_events_waiting(
+    persistence: PersistenceBackend,
+) -> None:
+    rows = _committed_inbox(persistence, 2)
+    with persistence.uow() as uow:
+        assert len(uow.inbox.claim("worker_1", T0, timedelta(minutes=5), limit=10)) == 2
+    with persistence.uow() as uow:
+        assert [uow.inbox.get(id).status for id in rows] == [InboxStatus.RECEIVED] * 2
+
+
+def test_two_workers_claiming_the_inbox_at_the_same_moment_never_share_an_event(
+    persistence: PersistenceBackend,
+) -> None:
+    if not persistence.concurrent_writers:
+        pytest.skip("one writer at a time: claims cannot overlap here")
+    rows = _committed_inbox(persistence, 4)
+    lease = timedelta(minutes=5)
+    with persistence.uow() as first, persistence.uow() as second:
+        mine = ids(first.inbox.claim("worker_1", T0, lease, limit=2))
+        theirs = ids(second.inbox.claim("worker_2", T0, lease, limit=10))
+        first.commit()
+        second.commit()
+    assert (mine, theirs) == (rows[:2], rows[2:])
+    with persistence.uow() as uow:
+        owners = [uow.inbox.get(id).claimed_by for id in rows]
+        assert owners == ["worker_1", "worker_1", "worker_2", "worker_2"]
+
+
+# Webhook tokens ---------------------------------------------------------------------------
+
+
+def test_a_webhook_token_is_used_once_until_it_expires(persistence: PersistenceBackend) -> None:
+    until = T0 + timedelta(minutes=5)
+    with persistence.uow() as uow:
+        assert uow.webhook_tokens.first_use("mailgun", "tok_1", "evt_1", until, T0)
+        assert not uow.webhook_tokens.first_use("mailgun", "tok_1", "evt_2", until, T0)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert not uow.webhook_tokens.first_use("mailgun", "tok_1", "evt_1", until, until)
+        assert uow.webhook_tokens.first_use("other", "tok_1", "evt_1", until, T0)
+        uow.commit()
+    later = until + timedelta(seconds=1)
+    with persistence.uow() as uow:
+        assert uow.webhook_tokens.first_use("mailgun", "tok_1", "evt_3", later, later)
+        uow.commit()
+
+
+def test_a_webhook_token_remembered_in_a_rolled_back_unit_of_work_is_forgotten(
+    persistence: PersistenceBackend,
+) -> None:
+    until = T0 + timedelta(minutes=5)
+    with persistence.uow() as uow:
+        assert uow.webhook_tokens.first_use("mailgun", "tok_1", "evt_1", until, T0)
+    with persistence.uow() as uow:
+        assert uow.webhook_tokens.first_use("mailgun", "tok_1", "evt_1", until, T0)
+        uow.commit()
 
 
 # Outbox -----------------------------------------------------------------------------------

@@ -99,11 +99,6 @@ def test_schemes_other_than_v1_are_ignored() -> None:
         verify(BODY, {"Stripe-Signature": f"t={stamp},v0={good}"}, SECRET, NOW)
 
 
-def test_a_missing_header_is_an_invalid_signature() -> None:
-    with pytest.raises(InvalidSignature):
-        verify(BODY, {"Content-Type": "application/json"}, SECRET, NOW)
-
-
 @pytest.mark.parametrize(
     "value",
     [

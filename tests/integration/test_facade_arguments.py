@@ -52,6 +52,7 @@ from justdriving.domain.schools import InvoiceService, SchoolSettings
 from justdriving.domain.services.accounting_export import ExportFormat
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
+from justdriving.ports.webhooks import WebhookRequest
 
 FAR_EAST = timezone(timedelta(hours=14))
 BAD_LINE = LineItem(InvoiceService.MATERIALS, "Teoribog", Money(100, "EUR"))
@@ -200,6 +201,7 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         "provider": "fake",
         "body": b"{}",
         "headers": {},
+        "request": WebhookRequest("/webhook/sms/twilio/status", b"{}", {}),
         "items": items,
         "lessons": 5,
         "price": dkk("500.00"),

@@ -100,7 +100,7 @@ def _run_the_flows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = site.gateway.sign(body, site.app.clock.now(), secret=wrong_secret)
     assert site.post((body, bad), client).status_code == 400
 
-    def broken(inbox_id: str) -> None:
+    def broken(*_: object) -> None:
         raise RuntimeError(
             f"could not apply for {DEMO_PHONE} / ida@example.dk with "
             f"Authorization: Bearer {SECRETS['PAYMENT_PROVIDER_SECRET']}"
@@ -108,7 +108,7 @@ def _run_the_flows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     bind_request("req-broken")
     with monkeypatch.context() as patch:
-        patch.setattr(site.app, "apply_inbox_event", broken)
+        patch.setattr("justdriving.domain.services.inbound.apply_payment_event", broken)
         assert site.post(site.gateway.succeed(site.checkout().ref), client).status_code == 200
     structlog.contextvars.clear_contextvars()
     Worker(site.app, monotonic=lambda: 0.0).tick()  # the relay, through the log senders

@@ -1,5 +1,6 @@
 """Message callbacks end to end: Twilio through its simulator and the real SDK, delivery
-receipts and STOP through the web app's routes, SendGrid events likewise."""
+receipts and STOP through the web app's routes, SendGrid events likewise. The queue backend is
+the worker (the default): the answer stores, the worker's inbox job applies."""
 
 from __future__ import annotations
 
@@ -83,10 +84,13 @@ def test_a_twilio_delivery_receipt_and_a_stop_reply_reach_the_message_log(
     )
 
     assert answer.status_code == 200
-    assert answer.json == {"applied": 1, "duplicates": 0}
-    assert again.json == {"applied": 0, "duplicates": 1}
+    assert answer.json == {"received": 1, "duplicates": 0, "ignored": 0}
+    assert again.json == {"received": 0, "duplicates": 1, "ignored": 0}
+    assert app.apply_inbox() == 1
     with app.uow() as uow:
         [sms] = [m for m in uow.messages.for_school(school.id) if m.channel is Channel.SMS]
+        # The form (with both phone numbers) is not kept: the receipt holds what it needs.
+        assert [row.body for row in uow.inbox.list()] == [b""]
     assert sms.status is MessageStatus.DELIVERED
 
     stop = twilio.reply(student.phone.e164, "STOP")
@@ -97,6 +101,7 @@ def test_a_twilio_delivery_receipt_and_a_stop_reply_reach_the_message_log(
     )
     assert answer.status_code == 200
     assert "<Response>" in answer.get_data(as_text=True)
+    assert app.apply_inbox() == 1
     with app.uow() as uow:
         assert uow.suppressions.matching("sms", student.phone.e164, school.id) is not None
 
@@ -135,6 +140,7 @@ def test_a_sendgrid_bounce_fails_the_email_and_suppresses_the_address() -> None:
         answer = web.post("/webhook/email/sendgrid", data=body, headers=headers)
 
         assert answer.status_code == 200
+        assert app.apply_inbox() == 1
         with app.uow() as uow:
             [email] = [m for m in uow.messages.for_school(school.id) if m.channel is Channel.EMAIL]
             assert email.status is MessageStatus.FAILED

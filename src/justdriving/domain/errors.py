@@ -171,3 +171,10 @@ class InvalidSignature(WebhookRejected):
 
 class MalformedWebhook(WebhookRejected):
     code = "malformed_webhook"
+
+
+class UnusableWebhook(MalformedWebhook):
+    """The signature held, but the content cannot be used: the delivery is acknowledged and
+    kept in the inbox as rejected, so the provider stops sending it."""
+
+    code = "unusable_webhook"

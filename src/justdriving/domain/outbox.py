@@ -117,14 +117,22 @@ def backoff(attempt: int, base: timedelta = timedelta(seconds=30)) -> timedelta:
 
 class InboxStatus(enum.StrEnum):
     RECEIVED = "received"
+    APPLYING = "applying"  # claimed by one worker until its lease runs out
     PROCESSED = "processed"
     IGNORED = "ignored"
     FAILED = "failed"
+    REJECTED = "rejected"  # signed, but unusable: kept for the record, never applied
+
+
+MAX_APPLY_ATTEMPTS = 10
 
 
 @define(eq=False)
 class InboxEvent(Entity):
-    """A verified webhook, stored before we answer; unique on (provider, event_id)."""
+    """A verified webhook, stored before we answer; unique on (provider, event_id).
+
+    Applying it is claimed the way the relay claims an outbox row: one worker holds it until
+    `lease_until`; a worker that dies lets another take it over once the lease has run out."""
 
     id: str
     provider: str
@@ -137,17 +145,59 @@ class InboxEvent(Entity):
     attempts: int = 0
     error: str | None = None
     processed_at: datetime | None = None
+    lease_until: datetime | None = None
+    claimed_by: str | None = None
 
     @property
     def waiting(self) -> bool:
-        return self.status in (InboxStatus.RECEIVED, InboxStatus.FAILED)
+        return self.status in (InboxStatus.RECEIVED, InboxStatus.FAILED, InboxStatus.APPLYING)
+
+    def due(self, now: datetime) -> bool:
+        """Claimable: received, or failed fewer than MAX_APPLY_ATTEMPTS times, or claimed by a
+        worker whose lease ran out."""
+        if self.status is InboxStatus.APPLYING:
+            return self.lease_until is None or self.lease_until <= now
+        waiting = self.status in (InboxStatus.RECEIVED, InboxStatus.FAILED)
+        return waiting and self.attempts < MAX_APPLY_ATTEMPTS
+
+    def claim(self, worker: str, now: datetime, lease: timedelta) -> None:
+        if self.status is InboxStatus.APPLYING and self.claimed_by not in (None, worker):
+            self.error = f"{TAKEN_OVER} from {self.claimed_by}"
+        self.status, self.claimed_by, self.lease_until = InboxStatus.APPLYING, worker, now + lease
+
+    def held_by(self, worker: str, now: datetime) -> bool:
+        return (
+            self.status is InboxStatus.APPLYING
+            and self.claimed_by == worker
+            and self.lease_until is not None
+            and now < self.lease_until
+        )
 
     def applied(self, changed: bool, now: datetime) -> None:
         """Done: PROCESSED when it changed something, IGNORED when it was old news."""
         self.attempts += 1
         self.status = InboxStatus.PROCESSED if changed else InboxStatus.IGNORED
-        self.processed_at, self.error = now, None
+        taken_over = (self.error or "").startswith(TAKEN_OVER)
+        self.processed_at, self.error = now, self.error if taken_over else None
+        self.lease_until = None
 
     def failed(self, error: str) -> None:
         self.attempts += 1
         self.status, self.error = InboxStatus.FAILED, error[:500]
+        self.lease_until = None
+
+
+@define(eq=False)
+class SeenToken(Entity):
+    """A provider's one-time signature token (Mailgun's `token`) and the event it first carried,
+    kept until its signature is too old to pass anyway; `id` is provider + token."""
+
+    id: str
+    provider: str
+    token: str
+    event_id: str
+    keep_until: datetime
+
+    @staticmethod
+    def key(provider: str, token: str) -> str:
+        return f"{provider}:{token}"

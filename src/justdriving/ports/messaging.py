@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, Protocol
 
 from attrs import frozen
 
-from justdriving.domain.delivery import DeliveryReceipt, InboundSms
 from justdriving.domain.messages import Channel, EmailMessage, SendReceipt, SmsMessage
 from justdriving.domain.people import PhoneNumber
 from justdriving.domain.schools import MessageType
@@ -48,31 +46,3 @@ class TemplateRenderer(Protocol):
     def render(
         self, type: MessageType, channel: Channel, language: str, context: Mapping[str, Any]
     ) -> RenderedMessage: ...
-
-
-@frozen
-class WebhookRequest:
-    """A provider's call as it arrived: the path (with its query) below the app's public base
-    URL, the raw body and the headers. Verification needs all three, unparsed."""
-
-    path: str
-    body: bytes
-    headers: Mapping[str, str]
-
-
-class SmsWebhooks(Protocol):
-    """One SMS provider's callbacks, verified (InvalidSignature / MalformedWebhook otherwise)."""
-
-    name: str
-
-    def status(self, request: WebhookRequest, now: datetime) -> DeliveryReceipt: ...
-
-    def inbound(self, request: WebhookRequest, now: datetime) -> InboundSms: ...
-
-
-class EmailWebhooks(Protocol):
-    """One email provider's event callbacks, verified; events that change nothing are left out."""
-
-    name: str
-
-    def events(self, request: WebhookRequest, now: datetime) -> list[DeliveryReceipt]: ...

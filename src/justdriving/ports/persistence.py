@@ -251,6 +251,26 @@ class Inbox(Protocol):
         """The newest `limit` events (of `status`, if given), newest first (by received_at)."""
         ...
 
+    def claim(
+        self, worker: str, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[InboxEvent]:
+        """Claim up to `limit` due events (InboxEvent.due), oldest first, for `worker` until
+        `lease` runs out, as Outbox.claim does: rows another worker is claiming at the same
+        moment are skipped, never shared. Takes effect on commit."""
+        ...
+
+
+class WebhookTokens(Protocol):
+    """One-time signature tokens, seen by every process that shares the database."""
+
+    def first_use(
+        self, provider: str, token: str, event_id: str, keep_until: datetime, now: datetime
+    ) -> bool:
+        """Remember `token` (with the event it carried) until `keep_until`; False, remembering
+        nothing new, when it is remembered already and not yet expired. Takes effect on commit;
+        a concurrent first use of the same token waits for it (PostgreSQL) or conflicts."""
+        ...
+
 
 class UnitOfWork(Protocol):
     schools: SchoolRepository
@@ -273,6 +293,7 @@ class UnitOfWork(Protocol):
     grants: Repository[OAuthGrant]
     outbox: Outbox
     inbox: Inbox
+    webhook_tokens: WebhookTokens
 
     def __enter__(self) -> Self: ...
 

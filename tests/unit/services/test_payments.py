@@ -9,9 +9,9 @@ import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
 from justdriving.domain.errors import (
-    ConfigurationError,
     InvalidInput,
     InvalidSignature,
+    NotFound,
     PaymentDeclined,
     PaymentNotAllowed,
     ProviderRejected,
@@ -437,7 +437,7 @@ class TestPaymentWebhook:
         body, headers = gateway.succeed(started.session.provider_payment_id)
         before = snapshot(store)
 
-        with pytest.raises(ConfigurationError):
+        with pytest.raises(NotFound, match="payment provider stripe"):
             app.receive_payment_webhook("stripe", body, headers)
         assert snapshot(store) == before
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import logging
 from datetime import timedelta
 
 import pytest
@@ -130,16 +129,35 @@ def test_an_unknown_event_type_is_acknowledged_and_stored_as_ignored(
 
 
 @pytest.mark.parametrize("body", [b'{"id": "evt_1", "type":', b"[]", b'{"id": "evt_1"}', b""])
-def test_a_malformed_body_with_a_good_signature_is_refused_and_nothing_is_stored(
+def test_a_malformed_body_with_a_good_signature_is_kept_as_rejected_and_acknowledged(
     site: Site, body: bytes
 ) -> None:
     headers = site.gateway.sign(body, site.app.clock.now())
 
     answer = site.post((body, headers))
+    again = site.post((body, headers))
+
+    # A 2xx, so that the provider stops sending what it signed and we can never use.
+    assert answer.status_code == 200
+    assert answer.json == {"received": 0, "duplicates": 0, "ignored": 0, "rejected": 1}
+    assert again.json == {"received": 0, "duplicates": 1, "ignored": 0}
+    [row] = site.inbox()
+    assert row.status is InboxStatus.REJECTED
+    assert row.body == body
+    assert row.error
+
+
+def test_a_malformed_body_without_a_good_signature_is_refused_and_nothing_is_stored(
+    site: Site,
+) -> None:
+    body = b'{"id": "evt_1", "type":'
+    headers = site.gateway.sign(b"something else", site.app.clock.now())
+
+    answer = site.post((body, headers))
 
     assert answer.status_code == 400
     assert answer.json is not None
-    assert answer.json["error"]["code"] == "malformed_webhook"
+    assert answer.json["error"]["code"] == "invalid_signature"
     assert site.inbox() == []
 
 
@@ -200,22 +218,21 @@ def test_in_inline_mode_the_event_is_applied_before_the_answer(inline_site: Site
 
 
 def test_an_inline_apply_that_breaks_still_answers_200_and_leaves_the_row_for_the_worker(
-    inline_site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    inline_site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checkout = inline_site.checkout()
 
-    def broken(inbox_id: str) -> None:
+    def broken(*_: object) -> None:
         raise RuntimeError("the database went away")
 
     with monkeypatch.context() as patch:
-        patch.setattr(inline_site.app, "apply_inbox_event", broken)
-        with caplog.at_level(logging.ERROR, "justdriving.web"):
-            answer = inline_site.post(inline_site.gateway.succeed(checkout.ref))
+        patch.setattr("justdriving.domain.services.inbound.apply_payment_event", broken)
+        answer = inline_site.post(inline_site.gateway.succeed(checkout.ref))
 
     assert answer.status_code == 200
     assert answer.json == {"received": 1, "duplicates": 0, "ignored": 0}
-    assert "the worker retries" in caplog.text
-    assert [row.status for row in inline_site.inbox()] == [InboxStatus.RECEIVED]
+    [row] = inline_site.inbox()
+    assert (row.status, row.error) == (InboxStatus.FAILED, "RuntimeError: the database went away")
 
     Worker(inline_site.app).tick()
 
@@ -231,7 +248,7 @@ def test_an_inline_apply_refused_by_the_domain_is_recorded_as_failed_and_retried
         raise ConcurrencyConflict("someone else changed the payment")
 
     with monkeypatch.context() as patch:
-        patch.setattr("justdriving.domain.services.webhooks.apply_payment_event", conflict)
+        patch.setattr("justdriving.domain.services.inbound.apply_payment_event", conflict)
         answer = inline_site.post(inline_site.gateway.succeed(checkout.ref))
 
     assert answer.status_code == 200

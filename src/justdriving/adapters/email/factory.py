@@ -1,11 +1,12 @@
-"""The email senders and webhook receivers MAIL_MAILER chooses, each imported only then."""
+"""The email senders MAIL_MAILER chooses, each imported only then (their webhook receivers:
+`adapters/webhooks/factory.py`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from justdriving.config import Mailer, MailSettings
-from justdriving.ports.messaging import EmailSender, EmailWebhooks
+from justdriving.config import MailSettings
+from justdriving.ports.messaging import EmailSender
 
 if TYPE_CHECKING:
     from justdriving.adapters.email.mime import ListUnsubscribe
@@ -74,21 +75,3 @@ def file_inbox_sender(settings: MailSettings) -> EmailSender:
         from_name=settings.mail_from_name,
         unsubscribe=_unsubscribe(settings),
     )
-
-
-def email_webhooks(settings: MailSettings) -> dict[str, EmailWebhooks]:
-    """The chosen provider's event-webhook receiver, when MAIL_WEBHOOK_SECRET is set."""
-    secret = settings.mail_webhook_secret
-    if not secret:
-        return {}
-    from justdriving.adapters.email.callbacks import EmailCallbacks
-
-    if settings.mail_mailer is Mailer.SENDGRID:
-        from justdriving.adapters.email.sendgrid_events import SendGridWebhooks
-
-        return {"sendgrid": EmailCallbacks(SendGridWebhooks(secret))}
-    if settings.mail_mailer is Mailer.MAILGUN:
-        from justdriving.adapters.email.mailgun_events import MailgunWebhooks
-
-        return {"mailgun": EmailCallbacks(MailgunWebhooks(secret))}
-    return {}

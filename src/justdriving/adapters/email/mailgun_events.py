@@ -6,20 +6,23 @@ in constant time. It covers the timestamp and token only, not the event, so two 
 stand in for a body signature: a timestamp more than `tolerance` from now (either way) is
 refused, and so is a token seen before (`TokenCache`).
 
-`MemoryTokenCache` remembers tokens in this process only, each until its timestamp is too old
-to pass the tolerance anyway: behind several web processes a replay to another process is
-not caught by it (the inbox's unique provider + event id still stops it being applied twice).
+The container gives `adapters.webhooks.replay.StoredTokenCache`: spent tokens are kept in the
+database (with the event id they first carried) until their timestamp is too old to pass
+anyway, so every web process refuses a token any other one has seen. `MemoryTokenCache`
+remembers tokens in this process only (tests, a single process). What the token can also be
+bound to is checked: an event timed later than its signature is refused. The remaining risk
+(a genuine signature block read in transit and paired with another event before the genuine
+delivery lands, within the tolerance) is described in the README.
 
 Receipts: event id `event-data.id`, our reference from `user-variables.reference`, the message
-id from `message.headers.message-id`. Statuses through `EVENTS`; engagement and unknown
-events change nothing and are dropped.
+id from `message.headers.message-id`. Statuses through `EVENTS`; `parse` drops engagement and
+unknown events, the webhook receiver keeps them as unknown events with their raw item.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -27,11 +30,18 @@ from typing import Any, Protocol
 
 from justdriving.adapters.email.mailgun import REFERENCE_VARIABLE
 from justdriving.adapters.email.mime import bare_id
+from justdriving.adapters.webhooks.bounds import MAX_DIGITS, MAX_ID_LENGTH, load_json
 from justdriving.domain.delivery import DeliveryReceipt
-from justdriving.domain.errors import ConfigurationError, InvalidSignature, MalformedWebhook
+from justdriving.domain.errors import (
+    ConfigurationError,
+    InvalidSignature,
+    MalformedWebhook,
+    UnusableWebhook,
+)
 from justdriving.domain.messages import MessageStatus
 
 DEFAULT_TOLERANCE = timedelta(seconds=300)
+MAX_TOKEN_LENGTH = 128  # Mailgun's tokens are 50 characters
 
 # Mailgun event -> (status, the recipient must not be written to again). None: ignored.
 EVENTS: dict[str, tuple[MessageStatus, bool] | None] = {
@@ -52,8 +62,11 @@ SUPPRESSING_REASONS = frozenset(
 
 
 class TokenCache(Protocol):
-    def first_use(self, token: str, keep_until: datetime, now: datetime) -> bool:
-        """True the first time `token` is offered (remembering it until `keep_until`)."""
+    def first_use(
+        self, token: str, keep_until: datetime, now: datetime, event_id: str = ""
+    ) -> bool:
+        """True the first time `token` is offered (remembering it, and the event it carried,
+        until `keep_until`)."""
         ...
 
 
@@ -65,7 +78,9 @@ class MemoryTokenCache:
         self._limit = limit
         self._lock = threading.Lock()
 
-    def first_use(self, token: str, keep_until: datetime, now: datetime) -> bool:
+    def first_use(
+        self, token: str, keep_until: datetime, now: datetime, event_id: str = ""
+    ) -> bool:
         with self._lock:
             self._forget_expired(now)
             if token in self._tokens:
@@ -102,30 +117,56 @@ class MailgunWebhooks:
         self, body: bytes, headers: Mapping[str, str], now: datetime
     ) -> list[DeliveryReceipt]:
         """The receipt for the event, if it matters; InvalidSignature / MalformedWebhook."""
-        payload = _json_object(body)
-        self.verify(payload.get("signature"), now)
-        event = payload.get("event-data")
-        if not isinstance(event, dict):
-            raise MalformedWebhook("no event-data object")
-        receipt = _receipt(event, self.name)
+        event = self.verified_event(body, now)
+        receipt = receipt_of(event, self.name)
         return [] if receipt is None else [receipt]
 
-    def verify(self, block: Any, now: datetime) -> None:
+    def verified_event(self, body: bytes, now: datetime) -> dict[str, Any]:
+        """The event-data of a delivery whose signature block holds (MalformedWebhook when the
+        body is not a JSON object with one; UnusableWebhook when it is signed but has no
+        event-data object)."""
+        payload = _json_object(body)
+        event = payload.get("event-data")
+        self.verify(payload.get("signature"), now, event if isinstance(event, dict) else None)
+        if not isinstance(event, dict):
+            raise UnusableWebhook("no event-data object")
+        return event
+
+    def verify(self, block: Any, now: datetime, event: Mapping[str, Any] | None = None) -> None:
+        """The signature over timestamp + token, the replay window, the event's own time (it
+        cannot be later than the signature: what the token can be bound to), then the token's
+        first use, remembered with the event's id."""
         if not isinstance(block, dict):
             raise InvalidSignature("no signature block")
         timestamp, token, signature = (
             str(block.get(key, "")) for key in ("timestamp", "token", "signature")
         )
-        if not (timestamp.isascii() and timestamp.isdigit() and token and signature.isascii()):
+        if not (token and len(token) <= MAX_TOKEN_LENGTH and token.isascii()):
+            raise InvalidSignature("the signature block has no usable token")
+        if not (timestamp.isascii() and timestamp.isdigit() and signature.isascii()):
             raise InvalidSignature("the signature block is incomplete")
         expected = hmac.new(self._key, f"{timestamp}{token}".encode(), hashlib.sha256)
         if not hmac.compare_digest(expected.hexdigest().encode(), signature.encode()):
             raise InvalidSignature("the signature does not match")
+        if len(timestamp) > MAX_DIGITS:
+            raise InvalidSignature("the signature's timestamp is outside the tolerance")
         signed_at = datetime.fromtimestamp(int(timestamp), UTC)
         if abs(now - signed_at) > self._tolerance:
             raise InvalidSignature("the signature's timestamp is outside the tolerance")
-        if not self._tokens.first_use(token, signed_at + self._tolerance, now):
+        event_id = ""
+        if event is not None:
+            occurred = event.get("timestamp")
+            latest = signed_at.timestamp() + self._tolerance.total_seconds()
+            if isinstance(occurred, int | float) and occurred is not True and occurred > latest:
+                raise InvalidSignature("the event is later than its signature")
+            event_id = str(event.get("id", ""))[:MAX_ID_LENGTH]
+        if not self._tokens.first_use(token, signed_at + self._tolerance, now, event_id):
             raise InvalidSignature("this token was used before: a replay")
+
+
+def receipt_of(event: dict[str, Any], provider: str) -> DeliveryReceipt | None:
+    """The receipt for one event, None for events no table maps (engagement, unknown)."""
+    return _receipt(event, provider)
 
 
 def _receipt(event: dict[str, Any], provider: str) -> DeliveryReceipt | None:
@@ -176,8 +217,8 @@ def _time(value: Any) -> datetime:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(body)
-    except ValueError as error:
+        payload = load_json(body)
+    except MalformedWebhook as error:
         raise MalformedWebhook(
             "the body is not JSON (legacy form webhooks are not read)"
         ) from error

@@ -26,6 +26,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from sendgrid.helpers.eventwebhook import EventWebhook
 
 from justdriving.adapters.email.sendgrid import REFERENCE_ARG
+from justdriving.adapters.webhooks.bounds import MAX_DIGITS, load_json
 from justdriving.domain.delivery import DeliveryReceipt
 from justdriving.domain.errors import ConfigurationError, InvalidSignature, MalformedWebhook
 from justdriving.domain.messages import MessageStatus
@@ -85,7 +86,7 @@ class SendGridWebhooks:
             _header(headers, SIGNATURE_HEADER),
             _header(headers, TIMESTAMP_HEADER),
         )
-        if not (timestamp.isascii() and timestamp.isdigit()):
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > MAX_DIGITS:
             raise InvalidSignature(f"{TIMESTAMP_HEADER} is not a Unix time")
         try:
             valid = self._verifier is not None and self._verifier.verify_signature(
@@ -101,14 +102,21 @@ class SendGridWebhooks:
 
 def parse_events(body: bytes, provider: str = "sendgrid") -> list[DeliveryReceipt]:
     """The receipts in a verified body: a JSON array of event objects."""
-    try:
-        events = json.loads(body)
-    except ValueError as error:
-        raise MalformedWebhook("the body is not JSON") from error
+    receipts = (_receipt(event, provider) for event in event_items(body))
+    return [receipt for receipt in receipts if receipt is not None]
+
+
+def event_items(body: bytes) -> list[dict[str, Any]]:
+    """The event objects of a verified body (a JSON array, nested no deeper than the bound)."""
+    events = load_json(body)
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise MalformedWebhook("the body is not a JSON array of events")
-    receipts = (_receipt(event, provider) for event in events)
-    return [receipt for receipt in receipts if receipt is not None]
+    return events
+
+
+def receipt_of(event: dict[str, Any], provider: str) -> DeliveryReceipt | None:
+    """The receipt for one event, None for events no table maps (engagement, unknown)."""
+    return _receipt(event, provider)
 
 
 def _receipt(event: dict[str, Any], provider: str) -> DeliveryReceipt | None:

@@ -17,8 +17,10 @@ from justdriving.adapters.memory.fake_webhooks import WebhookDelivery, amount_da
 from justdriving.adapters.memory.gateways import MemoryGatewayRegistry
 from justdriving.domain.errors import (
     InvalidTransition,
+    MalformedWebhook,
     PaymentDeclined,
     ProviderRejected,
+    UnusableWebhook,
 )
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
@@ -98,7 +100,10 @@ class FakePaymentGateway:
         self, body: bytes, headers: Mapping[str, str], now: datetime
     ) -> list[ProviderPaymentEvent]:
         fake_webhooks.verify(body, headers, self.webhook_secret, now)
-        return [fake_webhooks.parse(body, self.name)]
+        try:
+            return [fake_webhooks.parse(body, self.name)]
+        except MalformedWebhook as error:  # signed, but not an event we can read
+            raise UnusableWebhook(str(error)) from None
 
     # The payer's and the provider's side, for tests and the development checkout page.
 

@@ -32,6 +32,7 @@ from justdriving.ports.persistence import (
     SyncRecordRepository,
     SyncRunRepository,
     TeacherRepository,
+    WebhookTokens,
 )
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
@@ -90,6 +91,9 @@ class MemoryUnitOfWork:
         )
         self.outbox: Outbox = repos.MemoryOutbox(self._table("outbox", "outbox message"))
         self.inbox: Inbox = repos.MemoryInbox(self._table("inbox", "inbox event"))
+        self.webhook_tokens: WebhookTokens = repos.MemoryWebhookTokens(
+            self._table("webhook_tokens", "webhook token")
+        )
 
     def _table(self, name: str, kind: str | None = None) -> Table[Any]:
         table: Table[Any] = Table(self._store, name, kind or name.removesuffix("s"), self._order)

@@ -17,7 +17,7 @@ from justdriving.domain.errors import DuplicateRecord
 from justdriving.domain.ids import SchoolId
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
 from justdriving.domain.messages import Channel, OutboundMessage
-from justdriving.domain.outbox import InboxEvent, OutboxMessage, OutboxStatus
+from justdriving.domain.outbox import InboxEvent, OutboxMessage, OutboxStatus, SeenToken
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
@@ -310,6 +310,35 @@ class MemoryInbox:
             lambda e: status is None or e.status == status, order=lambda e: (e.received_at, e.id)
         )
         return list(reversed(found))[: max(limit, 0)]
+
+    def claim(
+        self, worker: str, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[InboxEvent]:
+        """Claim due rows no other open unit of work is claiming, oldest first."""
+        claimed: list[InboxEvent] = []
+        due = self._table.select(lambda e: e.due(now), order=lambda e: (e.received_at, e.id))
+        for row in due:
+            if len(claimed) >= limit:
+                break
+            if self._table.lock(row.id):
+                row.claim(worker, now, lease)
+                claimed.append(row)
+        return claimed
+
+
+class MemoryWebhookTokens:
+    def __init__(self, table: Table[SeenToken]) -> None:
+        self._table = table
+
+    def first_use(
+        self, provider: str, token: str, event_id: str, keep_until: datetime, now: datetime
+    ) -> bool:
+        key = SeenToken.key(provider, token)
+        self._table.purge([t.id for t in self._table.select(lambda t: t.keep_until < now)])
+        if not self._table.lock(key) or self._table.find(key) is not None:
+            return False
+        self._table.add(SeenToken(key, provider, token, event_id, keep_until))
+        return True
 
 
 def _to(channel: str, address: str) -> Callable[[OutboundMessage], bool]:

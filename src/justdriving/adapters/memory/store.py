@@ -31,6 +31,7 @@ TABLES = (
     "grants",
     "outbox",
     "inbox",
+    "webhook_tokens",
 )
 
 # Unique constraints besides the id, as a database would declare them.

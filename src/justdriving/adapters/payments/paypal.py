@@ -36,9 +36,11 @@ from justdriving.domain.errors import (
     InvalidInput,
     InvalidMoney,
     InvalidSignature,
+    MalformedWebhook,
     PaymentDeclined,
     ProviderRejected,
     ProviderUnavailable,
+    UnusableWebhook,
 )
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import ProviderPaymentEvent
@@ -244,7 +246,10 @@ class PayPalGateway:
             raise InvalidSignature(f"PayPal would not verify the delivery: {error}") from error
         if answer.get("verification_status") != "SUCCESS":
             raise InvalidSignature("PayPal did not verify the signature")
-        return [paypal_webhooks.parse_event(body, self.name)]
+        try:
+            return [paypal_webhooks.parse_event(body, self.name)]
+        except MalformedWebhook as error:  # signed, but not an event we can read
+            raise UnusableWebhook(str(error)) from None
 
     # Mechanics.
 

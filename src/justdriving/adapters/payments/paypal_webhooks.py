@@ -61,7 +61,7 @@ def require_json(body: bytes) -> None:
     a JSON object cannot be verified, so it is refused as unsigned."""
     try:
         event = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidSignature("the body is not JSON, so PayPal cannot have signed it") from None
     if not isinstance(event, dict):
         raise InvalidSignature("the body is not a JSON object, so PayPal cannot have signed it")

@@ -23,7 +23,13 @@ from justdriving.adapters.payments.stripe_amounts import to_stripe
 from justdriving.adapters.payments.stripe_errors import translate
 from justdriving.adapters.payments.stripe_events import parse_event
 from justdriving.adapters.payments.stripe_signature import DEFAULT_TOLERANCE, verify
-from justdriving.domain.errors import ConfigurationError, InvalidMoney, ProviderRejected
+from justdriving.domain.errors import (
+    ConfigurationError,
+    InvalidMoney,
+    MalformedWebhook,
+    ProviderRejected,
+    UnusableWebhook,
+)
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import ProviderPaymentEvent
 from justdriving.domain.payments import CaptureMode
@@ -148,7 +154,10 @@ class StripeGateway:
         self, body: bytes, headers: Mapping[str, str], now: datetime
     ) -> list[ProviderPaymentEvent]:
         verify(body, headers, self._webhook_secret, now, self._tolerance)
-        return parse_event(body, self.name)
+        try:
+            return parse_event(body, self.name)
+        except MalformedWebhook as error:  # signed, but not an event we can read
+            raise UnusableWebhook(str(error)) from None
 
     # Mechanics.
 

@@ -1,11 +1,12 @@
-"""The SMS senders and webhook receivers SMS_PROVIDER chooses, each imported only then."""
+"""The SMS senders SMS_PROVIDER chooses, each imported only then (their webhook receivers:
+`adapters/webhooks/factory.py`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from justdriving.config import Settings, SmsProvider, SmsSettings
-from justdriving.ports.messaging import SmsSender, SmsWebhooks
+from justdriving.config import Settings, SmsSettings
+from justdriving.ports.messaging import SmsSender
 
 if TYPE_CHECKING:
     from justdriving.adapters.rate_limits import RollingWindowLimiter
@@ -60,20 +61,3 @@ def gatewayapi_sender(settings: Settings, limiter: RollingWindowLimiter | None) 
         api_base=settings.sms_api_base_url or DEFAULT_API_BASE,
     )
     return _paced(sender, limiter)
-
-
-def sms_webhooks(settings: Settings) -> dict[str, SmsWebhooks]:
-    """The chosen provider's callback receiver, when its signing secret is set."""
-    provider = settings.sms_provider
-    if provider is SmsProvider.TWILIO and settings.sms_provider_secret:
-        from justdriving.adapters.sms.callbacks import TwilioCallbacks
-        from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
-
-        twilio = TwilioWebhooks(settings.sms_provider_secret, settings.public_base_url or "")
-        return {"twilio": TwilioCallbacks(twilio)}
-    if provider is SmsProvider.GATEWAYAPI and settings.sms_webhook_secret:
-        from justdriving.adapters.sms.callbacks import GatewayApiCallbacks
-        from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
-
-        return {"gatewayapi": GatewayApiCallbacks(GatewayApiWebhooks(settings.sms_webhook_secret))}
-    return {}

@@ -2,19 +2,17 @@
 
 GatewayAPI signs a webhook with the secret set on the webhook in its dashboard: the header
 `X-Gwapi-Signature` is a JWT (HS256) whose claims are the whole notification. The claims are
-what we read; the body is not trusted (it is not what was signed).
+what we read; the body is not trusted (it is not what was signed). PyJWT verifies the token
+(HS256 only) before any claim is read.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import jwt
 
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms
 from justdriving.domain.errors import (
@@ -22,6 +20,7 @@ from justdriving.domain.errors import (
     InvalidPhoneNumber,
     InvalidSignature,
     MalformedWebhook,
+    UnusableWebhook,
 )
 from justdriving.domain.messages import MessageStatus
 from justdriving.domain.people import PhoneNumber
@@ -67,7 +66,10 @@ class GatewayApiWebhooks:
         self, body: bytes, headers: Mapping[str, str], now: datetime
     ) -> DeliveryReceipt:
         """A delivery status notification (DSN) for a message we sent with `userref`."""
-        claims = self.verify(headers, now)
+        return self.status_from(self.verify(headers, now), now)
+
+    def status_from(self, claims: Mapping[str, Any], now: datetime) -> DeliveryReceipt:
+        """The receipt in verified claims."""
         message_id, status = _text(claims, "id"), _text(claims, "status").upper()
         error_code = claims.get("code") or claims.get("error") or None
         return DeliveryReceipt(
@@ -82,7 +84,10 @@ class GatewayApiWebhooks:
 
     def parse_inbound(self, body: bytes, headers: Mapping[str, str], now: datetime) -> InboundSms:
         """An MO SMS sent to our short code or keyword."""
-        claims = self.verify(headers, now)
+        return self.inbound_from(self.verify(headers, now), now)
+
+    def inbound_from(self, claims: Mapping[str, Any], now: datetime) -> InboundSms:
+        """The message in verified claims."""
         try:
             sender = PhoneNumber("+" + _text(claims, "msisdn"))
         except InvalidPhoneNumber as error:
@@ -97,7 +102,8 @@ class GatewayApiWebhooks:
         )
 
     def verify(self, headers: Mapping[str, str], now: datetime) -> dict[str, Any]:
-        """The claims of a valid `X-Gwapi-Signature` JWT."""
+        """The claims of a valid `X-Gwapi-Signature` JWT, checked by PyJWT before anything in
+        it is read: HS256 only, `id` required, `exp`/`nbf`/`iat` (when set) within LEEWAY."""
         token = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), "")
         if not token:
             raise InvalidSignature(f"no {SIGNATURE_HEADER} header")
@@ -111,35 +117,46 @@ class GatewayApiWebhooks:
 
 
 def decode_hs256(token: str, secret: bytes, now: datetime) -> dict[str, Any]:
-    """The claims of an HS256 JWT signed with `secret`; only HS256 is accepted (never `none`)."""
+    """The claims of an HS256 JWT signed with `secret` (PyJWT: the algorithm pinned, so never
+    `none` nor a public-key confusion); InvalidSignature for anything else.
+
+    PyJWT checks the signature over the encoded segments before it decodes the claims, and
+    reads the lifetime against its own clock: `now` is checked here against `exp`, `nbf`
+    and `iat` as well, so a test clock holds too."""
     try:
-        header_part, claims_part, signature_part = token.split(".")
-        header = json.loads(_unbase64(header_part))
-        claims = json.loads(_unbase64(claims_part))
-        signature = _unbase64(signature_part)
-    except (ValueError, binascii.Error) as error:
-        raise InvalidSignature(f"{SIGNATURE_HEADER} is not a JWT") from error
-    if not isinstance(header, dict) or header.get("alg") != "HS256":
-        raise InvalidSignature(f"{SIGNATURE_HEADER} is not signed with HS256")
-    expected = hmac.new(secret, f"{header_part}.{claims_part}".encode(), hashlib.sha256)
-    if not hmac.compare_digest(expected.digest(), signature):
-        raise InvalidSignature(f"{SIGNATURE_HEADER} does not match the webhook secret")
-    if not isinstance(claims, dict):
-        raise MalformedWebhook("the JWT claims are not an object")
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            options={
+                "require": ["id"],
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
+        )
+    except jwt.MissingRequiredClaimError as error:  # the signature held
+        raise UnusableWebhook(f"the GatewayAPI notification has no {error.claim}") from None
+    except jwt.InvalidTokenError as error:
+        raise InvalidSignature(f"{SIGNATURE_HEADER} is not a valid HS256 JWT: {error}") from None
+    except RecursionError:
+        raise InvalidSignature(f"{SIGNATURE_HEADER} is not a JWT") from None
     _check_lifetime(claims, now)
     return claims
 
 
 def _check_lifetime(claims: Mapping[str, Any], now: datetime) -> None:
-    expires, not_before = claims.get("exp"), claims.get("nbf")
-    if isinstance(expires, int | float) and _time(expires, now) < now - LEEWAY:
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InvalidSignature(f"the webhook's JWT has a {name} that is not a time")
+    expires, not_before, issued = (claims.get(name) for name in ("exp", "nbf", "iat"))
+    if expires is not None and _time(expires, now) < now - LEEWAY:
         raise InvalidSignature("the webhook's JWT has expired")
-    if isinstance(not_before, int | float) and _time(not_before, now) > now + LEEWAY:
+    if not_before is not None and _time(not_before, now) > now + LEEWAY:
         raise InvalidSignature("the webhook's JWT is not valid yet")
-
-
-def _unbase64(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    if issued is not None and _time(issued, now) > now + LEEWAY:
+        raise InvalidSignature("the webhook's JWT was issued in the future")
 
 
 def _text(claims: Mapping[str, Any], name: str) -> str:

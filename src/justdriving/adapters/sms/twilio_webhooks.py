@@ -70,6 +70,10 @@ class TwilioWebhooks:
     ) -> DeliveryReceipt:
         """A status callback for a message we sent (its URL carries our `ref`)."""
         self.verify(path, form, headers)
+        return self.status_from(path, form, now)
+
+    def status_from(self, path: str, form: Mapping[str, str], now: datetime) -> DeliveryReceipt:
+        """The receipt in a verified status callback."""
         sid = _required(form, "MessageSid", "SmsSid")
         raw_status = _required(form, "MessageStatus", "SmsStatus").lower()
         error_code = form.get("ErrorCode") or None
@@ -93,6 +97,10 @@ class TwilioWebhooks:
     ) -> InboundSms:
         """A message someone sent to our number (a reply, STOP, START, HELP …)."""
         self.verify(path, form, headers)
+        return self.inbound_from(form, now)
+
+    def inbound_from(self, form: Mapping[str, str], now: datetime) -> InboundSms:
+        """The message in a verified incoming-message callback."""
         sid = _required(form, "MessageSid", "SmsMessageSid", "SmsSid")
         try:
             sender = PhoneNumber(_required(form, "From"))

@@ -20,7 +20,13 @@ from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering, InvoiceStatus
 from justdriving.domain.messages import Channel, OutboundMessage
-from justdriving.domain.outbox import InboxEvent, OutboxMessage, OutboxStatus
+from justdriving.domain.outbox import (
+    MAX_APPLY_ATTEMPTS,
+    InboxEvent,
+    InboxStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
@@ -413,6 +419,55 @@ class SqlInbox(SqlRepository[InboxEvent]):
         )
         return found
 
+    def claim(
+        self, worker: str, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[InboxEvent]:
+        """SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite: one writer at a time)."""
+        c = self._table.c
+        waiting = and_(
+            c.status.in_([InboxStatus.RECEIVED.value, InboxStatus.FAILED.value]),
+            c.attempts < MAX_APPLY_ATTEMPTS,
+        )
+        abandoned = and_(
+            c.status == InboxStatus.APPLYING.value,
+            or_(c.lease_until.is_(None), c.lease_until <= now),
+        )
+        claimed: list[InboxEvent] = self._session.select(
+            self._mapper,
+            or_(waiting, abandoned),
+            order_by=(c.received_at, c.id),
+            limit=max(limit, 0),
+            for_update=True,
+        )
+        for event in claimed:
+            event.claim(worker, now, lease)
+        return claimed
+
+
+class SqlWebhookTokens:
+    def __init__(self, session: TrackedSession) -> None:
+        self._session = session
+        self._table = tables.webhook_tokens
+
+    def first_use(
+        self, provider: str, token: str, event_id: str, keep_until: datetime, now: datetime
+    ) -> bool:
+        """One DELETE of what has expired, then INSERT … ON CONFLICT DO NOTHING: the database
+        decides which of two processes saw the token first."""
+        self._session.flush()
+        c = self._table.c
+        self._session.write(delete(self._table).where(c.keep_until < now))
+        dialect = postgresql if self._session.connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(self._table).values(
+            provider=provider, token=token, event_id=event_id, keep_until=keep_until
+        )
+        inserted = self._session.write(
+            statement.on_conflict_do_nothing(index_elements=["provider", "token"]).returning(
+                c.token
+            )
+        ).first()
+        return inserted is not None
+
 
 def repositories(session: TrackedSession, cipher: TokenCipher | None = None) -> dict[str, Any]:
     """Every repository over `session`; grants' tokens encrypted by `cipher` (none: as they are)."""
@@ -437,4 +492,5 @@ def repositories(session: TrackedSession, cipher: TokenCipher | None = None) -> 
         "grants": SqlRepository(session, rows.sealed_grants(cipher)),
         "outbox": SqlOutbox(session, rows.OUTBOX),
         "inbox": SqlInbox(session, rows.INBOX),
+        "webhook_tokens": SqlWebhookTokens(session),
     }

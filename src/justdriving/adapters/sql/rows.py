@@ -280,6 +280,8 @@ def _inbox_row(e: InboxEvent) -> dict[str, Any]:
         "attempts": e.attempts,
         "error": e.error,
         "processed_at": e.processed_at,
+        "lease_until": e.lease_until,
+        "claimed_by": e.claimed_by,
     }
 
 
@@ -296,6 +298,8 @@ def _inbox_event(row: Mapping[str, Any]) -> InboxEvent:
         attempts=row["attempts"],
         error=row["error"],
         processed_at=row["processed_at"],
+        lease_until=row["lease_until"],
+        claimed_by=row["claimed_by"],
     )
 
 

@@ -211,7 +211,20 @@ inbox = Table(
     Column("attempts", Integer, nullable=False),
     Column("error", Text),
     Column("processed_at", UtcDateTime),
+    Column("lease_until", UtcDateTime),
+    Column("claimed_by", String(64)),
     UniqueConstraint("provider", "event_id", name="uq_inbox_provider_event"),
     Index("ix_inbox_status", "status"),
     Index("ix_inbox_received_at", "received_at"),
+)
+
+# Signature tokens a provider must never send twice (Mailgun's `token`), seen by every process.
+webhook_tokens = Table(
+    "webhook_tokens",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("token", String(128), primary_key=True),
+    Column("event_id", String(255), nullable=False),
+    Column("keep_until", UtcDateTime, nullable=False),
+    Index("ix_webhook_tokens_keep_until", "keep_until"),
 )

@@ -33,6 +33,7 @@ from justdriving.ports.persistence import (
     SyncRecordRepository,
     SyncRunRepository,
     TeacherRepository,
+    WebhookTokens,
 )
 
 _WRITE_TRIES = 3
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
     grants: Repository[OAuthGrant]
     outbox: Outbox
     inbox: Inbox
+    webhook_tokens: WebhookTokens
 
     def __init__(self, engine: Engine, cipher: TokenCipher | None = None) -> None:
         self._engine = engine

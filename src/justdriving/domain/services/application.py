@@ -13,6 +13,7 @@ from justdriving.domain.services.announcements import Announcements
 from justdriving.domain.services.arguments import check_use_cases
 from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
+from justdriving.domain.services.inbound import FailureReport, GatewayReceivers, InboundWebhooks
 from justdriving.domain.services.invoicing import Invoicing
 from justdriving.domain.services.message_webhooks import MessageWebhooks
 from justdriving.domain.services.money_rows import Redact
@@ -29,7 +30,6 @@ from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
 from justdriving.domain.services.subscriptions import Subscribers
-from justdriving.domain.services.webhooks import PaymentWebhooks
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf, PayLinks
@@ -37,6 +37,7 @@ from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
 from justdriving.ports.persistence import UnitOfWorkFactory
+from justdriving.ports.webhooks import WebhookReceivers
 
 
 class Application:
@@ -65,6 +66,9 @@ class Application:
         host_event_topics: Iterable[str] | None = None,
         accounting_push: bool = False,
         redact: Redact | None = None,
+        receivers: WebhookReceivers | None = None,
+        apply_webhooks_inline: bool = False,
+        webhook_failures: FailureReport | None = None,
     ) -> None:
         """`accounting_push` (ACCOUNTING_SYNC_ENABLED, with an `accounting` client): what must
         reach the books is queued for the relay as it happens (issued invoices, payments of
@@ -129,9 +133,21 @@ class Application:
         self.start_invoice_payment = starts.start_invoice_payment
         self.start_deposit = starts.start_deposit
         self.record_manual_payment = payments.record_manual_payment
-        webhooks = PaymentWebhooks(uow, clock, gateways)
-        self.receive_payment_webhook = webhooks.receive
-        self.store_payment_webhook = webhooks.store
+        # Every provider callback on one road: stored in the inbox, applied inline or by the
+        # worker as composition chose (apply_webhooks_inline).
+        webhooks = InboundWebhooks(
+            uow,
+            clock,
+            receivers if receivers is not None else GatewayReceivers(gateways),
+            apply_inline=apply_webhooks_inline,
+            # Inbox rows are claimed for as long as outbox rows (RELAY_LEASE_SECONDS).
+            lease=(relay_policy or RelayPolicy()).lease,
+            on_failure=webhook_failures,
+        )
+        self.webhooks = webhooks
+        self.receive_webhook = webhooks.receive
+        self.receive_payment_webhook = webhooks.receive_payment
+        self.store_payment_webhook = webhooks.store_payment
         self.apply_inbox_event = webhooks.apply
         self.apply_inbox = webhooks.apply_waiting
 

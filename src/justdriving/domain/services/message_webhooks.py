@@ -43,13 +43,10 @@ class MessageWebhooks:
             for receipt in receipts:
                 if not _first_time(uow, f"{receipt.provider}:{channel}", receipt.event_id, now):
                     duplicates += 1
-                    continue
-                message = _message_for(uow, receipt)
-                if message is None:
+                elif apply_receipt(uow, receipt, now):
+                    applied += 1
+                else:
                     unmatched += 1
-                    continue
-                _apply(uow, message, receipt, now)
-                applied += 1
             uow.commit()
         return ReceiptOutcome(applied, duplicates, unmatched)
 
@@ -58,27 +55,40 @@ class MessageWebhooks:
         HELP: answer with the contact of the school that wrote to them last."""
         now = self._clock.now()
         with self._uow() as uow:
-            if not _first_time(uow, f"{sms.provider}:inbound", sms.event_id, now):
-                return sms.keyword
-            address = sms.sender.e164
-            if sms.keyword is Keyword.STOP:
-                uow.suppressions.add(
-                    Suppression(
-                        id="",
-                        channel=Channel.SMS,
-                        address=address,
-                        reason=SuppressionReason.OPTED_OUT,
-                        created_at=now,
-                    )
-                )
-            elif sms.keyword is Keyword.START:
-                found = uow.suppressions.find_key(Channel.SMS.value, address, None)
-                if found is not None:
-                    found.lift(now)
-            elif sms.keyword is Keyword.HELP:
-                _answer_help(uow, address, now)
+            if _first_time(uow, f"{sms.provider}:inbound", sms.event_id, now):
+                apply_inbound_sms(uow, sms, now)
             uow.commit()
         return sms.keyword
+
+
+def apply_receipt(uow: UnitOfWork, receipt: DeliveryReceipt, now: datetime) -> bool:
+    """Record a provider's receipt on our message; False when no message of ours matches."""
+    message = _message_for(uow, receipt)
+    if message is None:
+        return False
+    _apply(uow, message, receipt, now)
+    return True
+
+
+def apply_inbound_sms(uow: UnitOfWork, sms: InboundSms, now: datetime) -> None:
+    """STOP suppresses the sender, START lifts that, HELP queues the school's contact."""
+    address = sms.sender.e164
+    if sms.keyword is Keyword.STOP:
+        uow.suppressions.add(
+            Suppression(
+                id="",
+                channel=Channel.SMS,
+                address=address,
+                reason=SuppressionReason.OPTED_OUT,
+                created_at=now,
+            )
+        )
+    elif sms.keyword is Keyword.START:
+        found = uow.suppressions.find_key(Channel.SMS.value, address, None)
+        if found is not None:
+            found.lift(now)
+    elif sms.keyword is Keyword.HELP:
+        _answer_help(uow, address, now)
 
 
 def _first_time(uow: UnitOfWork, provider: str, event_id: str, now: datetime) -> bool:

@@ -130,7 +130,11 @@ class _CheckoutPages:
         if not summary["payable"]:
             raise PaymentNotAllowed("this payment is finished: nothing more can be paid on it")
         deliveries = outcome(provider_payment_id)
-        path = url_for("justdriving.webhook", provider=self._gateway.name)
+        path = url_for(
+            "justdriving.justdriving_webhooks.receive",
+            channel="payments",
+            provider=self._gateway.name,
+        )
         url = webhook_url(self._public_base_url, path, request.environ.get("SERVER_PORT"))
         result = url_for(".result", provider_payment_id=provider_payment_id)
         response = redirect(result, code=303)

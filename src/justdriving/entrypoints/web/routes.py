@@ -5,7 +5,8 @@ Mount it in any Flask app with `app.register_blueprint(justdriving_blueprint(con
 
 - `GET  /healthz`: 200 `{"status": "ok", "version": ...}` while the process runs.
 - `GET  /readyz`: 200 once the database answers and is migrated, else 503.
-- `POST /webhook/payments/<provider>`: the provider's raw, signed delivery.
+- `POST /webhook/<channel>/<provider>` (and `/webhook/sms/<provider>/status|inbound`): a
+  provider's raw, signed callback (see `web.webhook_routes`).
 - `POST /api/invoices/<invoice_id>/payments`: start paying an open invoice (see `api_guard`).
 - `/ops`: the read-only ops page, when OPS_TOKEN is set (see `web.ops`).
 - `/dev/checkout/...`: the fake gateway's checkout page, only when PAYMENT_PROVIDER=fake
@@ -17,7 +18,7 @@ Mount it in any Flask app with `app.register_blueprint(justdriving_blueprint(con
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, request
@@ -26,12 +27,9 @@ from werkzeug.datastructures import Headers
 
 from justdriving import __version__
 from justdriving.adapters.sql.schema import pending
-from justdriving.config import PaymentProvider, QueueBackend, Settings
+from justdriving.config import PaymentProvider, Settings
 from justdriving.domain.errors import (
-    ConcurrencyConflict,
-    ConfigurationError,
     InvalidInput,
-    NotFound,
 )
 from justdriving.domain.ids import new_id
 from justdriving.domain.services.application import Application
@@ -40,9 +38,9 @@ from justdriving.entrypoints.web.boundary import register_malformed_input
 from justdriving.entrypoints.web.dev_checkout import dev_checkout_blueprint
 from justdriving.entrypoints.web.errors import error_body, register_json_errors
 from justdriving.entrypoints.web.invoice_view import invoice_view
-from justdriving.entrypoints.web.message_routes import message_blueprint
 from justdriving.entrypoints.web.ops import ops_blueprint
 from justdriving.entrypoints.web.pay import landing_blueprint, pay_blueprint
+from justdriving.entrypoints.web.webhook_routes import webhook_blueprint
 from justdriving.logs import bind_request
 from justdriving.ports.payments import GatewayRegistry
 
@@ -74,13 +72,6 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
     register_malformed_input(blueprint)  # after the body limit: 413 comes first
     blueprint.add_url_rule("/healthz", view_func=views.healthz, methods=["GET"])
     blueprint.add_url_rule("/readyz", view_func=views.readyz, methods=["GET"])
-    blueprint.add_url_rule(
-        "/webhook/payments/<provider>",
-        endpoint="webhook",
-        view_func=views.webhook,
-        methods=["POST"],
-        provide_automatic_options=False,
-    )
     api = Blueprint("api", __name__, url_prefix="/api")
     if api_guard is not None:
         api.before_request(api_guard)
@@ -91,11 +82,7 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
         methods=["POST"],
     )
     blueprint.register_blueprint(api)
-    blueprint.register_blueprint(
-        message_blueprint(
-            views.application, container.sms_webhooks(), container.email_webhooks(), RequestHeaders
-        )
-    )
+    blueprint.register_blueprint(webhook_blueprint(views.application, RequestHeaders))
     blueprint.register_blueprint(ops_blueprint(container))  # 404 unless OPS_TOKEN is set
     blueprint.register_blueprint(pay_blueprint(container))
     if not views.settings.is_production:
@@ -131,39 +118,6 @@ class _Views:
             message = "the database lacks migrations: run `justdriving migrate`"
             return error_body("database_not_migrated", message, 503)
         return {"status": "ready", "version": __version__}
-
-    def webhook(self, provider: str) -> ResponseReturnValue:
-        """Verify and store, then answer; the events are applied after (inline) or by the worker.
-
-        Only a stored delivery gets a 2xx. A delivery that fails verification gets a 4xx and
-        leaves nothing behind; the provider will not retry it, and should not."""
-        try:
-            self._gateways.by_name(provider)
-        except ConfigurationError:
-            raise NotFound("payment provider", provider) from None
-        body = request.get_data(cache=False)
-        receipt = self._app.store_payment_webhook(provider, body, RequestHeaders(request.headers))
-        if self.settings.queue_backend is QueueBackend.INLINE:
-            self._apply_now(receipt.stored)
-        return {
-            "received": len(receipt.stored),
-            "duplicates": receipt.duplicates,
-            "ignored": receipt.ignored,
-        }
-
-    def _apply_now(self, inbox_ids: Sequence[str]) -> None:
-        """Inline mode: apply at once. A failure is recorded on the row and logged; the worker
-        tries again, and the provider still gets its 2xx: the event is safely stored."""
-        for inbox_id in inbox_ids:
-            try:
-                self._app.apply_inbox_event(inbox_id)
-            except ConcurrencyConflict:
-                # Expected under concurrent deliveries for one payment: no traceback needed.
-                log.warning(
-                    "webhook %s stored, applied meanwhile elsewhere; the worker checks", inbox_id
-                )
-            except Exception:
-                log.exception("webhook %s stored, applying it failed; the worker retries", inbox_id)
 
     def start_invoice_payment(self, invoice_id: str) -> ResponseReturnValue:
         """`{"school_id": ..., "return_url": optional}` → 201 with what the front end needs."""

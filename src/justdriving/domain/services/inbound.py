@@ -1,0 +1,309 @@
+"""Every provider callback on one road: verified by its receiver, stored in the inbox, applied
+once — at once (inline) or by the worker, as composition chose, never as a view chooses.
+
+A delivery whose signature does not hold, or that is too large, too deep or malformed, is
+refused (nothing stored; the view answers 400). A signed delivery whose content cannot be used
+is stored as REJECTED and acknowledged, so the provider stops sending it. Applying claims the
+row with a lease, as the relay claims outbox rows: two workers never apply one event, and
+the row says who applied it, or why it failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from attrs import frozen
+
+from justdriving.domain.delivery import DeliveryReceipt, InboundSms
+from justdriving.domain.errors import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    JustDrivingError,
+    NotFound,
+    UnusableWebhook,
+)
+from justdriving.domain.ids import new_id
+from justdriving.domain.inbound import (
+    InboundChannel,
+    InboundEvent,
+    InboundKind,
+    from_payload,
+    inbox_source,
+    kind_of,
+    raw_type_of,
+    to_payload,
+)
+from justdriving.domain.outbox import InboxEvent, InboxStatus
+from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
+from justdriving.domain.payments import EventOutcome
+from justdriving.domain.services.arguments import batch_limit
+from justdriving.domain.services.message_webhooks import apply_inbound_sms, apply_receipt
+from justdriving.domain.services.payments import apply_payment_event
+from justdriving.ports.clock import Clock
+from justdriving.ports.payments import GatewayRegistry, PaymentGateway
+from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from justdriving.ports.webhooks import (
+    Acknowledgement,
+    WebhookReceiver,
+    WebhookReceivers,
+    WebhookRequest,
+)
+
+DEFAULT_LEASE = timedelta(minutes=5)
+# Told about an unexpected failure while applying inline (composition logs it, traceback and all).
+FailureReport = Callable[[str, BaseException], None]
+
+
+@frozen
+class WebhookReceipt:
+    """What a delivery left in the inbox: new rows to apply, new rows of event types nobody
+    handles (kept as IGNORED), repeats that were dropped, and signed deliveries kept as
+    REJECTED because their content is unusable."""
+
+    stored: tuple[str, ...]
+    duplicates: int
+    ignored: int = 0
+    rejected: int = 0
+
+
+class InboundWebhooks:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        receivers: WebhookReceivers,
+        *,
+        apply_inline: bool = False,
+        worker: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        on_failure: FailureReport | None = None,
+    ) -> None:
+        self._uow, self._clock, self._receivers = uow, clock, receivers
+        self._on_failure = on_failure
+        self.apply_inline = apply_inline
+        self._worker = worker or new_id("wrk")
+        self._lease = lease
+
+    def receiver(self, channel: str, provider: str) -> WebhookReceiver:
+        """The receiver for `/webhook/<channel>/<provider>`; NotFound when none is configured."""
+        return self._receivers.get(channel, provider)
+
+    def receive(self, channel: str, provider: str, request: WebhookRequest) -> WebhookReceipt:
+        """Verify, store every event, and apply them now when composition chose inline."""
+        receipt = self.store(channel, provider, request)
+        if self.apply_inline:
+            self._apply_now(receipt.stored)
+        return receipt
+
+    def store(self, channel: str, provider: str, request: WebhookRequest) -> WebhookReceipt:
+        """Verify on the raw request and store each event once. Raises InvalidSignature or
+        MalformedWebhook with nothing stored; an UnusableWebhook is stored as REJECTED."""
+        receiver = self._receivers.get(channel, provider)
+        now = self._clock.now()
+        try:
+            events = receiver.receive(request, now)
+        except UnusableWebhook as error:
+            return self._reject(receiver, request, error, now)
+        return self._store(receiver.channel, events, request.body, now)
+
+    def apply(self, inbox_id: str) -> EventOutcome:
+        """Apply one stored event in one unit of work with its effects, claiming it in the same
+        transaction. A row already applied, or held by another worker, is left alone
+        (IGNORED); a claim made by another worker at the same moment makes the commit conflict
+        and nothing is applied twice."""
+        return self._apply_one(inbox_id, claimed=False)
+
+    def apply_waiting(self, limit: int = 100) -> int:
+        """Claim what is waiting (the worker's job) and apply it; returns how many it applied.
+        Each claim holds for the lease; a worker that dies lets another take over after it."""
+        batch_limit(limit)
+        now = self._clock.now()
+        try:
+            with self._uow() as uow:
+                claimed = [row.id for row in uow.inbox.claim(self._worker, now, self._lease, limit)]
+                uow.commit()
+        except ConcurrencyConflict:
+            return 0  # another worker claimed the same rows first (SQLite); next round
+        applied = 0
+        for inbox_id in claimed:
+            try:
+                self._apply_one(inbox_id, claimed=True)
+                applied += 1
+            except JustDrivingError:
+                continue  # recorded on the row; tried again next round
+        return applied
+
+    # Payment webhooks by their old names (the facade keeps them).
+
+    def store_payment(
+        self, provider: str, body: bytes, headers: Mapping[str, str]
+    ) -> WebhookReceipt:
+        return self.store(InboundChannel.PAYMENTS, provider, _request(provider, body, headers))
+
+    def receive_payment(
+        self, provider: str, body: bytes, headers: Mapping[str, str]
+    ) -> list[EventOutcome]:
+        """Store and apply at once; a duplicate or ignored delivery gives IGNORED."""
+        receipt = self.store_payment(provider, body, headers)
+        outcomes = [self.apply(inbox_id) for inbox_id in receipt.stored]
+        return outcomes + [EventOutcome.IGNORED] * (receipt.duplicates + receipt.ignored)
+
+    # Mechanics.
+
+    def _store(
+        self, channel: InboundChannel, events: Sequence[InboundEvent], body: bytes, now: datetime
+    ) -> WebhookReceipt:
+        stored: list[str] = []
+        ignored = 0
+        body = _kept(channel, body)
+        with self._uow() as uow:
+            for event in events:
+                known = kind_of(event) is not InboundKind.UNKNOWN
+                row = InboxEvent(
+                    id=new_id("ibx"),
+                    provider=inbox_source(channel, event),
+                    event_id=event.event_id,
+                    event_type=raw_type_of(event)[:128],
+                    received_at=now,
+                    body=body,
+                    payload=to_payload(event, channel),
+                    status=InboxStatus.RECEIVED if known else InboxStatus.IGNORED,
+                )
+                if not uow.inbox.add(row):
+                    continue
+                if known:
+                    stored.append(row.id)
+                else:
+                    ignored += 1
+            uow.commit()
+        return WebhookReceipt(tuple(stored), len(events) - len(stored) - ignored, ignored)
+
+    def _reject(
+        self, receiver: WebhookReceiver, request: WebhookRequest, error: Exception, now: datetime
+    ) -> WebhookReceipt:
+        digest = hashlib.sha256(request.body).hexdigest()[:40]
+        source = receiver.name
+        if receiver.channel is not InboundChannel.PAYMENTS:
+            source = f"{receiver.name}:{receiver.channel.value}"
+        row = InboxEvent(
+            id=new_id("ibx"),
+            provider=source,
+            event_id=f"rejected:{digest}",
+            event_type="rejected",
+            received_at=now,
+            body=_kept(receiver.channel, request.body),
+            payload={"inbound": "rejected", "channel": receiver.channel.value},
+            status=InboxStatus.REJECTED,
+            error=str(error)[:500],
+        )
+        with self._uow() as uow:
+            added = uow.inbox.add(row)
+            uow.commit()
+        return WebhookReceipt((), 0 if added else 1, rejected=1 if added else 0)
+
+    def _apply_one(self, inbox_id: str, *, claimed: bool) -> EventOutcome:
+        now = self._clock.now()
+        try:
+            with self._uow() as uow:
+                row = uow.inbox.get(inbox_id)
+                if not self._mine(row, now, claimed):
+                    return EventOutcome.IGNORED  # done, or another worker holds it
+                row.claim(self._worker, now, self._lease)
+                outcome = _dispatch(uow, row, now)
+                row.applied(outcome is not EventOutcome.IGNORED, now)
+                uow.commit()
+                return outcome
+        except JustDrivingError as error:
+            with self._uow() as uow:
+                row = uow.inbox.get(inbox_id)
+                if self._mine(row, now, claimed):
+                    row.failed(f"{type(error).__name__}: {error}")
+                    uow.commit()
+            raise
+
+    def _mine(self, row: InboxEvent, now: datetime, claimed: bool) -> bool:
+        """Whether this worker may apply the row: it holds the claim, or (unclaimed) the row
+        is due."""
+        return row.held_by(self._worker, now) or (not claimed and row.due(now))
+
+    def _apply_now(self, inbox_ids: Sequence[str]) -> None:
+        """Inline: apply at once. A failure is recorded on the row; the worker tries again,
+        and the provider still gets its 2xx: the event is safely stored."""
+        for inbox_id in inbox_ids:
+            try:
+                self.apply(inbox_id)
+            except JustDrivingError:
+                continue  # recorded on the row
+            except Exception as error:  # stored already: the provider gets its 2xx
+                self._release(inbox_id, error)
+                if self._on_failure is not None:
+                    self._on_failure(inbox_id, error)
+
+    def _release(self, inbox_id: str, error: Exception) -> None:
+        """An unexpected failure: record it so the worker tries again at once, not after the
+        lease; if even that fails, the lease runs out and the worker takes the row over."""
+        try:
+            with self._uow() as uow:
+                row = uow.inbox.get(inbox_id)
+                if self._mine(row, self._clock.now(), claimed=False):
+                    row.failed(f"{type(error).__name__}: {error}")
+                    uow.commit()
+        except Exception:  # noqa: S110 - the lease is the fallback
+            pass
+
+
+def _dispatch(uow: UnitOfWork, row: InboxEvent, now: datetime) -> EventOutcome:
+    event = from_payload(row.payload)
+    if isinstance(event, ProviderPaymentEvent):
+        if event.kind is PaymentEventKind.UNKNOWN:
+            return EventOutcome.IGNORED
+        return apply_payment_event(uow, event, now)
+    if isinstance(event, DeliveryReceipt):
+        applied = apply_receipt(uow, event, now)
+        return EventOutcome.APPLIED if applied else EventOutcome.IGNORED
+    if isinstance(event, InboundSms):
+        apply_inbound_sms(uow, event, now)
+        return EventOutcome.APPLIED
+    return EventOutcome.IGNORED
+
+
+def _kept(channel: InboundChannel, body: bytes) -> bytes:
+    """The raw body kept with the row: a payment event's, for the record; a message callback
+    carries phone numbers and addresses, and its event holds what applying it needs."""
+    return body if channel is InboundChannel.PAYMENTS else b""
+
+
+def _request(provider: str, body: bytes, headers: Mapping[str, str]) -> WebhookRequest:
+    return WebhookRequest(f"/webhook/payments/{provider}", body, headers)
+
+
+class GatewayReceivers:
+    """Payment receivers straight from the gateways, for an Application composed without
+    receivers (tests, embedders): each gateway verifies and maps its own webhooks."""
+
+    def __init__(self, gateways: GatewayRegistry) -> None:
+        self._gateways = gateways
+
+    def get(self, channel: str, provider: str) -> WebhookReceiver:
+        if channel != InboundChannel.PAYMENTS.value:
+            raise NotFound("webhook provider", provider[:64])
+        try:
+            return _GatewayReceiver(self._gateways.by_name(provider))
+        except ConfigurationError:
+            raise NotFound("payment provider", provider[:64]) from None
+
+
+class _GatewayReceiver:
+    channel = InboundChannel.PAYMENTS
+
+    def __init__(self, gateway: PaymentGateway) -> None:
+        self._gateway = gateway
+        self.name = gateway.name
+
+    def receive(self, request: WebhookRequest, now: datetime) -> list[InboundEvent]:
+        return list(self._gateway.parse_webhook(request.body, request.headers, now))
+
+    def acknowledgement(self, request: WebhookRequest) -> Acknowledgement | None:
+        return None
