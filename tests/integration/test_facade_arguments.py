@@ -215,6 +215,8 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         "format": ExportFormat.LEDGER,
         "older_than": timedelta(days=30),
         "reason": "Fejl",
+        "kind": "invoice.paid",
+        "handler": print,
     }
 
 

@@ -9,6 +9,7 @@ encoding (tests/leaks.py), and each surface did write something."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -54,11 +55,13 @@ def _free_port() -> int:
 
 
 def _secrets() -> dict[str, str]:
-    """A random value for every secret setting (the Fernet key excepted: its format is fixed)."""
+    """A random value for every secret setting (the Fernet key excepted: its format is fixed;
+    the host webhook's secret in the Standard Webhooks format)."""
     values = {}
     for field in attrs.fields(Settings):
         if is_secret_name(field.name) and field.name != "accounting_token_key":
             values[field.name.upper()] = "S" + secrets.token_urlsafe(24)
+    values["HOST_WEBHOOK_SECRET"] = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     return values
 
 
@@ -82,6 +85,7 @@ def _environment(database: Path, log_format: str, secret_env: dict[str, str]) ->
         "MAIL_DOMAIN": "mg.example",
         "MAIL_API_BASE_URL": "http://127.0.0.1:9",
         "MAIL_FROM_ADDRESS": "kontor@koreskolen-nord.dk",
+        "HOST_WEBHOOK_URL": "http://127.0.0.1:9/events",  # down too: its failures are logged
         "CELERY_BROKER_URL": f"redis://:{broker_password}@127.0.0.1:6379/6",
         "PYTHONUNBUFFERED": "1",
     }

@@ -3,9 +3,14 @@ that still breaks a parser or the database answers (400, never a 5xx).
 
 `check_request` (a `before_request` of the blueprint) refuses, with 400 and before anything is
 parsed or stored:
-- a NUL character anywhere in the path, the query string or the body (raw, `%00` or a JSON
-  `\\u0000`): no provider sends one, and PostgreSQL cannot store one in text;
+- a NUL character anywhere in the path or the query string, and in the body (raw, `%00` or a
+  JSON `\\u0000`): PostgreSQL cannot store one in text;
 - a body nested deeper than MAX_DEPTH brackets (JSON parsers recurse, and fail on deep input).
+
+Provider callbacks (`/webhook/...`) are the exception for the body: their receivers verify the
+signature first and bound what they parse after (`adapters/webhooks/bounds.py`), so a signed
+event that can never be used is kept as rejected and acknowledged — a 400 would have the
+provider deliver it again for days.
 
 `register_malformed_input` maps what a parser or the database still raises on hostile input
 that passed the checks (a signed event with an id longer than its column, a timestamp beyond
@@ -23,6 +28,7 @@ from flask import Blueprint, Response, request
 from sqlalchemy.exc import DataError
 
 from justdriving.entrypoints.web.errors import error_body
+from justdriving.entrypoints.web.webhook_routes import WEBHOOK_BLUEPRINT
 
 log = logging.getLogger("justdriving.web")
 
@@ -36,7 +42,7 @@ _NOT_BRACKET: Final = bytes(b for b in range(256) if b not in b"[]{}")
 def check_request() -> Response | None:
     if "\x00" in request.path or b"%00" in request.query_string.lower():
         return error_body("malformed_input", "the request holds a NUL character", 400)
-    if request.method in _WITH_BODY:
+    if request.method in _WITH_BODY and not _provider_callback():
         body = request.get_data(cache=True)  # the view reads it again from the cache
         if _NUL_IN_BODY.search(body):
             return error_body("malformed_input", "the body holds a NUL character", 400)
@@ -45,6 +51,10 @@ def check_request() -> Response | None:
                 "malformed_input", f"the body is nested deeper than {MAX_DEPTH} levels", 400
             )
     return None
+
+
+def _provider_callback() -> bool:
+    return (request.blueprint or "").endswith(WEBHOOK_BLUEPRINT)
 
 
 def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:

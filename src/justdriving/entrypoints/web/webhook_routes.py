@@ -24,12 +24,13 @@ from justdriving.ports.webhooks import WebhookRequest
 log = logging.getLogger("justdriving.web")
 
 HeaderView = Callable[[Headers], Mapping[str, str]]
+WEBHOOK_BLUEPRINT = "justdriving_webhooks"
 _KINDS = {"sms": ("status", "inbound")}  # the channels whose URLs carry a kind of callback
 
 
 def webhook_blueprint(app: Application, headers: HeaderView) -> Blueprint:
     view = _WebhookView(app, headers)
-    blueprint = Blueprint("justdriving_webhooks", __name__)
+    blueprint = Blueprint(WEBHOOK_BLUEPRINT, __name__)
     for rule in ("/webhook/<channel>/<provider>", "/webhook/<channel>/<provider>/<kind>"):
         blueprint.add_url_rule(
             rule, view_func=view.receive, methods=["POST"], provide_automatic_options=False
