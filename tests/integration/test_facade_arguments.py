@@ -215,6 +215,7 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         "format": ExportFormat.LEDGER,
         "older_than": timedelta(days=30),
         "reason": "Fejl",
+        "providers": frozenset({"fake"}),
         "kind": "invoice.paid",
         "handler": print,
     }

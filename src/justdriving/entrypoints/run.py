@@ -94,21 +94,17 @@ def simulate_delivery_receipts(app: Application) -> int:
     """Report every message sent through a fake or log sender as delivered."""
     now = app.clock.now()
     by_channel: dict[Channel, list[DeliveryReceipt]] = {Channel.SMS: [], Channel.EMAIL: []}
-    with app.uow() as uow:
-        for school in uow.schools.list():
-            for message in uow.messages.for_school(school.id):
-                simulated = message.provider in SIMULATED_PROVIDERS
-                if simulated and message.status is MessageStatus.SENT and message.provider:
-                    by_channel[message.channel].append(
-                        DeliveryReceipt(
-                            provider=message.provider,
-                            event_id=f"simulated:{message.id}:delivered",
-                            provider_message_id=message.provider_message_id,
-                            status=MessageStatus.DELIVERED,
-                            occurred_at=now,
-                            reference=message.id,
-                        )
-                    )
+    for message in app.operations.sent_through(SIMULATED_PROVIDERS):
+        by_channel[message.channel].append(
+            DeliveryReceipt(
+                provider=message.provider,
+                event_id=f"simulated:{message.id}:delivered",
+                provider_message_id=message.provider_message_id,
+                status=MessageStatus.DELIVERED,
+                occurred_at=now,
+                reference=message.id,
+            )
+        )
     applied = 0
     for channel, receipts in by_channel.items():
         if receipts:

@@ -21,6 +21,7 @@ from justdriving.domain.services.money_view import MoneyView
 from justdriving.domain.services.operations import Operations
 from justdriving.domain.services.outgoing_events import OutgoingEvents
 from justdriving.domain.services.packages import Packages
+from justdriving.domain.services.payer_view import PayerView
 from justdriving.domain.services.payment_review import PaymentReview
 from justdriving.domain.services.payment_starts import PaymentStarts
 from justdriving.domain.services.payments import Payments
@@ -160,6 +161,7 @@ class Application:
 
         # Read only: invoices, payments, balances and disputes at a glance.
         self.money = MoneyView(self.uow, clock, self.redact)
+        self.payer = PayerView(self.uow)  # the pay link, the checkout, the landing page
 
         self.balance = balances.balance
         self.overdue_invoices = balances.overdue_invoices
@@ -187,6 +189,7 @@ class Application:
         check_use_cases(self)
         check_use_cases(self.operations)
         check_use_cases(self.money)
+        check_use_cases(self.payer)
 
 
 def _unchanged(text: str) -> str:

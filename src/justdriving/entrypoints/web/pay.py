@@ -19,7 +19,7 @@ from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound as HttpNotFound
 
-from justdriving.domain.errors import NotFound, PaymentNotAllowed
+from justdriving.domain.errors import PaymentNotAllowed
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.schools import School
 from justdriving.domain.services.application import Application
@@ -89,30 +89,21 @@ class _PayPages:
         return redirect(urljoin(request.host_url, target), code=303)
 
     def _find(self, invoice_id: str) -> tuple[Invoice, School]:
-        with self._app.uow() as uow:
-            invoice = uow.invoices.find(invoice_id)
-            if invoice is None or invoice.number is None:  # a draft has no pay link
-                raise NotFound("invoice", invoice_id)
-            return invoice, uow.schools.get(invoice.school_id)
+        found = self._app.payer.invoice(invoice_id)
+        return found.invoice, found.school
 
 
 def _open_invoices(app: Application) -> list[dict[str, str]]:
-    found: list[dict[str, str]] = []
-    with app.uow() as uow:
-        for school in uow.schools.list():
-            for student in uow.students.for_school(school.id):
-                for invoice in uow.invoices.for_student(school.id, student.id):
-                    if invoice.status in PAYABLE and len(found) < LANDING_INVOICES:
-                        found.append(
-                            {
-                                "id": invoice.id,
-                                "number": invoice.number or "",
-                                "school": school.name,
-                                "student": student.name,
-                                "outstanding": str(invoice.outstanding),
-                            }
-                        )
-    return found
+    return [
+        {
+            "id": found.invoice.id,
+            "number": found.invoice.number or "",
+            "school": found.school_name,
+            "student": found.student_name,
+            "outstanding": str(found.invoice.outstanding),
+        }
+        for found in app.payer.open_invoices(LANDING_INVOICES)
+    ]
 
 
 def _docs() -> dict[str, Path]:

@@ -132,16 +132,14 @@ class _Views:
             check_return_url(return_url, self.settings)
         started = self._app.start_invoice_payment(school_id, invoice_id, return_url=return_url)
         session = started.session
-        with self._app.uow() as uow:
-            invoice = uow.invoices.get(invoice_id)
-            school = uow.schools.get(invoice.school_id)
+        shown = self._app.payer.invoice(invoice_id)
         return {
             "payment_id": started.payment.id,
             "provider": session.provider,
             "client_secret": session.client_secret,
             "redirect_url": session.redirect_url,
             # What the checkout shows: the lines with VAT, in the school's language.
-            "invoice": invoice_view(invoice, school),
+            "invoice": invoice_view(shown.invoice, shown.school),
         }, 201
 
 
