@@ -50,7 +50,8 @@ def test_a_checkout_is_found_by_the_providers_id_with_its_invoice(
     found = app.payer.checkout("fake", provider_ref(gateway, started.payment.id))
 
     assert found.payment.id == started.payment.id
-    assert found.invoice is not None and found.invoice.id == invoice.id
+    assert found.invoice is not None
+    assert found.invoice.id == invoice.id
     assert found.school.id == world.school.id
     with pytest.raises(NotFound):
         app.payer.checkout("fake", "pi_unknown")
