@@ -171,7 +171,7 @@ def test_an_overdue_reminder_carries_the_pay_link_too() -> None:
     app, invoice, _ = demo("da")
     clock = app.clock
     assert isinstance(clock, FrozenClock)
-    clock.advance(timedelta(days=15))  # past the 14 days it was due in
+    clock.advance(timedelta(days=14 + 3))  # the ladder's first step: 3 days past due
 
     assert app.send_reminders().overdue_invoices == 1
     app.relay_outbox()

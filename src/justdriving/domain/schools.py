@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from attrs import define, field, frozen
 
 from justdriving.domain.addresses import PostalAddress, check_cvr
+from justdriving.domain.dunning import DEFAULT_LADDER, DunningStep, check_ladder
 from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidInput
 from justdriving.domain.ids import SchoolId
@@ -188,6 +189,13 @@ class SchoolSettings:
         default=AccountingCustomerMode.INDIVIDUAL, validator=_of(AccountingCustomerMode)
     )
     block_booking_when_overdue: bool = field(default=False, validator=_of(bool))
+    # With block_booking_when_overdue: how many days past due an invoice blocks booking (0:
+    # from the first day).
+    block_booking_overdue_days: int = field(default=0, validator=_whole(0, 365))
+    # The reminders an overdue invoice gets: days past due and tone (domain.dunning).
+    dunning_ladder: tuple[DunningStep, ...] = field(
+        default=DEFAULT_LADDER, validator=lambda _, __, v: check_ladder(v)
+    )
     booking_horizon_days: int = field(default=90, validator=_whole(1, 3660))
     booking_lead_time_hours: int = field(default=2, validator=_whole(0, 24 * 366))
     invoice_due_days: int = field(default=14, validator=_whole(0, 3660))

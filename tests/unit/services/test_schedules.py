@@ -57,16 +57,20 @@ class TestLessonReminders:
 
 
 class TestOverdueReminders:
-    def test_an_overdue_invoice_is_reminded_weekly_until_paid(
+    def test_an_overdue_invoice_climbs_the_default_ladder_until_paid(
         self, app: Application, world: World, clock: FrozenClock, store: MemoryStore
     ) -> None:
+        """Due in 14 days; reminded friendly at 3 days past due, firmly at 10, not after the
+        payment (the ladder itself: tests/unit/services/test_dunning.py)."""
         invoice = app.draft_invoice(
             world.school.id,
             world.student.id,
             [LineItem(InvoiceService.MATERIALS, "Theory book", dkk("300.00"))],
         )
         app.issue_invoice(world.school.id, invoice.id)
-        clock.advance(timedelta(days=15))
+        clock.advance(timedelta(days=14 + 2))
+        assert app.send_reminders().overdue_invoices == 0
+        clock.advance(timedelta(days=1))
 
         assert app.send_reminders().overdue_invoices == 1
         assert app.send_reminders().overdue_invoices == 0
@@ -80,9 +84,10 @@ class TestOverdueReminders:
             method=PaymentMethod.CASH,
             invoice_id=invoice.id,
         )
-        clock.advance(timedelta(days=7))
+        clock.advance(timedelta(days=11))
         assert app.send_reminders().overdue_invoices == 0
-        assert len(messages(store, MessageType.OVERDUE_REMINDER, Channel.SMS)) == 2
+        sent = messages(store, MessageType.OVERDUE_REMINDER, Channel.SMS)
+        assert [m.context["tone"] for m in sent] == ["friendly", "firm"]
 
 
 class TestRelaySafetyNets:

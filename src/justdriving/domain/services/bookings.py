@@ -158,8 +158,9 @@ def _check_rules(uow: UnitOfWork, school: School, booking: Booking, now: datetim
     if any(other.blocks_teacher and other.id != booking.id for other in taken):
         raise TeacherDoubleBooked("the teacher already has a lesson at that time")
     if settings.block_booking_when_overdue:
+        late = now - timedelta(days=settings.block_booking_overdue_days)
         for student_id in booking.student_ids:
-            if any(i.is_overdue(now) for i in uow.invoices.for_student(school.id, student_id)):
+            if any(i.is_overdue(late) for i in uow.invoices.for_student(school.id, student_id)):
                 raise BookingNotAllowed("an overdue invoice must be paid before booking")
 
 

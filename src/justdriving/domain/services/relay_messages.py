@@ -70,13 +70,15 @@ class MessageJobs:
         if message.status is not MessageStatus.QUEUED:
             return None  # sent before a lost commit, or suppressed: nothing to do
         school = uow.schools.get(message.school_id)
+        if self._settled(uow, message):
+            return None
         to = self._decide(uow, message, school)
         if to is None or isinstance(to, Deferred):
             return to
         assert isinstance(to, PhoneNumber)
-        rendered = self._renderer.render(
-            message.type, Channel.SMS, message.language, message.context
-        )
+        pay_url = self._pay_url(uow, message)
+        context = {**message.context, **({"pay_url": pay_url} if pay_url else {})}
+        rendered = self._renderer.render(message.type, Channel.SMS, message.language, context)
         message.segments = segments(rendered.text).parts
         limit = school.settings.sms_max_segments.get(message.type, DEFAULT_SMS_SEGMENTS)
         if message.segments > limit:
@@ -94,6 +96,8 @@ class MessageJobs:
         if message.status is not MessageStatus.QUEUED:
             return None
         school = uow.schools.get(message.school_id)
+        if self._settled(uow, message):
+            return None
         to = self._decide(uow, message, school)
         if to is None or isinstance(to, Deferred):
             return to
@@ -148,6 +152,20 @@ class MessageJobs:
             message.defer(decision.until, decision.reason)
             return Deferred(decision.until, decision.reason)
         return decision.recipient
+
+    def _settled(self, uow: UnitOfWork, message: OutboundMessage) -> bool:
+        """An overdue reminder whose invoice was paid (or credited, or voided) after it was
+        decided: suppressed, never sent — the payment may land between decision and send."""
+        invoice_id = message.context.get("invoice_id")
+        if message.type is not MessageType.OVERDUE_REMINDER or not invoice_id:
+            return False
+        invoice = uow.invoices.find(str(invoice_id))
+        if invoice is not None and invoice.outstanding.is_positive:
+            return False
+        reason = "nothing is left to pay on the invoice: the reminder is not sent"
+        message.note(reason)
+        message.suppress(reason, self._clock.now())
+        return True
 
     def _pay_url(self, uow: UnitOfWork, message: OutboundMessage) -> str | None:
         """The pay link of the invoice an invoice email or overdue reminder is about, while

@@ -1,5 +1,5 @@
-"""Scheduled reminders: lessons coming up, invoices overdue. Decided from the database, so a
-restarted worker neither skips nor repeats one."""
+"""Scheduled reminders: lessons coming up, invoices overdue (up the school's dunning ladder).
+Decided from the database, so a restarted worker neither skips nor repeats one."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from attrs import define
 
 from justdriving.domain.bookings import Booking
-from justdriving.domain.formatting import money
+from justdriving.domain.dunning import DueStep
+from justdriving.domain.formatting import day, money
+from justdriving.domain.invoices import Invoice
 from justdriving.domain.messages import Channel
 from justdriving.domain.schools import MessageType, School
 from justdriving.domain.services.notifications import queue_message
@@ -16,7 +18,6 @@ from justdriving.domain.services.settlement import booking_context
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
-OVERDUE_REMINDER_EVERY = timedelta(days=7)
 _LONGEST_LEAD = timedelta(days=14)  # no school reminds further ahead than this
 
 
@@ -52,25 +53,41 @@ class Reminders:
         return count
 
     def _overdue_reminders(self) -> int:
-        """Invoices reminded of."""
+        """Invoices reminded of: each at the next step of its school's dunning ladder."""
         now = self._clock.now()
         count = 0
         with self._uow() as uow:
             for invoice in uow.invoices.overdue(now):
-                if not invoice.reminder_due(now, OVERDUE_REMINDER_EVERY):
-                    continue
-                invoice.reminded_at = now
                 school = uow.schools.get(invoice.school_id)
+                step = invoice.dunning_due(school.settings.dunning_ladder, now)
+                if step is None:
+                    continue
+                invoice.record_dunning(step, now)
                 student = uow.students.get(invoice.student_id)
-                context = {
-                    "invoice_id": invoice.id,
-                    "invoice_number": invoice.number or "",
-                    "amount": money(invoice.outstanding, student.language),
-                }
+                context = _dunning_context(school, invoice, step, student.language)
                 queue_message(uow, school, student, MessageType.OVERDUE_REMINDER, context, now)
                 count += 1
             uow.commit()
         return count
+
+
+def _dunning_context(
+    school: School, invoice: Invoice, step: DueStep, language: str
+) -> dict[str, object]:
+    settings = school.settings
+    blocked = settings.block_booking_when_overdue and (
+        step.days_overdue >= settings.block_booking_overdue_days
+    )
+    assert invoice.due_at is not None
+    return {
+        "invoice_id": invoice.id,
+        "invoice_number": invoice.number or "",
+        "amount": money(invoice.outstanding, language),
+        "due": day(invoice.due_at, school.timezone, language),
+        "days_overdue": step.days_overdue,
+        "tone": step.step.tone.value,
+        "booking_blocked": blocked,
+    }
 
 
 def _remind(uow: UnitOfWork, school: School, booking: Booking, now: datetime) -> int:
