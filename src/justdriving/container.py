@@ -11,7 +11,8 @@ from dependency_injector import containers, providers
 from justdriving.adapters import memory
 from justdriving.adapters.accounting import factory as accounting_adapters
 from justdriving.adapters.accounting.factory import accounting_consent
-from justdriving.adapters.documents import FpdfInvoicePdf, PublicPayLinks
+from justdriving.adapters.documents import FpdfInvoicePdf
+from justdriving.adapters.documents import factory as document_adapters
 from justdriving.adapters.email import factory as email_adapters
 from justdriving.adapters.host_events import factory as host_event_adapters
 from justdriving.adapters.memory.factory import DEV_WEBHOOK_SECRET, fake_gateway
@@ -95,7 +96,7 @@ class Container(containers.DeclarativeContainer):
 
     renderer = providers.Singleton(JinjaTemplateRenderer)
     invoice_pdf = providers.Singleton(FpdfInvoicePdf)
-    pay_links = providers.Singleton(PublicPayLinks, settings.provided.public_base_url)
+    pay_links = providers.Singleton(document_adapters.pay_links, settings, clock)
     relay_policy = providers.Singleton(relay_policy, settings)
     application = providers.Singleton(
         Application,

@@ -60,6 +60,7 @@ GOOD_PRODUCTION = {
     "MAIL_FROM_ADDRESS": "kontor@example.dk",
     "MAIL_WEBHOOK_SECRET": "mail-webhook-key-0123456789",
     "ACCOUNTING_PROVIDER": "none",
+    "PAY_LINK_SECRET": "Pl5Kx8Qw2Zr7Mn4Vb9Hj3Gf6Dc1Sa0Ty",
 }
 
 # Fernet keys (44 characters of url-safe base64), fixed and public: tests only.
@@ -158,6 +159,8 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "API_TOKEN",
         "RETURN_URL_HOSTS",
         "TRUSTED_PROXY_HOPS",
+        "PAY_LINK_SECRET",
+        "PAY_LINK_DAYS",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added

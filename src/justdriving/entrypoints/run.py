@@ -70,7 +70,9 @@ def run(
         else DevWorker(app, jobs=scheduled(settings))
     )
     with _stop_on_signals(server, worker), _worker_thread(worker):
-        for line in _banner(settings, server.url, started.session.redirect_url, demo, one_off):
+        pay_path = app.payer.link_path(demo.invoice_id)
+        checkout = started.session.redirect_url
+        for line in _banner(settings, server.url, checkout, demo, pay_path, one_off):
             echo(line)
         server.serve()
     echo("stopped")
@@ -113,7 +115,12 @@ def simulate_delivery_receipts(app: Application) -> int:
 
 
 def _banner(
-    settings: Settings, base: str, checkout: str | None, demo: DemoInvoice, one_off: str | None
+    settings: Settings,
+    base: str,
+    checkout: str | None,
+    demo: DemoInvoice,
+    pay_path: str,
+    one_off: str | None,
 ) -> list[str]:
     database = settings.masked()["DATABASE_URL"]
     lines = [
@@ -122,7 +129,7 @@ def _banner(
         f"  health:   {base}/healthz",
         f"  checkout: {urljoin(base + '/', checkout or '')}"
         f"  (demo invoice no. {demo.number}, {demo.outstanding})",
-        f"  pay link: {base}/pay/{demo.invoice_id}  (as printed on the invoice and its e-mail)",
+        f"  pay link: {base}{pay_path}  (as printed on the invoice and its e-mail)",
         f"  webhooks: {base}/webhook/payments/{settings.payment_provider}",
         f"  ops:      {base}/ops  (any user name; password: "
         + (f"{one_off}, made for this run)" if one_off else "your OPS_TOKEN)"),

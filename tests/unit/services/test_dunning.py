@@ -40,7 +40,7 @@ def app(
         sms=sms,
         email=email,
         renderer=JinjaTemplateRenderer(),
-        pay_links=PublicPayLinks(BASE),
+        pay_links=PublicPayLinks(BASE, secret="s" * 32, lifetime=timedelta(days=90), clock=clock),
     )
 
 
@@ -105,7 +105,7 @@ def test_each_reminder_carries_the_pay_link_by_sms_and_by_email(
 
     app.relay_outbox()
 
-    link = f"{BASE}/pay/{invoice.id}"
+    link = BASE + app.payer.link_path(invoice.id)
     [text] = [m.body for _, m, _ in sms.sent if "forfald" in m.body]
     [reminder] = [m for _, m, _ in email.sent if m.subject.startswith("Påmindelse")]
     assert link in text

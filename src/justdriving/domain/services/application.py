@@ -161,7 +161,7 @@ class Application:
 
         # Read only: invoices, payments, balances and disputes at a glance.
         self.money = MoneyView(self.uow, clock, self.redact)
-        self.payer = PayerView(self.uow)  # the pay link, the checkout, the landing page
+        self.payer = PayerView(self.uow, pay_links)  # the pay link, the checkout, the landing page
 
         self.balance = balances.balance
         self.overdue_invoices = balances.overdue_invoices

@@ -1,5 +1,6 @@
-"""What the person paying sees, read only: an invoice behind its pay link, the checkout a
-payment belongs to, and (outside production) the open invoices the landing page links to.
+"""What the person paying sees, read only: an invoice behind its pay link (signed for it, and
+expiring: see the PayLinks port), the checkout a payment belongs to, and (outside production)
+the open invoices the landing page links to.
 
 The web views render these; they never open a unit of work themselves.
 """
@@ -13,6 +14,7 @@ from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.payments import Payment
 from justdriving.domain.schools import School
 from justdriving.domain.services.arguments import batch_limit
+from justdriving.ports.documents import PayLinks
 from justdriving.ports.persistence import UnitOfWorkFactory
 
 PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
@@ -22,6 +24,7 @@ PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 class InvoiceToPay:
     invoice: Invoice
     school: School
+    link_expired: bool = False  # opened by a pay link past its lifetime: nothing to pay here
 
 
 @frozen
@@ -39,8 +42,23 @@ class OpenInvoice:
 
 
 class PayerView:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, uow: UnitOfWorkFactory, pay_links: PayLinks | None = None) -> None:
+        self._uow, self._links = uow, pay_links
+
+    def by_link(self, token: str) -> InvoiceToPay:
+        """The invoice a pay link's token was made for, and whether the link has expired;
+        NotFound for a token this platform did not make (or a draft's)."""
+        opened = self._links.open(token) if self._links is not None else None
+        if opened is None:
+            raise NotFound("pay link", token[:40])
+        found = self.invoice(opened.invoice_id)
+        return InvoiceToPay(found.invoice, found.school, link_expired=opened.expired)
+
+    def link_path(self, invoice_id: str) -> str:
+        """The path of a fresh pay link for the invoice, on this app (`/pay/<token>`)."""
+        if self._links is None:
+            raise NotFound("pay link", invoice_id)
+        return self._links.path_for(invoice_id)
 
     def invoice(self, invoice_id: str) -> InvoiceToPay:
         """An issued invoice and its school; NotFound for a draft (it has no pay link)."""
