@@ -62,13 +62,14 @@ class Container(containers.DeclarativeContainer):
     gateways = providers.Singleton(payment_adapters.gateway_registry, payment_gateway)
 
     sms_limiter = providers.Singleton(sms_adapters.sms_limiter, settings)
-    sms = providers.Selector(
+    sms_primary = providers.Selector(
         settings.provided.sms_provider,
         fake=providers.Singleton(memory.FakeSmsSender),
         log=providers.Singleton(memory.LogSmsSender),
         twilio=providers.Singleton(sms_adapters.twilio_sender, settings, sms_limiter),
         gatewayapi=providers.Singleton(sms_adapters.gatewayapi_sender, settings, sms_limiter),
     )
+    sms = providers.Singleton(sms_adapters.with_fallback, sms_primary, settings, sms_limiter, clock)
 
     email = providers.Selector(
         settings.provided.mail_mailer,

@@ -161,6 +161,12 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "TRUSTED_PROXY_HOPS",
         "PAY_LINK_SECRET",
         "PAY_LINK_DAYS",
+        "SMS_FALLBACK_PROVIDER",
+        "SMS_FALLBACK_KEY",
+        "SMS_FALLBACK_SECRET",
+        "SMS_FALLBACK_FROM_NUMBER",
+        "SMS_FALLBACK_WEBHOOK_SECRET",
+        "SMS_FALLBACK_API_BASE_URL",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added
@@ -492,6 +498,24 @@ def test_production_with_nothing_configured_lists_every_problem() -> None:
         ({"PAYMENT_PROVIDER_KEY": "pk_test_51Habcdefghijklmnop"}, "PAYMENT_PROVIDER_KEY"),
         # staging leftovers
         ({"SMS_REDIRECT_TO": "+4599999999"}, "SMS_REDIRECT_TO"),
+        (
+            {
+                "SMS_FALLBACK_PROVIDER": "twilio",
+                "SMS_FALLBACK_KEY": "AC" + "1" * 32,
+                "SMS_FALLBACK_SECRET": "second-twilio-token",
+                "SMS_FALLBACK_FROM_NUMBER": "+4512345679",
+            },
+            "SMS_FALLBACK_PROVIDER",
+        ),
+        ({"SMS_FALLBACK_PROVIDER": "log"}, "SMS_FALLBACK_PROVIDER=log"),
+        (
+            {
+                "SMS_FALLBACK_PROVIDER": "gatewayapi",
+                "SMS_FALLBACK_FROM_NUMBER": "Koereskole",
+                "SMS_FALLBACK_WEBHOOK_SECRET": "gw-webhook-secret",
+            },
+            "SMS_FALLBACK_SECRET",
+        ),
         ({"MAIL_REDIRECT_TO": "qa@example.dk"}, "MAIL_REDIRECT_TO"),
         # platform
         ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),
