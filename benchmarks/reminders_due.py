@@ -385,7 +385,8 @@ def report(results: list[dict[str, Any]], options: argparse.Namespace) -> None:
             "14-day scan (before)": (sizes, [r["scan"] * 1000 for r in results]),
         },
         "bookings in the table",
-        "ms",
+        "ms (log scale)",
+        log_y=True,
     )
     plots.write_section(
         TITLE,
