@@ -11,7 +11,7 @@ from dependency_injector import containers, providers
 from justdriving.adapters import memory
 from justdriving.adapters.accounting import factory as accounting_adapters
 from justdriving.adapters.accounting.factory import accounting_consent
-from justdriving.adapters.documents import FpdfInvoicePdf
+from justdriving.adapters.documents import DeferredInvoicePdf
 from justdriving.adapters.documents import factory as document_adapters
 from justdriving.adapters.email import factory as email_adapters
 from justdriving.adapters.host_events import factory as host_event_adapters
@@ -48,7 +48,7 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Selector(
         config.database,
         memory=providers.Singleton(memory.MemoryUnitOfWorkFactory, store),
-        sql=providers.Singleton(sql.SqlUnitOfWorkFactory, engine, token_cipher),
+        sql=providers.Singleton(sql.unit_of_work, engine, token_cipher),
     )
 
     fake_gateway = providers.Singleton(fake_gateway, settings, clock)
@@ -96,7 +96,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     renderer = providers.Singleton(JinjaTemplateRenderer)
-    invoice_pdf = providers.Singleton(FpdfInvoicePdf)
+    invoice_pdf = providers.Singleton(DeferredInvoicePdf)
     pay_links = providers.Singleton(document_adapters.pay_links, settings, clock)
     relay_policy = providers.Singleton(relay_policy, settings)
     application = providers.Singleton(

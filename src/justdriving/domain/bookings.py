@@ -298,6 +298,13 @@ class Booking(Entity):
         upcoming = self.status is BookingStatus.CONFIRMED and now < self.slot.start
         return upcoming and channel not in self.reminded and self.slot.start - ahead <= now
 
+    def awaiting_reminder(self, channel: str) -> datetime | None:
+        """The lesson's start while its reminder on `channel` is still to be decided (a confirmed
+        lesson not reminded on it), else None: what the reminders look lessons up by."""
+        if self.status is BookingStatus.CONFIRMED and channel not in self.reminded:
+            return self.slot.start
+        return None
+
     def record_reminder(self, channel: str) -> None:
         if channel not in self.reminded:
             self.reminded = (*self.reminded, channel)
@@ -305,3 +312,19 @@ class Booking(Entity):
     def _require(self, status: BookingStatus, *, action: str) -> None:
         if self.status is not status:
             raise InvalidTransition("booking", self.status, action)
+
+
+@frozen
+class ReminderWindow:
+    """The lessons of `school_ids` whose reminder on `channel` falls due `ahead` of the start:
+    at `now`, those starting in (now, now + ahead] and still awaiting that reminder."""
+
+    channel: str
+    ahead: timedelta
+    school_ids: frozenset[str]
+
+    def covers(self, booking: Booking, now: datetime) -> bool:
+        start = booking.awaiting_reminder(self.channel)
+        if start is None or booking.school_id not in self.school_ids:
+            return False
+        return now < start <= now + self.ahead

@@ -13,7 +13,15 @@ from justdriving.domain.schools import InvoiceService, MessageType
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
-from .support import World, dkk, hours_from_now, messages, outbox
+from .support import (
+    World,
+    build_world,
+    dkk,
+    hours_from_now,
+    messages,
+    outbox,
+    with_settings,
+)
 
 
 class TestLessonReminders:
@@ -54,6 +62,33 @@ class TestLessonReminders:
 
         assert app.send_reminders().lessons == 0
         assert messages(store, MessageType.REMINDER) == []
+
+    def test_each_school_reminds_by_its_own_lead_and_a_lead_of_zero_sends_none(
+        self, app: Application, world: World, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        early = build_world(app, "Køreskolen Vest", with_settings(sms_reminder_hours_before=48))
+        silent = build_world(app, "Køreskolen Nord", with_settings(sms_reminder_hours_before=0))
+        for school in (world, early, silent):
+            school.book(app, hours_from_now(clock, 40))
+
+        app.send_reminders()
+        clock.advance(timedelta(hours=39))
+        app.send_reminders()
+
+        sms = messages(store, MessageType.REMINDER, Channel.SMS)
+        assert sorted(m.school_id for m in sms) == sorted([world.school.id, early.school.id])
+        assert len(messages(store, MessageType.REMINDER, Channel.EMAIL)) == 3
+
+    def test_a_lead_beyond_two_weeks_reminds_two_weeks_ahead(
+        self, app: Application, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        world = build_world(app, settings=with_settings(email_reminder_hours_before=24 * 30))
+        world.book(app, hours_from_now(clock, 24 * 20))
+
+        assert app.send_reminders().lessons == 0
+        clock.advance(timedelta(days=6, minutes=1))
+        assert app.send_reminders().lessons == 1
+        assert [m.channel for m in messages(store, MessageType.REMINDER)] == [Channel.EMAIL]
 
 
 class TestOverdueReminders:

@@ -3,11 +3,12 @@ Decided from the database, so a restarted worker neither skips nor repeats one."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from attrs import define
 
-from justdriving.domain.bookings import Booking
+from justdriving.domain.bookings import Booking, ReminderWindow
 from justdriving.domain.dunning import DueStep
 from justdriving.domain.formatting import day, money
 from justdriving.domain.invoices import Invoice
@@ -44,11 +45,10 @@ class Reminders:
         now = self._clock.now()
         count = 0
         with self._uow() as uow:
-            schools: dict[str, School] = {}
-            for booking in uow.bookings.starting_between(now, now + _LONGEST_LEAD):
-                if booking.school_id not in schools:
-                    schools[booking.school_id] = uow.schools.get(booking.school_id)
-                count += _remind(uow, schools[booking.school_id], booking, now)
+            schools = {school.id: school for school in uow.schools.list()}
+            for booking in uow.bookings.awaiting_reminder(now, _windows(schools.values())):
+                if booking.slot.start < now + _LONGEST_LEAD:
+                    count += _remind(uow, schools[booking.school_id], booking, now)
             uow.commit()
         return count
 
@@ -90,13 +90,31 @@ def _dunning_context(
     }
 
 
-def _remind(uow: UnitOfWork, school: School, booking: Booking, now: datetime) -> int:
-    leads = {
+def _leads(school: School) -> dict[Channel, timedelta]:
+    return {
         Channel.SMS: timedelta(hours=school.settings.sms_reminder_hours_before),
         Channel.EMAIL: timedelta(hours=school.settings.email_reminder_hours_before),
     }
+
+
+def _windows(schools: Iterable[School]) -> list[ReminderWindow]:
+    """One window per channel and lead (capped at the longest), over the schools that use it;
+    a lead of 0 hours never falls due before the lesson starts, so it has none."""
+    grouped: dict[tuple[str, timedelta], set[str]] = {}
+    for school in schools:
+        for channel, ahead in _leads(school).items():
+            if ahead > timedelta(0):
+                key = (channel.value, min(ahead, _LONGEST_LEAD))
+                grouped.setdefault(key, set()).add(school.id)
+    return [
+        ReminderWindow(channel, ahead, frozenset(ids))
+        for (channel, ahead), ids in sorted(grouped.items())
+    ]
+
+
+def _remind(uow: UnitOfWork, school: School, booking: Booking, now: datetime) -> int:
     count = 0
-    for channel, ahead in leads.items():
+    for channel, ahead in _leads(school).items():
         if not booking.reminder_due(channel.value, ahead, now):
             continue
         booking.record_reminder(channel.value)

@@ -69,7 +69,8 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
     blueprint.before_request(_limit_body)
     blueprint.before_request(_correlate)
     register_json_errors(blueprint)
-    register_malformed_input(blueprint)  # after the body limit: 413 comes first
+    # After the body limit: 413 comes first.
+    register_malformed_input(blueprint, sql=container.config.database() == "sql")
     blueprint.add_url_rule("/healthz", view_func=views.healthz, methods=["GET"])
     blueprint.add_url_rule("/readyz", view_func=views.readyz, methods=["GET"])
     api = Blueprint("api", __name__, url_prefix="/api")
