@@ -110,7 +110,15 @@ class OutboundMessage(Entity):
     decisions: tuple[str, ...] = ()  # what the delivery policy decided, in order
     # Held back by the delivery policy (quiet hours, throttle) until then; still queued.
     deferred_until: datetime | None = None
+    # The template it is rendered from when not its type's own: a host's template, sent as
+    # MessageType.NOTICE (`send_template`).
+    template: str | None = None
     version: int = 0
+
+    @property
+    def template_name(self) -> str:
+        """The template to render: its own, or its type's."""
+        return self.template or self.type.value
 
     def note(self, decision: str) -> None:
         """Record a delivery-policy decision (redirected, deferred, suppressed, ...)."""

@@ -41,11 +41,33 @@ class MessageType(enum.StrEnum):
     REFUND_CONFIRMATION = "refund_confirmation"
     ANNOUNCEMENT = "announcement"
     HELP_REPLY = "help_reply"  # the answer to an SMS "HELP": who the school is, how to reach it
+    # To the lesson's teacher, under the school's teacher toggles and teacher quiet hours.
+    TEACHER_BOOKING = "teacher_booking"  # a lesson booked with them (confirmed)
+    TEACHER_CHANGE = "teacher_change"  # one of their lessons moved
+    TEACHER_CANCELLATION = "teacher_cancellation"  # cancelled, by whom
+    TEACHER_NO_SHOW = "teacher_no_show"  # a no-show recorded on their lesson
+    TEACHER_ANNOUNCEMENT = "teacher_announcement"  # the school's announcement to its teachers
+    # Asked for by a person or sent by the host application: the school's toggles do not apply.
+    WELCOME = "welcome"
+    EMAIL_VERIFICATION = "email_verification"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a message type, not a password)
+    NOTICE = "notice"  # any other host message: its own template is named on the message
 
     @property
     def urgent(self) -> bool:
         """Urgent messages go out in quiet hours too: the lesson they concern may be close."""
         return self in _URGENT
+
+    @property
+    def for_teachers(self) -> bool:
+        """Sent to a teacher: the school's teacher toggles and teacher quiet hours apply."""
+        return self in TEACHER_MESSAGE_TYPES
+
+    @property
+    def requested(self) -> bool:
+        """An account or host message (welcome, verification, password reset, notice): someone
+        asked for it, so the school's per-type toggles do not hold it back."""
+        return self in ACCOUNT_MESSAGE_TYPES
 
 
 _URGENT = frozenset(
@@ -54,8 +76,30 @@ _URGENT = frozenset(
         MessageType.BOOKING_CHANGE,
         MessageType.CANCELLATION,
         MessageType.HELP_REPLY,
+        MessageType.TEACHER_CHANGE,
+        MessageType.TEACHER_CANCELLATION,
+        MessageType.EMAIL_VERIFICATION,
+        MessageType.PASSWORD_RESET,
     }
 )
+TEACHER_MESSAGE_TYPES = frozenset(
+    {
+        MessageType.TEACHER_BOOKING,
+        MessageType.TEACHER_CHANGE,
+        MessageType.TEACHER_CANCELLATION,
+        MessageType.TEACHER_NO_SHOW,
+        MessageType.TEACHER_ANNOUNCEMENT,
+    }
+)
+ACCOUNT_MESSAGE_TYPES = frozenset(
+    {
+        MessageType.WELCOME,
+        MessageType.EMAIL_VERIFICATION,
+        MessageType.PASSWORD_RESET,
+        MessageType.NOTICE,
+    }
+)
+STUDENT_MESSAGE_TYPES = frozenset(MessageType) - TEACHER_MESSAGE_TYPES - ACCOUNT_MESSAGE_TYPES
 
 
 class AccountingCustomerMode(enum.StrEnum):
@@ -171,13 +215,24 @@ class SchoolSettings:
     payment_gateway: str | None = field(default=DEFAULT_GATEWAY, validator=_of(str, None))
     sms_enabled: bool = field(default=True, validator=_of(bool))
     sms_message_types: frozenset[MessageType] = field(
-        default=frozenset(MessageType), validator=_message_types
+        default=STUDENT_MESSAGE_TYPES, validator=_message_types
     )
     email_message_types: frozenset[MessageType] = field(
-        default=frozenset(MessageType), validator=_message_types
+        default=STUDENT_MESSAGE_TYPES, validator=_message_types
     )
     sender_id: str | None = field(default=None, validator=_of(str, None))
     quiet_hours: QuietHours | None = field(default=QuietHours(), validator=_of(QuietHours, None))
+    # What teachers are told, by which channel, and when they are left alone (their own hours:
+    # a teacher's day may start before the students').
+    teacher_sms_message_types: frozenset[MessageType] = field(
+        default=TEACHER_MESSAGE_TYPES, validator=_message_types
+    )
+    teacher_email_message_types: frozenset[MessageType] = field(
+        default=TEACHER_MESSAGE_TYPES, validator=_message_types
+    )
+    teacher_quiet_hours: QuietHours | None = field(
+        default=QuietHours(), validator=_of(QuietHours, None)
+    )
     branding: Branding = field(default=Branding(), validator=_of(Branding))
     language: str = field(default="da", validator=_check_language)
     accounting_provider: str | None = field(default=None, validator=_of(str, None))
@@ -203,6 +258,26 @@ class SchoolSettings:
     cvr_number: str | None = field(default=None, validator=check_cvr)
     address: PostalAddress | None = field(default=None, validator=_of(PostalAddress, None))
 
+    def sends(self, type: MessageType, *, sms: bool) -> bool:
+        """Whether this school sends `type` by SMS (`sms`) or email: a teacher's message by the
+        teacher toggles, a requested one (account, host) always (SMS only while SMS is on), a
+        student's by the student toggles."""
+        if sms and not self.sms_enabled:
+            return False
+        if type.requested:
+            return True
+        if type.for_teachers:
+            chosen = self.teacher_sms_message_types if sms else self.teacher_email_message_types
+        else:
+            chosen = self.sms_message_types if sms else self.email_message_types
+        return type in chosen
+
+    def quiet_hours_for(self, type: MessageType | None) -> QuietHours | None:
+        """The hours in which `type` waits: the teachers' for a teacher's message."""
+        if type is not None and type.for_teachers:
+            return self.teacher_quiet_hours
+        return self.quiet_hours
+
 
 @define(eq=False)
 class School(Entity):
@@ -225,6 +300,7 @@ class School(Entity):
     def local_time(self, moment: datetime) -> datetime:
         return moment.astimezone(ZoneInfo(self.timezone))
 
-    def in_quiet_hours(self, moment: datetime) -> bool:
-        quiet = self.settings.quiet_hours
+    def in_quiet_hours(self, moment: datetime, type: MessageType | None = None) -> bool:
+        """Whether `moment` falls in the quiet hours that hold `type` (a student's by default)."""
+        quiet = self.settings.quiet_hours_for(type)
         return quiet is not None and quiet.contains(self.local_time(moment).time())

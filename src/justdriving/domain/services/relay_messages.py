@@ -46,6 +46,7 @@ class Deferred:
 
 
 Prepared = Job | Deferred | None  # None: nothing left to do
+_BULK = frozenset({MessageType.ANNOUNCEMENT, MessageType.TEACHER_ANNOUNCEMENT})
 _ABOUT_AN_INVOICE = frozenset({MessageType.INVOICE_ISSUED, MessageType.OVERDUE_REMINDER})
 
 
@@ -75,7 +76,7 @@ class MessageJobs:
             return to
         assert isinstance(to, PhoneNumber)
         rendered = self._renderer.render(
-            message.type, Channel.SMS, message.language, message.context
+            message.template_name, Channel.SMS, message.language, message.context
         )
         message.segments = segments(rendered.text).parts
         limit = school.settings.sms_max_segments.get(message.type, DEFAULT_SMS_SEGMENTS)
@@ -107,14 +108,16 @@ class MessageJobs:
         }
         if pay_url is not None:
             context["pay_url"] = pay_url
-        rendered = self._renderer.render(message.type, Channel.EMAIL, message.language, context)
+        rendered = self._renderer.render(
+            message.template_name, Channel.EMAIL, message.language, context
+        )
         email = EmailMessage(
             to=to,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
             reference=message.id,
-            bulk=message.type is MessageType.ANNOUNCEMENT,
+            bulk=message.type in _BULK,
             attachments=attachments,
         )
         return Job(
