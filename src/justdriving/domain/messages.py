@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,16 @@ from justdriving.domain.errors import InvalidInput
 from justdriving.domain.ids import MessageId, SchoolId
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.schools import MessageType
+
+# A template's name: a plain lower-case word, so a name never reaches outside the template
+# folders (and a leading underscore stays reserved for layouts).
+TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def check_template_name(name: Any) -> None:
+    """InvalidInput unless `name` is a template's name (`password_reset`, `order_shipped`)."""
+    if not isinstance(name, str) or not TEMPLATE_NAME.match(name):
+        raise InvalidInput("a template's name is a lower-case word: letters, digits, _")
 
 
 class Channel(enum.StrEnum):

@@ -23,14 +23,12 @@ from markupsafe import Markup, escape
 
 from justdriving.adapters.templates.branding import branding_from, safe_branding, text_colour_on
 from justdriving.domain.errors import InvalidInput, NotFound
-from justdriving.domain.messages import Channel
+from justdriving.domain.messages import TEMPLATE_NAME, Channel
 from justdriving.domain.schools import Branding
 from justdriving.ports.messaging import RenderedMessage
 
 _LANGUAGE = re.compile(r"^[a-z]{2}(?:-[A-Z]{2})?$")
-# A template's name: a plain word, so a name can never reach outside the template folders
-# (and a leading underscore stays reserved for layouts).
-TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 

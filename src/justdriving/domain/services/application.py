@@ -30,6 +30,7 @@ from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
 from justdriving.domain.services.subscriptions import Subscribers
+from justdriving.domain.services.template_messages import TemplateMessages
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf, PayLinks
@@ -172,6 +173,9 @@ class Application:
         )
         self.send_reminders = Reminders(uow, clock).send_due
         self.announce = Announcements(uow, clock).announce
+        # The host's welcome, verification and password-reset emails (or any template of its
+        # own), through the same pipeline as every message.
+        self.send_template = TemplateMessages(uow, clock, renderer).send_template
         message_webhooks = MessageWebhooks(uow, clock)
         self.apply_message_receipts = message_webhooks.receipts
         self.receive_inbound_sms = message_webhooks.inbound_sms

@@ -56,12 +56,13 @@ def queue_to_address(
     now: datetime,
     *,
     template: str | None = None,
+    message_id: MessageId | None = None,
 ) -> OutboundMessage:
     """One message (the log) and its outbox row (the work) to `recipient`, in the caller's unit
     of work; the channel is the address's (a phone number: SMS)."""
     channel = Channel.SMS if isinstance(recipient, PhoneNumber) else Channel.EMAIL
     message = OutboundMessage(
-        id=MessageId(new_id("msg")),
+        id=message_id or MessageId(new_id("msg")),
         school_id=school.id,
         channel=channel,
         type=type,
