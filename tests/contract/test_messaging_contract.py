@@ -38,6 +38,11 @@ CONTEXT = {
     "verify_url": "https://app.example.dk/verify/k3J9x",
     "reset_url": "https://app.example.dk/reset/Qm81z",
     "subject": "Din teoriprøve",
+    "day": "2025-03-14",
+    "lesson_count": 1,
+    "lessons": [
+        {"time": "08:00", "end": "08:45", "lesson": "Køretime", "students": "Sofie", "pickup": ""}
+    ],
 }
 _PLACEHOLDER = re.compile(r"\$\{?[A-Za-z_]|\{\{|\{%")
 

@@ -34,6 +34,26 @@ REQUIRED: dict[MessageType, dict[str, str]] = {
     MessageType.TEACHER_CANCELLATION: {**TEACHING, "cancelled_by": "student"},
     MessageType.TEACHER_NO_SHOW: TEACHING,
     MessageType.TEACHER_ANNOUNCEMENT: {"message": "Personalemøde fredag kl. 16."},
+    MessageType.TEACHER_AGENDA: {
+        "day": "2025-03-14",
+        "lesson_count": 2,
+        "lessons": [
+            {
+                "time": "08:00",
+                "end": "08:45",
+                "lesson": "Køretime",
+                "students": "Anna Holm",
+                "pickup": "Nørregade 1",
+            },
+            {
+                "time": "10:00",
+                "end": "10:45",
+                "lesson": "Køretime",
+                "students": "Bo Berg",
+                "pickup": "",
+            },
+        ],
+    },
     MessageType.WELCOME: {},
     MessageType.EMAIL_VERIFICATION: {"verify_url": "https://app.example.dk/verify/k3J9x"},
     MessageType.PASSWORD_RESET: {"reset_url": "https://app.example.dk/reset/Qm81z"},

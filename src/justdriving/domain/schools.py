@@ -47,6 +47,7 @@ class MessageType(enum.StrEnum):
     TEACHER_CANCELLATION = "teacher_cancellation"  # cancelled, by whom
     TEACHER_NO_SHOW = "teacher_no_show"  # a no-show recorded on their lesson
     TEACHER_ANNOUNCEMENT = "teacher_announcement"  # the school's announcement to its teachers
+    TEACHER_AGENDA = "teacher_agenda"  # the day's lessons, at the school's agenda hour
     # Asked for by a person or sent by the host application: the school's toggles do not apply.
     WELCOME = "welcome"
     EMAIL_VERIFICATION = "email_verification"
@@ -89,6 +90,7 @@ TEACHER_MESSAGE_TYPES = frozenset(
         MessageType.TEACHER_CANCELLATION,
         MessageType.TEACHER_NO_SHOW,
         MessageType.TEACHER_ANNOUNCEMENT,
+        MessageType.TEACHER_AGENDA,
     }
 )
 ACCOUNT_MESSAGE_TYPES = frozenset(
@@ -148,6 +150,17 @@ def _whole(low: int, high: int) -> Any:
     def check(_: object, attribute: Any, value: Any) -> None:
         if type(value) is not int or not low <= value <= high:
             raise InvalidInput(f"{attribute.name} is an int from {low} to {high}")
+
+    return check
+
+
+def _optional_whole(low: int, high: int) -> Any:
+    """attrs validator: None, or an int (not a bool) from `low` to `high`."""
+    whole = _whole(low, high)
+
+    def check(instance: object, attribute: Any, value: Any) -> None:
+        if value is not None:
+            whole(instance, attribute, value)
 
     return check
 
@@ -233,6 +246,8 @@ class SchoolSettings:
     teacher_quiet_hours: QuietHours | None = field(
         default=QuietHours(), validator=_of(QuietHours, None)
     )
+    # The local hour (0-23) at which each teacher gets the day's agenda; None: no agenda.
+    teacher_agenda_hour: int | None = field(default=None, validator=_optional_whole(0, 23))
     branding: Branding = field(default=Branding(), validator=_of(Branding))
     language: str = field(default="da", validator=_check_language)
     accounting_provider: str | None = field(default=None, validator=_of(str, None))

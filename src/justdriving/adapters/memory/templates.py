@@ -77,6 +77,10 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
             "No-show recorded: $student_names, $lesson on $start.",
         ),
         MessageType.TEACHER_ANNOUNCEMENT: ("News from $school_name", "$message"),
+        MessageType.TEACHER_AGENDA: (
+            "Your lessons on $day: $lesson_count",
+            "Your $lesson_count lesson(s) on $day.",
+        ),
         MessageType.WELCOME: ("Welcome to $school_name", "Welcome to $school_name."),
         MessageType.EMAIL_VERIFICATION: (
             "Confirm your email address",
@@ -134,6 +138,10 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
             "Udeblivelse: $student_names, $lesson $start.",
         ),
         MessageType.TEACHER_ANNOUNCEMENT: ("Nyt fra $school_name", "$message"),
+        MessageType.TEACHER_AGENDA: (
+            "Dine lektioner $day: $lesson_count",
+            "Dine $lesson_count lektion(er) $day.",
+        ),
         MessageType.WELCOME: ("Velkommen til $school_name", "Velkommen til $school_name."),
         MessageType.EMAIL_VERIFICATION: (
             "Bekræft din e-mailadresse",

@@ -9,6 +9,7 @@ from justdriving.domain.services.accounting_export import AccountingExport, Acco
 from justdriving.domain.services.accounting_outbox import Reconciliation
 from justdriving.domain.services.accounting_push import RetryPolicy
 from justdriving.domain.services.accounting_sync import AccountingSync
+from justdriving.domain.services.agendas import Agendas
 from justdriving.domain.services.announcements import Announcements
 from justdriving.domain.services.arguments import check_use_cases
 from justdriving.domain.services.balances import Balances
@@ -172,6 +173,7 @@ class Application:
             uow, clock, retry_dead=self.relay.retry_dead, apply_event=webhooks.apply
         )
         self.send_reminders = Reminders(uow, clock).send_due
+        self.send_teacher_agendas = Agendas(uow, clock).send_due
         self.announce = Announcements(uow, clock).announce
         # The host's welcome, verification and password-reset emails (or any template of its
         # own), through the same pipeline as every message.
