@@ -104,6 +104,7 @@ from justdriving.domain.schools import (
     QuietHours,
     School,
     SchoolSettings,
+    SickReport,
 )
 from justdriving.domain.tax import TaxRate
 from justdriving.ports.webhooks import WebhookRequest
@@ -252,6 +253,7 @@ __all__ = [
     "School",
     "SchoolSettings",
     "Settings",
+    "SickReport",
     "StartedPayment",
     "Student",
     "SyncRun",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -102,6 +102,14 @@ ACCOUNT_MESSAGE_TYPES = frozenset(
     }
 )
 STUDENT_MESSAGE_TYPES = frozenset(MessageType) - TEACHER_MESSAGE_TYPES - ACCOUNT_MESSAGE_TYPES
+
+
+class SickReport(enum.StrEnum):
+    """What a teacher's "SYG" reply does: nothing (the school calls them), or cancel the rest
+    of that teacher's day as the teacher's cancellation (free for the students, each told)."""
+
+    IGNORE = "ignore"
+    CANCEL_DAY = "cancel_day"
 
 
 class AccountingCustomerMode(enum.StrEnum):
@@ -248,6 +256,7 @@ class SchoolSettings:
     )
     # The local hour (0-23) at which each teacher gets the day's agenda; None: no agenda.
     teacher_agenda_hour: int | None = field(default=None, validator=_optional_whole(0, 23))
+    teacher_sick_report: SickReport = field(default=SickReport.IGNORE, validator=_of(SickReport))
     branding: Branding = field(default=Branding(), validator=_of(Branding))
     language: str = field(default="da", validator=_check_language)
     accounting_provider: str | None = field(default=None, validator=_of(str, None))
@@ -314,6 +323,12 @@ class School(Entity):
 
     def local_time(self, moment: datetime) -> datetime:
         return moment.astimezone(ZoneInfo(self.timezone))
+
+    def next_midnight(self, moment: datetime) -> datetime:
+        """The end of `moment`'s day in the school's timezone (wall-clock arithmetic, so it
+        stays midnight across a change of summer time)."""
+        local = self.local_time(moment)
+        return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
     def in_quiet_hours(self, moment: datetime, type: MessageType | None = None) -> bool:
         """Whether `moment` falls in the quiet hours that hold `type` (a student's by default)."""

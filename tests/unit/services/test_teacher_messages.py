@@ -9,18 +9,20 @@ from datetime import time, timedelta
 import pytest
 
 from justdriving.adapters.memory import FakeSmsSender, FrozenClock, MemoryStore
-from justdriving.domain.bookings import CancelledBy
+from justdriving.domain.bookings import BookingStatus, CancelledBy
+from justdriving.domain.delivery import InboundSms, Keyword
 from justdriving.domain.errors import InvalidInput, InvalidTransition
 from justdriving.domain.messages import Channel, MessageStatus, OutboundMessage
 from justdriving.domain.outbox import OutboxKind
-from justdriving.domain.people import Teacher
-from justdriving.domain.schools import MessageType, QuietHours
+from justdriving.domain.people import PhoneNumber, Teacher
+from justdriving.domain.schools import MessageType, QuietHours, SickReport
 from justdriving.domain.services.announcements import Recipients
 from justdriving.domain.services.application import Application
 
-from .support import World, build_world, messages, outbox, snapshot, with_settings
+from .support import World, build_world, dkk, messages, outbox, snapshot, with_settings
 
 TEACHER_PHONE = "+4530112233"
+HOUR = timedelta(hours=1)
 
 
 def reachable_teacher(app: Application, world: World, language: str | None = "da") -> Teacher:
@@ -244,3 +246,99 @@ class TestAnnouncementsToTeachers:
         world = build_world(app)
         with pytest.raises(InvalidInput, match="to must be Recipients"):
             app.announce(world.school.id, "Hej", to="staff")  # type: ignore[arg-type]
+
+
+def sick(clock: FrozenClock, event_id: str, body: str = "SYG") -> InboundSms:
+    return InboundSms(
+        "fake", event_id, PhoneNumber(TEACHER_PHONE), "+4570000000", body, clock.now()
+    )
+
+
+class TestASickReport:
+    def cancelling_world(self, app: Application, clock: FrozenClock) -> tuple[World, Teacher]:
+        world = build_world(app, settings=with_settings(teacher_sick_report=SickReport.CANCEL_DAY))
+        return world, reachable_teacher(app, world)
+
+    def test_syg_cancels_the_rest_of_the_teachers_day_for_free_and_tells_each_student(
+        self, app: Application, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        world, tina = self.cancelling_world(app, clock)
+        bo = world.add_student(app, "Bo Berg")
+        today = [
+            world.book(app, clock.now() + 3 * HOUR, teacher=tina),
+            world.book(app, clock.now() + 5 * HOUR, teacher=tina, student=bo),
+        ]
+        tomorrow = world.book(app, clock.now() + 25 * HOUR, teacher=tina)
+        colleague = world.book(app, clock.now() + 4 * HOUR, student=bo)  # the world's teacher
+
+        assert app.receive_inbound_sms(sick(clock, "in_1")) is Keyword.SICK
+
+        with app.uow() as uow:
+            status = {b.id: uow.bookings.get(b.id) for b in [*today, tomorrow, colleague]}
+        assert [status[b.id].cancelled_by for b in today] == [CancelledBy.TEACHER] * 2
+        assert [status[b.id].fee for b in today] == [dkk("0.00")] * 2
+        assert status[tomorrow.id].status is BookingStatus.CONFIRMED
+        assert status[colleague.id].status is BookingStatus.CONFIRMED
+        told = messages(store, MessageType.CANCELLATION)
+        assert {str(m.recipient) for m in told} == {
+            "+4520123456",
+            "anna@example.dk",
+            "bo@example.dk",
+        }
+        assert all(m.context.get("fee") == "" for m in told)
+
+    def test_the_same_reply_delivered_again_or_sent_twice_cancels_and_tells_once(
+        self, app: Application, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        world, tina = self.cancelling_world(app, clock)
+        world.book(app, clock.now() + 3 * HOUR, teacher=tina)
+
+        for event_id in ("in_1", "in_1", "in_1", "in_2"):
+            app.receive_inbound_sms(sick(clock, event_id, " syg "))
+
+        assert len(messages(store, MessageType.CANCELLATION)) == 2  # Anna's SMS and email
+        assert len(to_teacher(store, MessageType.TEACHER_CANCELLATION)) == 2
+
+    def test_a_school_that_ignores_sick_replies_keeps_the_lessons(
+        self, app: Application, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        world = build_world(app)  # SickReport.IGNORE, the default
+        tina = reachable_teacher(app, world)
+        booking = world.book(app, clock.now() + 3 * HOUR, teacher=tina)
+        before = snapshot(store)
+
+        app.receive_inbound_sms(sick(clock, "in_1"))
+
+        with app.uow() as uow:
+            assert uow.bookings.get(booking.id).status is BookingStatus.CONFIRMED
+        assert {t: r for t, r in snapshot(store).items() if t != "inbox"} == {
+            t: r for t, r in before.items() if t != "inbox"
+        }
+
+    def test_syg_from_a_number_that_is_no_teachers_changes_no_booking(
+        self, app: Application, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        world, tina = self.cancelling_world(app, clock)
+        booking = world.book(app, clock.now() + 3 * HOUR, teacher=tina)
+        stranger = InboundSms(
+            "fake", "in_9", PhoneNumber("+4520123456"), "+4570000000", "SYG", clock.now()
+        )
+
+        app.receive_inbound_sms(stranger)  # the student's number
+
+        with app.uow() as uow:
+            assert uow.bookings.get(booking.id).status is BookingStatus.CONFIRMED
+
+    def test_a_lesson_under_way_is_not_cancelled(
+        self, app: Application, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        world, tina = self.cancelling_world(app, clock)
+        under_way = world.book(app, clock.now() + 3 * HOUR, teacher=tina)
+        later = world.book(app, clock.now() + 5 * HOUR, teacher=tina)
+        clock.advance(3 * HOUR + timedelta(minutes=10))
+
+        app.receive_inbound_sms(sick(clock, "in_1"))
+
+        with app.uow() as uow:
+            assert uow.bookings.get(under_way.id).status is BookingStatus.CONFIRMED
+            assert uow.bookings.get(later.id).status is BookingStatus.CANCELLED

@@ -5,7 +5,7 @@ restarted or second worker finds it and sends nothing twice."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from justdriving.domain.bookings import Booking, BookingStatus
 from justdriving.domain.errors import DuplicateRecord
@@ -35,7 +35,7 @@ class Agendas:
     def _for_school(self, school_id: str, now: datetime) -> int:
         with self._uow() as uow:
             school = uow.schools.get(school_id)
-            day_end = _next_midnight(school, now)
+            day_end = school.next_midnight(now)
             lessons: dict[str, list[Booking]] = {}
             for booking in uow.bookings.starting_between(now, day_end):
                 if booking.school_id == school.id and booking.status is BookingStatus.CONFIRMED:
@@ -111,9 +111,3 @@ def _line(uow: UnitOfWork, school: School, booking: Booking) -> dict[str, str]:
 def _due(school: School, now: datetime) -> bool:
     hour = school.settings.teacher_agenda_hour
     return hour is not None and school.local_time(now).hour >= hour
-
-
-def _next_midnight(school: School, now: datetime) -> datetime:
-    local = school.local_time(now)
-    # Wall-clock arithmetic in the school's zone: midnight stays midnight across a DST change.
-    return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)

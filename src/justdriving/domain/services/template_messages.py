@@ -5,6 +5,7 @@ same delivery policy, staging redirect, suppression list, throttle and message l
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -24,6 +25,7 @@ _BUILT_IN: Final = {type.value: type for type in MessageType}
 _OURS: Final = frozenset({"school_name", "branding", "language", "on_colour", "pdf_attached"})
 _MAX_CONTEXT_CHARS: Final = 20_000
 _MAX_KEY: Final = 255
+_LANGUAGE: Final = re.compile(r"^[a-z]{2}$")
 
 
 class TemplateMessages:
@@ -56,6 +58,8 @@ class TemplateMessages:
         """
         check_template_name(template)
         values = _checked_context(context or {})
+        if language is not None and not _LANGUAGE.match(language):
+            raise InvalidInput("a language is a two-letter code such as da or en")
         if idempotency_key is not None and not 0 < len(idempotency_key) <= _MAX_KEY:
             raise InvalidInput(f"an idempotency key is 1 to {_MAX_KEY} characters")
         try:
