@@ -322,3 +322,30 @@ class TestRefusals:
 
         with pytest.raises(InvalidInput):
             app.send_template(world.school.id, "welcome", to="not an address")
+
+
+def test_a_key_used_again_with_another_channel_queues_only_the_new_one(
+    store: MemoryStore, email: FakeEmailSender
+) -> None:
+    app = an_app(store, email)
+    world = build_world(app)
+    sms_and_email = frozenset({Channel.SMS, Channel.EMAIL})
+
+    [first] = app.send_template(
+        world.school.id, "welcome", to=world.student.id, idempotency_key="k1"
+    )
+    both = app.send_template(
+        world.school.id,
+        "welcome",
+        to=world.student.id,
+        channels=sms_and_email,
+        idempotency_key="k1",
+    )
+    plain = app.send_template(
+        world.school.id, "welcome", to=world.student.id, channels=sms_and_email
+    )
+
+    assert first.id in [m.id for m in both]
+    assert sorted(m.channel for m in both) == sorted(m.channel for m in plain)
+    assert len({m.id for m in both + plain}) == 4
+    assert len(messages(store, MessageType.WELCOME)) == 4

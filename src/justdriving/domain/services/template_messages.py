@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from justdriving.domain.errors import DuplicateRecord, InvalidInput
-from justdriving.domain.ids import MessageId, derived_id
+from justdriving.domain.ids import MessageId, derived_id, new_id
 from justdriving.domain.messages import Channel, OutboundMessage, check_template_name
 from justdriving.domain.people import EmailAddress, PhoneNumber, Student, Teacher
 from justdriving.domain.schools import MessageType, School
@@ -83,26 +83,28 @@ class TemplateMessages:
             school = uow.schools.get(school_id)
             addresses, name, person_language = _recipients(uow, school, to, channels)
             language = language or person_language or school.settings.language
-            ids = [_message_id(school, key, address) for address in addresses]
-            earlier = [uow.messages.find(i) for i in ids if i is not None]
-            if key is not None and all(m is not None for m in earlier):
-                return [m for m in earlier if m is not None]
+            pairs = [(address, _message_id(school, key, address)) for address in addresses]
+            # With a key, a channel already queued by an earlier call is not queued again.
+            found = [uow.messages.find(i) for _, i in pairs] if key is not None else []
+            earlier = {m.id: m for m in found if m is not None}
+            fresh = [(address, i) for address, i in pairs if i not in earlier]
             if name is not None:
                 values = {"recipient_name": name, **values}
             values = {**values, "school_name": school.name}
             kind = _BUILT_IN.get(template, MessageType.NOTICE)
             own = None if template in _BUILT_IN else template
-            for address in addresses:
+            for address, _ in fresh:
                 self._try(school, own or kind.value, address, language, values)
             now = self._clock.now()
-            queued = [
-                queue_to_address(
+            queued = {
+                i: queue_to_address(
                     uow, school, address, kind, values, language, now, template=own, message_id=i
                 )
-                for address, i in zip(addresses, ids, strict=True)
-            ]
-            uow.commit()
-        return queued
+                for address, i in fresh
+            }
+            if queued:
+                uow.commit()
+        return [queued[i] if i in queued else earlier[i] for _, i in pairs]
 
     def _try(
         self,
@@ -146,11 +148,10 @@ def _recipients(
     return found, person.name, person.language
 
 
-def _message_id(
-    school: School, key: str | None, address: PhoneNumber | EmailAddress
-) -> MessageId | None:
+def _message_id(school: School, key: str | None, address: PhoneNumber | EmailAddress) -> MessageId:
+    """A fresh id, or with a key the same id for the same school, key and channel."""
     if key is None:
-        return None
+        return MessageId(new_id("msg"))
     channel = "sms" if isinstance(address, PhoneNumber) else "email"
     return MessageId(derived_id("msg", school.id, key, channel))
 
