@@ -105,13 +105,14 @@ from justdriving.domain.schools import (
     QuietHours,
     School,
     SchoolSettings,
+    SickReport,
 )
 from justdriving.domain.tax import TaxRate
 from justdriving.ports.webhooks import WebhookRequest
 
 if TYPE_CHECKING:
     from justdriving.domain.services.accounting_export import ExportFormat, ExportResult
-    from justdriving.domain.services.announcements import Audience
+    from justdriving.domain.services.announcements import Audience, Recipients
     from justdriving.domain.services.application import Application
     from justdriving.domain.services.bookings import BookingOutcome
     from justdriving.domain.services.inbound import WebhookReceipt
@@ -133,6 +134,7 @@ _LAZY = {
     "ExportResult": "justdriving.domain.services.accounting_export",
     "LineItem": "justdriving.domain.services.invoicing",
     "ReceiptOutcome": "justdriving.domain.services.message_webhooks",
+    "Recipients": "justdriving.domain.services.announcements",
     "RelayReport": "justdriving.domain.services.relay",
     "ReminderReport": "justdriving.domain.services.reminders",
     "StartedPayment": "justdriving.domain.services.payment_starts",
@@ -242,6 +244,7 @@ __all__ = [
     "QuietHours",
     "ReceiptOutcome",
     "RecipientSuppressed",
+    "Recipients",
     "Refund",
     "RefundExceedsCaptured",
     "RefundFailed",
@@ -252,6 +255,7 @@ __all__ = [
     "School",
     "SchoolSettings",
     "Settings",
+    "SickReport",
     "StartedPayment",
     "Student",
     "SyncRun",

@@ -20,7 +20,7 @@ from justdriving.adapters.payments import factory as payment_adapters
 from justdriving.adapters.sms import factory as sms_adapters
 from justdriving.adapters.sql import factory as sql
 from justdriving.adapters.sql.factory import MEMORY_DATABASE, grant_store
-from justdriving.adapters.templates import JinjaTemplateRenderer
+from justdriving.adapters.templates import factory as template_adapters
 from justdriving.adapters.webhooks import factory as webhook_adapters
 from justdriving.config import Settings
 from justdriving.config.policies import delivery_policy, relay_policy
@@ -95,7 +95,7 @@ class Container(containers.DeclarativeContainer):
         accounting_adapters.exporter, settings, settings.provided.is_production
     )
 
-    renderer = providers.Singleton(JinjaTemplateRenderer)
+    renderer = providers.Singleton(template_adapters.message_renderer, settings)
     invoice_pdf = providers.Singleton(DeferredInvoicePdf)
     pay_links = providers.Singleton(document_adapters.pay_links, settings, clock)
     relay_policy = providers.Singleton(relay_policy, settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -56,7 +56,13 @@ from justdriving.domain.outbox import (
 from justdriving.domain.payments import CaptureMode, Payment, PaymentMethod, PaymentPurpose
 from justdriving.domain.people import PhoneNumber, Student, Teacher
 from justdriving.domain.refunds import Refund
-from justdriving.domain.schools import InvoiceService, MessageType, School, SchoolSettings
+from justdriving.domain.schools import (
+    InvoiceService,
+    MessageType,
+    QuietHours,
+    School,
+    SchoolSettings,
+)
 from justdriving.domain.tax import TaxRate
 
 if TYPE_CHECKING:
@@ -785,6 +791,34 @@ def a_message(id: str, school_id: str, created_at: datetime) -> OutboundMessage:
         context={},
         created_at=created_at,
     )
+
+
+def test_teachers_messages_and_settings_keep_what_teachers_and_hosts_added(
+    persistence: PersistenceBackend,
+) -> None:
+    quiet = QuietHours(time(20, 0), time(6, 30))
+    settings = SchoolSettings(
+        teacher_sms_message_types=frozenset({MessageType.TEACHER_CANCELLATION}),
+        teacher_email_message_types=frozenset(),
+        teacher_quiet_hours=quiet,
+    )
+    school = School(id=SCHOOL, name="Køreskolen", settings=settings)
+    teacher = Teacher(id=TeacherId("tch_1"), school_id=SCHOOL, name="Tina", language="en")
+    message = a_message("msg_1", SCHOOL, T0)
+    message.type, message.template = MessageType.NOTICE, "theory_test"
+    with persistence.uow() as uow:
+        uow.schools.add(school)
+        uow.teachers.add(teacher)
+        uow.messages.add(message)
+        uow.commit()
+    with persistence.uow() as uow:
+        stored = uow.schools.get(SCHOOL).settings
+        assert stored.teacher_sms_message_types == {MessageType.TEACHER_CANCELLATION}
+        assert stored.teacher_email_message_types == frozenset()
+        assert stored.teacher_quiet_hours == quiet
+        assert uow.teachers.get("tch_1").language == "en"
+        loaded = uow.messages.get("msg_1")
+        assert (loaded.type, loaded.template_name) == (MessageType.NOTICE, "theory_test")
 
 
 def test_recent_messages_are_the_newest_of_every_school_first_up_to_the_limit(

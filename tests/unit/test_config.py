@@ -142,6 +142,7 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "MAIL_DOMAIN",
         "MAIL_UNSUBSCRIBE_URL",
         "MAIL_INBOX_DIR",
+        "MESSAGE_TEMPLATE_PATH",
         "SMS_WEBHOOK_SECRET",
         "SMS_API_BASE_URL",
         "SMS_RATE_LIMIT",

@@ -100,6 +100,14 @@ def _tier_tuple(tiers: Iterable[FeeTier]) -> tuple[FeeTier, ...]:
     return tuple(tiers)
 
 
+PICKUP_NOTE_LENGTH = 200
+
+
+def _check_note(_: object, __: object, value: Any) -> None:
+    if value is not None and (not isinstance(value, str) or len(value) > PICKUP_NOTE_LENGTH):
+        raise InvalidInput(f"a pickup note is at most {PICKUP_NOTE_LENGTH} characters")
+
+
 def _student_tuple(ids: Iterable[StudentId]) -> tuple[StudentId, ...]:
     return tuple(ids)
 
@@ -208,6 +216,8 @@ class Booking(Entity):
     cancelled_at: datetime | None = None
     fee: Money | None = None
     reminded: tuple[str, ...] = ()  # channels whose reminder was decided, so never twice
+    # Where the teacher picks the student up, or anything the teacher should know (agenda).
+    pickup_note: str | None = field(default=None, validator=_check_note)
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 
@@ -227,6 +237,7 @@ class Booking(Entity):
         start: datetime,
         now: datetime,
         package_id: PackageId | None = None,
+        pickup_note: str | None = None,
     ) -> Booking:
         booking = cls(
             id=id,
@@ -237,6 +248,7 @@ class Booking(Entity):
             slot=TimeSlot.starting(start, booking_type.duration),
             price=booking_type.price,
             package_id=package_id,
+            pickup_note=pickup_note.strip() or None if pickup_note is not None else None,
         )
         booking.events.record(BookingRequested(now, id, school_id=booking.school_id))
         return booking

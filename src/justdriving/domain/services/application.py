@@ -9,6 +9,7 @@ from justdriving.domain.services.accounting_export import AccountingExport, Acco
 from justdriving.domain.services.accounting_outbox import Reconciliation
 from justdriving.domain.services.accounting_push import RetryPolicy
 from justdriving.domain.services.accounting_sync import AccountingSync
+from justdriving.domain.services.agendas import Agendas
 from justdriving.domain.services.announcements import Announcements
 from justdriving.domain.services.arguments import check_use_cases
 from justdriving.domain.services.balances import Balances
@@ -31,6 +32,7 @@ from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
 from justdriving.domain.services.subscriptions import Subscribers
+from justdriving.domain.services.template_messages import TemplateMessages
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf, PayLinks
@@ -173,7 +175,11 @@ class Application:
             uow, clock, retry_dead=self.relay.retry_dead, apply_event=webhooks.apply
         )
         self.send_reminders = Reminders(uow, clock).send_due
+        self.send_teacher_agendas = Agendas(uow, clock).send_due
         self.announce = Announcements(uow, clock).announce
+        # The host's welcome, verification and password-reset emails (or any template of its
+        # own), through the same pipeline as every message.
+        self.send_template = TemplateMessages(uow, clock, renderer).send_template
         message_webhooks = MessageWebhooks(uow, clock)
         self.apply_message_receipts = message_webhooks.receipts
         self.receive_inbound_sms = message_webhooks.inbound_sms

@@ -42,6 +42,7 @@ class MessageView:
     provider_error: str | None
     decisions: tuple[str, ...]
     state: str = ""  # what is true now: the status, or "deferred" for one held back
+    template: str = ""  # the template it is rendered from: its type's, or the host's own
 
     @classmethod
     def of(cls, message: OutboundMessage) -> MessageView:
@@ -57,6 +58,7 @@ class MessageView:
             provider_error=message.provider_error,
             decisions=message.decisions,
             state=message.state,
+            template=message.template_name,
         )
 
 

@@ -46,6 +46,7 @@ class Deferred:
 
 
 Prepared = Job | Deferred | None  # None: nothing left to do
+_BULK = frozenset({MessageType.ANNOUNCEMENT, MessageType.TEACHER_ANNOUNCEMENT})
 _ABOUT_AN_INVOICE = frozenset({MessageType.INVOICE_ISSUED, MessageType.OVERDUE_REMINDER})
 
 
@@ -78,7 +79,9 @@ class MessageJobs:
         assert isinstance(to, PhoneNumber)
         pay_url = self._pay_url(uow, message)
         context = {**message.context, **({"pay_url": pay_url} if pay_url else {})}
-        rendered = self._renderer.render(message.type, Channel.SMS, message.language, context)
+        rendered = self._renderer.render(
+            message.template_name, Channel.SMS, message.language, context
+        )
         message.segments = segments(rendered.text).parts
         limit = school.settings.sms_max_segments.get(message.type, DEFAULT_SMS_SEGMENTS)
         if message.segments > limit:
@@ -111,14 +114,16 @@ class MessageJobs:
         }
         if pay_url is not None:
             context["pay_url"] = pay_url
-        rendered = self._renderer.render(message.type, Channel.EMAIL, message.language, context)
+        rendered = self._renderer.render(
+            message.template_name, Channel.EMAIL, message.language, context
+        )
         email = EmailMessage(
             to=to,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
             reference=message.id,
-            bulk=message.type is MessageType.ANNOUNCEMENT,
+            bulk=message.type in _BULK,
             attachments=attachments,
         )
         return Job(
