@@ -35,6 +35,8 @@ def memory_application(
     redact: Redact | None = None,
     renderer: TemplateRenderer | None = None,
     pay_links: PayLinks | None = None,
+    staff_alert_email: str | None = None,
+    ops_base_url: str | None = None,
 ) -> Application:
     """Fakes for every provider (the fake gateway on `clock`); memory:// unless `uow` is given."""
     return Application(
@@ -45,6 +47,8 @@ def memory_application(
         email=email or FakeEmailSender(),
         renderer=renderer or MemoryTemplateRenderer(),
         pay_links=pay_links,
+        staff_alert_email=staff_alert_email,
+        ops_base_url=ops_base_url,
         host_events=host_events,
         host_event_topics=host_event_topics,
         redact=redact,

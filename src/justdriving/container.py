@@ -120,6 +120,8 @@ class Container(containers.DeclarativeContainer):
         accounting_push=settings.provided.accounting_sync_enabled,
         host_events=providers.Singleton(host_event_adapters.host_event_sender, settings, clock),
         host_event_topics=providers.Callable(host_event_adapters.host_event_topics, settings),
+        staff_alert_email=settings.provided.staff_alert_email,
+        ops_base_url=settings.provided.public_base_url,
     )
 
 

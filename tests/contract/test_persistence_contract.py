@@ -63,6 +63,7 @@ from justdriving.domain.schools import (
     School,
     SchoolSettings,
 )
+from justdriving.domain.staff_alerts import AlertKind, StaffAlert
 from justdriving.domain.tax import TaxRate
 
 if TYPE_CHECKING:
@@ -1293,6 +1294,38 @@ def test_a_lifted_suppression_stops_nothing_is_kept_and_can_be_reinstated(
         uow.commit()
     with persistence.uow() as uow:
         assert uow.suppressions.matching("sms", "+4520123456", "sch_1") is not None
+
+
+def test_pending_staff_alerts_are_the_unsent_ones_oldest_first_within_the_limit(
+    persistence: PersistenceBackend,
+) -> None:
+    def alert(n: int, school_id: str) -> StaffAlert:
+        return StaffAlert(
+            id=f"alr_{n}",
+            school_id=school_id,
+            kind=AlertKind.PAYMENT_HELD,
+            text=f"alert {n}",
+            ops_path=f"/ops/payments/pay_{n}",
+            created_at=T0 + timedelta(minutes=n),
+        )
+
+    with persistence.uow() as uow:
+        for n, school in ((3, "sch_1"), (1, "sch_2"), (2, "sch_1"), (4, "sch_2")):
+            uow.staff_alerts.add(alert(n, school))
+        uow.commit()
+    with persistence.uow() as uow:
+        assert [a.id for a in uow.staff_alerts.pending(10)] == ["alr_1", "alr_2", "alr_3", "alr_4"]
+        for found in uow.staff_alerts.pending(2):
+            found.mark_sent(T0 + timedelta(hours=1))
+        uow.commit()
+    with persistence.uow() as uow:
+        assert [a.id for a in uow.staff_alerts.pending(10)] == ["alr_3", "alr_4"]
+        stored = uow.staff_alerts.get("alr_1")
+        assert (stored.kind, stored.ops_path, stored.sent_at) == (
+            AlertKind.PAYMENT_HELD,
+            "/ops/payments/pay_1",
+            T0 + timedelta(hours=1),
+        )
 
 
 def test_sync_records_and_runs_are_kept_per_provider_and_school_newest_run_first(

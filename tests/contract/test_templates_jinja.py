@@ -58,6 +58,13 @@ REQUIRED: dict[MessageType, dict[str, str]] = {
     MessageType.EMAIL_VERIFICATION: {"verify_url": "https://app.example.dk/verify/k3J9x"},
     MessageType.PASSWORD_RESET: {"reset_url": "https://app.example.dk/reset/Qm81z"},
     MessageType.NOTICE: {"subject": "Din teoriprøve", "message": "Husk billedlegitimation."},
+    MessageType.STAFF_ALERT: {
+        "alert_count": 2,
+        "alerts": [
+            {"text": "Betaling på 500,00 kr. fra Anna Holm afventer gennemsyn", "link": "/ops"},
+            {"text": "Bo Berg kan ikke booke", "link": "https://b.example.dk/ops/invoices/i1"},
+        ],
+    },
 }
 # What the use cases may add: booking and payment ids, a fee, a due date, a pay link ...
 OPTIONAL = {

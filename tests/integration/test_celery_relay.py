@@ -50,6 +50,7 @@ from justdriving.entrypoints.celery_app import (
     INBOX,
     RELAY_ONE,
     REMINDERS,
+    STAFF_ALERTS,
     PerProcess,
     make_celery,
 )
@@ -339,7 +340,12 @@ def test_a_worker_with_beat_runs_every_periodic_job_including_the_accounting_pus
         celery_broker_url=redis_url(), accounting_sync_enabled=True, accounting_sync_interval=2
     )
     celery = make_celery(
-        settings, lambda _settings: books.app, dispatch_every=0.5, reminders_every=1, queue=queue
+        settings,
+        lambda _settings: books.app,
+        dispatch_every=0.5,
+        reminders_every=1,
+        alerts_every=1,
+        queue=queue,
     )
     celery.conf.worker_hijack_root_logger = False
     root = logging.getLogger()
@@ -363,7 +369,15 @@ def test_a_worker_with_beat_runs_every_periodic_job_including_the_accounting_pus
                 "both invoices to reach the books",
                 timeout=60,
             )
-            every_job = {REMINDERS, AGENDAS, INBOX, ACCOUNTING, DISPATCH, RELAY_ONE}
+            every_job = {
+                REMINDERS,
+                AGENDAS,
+                STAFF_ALERTS,
+                INBOX,
+                ACCOUNTING,
+                DISPATCH,
+                RELAY_ONE,
+            }
             wait_for(
                 lambda: every_job <= {name for name, _ in finished},
                 "every periodic job to run",
@@ -410,10 +424,18 @@ def test_the_app_acknowledges_late_and_schedules_every_periodic_job_of_the_worke
     schedule = {
         entry["task"]: entry["schedule"].total_seconds() for entry in conf.beat_schedule.values()
     }
-    assert schedule == {DISPATCH: 3, INBOX: 3, REMINDERS: 90, AGENDAS: 90, ACCOUNTING: 600}
+    assert schedule == {
+        DISPATCH: 3,
+        INBOX: 3,
+        REMINDERS: 90,
+        AGENDAS: 90,
+        STAFF_ALERTS: 300,
+        ACCOUNTING: 600,
+    }
     worker_jobs = Worker(memory_application(FrozenClock(NOW)), jobs=scheduled(settings)).jobs
     assert set(schedule) == {job.name for job in worker_jobs}  # the thread worker's, all of them
-    assert {DISPATCH, RELAY_ONE, INBOX, REMINDERS, AGENDAS, ACCOUNTING} <= set(celery.tasks.keys())
+    every = {DISPATCH, RELAY_ONE, INBOX, REMINDERS, AGENDAS, STAFF_ALERTS, ACCOUNTING}
+    assert every <= set(celery.tasks.keys())
 
 
 def test_without_accounting_sync_beat_schedules_no_reconciliation() -> None:

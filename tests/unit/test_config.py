@@ -168,6 +168,7 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "SMS_FALLBACK_FROM_NUMBER",
         "SMS_FALLBACK_WEBHOOK_SECRET",
         "SMS_FALLBACK_API_BASE_URL",
+        "STAFF_ALERT_EMAIL",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added

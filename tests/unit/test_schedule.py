@@ -13,6 +13,7 @@ from justdriving.entrypoints.schedule import (
     DISPATCH,
     INBOX,
     REMINDERS,
+    STAFF_ALERTS,
     PeriodicJob,
     Ran,
     periodic_jobs,
@@ -30,6 +31,7 @@ def test_the_list_holds_every_job_in_the_order_a_round_runs_them() -> None:
     assert [(job.name, job.every) for job in jobs] == [
         (REMINDERS, 60),
         (AGENDAS, 60),
+        (STAFF_ALERTS, 300),
         (ACCOUNTING, 3600),
         (INBOX, 0),
         (DISPATCH, 0),

@@ -26,7 +26,8 @@ DEVELOPMENT_PAY_LINK_SECRET: Final = "justdriving development pay links: not a s
 @frozen(kw_only=True, slots=False)
 class PlatformSettings:
     """APP_ENV, DATABASE_URL, PUBLIC_BASE_URL, DEBUG, ALLOW_SQLITE_IN_PRODUCTION, OPS_TOKEN,
-    API_TOKEN, RETURN_URL_HOSTS, TRUSTED_PROXY_HOPS, PAY_LINK_SECRET, PAY_LINK_DAYS."""
+    API_TOKEN, RETURN_URL_HOSTS, TRUSTED_PROXY_HOPS, PAY_LINK_SECRET, PAY_LINK_DAYS,
+    STAFF_ALERT_EMAIL."""
 
     app_env: AppEnv = AppEnv.DEVELOPMENT
     database_url: str | None = url()
@@ -50,6 +51,8 @@ class PlatformSettings:
     # elsewhere a fixed development key), and how many days a pay link stays valid.
     pay_link_secret: str | None = secret()
     pay_link_days: int = field(default=90, validator=between(1, 3660))
+    # Added by justdriving: where staff alerts go for a school without a contact address.
+    staff_alert_email: str | None = None
 
     @property
     def effective_database_url(self) -> str:

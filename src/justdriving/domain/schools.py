@@ -54,6 +54,8 @@ class MessageType(enum.StrEnum):
     EMAIL_VERIFICATION = "email_verification"
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a message type, not a password)
     NOTICE = "notice"  # any other host message: its own template is named on the message
+    # To the school's office: the alerts waiting for it, in one digest.
+    STAFF_ALERT = "staff_alert"
 
     @property
     def urgent(self) -> bool:
@@ -100,6 +102,7 @@ ACCOUNT_MESSAGE_TYPES = frozenset(
         MessageType.EMAIL_VERIFICATION,
         MessageType.PASSWORD_RESET,
         MessageType.NOTICE,
+        MessageType.STAFF_ALERT,
     }
 )
 STUDENT_MESSAGE_TYPES = frozenset(MessageType) - TEACHER_MESSAGE_TYPES - ACCOUNT_MESSAGE_TYPES

@@ -52,6 +52,8 @@ from justdriving.entrypoints.schedule import (
     DISPATCH,
     INBOX,
     REMINDERS,
+    STAFF_ALERTS,
+    STAFF_ALERTS_EVERY,
     PeriodicJob,
     scheduled,
 )
@@ -63,6 +65,7 @@ __all__ = [
     "INBOX",
     "RELAY_ONE",
     "REMINDERS",
+    "STAFF_ALERTS",
     "celery_app",
     "make_celery",
 ]
@@ -97,6 +100,7 @@ def make_celery(
     *,
     dispatch_every: float = 5.0,
     reminders_every: float = 60.0,
+    alerts_every: float = STAFF_ALERTS_EVERY,
     batch: int = 100,
     task_expires: float = 60.0,
     queue: str = "justdriving",
@@ -104,12 +108,18 @@ def make_celery(
     """The Celery app for `settings` (broker CELERY_BROKER_URL).
 
     Beat runs every periodic job of `settings` (`schedule.scheduled`): the relay's dispatch
-    every `dispatch_every` seconds, reminders every `reminders_every`.
+    every `dispatch_every` seconds, reminders every `reminders_every`, staff alert digests every
+    `alerts_every`.
     `application(settings)` is called once per worker process, on the first task. Keep
     `task_expires` (seconds) well below the relay's lease (120 s), so that a task still waiting
     when its lease runs out is dropped rather than run against a row that may be claimed again.
     """
-    jobs = scheduled(settings, relay_every=dispatch_every, reminders_every=reminders_every)
+    jobs = scheduled(
+        settings,
+        relay_every=dispatch_every,
+        reminders_every=reminders_every,
+        alerts_every=alerts_every,
+    )
     if not settings.celery_broker_url:
         raise ConfigurationError(
             "cannot start Celery", ["CELERY_BROKER_URL is not set (QUEUE_BACKEND=celery)"]

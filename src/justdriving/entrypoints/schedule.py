@@ -22,6 +22,8 @@ log = logging.getLogger("justdriving.worker")
 
 REMINDERS = "justdriving.reminders"
 AGENDAS = "justdriving.teacher_agendas"
+STAFF_ALERTS = "justdriving.staff_alerts"
+STAFF_ALERTS_EVERY = 300.0  # a storm within five minutes is one message
 ACCOUNTING = "justdriving.accounting.reconcile"
 INBOX = "justdriving.inbox"
 DISPATCH = "justdriving.relay.dispatch"
@@ -50,6 +52,7 @@ def periodic_jobs(
     relay_every: float = 0.0,
     reminders_every: float = 60.0,
     accounting_every: float | None = None,
+    alerts_every: float = STAFF_ALERTS_EVERY,
 ) -> list[PeriodicJob]:
     """Every periodic job, in the order a round of the thread worker runs them: what the
     schedules queue is relayed in the same round. `accounting_every` None: no reconciliation
@@ -57,6 +60,7 @@ def periodic_jobs(
     jobs = [
         PeriodicJob(REMINDERS, reminders_every, send_reminders),
         PeriodicJob(AGENDAS, reminders_every, send_teacher_agendas),
+        PeriodicJob(STAFF_ALERTS, alerts_every, send_staff_alerts),
     ]
     if accounting_every is not None:
         jobs.append(PeriodicJob(ACCOUNTING, accounting_every, reconcile_accounting))
@@ -68,7 +72,11 @@ def periodic_jobs(
 
 
 def scheduled(
-    settings: Settings, *, relay_every: float = 0.0, reminders_every: float = 60.0
+    settings: Settings,
+    *,
+    relay_every: float = 0.0,
+    reminders_every: float = 60.0,
+    alerts_every: float = STAFF_ALERTS_EVERY,
 ) -> list[PeriodicJob]:
     """The periodic jobs `settings` ask for (ACCOUNTING_SYNC_ENABLED, ACCOUNTING_SYNC_INTERVAL)."""
     enabled = settings.accounting_sync_enabled
@@ -76,6 +84,7 @@ def scheduled(
         relay_every=relay_every,
         reminders_every=reminders_every,
         accounting_every=float(settings.accounting_sync_interval) if enabled else None,
+        alerts_every=alerts_every,
     )
 
 
@@ -98,6 +107,16 @@ def send_teacher_agendas(app: Application) -> Ran:
     if queued:
         log.info("teacher agendas queued: %d message(s)", queued)
     return Ran(False, f"queued {queued} teacher agenda message(s)")
+
+
+def send_staff_alerts(app: Application) -> Ran:
+    """Queue one digest per school of the staff alerts waiting for it."""
+    report = app.send_staff_alerts()
+    if report.alerts:
+        log.info("staff alerts: %d in %d digest(s)", report.alerts, report.mailed)
+    if report.unaddressed:
+        log.warning("staff alerts: %d with no address to mail them to", report.unaddressed)
+    return Ran(False, f"queued {report.mailed} staff alert digest(s) of {report.alerts} alert(s)")
 
 
 def reconcile_accounting(app: Application) -> Ran:

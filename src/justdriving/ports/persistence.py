@@ -32,6 +32,7 @@ from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import School
+from justdriving.domain.staff_alerts import StaffAlert
 
 T = TypeVar("T")
 
@@ -202,6 +203,12 @@ class SuppressionRepository(Protocol):
         ...
 
 
+class StaffAlertRepository(Repository[StaffAlert], Protocol):
+    def pending(self, limit: int) -> Sequence[StaffAlert]:
+        """Up to `limit` alerts not mailed yet, of every school, oldest first (then by id)."""
+        ...
+
+
 class SyncRecordRepository(Repository[SyncRecord], Protocol):
     def for_school(self, provider: str, school_id: str) -> Sequence[SyncRecord]: ...
 
@@ -296,6 +303,7 @@ class UnitOfWork(Protocol):
     disputes: DisputeRepository
     messages: MessageRepository
     suppressions: SuppressionRepository
+    staff_alerts: StaffAlertRepository
     sync_records: SyncRecordRepository
     sync_runs: SyncRunRepository
     grants: Repository[OAuthGrant]

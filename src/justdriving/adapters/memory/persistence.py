@@ -27,6 +27,7 @@ from justdriving.ports.persistence import (
     RefundRepository,
     Repository,
     SchoolRepository,
+    StaffAlertRepository,
     StudentRepository,
     SuppressionRepository,
     SyncRecordRepository,
@@ -79,6 +80,9 @@ class MemoryUnitOfWork:
         )
         self.suppressions: SuppressionRepository = repos.MemorySuppressions(
             self._table("suppressions", "suppression")
+        )
+        self.staff_alerts: StaffAlertRepository = repos.MemoryStaffAlerts(
+            self._table("staff_alerts", "staff alert")
         )
         self.sync_records: SyncRecordRepository = repos.MemorySyncRecords(
             self._table("sync_records", "sync record")

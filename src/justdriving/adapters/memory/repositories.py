@@ -23,6 +23,7 @@ from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import School
+from justdriving.domain.staff_alerts import StaffAlert
 
 
 class MemoryRepository(Generic[E]):
@@ -372,6 +373,12 @@ class MemorySuppressions(MemoryRepository[Suppression]):
 
     def find_key(self, channel: str, address: str, school_id: str | None) -> Suppression | None:
         return self._table.find(Suppression.key(Channel(channel), address, school_id))
+
+
+class MemoryStaffAlerts(MemoryRepository[StaffAlert]):
+    def pending(self, limit: int) -> Sequence[StaffAlert]:
+        found = self._table.select(lambda a: a.pending, order=lambda a: (a.created_at, a.id))
+        return found[:limit]
 
 
 class MemorySyncRecords(MemoryRepository[SyncRecord]):

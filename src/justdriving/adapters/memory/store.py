@@ -26,6 +26,7 @@ TABLES = (
     "disputes",
     "messages",
     "suppressions",
+    "staff_alerts",
     "sync_records",
     "sync_runs",
     "grants",

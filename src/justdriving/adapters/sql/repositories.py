@@ -32,6 +32,7 @@ from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import School
+from justdriving.domain.staff_alerts import StaffAlert
 
 T = TypeVar("T")
 
@@ -319,6 +320,12 @@ class SqlSuppressions(SqlRepository[Suppression]):
         return self.find(Suppression.key(Channel(channel), address, school_id))
 
 
+class SqlStaffAlerts(SqlRepository[StaffAlert]):
+    def pending(self, limit: int) -> Sequence[StaffAlert]:
+        c = self._table.c
+        return self._page([c.pending.is_(True)], (c.created_at, c.id), limit, 0)
+
+
 class SqlSyncRecords(SqlRepository[SyncRecord]):
     def for_school(self, provider: str, school_id: str) -> Sequence[SyncRecord]:
         c = self._table.c
@@ -502,6 +509,7 @@ def repositories(session: TrackedSession, cipher: TokenCipher | None = None) -> 
         "disputes": SqlDisputes(session, rows.DISPUTES),
         "messages": SqlMessages(session, rows.MESSAGES),
         "suppressions": SqlSuppressions(session, rows.SUPPRESSIONS),
+        "staff_alerts": SqlStaffAlerts(session, rows.STAFF_ALERTS),
         "sync_records": SqlSyncRecords(session, rows.SYNC_RECORDS),
         "sync_runs": SqlSyncRuns(session, rows.SYNC_RUNS),
         "grants": SqlRepository(session, rows.sealed_grants(cipher)),

@@ -31,6 +31,7 @@ from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import School
+from justdriving.domain.staff_alerts import StaffAlert
 
 T = TypeVar("T")
 
@@ -189,6 +190,12 @@ SUPPRESSIONS = _document_mapper(
         "school_id": s.school_id,
         "active": s.active,
     },
+)
+STAFF_ALERTS = _document_mapper(
+    tables.staff_alerts,
+    "staff alert",
+    StaffAlert,
+    lambda a: {"school_id": a.school_id, "pending": a.pending, "created_at": a.created_at},
 )
 SYNC_RECORDS = _document_mapper(
     tables.sync_records,

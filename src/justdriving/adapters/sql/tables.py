@@ -178,6 +178,13 @@ suppressions = _aggregate(
     Column("active", Boolean, nullable=False),
     Index("ix_suppressions_address", "channel", "address"),
 )
+staff_alerts = _aggregate(
+    "staff_alerts",
+    Column("school_id", String(64), nullable=False),
+    Column("pending", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_staff_alerts_pending", "pending", "created_at"),
+)
 sync_records = _aggregate(
     "sync_records",
     Column("provider", String(32), nullable=False),

@@ -28,6 +28,7 @@ from justdriving.ports.persistence import (
     RefundRepository,
     Repository,
     SchoolRepository,
+    StaffAlertRepository,
     StudentRepository,
     SuppressionRepository,
     SyncRecordRepository,
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
     disputes: DisputeRepository
     messages: MessageRepository
     suppressions: SuppressionRepository
+    staff_alerts: StaffAlertRepository
     sync_records: SyncRecordRepository
     sync_runs: SyncRunRepository
     grants: Repository[OAuthGrant]

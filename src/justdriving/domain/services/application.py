@@ -31,6 +31,7 @@ from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
+from justdriving.domain.services.staff_alerts import StaffAlerts
 from justdriving.domain.services.subscriptions import Subscribers
 from justdriving.domain.services.template_messages import TemplateMessages
 from justdriving.ports.accounting import AccountingClient
@@ -72,6 +73,8 @@ class Application:
         receivers: WebhookReceivers | None = None,
         apply_webhooks_inline: bool = False,
         webhook_failures: FailureReport | None = None,
+        staff_alert_email: str | None = None,
+        ops_base_url: str | None = None,
     ) -> None:
         """`accounting_push` (ACCOUNTING_SYNC_ENABLED, with an `accounting` client): what must
         reach the books is queued for the relay as it happens (issued invoices, payments of
@@ -175,6 +178,11 @@ class Application:
             uow, clock, retry_dead=self.relay.retry_dead, apply_event=webhooks.apply
         )
         self.send_reminders = Reminders(uow, clock).send_due
+        # What the school's office must look at, mailed in one digest per school.
+        alerts = StaffAlerts(
+            uow, clock, operator_email=staff_alert_email, ops_base_url=ops_base_url
+        )
+        self.send_staff_alerts = alerts.send_digests
         self.send_teacher_agendas = Agendas(uow, clock).send_due
         self.announce = Announcements(uow, clock).announce
         # The host's welcome, verification and password-reset emails (or any template of its

@@ -27,7 +27,10 @@ from justdriving.domain.events import (
     InvoiceIssued,
     PaymentAuthorized,
     PaymentCanceled,
+    PaymentHeldForReview,
+    PaymentOverpaid,
     PaymentSucceeded,
+    RefundFailed,
     RefundSucceeded,
 )
 from justdriving.domain.services.accounting_outbox import (
@@ -50,6 +53,11 @@ from justdriving.domain.services.settlement import (
     payment_authorized,
     payment_canceled,
     payment_succeeded,
+)
+from justdriving.domain.services.staff_alerts import (
+    alert_overpaid,
+    alert_payment_held,
+    alert_refund_failed,
 )
 from justdriving.domain.services.subscriptions import Subscribers
 from justdriving.domain.services.teacher_messages import (
@@ -96,6 +104,10 @@ REACTIONS: Final[Reactions] = {
     **on(PaymentAuthorized, payment_authorized),  # deposit secured, booking confirmed
     **on(PaymentCanceled, payment_canceled),  # deposit given back
     **on(RefundSucceeded, refund_booked),  # overpayment or invoice, credit note, confirmation
+    # the school's staff told (in the next digest)
+    **on(PaymentHeldForReview, alert_payment_held),
+    **on(PaymentOverpaid, alert_overpaid),
+    **on(RefundFailed, alert_refund_failed),
 }
 
 # What must reach the books, queued for the accounting push (when the application pushes).

@@ -26,6 +26,7 @@ from justdriving.domain.services.arguments import batch_limit
 from justdriving.domain.services.circuit import CircuitBreaker
 from justdriving.domain.services.relay_jobs import MessageLog, PaymentLog, Preparers
 from justdriving.domain.services.relay_messages import Deferred, Job, MessageJobs
+from justdriving.domain.services.staff_alerts import alert_outbox_dead
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf, PayLinks
@@ -233,6 +234,7 @@ class Relay:
         report.errors.append(f"{row.kind} {row.id}: {describe(error)}")
         MessageLog.gave_up(uow, row, error, self._clock.now())
         PaymentLog.gave_up(uow, row, error, self._clock.now())
+        alert_outbox_dead(uow, row, self._clock.now())
 
 
 def describe(error: Exception) -> str:

@@ -16,6 +16,8 @@ from justdriving.domain.messages import Channel
 from justdriving.domain.schools import MessageType, School
 from justdriving.domain.services.notifications import queue_message
 from justdriving.domain.services.settlement import booking_context
+from justdriving.domain.services.staff_alerts import raise_alert
+from justdriving.domain.staff_alerts import AlertKind
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
@@ -62,13 +64,29 @@ class Reminders:
                 step = invoice.dunning_due(school.settings.dunning_ladder, now)
                 if step is None:
                     continue
+                was_blocked = _blocked_at_last_step(school, invoice)
                 invoice.record_dunning(step, now)
                 student = uow.students.get(invoice.student_id)
                 context = _dunning_context(school, invoice, step, student.language)
                 queue_message(uow, school, student, MessageType.OVERDUE_REMINDER, context, now)
+                if context["booking_blocked"] and not was_blocked:  # the staff told once
+                    facts = {"student": student.name, "number": invoice.number or ""}
+                    path = f"/ops/invoices/{invoice.id}"
+                    kind = AlertKind.STUDENT_BLOCKED
+                    raise_alert(uow, school, kind, path, now, days=step.days_overdue, **facts)
                 count += 1
             uow.commit()
         return count
+
+
+def _blocked_at_last_step(school: School, invoice: Invoice) -> bool:
+    """Whether the last reminder sent already told of the booking block."""
+    settings, sent = school.settings, invoice.dunning_steps_sent
+    if not settings.block_booking_when_overdue or sent == 0:
+        return False
+    ladder = settings.dunning_ladder
+    last = ladder[min(sent, len(ladder)) - 1]
+    return last.after_days >= settings.block_booking_overdue_days
 
 
 def _dunning_context(
