@@ -14,6 +14,7 @@ from justdriving.config import AppEnv, Mailer, PaymentProvider, Settings, SmsPro
 from justdriving.container import build_container
 from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.bookings import CancellationPolicy, CancelledBy, FeeTier
+from justdriving.domain.events import DomainEvent
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.schools import AccountMapping, InvoiceService, SchoolSettings
@@ -94,14 +95,15 @@ def run_demo(settings: Settings, console: Console | None = None) -> Application:
     )
 
     console.rule("[bold]3. The provider's webhook: the deposit hold succeeds")
+    heard: list[str] = []
+    app.subscribe(DomainEvent, lambda event: heard.append(event.topic))  # what the host hears
     body, headers = gateway.authorize(started.session.provider_payment_id)
     outcomes = app.receive_payment_webhook("fake", body, headers)
     again = app.receive_payment_webhook("fake", body, headers)
     console.print(
         f"Webhook applied: {[str(o) for o in outcomes]}; delivered again: {[str(o) for o in again]}"
     )
-    with app.uow() as uow:
-        console.print(f"Booking is now {uow.bookings.get(booking.id).status}")
+    console.print(f"Events committed: {', '.join(heard) or 'none'}")
     _show_messages(app, school.id, console, "Messages decided (in the outbox, not yet sent)")
     report = app.relay_outbox()
     console.print(f"Relay: {report.sent} sent, {report.retried} to retry, {report.dead} dead")
@@ -133,19 +135,15 @@ def run_demo(settings: Settings, console: Console | None = None) -> Application:
         school.id, started.payment.id, amount=Money.parse("50.00", dkk), reason="goodwill"
     )
     app.relay_outbox()  # asks the gateway for the refund
-    with app.uow() as uow:
-        provider_refund_id = uow.refunds.get(refund.id).provider_refund_id
-    if provider_refund_id is not None:
-        body, headers = gateway.complete_refund(provider_refund_id)
+    at_provider = [r for r in gateway.refunds.values() if r.refund_id == refund.id]
+    for provider_refund in at_provider:
+        body, headers = gateway.complete_refund(provider_refund.provider_refund_id)
         app.receive_payment_webhook("fake", body, headers)
-    with app.uow() as uow:
-        done = uow.refunds.get(refund.id)
-        note = uow.credit_notes.get(done.credit_note_id) if done.credit_note_id else None
-    console.print(f"Refund {done.amount}: {done.status}")
-    if note is not None:
-        console.print(
-            f"Credit note no. {note.number} for {note.totals.gross} (VAT {note.totals.vat})"
-        )
+    detail = app.money.invoice(fee_invoice.id)
+    for row in detail.refunds:
+        console.print(f"Refund {row.amount}: {row.status}")
+    for note in detail.credit_notes:
+        console.print(f"Credit note no. {note.number} for {note.amount}")
     app.relay_outbox()
     _show_messages(app, school.id, console, "Every message of the flow")
 
@@ -169,8 +167,7 @@ def run_demo(settings: Settings, console: Console | None = None) -> Application:
 
 
 def _show_invoice(app: Application, invoice_id: str, console: Console) -> None:
-    with app.uow() as uow:
-        invoice = uow.invoices.get(invoice_id)
+    invoice = app.payer.invoice(invoice_id).invoice
     console.print(
         f"Invoice {invoice.number}: {invoice.totals.gross} incl. VAT {invoice.totals.vat}, "
         f"paid {invoice.paid}, outstanding {invoice.outstanding}: {invoice.status}"
@@ -179,7 +176,6 @@ def _show_invoice(app: Application, invoice_id: str, console: Console) -> None:
 
 def _show_messages(app: Application, school_id: str, console: Console, title: str) -> None:
     table = Table("type", "channel", "to", "status", title=title)
-    with app.uow() as uow:
-        for message in uow.messages.for_school(school_id):
-            table.add_row(message.type, message.channel, message.recipient.masked(), message.status)
+    for message in reversed(app.operations.list_messages(school_id, limit=200)):
+        table.add_row(message.type, message.channel, message.recipient, message.status)
     console.print(table)
