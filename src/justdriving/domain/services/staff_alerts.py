@@ -21,7 +21,9 @@ from attrs import define
 from justdriving.domain.events import PaymentHeldForReview, PaymentOverpaid, RefundFailed
 from justdriving.domain.formatting import money
 from justdriving.domain.ids import new_id
+from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxMessage
+from justdriving.domain.payments import Payment
 from justdriving.domain.people import EmailAddress
 from justdriving.domain.schools import MessageType, School
 from justdriving.domain.services.notifications import queue_to_address
@@ -36,7 +38,7 @@ DIGEST_SIZE: Final = 200  # alerts read per round; more wait for the next round
 _TEXTS: Final = {
     "da": {
         AlertKind.PAYMENT_HELD: "Betaling på {amount} fra {student} afventer gennemsyn",
-        AlertKind.OVERPAYMENT: "{student} har betalt {excess} for meget; beløbet afventer",
+        AlertKind.OVERPAYMENT: "{student} har betalt {amount} for meget; beløbet afventer",
         AlertKind.REFUND_REFUSED: "Refusion på {amount} til {student} blev afvist af udbyderen",
         AlertKind.OUTBOX_DEAD: "Afsendelse opgivet efter {attempts} forsøg ({what})",
         AlertKind.STUDENT_BLOCKED: (
@@ -45,7 +47,7 @@ _TEXTS: Final = {
     },
     "en": {
         AlertKind.PAYMENT_HELD: "A payment of {amount} from {student} is held for review",
-        AlertKind.OVERPAYMENT: "{student} paid {excess} too much; it is held",
+        AlertKind.OVERPAYMENT: "{student} paid {amount} too much; it is held",
         AlertKind.REFUND_REFUSED: "A refund of {amount} to {student} was refused by the provider",
         AlertKind.OUTBOX_DEAD: "Gave up sending after {attempts} attempts ({what})",
         AlertKind.STUDENT_BLOCKED: (
@@ -82,30 +84,29 @@ def raise_alert(
 
 def alert_payment_held(uow: UnitOfWork, event: PaymentHeldForReview, now: datetime) -> None:
     payment = uow.payments.get(event.payment_id)
-    school = uow.schools.get(payment.school_id)
-    student = uow.students.get(payment.student_id).name
-    amount = money(payment.amount, school.settings.language)
-    path = f"/ops/payments/{payment.id}"
-    raise_alert(uow, school, AlertKind.PAYMENT_HELD, path, now, amount=amount, student=student)
+    _about_payment(uow, payment, AlertKind.PAYMENT_HELD, payment.amount, now)
 
 
 def alert_overpaid(uow: UnitOfWork, event: PaymentOverpaid, now: datetime) -> None:
     payment = uow.payments.get(event.payment_id)
-    school = uow.schools.get(payment.school_id)
-    student = uow.students.get(payment.student_id).name
-    excess = money(event.excess, school.settings.language)
-    path = f"/ops/payments/{payment.id}"
-    raise_alert(uow, school, AlertKind.OVERPAYMENT, path, now, excess=excess, student=student)
+    _about_payment(uow, payment, AlertKind.OVERPAYMENT, event.excess, now)
 
 
 def alert_refund_failed(uow: UnitOfWork, event: RefundFailed, now: datetime) -> None:
     refund = uow.refunds.get(event.refund_id)
     payment = uow.payments.get(refund.payment_id)
+    _about_payment(uow, payment, AlertKind.REFUND_REFUSED, refund.amount, now)
+
+
+def _about_payment(
+    uow: UnitOfWork, payment: Payment, kind: AlertKind, amount: Money, now: datetime
+) -> None:
+    """An alert naming the payment's student and an amount, linking to the payment's row."""
     school = uow.schools.get(payment.school_id)
     student = uow.students.get(payment.student_id).name
-    amount = money(refund.amount, school.settings.language)
+    shown = money(amount, school.settings.language)
     path = f"/ops/payments/{payment.id}"
-    raise_alert(uow, school, AlertKind.REFUND_REFUSED, path, now, amount=amount, student=student)
+    raise_alert(uow, school, kind, path, now, amount=shown, student=student)
 
 
 def alert_outbox_dead(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
