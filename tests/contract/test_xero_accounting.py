@@ -160,7 +160,7 @@ def test_a_contact_is_matched_by_contact_number_on_the_next_push(
     [again] = adapter.upsert_contacts([AccountingContact("stu_1", "Sofie Hansen")], "key_2")
     assert again.external_id == first.external_id
     [contact] = xero.books.contacts.values()
-    assert (contact.number, contact.name, contact.email) == ("stu_1", "Sofie Hansen", None)
+    assert (contact.number, contact.name, contact.email) == ("stu_1", "Sofie Hansen (stu_1)", None)
 
 
 # Per-element errors.
@@ -182,13 +182,23 @@ def test_each_refusal_lands_on_its_own_record(
     assert xero.count("invoices") == 2
 
 
-def test_two_contacts_with_one_name_refuse_the_second(
-    adapter: XeroAccountingClient,
+def test_two_students_of_one_name_are_two_contacts_named_apart_by_our_id(
+    adapter: XeroAccountingClient, xero: XeroSimulator
 ) -> None:
     twins = [AccountingContact("stu_1", "Mads Jensen"), AccountingContact("stu_2", "Mads Jensen")]
     results = adapter.upsert_contacts(twins, "key_1")
-    assert [r.ok for r in results] == [True, False]
-    assert "must be unique" in str(results[1].error)
+    assert [r.ok for r in results] == [True, True]
+    held = {c.number: c.name for c in xero.books.contacts.values()}
+    assert held == {"stu_1": "Mads Jensen (stu_1)", "stu_2": "Mads Jensen (stu_2)"}
+
+
+def test_a_contact_made_by_hand_under_the_students_name_does_not_block_ours(
+    adapter: XeroAccountingClient, xero: XeroSimulator
+) -> None:
+    xero.books.save_contact({"Name": "Mads Jensen"})  # typed into Xero, no ContactNumber
+    [result] = adapter.upsert_contacts([AccountingContact("stu_1", "Mads Jensen")], "key_1")
+    assert result.ok
+    assert xero.count("contacts") == 2
 
 
 # Payments.

@@ -58,8 +58,14 @@ def display_suffix(record_id: str) -> str:
 
 def display_name(contact: AccountingContact) -> str:
     suffix = display_suffix(contact.record_id)
-    name = " ".join(contact.name.translate(_FORBIDDEN_IN_NAMES).split())
+    name = without_forbidden(contact.name)
     return name[: MAX_DISPLAY_NAME - len(suffix)] + suffix
+
+
+def without_forbidden(name: str) -> str:
+    """A name QuickBooks takes: no colon (it separates a sub-customer from its parent), tab or
+    line break, and single spaces."""
+    return " ".join(name.translate(_FORBIDDEN_IN_NAMES).split())
 
 
 def query(entity: str, where: str, value: str, *, like_suffix: bool = False) -> str:

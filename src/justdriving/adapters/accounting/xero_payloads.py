@@ -35,8 +35,9 @@ def xero_date(moment: datetime) -> str:
 
 def contact(record: AccountingContact) -> dict[str, Any]:
     # ContactNumber is Xero's field for an external system's id: it is how a second push of the
-    # same record finds (and updates) the contact instead of creating another.
-    body: dict[str, Any] = {"ContactNumber": record.record_id, "Name": record.name}
+    # same record finds (and updates) the contact instead of creating another. Xero also wants
+    # the Name unique among active contacts: ours carries our id (AccountingContact.unique_name).
+    body: dict[str, Any] = {"ContactNumber": record.record_id, "Name": record.unique_name()}
     if record.email:
         body["EmailAddress"] = record.email
     return body
