@@ -79,6 +79,8 @@ from justdriving.domain.events import (
     PaymentSucceeded,
     RefundFailed,
     RefundSucceeded,
+    SchoolSettingsChanged,
+    StudentDetailsChanged,
 )
 from justdriving.domain.inbound import InboundChannel, UnknownEvent
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
@@ -113,6 +115,7 @@ if TYPE_CHECKING:
     from justdriving.domain.services.announcements import Audience
     from justdriving.domain.services.application import Application
     from justdriving.domain.services.bookings import BookingOutcome
+    from justdriving.domain.services.changes import KEEP, Keep
     from justdriving.domain.services.inbound import WebhookReceipt
     from justdriving.domain.services.invoicing import LineItem
     from justdriving.domain.services.message_webhooks import ReceiptOutcome
@@ -130,6 +133,8 @@ _LAZY = {
     "BookingOutcome": "justdriving.domain.services.bookings",
     "ExportFormat": "justdriving.domain.services.accounting_export",
     "ExportResult": "justdriving.domain.services.accounting_export",
+    "KEEP": "justdriving.domain.services.changes",
+    "Keep": "justdriving.domain.services.changes",
     "LineItem": "justdriving.domain.services.invoicing",
     "ReceiptOutcome": "justdriving.domain.services.message_webhooks",
     "RelayReport": "justdriving.domain.services.relay",
@@ -155,6 +160,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "EVENT_TYPES",
+    "KEEP",
     "AccountMapping",
     "AccountingCustomerMode",
     "Application",
@@ -208,6 +214,7 @@ __all__ = [
     "InvoiceStatus",
     "InvoiceVoided",
     "JustDrivingError",
+    "Keep",
     "Keyword",
     "LessonPackage",
     "LineItem",
@@ -249,9 +256,11 @@ __all__ = [
     "ReminderReport",
     "School",
     "SchoolSettings",
+    "SchoolSettingsChanged",
     "Settings",
     "StartedPayment",
     "Student",
+    "StudentDetailsChanged",
     "SyncRun",
     "TaxRate",
     "Teacher",

@@ -143,8 +143,12 @@ class _Selection:
         )
         contacts = list(dict.fromkeys(contact_id for _, contact_id in dated))
         if self._only is not None:
+            # A contact named on its own (a student's new details) is updated once it is in
+            # the books; it arrives there with the student's first document, not before.
             named = [
-                c for c in map(books.contact_id, books.students) if self._named(Kind.CONTACT, c)
+                c
+                for c in map(books.contact_id, books.students)
+                if self._named(Kind.CONTACT, c) and self._status(Kind.CONTACT, c) is not None
             ]
             return list(dict.fromkeys(contacts + sorted(named)))
         failed = {
