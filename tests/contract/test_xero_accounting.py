@@ -16,6 +16,7 @@ from decimal import Decimal
 import attrs
 import httpx
 import pytest
+from attrs import evolve
 
 from justdriving.adapters.accounting.xero import XeroAccountingClient
 from justdriving.adapters.accounting.xero_http import idempotency_key
@@ -192,6 +193,24 @@ def test_two_students_of_one_name_are_two_contacts_named_apart_by_our_id(
     assert held == {"stu_1": "Mads Jensen (stu_1)", "stu_2": "Mads Jensen (stu_2)"}
 
 
+def test_an_invoice_number_xero_holds_as_another_invoice_is_refused_not_overwritten(
+    adapter: XeroAccountingClient, xero: XeroSimulator
+) -> None:
+    adapter.upsert_contacts([student(1)], "key_contacts")
+    [theirs] = adapter.push_invoices([invoice(1)], "key_1")  # another school's series
+    ours = evolve(invoice(1), record_id="inv_other_school")  # the same number, not ours
+
+    [refused] = adapter.push_invoices([ours], "key_2")
+    [again] = adapter.push_invoices([invoice(1)], "key_3")  # the same record: updated
+
+    assert not refused.ok
+    assert "invoice number 2025-0001 is taken in Xero by another" in str(refused.error)
+    assert again.external_id == theirs.external_id
+    [held] = xero.books.invoices.values()
+    assert held.reference == "inv_1"
+    assert len(xero.requests_to("/Invoices", "POST")) == 2  # the refused one was not sent
+
+
 def test_a_contact_made_by_hand_under_the_students_name_does_not_block_ours(
     adapter: XeroAccountingClient, xero: XeroSimulator
 ) -> None:
@@ -232,7 +251,10 @@ def test_payments_for_invoices_xero_lacks_are_refused_before_anything_is_written
     assert "no invoice inv_local" in str(results[0].error)
     [sent] = [call.json()["Payments"] for call in xero.requests_to("/Payments", "PUT")]
     assert len(sent) == 1
-    assert len(xero.requests_to("/Invoices", "GET")) == 1  # one look-up for the whole batch
+    looked_up = [r.query for r in xero.requests_to("/Invoices", "GET")]
+    assert [q for q in looked_up if q.startswith("IDs=")] == [  # one look-up for the batch
+        f"IDs={absent}%2C{invoice_id}"
+    ]
 
 
 def test_a_payment_above_what_is_owed_carries_xeros_reason(

@@ -151,3 +151,25 @@ def test_fifty_jonas_madsens_in_two_schools_are_fifty_contacts_and_a_re_run_adds
     assert len(set(held.values())) == 2 * NAMESAKES
     assert all(name.startswith("Jonas Madsen") for name in held.values())
     assert books.invoices() == 2 * NAMESAKES
+
+
+def test_two_schools_numbering_alike_in_one_organisation_overwrite_nothing(books: Books) -> None:
+    app = Application(
+        uow=MemoryUnitOfWorkFactory(MemoryStore()),
+        clock=FrozenClock(NOW),
+        gateways=MemoryGatewayRegistry({}),
+        sms=FakeSmsSender(),
+        email=FakeEmailSender(),
+        renderer=MemoryTemplateRenderer(),
+        accounting=books.client,
+    )
+    north, _ = namesakes(app, "Køreskolen Nord", "")
+    south, _ = namesakes(app, "Køreskolen Syd", "")  # invoice 1, 2, … again
+
+    first = app.sync_accounting(north)
+    second = app.sync_accounting(south)
+
+    assert first.failures == ()
+    assert second.failed == NAMESAKES  # each invoice refused with its reason, none overwritten
+    assert all("already used" in why or "taken" in why for _, why in second.failures)
+    assert books.invoices() == NAMESAKES

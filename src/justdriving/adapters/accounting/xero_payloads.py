@@ -163,6 +163,19 @@ def push_result(record_id: str, element: Mapping[str, Any], id_field: str) -> Pu
     return PushResult(record_id, external_id=external_id)
 
 
+def number_taken(record: AccountingInvoice, held: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Why `record` must not be written: Xero holds its number as another document (`held`:
+    by InvoiceNumber), which a POST would overwrite."""
+    other = held.get(record.number)
+    if other is None or other.get("Reference") == record.record_id:
+        return None
+    return (
+        f"invoice number {record.number} is taken in Xero by another invoice (reference "
+        f"{str(other.get('Reference') or 'none')[:60]!r}); schools sharing one organisation "
+        "need number series of their own"
+    )
+
+
 def invoice_problem(
     invoice_id: str, currency: str, held: Mapping[str, Mapping[str, Any]]
 ) -> str | None:
