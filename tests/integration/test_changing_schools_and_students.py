@@ -257,6 +257,25 @@ def test_a_school_with_one_shared_contact_queues_nothing(backend: Backend) -> No
 # Schools.
 
 
+def test_a_prefix_set_later_numbers_the_next_invoices_and_keeps_the_series(
+    backend: Backend,
+) -> None:
+    app = backend.app
+    school = a_school(app)
+    student = app.add_student(school.id, "Jonas Madsen")
+    line = LineItem(InvoiceService.LESSON, "Køretime", Money(50000, "DKK"))
+
+    def issued() -> str | None:
+        return app.issue_invoice(
+            school.id, app.draft_invoice(school.id, student.id, [line]).id
+        ).number
+
+    first = issued()
+    app.change_school(school.id, settings={"invoice_number_prefix": "N-"})
+
+    assert (first, issued(), issued()) == ("1", "N-2", "N-3")
+
+
 def test_a_school_s_settings_and_details_change_after_registration(backend: Backend) -> None:
     app = backend.app
     school = a_school(app)
@@ -301,6 +320,8 @@ def test_a_school_s_settings_and_details_change_after_registration(backend: Back
         {"name": "Nord", "contact_phone": "123"},
         {"name": "", "settings": {"sms_enabled": False}},
         {"settings": {"language": "sv"}},
+        {"settings": {"invoice_number_prefix": "N 1,"}},
+        {"settings": {"invoice_number_prefix": "NORD-2025-X"}},
         {"settings": ["sms_enabled"]},
     ],
 )

@@ -56,7 +56,7 @@ def test_a_school_s_settings_change_from_the_command_line(app: Application, scho
         *("--sms-types", "booking_confirmation,reminder", "--sender-id", "KoreNord"),
         *("--quiet-hours", "22:00-07:00", "--customer-mode", "shared"),
         *("--account", "lesson=1000:U25", "--account", "materials=1010:U25"),
-        *("--contact-email", "", "--json"),
+        *("--contact-email", "", "--invoice-prefix", "N-", "--json"),
     )
 
     assert result.exit_code == 0, result.output
@@ -67,6 +67,7 @@ def test_a_school_s_settings_change_from_the_command_line(app: Application, scho
     assert (kept.name, kept.contact_email) == ("Køreskolen Nord ApS", None)
     settings = kept.settings
     assert (settings.sms_enabled, settings.sender_id) == (False, "KoreNord")
+    assert settings.invoice_number_prefix == "N-"
     assert settings.sms_message_types == {MessageType.BOOKING_CONFIRMATION, MessageType.REMINDER}
     assert settings.email_message_types == frozenset(MessageType)  # not given: kept
     assert settings.quiet_hours == QuietHours(time(22, 0), time(7, 0))
@@ -92,6 +93,7 @@ def test_an_account_given_later_keeps_the_others(app: Application, school: Schoo
         ("--account", "lesson=1000"),
         ("--contact-phone", "123"),
         ("--name", " "),
+        ("--invoice-prefix", "N 1"),
     ],
 )
 def test_a_refused_school_change_says_why_and_changes_nothing(

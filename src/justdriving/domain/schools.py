@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
@@ -138,6 +139,16 @@ def _optional_email(_: object, attribute: Any, value: Any) -> None:
         _check_email(_, attribute, value)
 
 
+_PREFIX = re.compile(r"^[A-Za-z0-9/._-]{0,10}$")
+
+
+def _number_prefix(_: object, attribute: Any, value: Any) -> None:
+    # No spaces or commas: a number is looked up in comma-separated lists (Xero), and
+    # QuickBooks takes 21 characters in all.
+    if not isinstance(value, str) or not _PREFIX.match(value):
+        raise InvalidInput(f"{attribute.name} is up to 10 letters, digits or / . _ -")
+
+
 @frozen
 class QuietHours:
     """Local hours in which non-urgent messages wait; may wrap midnight (21:00 to 08:00)."""
@@ -203,6 +214,9 @@ class SchoolSettings:
     # The seller's details a full Danish invoice carries: its CVR number (8 digits) and address.
     cvr_number: str | None = field(default=None, validator=check_cvr)
     address: PostalAddress | None = field(default=None, validator=_of(PostalAddress, None))
+    # Put before every invoice and credit note number ("N-" makes N-1, N-2, …): schools that
+    # share one Xero organisation or QuickBooks company need series of their own.
+    invoice_number_prefix: str = field(default="", validator=_number_prefix)
 
 
 @define(eq=False)

@@ -70,6 +70,9 @@ def schools_show(school_id: str, as_json: bool) -> None:
     help="SERVICE=ACCOUNT:VAT, e.g. lesson=1000:U25 (repeatable; other services kept).",
 )
 @click.option("--invoice-due-days", type=int, default=None)
+@click.option(
+    "--invoice-prefix", default=None, help='Before every invoice number, e.g. N- ("" for none).'
+)
 @click.option("--json", "as_json", is_flag=True, help="The school as one JSON object.")
 @clean_errors
 def schools_change(school_id: str, as_json: bool, **options: Any) -> None:
@@ -166,6 +169,8 @@ def _settings(school: School, options: dict[str, Any]) -> dict[str, Any]:
         chosen["account_map"] = {**school.settings.account_map, **_accounts(options["accounts"])}
     if options["invoice_due_days"] is not None:
         chosen["invoice_due_days"] = options["invoice_due_days"]
+    if options["invoice_prefix"] is not None:
+        chosen["invoice_number_prefix"] = options["invoice_prefix"]
     return chosen
 
 
@@ -228,6 +233,7 @@ def _echo_school(school: School, as_json: bool) -> None:
         "customer_mode": s.accounting_customer_mode.value,
         "accounts": accounts,
         "invoice_due_days": s.invoice_due_days,
+        "invoice_prefix": s.invoice_number_prefix,
     }
     _echo(shown, as_json)
 
