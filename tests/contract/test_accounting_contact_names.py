@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from attrs import evolve
 from conftest import ACCOUNTING, AccountingBackend
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,7 @@ from justdriving.domain.accounting import (
     AccountingLine,
     PushResult,
 )
+from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.money import Money
 from justdriving.testing.xero_clock import SimulatedTime
 
@@ -152,6 +154,18 @@ def test_students_with_colliding_names_each_reach_the_books_once_across_re_runs(
     assert len({r.external_id for r in first}) == len(contacts)
     assert accounting.records("contacts") == before[0] + len(contacts)
     assert accounting.records("invoices") == before[1] + len(invoices)
+
+
+def test_a_contact_s_phone_and_address_are_taken_and_changed(
+    accounting: AccountingBackend,
+) -> None:
+    address = PostalAddress("Vestergade 1", "8000", "Aarhus C")
+    jonas = AccountingContact("stu_a", "Jonas Madsen", "j@example.dk", "+4520123456", address)
+    [first] = accounting.client.upsert_contacts([jonas], "k1")
+    moved = evolve(jonas, phone=None, address=evolve(address, street="Østergade 2"))
+    [second] = accounting.client.upsert_contacts([moved], "k2")
+    assert (first.ok, second.ok) == (True, True)
+    assert second.external_id == first.external_id
 
 
 def test_a_renamed_student_keeps_the_contact_and_takes_a_name_another_has_left(

@@ -28,6 +28,7 @@ from justdriving.domain.accounting import (
     AccountingPayment,
     OAuthGrant,
 )
+from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 from justdriving.domain.money import Money
 from justdriving.testing.xero_grants import RecordingGrants
@@ -209,6 +210,26 @@ def test_an_invoice_number_xero_holds_as_another_invoice_is_refused_not_overwrit
     [held] = xero.books.invoices.values()
     assert held.reference == "inv_1"
     assert len(xero.requests_to("/Invoices", "POST")) == 2  # the refused one was not sent
+
+
+def test_a_contact_carries_its_phone_and_street_address(
+    adapter: XeroAccountingClient, xero: XeroSimulator
+) -> None:
+    address = PostalAddress("Vestergade 1", "8000", "Aarhus C")
+    contact = AccountingContact("stu_1", "Mads Jensen", None, "+4520123456", address)
+    [result] = adapter.upsert_contacts([contact], "key_1")
+    assert result.ok
+    [sent] = xero.requests_to("/Contacts", "POST")[0].json()["Contacts"]
+    assert sent["Phones"] == [{"PhoneType": "MOBILE", "PhoneNumber": "+4520123456"}]
+    assert sent["Addresses"] == [
+        {
+            "AddressType": "STREET",
+            "AddressLine1": "Vestergade 1",
+            "PostalCode": "8000",
+            "City": "Aarhus C",
+            "Country": "DK",
+        }
+    ]
 
 
 def test_a_contact_made_by_hand_under_the_students_name_does_not_block_ours(

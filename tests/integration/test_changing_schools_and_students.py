@@ -220,15 +220,18 @@ def test_a_renamed_student_s_contact_follows_in_the_books(backend: Backend) -> N
     assert len(books.contacts) == 1
 
 
-def test_a_new_phone_or_address_alone_is_not_the_books_business(backend: Backend) -> None:
-    app = backend.app
+def test_a_new_phone_and_address_reach_the_contact_in_the_books(backend: Backend) -> None:
+    app, books = backend.app, backend.books
     school = a_school(app)
     student = app.add_student(school.id, "Jonas Madsen")
     in_the_books(app, school, student.id)
+    address = PostalAddress("Vestergade 1", "8000", "Aarhus C")
 
-    app.change_student(school.id, student.id, phone="+45 31 22 33 44")
+    app.change_student(school.id, student.id, phone="+45 31 22 33 44", address=address)
+    app.relay_outbox()
 
-    assert pushes(app) == 0
+    held = books.contacts[student.id].record
+    assert (held.phone, held.address) == ("+4531223344", address)
 
 
 def test_a_student_not_in_the_books_yet_is_not_put_there_by_a_change(backend: Backend) -> None:

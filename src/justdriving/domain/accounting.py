@@ -7,6 +7,7 @@ from datetime import datetime
 
 from attrs import define, field, frozen
 
+from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.entity import Entity
 from justdriving.domain.money import Money
 from justdriving.domain.tax import TaxRate
@@ -20,6 +21,8 @@ class AccountingContact:
     record_id: str
     name: str
     email: str | None = None
+    phone: str | None = None  # E.164
+    address: PostalAddress | None = None  # printed on the provider's invoice to the contact
 
     def unique_name(self, limit: int = MAX_CONTACT_NAME) -> str:
         """The name the books know the contact by: "<name> (<record id>)".

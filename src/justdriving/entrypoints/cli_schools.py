@@ -110,8 +110,8 @@ def students() -> None:
 @click.option("--json", "as_json", is_flag=True, help="The student as one JSON object.")
 @clean_errors
 def students_change(student: str, school_id: str, as_json: bool, **options: Any) -> None:
-    """Change a student's name, phone, email or address (only those given); a new name or
-    email reaches their contact in the school's books with the accounting push on."""
+    """Change a student's name, phone, email or address (only those given); the change
+    reaches their contact in the school's books on the next push or sync."""
     app = app_from_environment()
     changed = app.change_student(
         school_id,

@@ -101,6 +101,16 @@ def customer(contact: AccountingContact, existing: dict[str, Any] | None) -> dic
     }
     if contact.email:
         body["PrimaryEmailAddr"] = {"Address": contact.email}
+    if contact.phone:
+        body["PrimaryPhone"] = {"FreeFormNumber": contact.phone}
+    if contact.address:
+        address = contact.address
+        body["BillAddr"] = {
+            "Line1": address.street,
+            "PostalCode": address.postcode,
+            "City": address.city,
+            "Country": address.country,
+        }
     return _versioned(body, existing)
 
 

@@ -40,6 +40,18 @@ def contact(record: AccountingContact) -> dict[str, Any]:
     body: dict[str, Any] = {"ContactNumber": record.record_id, "Name": record.unique_name()}
     if record.email:
         body["EmailAddress"] = record.email
+    if record.phone:
+        body["Phones"] = [{"PhoneType": "MOBILE", "PhoneNumber": record.phone}]
+    if record.address:
+        body["Addresses"] = [
+            {
+                "AddressType": "STREET",
+                "AddressLine1": record.address.street,
+                "PostalCode": record.address.postcode,
+                "City": record.address.city,
+                "Country": record.address.country,
+            }
+        ]
     return body
 
 

@@ -2,7 +2,7 @@
 
 What must reach the books is queued in the transaction that made it: the reactions below queue
 a `push_accounting` row for an issued invoice, a succeeded payment of an invoice, a credit note
-and a student's changed name or email (their contact). The relay pushes the row's records (and
+and a student's changed details (their contact). The relay pushes the row's records (and
 what they need that the accounting system does not hold yet: the contact, the invoice) with the
 sync's planner, fingerprints and batch keys, and gives the row its backoff, Retry-After,
 circuit breaker, lease, dead letter and operator's retry. A record the provider refuses (or
@@ -43,8 +43,8 @@ from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
 # What a contact in the books carries of a student (AccountingContact): a change to one of
-# these is pushed; a new phone number alone is not the books' business.
-CONTACT_DETAILS: Final = frozenset({"name", "email"})
+# these is pushed.
+CONTACT_DETAILS: Final = frozenset({"name", "email", "phone", "address"})
 ROW_RECORDS: Final = 100  # records in one row queued by the reconciliation
 WAITING: Final = (
     OutboxStatus.PENDING,
@@ -100,7 +100,7 @@ def credit_note_to_books(uow: UnitOfWork, event: CreditNoteIssued, now: datetime
 
 
 def student_to_books(uow: UnitOfWork, event: StudentDetailsChanged, now: datetime) -> None:
-    """A student's new name or email is queued for their contact in the books. The relay
+    """A student's new details are queued for their contact in the books. The relay
     pushes it only once the contact is there (it goes with the student's first document);
     a school with one shared "Students" contact has nothing to update."""
     if CONTACT_DETAILS.isdisjoint(event.changed):

@@ -153,7 +153,7 @@ class _Selection:
             ]
             return list(dict.fromkeys(contacts + sorted(named)))
         # Failed contacts are tried again; those in the books are looked at too, so a student's
-        # new name or email reaches the books without a new document (unchanged ones are
+        # new details reach the books without a new document (unchanged ones are
         # skipped by their fingerprint, without a call).
         held = {c for c in map(books.contact_id, books.students) if self._status(Kind.CONTACT, c)}
         return contacts + sorted(held - set(contacts))

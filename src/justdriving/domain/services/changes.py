@@ -3,7 +3,7 @@
 Every value is checked as registration checks it, all of them before any is taken, so a
 refused change leaves everything as it was. Each change is recorded as an event
 (SchoolSettingsChanged, StudentDetailsChanged) naming what changed; with the accounting push
-on, a student's new name or email is queued for the school's books in the same transaction.
+on, a student's new details are queued for the school's books in the same transaction.
 A parameter left at KEEP keeps its value; None clears an optional one.
 """
 

@@ -96,7 +96,7 @@ BOOKS: Final[Reactions] = {
     **on(InvoiceIssued, invoice_to_books),
     **on(PaymentSucceeded, payment_to_books),
     **on(CreditNoteIssued, credit_note_to_books),
-    **on(StudentDetailsChanged, student_to_books),  # the contact follows a new name or email
+    **on(StudentDetailsChanged, student_to_books),  # the contact in the books follows
 }
 
 
