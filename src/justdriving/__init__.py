@@ -80,6 +80,8 @@ from justdriving.domain.events import (
     PaymentSucceeded,
     RefundFailed,
     RefundSucceeded,
+    SchoolSettingsChanged,
+    StudentDetailsChanged,
 )
 from justdriving.domain.inbound import InboundChannel, UnknownEvent
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
@@ -115,12 +117,14 @@ if TYPE_CHECKING:
     from justdriving.domain.services.announcements import Audience, Recipients
     from justdriving.domain.services.application import Application
     from justdriving.domain.services.bookings import BookingOutcome
+    from justdriving.domain.services.changes import KEEP, Keep
     from justdriving.domain.services.inbound import WebhookReceipt
     from justdriving.domain.services.invoicing import LineItem
     from justdriving.domain.services.message_webhooks import ReceiptOutcome
     from justdriving.domain.services.payment_starts import StartedPayment
     from justdriving.domain.services.relay import RelayReport
     from justdriving.domain.services.reminders import ReminderReport
+    from justdriving.domain.services.staff_alerts import DigestReport
 
 __version__ = "0.1.0"
 
@@ -132,11 +136,14 @@ _LAZY = {
     "BookingOutcome": "justdriving.domain.services.bookings",
     "ExportFormat": "justdriving.domain.services.accounting_export",
     "ExportResult": "justdriving.domain.services.accounting_export",
+    "KEEP": "justdriving.domain.services.changes",
+    "Keep": "justdriving.domain.services.changes",
     "LineItem": "justdriving.domain.services.invoicing",
     "ReceiptOutcome": "justdriving.domain.services.message_webhooks",
     "Recipients": "justdriving.domain.services.announcements",
     "RelayReport": "justdriving.domain.services.relay",
     "ReminderReport": "justdriving.domain.services.reminders",
+    "DigestReport": "justdriving.domain.services.staff_alerts",
     "StartedPayment": "justdriving.domain.services.payment_starts",
     "WebhookReceipt": "justdriving.domain.services.inbound",
 }
@@ -158,6 +165,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "EVENT_TYPES",
+    "KEEP",
     "AccountMapping",
     "AccountingCustomerMode",
     "Application",
@@ -187,6 +195,7 @@ __all__ = [
     "DepositReturned",
     "DepositSecured",
     "DepositSettled",
+    "DigestReport",
     "DomainEvent",
     "DuplicateRecord",
     "EmailAddress",
@@ -211,6 +220,7 @@ __all__ = [
     "InvoiceStatus",
     "InvoiceVoided",
     "JustDrivingError",
+    "Keep",
     "Keyword",
     "LessonPackage",
     "LineItem",
@@ -254,10 +264,12 @@ __all__ = [
     "ReminderReport",
     "School",
     "SchoolSettings",
+    "SchoolSettingsChanged",
     "Settings",
     "SickReport",
     "StartedPayment",
     "Student",
+    "StudentDetailsChanged",
     "SyncRun",
     "TaxRate",
     "Teacher",

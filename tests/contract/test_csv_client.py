@@ -71,8 +71,8 @@ def test_contacts_keep_their_row_in_the_contacts_file(
     [renamed] = client.upsert_contacts([AccountingContact("stu_1", "Søren Berg")], "rename")
     assert (second.external_id, renamed.external_id) == ("contacts.csv#3", "contacts.csv#2")
     assert rows(tmp_path / "contacts.csv") == [
-        {"*ContactName": "Søren Berg", "AccountNumber": "stu_1", "EmailAddress": ""},
-        {"*ContactName": "Anna", "AccountNumber": "stu_2", "EmailAddress": ""},
+        {"*ContactName": "Søren Berg (stu_1)", "AccountNumber": "stu_1", "EmailAddress": ""},
+        {"*ContactName": "Anna (stu_2)", "AccountNumber": "stu_2", "EmailAddress": ""},
     ]
 
 
@@ -89,7 +89,7 @@ def test_payments_and_credit_notes_go_to_ledger_files(
     assert credit.external_id == f"ledger-credit-notes-{STAMP}.csv#2"
     [payment_row] = rows(tmp_path / f"ledger-payments-{STAMP}.csv")
     assert (payment_row["Contact"], payment_row["Description"]) == (
-        "Søren",
+        "Søren (stu_1)",
         "Payment for invoice 1",
     )
     [note_row] = rows(tmp_path / f"ledger-credit-notes-{STAMP}.csv")

@@ -178,6 +178,16 @@ def test_a_quickbooks_file_has_its_import_columns(tmp_path: Path) -> None:
     }
 
 
+def test_a_quickbooks_customer_is_written_without_the_colon_that_makes_a_sub_customer(
+    tmp_path: Path,
+) -> None:
+    contacts = [AccountingContact("Hansen: Sofie (stu_1)", "Hansen: Sofie (stu_1)")]
+    paths = exporter(tmp_path, contacts=contacts).quickbooks_invoices(
+        [invoice(1, contact_id="Hansen: Sofie (stu_1)")]
+    )
+    assert [row["Customer"] for row in read(paths[0])] == ["Hansen Sofie (stu_1)"]
+
+
 def test_quickbooks_files_hold_100_invoices_and_1000_rows_at_most(tmp_path: Path) -> None:
     many = exporter(tmp_path / "many").quickbooks_invoices([invoice(n) for n in range(101)])
     assert [len(read(p)) for p in many] == [100, 1]

@@ -12,10 +12,12 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from urllib.parse import unquote
 
 import attrs
 import httpx
 import pytest
+from attrs import evolve
 
 from justdriving.adapters.accounting.xero import XeroAccountingClient
 from justdriving.adapters.accounting.xero_http import idempotency_key
@@ -27,6 +29,7 @@ from justdriving.domain.accounting import (
     AccountingPayment,
     OAuthGrant,
 )
+from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 from justdriving.domain.money import Money
 from justdriving.testing.xero_grants import RecordingGrants
@@ -160,7 +163,7 @@ def test_a_contact_is_matched_by_contact_number_on_the_next_push(
     [again] = adapter.upsert_contacts([AccountingContact("stu_1", "Sofie Hansen")], "key_2")
     assert again.external_id == first.external_id
     [contact] = xero.books.contacts.values()
-    assert (contact.number, contact.name, contact.email) == ("stu_1", "Sofie Hansen", None)
+    assert (contact.number, contact.name, contact.email) == ("stu_1", "Sofie Hansen (stu_1)", None)
 
 
 # Per-element errors.
@@ -182,13 +185,61 @@ def test_each_refusal_lands_on_its_own_record(
     assert xero.count("invoices") == 2
 
 
-def test_two_contacts_with_one_name_refuse_the_second(
-    adapter: XeroAccountingClient,
+def test_two_students_of_one_name_are_two_contacts_named_apart_by_our_id(
+    adapter: XeroAccountingClient, xero: XeroSimulator
 ) -> None:
     twins = [AccountingContact("stu_1", "Mads Jensen"), AccountingContact("stu_2", "Mads Jensen")]
     results = adapter.upsert_contacts(twins, "key_1")
-    assert [r.ok for r in results] == [True, False]
-    assert "must be unique" in str(results[1].error)
+    assert [r.ok for r in results] == [True, True]
+    held = {c.number: c.name for c in xero.books.contacts.values()}
+    assert held == {"stu_1": "Mads Jensen (stu_1)", "stu_2": "Mads Jensen (stu_2)"}
+
+
+def test_an_invoice_number_xero_holds_as_another_invoice_is_refused_not_overwritten(
+    adapter: XeroAccountingClient, xero: XeroSimulator
+) -> None:
+    adapter.upsert_contacts([student(1)], "key_contacts")
+    [theirs] = adapter.push_invoices([invoice(1)], "key_1")  # another school's series
+    ours = evolve(invoice(1), record_id="inv_other_school")  # the same number, not ours
+
+    [refused] = adapter.push_invoices([ours], "key_2")
+    [again] = adapter.push_invoices([invoice(1)], "key_3")  # the same record: updated
+
+    assert not refused.ok
+    assert "invoice number 2025-0001 is taken in Xero by another" in str(refused.error)
+    assert again.external_id == theirs.external_id
+    [held] = xero.books.invoices.values()
+    assert held.reference == "inv_1"
+    assert len(xero.requests_to("/Invoices", "POST")) == 2  # the refused one was not sent
+
+
+def test_a_contact_carries_its_phone_and_street_address(
+    adapter: XeroAccountingClient, xero: XeroSimulator
+) -> None:
+    address = PostalAddress("Vestergade 1", "8000", "Aarhus C")
+    contact = AccountingContact("stu_1", "Mads Jensen", None, "+4520123456", address)
+    [result] = adapter.upsert_contacts([contact], "key_1")
+    assert result.ok
+    [sent] = xero.requests_to("/Contacts", "POST")[0].json()["Contacts"]
+    assert sent["Phones"] == [{"PhoneType": "MOBILE", "PhoneNumber": "+4520123456"}]
+    assert sent["Addresses"] == [
+        {
+            "AddressType": "STREET",
+            "AddressLine1": "Vestergade 1",
+            "PostalCode": "8000",
+            "City": "Aarhus C",
+            "Country": "DK",
+        }
+    ]
+
+
+def test_a_contact_made_by_hand_under_the_students_name_does_not_block_ours(
+    adapter: XeroAccountingClient, xero: XeroSimulator
+) -> None:
+    xero.books.save_contact({"Name": "Mads Jensen"})  # typed into Xero, no ContactNumber
+    [result] = adapter.upsert_contacts([AccountingContact("stu_1", "Mads Jensen")], "key_1")
+    assert result.ok
+    assert xero.count("contacts") == 2
 
 
 # Payments.
@@ -222,7 +273,9 @@ def test_payments_for_invoices_xero_lacks_are_refused_before_anything_is_written
     assert "no invoice inv_local" in str(results[0].error)
     [sent] = [call.json()["Payments"] for call in xero.requests_to("/Payments", "PUT")]
     assert len(sent) == 1
-    assert len(xero.requests_to("/Invoices", "GET")) == 1  # one look-up for the whole batch
+    by_id = [r.query for r in xero.requests_to("/Invoices", "GET") if r.query.startswith("IDs=")]
+    assert len(by_id) == 1  # one look-up for the whole batch (numbers are looked up apart)
+    assert set(unquote(by_id[0].removeprefix("IDs=")).split(",")) == {absent, invoice_id}
 
 
 def test_a_payment_above_what_is_owed_carries_xeros_reason(

@@ -146,6 +146,23 @@ def test_elements_are_refused_on_their_own_with_summarize_errors_false(
     assert xero.count("invoices") == 1
 
 
+def test_a_contact_name_another_contact_holds_is_refused_whatever_its_case_and_spaces(
+    wire: Wire, xero: XeroSimulator
+) -> None:
+    wire.write("/Contacts", {"Contacts": [{"ContactNumber": "stu_1", "Name": "Mads Jensen"}]})
+    twins = [
+        {"ContactNumber": "stu_2", "Name": "mads jensen"},
+        {"ContactNumber": "stu_3", "Name": " Mads Jensen "},
+        {"ContactNumber": "stu_1", "Name": "MADS JENSEN"},  # its own name, in capitals
+    ]
+    answer = wire.write("/Contacts", {"Contacts": twins})
+    second, third, renamed = answer.json()["Contacts"]
+    assert "must be unique across all active contacts" in second["ValidationErrors"][0]["Message"]
+    assert "must be unique across all active contacts" in third["ValidationErrors"][0]["Message"]
+    assert (renamed["ValidationErrors"], renamed["Name"]) == ([], "MADS JENSEN")
+    assert xero.count("contacts") == 1
+
+
 def test_by_default_one_refusal_refuses_the_whole_request(wire: Wire, xero: XeroSimulator) -> None:
     wire.write("/Contacts", {"Contacts": [contact(1)]})
     answer = wire.send("POST", "/Invoices", {"Invoices": [invoice("1"), invoice("2", "999")]})

@@ -31,6 +31,7 @@ FIELDS: dict[Any, st.SearchStrategy[Any]] = {
     Money: amounts,
     Money | None: st.none() | amounts,
     str | None: st.none() | st.text(max_size=40),
+    tuple[str, ...]: st.lists(st.text(max_size=20), max_size=4).map(tuple),
 }
 
 

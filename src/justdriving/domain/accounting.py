@@ -7,9 +7,13 @@ from datetime import datetime
 
 from attrs import define, field, frozen
 
+from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.entity import Entity
 from justdriving.domain.money import Money
 from justdriving.domain.tax import TaxRate
+
+# Xero's limit on a contact's Name, the tighter of the providers' (QuickBooks takes 500).
+MAX_CONTACT_NAME = 255
 
 
 @frozen
@@ -17,6 +21,20 @@ class AccountingContact:
     record_id: str
     name: str
     email: str | None = None
+    phone: str | None = None  # E.164
+    address: PostalAddress | None = None  # printed on the provider's invoice to the contact
+
+    def unique_name(self, limit: int = MAX_CONTACT_NAME) -> str:
+        """The name the books know the contact by: "<name> (<record id>)".
+
+        Xero refuses a contact whose name another active contact holds, QuickBooks a
+        DisplayName another customer holds, and an import file matches contacts by name: two
+        students called Jonas Madsen must not become one contact, nor the second be refused on
+        every run. Our id makes the name unique and stable (it does not depend on who else is
+        in the books); the name is cut, never the id, to keep within `limit`."""
+        suffix = f" ({self.record_id})"
+        name = " ".join(self.name.split())
+        return name[: max(limit - len(suffix), 0)] + suffix
 
 
 @frozen

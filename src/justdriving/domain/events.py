@@ -208,6 +208,27 @@ class RefundFailed(DomainEvent):
     refund_id: str
 
 
+@frozen
+class SchoolSettingsChanged(DomainEvent):
+    """A school's details or settings changed after registration; `changed` names them
+    (`name`, `contact_email`, `sms_enabled`, `quiet_hours`, ...), never their values."""
+
+    topic: ClassVar[str] = "school.settings_changed"
+
+    changed: tuple[str, ...]
+
+
+@frozen
+class StudentDetailsChanged(DomainEvent):
+    """A student's name, phone, email or address changed; `changed` names which (a phone
+    number or an address is not for a subscriber's log)."""
+
+    topic: ClassVar[str] = "student.details_changed"
+
+    student_id: str
+    changed: tuple[str, ...]
+
+
 def _vocabulary(*kinds: type[DomainEvent]) -> Mapping[str, type[DomainEvent]]:
     topics = {kind.topic: kind for kind in kinds}
     if len(topics) != len(kinds):
@@ -238,6 +259,8 @@ EVENT_TYPES: Final[Mapping[str, type[DomainEvent]]] = _vocabulary(
     PaymentOverpaid,
     RefundSucceeded,
     RefundFailed,
+    SchoolSettingsChanged,
+    StudentDetailsChanged,
 )
 
 

@@ -98,7 +98,10 @@ class InvoiceNumbering(Entity):
     next_number: int = 1
     version: int = 0
 
-    def take(self) -> str:
+    def take(self, prefix: str | None = None) -> str:
+        """The next number, after `prefix` (the school's setting; else the one stored)."""
+        if prefix is not None:
+            self.prefix = prefix
         number = f"{self.prefix}{self.next_number}"
         self.next_number += 1
         return number

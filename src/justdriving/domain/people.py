@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
@@ -11,6 +12,7 @@ from attrs import define, field, frozen
 from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidEmailAddress, InvalidInput, InvalidPhoneNumber
+from justdriving.domain.events import EventLog, StudentDetailsChanged
 from justdriving.domain.ids import SchoolId, StudentId, TeacherId
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -119,3 +121,32 @@ class Student(Entity):
     email: EmailAddress | None = None
     language: str = "da"
     address: PostalAddress | None = None  # the buyer's address on a full Danish invoice
+    events: EventLog = field(factory=EventLog, repr=False)
+
+    def change_details(
+        self,
+        now: datetime,
+        *,
+        name: str,
+        phone: PhoneNumber | None,
+        email: EmailAddress | None,
+        address: PostalAddress | None,
+    ) -> tuple[str, ...]:
+        """Take the student's details as given (each checked before any is taken, so a
+        refusal changes nothing) and record which changed; nothing when none did."""
+        _check_name(None, None, name)
+        wanted = {"name": name, "phone": phone, "email": email, "address": address}
+        for key, kind in (
+            ("phone", PhoneNumber),
+            ("email", EmailAddress),
+            ("address", PostalAddress),
+        ):
+            if wanted[key] is not None and not isinstance(wanted[key], kind):
+                raise InvalidInput(f"a student's {key} is a {kind.__name__} or None")
+        changed = tuple(key for key, value in wanted.items() if getattr(self, key) != value)
+        if changed:
+            self.name, self.phone, self.email, self.address = name, phone, email, address
+            self.events.record(
+                StudentDetailsChanged(now, self.id, changed, school_id=self.school_id)
+            )
+        return changed

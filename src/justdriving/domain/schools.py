@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from attrs import define, field, frozen
+from attrs import define, evolve, field, fields, frozen
 
 from justdriving.domain.addresses import PostalAddress, check_cvr
 from justdriving.domain.dunning import DEFAULT_LADDER, DunningStep, check_ladder
 from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidInput
+from justdriving.domain.events import EventLog, SchoolSettingsChanged
 from justdriving.domain.ids import SchoolId
 from justdriving.domain.money import currency_exponent
 from justdriving.domain.people import _check_e164, _check_email, _check_name
@@ -206,6 +208,16 @@ def _optional_email(_: object, attribute: Any, value: Any) -> None:
         _check_email(_, attribute, value)
 
 
+_PREFIX = re.compile(r"^[A-Za-z0-9/._-]{0,10}$")
+
+
+def _number_prefix(_: object, attribute: Any, value: Any) -> None:
+    # No spaces or commas: a number is looked up in comma-separated lists (Xero), and
+    # QuickBooks takes 21 characters in all.
+    if not isinstance(value, str) or not _PREFIX.match(value):
+        raise InvalidInput(f"{attribute.name} is up to 10 letters, digits or / . _ -")
+
+
 @frozen
 class QuietHours:
     """Local hours in which non-urgent messages wait; may wrap midnight (21:00 to 08:00)."""
@@ -292,6 +304,9 @@ class SchoolSettings:
     # The seller's details a full Danish invoice carries: its CVR number (8 digits) and address.
     cvr_number: str | None = field(default=None, validator=check_cvr)
     address: PostalAddress | None = field(default=None, validator=_of(PostalAddress, None))
+    # Put before every invoice and credit note number ("N-" makes N-1, N-2, …): schools that
+    # share one Xero organisation or QuickBooks company need series of their own.
+    invoice_number_prefix: str = field(default="", validator=_number_prefix)
 
     def sends(self, type: MessageType, *, sms: bool) -> bool:
         """Whether this school sends `type` by SMS (`sms`) or email: a teacher's message by the
@@ -327,6 +342,7 @@ class School(Entity):
     # Stored parsed, like a student's: E.164 and a checked address (see Registration).
     contact_phone: str | None = field(default=None, validator=_optional_e164)
     contact_email: str | None = field(default=None, validator=_optional_email)
+    events: EventLog = field(factory=EventLog, repr=False)
 
     @currency.validator
     def _currency_known(self, _: object, value: str) -> None:
@@ -345,3 +361,43 @@ class School(Entity):
         """Whether `moment` falls in the quiet hours that hold `type` (a student's by default)."""
         quiet = self.settings.quiet_hours_for(type)
         return quiet is not None and quiet.contains(self.local_time(moment).time())
+
+    def change(
+        self,
+        now: datetime,
+        *,
+        name: str,
+        contact_phone: str | None,
+        contact_email: str | None,
+        settings: Mapping[str, Any],
+    ) -> tuple[str, ...]:
+        """Take the school's details and the `settings` named (SchoolSettings' fields), each
+        checked like at registration before any is taken, and record which changed."""
+        _check_name(None, None, name)
+        _optional_e164(None, None, contact_phone)
+        _optional_email(None, None, contact_email)
+        updated = updated_settings(self.settings, settings)
+        details = {"name": name, "contact_phone": contact_phone, "contact_email": contact_email}
+        changed = tuple(key for key, value in details.items() if getattr(self, key) != value)
+        changed += tuple(
+            f.name
+            for f in fields(SchoolSettings)
+            if getattr(self.settings, f.name) != getattr(updated, f.name)
+        )
+        if changed:
+            self.name, self.contact_phone, self.contact_email = name, contact_phone, contact_email
+            self.settings = updated
+            self.events.record(SchoolSettingsChanged(now, changed, school_id=self.id))
+        return changed
+
+
+def updated_settings(settings: SchoolSettings, changes: Mapping[str, Any]) -> SchoolSettings:
+    """`settings` with `changes` (by field name) taken, validated as a whole like at
+    registration; an unknown name is refused."""
+    if not isinstance(changes, Mapping) or not all(isinstance(k, str) for k in changes):
+        raise InvalidInput("settings changes map a setting's name to its value")
+    known = {f.name for f in fields(SchoolSettings)}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise InvalidInput(f"no such school setting: {', '.join(unknown)[:200]}")
+    return evolve(settings, **changes)

@@ -23,6 +23,7 @@ from justdriving.entrypoints.cli_money import (
 )
 from justdriving.entrypoints.cli_ops import check_config, inbox, messages, outbox
 from justdriving.entrypoints.cli_payments import payments
+from justdriving.entrypoints.cli_schools import schools, students
 
 if TYPE_CHECKING:
     from justdriving.domain.accounting import SyncRun
@@ -292,5 +293,7 @@ main.add_command(payments)
 main.add_command(invoices)
 main.add_command(balances)
 main.add_command(refund)
+main.add_command(schools)
+main.add_command(students)
 payments.add_command(payments_list)
 payments.add_command(payments_show)

@@ -138,7 +138,10 @@ class Books:
         if not name:
             raise Refused("The contact name must be provided.")
         found = self.contact_by_number(number) if number else None
-        clash = [c for c in self.contacts.values() if c.name == name and c is not found]
+        # Xero: "The contact name must be unique across all active contacts" (every contact
+        # here is active); compared as Xero's lookups compare names, ignoring case and the
+        # spaces around it.
+        clash = [c for c in self.contacts.values() if _same_name(c.name, name) and c is not found]
         if clash:
             raise Refused(
                 f"The contact name {name} is already assigned to another contact. "
@@ -375,3 +378,7 @@ def _date(element: Mapping[str, Any], name: str, problems: list[str]) -> date | 
     except ValueError:
         problems.append(f"{name} must be a date (YYYY-MM-DD).")
         return None
+
+
+def _same_name(one: str, other: str) -> bool:
+    return one.strip().casefold() == other.strip().casefold()

@@ -202,11 +202,15 @@ def allocations(sim: XeroSimulator, request: RecordedRequest, note_id: str) -> A
 
 
 def list_invoices(sim: XeroSimulator, request: RecordedRequest) -> Answer:
-    wanted = request.params().get("IDs")
+    params = request.params()
+    wanted, numbers = params.get("IDs"), params.get("InvoiceNumbers")
     chosen = list(sim.books.invoices.values())
     if wanted is not None:
         ids = {i.strip().lower() for i in wanted.split(",")}
         chosen = [i for i in chosen if i.document_id in ids]
+    if numbers is not None:
+        named = {n.strip() for n in numbers.split(",")}
+        chosen = [i for i in chosen if i.number in named]
     found = [views.document(i) for i in chosen]
     return Answer.json(200, views.envelope("Invoices", found, sim.clock()))
 

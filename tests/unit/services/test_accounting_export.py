@@ -85,7 +85,7 @@ def test_xero_gets_the_sales_invoices_named_by_contact_name_and_number(
     [(format, (invoices,))] = exporter.written
     assert format == "xero"
     assert [i.number for i in invoices] == [i.number for i in books.invoices]
-    assert invoices[0].contact_id == "Anna Andersen"
+    assert invoices[0].contact_id == f"Anna Andersen ({books.students[0].id})"
     assert invoices[0].lines[0].account_code == ACCOUNTS[InvoiceService.LESSON].account_code
     # The files are the school's, and name its contacts as the documents refer to them.
     [(school, timezone, contacts)] = exporter.schools
@@ -93,6 +93,23 @@ def test_xero_gets_the_sales_invoices_named_by_contact_name_and_number(
     assert {c.record_id for c in contacts} >= {i.contact_id for i in invoices}
     assert all(c.record_id == c.name for c in contacts)
     assert (result.run.provider, result.run.pushed, result.run.failures) == ("csv:xero", 5, ())
+
+
+def test_two_students_of_one_name_are_two_contacts_in_the_import_file(
+    app: Application, export: AccountingExport, exporter: RecordingExporter
+) -> None:
+    school = accounting_school(app)
+    twins = [student(app, school, "Jonas Madsen") for _ in range(2)]
+    for twin in twins:
+        invoice(app, school, twin)
+
+    export.run(school.id, ExportFormat.XERO)
+
+    [(_, (invoices,))] = exporter.written
+    names = [i.contact_id for i in invoices]
+    assert names == [f"Jonas Madsen ({twin.id})" for twin in twins]
+    [(_, _, contacts)] = exporter.schools
+    assert {c.record_id for c in contacts} == set(names)
 
 
 def test_the_ledger_has_payments_and_credit_notes_naming_their_invoice_by_number(

@@ -217,18 +217,37 @@ class TestRerun:
 
         assert (second.pushed, second.skipped) == (0, 14)  # a late payment would be seen
 
-    def test_records_well_before_the_watermark_are_not_looked_at_again(
-        self, app: Application, sync: AccountingSync, clock: FrozenClock
+    def test_documents_well_before_the_watermark_are_not_looked_at_again(
+        self, app: Application, sync: AccountingSync, clock: FrozenClock, fake: FakeAccountingClient
     ) -> None:
         books = busy_school(app)
         sync.run(books.school.id)
         clock.advance(LATER)
         sync.run(books.school.id)
         clock.advance(LATER)
+        calls = len(fake.calls)
 
         quiet = sync.run(books.school.id)
 
-        assert (quiet.pushed, quiet.skipped, quiet.failures) == (0, 0, ())
+        # Only the 4 contacts in the books are compared (a student may have been renamed);
+        # unchanged, they are skipped without a call.
+        assert (quiet.pushed, quiet.skipped, quiet.failures) == (0, 4, ())
+        assert len(fake.calls) == calls
+
+    def test_a_renamed_student_reaches_the_books_on_the_next_run_without_a_new_document(
+        self, app: Application, sync: AccountingSync, clock: FrozenClock, fake: FakeAccountingClient
+    ) -> None:
+        books = busy_school(app)
+        sync.run(books.school.id)
+        clock.advance(LATER)
+        anna = books.students[0]
+
+        app.change_student(books.school.id, anna.id, name="Anna Østergaard")
+        renamed = sync.run(books.school.id)
+
+        assert (renamed.pushed, renamed.failures) == (1, ())
+        assert fake.contacts[anna.id].record.name == "Anna Østergaard"
+        assert len(fake.contacts) == 4
 
     def test_a_new_invoice_is_pushed_alone_and_its_known_contact_skipped(
         self, app: Application, sync: AccountingSync, clock: FrozenClock, fake: FakeAccountingClient

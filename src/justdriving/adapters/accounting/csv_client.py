@@ -3,7 +3,8 @@
 Each push writes its records into new files in `folder` (see csv_export) and answers, per
 record, an external id "<file name>#<row>" (the spreadsheet row of its first line):
 - contacts: `contacts.csv`, Xero's contact import columns, rewritten in place; a contact keeps
-  its row, so pushing it again (renamed, say) keeps its external id.
+  its row, so pushing it again (renamed, say) keeps its external id. Its name is the unique
+  "<name> (<our id>)" (an import matches contacts by name), and so is every file's.
 - invoices: in the chosen `format`: "xero" or "quickbooks" import files, or "ledger".
 - payments and credit notes: ledger files (neither importer takes them from these files).
 A record pushed again is written again (the accountant sees the change) and keeps its first
@@ -219,7 +220,8 @@ class CsvAccountingClient:
         book = state["contacts"]
         for contact in contacts:
             entry = book.setdefault(contact.record_id, {"row": len(book) + 2})
-            entry.update(name=contact.name, email=contact.email)
+            # An import matches contacts by name: the unique one, as the API sync names them.
+            entry.update(name=contact.unique_name(), email=contact.email)
             entry["external_id"] = f"{CONTACTS}#{entry['row']}"
         rows = sorted(book.items(), key=lambda item: int(item[1]["row"]))
         lines = [(e["name"], record_id, e.get("email") or "") for record_id, e in rows]

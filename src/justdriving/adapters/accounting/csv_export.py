@@ -12,6 +12,7 @@ separators and number format.
 - QuickBooks Online (invoice import): one row per line; at most 100 invoices and 1,000 rows
   per file, and the importer asks inclusive or exclusive per file, so the same split applies.
   Item(Product/Service) is the line's account code (the product/service name in QuickBooks).
+  The Customer is written as QuickBooks takes a name (a colon would make a sub-customer).
 - Ledger: one row per document line and per payment, signed from the school's side: invoices
   and payments positive, credit notes and refunds (negative payments) negative; net, VAT and
   gross per line with the domain's rounding, so the Gross column sums to the documents' gross.
@@ -30,6 +31,7 @@ from attrs import frozen
 
 from justdriving.adapters.accounting.csv_files import amount_text, file_label, stamp, write_csv
 from justdriving.adapters.accounting.csv_ledger import LEDGER_HEADER, InvoiceLike, LedgerBook
+from justdriving.adapters.accounting.quickbooks_payloads import without_forbidden as quickbooks_name
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,
@@ -223,7 +225,7 @@ class CsvExporter:
         ]
 
     def _quickbooks_rows(self, invoice: AccountingInvoice) -> list[Row]:
-        head = (invoice.number, self._name(invoice.contact_id))
+        head = (invoice.number, quickbooks_name(self._name(invoice.contact_id)))
         dates = (self._date(invoice.issued_at), self._date(invoice.due_at), "", "")
         return [
             (

@@ -58,8 +58,14 @@ def display_suffix(record_id: str) -> str:
 
 def display_name(contact: AccountingContact) -> str:
     suffix = display_suffix(contact.record_id)
-    name = " ".join(contact.name.translate(_FORBIDDEN_IN_NAMES).split())
+    name = without_forbidden(contact.name)
     return name[: MAX_DISPLAY_NAME - len(suffix)] + suffix
+
+
+def without_forbidden(name: str) -> str:
+    """A name QuickBooks takes: no colon (it separates a sub-customer from its parent), tab or
+    line break, and single spaces."""
+    return " ".join(name.translate(_FORBIDDEN_IN_NAMES).split())
 
 
 def query(entity: str, where: str, value: str, *, like_suffix: bool = False) -> str:
@@ -95,6 +101,16 @@ def customer(contact: AccountingContact, existing: dict[str, Any] | None) -> dic
     }
     if contact.email:
         body["PrimaryEmailAddr"] = {"Address": contact.email}
+    if contact.phone:
+        body["PrimaryPhone"] = {"FreeFormNumber": contact.phone}
+    if contact.address:
+        address = contact.address
+        body["BillAddr"] = {
+            "Line1": address.street,
+            "PostalCode": address.postcode,
+            "City": address.city,
+            "Country": address.country,
+        }
     return _versioned(body, existing)
 
 

@@ -4,7 +4,10 @@ How the port's batches land on Xero (one organisation, `tenant_id`):
 - upsert_contacts: POST Contacts, ContactNumber = our record id (Xero's field for an external
   system's id), so pushing a record again updates the same contact.
 - push_invoices: POST Invoices, Type ACCREC, InvoiceNumber = ours, Reference = our record id,
-  Status AUTHORISED, the contact by ContactNumber; a second push of the number updates it.
+  Status AUTHORISED, the contact by ContactNumber; a second push of the number updates it. So
+  GET Invoices?InvoiceNumbers= first (one call): a number Xero holds under another Reference
+  (another school's series in the same organisation, an invoice typed in by hand) is refused
+  rather than overwritten.
 - push_payments: GET Invoices?IDs= first (one call), so that a payment for an invoice Xero does
   not hold, or in another currency, is refused before anything is written; then PUT Payments
   (the spec's createPayments: PUT takes a list, POST one payment) to the bank account
@@ -132,7 +135,10 @@ class XeroAccountingClient:
         self, invoices: Sequence[AccountingInvoice], idempotency_key: str
     ) -> list[PushResult]:
         self._check_batch(invoices)
-        bodies = [payloads.invoice(i) for i in invoices]
+        if not invoices:
+            return []
+        taken = self._invoices_numbered([i.number for i in invoices])
+        bodies = [payloads.number_taken(i, taken) or payloads.invoice(i) for i in invoices]
         ids = [i.record_id for i in invoices]
         return self._push("Invoices", "InvoiceID", ids, bodies, idempotency_key)[0]
 
@@ -247,6 +253,15 @@ class XeroAccountingClient:
         found = answer.get("Invoices")
         items = found if isinstance(found, list) else []
         return {str(i.get("InvoiceID")).lower(): i for i in items if isinstance(i, Mapping)}
+
+    def _invoices_numbered(self, numbers: Sequence[str]) -> dict[str, Element]:
+        """The invoices Xero holds under `numbers` (a GET, by InvoiceNumber): a POST of a
+        number Xero holds updates that invoice, so one that is not ours must be refused."""
+        wanted = sorted(set(numbers))
+        answer = self._api.call("GET", "/Invoices", params={"InvoiceNumbers": ",".join(wanted)})
+        found = answer.get("Invoices")
+        items = found if isinstance(found, list) else []
+        return {str(i.get("InvoiceNumber")): i for i in items if isinstance(i, Mapping)}
 
     def _refund_note(
         self, note: AccountingCreditNote, created: PushResult, amount: Decimal, key: str

@@ -35,10 +35,23 @@ def xero_date(moment: datetime) -> str:
 
 def contact(record: AccountingContact) -> dict[str, Any]:
     # ContactNumber is Xero's field for an external system's id: it is how a second push of the
-    # same record finds (and updates) the contact instead of creating another.
-    body: dict[str, Any] = {"ContactNumber": record.record_id, "Name": record.name}
+    # same record finds (and updates) the contact instead of creating another. Xero also wants
+    # the Name unique among active contacts: ours carries our id (AccountingContact.unique_name).
+    body: dict[str, Any] = {"ContactNumber": record.record_id, "Name": record.unique_name()}
     if record.email:
         body["EmailAddress"] = record.email
+    if record.phone:
+        body["Phones"] = [{"PhoneType": "MOBILE", "PhoneNumber": record.phone}]
+    if record.address:
+        body["Addresses"] = [
+            {
+                "AddressType": "STREET",
+                "AddressLine1": record.address.street,
+                "PostalCode": record.address.postcode,
+                "City": record.address.city,
+                "Country": record.address.country,
+            }
+        ]
     return body
 
 
@@ -160,6 +173,19 @@ def push_result(record_id: str, element: Mapping[str, Any], id_field: str) -> Pu
     if external_id is None:
         return PushResult(record_id, error=f"Xero accepted the record without a {id_field}")
     return PushResult(record_id, external_id=external_id)
+
+
+def number_taken(record: AccountingInvoice, held: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Why `record` must not be written: Xero holds its number as another document (`held`:
+    by InvoiceNumber), which a POST would overwrite."""
+    other = held.get(record.number)
+    if other is None or other.get("Reference") == record.record_id:
+        return None
+    return (
+        f"invoice number {record.number} is taken in Xero by another invoice (reference "
+        f"{str(other.get('Reference') or 'none')[:60]!r}); schools sharing one organisation "
+        "need number series of their own"
+    )
 
 
 def invoice_problem(

@@ -77,8 +77,13 @@ class SchoolBooks:
         if contact_id == self.school.id:
             return AccountingContact(record_id=contact_id, name=SHARED_CONTACT_NAME)
         student = self.students[contact_id]
-        email = student.email.value if student.email else None
-        return AccountingContact(record_id=student.id, name=student.name, email=email)
+        return AccountingContact(
+            record_id=student.id,
+            name=student.name,
+            email=student.email.value if student.email else None,
+            phone=student.phone.e164 if student.phone else None,
+            address=student.address,
+        )
 
 
 def load_books(uow: UnitOfWork, school: School) -> SchoolBooks:

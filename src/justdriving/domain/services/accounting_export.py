@@ -2,8 +2,9 @@
 or a ledger of invoices, payments and credit notes), from the last export on.
 
 An import file names a contact by its name and an invoice by its number, so that is what the
-exported documents carry in `contact_id` and `invoice_external_id`. Each export is recorded as
-a SyncRun of provider "csv:<format>", whose watermark the next export starts from.
+exported documents carry in `contact_id` and `invoice_external_id`; the name is the one the API
+sync gives the contact too, "<name> (<our id>)" (AccountingContact.unique_name). Each export is
+recorded as a SyncRun of provider "csv:<format>", whose watermark the next export starts from.
 """
 
 from __future__ import annotations
@@ -104,7 +105,9 @@ class _ImportNames:
         self._numbers: dict[str, str | None] = {i.id: i.number for i in books.invoices}
 
     def contact(self, contact_id: str) -> str:
-        return self._books.contact(contact_id).name
+        """The contact's unique name: an import matches contacts by name, so two students of
+        one name must not be named alike (nor differently from one export to the next)."""
+        return self._books.contact(contact_id).unique_name()
 
     def invoice(self, invoice_id: str) -> str:
         number = self._numbers.get(invoice_id)
@@ -190,7 +193,10 @@ class AccountingExport:
         if not any(written):
             return ()
         contacts = [books.contact(c) for c in {books.contact_id(s) for s in books.students}]
-        named = [AccountingContact(names.contact(c.record_id), c.name, c.email) for c in contacts]
+        named = [
+            AccountingContact(names.contact(c.record_id), names.contact(c.record_id), c.email)
+            for c in contacts
+        ]
         school = books.school
         exporter = self._configured().for_school(school.name, school.timezone, named)
         if ledger:

@@ -1,12 +1,13 @@
 """The accounting push as outbox work, relayed like an SMS or a capture.
 
 What must reach the books is queued in the transaction that made it: the reactions below queue
-a `push_accounting` row for an issued invoice, a succeeded payment of an invoice and a credit
-note. The relay pushes the row's records (and what they need that the accounting system does
-not hold yet: the contact, the invoice) with the sync's planner, fingerprints and batch keys,
-and gives the row its backoff, Retry-After, circuit breaker, lease, dead letter and operator's
-retry. A record the provider refuses (or that cannot be pushed: no account code) gives the row
-up with the reason; an operator retries it from the ops page once it is fixed.
+a `push_accounting` row for an issued invoice, a succeeded payment of an invoice, a credit note
+and a student's changed details (their contact). The relay pushes the row's records (and
+what they need that the accounting system does not hold yet: the contact, the invoice) with the
+sync's planner, fingerprints and batch keys, and gives the row its backoff, Retry-After,
+circuit breaker, lease, dead letter and operator's retry. A record the provider refuses (or
+that cannot be pushed: no account code) gives the row up with the reason; an operator retries
+it from the ops page once it is fixed.
 
 The reconciliation (a periodic job) queues whatever is still not in the books, as the sync
 would push it: records made before the push was switched on, changed since, or whose row was
@@ -22,9 +23,15 @@ from typing import Any, Final
 
 from justdriving.domain.accounting import SyncRecord
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
-from justdriving.domain.events import CreditNoteIssued, InvoiceIssued, PaymentSucceeded
+from justdriving.domain.events import (
+    CreditNoteIssued,
+    InvoiceIssued,
+    PaymentSucceeded,
+    StudentDetailsChanged,
+)
 from justdriving.domain.ids import new_id
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, OutboxStatus
+from justdriving.domain.schools import AccountingCustomerMode
 from justdriving.domain.services.accounting_documents import SchoolBooks, load_books
 from justdriving.domain.services.accounting_plan import Kind, Plan, plan
 from justdriving.domain.services.accounting_push import Stopped, SyncPass
@@ -35,6 +42,9 @@ from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
+# What a contact in the books carries of a student (AccountingContact): a change to one of
+# these is pushed.
+CONTACT_DETAILS: Final = frozenset({"name", "email", "phone", "address"})
 ROW_RECORDS: Final = 100  # records in one row queued by the reconciliation
 WAITING: Final = (
     OutboxStatus.PENDING,
@@ -87,6 +97,18 @@ def credit_note_to_books(uow: UnitOfWork, event: CreditNoteIssued, now: datetime
     """A credit note (a void, a refund) is queued for the books."""
     invoice = uow.invoices.get(event.invoice_id)
     queue_push(uow, invoice.school_id, [(Kind.CREDIT_NOTE, event.credit_note_id)], now)
+
+
+def student_to_books(uow: UnitOfWork, event: StudentDetailsChanged, now: datetime) -> None:
+    """A student's new details are queued for their contact in the books. The relay
+    pushes it only once the contact is there (it goes with the student's first document);
+    a school with one shared "Students" contact has nothing to update."""
+    if CONTACT_DETAILS.isdisjoint(event.changed):
+        return
+    school = uow.schools.get(event.school_id)
+    if school.settings.accounting_customer_mode is AccountingCustomerMode.SHARED:
+        return
+    queue_push(uow, school.id, [(Kind.CONTACT, event.student_id)], now)
 
 
 # --------------------------------------------------------------------------------------------

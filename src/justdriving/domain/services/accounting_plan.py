@@ -1,8 +1,9 @@
 """Which records a sync run looks at, in which order, and how it recognises what it pushed.
 
 A run looks at the documents dated inside its window, at every record whose last push failed,
-and at what those need that the accounting system does not hold yet (an invoice's contact, a
-payment's invoice). Unchanged records are then skipped by their fingerprint.
+at every contact the accounting system holds (a student renamed since), and at what those need
+that the accounting system does not hold yet (an invoice's contact, a payment's invoice).
+Unchanged records are then skipped by their fingerprint.
 """
 
 from __future__ import annotations
@@ -143,16 +144,19 @@ class _Selection:
         )
         contacts = list(dict.fromkeys(contact_id for _, contact_id in dated))
         if self._only is not None:
+            # A contact named on its own (a student's new details) is updated once it is in
+            # the books; it arrives there with the student's first document, not before.
             named = [
-                c for c in map(books.contact_id, books.students) if self._named(Kind.CONTACT, c)
+                c
+                for c in map(books.contact_id, books.students)
+                if self._named(Kind.CONTACT, c) and self._status(Kind.CONTACT, c) is not None
             ]
             return list(dict.fromkeys(contacts + sorted(named)))
-        failed = {
-            c
-            for c in map(books.contact_id, books.students)
-            if self._status(Kind.CONTACT, c) is SyncStatus.FAILED
-        }
-        return contacts + sorted(failed - set(contacts))
+        # Failed contacts are tried again; those in the books are looked at too, so a student's
+        # new details reach the books without a new document (unchanged ones are
+        # skipped by their fingerprint, without a call).
+        held = {c for c in map(books.contact_id, books.students) if self._status(Kind.CONTACT, c)}
+        return contacts + sorted(held - set(contacts))
 
     def _status(self, kind: Kind, record_id: str) -> SyncStatus | None:
         record = self._records.get(SyncRecord.key(self._provider, kind, record_id))

@@ -14,6 +14,7 @@ from justdriving.domain.services.announcements import Announcements
 from justdriving.domain.services.arguments import check_use_cases
 from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
+from justdriving.domain.services.changes import Changes
 from justdriving.domain.services.inbound import FailureReport, GatewayReceivers, InboundWebhooks
 from justdriving.domain.services.invoicing import Invoicing
 from justdriving.domain.services.message_webhooks import MessageWebhooks
@@ -95,6 +96,7 @@ class Application:
         outgoing = OutgoingEvents(host_event_topics) if host_events is not None else None
         uow = Reacting(uow, clock, reactions, subscribers=subscribers, outgoing=outgoing)
         registration = Registration(uow)
+        changes = Changes(uow, clock)
         bookings = Bookings(uow, clock)
         packages = Packages(uow, clock)
         invoicing = Invoicing(uow, clock)
@@ -121,6 +123,8 @@ class Application:
         self.add_teacher = registration.add_teacher
         self.add_student = registration.add_student
         self.add_booking_type = registration.add_booking_type
+        self.change_school = changes.change_school
+        self.change_student = changes.change_student
 
         self.book_lesson = bookings.book
         self.confirm_booking = bookings.confirm

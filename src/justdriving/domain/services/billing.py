@@ -83,7 +83,7 @@ def invoice_lines(
 def issue(uow: UnitOfWork, school: School, invoice: Invoice, now: datetime) -> None:
     """Number the invoice from the school's gap-free series, in the same unit of work (its
     InvoiceIssued queues the email: `invoice_issued`)."""
-    number = uow.numbering.for_school(school.id).take()
+    number = uow.numbering.for_school(school.id).take(school.settings.invoice_number_prefix)
     invoice.issue(number, now, timedelta(days=school.settings.invoice_due_days))
 
 
@@ -121,7 +121,7 @@ def credit_note(
     note = CreditNote.mirroring(
         invoice,
         id=InvoiceId(new_id("crn")),
-        number=uow.numbering.for_school(school.id).take(),
+        number=uow.numbering.for_school(school.id).take(school.settings.invoice_number_prefix),
         now=now,
         reason=reason,
         amount=amount,

@@ -32,11 +32,13 @@ from justdriving.domain.events import (
     PaymentSucceeded,
     RefundFailed,
     RefundSucceeded,
+    StudentDetailsChanged,
 )
 from justdriving.domain.services.accounting_outbox import (
     credit_note_to_books,
     invoice_to_books,
     payment_to_books,
+    student_to_books,
 )
 from justdriving.domain.services.billing import invoice_issued
 from justdriving.domain.services.booking_followups import (
@@ -115,6 +117,7 @@ BOOKS: Final[Reactions] = {
     **on(InvoiceIssued, invoice_to_books),
     **on(PaymentSucceeded, payment_to_books),
     **on(CreditNoteIssued, credit_note_to_books),
+    **on(StudentDetailsChanged, student_to_books),  # the contact in the books follows
 }
 
 
