@@ -41,8 +41,7 @@ def schools() -> None:
 @clean_errors
 def schools_show(school_id: str, as_json: bool) -> None:
     """The school's details and the settings `schools change` takes."""
-    with app_from_environment().uow() as uow:
-        _echo_school(uow.schools.get(school_id), as_json)
+    _echo_school(app_from_environment().directory.school(school_id), as_json)
 
 
 @schools.command("change")
@@ -78,9 +77,7 @@ def schools_show(school_id: str, as_json: bool) -> None:
 def schools_change(school_id: str, as_json: bool, **options: Any) -> None:
     """Change the school's details and settings (only those given)."""
     app = app_from_environment()
-    with app.uow() as uow:
-        current = uow.schools.get(school_id)
-    settings = _settings(current, options)
+    settings = _settings(app.directory.school(school_id), options)
     school = app.change_school(
         school_id,
         name=_given(options["name"]),

@@ -55,14 +55,16 @@ def demo_settings(settings: SchoolSettings | None = None) -> SchoolSettings:
 
 
 def _demo_people(app: Application) -> tuple[School, Student]:
-    with app.uow() as uow:
-        school = next((s for s in uow.schools.list() if s.name == DEMO_SCHOOL), None)
-        students = list(uow.students.for_school(school.id)) if school else []
-        if school is not None:  # made by an earlier version: give it what it lacks
-            school.settings = demo_settings(school.settings)
-            for student in students:
-                student.address = student.address or DEMO_STUDENT_ADDRESS
-            uow.commit()
+    school = app.directory.school_named(DEMO_SCHOOL)
+    students = app.directory.students(school.id) if school else []
+    if school is not None:  # made by an earlier version: give it what it lacks
+        school = _upgraded(app, school)
+        students = [
+            student
+            if student.address
+            else app.change_student(school.id, student.id, address=DEMO_STUDENT_ADDRESS)
+            for student in students
+        ]
     if school is None:
         school = app.register_school(
             DEMO_SCHOOL,
@@ -83,13 +85,22 @@ def _demo_people(app: Application) -> tuple[School, Student]:
     return school, student
 
 
+def _upgraded(app: Application, school: School) -> School:
+    """The school with the demo's settings where it lacks them."""
+    wanted = demo_settings(school.settings)
+    changes = {
+        field.name: getattr(wanted, field.name)
+        for field in attrs.fields(SchoolSettings)
+        if getattr(wanted, field.name) != getattr(school.settings, field.name)
+    }
+    return app.change_school(school.id, settings=changes) if changes else school
+
+
 def _open_invoice(app: Application, school: School, student: Student) -> Invoice:
-    with app.uow() as uow:
-        invoices = uow.invoices.for_student(school.id, student.id)
-    payable = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
-    for invoice in invoices:
-        if invoice.status in payable:
-            return invoice
+    payable = {InvoiceStatus.OPEN.value, InvoiceStatus.PARTIALLY_PAID.value}
+    for row in app.money.invoices(school.id, student.id, limit=200):
+        if row.status in payable:
+            return app.payer.invoice(row.id).invoice
     price = Money.parse(DEMO_LESSON_PRICE, school.currency)
     text = DEMO_LESSON.get(student.language, DEMO_LESSON["da"])  # the invoice's language
     line = LineItem(InvoiceService.LESSON, text, price)

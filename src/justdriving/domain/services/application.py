@@ -15,6 +15,7 @@ from justdriving.domain.services.arguments import check_use_cases
 from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.changes import Changes
+from justdriving.domain.services.directory import Directory
 from justdriving.domain.services.inbound import FailureReport, GatewayReceivers, InboundWebhooks
 from justdriving.domain.services.invoicing import Invoicing
 from justdriving.domain.services.message_webhooks import MessageWebhooks
@@ -170,7 +171,10 @@ class Application:
 
         # Read only: invoices, payments, balances and disputes at a glance.
         self.money = MoneyView(self.uow, clock, self.redact)
-        self.payer = PayerView(self.uow, pay_links)  # the pay link, the checkout, the landing page
+        self.payer = PayerView(self.uow, pay_links)
+        self.directory = Directory(
+            self.uow
+        )  # the schools and their students  # the pay link, the checkout, the landing page
 
         self.balance = balances.balance
         self.overdue_invoices = balances.overdue_invoices
@@ -208,6 +212,7 @@ class Application:
         check_use_cases(self.operations)
         check_use_cases(self.money)
         check_use_cases(self.payer)
+        check_use_cases(self.directory)
 
 
 def _unchanged(text: str) -> str:
