@@ -43,6 +43,8 @@ CONTEXT = {
     "lessons": [
         {"time": "08:00", "end": "08:45", "lesson": "Køretime", "students": "Sofie", "pickup": ""}
     ],
+    "alert_count": 1,
+    "alerts": [{"text": "A payment is held for review", "link": "https://b.example.dk/ops"}],
 }
 _PLACEHOLDER = re.compile(r"\$\{?[A-Za-z_]|\{\{|\{%")
 

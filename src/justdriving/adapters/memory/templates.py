@@ -88,6 +88,10 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
         ),
         MessageType.PASSWORD_RESET: ("Reset your password", "Reset your password: $reset_url"),
         MessageType.NOTICE: ("$subject", "$message"),
+        MessageType.STAFF_ALERT: (
+            "$alert_count things to look at in $school_name",
+            "$alert_count things wait for you on the ops page.",
+        ),
     },
     "da": {
         MessageType.BOOKING_CONFIRMATION: (
@@ -152,6 +156,10 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
             "Nulstil din adgangskode: $reset_url",
         ),
         MessageType.NOTICE: ("$subject", "$message"),
+        MessageType.STAFF_ALERT: (
+            "$alert_count ting at se på i $school_name",
+            "$alert_count ting venter på jer på driftssiden.",
+        ),
     },
 }
 _GREETING = {"en": "Hi $recipient_name,", "da": "Hej $recipient_name,"}
