@@ -29,6 +29,7 @@ from justdriving.domain.bookings import (
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
 from justdriving.domain.errors import (
     BookingNotAllowed,
+    CapabilityNotSupported,
     ConcurrencyConflict,
     ConfigurationError,
     CurrencyMismatch,
@@ -63,7 +64,10 @@ from justdriving.domain.events import (
     BookingMarkedNoShow,
     BookingRequested,
     BookingRescheduled,
+    CardSetupFailed,
     CreditNoteIssued,
+    CustomerChargeDeclined,
+    CustomerChargeRequiresAction,
     DepositReturned,
     DepositSecured,
     DepositSettled,
@@ -75,6 +79,8 @@ from justdriving.domain.events import (
     PaymentCanceled,
     PaymentFailed,
     PaymentHeldForReview,
+    PaymentMethodRemoved,
+    PaymentMethodSaved,
     PaymentOverpaid,
     PaymentSucceeded,
     RefundFailed,
@@ -95,6 +101,7 @@ from justdriving.domain.payments import (
 )
 from justdriving.domain.people import EmailAddress, PhoneNumber, Student, Teacher
 from justdriving.domain.refunds import Refund, RefundStatus
+from justdriving.domain.saved_methods import SavedMethod
 from justdriving.domain.schools import (
     AccountingCustomerMode,
     AccountMapping,
@@ -119,6 +126,7 @@ if TYPE_CHECKING:
     from justdriving.domain.services.payment_starts import StartedPayment
     from justdriving.domain.services.relay import RelayReport
     from justdriving.domain.services.reminders import ReminderReport
+    from justdriving.domain.services.saved_methods import CardSetup
 
 __version__ = "0.1.0"
 
@@ -128,6 +136,7 @@ _LAZY = {
     "Application": "justdriving.domain.services.application",
     "Audience": "justdriving.domain.services.announcements",
     "BookingOutcome": "justdriving.domain.services.bookings",
+    "CardSetup": "justdriving.domain.services.saved_methods",
     "ExportFormat": "justdriving.domain.services.accounting_export",
     "ExportResult": "justdriving.domain.services.accounting_export",
     "LineItem": "justdriving.domain.services.invoicing",
@@ -174,12 +183,17 @@ __all__ = [
     "Branding",
     "CancellationPolicy",
     "CancelledBy",
+    "CapabilityNotSupported",
+    "CardSetup",
+    "CardSetupFailed",
     "Channel",
     "ConcurrencyConflict",
     "ConfigurationError",
     "CreditNote",
     "CreditNoteIssued",
     "CurrencyMismatch",
+    "CustomerChargeDeclined",
+    "CustomerChargeRequiresAction",
     "DeliveryReceipt",
     "DepositReturned",
     "DepositSecured",
@@ -227,6 +241,8 @@ __all__ = [
     "PaymentFailed",
     "PaymentHeldForReview",
     "PaymentMethod",
+    "PaymentMethodRemoved",
+    "PaymentMethodSaved",
     "PaymentNotAllowed",
     "PaymentOverpaid",
     "PaymentPurpose",
@@ -247,6 +263,7 @@ __all__ = [
     "RefundSucceeded",
     "RelayReport",
     "ReminderReport",
+    "SavedMethod",
     "School",
     "SchoolSettings",
     "Settings",

@@ -29,6 +29,7 @@ from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
+from justdriving.domain.services.saved_methods import SavedMethods
 from justdriving.domain.services.subscriptions import Subscribers
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
@@ -133,6 +134,11 @@ class Application:
         self.start_invoice_payment = starts.start_invoice_payment
         self.start_deposit = starts.start_deposit
         self.record_manual_payment = payments.record_manual_payment
+        # Cards on file: saved through the school's gateway, charged without the student.
+        saved = SavedMethods(uow, clock, gateways)
+        self.start_saving_card = saved.start_saving_card
+        self.saved_payment_methods = saved.saved_payment_methods
+        self.remove_payment_method = saved.remove_payment_method
         # Every provider callback on one road: stored in the inbox, applied inline or by the
         # worker as composition chose (apply_webhooks_inline).
         webhooks = InboundWebhooks(
