@@ -26,6 +26,7 @@ from justdriving.domain.bookings import (
     FeeTier,
     TimeSlot,
 )
+from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
 from justdriving.domain.errors import (
     BookingNotAllowed,
@@ -187,6 +188,8 @@ __all__ = [
     "CardSetup",
     "CardSetupFailed",
     "Channel",
+    "ChargeKind",
+    "ChargeReason",
     "ConcurrencyConflict",
     "ConfigurationError",
     "CreditNote",

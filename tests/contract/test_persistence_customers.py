@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from test_persistence_contract import T0
+from test_persistence_contract import T0, a_payment
 
 from justdriving.domain.errors import DuplicateRecord
 from justdriving.domain.events import PaymentMethodSaved
 from justdriving.domain.ids import SchoolId, StudentId
+from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.saved_methods import PaymentCustomer, customer_id_for
 
 if TYPE_CHECKING:
@@ -57,3 +58,24 @@ def test_a_second_customer_for_the_same_student_and_gateway_is_refused(
         uow.payment_customers.add(a_customer())
     with persistence.uow() as uow:
         assert uow.payment_customers.get(a_customer().id).provider_customer_id == "cus_1"
+
+
+def test_a_charge_to_a_saved_card_keeps_its_reason_card_and_decline(
+    persistence: PersistenceBackend,
+) -> None:
+    payment = a_payment()
+    payment.charge_reason, payment.charged_method_id = "no_show_fee:bk_1", "pm_1"
+    with persistence.uow() as uow:
+        uow.payments.add(payment)
+        uow.commit()
+    with persistence.uow() as uow:
+        uow.payments.get(payment.id).decline_charge("insufficient_funds", T0)
+        uow.commit()
+    with persistence.uow() as uow:
+        stored = uow.payments.get(payment.id)
+        assert (stored.charge_reason, stored.charged_method_id) == ("no_show_fee:bk_1", "pm_1")
+        assert (stored.status, stored.failure_reason) == (
+            PaymentStatus.FAILED,
+            "insufficient_funds",
+        )
+        assert stored.retryable_decline

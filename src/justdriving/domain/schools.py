@@ -41,6 +41,8 @@ class MessageType(enum.StrEnum):
     REFUND_CONFIRMATION = "refund_confirmation"
     ANNOUNCEMENT = "announcement"
     HELP_REPLY = "help_reply"  # the answer to an SMS "HELP": who the school is, how to reach it
+    # A charge to a saved card needs the student: their bank asks them to confirm it.
+    PAYMENT_ACTION_REQUIRED = "payment_action_required"
 
     @property
     def urgent(self) -> bool:

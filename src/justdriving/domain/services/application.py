@@ -13,6 +13,7 @@ from justdriving.domain.services.announcements import Announcements
 from justdriving.domain.services.arguments import check_use_cases
 from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
+from justdriving.domain.services.charges import CustomerCharges
 from justdriving.domain.services.inbound import FailureReport, GatewayReceivers, InboundWebhooks
 from justdriving.domain.services.invoicing import Invoicing
 from justdriving.domain.services.message_webhooks import MessageWebhooks
@@ -139,6 +140,7 @@ class Application:
         self.start_saving_card = saved.start_saving_card
         self.saved_payment_methods = saved.saved_payment_methods
         self.remove_payment_method = saved.remove_payment_method
+        self.charge_customer = CustomerCharges(uow, clock, gateways).charge_customer
         # Every provider callback on one road: stored in the inbox, applied inline or by the
         # worker as composition chose (apply_webhooks_inline).
         webhooks = InboundWebhooks(

@@ -20,6 +20,7 @@ from justdriving.domain.events import (
     BookingMarkedNoShow,
     BookingRescheduled,
     CreditNoteIssued,
+    CustomerChargeRequiresAction,
     DepositReturned,
     DepositSecured,
     DepositSettled,
@@ -43,6 +44,7 @@ from justdriving.domain.services.booking_followups import (
     booking_marked_no_show,
     booking_rescheduled,
 )
+from justdriving.domain.services.charges import charge_needs_student
 from justdriving.domain.services.deposits import deposit_returned, deposit_secured, deposit_settled
 from justdriving.domain.services.outgoing_events import OutgoingEvents
 from justdriving.domain.services.refunds import refund_booked
@@ -87,6 +89,7 @@ REACTIONS: Final[Reactions] = {
     **on(PaymentAuthorized, payment_authorized),  # deposit secured, booking confirmed
     **on(PaymentCanceled, payment_canceled),  # deposit given back
     **on(RefundSucceeded, refund_booked),  # overpayment or invoice, credit note, confirmation
+    **on(CustomerChargeRequiresAction, charge_needs_student),  # the pay link to the student
 }
 
 # What must reach the books, queued for the accounting push (when the application pushes).

@@ -46,7 +46,11 @@ class Deferred:
 
 
 Prepared = Job | Deferred | None  # None: nothing left to do
-_ABOUT_AN_INVOICE = frozenset({MessageType.INVOICE_ISSUED, MessageType.OVERDUE_REMINDER})
+# SMS whose point is the pay link carry it too (an invoice's SMS says where the email is).
+_LINK_BY_SMS = frozenset({MessageType.PAYMENT_ACTION_REQUIRED})
+_ABOUT_AN_INVOICE = frozenset(
+    {MessageType.INVOICE_ISSUED, MessageType.OVERDUE_REMINDER, MessageType.PAYMENT_ACTION_REQUIRED}
+)
 
 
 class MessageJobs:
@@ -74,9 +78,11 @@ class MessageJobs:
         if to is None or isinstance(to, Deferred):
             return to
         assert isinstance(to, PhoneNumber)
-        rendered = self._renderer.render(
-            message.type, Channel.SMS, message.language, message.context
-        )
+        context = dict(message.context)
+        pay_url = self._pay_url(uow, message) if message.type in _LINK_BY_SMS else None
+        if pay_url is not None:
+            context["pay_url"] = pay_url
+        rendered = self._renderer.render(message.type, Channel.SMS, message.language, context)
         message.segments = segments(rendered.text).parts
         limit = school.settings.sms_max_segments.get(message.type, DEFAULT_SMS_SEGMENTS)
         if message.segments > limit:
