@@ -11,7 +11,7 @@ student pays; a declined card is charged again only after a retryable decline.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -32,7 +32,7 @@ from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.saved_methods import customer_id_for
-from justdriving.domain.schools import InvoiceService, MessageType
+from justdriving.domain.schools import InvoiceService, MessageType, SchoolSettings
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.testing.stripe_simulator import Delivery, StripeSimulator
@@ -164,3 +164,41 @@ def test_insufficient_funds_is_retried_and_the_retry_pays(platform: Platform) ->
     assert paid.status is PaymentStatus.SUCCEEDED
     assert platform.read("invoices", invoice_id).status is InvoiceStatus.PAID
     assert len(platform.stripe.payment_intents) == 2
+
+
+def test_a_school_that_charges_fees_gets_a_no_show_paid_by_the_relay(platform: Platform) -> None:
+    app = platform.app
+    school = app.register_school(
+        "Køreskolen Kort",
+        currency="DKK",
+        timezone="Europe/Copenhagen",
+        settings=SchoolSettings(charge_fees_to_saved_card=True),
+    )
+    teacher = app.add_teacher(school.id, "Lars Lærer", phone="+45 30 11 22 33")
+    student = app.add_student(school.id, "Bo Berg", phone="20 98 76 54", email="bo@example.dk")
+    lesson = app.add_booking_type(
+        school.id, "Køretime", duration=timedelta(minutes=45), price=Money(50000, "DKK")
+    )
+    platform = Platform(app, platform.uow, platform.stripe, school.id, student.id)
+    platform.save_card("pm_card_visa")
+    booking = app.book_lesson(
+        school.id,
+        teacher_id=teacher.id,
+        student_ids=[student.id],
+        booking_type_id=lesson.id,
+        start=NOW + timedelta(days=1),
+    )
+    clock = app.clock
+    assert isinstance(clock, FrozenClock)
+    clock.set(booking.slot.start + timedelta(minutes=15))
+    [invoice] = app.mark_no_show(school.id, booking.id).invoices
+
+    app.relay_outbox()
+
+    assert platform.read("invoices", invoice.id).status is InvoiceStatus.PAID
+    [intent] = [
+        pi
+        for pi in platform.stripe.payment_intents.values()
+        if pi["metadata"].get("invoice_id") == invoice.id
+    ]
+    assert (intent["status"], intent["amount"]) == ("succeeded", 50000)

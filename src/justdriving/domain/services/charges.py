@@ -61,10 +61,26 @@ _EVENT_FOR = {
 
 
 @frozen
-class _Plan:
+class ChargePlan:
+    """A charge to ask the provider for, not stored yet."""
+
     payment: Payment
     customer: PaymentCustomer
     description: str
+    reason: ChargeReason
+
+    def request(self) -> SavedChargeRequest:
+        payment = self.payment
+        return SavedChargeRequest(
+            payment_id=payment.id,
+            school_id=payment.school_id,
+            provider_customer_id=self.customer.provider_customer_id,
+            provider_method_id=payment.charged_method_id or "",
+            amount=payment.amount,
+            description=self.description,
+            idempotency_key=f"charge-{payment.id}",
+            metadata={"charge_reason": self.reason.key, "invoice_id": payment.invoice_id or ""},
+        )
 
 
 def charge_payment_id(school_id: str, student_id: str, reason: ChargeReason, attempt: int) -> str:
@@ -112,29 +128,17 @@ class CustomerCharges:
         method: str | None,
     ) -> Payment:
         with self._uow() as uow:
-            plan = self._plan(uow, school_id, invoice_id, reason, amount, method)
+            plan = self.plan(uow, school_id, invoice_id, reason, amount, method)
             if isinstance(plan, Payment):
                 return plan
             gateway = self._gateways.for_school(uow.schools.get(school_id))
-        payment = plan.payment
-        result = gateway.charge_saved(
-            SavedChargeRequest(
-                payment_id=payment.id,
-                school_id=payment.school_id,
-                provider_customer_id=plan.customer.provider_customer_id,
-                provider_method_id=payment.charged_method_id or "",
-                amount=payment.amount,
-                description=plan.description,
-                idempotency_key=f"charge-{payment.id}",
-                metadata={"charge_reason": reason.key, "invoice_id": payment.invoice_id or ""},
-            )
-        )
+        result = gateway.charge_saved(plan.request())
         with self._uow() as uow:
-            self._store(uow, payment, result, self._clock.now())
+            self.store(uow, plan.payment, result, self._clock.now())
             uow.commit()
-        return payment
+        return plan.payment
 
-    def _plan(
+    def plan(
         self,
         uow: UnitOfWork,
         school_id: str,
@@ -142,7 +146,9 @@ class CustomerCharges:
         reason: ChargeReason,
         amount: Money | None,
         method: str | None,
-    ) -> Payment | _Plan:
+    ) -> Payment | ChargePlan:
+        """The charge to make for `reason`, or the payment already made for it (given again
+        with no provider call). PaymentNotAllowed when there is no saved card to charge."""
         school = uow.schools.get(school_id)
         gateway = self._gateways.for_school(school)
         invoice = in_school(uow.invoices.get(invoice_id), school.id, "invoice")
@@ -173,11 +179,11 @@ class CustomerCharges:
             charged_method_id=card,
         )
         kind = reason.kind.value.replace("_", " ")
-        return _Plan(payment, customer, f"{school.name} {kind}, invoice {invoice.number}")
+        return ChargePlan(
+            payment, customer, f"{school.name} {kind}, invoice {invoice.number}", reason
+        )
 
-    def _store(
-        self, uow: UnitOfWork, payment: Payment, result: ChargeResult, now: datetime
-    ) -> None:
+    def store(self, uow: UnitOfWork, payment: Payment, result: ChargeResult, now: datetime) -> None:
         """The payment with the provider's answer, as its invoice's online payment (the open
         one it replaces is canceled at the provider)."""
         payment.attach(
