@@ -12,7 +12,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define, field, frozen
 
@@ -149,11 +149,11 @@ class FakeCardsOnFile:
 
     # Mechanics.
 
-    def _once(self, operation: str, key: str, args: object, work: Callable[[], R]) -> R:
-        raise NotImplementedError  # FakePaymentGateway's
+    if TYPE_CHECKING:  # FakePaymentGateway's own
 
-    def webhook(self, event_type: str, data: Mapping[str, Any]) -> WebhookDelivery:
-        raise NotImplementedError  # FakePaymentGateway's
+        def _once(self, operation: str, key: str, args: object, work: Callable[[], R]) -> R: ...
+
+        def webhook(self, event_type: str, data: Mapping[str, Any]) -> WebhookDelivery: ...
 
     def _customer(self, request: CustomerRequest) -> str:
         ref = f"fake_cus_{uuid.uuid4().hex[:14]}"

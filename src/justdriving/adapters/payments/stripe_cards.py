@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import stripe
 
@@ -46,8 +46,9 @@ class StripeCardsOnFile:
         except stripe.StripeError as error:
             raise translate(error, self.name) from error
 
-    def _amount(self, money: Money) -> tuple[int, str]:
-        raise NotImplementedError  # StripeGateway's
+    if TYPE_CHECKING:  # StripeGateway's own
+
+        def _amount(self, money: Money) -> tuple[int, str]: ...
 
     def create_customer(self, request: CustomerRequest) -> str:
         params: stripe.params.CustomerCreateParams = {
