@@ -14,6 +14,7 @@ from benchmarks import (
     cold_start,
     relay,
     relay_limit,
+    reminders_due,
     scale,
     webhook_ingest,
 )
@@ -26,6 +27,8 @@ BENCHMARKS = {
     "cold_start": cold_start.main,
     # 10,000, 100,000 and 1,000,000 bookings: about a minute more than without --full.
     "scale": lambda argv: scale.main(["--full", *argv]),
+    # 10,000, 100,000 and 1,000,000 bookings on PostgreSQL: loading them takes a minute or two.
+    "reminders_due": reminders_due.main,
 }
 
 

@@ -95,8 +95,10 @@ def lines(
     xlabel: str,
     ylabel: str,
     log: bool = True,
+    log_y: bool = False,
 ) -> str | None:
-    """docs/bench-<name>.png: one line per series (x values, y values)."""
+    """docs/bench-<name>.png: one line per series (x values, y values); `log`: a log x axis,
+    `log_y`: a log y axis too (series far apart)."""
     plt = _pyplot()
     if plt is None:
         return None
@@ -108,6 +110,8 @@ def lines(
     axes.set_ylabel(ylabel)
     if log:
         axes.set_xscale("log")
+    if log_y:
+        axes.set_yscale("log")
     axes.legend()
     figure.tight_layout()
     path = ROOT / "docs" / f"bench-{name}.png"

@@ -49,15 +49,16 @@ def sqlite_url() -> Iterator[str]:
 
 
 @contextmanager
-def postgres_url() -> Iterator[str]:
+def postgres_url(database: str = DATABASE) -> Iterator[str]:
+    """A database of its own, created empty and dropped afterwards."""
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    drop = f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'
+    drop = f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
     try:
         with admin.connect() as connection:
             connection.execute(text(drop))
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
         try:
-            yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
+            yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
         finally:
             with admin.connect() as connection:
                 connection.execute(text(drop))
@@ -227,7 +228,7 @@ runs); without `--full`, 10,000 and 100,000 only.
 
 N bookings bulk-inserted straight into `bookings` with SQLAlchemy Core (valid Booking documents,
 starts evenly over 365 days around now, so the hour holds about N ÷ 8,760 lessons), then
-ANALYZE; each query is `SqlBookings.starting_between(now, now + 1 h)` (what the reminders use)
+ANALYZE; each query is `SqlBookings.starting_between(now, now + 1 h)` (what the announcements use)
 in a new SqlUnitOfWork, mapping the rows to Booking objects; median of {options.queries}.
 The plan is the backend's EXPLAIN (QUERY PLAN) of the same SQL. Growth: ms per query ÷ the
 smallest N; it follows the rows found (and mapped), not the table's size, as long as the plan is

@@ -214,6 +214,29 @@ def start_bare(folder: Path, port: int, workers: int) -> subprocess.Popen[bytes]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def worker_rss(server: subprocess.Popen[bytes]) -> list[float]:
+    """VmRSS (MiB) of each worker: the leaves of the server's process tree (gunicorn's
+    arbiter forks the workers), read after the runs, so it counts what serving loaded."""
+    workers, pending = [], [server.pid]
+    while pending:
+        pid = pending.pop()
+        kids = [
+            int(kid)
+            for task in Path(f"/proc/{pid}/task").glob("*")
+            for kid in (task / "children").read_text().split()
+        ]
+        if kids:
+            pending.extend(kids)
+        elif pid != server.pid:
+            workers.append(pid)
+    sizes = []
+    for pid in workers:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return sizes
+
+
 def inbox_rows(folder: Path) -> int:
     from sqlalchemy import func, select
 
@@ -252,6 +275,7 @@ def measure(target: str, options: argparse.Namespace) -> list[dict[str, object]]
             runs = [
                 run_load(port, path, options.requests, options.threads) for _ in range(options.runs)
             ]
+            rss = worker_rss(process)
         finally:
             stop(process)
         if target == "justdriving":
@@ -261,6 +285,7 @@ def measure(target: str, options: argparse.Namespace) -> list[dict[str, object]]
             if stored != expected:
                 raise RuntimeError(f"{stored} inbox rows for {expected} events")
     for run in runs:
+        run["rss"] = statistics.median(rss) if rss else float("nan")
         print(target, json.dumps(run), flush=True)
     return runs
 
@@ -303,16 +328,27 @@ def main(argv: list[str] | None = None) -> None:
                 f"{med(target, 'p99') * 1000:.1f}",
                 " / ".join(f"{float(run['rate']):,.0f}" for run in results[target]),  # type: ignore[arg-type]
                 ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())),
+                f"{med(target, 'rss'):.1f}",
             ]
         )
         labels.append(target)
         values.append(med(target, "rate"))
     ratio = med("justdriving", "rate") / med("bare", "rate")
     table = plots.markdown_table(
-        ["server", "events/s (median)", "p50 ms", "p99 ms", "each run", "HTTP statuses"], rows
+        [
+            "server",
+            "events/s (median)",
+            "p50 ms",
+            "p99 ms",
+            "each run",
+            "HTTP statuses",
+            "RSS per worker MiB",
+        ],
+        rows,
     )
+    memory = med("justdriving", "rss") / med("bare", "rss")
     print(table)
-    print(f"a/b = {ratio:.2f}")
+    print(f"a/b = {ratio:.2f}; RSS per worker a/b = {memory:.2f}")
     if options.no_docs:
         return
     png = plots.bars(
@@ -338,7 +374,9 @@ runs' percentiles, client-side, including the connect).
 
 {table}
 
-**a/b = {ratio:.2f}** (justdriving's ingest rate ÷ the bare verify-only rate).
+**a/b = {ratio:.2f}** (justdriving's ingest rate ÷ the bare verify-only rate); **RSS per
+worker a/b = {memory:.2f}** (VmRSS of each gunicorn worker after the runs, median over the
+workers).
 
 {plots.image(png, "webhook ingest events/s")}
 """,

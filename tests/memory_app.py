@@ -16,7 +16,9 @@ from justdriving.adapters.memory import (
 )
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.money_rows import Redact
+from justdriving.ports.documents import PayLinks
 from justdriving.ports.host_events import HostEventSender
+from justdriving.ports.messaging import TemplateRenderer
 from justdriving.ports.persistence import UnitOfWorkFactory
 
 
@@ -31,6 +33,8 @@ def memory_application(
     host_events: HostEventSender | None = None,
     host_event_topics: Iterable[str] | None = None,
     redact: Redact | None = None,
+    renderer: TemplateRenderer | None = None,
+    pay_links: PayLinks | None = None,
 ) -> Application:
     """Fakes for every provider (the fake gateway on `clock`); memory:// unless `uow` is given."""
     return Application(
@@ -39,7 +43,8 @@ def memory_application(
         gateways=MemoryGatewayRegistry({"fake": gateway or FakePaymentGateway(clock=clock)}),
         sms=sms or FakeSmsSender(),
         email=email or FakeEmailSender(),
-        renderer=MemoryTemplateRenderer(),
+        renderer=renderer or MemoryTemplateRenderer(),
+        pay_links=pay_links,
         host_events=host_events,
         host_event_topics=host_event_topics,
         redact=redact,

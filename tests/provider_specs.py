@@ -2,7 +2,9 @@
 
     problems = SPECS.check(exchange)    # [] when the exchange is what the spec describes
 
-For a request: its path and method are an operation of the provider's document; its body is of
+For a request: its path and method are an operation of the provider's document; every query
+parameter is one the operation documents, valid against its schema, and none it requires is
+missing; its body is of
 a media type the operation lists and valid against that media type's schema (JSON as it is; a
 form's fields, urlencoded or multipart, decoded as the spec's `style`/`explode` rules say:
 `a[b][0]=x` to nested objects and lists for Stripe, repeated fields to arrays). For a response:
@@ -313,7 +315,10 @@ class ProviderSpec:
         document, operation = located
         problems = [
             Problem(self.provider, operation.name, "request", message)
-            for message in self._request(document, operation, exchange)
+            for message in [
+                *self._query(document, operation, exchange),
+                *self._request(document, operation, exchange),
+            ]
         ]
         if exchange.status is not None:
             problems += [
@@ -321,6 +326,40 @@ class ProviderSpec:
                 for message in self._response(document, operation, exchange)
             ]
         return operation.name, problems
+
+    def _query(self, document: Document, operation: Operation, exchange: Exchange) -> list[str]:
+        """Every query parameter given is one the operation documents, valid against its
+        schema (Stripe's `expand[0]=x` read as its deepObject style says); none required is
+        missing."""
+        declared = {
+            parameter["name"]: parameter
+            for parameter in (
+                document.resolve(p)
+                for p in [
+                    *document.spec["paths"][operation.template].get("parameters", []),
+                    *operation.spec.get("parameters", []),
+                ]
+            )
+            if parameter.get("in") == "query"
+        }
+        given = _nest(parse_qsl(exchange.query, keep_blank_values=True))
+        problems = [
+            f"query parameter {name!r} is not documented" for name in given if name not in declared
+        ]
+        problems += [
+            f"query parameter {name!r} is required but missing"
+            for name, parameter in declared.items()
+            if parameter.get("required") and name not in given
+        ]
+        for name, value in given.items():
+            parameter = declared.get(name, {})
+            schema = parameter.get("schema")
+            if isinstance(value, str) and parameter.get("explode") is False:
+                value = value.split(",")  # style form, not exploded: a,b,c
+            if schema is not None:
+                instance = _coerce(document, schema, value)
+                problems += [f"query {name}: {m}" for m in document.validate(schema, instance)]
+        return problems
 
     def _request(self, document: Document, operation: Operation, exchange: Exchange) -> list[str]:
         body_spec = document.resolve(operation.spec.get("requestBody"))

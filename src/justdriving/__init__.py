@@ -46,6 +46,7 @@ from justdriving.domain.errors import (
     MalformedWebhook,
     NotFound,
     PackageExhausted,
+    PayLinkExpired,
     PaymentDeclined,
     PaymentNotAllowed,
     ProviderError,
@@ -112,13 +113,14 @@ from justdriving.domain.schools import (
     QuietHours,
     School,
     SchoolSettings,
+    SickReport,
 )
 from justdriving.domain.tax import TaxRate
 from justdriving.ports.webhooks import WebhookRequest
 
 if TYPE_CHECKING:
     from justdriving.domain.services.accounting_export import ExportFormat, ExportResult
-    from justdriving.domain.services.announcements import Audience
+    from justdriving.domain.services.announcements import Audience, Recipients
     from justdriving.domain.services.application import Application
     from justdriving.domain.services.bookings import BookingOutcome
     from justdriving.domain.services.inbound import WebhookReceipt
@@ -142,6 +144,7 @@ _LAZY = {
     "ExportResult": "justdriving.domain.services.accounting_export",
     "LineItem": "justdriving.domain.services.invoicing",
     "ReceiptOutcome": "justdriving.domain.services.message_webhooks",
+    "Recipients": "justdriving.domain.services.announcements",
     "RelayReport": "justdriving.domain.services.relay",
     "ReminderReport": "justdriving.domain.services.reminders",
     "StartedPayment": "justdriving.domain.services.payment_starts",
@@ -237,6 +240,7 @@ __all__ = [
     "Overpayment",
     "PackageExhausted",
     "PackageStatus",
+    "PayLinkExpired",
     "Payment",
     "PaymentAuthorized",
     "PaymentCanceled",
@@ -259,6 +263,7 @@ __all__ = [
     "QuietHours",
     "ReceiptOutcome",
     "RecipientSuppressed",
+    "Recipients",
     "Refund",
     "RefundExceedsCaptured",
     "RefundFailed",
@@ -270,6 +275,7 @@ __all__ = [
     "School",
     "SchoolSettings",
     "Settings",
+    "SickReport",
     "StartedPayment",
     "Student",
     "SyncRun",

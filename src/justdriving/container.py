@@ -11,7 +11,8 @@ from dependency_injector import containers, providers
 from justdriving.adapters import memory
 from justdriving.adapters.accounting import factory as accounting_adapters
 from justdriving.adapters.accounting.factory import accounting_consent
-from justdriving.adapters.documents import FpdfInvoicePdf, PublicPayLinks
+from justdriving.adapters.documents import DeferredInvoicePdf
+from justdriving.adapters.documents import factory as document_adapters
 from justdriving.adapters.email import factory as email_adapters
 from justdriving.adapters.host_events import factory as host_event_adapters
 from justdriving.adapters.memory.factory import DEV_WEBHOOK_SECRET, fake_gateway
@@ -19,7 +20,7 @@ from justdriving.adapters.payments import factory as payment_adapters
 from justdriving.adapters.sms import factory as sms_adapters
 from justdriving.adapters.sql import factory as sql
 from justdriving.adapters.sql.factory import MEMORY_DATABASE, grant_store
-from justdriving.adapters.templates import JinjaTemplateRenderer
+from justdriving.adapters.templates import factory as template_adapters
 from justdriving.adapters.webhooks import factory as webhook_adapters
 from justdriving.config import Settings
 from justdriving.config.policies import delivery_policy, relay_policy
@@ -47,7 +48,7 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Selector(
         config.database,
         memory=providers.Singleton(memory.MemoryUnitOfWorkFactory, store),
-        sql=providers.Singleton(sql.SqlUnitOfWorkFactory, engine, token_cipher),
+        sql=providers.Singleton(sql.unit_of_work, engine, token_cipher),
     )
 
     fake_gateway = providers.Singleton(fake_gateway, settings, clock)
@@ -61,13 +62,14 @@ class Container(containers.DeclarativeContainer):
     gateways = providers.Singleton(payment_adapters.gateway_registry, payment_gateway)
 
     sms_limiter = providers.Singleton(sms_adapters.sms_limiter, settings)
-    sms = providers.Selector(
+    sms_primary = providers.Selector(
         settings.provided.sms_provider,
         fake=providers.Singleton(memory.FakeSmsSender),
         log=providers.Singleton(memory.LogSmsSender),
         twilio=providers.Singleton(sms_adapters.twilio_sender, settings, sms_limiter),
         gatewayapi=providers.Singleton(sms_adapters.gatewayapi_sender, settings, sms_limiter),
     )
+    sms = providers.Singleton(sms_adapters.with_fallback, sms_primary, settings, sms_limiter, clock)
 
     email = providers.Selector(
         settings.provided.mail_mailer,
@@ -93,9 +95,9 @@ class Container(containers.DeclarativeContainer):
         accounting_adapters.exporter, settings, settings.provided.is_production
     )
 
-    renderer = providers.Singleton(JinjaTemplateRenderer)
-    invoice_pdf = providers.Singleton(FpdfInvoicePdf)
-    pay_links = providers.Singleton(PublicPayLinks, settings.provided.public_base_url)
+    renderer = providers.Singleton(template_adapters.message_renderer, settings)
+    invoice_pdf = providers.Singleton(DeferredInvoicePdf)
+    pay_links = providers.Singleton(document_adapters.pay_links, settings, clock)
     relay_policy = providers.Singleton(relay_policy, settings)
     application = providers.Singleton(
         Application,

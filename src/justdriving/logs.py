@@ -7,6 +7,9 @@ entrypoints use) through the same processors, so every line, from either side, c
 bound correlation ids (``bind_request``, ``bind_ids``) and passes the ``Redactor`` last before
 rendering: secret values, secret-named fields, keys, tokens, Authorization values and card
 numbers never appear; phone numbers and email addresses are masked.
+
+structlog (and what it brings: rich, for its console renderer) is imported when logging is
+configured or an id first bound, not with this module: creating an app does not load it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from urllib.parse import unquote, unquote_plus, urlsplit
 
 import attrs
 import phonenumbers
-import structlog
 
 from justdriving.config import LogFormat, Settings, is_secret_name
 from justdriving.domain.errors import ConfigurationError
@@ -273,6 +275,8 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> Reda
     Lines go to `stream` (default: standard error). Returns the redactor in use, which knows
     every secret value of `settings`.
     """
+    import structlog
+
     redactor = Redactor(secret_values(settings))
     _CURRENT[0] = redactor
     shared: list[Any] = [
@@ -341,11 +345,15 @@ def configure_logging_from_env() -> Redactor:
 def bind_ids(**ids: str | None) -> Iterator[None]:
     """Bind correlation ids (request_id, inbox_event_id, outbox_message_id, school_id) to
     every log line written inside the block, on this thread or task; unset ids are skipped."""
+    import structlog
+
     with structlog.contextvars.bound_contextvars(**{k: v for k, v in ids.items() if v is not None}):
         yield
 
 
 def bind_request(request_id: str) -> None:
     """Start a request: forget the ids of the previous one on this thread, bind `request_id`."""
+    import structlog
+
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)

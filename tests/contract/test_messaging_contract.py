@@ -33,6 +33,16 @@ CONTEXT = {
     "invoice_number": "1042",
     "message": "We are closed on Friday.",
     "contact": "+45 70 20 30 40",
+    "student_names": "Sofie Holm",
+    "cancelled_by": "student",
+    "verify_url": "https://app.example.dk/verify/k3J9x",
+    "reset_url": "https://app.example.dk/reset/Qm81z",
+    "subject": "Din teoriprøve",
+    "day": "2025-03-14",
+    "lesson_count": 1,
+    "lessons": [
+        {"time": "08:00", "end": "08:45", "lesson": "Køretime", "students": "Sofie", "pickup": ""}
+    ],
 }
 _PLACEHOLDER = re.compile(r"\$\{?[A-Za-z_]|\{\{|\{%")
 

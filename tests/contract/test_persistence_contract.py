@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -20,6 +20,7 @@ from justdriving.domain.bookings import (
     BookingType,
     CancellationPolicy,
     CancelledBy,
+    ReminderWindow,
     TimeSlot,
 )
 from justdriving.domain.delivery import Suppression, SuppressionReason
@@ -55,7 +56,13 @@ from justdriving.domain.outbox import (
 from justdriving.domain.payments import CaptureMode, Payment, PaymentMethod, PaymentPurpose
 from justdriving.domain.people import PhoneNumber, Student, Teacher
 from justdriving.domain.refunds import Refund
-from justdriving.domain.schools import InvoiceService, MessageType, School, SchoolSettings
+from justdriving.domain.schools import (
+    InvoiceService,
+    MessageType,
+    QuietHours,
+    School,
+    SchoolSettings,
+)
 from justdriving.domain.tax import TaxRate
 
 if TYPE_CHECKING:
@@ -558,6 +565,110 @@ def test_bookings_starting_between_include_the_start_and_exclude_the_end(
         assert ids(uow.bookings.starting_between(T0, T0 + hour)) == ["bk_at_start", "bk_inside"]
 
 
+def _awaiting(
+    start: datetime, *, id: str, status: str = "confirmed", reminded: tuple[str, ...] = ()
+) -> Booking:
+    booking = a_booking(start=start, id=id)
+    if status in ("confirmed", "completed"):
+        booking.confirm(T0)
+    if status == "completed":
+        booking.complete(start)
+    if status == "cancelled":
+        booking.cancel(CancelledBy.SCHOOL, T0, CancellationPolicy())
+    booking.reminded = reminded
+    return booking
+
+
+def _window(channel: str, hours: int, *schools: str) -> ReminderWindow:
+    return ReminderWindow(channel, timedelta(hours=hours), frozenset(schools or {SCHOOL}))
+
+
+def test_lessons_awaiting_a_reminder_are_those_starting_within_the_lead_not_yet_reminded(
+    persistence: PersistenceBackend,
+) -> None:
+    hour = timedelta(hours=1)
+    other_school = _awaiting(T0 + hour, id="bk_other_school")
+    other_school.school_id = SchoolId("sch_2")
+    _committed_bookings(
+        persistence,
+        _awaiting(T0 + 24 * hour, id="bk_at_lead"),
+        _awaiting(T0 + 2 * hour, id="bk_soon"),
+        _awaiting(T0 + 25 * hour, id="bk_beyond"),
+        _awaiting(T0, id="bk_starting_now"),
+        _awaiting(T0 + hour, id="bk_sms_sent", reminded=("sms",)),
+        _awaiting(T0 + hour, id="bk_requested", status="pending"),
+        _awaiting(T0 + hour, id="bk_cancelled", status="cancelled"),
+        other_school,
+    )
+    with persistence.uow() as uow:
+        found = uow.bookings.awaiting_reminder(T0, [_window("sms", 24)])
+        assert ids(found) == ["bk_soon", "bk_at_lead"]
+        found = uow.bookings.awaiting_reminder(T0, [_window("email", 1, SCHOOL, "sch_2")])
+        assert ids(found) == ["bk_other_school", "bk_sms_sent"]
+        assert ids(uow.bookings.awaiting_reminder(T0, [])) == []
+
+
+def test_a_reminder_decided_and_committed_takes_the_lesson_out_of_that_channels_lookup(
+    persistence: PersistenceBackend,
+) -> None:
+    _committed_bookings(persistence, _awaiting(T0 + timedelta(hours=2), id="bk_1"))
+    both = [_window("sms", 24), _window("email", 72)]
+    with persistence.uow() as uow:
+        (booking,) = uow.bookings.awaiting_reminder(T0, both)
+        booking.record_reminder("sms")
+        uow.commit()
+    with persistence.uow() as uow:
+        assert ids(uow.bookings.awaiting_reminder(T0, [_window("sms", 24)])) == []
+        (booking,) = uow.bookings.awaiting_reminder(T0, both)
+        booking.record_reminder("email")
+        uow.commit()
+    with persistence.uow() as uow:
+        assert ids(uow.bookings.awaiting_reminder(T0, both)) == []
+        uow.bookings.get("bk_1").reschedule(T0 + timedelta(hours=3), T0)
+        uow.commit()
+    with persistence.uow() as uow:
+        assert ids(uow.bookings.awaiting_reminder(T0, both)) == ["bk_1"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lessons=st.lists(
+        st.tuples(
+            st.integers(-4, 30),
+            st.sampled_from(["pending", "confirmed", "completed", "cancelled"]),
+            st.sampled_from([(), ("sms",), ("email",), ("sms", "email")]),
+            st.sampled_from(["sch_1", "sch_2"]),
+        ),
+        max_size=8,
+    ),
+    windows=st.lists(
+        st.tuples(
+            st.sampled_from(["sms", "email"]),
+            st.integers(1, 30),
+            st.sampled_from([("sch_1",), ("sch_2",), ("sch_1", "sch_2")]),
+        ),
+        max_size=3,
+    ),
+)
+def test_lessons_awaiting_a_reminder_are_exactly_those_a_window_covers(
+    make_persistence: Callable[[], AbstractContextManager[PersistenceBackend]],
+    lessons: list[tuple[int, str, tuple[str, ...], str]],
+    windows: list[tuple[str, int, tuple[str, ...]]],
+) -> None:
+    bookings = []
+    for n, (hours, status, reminded, school) in enumerate(lessons):
+        booking = _awaiting(T0 + timedelta(hours=hours), id=f"bk_{n}", status=status)
+        booking.reminded, booking.school_id = reminded, SchoolId(school)
+        bookings.append(booking)
+    asked = [_window(channel, hours, *schools) for channel, hours, schools in windows]
+    with make_persistence() as persistence:
+        _committed_bookings(persistence, *bookings)
+        with persistence.uow() as uow:
+            found = uow.bookings.awaiting_reminder(T0, asked)
+    due = [b for b in bookings if any(window.covers(b, T0) for window in asked)]
+    assert ids(found) == [b.id for b in sorted(due, key=lambda b: (b.slot.start, b.id))]
+
+
 def test_payments_are_found_by_student_and_by_provider_reference(
     persistence: PersistenceBackend,
 ) -> None:
@@ -680,6 +791,34 @@ def a_message(id: str, school_id: str, created_at: datetime) -> OutboundMessage:
         context={},
         created_at=created_at,
     )
+
+
+def test_teachers_messages_and_settings_keep_what_teachers_and_hosts_added(
+    persistence: PersistenceBackend,
+) -> None:
+    quiet = QuietHours(time(20, 0), time(6, 30))
+    settings = SchoolSettings(
+        teacher_sms_message_types=frozenset({MessageType.TEACHER_CANCELLATION}),
+        teacher_email_message_types=frozenset(),
+        teacher_quiet_hours=quiet,
+    )
+    school = School(id=SCHOOL, name="Køreskolen", settings=settings)
+    teacher = Teacher(id=TeacherId("tch_1"), school_id=SCHOOL, name="Tina", language="en")
+    message = a_message("msg_1", SCHOOL, T0)
+    message.type, message.template = MessageType.NOTICE, "theory_test"
+    with persistence.uow() as uow:
+        uow.schools.add(school)
+        uow.teachers.add(teacher)
+        uow.messages.add(message)
+        uow.commit()
+    with persistence.uow() as uow:
+        stored = uow.schools.get(SCHOOL).settings
+        assert stored.teacher_sms_message_types == {MessageType.TEACHER_CANCELLATION}
+        assert stored.teacher_email_message_types == frozenset()
+        assert stored.teacher_quiet_hours == quiet
+        assert uow.teachers.get("tch_1").language == "en"
+        loaded = uow.messages.get("msg_1")
+        assert (loaded.type, loaded.template_name) == (MessageType.NOTICE, "theory_test")
 
 
 def test_recent_messages_are_the_newest_of_every_school_first_up_to_the_limit(

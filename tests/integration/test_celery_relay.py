@@ -45,6 +45,7 @@ from justdriving.domain.services.invoicing import LineItem
 from justdriving.domain.services.notifications import queue_message
 from justdriving.entrypoints.celery_app import (
     ACCOUNTING,
+    AGENDAS,
     DISPATCH,
     INBOX,
     RELAY_ONE,
@@ -362,7 +363,7 @@ def test_a_worker_with_beat_runs_every_periodic_job_including_the_accounting_pus
                 "both invoices to reach the books",
                 timeout=60,
             )
-            every_job = {REMINDERS, INBOX, ACCOUNTING, DISPATCH, RELAY_ONE}
+            every_job = {REMINDERS, AGENDAS, INBOX, ACCOUNTING, DISPATCH, RELAY_ONE}
             wait_for(
                 lambda: every_job <= {name for name, _ in finished},
                 "every periodic job to run",
@@ -409,10 +410,10 @@ def test_the_app_acknowledges_late_and_schedules_every_periodic_job_of_the_worke
     schedule = {
         entry["task"]: entry["schedule"].total_seconds() for entry in conf.beat_schedule.values()
     }
-    assert schedule == {DISPATCH: 3, INBOX: 3, REMINDERS: 90, ACCOUNTING: 600}
+    assert schedule == {DISPATCH: 3, INBOX: 3, REMINDERS: 90, AGENDAS: 90, ACCOUNTING: 600}
     worker_jobs = Worker(memory_application(FrozenClock(NOW)), jobs=scheduled(settings)).jobs
     assert set(schedule) == {job.name for job in worker_jobs}  # the thread worker's, all of them
-    assert {DISPATCH, RELAY_ONE, INBOX, REMINDERS, ACCOUNTING} <= set(celery.tasks.keys())
+    assert {DISPATCH, RELAY_ONE, INBOX, REMINDERS, AGENDAS, ACCOUNTING} <= set(celery.tasks.keys())
 
 
 def test_without_accounting_sync_beat_schedules_no_reconciliation() -> None:

@@ -193,6 +193,7 @@ def test_check_config_refuses_sqlite_in_production_unless_allowed(env: dict[str,
         "MAIL_MAILER": "smtp",
         "MAIL_HOST": "smtp.example.dk",
         "MAIL_FROM_ADDRESS": "kontor@example.dk",
+        "PAY_LINK_SECRET": "Pl5Kx8Qw2Zr7Mn4Vb9Hj3Gf6Dc1Sa0Ty",
     }
 
     refused = cli(production, "check-config")

@@ -119,7 +119,7 @@ FOREIGN = {
 
 @pytest.mark.parametrize("language", ["da", "en"])
 def test_the_demo_invoice_pdf_carries_every_field_of_a_full_danish_invoice(language: str) -> None:
-    _, invoice, email = demo(language)
+    app, invoice, email = demo(language)
     [pdf] = email.attachments
 
     text, links = read(pdf)
@@ -128,14 +128,15 @@ def test_the_demo_invoice_pdf_carries_every_field_of_a_full_danish_invoice(langu
         assert expected in text, expected
     for foreign in FOREIGN[language]:
         assert foreign not in text, foreign
-    assert links == [f"{BASE}/pay/{invoice.id}"]  # a real link to this invoice's checkout
+    # This invoice's signed link (clickable on each line it wraps over).
+    assert set(links) == {BASE + app.payer.link_path(invoice.id)}
 
 
 @pytest.mark.parametrize("language", ["da", "en"])
 def test_the_invoice_email_has_the_pay_link_and_the_languages_date(language: str) -> None:
-    _, invoice, email = demo(language)
+    app, invoice, email = demo(language)
 
-    link = f"{BASE}/pay/{invoice.id}"
+    link = BASE + app.payer.link_path(invoice.id)
     assert link in email.text
     assert email.html is not None
     assert f'href="{link}"' in email.html
@@ -171,11 +172,11 @@ def test_an_overdue_reminder_carries_the_pay_link_too() -> None:
     app, invoice, _ = demo("da")
     clock = app.clock
     assert isinstance(clock, FrozenClock)
-    clock.advance(timedelta(days=15))  # past the 14 days it was due in
+    clock.advance(timedelta(days=14 + 3))  # the ladder's first step: 3 days past due
 
     assert app.send_reminders().overdue_invoices == 1
     app.relay_outbox()
 
     sender = app_email(app)
     [reminder] = [m for _, m, _ in sender.sent if m.subject.startswith("Påmindelse")]
-    assert f"{BASE}/pay/{invoice.id}" in reminder.text
+    assert BASE + app.payer.link_path(invoice.id) in reminder.text

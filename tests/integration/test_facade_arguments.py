@@ -120,7 +120,12 @@ OUT_OF_RANGE: dict[str, list[Any]] = {
     "contact_phone": ["123", ""],
     "email": ["anna@", "no address"],
     "contact_email": ["kontor@", ""],
-    "language": ["sv", ""],
+    "language": ["sv", "", "../da"],
+    "template": ["", "../da/welcome", "_layout", "Welcome", "no_such_template"],
+    "to": ["", "not an address", "stu_missing", "tch_missing", "anna@"],
+    "context": [{"school_name": "Andet"}, {"1st": 1}, {"when": NOW}, {"n": float("inf")}],
+    "idempotency_key": ["", "x" * 256],
+    "pickup_note": ["x" * 201],
     "reason": ["", "   "],
     "student_ids": [[], "stu_text"],
     "items": [[], [BAD_LINE]],
@@ -218,8 +223,11 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         "reason": "Fejl",
         "charge_reason": ChargeReason(ChargeKind.NO_SHOW_FEE, booking.id),
         "provider_method_id": "pm_missing",
+        "providers": frozenset({"fake"}),
         "kind": "invoice.paid",
         "handler": print,
+        "template": "welcome",
+        "to": world.student.id,
     }
 
 

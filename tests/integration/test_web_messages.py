@@ -12,8 +12,10 @@ import pytest
 from justdriving.adapters.memory import FrozenClock
 from justdriving.config import Settings
 from justdriving.container import build_container
+from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.messages import Channel, MessageStatus
 from justdriving.domain.money import Money
+from justdriving.domain.schools import SchoolSettings, SickReport
 from justdriving.entrypoints.flask_app import create_app
 from justdriving.testing.sendgrid_simulator import SendGridSimulator
 from justdriving.testing.twilio_simulator import TwilioSimulator
@@ -145,3 +147,59 @@ def test_a_sendgrid_bounce_fails_the_email_and_suppresses_the_address() -> None:
             [email] = [m for m in uow.messages.for_school(school.id) if m.channel is Channel.EMAIL]
             assert email.status is MessageStatus.FAILED
             assert uow.suppressions.matching("email", "jonas@example.com", school.id) is not None
+
+
+def test_a_teachers_syg_through_twilio_cancels_the_day_once_and_tells_the_student(
+    twilio: TwilioSimulator,
+) -> None:
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "memory://",
+            "PUBLIC_BASE_URL": PUBLIC,
+            "SMS_PROVIDER": "twilio",
+            "SMS_PROVIDER_KEY": twilio.account_sid,
+            "SMS_PROVIDER_SECRET": twilio.auth_token,
+            "SMS_FROM_NUMBER": twilio.from_number,
+            "SMS_API_BASE_URL": twilio.api_base,
+        },
+        env_file=None,
+    )
+    container = build_container(settings)
+    container.clock.override(FrozenClock(NOW))  # 10:30 in Copenhagen
+    web = create_app(container).test_client()
+    app = container.application()
+    school = app.register_school(
+        "Køreskolen Nord", settings=SchoolSettings(teacher_sick_report=SickReport.CANCEL_DAY)
+    )
+    teacher = app.add_teacher(school.id, "Mette", phone="30 11 22 33")
+    student = app.add_student(school.id, "Jonas", phone="20 12 34 56")
+    lesson = app.add_booking_type(
+        school.id, "Lesson", duration=timedelta(minutes=45), price=Money.parse("500", "DKK")
+    )
+    booking = app.book_lesson(
+        school.id,
+        teacher_id=teacher.id,
+        student_ids=[student.id],
+        booking_type_id=lesson.id,
+        start=NOW + timedelta(hours=4),
+    )
+    app.relay_outbox()  # the confirmations
+    sent_before = len(twilio.messages)
+
+    syg = twilio.reply("+4530112233", "SYG")
+    for _ in range(3):  # Twilio delivers the same reply again
+        answer = web.post(
+            syg.path,
+            data=urlencode(syg.form),
+            headers={**syg.headers, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert answer.status_code == 200
+    assert app.apply_inbox() == 1
+    app.relay_outbox()
+
+    with app.uow() as uow:
+        cancelled = uow.bookings.get(booking.id)
+    assert (cancelled.status.value, cancelled.cancelled_by) == ("cancelled", CancelledBy.TEACHER)
+    bodies = {m["to"]: m["body"] for m in list(twilio.messages.values())[sent_before:]}
+    assert set(bodies) == {"+4520123456", "+4530112233"}
+    assert "aflyst" in bodies["+4520123456"].lower()

@@ -386,6 +386,7 @@ GOOD_PRODUCTION = {
     "MAIL_HOST": "smtp.example.dk",
     "MAIL_PASSWORD": "mail-password-123",
     "MAIL_FROM_ADDRESS": "kontor@example.dk",
+    "PAY_LINK_SECRET": "Pl5Kx8Qw2Zr7Mn4Vb9Hj3Gf6Dc1Sa0Ty",
 }
 
 

@@ -60,6 +60,7 @@ GOOD_PRODUCTION = {
     "MAIL_FROM_ADDRESS": "kontor@example.dk",
     "MAIL_WEBHOOK_SECRET": "mail-webhook-key-0123456789",
     "ACCOUNTING_PROVIDER": "none",
+    "PAY_LINK_SECRET": "Pl5Kx8Qw2Zr7Mn4Vb9Hj3Gf6Dc1Sa0Ty",
 }
 
 # Fernet keys (44 characters of url-safe base64), fixed and public: tests only.
@@ -141,6 +142,7 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "MAIL_DOMAIN",
         "MAIL_UNSUBSCRIBE_URL",
         "MAIL_INBOX_DIR",
+        "MESSAGE_TEMPLATE_PATH",
         "SMS_WEBHOOK_SECRET",
         "SMS_API_BASE_URL",
         "SMS_RATE_LIMIT",
@@ -158,6 +160,14 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "API_TOKEN",
         "RETURN_URL_HOSTS",
         "TRUSTED_PROXY_HOPS",
+        "PAY_LINK_SECRET",
+        "PAY_LINK_DAYS",
+        "SMS_FALLBACK_PROVIDER",
+        "SMS_FALLBACK_KEY",
+        "SMS_FALLBACK_SECRET",
+        "SMS_FALLBACK_FROM_NUMBER",
+        "SMS_FALLBACK_WEBHOOK_SECRET",
+        "SMS_FALLBACK_API_BASE_URL",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added
@@ -489,6 +499,24 @@ def test_production_with_nothing_configured_lists_every_problem() -> None:
         ({"PAYMENT_PROVIDER_KEY": "pk_test_51Habcdefghijklmnop"}, "PAYMENT_PROVIDER_KEY"),
         # staging leftovers
         ({"SMS_REDIRECT_TO": "+4599999999"}, "SMS_REDIRECT_TO"),
+        (
+            {
+                "SMS_FALLBACK_PROVIDER": "twilio",
+                "SMS_FALLBACK_KEY": "AC" + "1" * 32,
+                "SMS_FALLBACK_SECRET": "second-twilio-token",
+                "SMS_FALLBACK_FROM_NUMBER": "+4512345679",
+            },
+            "SMS_FALLBACK_PROVIDER",
+        ),
+        ({"SMS_FALLBACK_PROVIDER": "log"}, "SMS_FALLBACK_PROVIDER=log"),
+        (
+            {
+                "SMS_FALLBACK_PROVIDER": "gatewayapi",
+                "SMS_FALLBACK_FROM_NUMBER": "Koereskole",
+                "SMS_FALLBACK_WEBHOOK_SECRET": "gw-webhook-secret",
+            },
+            "SMS_FALLBACK_SECRET",
+        ),
         ({"MAIL_REDIRECT_TO": "qa@example.dk"}, "MAIL_REDIRECT_TO"),
         # platform
         ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),

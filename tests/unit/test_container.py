@@ -13,6 +13,7 @@ from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.config import Settings
 from justdriving.container import bootstrap, build_container
 from justdriving.domain.errors import ConfigurationError
+from justdriving.domain.messages import Channel
 from justdriving.domain.money import Money
 from justdriving.domain.services.application import Application
 
@@ -377,3 +378,30 @@ def test_an_unreachable_postgresql_server_is_named_with_its_password_hidden() ->
     (problem,) = refused.value.problems
     assert problem.startswith("DATABASE_URL: cannot connect to postgresql+psycopg://app:***@")
     assert "Pw9Zq4Xr" not in str(refused.value) + problem
+
+
+def test_the_hosts_template_folders_are_searched_before_the_packages(tmp_path: Path) -> None:
+    (tmp_path / "da").mkdir()
+    (tmp_path / "da" / "welcome.subject.j2").write_text("Hej og velkommen\n")
+    container = build_container(
+        settings(DATABASE_URL="memory://", MESSAGE_TEMPLATE_PATH=str(tmp_path))
+    )
+
+    rendered = container.renderer().render(
+        "welcome", Channel.EMAIL, "da", {"school_name": "Syd", "recipient_name": "Bo"}
+    )
+
+    assert rendered.subject == "Hej og velkommen"
+    assert "Velkommen til Syd" in rendered.text  # the package's body, not overridden
+
+
+def test_a_template_folder_that_is_not_there_is_refused_by_name(tmp_path: Path) -> None:
+    container = build_container(
+        settings(
+            DATABASE_URL="memory://",
+            MESSAGE_TEMPLATE_PATH=f"{tmp_path},{tmp_path / 'missing'}",
+        )
+    )
+
+    with pytest.raises(ConfigurationError, match="MESSAGE_TEMPLATE_PATH: entry 2 is not"):
+        container.renderer()

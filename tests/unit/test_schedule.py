@@ -9,6 +9,7 @@ from justdriving.config import Settings
 from justdriving.domain.services.application import Application
 from justdriving.entrypoints.schedule import (
     ACCOUNTING,
+    AGENDAS,
     DISPATCH,
     INBOX,
     REMINDERS,
@@ -28,6 +29,7 @@ def test_the_list_holds_every_job_in_the_order_a_round_runs_them() -> None:
 
     assert [(job.name, job.every) for job in jobs] == [
         (REMINDERS, 60),
+        (AGENDAS, 60),
         (ACCOUNTING, 3600),
         (INBOX, 0),
         (DISPATCH, 0),

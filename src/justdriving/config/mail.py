@@ -45,6 +45,10 @@ class MailSettings:
     mail_domain: str | None = None
     mail_unsubscribe_url: str | None = None
     mail_inbox_dir: str = "mail-inbox"
+    # Added by justdriving: folders laid out like the package's messages/ (<language>/<name>.
+    # {subject,sms,txt,html}.j2), comma separated, searched before the package's own: to
+    # reword a message, add a language, or add the host's own templates (`send_template`).
+    message_template_path: tuple[str, ...] = field(default=(), converter=str_tuple)
 
     def mail_in_production(self) -> list[str]:
         """A real mailer with its sender and secrets, encrypted SMTP when it logs in, https

@@ -20,12 +20,13 @@ class AppEnv(enum.StrEnum):
 # (`python -c "import secrets; print(secrets.token_urlsafe(32))"` makes 43 of ~60 kinds).
 OPS_TOKEN_MIN_LENGTH: Final = 32
 OPS_TOKEN_MIN_DISTINCT: Final = 10
+DEVELOPMENT_PAY_LINK_SECRET: Final = "justdriving development pay links: not a secret"  # noqa: S105
 
 
 @frozen(kw_only=True, slots=False)
 class PlatformSettings:
     """APP_ENV, DATABASE_URL, PUBLIC_BASE_URL, DEBUG, ALLOW_SQLITE_IN_PRODUCTION, OPS_TOKEN,
-    API_TOKEN, RETURN_URL_HOSTS, TRUSTED_PROXY_HOPS."""
+    API_TOKEN, RETURN_URL_HOSTS, TRUSTED_PROXY_HOPS, PAY_LINK_SECRET, PAY_LINK_DAYS."""
 
     app_env: AppEnv = AppEnv.DEVELOPMENT
     database_url: str | None = url()
@@ -45,6 +46,10 @@ class PlatformSettings:
     # many hops); 0 trusts none. With it, a request that came in over HTTPS is secure, so
     # the ops page's cookie is `Secure`.
     trusted_proxy_hops: int = field(default=0, validator=between(0, 5))
+    # Added by justdriving: the key pay links are signed with (required in production;
+    # elsewhere a fixed development key), and how many days a pay link stays valid.
+    pay_link_secret: str | None = secret()
+    pay_link_days: int = field(default=90, validator=between(1, 3660))
 
     @property
     def effective_database_url(self) -> str:
@@ -54,17 +59,31 @@ class PlatformSettings:
         return f"sqlite:///{Path.cwd() / 'justdriving.db'}"
 
     @property
+    def effective_pay_link_secret(self) -> str:
+        """PAY_LINK_SECRET, or (outside production, which refuses to start without one) a
+        fixed development key: links made by the worker open on every web process."""
+        return self.pay_link_secret or DEVELOPMENT_PAY_LINK_SECRET
+
+    @property
     def is_production(self) -> bool:
         return self.app_env is AppEnv.PRODUCTION
 
     def platform_in_production(self) -> list[str]:
         """A public https URL without query or fragment, DEBUG off, PostgreSQL (unless
-        ALLOW_SQLITE_IN_PRODUCTION), and an OPS_TOKEN, if set, that resists guessing."""
+        ALLOW_SQLITE_IN_PRODUCTION), a PAY_LINK_SECRET, and an OPS_TOKEN, if set, that resists
+        guessing."""
         problems = self._public_url_problems()
         if self.debug:
             problems.append("DEBUG is on; production must run with DEBUG=false")
         if not self.allow_sqlite_in_production:
             problems += self._sqlite_problems()
+        secret_key = self.pay_link_secret
+        if not secret_key or len(secret_key) < OPS_TOKEN_MIN_LENGTH:
+            problems.append(
+                f"PAY_LINK_SECRET is missing or shorter than {OPS_TOKEN_MIN_LENGTH} characters; "
+                "production signs pay links with it (e.g. python -c "
+                '"import secrets; print(secrets.token_urlsafe(32))")'
+            )
         token = self.ops_token
         if token is not None and (
             len(token) < OPS_TOKEN_MIN_LENGTH or len(set(token)) < OPS_TOKEN_MIN_DISTINCT

@@ -92,8 +92,10 @@ class Settings(
         DEBUG on, SQLite unless ALLOW_SQLITE_IN_PRODUCTION, …). In staging: SMS and mail must
         be redirected or allow-listed. Elsewhere: nothing.
         """
+        everywhere = self.sms_fallback_problems()
         if self.app_env is AppEnv.PRODUCTION:
             return [
+                *everywhere,
                 *self.payments_in_production(),
                 *self.sms_in_production(),
                 *self.mail_in_production(),
@@ -103,8 +105,8 @@ class Settings(
                 *self.host_events_in_production(),
             ]
         if self.app_env is AppEnv.STAGING:
-            return [*self.sms_in_staging(), *self.mail_in_staging()]
-        return []
+            return [*everywhere, *self.sms_in_staging(), *self.mail_in_staging()]
+        return everywhere
 
     def check(self) -> None:
         """Raise ConfigurationError listing every problem from ``production_problems()``."""

@@ -1,6 +1,7 @@
 """SMS: the provider, its credentials, the sender, pacing, and staging's redirect."""
 
 import enum
+from typing import Self
 
 import attrs
 from attrs import field, frozen
@@ -42,6 +43,40 @@ class SmsSettings:
     # Added by justdriving: SMS sends per second per process (client-side pacing of the
     # relay); unset means no pacing.
     sms_rate_limit: int | None = field(default=None, validator=_positive_or_unset)
+    # Added by justdriving: a second SMS provider, taking what the first cannot (down, its
+    # circuit open, a destination it cannot route), with its own credentials and sender.
+    sms_fallback_provider: SmsProvider | None = None
+    sms_fallback_key: str | None = secret()
+    sms_fallback_secret: str | None = secret()
+    sms_fallback_from_number: str | None = None
+    sms_fallback_webhook_secret: str | None = secret()
+    sms_fallback_api_base_url: str | None = None
+
+    def sms_fallback(self) -> Self | None:
+        """These settings with the fallback provider in the primary's place, or None."""
+        if self.sms_fallback_provider is None:
+            return None
+        return attrs.evolve(
+            self,
+            sms_provider=self.sms_fallback_provider,
+            sms_provider_key=self.sms_fallback_key,
+            sms_provider_secret=self.sms_fallback_secret,
+            sms_from_number=self.sms_fallback_from_number,
+            sms_webhook_secret=self.sms_fallback_webhook_secret,
+            sms_api_base_url=self.sms_fallback_api_base_url,
+            sms_fallback_provider=None,
+        )
+
+    def sms_fallback_problems(self) -> list[str]:
+        """A fallback is another provider than the first (in any environment)."""
+        if self.sms_fallback_provider is not None and (
+            self.sms_fallback_provider is self.sms_provider
+        ):
+            return [
+                f"SMS_FALLBACK_PROVIDER is SMS_PROVIDER ({self.sms_provider}): a fallback is "
+                "another provider"
+            ]
+        return []
 
     def sms_in_production(self) -> list[str]:
         """A real provider with its secrets and sender, https only, no staging redirect."""
@@ -63,6 +98,13 @@ class SmsSettings:
             )
         problems += not_https(SMS_API_BASE_URL=self.sms_api_base_url)
         problems = [f"{p} (SMS_PROVIDER={provider})" for p in problems]
+        fallback = self.sms_fallback()
+        if fallback is not None:
+            problems += [
+                _fallback_names(p)
+                for p in fallback.sms_in_production()
+                if "SMS_REDIRECT_TO" not in p
+            ]
         if self.sms_redirect_to:
             problems.append("SMS_REDIRECT_TO is set: a staging redirect must not reach production")
         return problems
@@ -74,3 +116,18 @@ class SmsSettings:
             "SMS_REDIRECT_TO or SMS_ALLOWLIST must be set in staging "
             "so that no real customer receives a text message"
         ]
+
+
+def _fallback_names(problem: str) -> str:
+    """A problem of the fallback's settings, named by the fallback's variables."""
+    for primary, fallback in (
+        ("SMS_PROVIDER_KEY", "SMS_FALLBACK_KEY"),
+        ("SMS_PROVIDER_SECRET", "SMS_FALLBACK_SECRET"),
+        ("SMS_FROM_NUMBER", "SMS_FALLBACK_FROM_NUMBER"),
+        ("SMS_WEBHOOK_SECRET", "SMS_FALLBACK_WEBHOOK_SECRET"),
+        ("SMS_API_BASE_URL", "SMS_FALLBACK_API_BASE_URL"),
+        ("SMS_PROVIDER=", "SMS_FALLBACK_PROVIDER="),
+        ("SMS_PROVIDER ", "SMS_FALLBACK_PROVIDER "),
+    ):
+        problem = problem.replace(primary, fallback)
+    return problem

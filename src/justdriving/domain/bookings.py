@@ -100,6 +100,14 @@ def _tier_tuple(tiers: Iterable[FeeTier]) -> tuple[FeeTier, ...]:
     return tuple(tiers)
 
 
+PICKUP_NOTE_LENGTH = 200
+
+
+def _check_note(_: object, __: object, value: Any) -> None:
+    if value is not None and (not isinstance(value, str) or len(value) > PICKUP_NOTE_LENGTH):
+        raise InvalidInput(f"a pickup note is at most {PICKUP_NOTE_LENGTH} characters")
+
+
 def _student_tuple(ids: Iterable[StudentId]) -> tuple[StudentId, ...]:
     return tuple(ids)
 
@@ -208,6 +216,8 @@ class Booking(Entity):
     cancelled_at: datetime | None = None
     fee: Money | None = None
     reminded: tuple[str, ...] = ()  # channels whose reminder was decided, so never twice
+    # Where the teacher picks the student up, or anything the teacher should know (agenda).
+    pickup_note: str | None = field(default=None, validator=_check_note)
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 
@@ -227,6 +237,7 @@ class Booking(Entity):
         start: datetime,
         now: datetime,
         package_id: PackageId | None = None,
+        pickup_note: str | None = None,
     ) -> Booking:
         booking = cls(
             id=id,
@@ -237,6 +248,7 @@ class Booking(Entity):
             slot=TimeSlot.starting(start, booking_type.duration),
             price=booking_type.price,
             package_id=package_id,
+            pickup_note=pickup_note.strip() or None if pickup_note is not None else None,
         )
         booking.events.record(BookingRequested(now, id, school_id=booking.school_id))
         return booking
@@ -298,6 +310,13 @@ class Booking(Entity):
         upcoming = self.status is BookingStatus.CONFIRMED and now < self.slot.start
         return upcoming and channel not in self.reminded and self.slot.start - ahead <= now
 
+    def awaiting_reminder(self, channel: str) -> datetime | None:
+        """The lesson's start while its reminder on `channel` is still to be decided (a confirmed
+        lesson not reminded on it), else None: what the reminders look lessons up by."""
+        if self.status is BookingStatus.CONFIRMED and channel not in self.reminded:
+            return self.slot.start
+        return None
+
     def record_reminder(self, channel: str) -> None:
         if channel not in self.reminded:
             self.reminded = (*self.reminded, channel)
@@ -305,3 +324,19 @@ class Booking(Entity):
     def _require(self, status: BookingStatus, *, action: str) -> None:
         if self.status is not status:
             raise InvalidTransition("booking", self.status, action)
+
+
+@frozen
+class ReminderWindow:
+    """The lessons of `school_ids` whose reminder on `channel` falls due `ahead` of the start:
+    at `now`, those starting in (now, now + ahead] and still awaiting that reminder."""
+
+    channel: str
+    ahead: timedelta
+    school_ids: frozenset[str]
+
+    def covers(self, booking: Booking, now: datetime) -> bool:
+        start = booking.awaiting_reminder(self.channel)
+        if start is None or booking.school_id not in self.school_ids:
+            return False
+        return now < start <= now + self.ahead

@@ -31,6 +31,7 @@ class Keyword(enum.StrEnum):
     STOP = "stop"
     START = "start"
     HELP = "help"
+    SICK = "sick"  # a teacher reports sick for the day (the school decides what that does)
     NONE = "none"
 
 
@@ -38,6 +39,8 @@ class Keyword(enum.StrEnum):
 _STOP = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 _START = frozenset({"START", "YES", "UNSTOP"})
 _HELP = frozenset({"HELP", "INFO"})
+# Ours, not a carrier's: a teacher's whole reply, in Danish or English.
+_SICK = frozenset({"SYG", "SICK"})
 
 
 def keyword_of(body: str) -> Keyword:
@@ -48,6 +51,8 @@ def keyword_of(body: str) -> Keyword:
         return Keyword.START
     if word in _HELP:
         return Keyword.HELP
+    if word in _SICK:
+        return Keyword.SICK
     return Keyword.NONE
 
 

@@ -11,7 +11,7 @@ from attrs import field, frozen
 
 from justdriving.domain.messages import Channel, OutboundMessage
 from justdriving.domain.people import EmailAddress, PhoneNumber
-from justdriving.domain.schools import School
+from justdriving.domain.schools import MessageType, School
 
 
 class Verdict(enum.StrEnum):
@@ -65,19 +65,14 @@ class DeliveryPolicy:
             allow = "SMS_ALLOWLIST" if sms else "MAIL_ALLOWLIST"
             return Decision(Verdict.SUPPRESS, f"recipient not on {allow}")
         settings = school.settings
-        wanted = (
-            settings.sms_enabled and message.type in settings.sms_message_types
-            if sms
-            else message.type in settings.email_message_types
-        )
-        if not wanted:
+        if not settings.sends(message.type, sms=sms):
             return Decision(
                 Verdict.SUPPRESS, f"{school.name} does not send {message.type} by {message.channel}"
             )
         if suppressed is not None:
             return Decision(Verdict.SUPPRESS, f"recipient is suppressed ({suppressed})")
-        if sms and not message.type.urgent and school.in_quiet_hours(now):
-            until = _quiet_hours_end(school, now)
+        if sms and not message.type.urgent and school.in_quiet_hours(now, message.type):
+            until = _quiet_hours_end(school, message.type, now)
             return Decision(
                 Verdict.DEFER, f"quiet hours until {until:%Y-%m-%d %H:%M} UTC", until=until
             )
@@ -111,8 +106,8 @@ def _admitted(address: str, allowlist: frozenset[str]) -> bool:
     )
 
 
-def _quiet_hours_end(school: School, now: datetime) -> datetime:
-    quiet = school.settings.quiet_hours
+def _quiet_hours_end(school: School, type: MessageType, now: datetime) -> datetime:
+    quiet = school.settings.quiet_hours_for(type)
     assert quiet is not None
     local = school.local_time(now)
     end = local.replace(hour=quiet.end.hour, minute=quiet.end.minute, second=0, microsecond=0)

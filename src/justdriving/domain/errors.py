@@ -99,6 +99,12 @@ class CapabilityNotSupported(PaymentNotAllowed):
         self.provider, self.capability = provider, capability
 
 
+class PayLinkExpired(JustDrivingError):
+    """A pay link past its lifetime (PAY_LINK_DAYS): the latest reminder carries a fresh one."""
+
+    code = "pay_link_expired"
+
+
 class ConcurrencyConflict(JustDrivingError):
     """Someone else changed the record first; nothing was written. Retry or report."""
 

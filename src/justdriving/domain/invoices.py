@@ -9,6 +9,7 @@ from typing import Any
 
 from attrs import define, evolve, field, frozen
 
+from justdriving.domain.dunning import DueStep, DunningStep, due_step
 from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidInput, InvalidTransition, PaymentNotAllowed
 from justdriving.domain.events import EventLog, InvoiceIssued, InvoicePaid, InvoiceVoided
@@ -126,6 +127,7 @@ class Invoice(Entity):
     # None: on the day it was issued.
     delivered_on: date | None = None
     reminded_at: datetime | None = None
+    dunning_steps_sent: int = 0  # how far up the school's dunning ladder it has been reminded
     # The online payment last started for it, and how many were: while that payment is open,
     # starting again gives the same payment (one open online payment per invoice).
     online_payment_id: PaymentId | None = None
@@ -171,10 +173,18 @@ class Invoice(Entity):
         due = self.due_at is not None and self.due_at < now
         return due and self.status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 
-    def reminder_due(self, now: datetime, every: timedelta) -> bool:
-        """Overdue, and not reminded within `every`."""
-        recent = self.reminded_at is not None and now - self.reminded_at < every
-        return self.is_overdue(now) and not recent
+    def dunning_due(self, ladder: Sequence[DunningStep], now: datetime) -> DueStep | None:
+        """The step of `ladder` to remind with now: overdue, something left to pay, and a step
+        reached above every one sent (see domain.dunning)."""
+        if not self.is_overdue(now) or not self.outstanding.is_positive:
+            return None
+        assert self.due_at is not None
+        return due_step(ladder, self.due_at, now, self.dunning_steps_sent)
+
+    def record_dunning(self, step: DueStep, now: datetime) -> None:
+        """`step` was decided: it, and every step below it, count as sent."""
+        self.dunning_steps_sent = max(self.dunning_steps_sent, step.index + 1)
+        self.reminded_at = now
 
     def start_online_payment(self, payment_id: PaymentId) -> None:
         """Note the online payment now collecting what it asks. Writing it also makes two

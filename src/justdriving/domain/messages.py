@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,16 @@ from justdriving.domain.errors import InvalidInput
 from justdriving.domain.ids import MessageId, SchoolId
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.schools import MessageType
+
+# A template's name: a plain lower-case word, so a name never reaches outside the template
+# folders (and a leading underscore stays reserved for layouts).
+TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def check_template_name(name: Any) -> None:
+    """InvalidInput unless `name` is a template's name (`password_reset`, `order_shipped`)."""
+    if not isinstance(name, str) or not TEMPLATE_NAME.match(name):
+        raise InvalidInput("a template's name is a lower-case word: letters, digits, _")
 
 
 class Channel(enum.StrEnum):
@@ -110,7 +121,15 @@ class OutboundMessage(Entity):
     decisions: tuple[str, ...] = ()  # what the delivery policy decided, in order
     # Held back by the delivery policy (quiet hours, throttle) until then; still queued.
     deferred_until: datetime | None = None
+    # The template it is rendered from when not its type's own: a host's template, sent as
+    # MessageType.NOTICE (`send_template`).
+    template: str | None = None
     version: int = 0
+
+    @property
+    def template_name(self) -> str:
+        """The template to render: its own, or its type's."""
+        return self.template or self.type.value
 
     def note(self, decision: str) -> None:
         """Record a delivery-policy decision (redirected, deferred, suppressed, ...)."""

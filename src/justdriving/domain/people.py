@@ -89,14 +89,25 @@ def _check_name(_: object, __: object, value: Any) -> None:
         raise InvalidInput("a name is 1 to 200 characters")
 
 
+def _check_optional_language(_: object, __: object, value: Any) -> None:
+    if value is not None and (not isinstance(value, str) or not _LANGUAGE.match(value)):
+        raise InvalidInput("a language is a two-letter code such as da or en")
+
+
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+
+
 @define(eq=False)
 class Teacher(Entity):
+    """A teacher (instructor); messages to them are in `language`, or the school's if None."""
+
     id: TeacherId
     school_id: SchoolId
     name: str = field(validator=_check_name)
     phone: PhoneNumber | None = None
     email: EmailAddress | None = None
     active: bool = True
+    language: str | None = field(default=None, validator=_check_optional_language)
 
 
 @define(eq=False)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import define, field, frozen
 
 from justdriving.domain.addresses import PostalAddress, check_cvr
+from justdriving.domain.dunning import DEFAULT_LADDER, DunningStep, check_ladder
 from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidInput
 from justdriving.domain.ids import SchoolId
@@ -43,11 +44,34 @@ class MessageType(enum.StrEnum):
     HELP_REPLY = "help_reply"  # the answer to an SMS "HELP": who the school is, how to reach it
     # A charge to a saved card needs the student: their bank asks them to confirm it.
     PAYMENT_ACTION_REQUIRED = "payment_action_required"
+    # To the lesson's teacher, under the school's teacher toggles and teacher quiet hours.
+    TEACHER_BOOKING = "teacher_booking"  # a lesson booked with them (confirmed)
+    TEACHER_CHANGE = "teacher_change"  # one of their lessons moved
+    TEACHER_CANCELLATION = "teacher_cancellation"  # cancelled, by whom
+    TEACHER_NO_SHOW = "teacher_no_show"  # a no-show recorded on their lesson
+    TEACHER_ANNOUNCEMENT = "teacher_announcement"  # the school's announcement to its teachers
+    TEACHER_AGENDA = "teacher_agenda"  # the day's lessons, at the school's agenda hour
+    # Asked for by a person or sent by the host application: the school's toggles do not apply.
+    WELCOME = "welcome"
+    EMAIL_VERIFICATION = "email_verification"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a message type, not a password)
+    NOTICE = "notice"  # any other host message: its own template is named on the message
 
     @property
     def urgent(self) -> bool:
         """Urgent messages go out in quiet hours too: the lesson they concern may be close."""
         return self in _URGENT
+
+    @property
+    def for_teachers(self) -> bool:
+        """Sent to a teacher: the school's teacher toggles and teacher quiet hours apply."""
+        return self in TEACHER_MESSAGE_TYPES
+
+    @property
+    def requested(self) -> bool:
+        """An account or host message (welcome, verification, password reset, notice): someone
+        asked for it, so the school's per-type toggles do not hold it back."""
+        return self in ACCOUNT_MESSAGE_TYPES
 
 
 _URGENT = frozenset(
@@ -56,8 +80,39 @@ _URGENT = frozenset(
         MessageType.BOOKING_CHANGE,
         MessageType.CANCELLATION,
         MessageType.HELP_REPLY,
+        MessageType.TEACHER_CHANGE,
+        MessageType.TEACHER_CANCELLATION,
+        MessageType.EMAIL_VERIFICATION,
+        MessageType.PASSWORD_RESET,
     }
 )
+TEACHER_MESSAGE_TYPES = frozenset(
+    {
+        MessageType.TEACHER_BOOKING,
+        MessageType.TEACHER_CHANGE,
+        MessageType.TEACHER_CANCELLATION,
+        MessageType.TEACHER_NO_SHOW,
+        MessageType.TEACHER_ANNOUNCEMENT,
+        MessageType.TEACHER_AGENDA,
+    }
+)
+ACCOUNT_MESSAGE_TYPES = frozenset(
+    {
+        MessageType.WELCOME,
+        MessageType.EMAIL_VERIFICATION,
+        MessageType.PASSWORD_RESET,
+        MessageType.NOTICE,
+    }
+)
+STUDENT_MESSAGE_TYPES = frozenset(MessageType) - TEACHER_MESSAGE_TYPES - ACCOUNT_MESSAGE_TYPES
+
+
+class SickReport(enum.StrEnum):
+    """What a teacher's "SYG" reply does: nothing (the school calls them), or cancel the rest
+    of that teacher's day as the teacher's cancellation (free for the students, each told)."""
+
+    IGNORE = "ignore"
+    CANCEL_DAY = "cancel_day"
 
 
 class AccountingCustomerMode(enum.StrEnum):
@@ -106,6 +161,17 @@ def _whole(low: int, high: int) -> Any:
     def check(_: object, attribute: Any, value: Any) -> None:
         if type(value) is not int or not low <= value <= high:
             raise InvalidInput(f"{attribute.name} is an int from {low} to {high}")
+
+    return check
+
+
+def _optional_whole(low: int, high: int) -> Any:
+    """attrs validator: None, or an int (not a bool) from `low` to `high`."""
+    whole = _whole(low, high)
+
+    def check(instance: object, attribute: Any, value: Any) -> None:
+        if value is not None:
+            whole(instance, attribute, value)
 
     return check
 
@@ -173,13 +239,27 @@ class SchoolSettings:
     payment_gateway: str | None = field(default=DEFAULT_GATEWAY, validator=_of(str, None))
     sms_enabled: bool = field(default=True, validator=_of(bool))
     sms_message_types: frozenset[MessageType] = field(
-        default=frozenset(MessageType), validator=_message_types
+        default=STUDENT_MESSAGE_TYPES, validator=_message_types
     )
     email_message_types: frozenset[MessageType] = field(
-        default=frozenset(MessageType), validator=_message_types
+        default=STUDENT_MESSAGE_TYPES, validator=_message_types
     )
     sender_id: str | None = field(default=None, validator=_of(str, None))
     quiet_hours: QuietHours | None = field(default=QuietHours(), validator=_of(QuietHours, None))
+    # What teachers are told, by which channel, and when they are left alone (their own hours:
+    # a teacher's day may start before the students').
+    teacher_sms_message_types: frozenset[MessageType] = field(
+        default=TEACHER_MESSAGE_TYPES, validator=_message_types
+    )
+    teacher_email_message_types: frozenset[MessageType] = field(
+        default=TEACHER_MESSAGE_TYPES, validator=_message_types
+    )
+    teacher_quiet_hours: QuietHours | None = field(
+        default=QuietHours(), validator=_of(QuietHours, None)
+    )
+    # The local hour (0-23) at which each teacher gets the day's agenda; None: no agenda.
+    teacher_agenda_hour: int | None = field(default=None, validator=_optional_whole(0, 23))
+    teacher_sick_report: SickReport = field(default=SickReport.IGNORE, validator=_of(SickReport))
     branding: Branding = field(default=Branding(), validator=_of(Branding))
     language: str = field(default="da", validator=_check_language)
     accounting_provider: str | None = field(default=None, validator=_of(str, None))
@@ -190,6 +270,13 @@ class SchoolSettings:
         default=AccountingCustomerMode.INDIVIDUAL, validator=_of(AccountingCustomerMode)
     )
     block_booking_when_overdue: bool = field(default=False, validator=_of(bool))
+    # With block_booking_when_overdue: how many days past due an invoice blocks booking (0:
+    # from the first day).
+    block_booking_overdue_days: int = field(default=0, validator=_whole(0, 365))
+    # The reminders an overdue invoice gets: days past due and tone (domain.dunning).
+    dunning_ladder: tuple[DunningStep, ...] = field(
+        default=DEFAULT_LADDER, validator=lambda _, __, v: check_ladder(v)
+    )
     booking_horizon_days: int = field(default=90, validator=_whole(1, 3660))
     booking_lead_time_hours: int = field(default=2, validator=_whole(0, 24 * 366))
     invoice_due_days: int = field(default=14, validator=_whole(0, 3660))
@@ -207,6 +294,26 @@ class SchoolSettings:
     # The seller's details a full Danish invoice carries: its CVR number (8 digits) and address.
     cvr_number: str | None = field(default=None, validator=check_cvr)
     address: PostalAddress | None = field(default=None, validator=_of(PostalAddress, None))
+
+    def sends(self, type: MessageType, *, sms: bool) -> bool:
+        """Whether this school sends `type` by SMS (`sms`) or email: a teacher's message by the
+        teacher toggles, a requested one (account, host) always (SMS only while SMS is on), a
+        student's by the student toggles."""
+        if sms and not self.sms_enabled:
+            return False
+        if type.requested:
+            return True
+        if type.for_teachers:
+            chosen = self.teacher_sms_message_types if sms else self.teacher_email_message_types
+        else:
+            chosen = self.sms_message_types if sms else self.email_message_types
+        return type in chosen
+
+    def quiet_hours_for(self, type: MessageType | None) -> QuietHours | None:
+        """The hours in which `type` waits: the teachers' for a teacher's message."""
+        if type is not None and type.for_teachers:
+            return self.teacher_quiet_hours
+        return self.quiet_hours
 
 
 @define(eq=False)
@@ -230,6 +337,13 @@ class School(Entity):
     def local_time(self, moment: datetime) -> datetime:
         return moment.astimezone(ZoneInfo(self.timezone))
 
-    def in_quiet_hours(self, moment: datetime) -> bool:
-        quiet = self.settings.quiet_hours
+    def next_midnight(self, moment: datetime) -> datetime:
+        """The end of `moment`'s day in the school's timezone (wall-clock arithmetic, so it
+        stays midnight across a change of summer time)."""
+        local = self.local_time(moment)
+        return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def in_quiet_hours(self, moment: datetime, type: MessageType | None = None) -> bool:
+        """Whether `moment` falls in the quiet hours that hold `type` (a student's by default)."""
+        quiet = self.settings.quiet_hours_for(type)
         return quiet is not None and quiet.contains(self.local_time(moment).time())

@@ -48,6 +48,7 @@ from justdriving.domain.services.application import Application
 from justdriving.domain.services.relay import RelayReport
 from justdriving.entrypoints.schedule import (
     ACCOUNTING,
+    AGENDAS,
     DISPATCH,
     INBOX,
     REMINDERS,
@@ -57,6 +58,7 @@ from justdriving.entrypoints.schedule import (
 
 __all__ = [
     "ACCOUNTING",
+    "AGENDAS",
     "DISPATCH",
     "INBOX",
     "RELAY_ONE",

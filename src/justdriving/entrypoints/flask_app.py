@@ -20,6 +20,7 @@ from justdriving.container import Container, build_container
 from justdriving.entrypoints.web.access_log import AccessLog
 from justdriving.entrypoints.web.api_auth import ApiGuard, require_api_token
 from justdriving.entrypoints.web.errors import register_json_errors
+from justdriving.entrypoints.web.guesses import WrongGuesses
 from justdriving.entrypoints.web.routes import MAX_BODY_BYTES, justdriving_blueprint
 
 __all__ = ["create_app", "init_app", "justdriving_blueprint", "serving_app"]
@@ -49,7 +50,10 @@ def serving_app(container: Container) -> Flask:
     """The app as `justdriving serve` runs it: `/api` takes `Authorization: Bearer API_TOKEN`
     (refused for everyone without API_TOKEN), and every request is logged on one line
     through justdriving's logging (`web.access_log`)."""
-    app = create_app(container, api_guard=require_api_token(container.settings().api_token))
+    guesses = WrongGuesses(container.clock())
+    app = create_app(
+        container, api_guard=require_api_token(container.settings().api_token, guesses)
+    )
     app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
     return app
 

@@ -70,7 +70,9 @@ def run(
         else DevWorker(app, jobs=scheduled(settings))
     )
     with _stop_on_signals(server, worker), _worker_thread(worker):
-        for line in _banner(settings, server.url, started.session.redirect_url, demo, one_off):
+        pay_path = app.payer.link_path(demo.invoice_id)
+        checkout = started.session.redirect_url
+        for line in _banner(settings, server.url, checkout, demo, pay_path, one_off):
             echo(line)
         server.serve()
     echo("stopped")
@@ -94,21 +96,17 @@ def simulate_delivery_receipts(app: Application) -> int:
     """Report every message sent through a fake or log sender as delivered."""
     now = app.clock.now()
     by_channel: dict[Channel, list[DeliveryReceipt]] = {Channel.SMS: [], Channel.EMAIL: []}
-    with app.uow() as uow:
-        for school in uow.schools.list():
-            for message in uow.messages.for_school(school.id):
-                simulated = message.provider in SIMULATED_PROVIDERS
-                if simulated and message.status is MessageStatus.SENT and message.provider:
-                    by_channel[message.channel].append(
-                        DeliveryReceipt(
-                            provider=message.provider,
-                            event_id=f"simulated:{message.id}:delivered",
-                            provider_message_id=message.provider_message_id,
-                            status=MessageStatus.DELIVERED,
-                            occurred_at=now,
-                            reference=message.id,
-                        )
-                    )
+    for message in app.operations.sent_through(SIMULATED_PROVIDERS):
+        by_channel[message.channel].append(
+            DeliveryReceipt(
+                provider=message.provider,
+                event_id=f"simulated:{message.id}:delivered",
+                provider_message_id=message.provider_message_id,
+                status=MessageStatus.DELIVERED,
+                occurred_at=now,
+                reference=message.id,
+            )
+        )
     applied = 0
     for channel, receipts in by_channel.items():
         if receipts:
@@ -117,7 +115,12 @@ def simulate_delivery_receipts(app: Application) -> int:
 
 
 def _banner(
-    settings: Settings, base: str, checkout: str | None, demo: DemoInvoice, one_off: str | None
+    settings: Settings,
+    base: str,
+    checkout: str | None,
+    demo: DemoInvoice,
+    pay_path: str,
+    one_off: str | None,
 ) -> list[str]:
     database = settings.masked()["DATABASE_URL"]
     lines = [
@@ -126,7 +129,7 @@ def _banner(
         f"  health:   {base}/healthz",
         f"  checkout: {urljoin(base + '/', checkout or '')}"
         f"  (demo invoice no. {demo.number}, {demo.outstanding})",
-        f"  pay link: {base}/pay/{demo.invoice_id}  (as printed on the invoice and its e-mail)",
+        f"  pay link: {base}{pay_path}  (as printed on the invoice and its e-mail)",
         f"  webhooks: {base}/webhook/payments/{settings.payment_provider}",
         f"  ops:      {base}/ops  (any user name; password: "
         + (f"{one_off}, made for this run)" if one_off else "your OPS_TOKEN)"),

@@ -21,6 +21,7 @@ from justdriving.domain.services.application import Application
 log = logging.getLogger("justdriving.worker")
 
 REMINDERS = "justdriving.reminders"
+AGENDAS = "justdriving.teacher_agendas"
 ACCOUNTING = "justdriving.accounting.reconcile"
 INBOX = "justdriving.inbox"
 DISPATCH = "justdriving.relay.dispatch"
@@ -53,7 +54,10 @@ def periodic_jobs(
     """Every periodic job, in the order a round of the thread worker runs them: what the
     schedules queue is relayed in the same round. `accounting_every` None: no reconciliation
     (ACCOUNTING_SYNC_ENABLED off)."""
-    jobs = [PeriodicJob(REMINDERS, reminders_every, send_reminders)]
+    jobs = [
+        PeriodicJob(REMINDERS, reminders_every, send_reminders),
+        PeriodicJob(AGENDAS, reminders_every, send_teacher_agendas),
+    ]
     if accounting_every is not None:
         jobs.append(PeriodicJob(ACCOUNTING, accounting_every, reconcile_accounting))
     jobs += [
@@ -86,6 +90,14 @@ def send_reminders(app: Application) -> Ran:
         )
     said = f"queued {report.lessons} lesson and {report.overdue_invoices} overdue reminder(s)"
     return Ran(False, said)
+
+
+def send_teacher_agendas(app: Application) -> Ran:
+    """Queue each teacher's agenda of the day once its school's agenda hour has come."""
+    queued = app.send_teacher_agendas()
+    if queued:
+        log.info("teacher agendas queued: %d message(s)", queued)
+    return Ran(False, f"queued {queued} teacher agenda message(s)")
 
 
 def reconcile_accounting(app: Application) -> Ran:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from attrs import frozen
+
 from justdriving.domain.invoices import CreditNote, Invoice
 from justdriving.domain.people import Student
 from justdriving.domain.schools import School
@@ -27,10 +29,28 @@ class InvoicePdf(Protocol):
         ...
 
 
+@frozen
+class OpenedPayLink:
+    """What a pay link's token names: an invoice id, and whether the link has expired."""
+
+    invoice_id: str
+    expired: bool
+
+
 class PayLinks(Protocol):
-    """The link a student opens to pay an invoice online (in its email and its PDF)."""
+    """The link a student opens to pay an invoice online (in its email, SMS and PDF): signed
+    for that invoice, and expiring."""
 
     def for_invoice(self, invoice_id: str) -> str | None:
         """An absolute URL to the checkout for the invoice; None when none can be made (no
         public URL is configured)."""
+        ...
+
+    def path_for(self, invoice_id: str) -> str:
+        """The link's path on this app (`/pay/<token>`)."""
+        ...
+
+    def open(self, token: str) -> OpenedPayLink | None:
+        """The invoice a token was made for (expired or not); None for a token this
+        platform did not make."""
         ...

@@ -9,7 +9,6 @@ from attrs import frozen
 
 from justdriving.domain.messages import Channel, EmailMessage, SendReceipt, SmsMessage
 from justdriving.domain.people import PhoneNumber
-from justdriving.domain.schools import MessageType
 
 
 class SmsSender(Protocol):
@@ -41,8 +40,11 @@ class RenderedMessage:
 
 
 class TemplateRenderer(Protocol):
-    """Renders a message type for a channel and language; raises NotFound for a missing template."""
+    """Renders a template for a channel and language: a message type's own (a MessageType is
+    its template's name) or one the host added. Raises NotFound for a missing template (or a
+    name that is not a plain lower-case word), InvalidInput for a context that lacks a value
+    the template needs."""
 
     def render(
-        self, type: MessageType, channel: Channel, language: str, context: Mapping[str, Any]
+        self, template: str, channel: Channel, language: str, context: Mapping[str, Any]
     ) -> RenderedMessage: ...

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from justdriving.domain.accounting import OAuthGrant, SyncRecord, SyncRun
-from justdriving.domain.bookings import Booking, BookingType
+from justdriving.domain.bookings import Booking, BookingType, ReminderWindow
 from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
@@ -69,6 +69,14 @@ class BookingRepository(Repository[Booking], Protocol):
         ...
 
     def starting_between(self, start: datetime, end: datetime) -> Sequence[Booking]: ...
+
+    def awaiting_reminder(
+        self, now: datetime, windows: Sequence[ReminderWindow]
+    ) -> Sequence[Booking]:
+        """The bookings some window covers at `now` (`ReminderWindow.covers`), each once,
+        earliest start first (then by id). Looked up by what awaits a reminder, not by scanning
+        upcoming lessons: the cost follows the lessons found, not the bookings ever made."""
+        ...
 
 
 class PackageRepository(Repository[LessonPackage], Protocol):

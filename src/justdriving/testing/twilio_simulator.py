@@ -154,7 +154,9 @@ class TwilioSimulator(Served):
                 self.opted_out.add(sender)
             elif keyword is Keyword.START:
                 self.opted_out.discard(sender)
-        opt_out = keyword.name if keyword is not Keyword.NONE else None
+        # Twilio's own keywords only: SYG is ours, and Twilio passes it on as plain text.
+        twilios = (Keyword.STOP, Keyword.START, Keyword.HELP)
+        opt_out = keyword.name if keyword in twilios else None
         form = twilio.inbound_form(
             self.account_sid, twilio.new_sid("SM"), sender, to or self.from_number, body, opt_out
         )

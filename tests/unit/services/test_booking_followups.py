@@ -29,6 +29,12 @@ from justdriving.domain.services.booking_followups import (
     booking_rescheduled,
 )
 from justdriving.domain.services.reactions import REACTIONS
+from justdriving.domain.services.teacher_messages import (
+    teacher_told_booked,
+    teacher_told_cancelled,
+    teacher_told_moved,
+    teacher_told_no_show,
+)
 from justdriving.ports.persistence import UnitOfWork
 
 from .support import (
@@ -70,12 +76,12 @@ def invoices_of(store: MemoryStore, booking_id: str) -> list[Invoice]:
     return [invoice for invoice in found if invoice.booking_id == booking_id]
 
 
-def test_each_booking_event_is_registered_with_its_one_reaction() -> None:
-    assert REACTIONS[BookingConfirmed] == (booking_confirmed,)
-    assert REACTIONS[BookingRescheduled] == (booking_rescheduled,)
-    assert REACTIONS[BookingCancelled] == (booking_cancelled,)
+def test_each_booking_event_is_registered_with_its_reactions() -> None:
+    assert REACTIONS[BookingConfirmed] == (booking_confirmed, teacher_told_booked)
+    assert REACTIONS[BookingRescheduled] == (booking_rescheduled, teacher_told_moved)
+    assert REACTIONS[BookingCancelled] == (booking_cancelled, teacher_told_cancelled)
     assert REACTIONS[BookingCompleted] == (booking_completed,)
-    assert REACTIONS[BookingMarkedNoShow] == (booking_marked_no_show,)
+    assert REACTIONS[BookingMarkedNoShow] == (booking_marked_no_show, teacher_told_no_show)
 
 
 def test_a_confirmed_booking_tells_its_student_by_sms_and_email(

@@ -4,6 +4,8 @@ for them and a pay link; declines recorded with the bank's code, retried only wh
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -249,7 +251,12 @@ def pay_link_app(
         sms=sms,
         email=email,
         renderer=JinjaTemplateRenderer(),  # the real templates print the pay link
-        pay_links=PublicPayLinks("https://school.example"),
+        pay_links=PublicPayLinks(
+            "https://school.example",
+            secret="test-pay-links",
+            lifetime=timedelta(days=30),
+            clock=clock,
+        ),
     )
     return app, sms, email
 
@@ -272,7 +279,13 @@ class TestTheBankWantsTheStudent:
         assert {m.channel for m in queued} == {Channel.SMS, Channel.EMAIL}
         assert record(store, "invoices", invoice.id).status is InvoiceStatus.OPEN
         app.relay_outbox()
-        link = f"https://school.example/pay/{invoice.id}"
+        link = PublicPayLinks(
+            "https://school.example",
+            secret="test-pay-links",
+            lifetime=timedelta(days=30),
+            clock=clock,
+        ).for_invoice(invoice.id)
+        assert link is not None
         assert any(link in message.body for _, message, _ in sms.sent)
         assert any(link in message.text for _, message, _ in email.sent)
 

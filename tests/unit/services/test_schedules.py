@@ -13,7 +13,15 @@ from justdriving.domain.schools import InvoiceService, MessageType
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
-from .support import World, dkk, hours_from_now, messages, outbox
+from .support import (
+    World,
+    build_world,
+    dkk,
+    hours_from_now,
+    messages,
+    outbox,
+    with_settings,
+)
 
 
 class TestLessonReminders:
@@ -55,18 +63,49 @@ class TestLessonReminders:
         assert app.send_reminders().lessons == 0
         assert messages(store, MessageType.REMINDER) == []
 
-
-class TestOverdueReminders:
-    def test_an_overdue_invoice_is_reminded_weekly_until_paid(
+    def test_each_school_reminds_by_its_own_lead_and_a_lead_of_zero_sends_none(
         self, app: Application, world: World, clock: FrozenClock, store: MemoryStore
     ) -> None:
+        early = build_world(app, "Køreskolen Vest", with_settings(sms_reminder_hours_before=48))
+        silent = build_world(app, "Køreskolen Nord", with_settings(sms_reminder_hours_before=0))
+        for school in (world, early, silent):
+            school.book(app, hours_from_now(clock, 40))
+
+        app.send_reminders()
+        clock.advance(timedelta(hours=39))
+        app.send_reminders()
+
+        sms = messages(store, MessageType.REMINDER, Channel.SMS)
+        assert sorted(m.school_id for m in sms) == sorted([world.school.id, early.school.id])
+        assert len(messages(store, MessageType.REMINDER, Channel.EMAIL)) == 3
+
+    def test_a_lead_beyond_two_weeks_reminds_two_weeks_ahead(
+        self, app: Application, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        world = build_world(app, settings=with_settings(email_reminder_hours_before=24 * 30))
+        world.book(app, hours_from_now(clock, 24 * 20))
+
+        assert app.send_reminders().lessons == 0
+        clock.advance(timedelta(days=6, minutes=1))
+        assert app.send_reminders().lessons == 1
+        assert [m.channel for m in messages(store, MessageType.REMINDER)] == [Channel.EMAIL]
+
+
+class TestOverdueReminders:
+    def test_an_overdue_invoice_climbs_the_default_ladder_until_paid(
+        self, app: Application, world: World, clock: FrozenClock, store: MemoryStore
+    ) -> None:
+        """Due in 14 days; reminded friendly at 3 days past due, firmly at 10, not after the
+        payment (the ladder itself: tests/unit/services/test_dunning.py)."""
         invoice = app.draft_invoice(
             world.school.id,
             world.student.id,
             [LineItem(InvoiceService.MATERIALS, "Theory book", dkk("300.00"))],
         )
         app.issue_invoice(world.school.id, invoice.id)
-        clock.advance(timedelta(days=15))
+        clock.advance(timedelta(days=14 + 2))
+        assert app.send_reminders().overdue_invoices == 0
+        clock.advance(timedelta(days=1))
 
         assert app.send_reminders().overdue_invoices == 1
         assert app.send_reminders().overdue_invoices == 0
@@ -80,9 +119,10 @@ class TestOverdueReminders:
             method=PaymentMethod.CASH,
             invoice_id=invoice.id,
         )
-        clock.advance(timedelta(days=7))
+        clock.advance(timedelta(days=11))
         assert app.send_reminders().overdue_invoices == 0
-        assert len(messages(store, MessageType.OVERDUE_REMINDER, Channel.SMS)) == 2
+        sent = messages(store, MessageType.OVERDUE_REMINDER, Channel.SMS)
+        assert [m.context["tone"] for m in sent] == ["friendly", "firm"]
 
 
 class TestRelaySafetyNets:

@@ -6,13 +6,16 @@ import json
 import re
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
 
-from justdriving.adapters.memory import WebhookDelivery
-from justdriving.config import AppEnv
+from justdriving.adapters.memory import FakeEmailSender, FrozenClock, WebhookDelivery
+from justdriving.config import AppEnv, QueueBackend
 from justdriving.domain.errors import InvalidInput
+from justdriving.domain.invoices import InvoiceStatus
 from justdriving.entrypoints.flask_app import create_app
 from justdriving.entrypoints.web import dev_checkout
 
@@ -281,3 +284,40 @@ def test_in_production_the_dev_routes_do_not_exist() -> None:
         assert answer.status_code == 404
         assert answer.json["error"]["code"] == "not_found"
     assert client.get("/healthz").status_code == 200
+
+
+PAY_BASE = "https://pay.koreskolen.example"
+
+
+def test_the_reminders_pay_link_leads_through_the_checkout_to_paid_and_no_more_reminders(
+    delivered: Deliveries,
+) -> None:
+    """An overdue invoice's reminder, followed as the student would: its pay link opens the
+    invoice, the checkout takes the payment, the webhook marks it paid; the ladder stops."""
+    site = build_site(
+        settings_for(queue=QueueBackend.INLINE, public_base_url=PAY_BASE, mail_mailer="fake")
+    )
+    clock, email = site.container.clock(), site.container.email()
+    assert isinstance(clock, FrozenClock)
+    assert isinstance(email, FakeEmailSender)
+    invoice_id = site.open_invoice()
+    clock.advance(timedelta(days=14 + 3))  # due in 14 days; the first step at 3 days past
+
+    assert site.app.send_reminders().overdue_invoices == 1
+    site.app.relay_outbox()
+    [reminder] = [m for _, m, _ in email.sent if m.subject.startswith("Påmindelse")]
+    link = re.search(rf"{re.escape(PAY_BASE)}/pay/\S+", reminder.text)
+    assert link is not None
+    client = site.client()
+
+    checkout = client.post(urlsplit(link.group(0)).path)
+    token = _token(client.get(checkout.headers["Location"]).get_data(as_text=True))
+    client.post(
+        checkout.headers["Location"], data={"outcome": "pay", "csrf_token": token}, buffered=True
+    )
+    for delivery in delivered.wait()[1]:
+        assert site.post(delivery, client).status_code == 200
+
+    assert site.app.payer.invoice(invoice_id).invoice.status is InvoiceStatus.PAID
+    clock.advance(timedelta(days=30))
+    assert site.app.send_reminders().overdue_invoices == 0

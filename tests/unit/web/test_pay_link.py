@@ -1,8 +1,11 @@
-"""The pay link printed on an invoice (`/pay/<invoice id>`) and, in development, the landing
-page at `/`."""
+"""The pay link printed on an invoice (`/pay/<token>`, signed for it and expiring) and, in
+development, the landing page at `/`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from justdriving.adapters.memory import FrozenClock
 from justdriving.config import AppEnv
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod
@@ -11,10 +14,14 @@ from justdriving.entrypoints.flask_app import create_app
 from .support import Site, build_site, settings_for
 
 
+def _link(site: Site, invoice_id: str) -> str:
+    return site.app.payer.link_path(invoice_id)
+
+
 def test_the_pay_page_shows_the_lines_with_vat_in_the_schools_language(site: Site) -> None:
     invoice_id = site.open_invoice()
 
-    answer = site.client().get(f"/pay/{invoice_id}")
+    answer = site.client().get(_link(site, invoice_id))
 
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200
@@ -29,8 +36,8 @@ def test_paying_starts_the_invoices_checkout_and_again_gives_the_same_one(site: 
     invoice_id = site.open_invoice()
     client = site.client()
 
-    first = client.post(f"/pay/{invoice_id}")
-    second = client.post(f"/pay/{invoice_id}")
+    first = client.post(_link(site, invoice_id))
+    second = client.post(_link(site, invoice_id))
 
     assert first.status_code == 303
     assert first.headers["Location"].startswith("http://localhost/dev/checkout/fake_pi_")
@@ -51,8 +58,8 @@ def test_a_paid_invoice_shows_paid_and_cannot_be_paid_again(site: Site) -> None:
     )
     client = site.client()
 
-    page = client.get(f"/pay/{invoice_id}").get_data(as_text=True)
-    again = client.post(f"/pay/{invoice_id}")
+    page = client.get(_link(site, invoice_id)).get_data(as_text=True)
+    again = client.post(_link(site, invoice_id))
 
     assert "Betalt" in page
     assert "<form" not in page
@@ -70,7 +77,7 @@ def test_an_unknown_or_draft_invoice_is_404(site: Site) -> None:
     draft = site.app.draft_invoice(site.school_id, site.student_id, [line])
     client = site.client()
 
-    for path in ("/pay/inv_nope", f"/pay/{draft.id}"):
+    for path in ("/pay/inv_nope", _link(site, draft.id), f"/pay/{site.open_invoice()}"):
         assert client.get(path).status_code == 404
         assert client.post(path).status_code == 404
 
@@ -83,7 +90,7 @@ def test_in_development_the_landing_page_links_the_pay_pages_ops_and_docs() -> N
 
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200
-    assert f'href="/pay/{invoice_id}"' in page
+    assert f'href="{_link(site, invoice_id)}"' in page
     assert 'href="/ops"' in page
     assert 'href="/healthz"' in page
     assert 'href="/docs/README.md"' in page  # this is a source checkout
@@ -101,4 +108,37 @@ def test_in_production_there_is_no_landing_page_but_the_pay_link_works() -> None
 
     assert client.get("/").status_code == 404
     assert client.get("/docs/README.md").status_code == 404
-    assert client.get(f"/pay/{invoice_id}").status_code == 200
+    assert client.get(_link(site, invoice_id)).status_code == 200
+
+
+def test_an_expired_link_shows_the_invoice_without_a_pay_button_and_cannot_pay(
+    site: Site,
+) -> None:
+    invoice_id = site.open_invoice()
+    link = _link(site, invoice_id)
+    clock = site.container.clock()
+    assert isinstance(clock, FrozenClock)
+    clock.advance(timedelta(days=site.container.settings().pay_link_days, seconds=1))
+    client = site.client()
+
+    page = client.get(link)
+    paying = client.post(link)
+
+    assert page.status_code == 410
+    assert "Dette betalingslink er udløbet" in page.get_data(as_text=True)
+    assert "<form" not in page.get_data(as_text=True)
+    assert paying.status_code == 410
+    assert paying.json["error"]["code"] == "pay_link_expired"
+    assert site.container.store().counts()["payments"] == 0
+    assert client.get(_link(site, invoice_id)).status_code == 200  # a fresh link works
+
+
+def test_a_link_cannot_be_turned_into_another_invoices_link(site: Site) -> None:
+    mine, theirs = site.open_invoice(), site.open_invoice()
+    token = _link(site, mine).removeprefix("/pay/")
+    forged = token.replace(mine, theirs)
+
+    assert forged != token
+    assert site.client().get(f"/pay/{forged}").status_code == 404
+    assert site.client().post(f"/pay/{forged}").status_code == 404
+    assert site.container.store().counts()["payments"] == 0

@@ -221,9 +221,12 @@ class XeroAccountingClient:
     def _write(
         self, method: str, path: str, resource: str, body: dict[str, Any], key: str, sent: int
     ) -> list[Element]:
-        """The answer's elements; a 400 that lists them all is an answer too (per element)."""
+        """The answer's elements; a 400 that lists them all is an answer too (per element).
+        `summarizeErrors` goes wherever Xero takes it: not on createPayment (POST /Payments,
+        one payment), whose single element answers for itself."""
+        params = {} if (method, path) == ("POST", "/Payments") else _WRITE
         try:
-            answer = self._api.call(method, path, body=body, params=_WRITE, key=key)
+            answer = self._api.call(method, path, body=body, params=params, key=key)
         except RefusedElements as refused:
             if len(refused.elements) != sent:
                 raise

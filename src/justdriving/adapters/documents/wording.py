@@ -40,6 +40,7 @@ class Wording:
     pay_online: str
     pay: str
     paid: str
+    link_expired: str
     decimal_point: str
     thousands: str
 
@@ -90,6 +91,10 @@ DANISH = Wording(
     pay_online="Betal online",
     pay="Betal",
     paid="Betalt",
+    link_expired=(
+        "Dette betalingslink er udløbet. Brug linket i din seneste påmindelse, "
+        "eller kontakt {school}."
+    ),
     decimal_point=",",
     thousands=".",
 )
@@ -120,6 +125,9 @@ ENGLISH = Wording(
     pay_online="Pay online",
     pay="Pay",
     paid="Paid",
+    link_expired=(
+        "This pay link has expired. Use the link in your latest reminder, or contact {school}."
+    ),
     decimal_point=".",
     thousands=",",
 )

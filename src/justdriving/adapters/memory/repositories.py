@@ -9,7 +9,7 @@ from typing import Generic
 
 from justdriving.adapters.memory.tracking import E, Table
 from justdriving.domain.accounting import SyncRecord, SyncRun
-from justdriving.domain.bookings import Booking, BookingType
+from justdriving.domain.bookings import Booking, BookingType, ReminderWindow
 from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
@@ -99,6 +99,14 @@ class MemoryBookingRepository(MemoryRepository[Booking]):
         """Bookings whose start lies in [start, end), earliest first."""
         return self._table.select(
             lambda b: start <= b.slot.start < end, order=lambda b: b.slot.start
+        )
+
+    def awaiting_reminder(
+        self, now: datetime, windows: Sequence[ReminderWindow]
+    ) -> Sequence[Booking]:
+        return self._table.select(
+            lambda b: any(window.covers(b, now) for window in windows),
+            order=lambda b: (b.slot.start, b.id),
         )
 
 

@@ -24,7 +24,7 @@ class MessageTemplate:
     html: str | None = None
 
 
-TemplateKey = tuple[MessageType, Channel, str]
+TemplateKey = tuple[str, Channel, str]  # (template name: a MessageType's value, ...)
 
 # (subject, what to say) per message type and language; the channel adds greeting and signature.
 _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
@@ -64,6 +64,34 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
             "$school_name",
             "$school_name: reach us at $contact. Reply STOP to stop texts.",
         ),
+        MessageType.TEACHER_BOOKING: (
+            "New lesson: $lesson on $start",
+            "New lesson: $lesson with $student_names on $start.",
+        ),
+        MessageType.TEACHER_CHANGE: (
+            "Moved: $lesson now on $start",
+            "Moved: $lesson with $student_names is now on $start.",
+        ),
+        MessageType.TEACHER_CANCELLATION: (
+            "Cancelled: $lesson on $start",
+            "Cancelled by the $cancelled_by: $lesson with $student_names on $start.",
+        ),
+        MessageType.TEACHER_NO_SHOW: (
+            "No-show recorded: $lesson on $start",
+            "No-show recorded: $student_names, $lesson on $start.",
+        ),
+        MessageType.TEACHER_ANNOUNCEMENT: ("News from $school_name", "$message"),
+        MessageType.TEACHER_AGENDA: (
+            "Your lessons on $day: $lesson_count",
+            "Your $lesson_count lesson(s) on $day.",
+        ),
+        MessageType.WELCOME: ("Welcome to $school_name", "Welcome to $school_name."),
+        MessageType.EMAIL_VERIFICATION: (
+            "Confirm your email address",
+            "Confirm your email address: $verify_url",
+        ),
+        MessageType.PASSWORD_RESET: ("Reset your password", "Reset your password: $reset_url"),
+        MessageType.NOTICE: ("$subject", "$message"),
     },
     "da": {
         MessageType.BOOKING_CONFIRMATION: (
@@ -101,6 +129,37 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
             "$school_name",
             "$school_name: kontakt os på $contact. Svar STOP for at stoppe sms'er.",
         ),
+        MessageType.TEACHER_BOOKING: (
+            "Ny køretime: $lesson $start",
+            "Ny lektion: $lesson med $student_names $start.",
+        ),
+        MessageType.TEACHER_CHANGE: (
+            "Flyttet: $lesson er nu $start",
+            "Flyttet: $lesson med $student_names er nu $start.",
+        ),
+        MessageType.TEACHER_CANCELLATION: (
+            "Aflyst: $lesson $start",
+            "Aflyst ($cancelled_by): $lesson med $student_names $start.",
+        ),
+        MessageType.TEACHER_NO_SHOW: (
+            "Udeblivelse registreret: $lesson $start",
+            "Udeblivelse: $student_names, $lesson $start.",
+        ),
+        MessageType.TEACHER_ANNOUNCEMENT: ("Nyt fra $school_name", "$message"),
+        MessageType.TEACHER_AGENDA: (
+            "Dine lektioner $day: $lesson_count",
+            "Dine $lesson_count lektion(er) $day.",
+        ),
+        MessageType.WELCOME: ("Velkommen til $school_name", "Velkommen til $school_name."),
+        MessageType.EMAIL_VERIFICATION: (
+            "Bekræft din e-mailadresse",
+            "Bekræft din e-mailadresse: $verify_url",
+        ),
+        MessageType.PASSWORD_RESET: (
+            "Nulstil din adgangskode",
+            "Nulstil din adgangskode: $reset_url",
+        ),
+        MessageType.NOTICE: ("$subject", "$message"),
     },
 }
 _GREETING = {"en": "Hi $recipient_name,", "da": "Hej $recipient_name,"}
@@ -126,8 +185,9 @@ class MemoryTemplateRenderer:
         self.templates = dict(default_templates() if templates is None else templates)
 
     def render(
-        self, type: MessageType, channel: Channel, language: str, context: Mapping[str, Any]
+        self, template_name: str, channel: Channel, language: str, context: Mapping[str, Any]
     ) -> RenderedMessage:
+        type = str(template_name)
         template = self.templates.get((type, channel, language))
         if template is None:
             raise NotFound("template", f"{type}/{channel}/{language}")

@@ -58,13 +58,17 @@ def transmission(headers: Mapping[str, str], now: datetime) -> Transmission:
 
 def require_json(body: bytes) -> None:
     """PayPal verifies an event it can read as JSON, and sends nothing else: a body that is not
-    a JSON object cannot be verified, so it is refused as unsigned."""
+    a JSON object, or whose id or type is not a string, cannot be PayPal's, so it is refused as
+    unsigned without asking PayPal."""
     try:
         event = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidSignature("the body is not JSON, so PayPal cannot have signed it") from None
     if not isinstance(event, dict):
         raise InvalidSignature("the body is not a JSON object, so PayPal cannot have signed it")
+    for field in ("id", "event_type"):  # strings in every event PayPal sends
+        if field in event and not isinstance(event[field], str):
+            raise InvalidSignature(f"the event's {field} is not a string: not PayPal's")
 
 
 def verification_request(delivery: Transmission, webhook_id: str, body: bytes) -> bytes:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from justdriving.config import Settings, SmsSettings
+from justdriving.config import Settings, SmsProvider, SmsSettings
+from justdriving.ports.clock import Clock
 from justdriving.ports.messaging import SmsSender
 
 if TYPE_CHECKING:
@@ -61,3 +62,26 @@ def gatewayapi_sender(settings: Settings, limiter: RollingWindowLimiter | None) 
         api_base=settings.sms_api_base_url or DEFAULT_API_BASE,
     )
     return _paced(sender, limiter)
+
+
+def with_fallback(
+    primary: SmsSender, settings: Settings, limiter: RollingWindowLimiter | None, clock: Clock
+) -> SmsSender:
+    """The primary sender alone, or with SMS_FALLBACK_PROVIDER taking what it cannot."""
+    fallback = settings.sms_fallback()
+    if fallback is None:
+        return primary
+    from justdriving.adapters.sms.failover import FailoverSmsSender
+
+    return FailoverSmsSender(primary, _sender(fallback, limiter), clock)
+
+
+def _sender(settings: Settings, limiter: RollingWindowLimiter | None) -> SmsSender:
+    provider = settings.sms_provider
+    if provider is SmsProvider.TWILIO:
+        return twilio_sender(settings, limiter)
+    if provider is SmsProvider.GATEWAYAPI:
+        return gatewayapi_sender(settings, limiter)
+    from justdriving.adapters.memory import FakeSmsSender, LogSmsSender
+
+    return FakeSmsSender() if provider is SmsProvider.FAKE else LogSmsSender()

@@ -3,11 +3,8 @@ stored grants on their own (for connecting an organisation without the whole app
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from justdriving.adapters.sql.engine import make_engine
-from justdriving.adapters.sql.schema import pending
-from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.config import AccountingSettings, Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.services.grants import StoredGrants
@@ -17,6 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from justdriving.adapters.sql.token_cipher import TokenCipher
+    from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 
 __all__ = [
     "MEMORY_DATABASE",
@@ -26,9 +24,32 @@ __all__ = [
     "make_engine",
     "refuse_unmigrated",
     "token_cipher",
+    "unit_of_work",
 ]
 
 MEMORY_DATABASE = "memory://"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """The engine for DATABASE_URL (SQLAlchemy is imported here, not with this module, so a
+    process on memory:// never loads it)."""
+    from justdriving.adapters.sql.engine import make_engine
+
+    return make_engine(url, **kwargs)
+
+
+def unit_of_work(engine: Engine, cipher: TokenCipher | None = None) -> SqlUnitOfWorkFactory:
+    from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+
+    return SqlUnitOfWorkFactory(engine, cipher)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SqlUnitOfWorkFactory":
+        from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+
+        return SqlUnitOfWorkFactory
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def token_cipher(settings: AccountingSettings) -> TokenCipher | None:
@@ -45,6 +66,8 @@ def refuse_unmigrated(engine: Engine) -> None:
     """ConfigurationError, saying how to apply them, when migrations are pending; and naming
     DATABASE_URL (its password hidden) when the database cannot be reached."""
     from sqlalchemy.exc import OperationalError
+
+    from justdriving.adapters.sql.schema import pending
 
     try:
         behind = pending(engine)
@@ -69,4 +92,4 @@ def grant_store(settings: Settings) -> GrantStore:
         )
     engine = make_engine(url)
     refuse_unmigrated(engine)
-    return StoredGrants(SqlUnitOfWorkFactory(engine, token_cipher(settings)))
+    return StoredGrants(unit_of_work(engine, token_cipher(settings)))

@@ -14,7 +14,7 @@ from justdriving.adapters.sql.rows import RowMapper
 from justdriving.adapters.sql.session import TrackedSession
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.domain.accounting import SyncRecord, SyncRun
-from justdriving.domain.bookings import Booking
+from justdriving.domain.bookings import Booking, ReminderWindow
 from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
@@ -120,6 +120,21 @@ class SqlBookings(SqlRepository[Booking]):
     def starting_between(self, start: datetime, end: datetime) -> Sequence[Booking]:
         c = self._table.c
         return self._where(c.starts_at >= start, c.starts_at < end, order_by=c.starts_at)
+
+    def awaiting_reminder(
+        self, now: datetime, windows: Sequence[ReminderWindow]
+    ) -> Sequence[Booking]:
+        """One statement: a range scan of a partial index (ix_bookings_<channel>_reminder) per
+        window, OR-ed, so a tick costs one round trip and maps only the lessons found."""
+        if not windows:
+            return []
+        c = self._table.c
+        ranges = []
+        for window in windows:
+            start = c[f"{window.channel}_reminder_start"]
+            schools = sorted(window.school_ids)
+            ranges.append(and_(start > now, start <= now + window.ahead, c.school_id.in_(schools)))
+        return self._where(or_(*ranges), order_by=(c.starts_at, c.id))
 
 
 class SqlByStudent(SqlRepository[T]):

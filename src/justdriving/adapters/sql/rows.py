@@ -100,6 +100,8 @@ BOOKINGS = _document_mapper(
         "starts_at": b.slot.start,
         "ends_at": b.slot.end,
         "status": b.status.value,
+        "sms_reminder_start": b.awaiting_reminder("sms"),
+        "email_reminder_start": b.awaiting_reminder("email"),
     },
 )
 PACKAGES = _document_mapper(tables.packages, "package", LessonPackage, _student)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.sql.schema import SchemaItem
 
@@ -71,8 +72,25 @@ bookings = _aggregate(
     Column("starts_at", UtcDateTime, nullable=False),
     Column("ends_at", UtcDateTime, nullable=False),
     Column("status", String(16), nullable=False),
+    # The start of a lesson still awaiting its reminder on the channel, else NULL
+    # (Booking.awaiting_reminder): the reminders look up what is due by these, and the partial
+    # indexes hold only the lessons awaiting one, so a worker's tick costs what it finds.
+    Column("sms_reminder_start", UtcDateTime),
+    Column("email_reminder_start", UtcDateTime),
     Index("ix_bookings_teacher_time", "teacher_id", "starts_at"),
     Index("ix_bookings_starts_at", "starts_at"),
+    Index(
+        "ix_bookings_sms_reminder",
+        "sms_reminder_start",
+        postgresql_where=text("sms_reminder_start IS NOT NULL"),
+        sqlite_where=text("sms_reminder_start IS NOT NULL"),
+    ),
+    Index(
+        "ix_bookings_email_reminder",
+        "email_reminder_start",
+        postgresql_where=text("email_reminder_start IS NOT NULL"),
+        sqlite_where=text("email_reminder_start IS NOT NULL"),
+    ),
 )
 packages = _aggregate(
     "packages",

@@ -23,24 +23,27 @@ from markupsafe import Markup, escape
 
 from justdriving.adapters.templates.branding import branding_from, safe_branding, text_colour_on
 from justdriving.domain.errors import InvalidInput, NotFound
-from justdriving.domain.messages import Channel
-from justdriving.domain.schools import Branding, MessageType
+from justdriving.domain.messages import TEMPLATE_NAME, Channel
+from justdriving.domain.schools import Branding
 from justdriving.ports.messaging import RenderedMessage
 
 _LANGUAGE = re.compile(r"^[a-z]{2}(?:-[A-Z]{2})?$")
+
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 class JinjaTemplateRenderer:
-    """Renders `messages/<language>/<type>.{subject,sms,txt,html}.j2`: SMS gets the subject and
-    the short `sms` text; email the subject, the `txt` body and the `html` body.
+    """Renders `messages/<language>/<template>.{subject,sms,txt,html}.j2` (a message type's
+    template is named as the type): SMS gets the subject and the short `sms` text; email the
+    subject, the `txt` body and the `html` body.
 
     A missing template raises NotFound; a context without a key the template needs raises
     InvalidInput naming it (the relay buries such a message rather than retrying it). Optional
     keys (fee, due, pay_url, previous_start, payment_id, refund_id, title, pdf_attached) may be
     absent. The HTML is styled by the context's `branding` (a Branding or a mapping of its
     fields); without one, by `branding_for(context["school_id"])` when given, else the default.
-    `overrides` are folders laid out like `messages/`, searched first, to reword a message.
+    `overrides` are folders laid out like `messages/` (MESSAGE_TEMPLATE_PATH), searched first:
+    to reword a message, to add a language, or to add the host's own templates.
     """
 
     def __init__(
@@ -64,10 +67,13 @@ class JinjaTemplateRenderer:
         self._env.filters["paragraphs"] = _paragraphs
 
     def render(
-        self, type: MessageType, channel: Channel, language: str, context: Mapping[str, Any]
+        self, template: str, channel: Channel, language: str, context: Mapping[str, Any]
     ) -> RenderedMessage:
+        type = str(template)
         if not isinstance(language, str) or not _LANGUAGE.match(language):
             raise NotFound("template", f"{type}/{channel}/{language}")
+        if not TEMPLATE_NAME.match(type):
+            raise NotFound("template", f"{type[:80]}/{channel}/{language}")
         values = {**context, "language": language, **self._styling(context)}
         subject = " ".join(self._part(type, channel, language, "subject", values).split())
         if channel is Channel.SMS:
@@ -89,13 +95,13 @@ class JinjaTemplateRenderer:
 
     def _part(
         self,
-        type: MessageType,
+        type: str,
         channel: Channel,
         language: str,
         part: str,
         values: Mapping[str, Any],
     ) -> str:
-        name = f"{language}/{type.value}.{part}.j2"
+        name = f"{language}/{type}.{part}.j2"
         try:
             return self._env.get_template(name).render(values)
         except TemplateNotFound:

@@ -25,18 +25,8 @@ def webhook_receivers(
 def message_receivers(settings: Settings, uow: UnitOfWorkFactory) -> list[WebhookReceiver]:
     from justdriving.adapters.webhooks import messages
 
-    receivers: list[WebhookReceiver] = []
-    provider = settings.sms_provider
-    if provider is SmsProvider.TWILIO and settings.sms_provider_secret:
-        from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
-
-        twilio = TwilioWebhooks(settings.sms_provider_secret, settings.public_base_url or "")
-        receivers.append(messages.TwilioReceiver(twilio))
-    if provider is SmsProvider.GATEWAYAPI and settings.sms_webhook_secret:
-        from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
-
-        gatewayapi = GatewayApiWebhooks(settings.sms_webhook_secret)
-        receivers.append(messages.GatewayApiReceiver(gatewayapi))
+    fallback = settings.sms_fallback()
+    receivers = sms_receivers(settings) + (sms_receivers(fallback) if fallback else [])
     secret = settings.mail_webhook_secret
     if secret and settings.mail_mailer is Mailer.SENDGRID:
         from justdriving.adapters.email.sendgrid_events import SendGridWebhooks
@@ -49,6 +39,23 @@ def message_receivers(settings: Settings, uow: UnitOfWorkFactory) -> list[Webhoo
         mailgun = MailgunWebhooks(secret, StoredTokenCache(uow))
         receivers.append(messages.MailgunReceiver(mailgun))
     return receivers
+
+
+def sms_receivers(settings: Settings) -> list[WebhookReceiver]:
+    """The receiver of SMS_PROVIDER's callbacks, when its signing secret is set."""
+    from justdriving.adapters.webhooks import messages
+
+    provider = settings.sms_provider
+    if provider is SmsProvider.TWILIO and settings.sms_provider_secret:
+        from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
+
+        twilio = TwilioWebhooks(settings.sms_provider_secret, settings.public_base_url or "")
+        return [messages.TwilioReceiver(twilio)]
+    if provider is SmsProvider.GATEWAYAPI and settings.sms_webhook_secret:
+        from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
+
+        return [messages.GatewayApiReceiver(GatewayApiWebhooks(settings.sms_webhook_secret))]
+    return []
 
 
 def apply_inline(settings: Settings) -> bool:

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from justdriving.adapters.email import mailgun_events, sendgrid_events
-from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
-from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
 from justdriving.adapters.webhooks.base import WebhookReceiverBase
 from justdriving.domain.errors import MalformedWebhook
 from justdriving.domain.inbound import InboundChannel, InboundEvent
 from justdriving.ports.webhooks import Acknowledgement, WebhookRequest
+
+if TYPE_CHECKING:  # each provider's module (and its SDK) is imported by the factory that uses it
+    from justdriving.adapters.email.mailgun_events import MailgunWebhooks
+    from justdriving.adapters.email.sendgrid_events import SendGridWebhooks
+    from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
+    from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
 
 # Twilio reads the answer to an inbound SMS as TwiML: an empty response sends no reply (our
 # own HELP answer goes through the outbox like every other message).
@@ -85,7 +88,7 @@ class SendGridReceiver(WebhookReceiverBase):
 
     channel = InboundChannel.EMAIL
 
-    def __init__(self, webhooks: sendgrid_events.SendGridWebhooks) -> None:
+    def __init__(self, webhooks: SendGridWebhooks) -> None:
         self._webhooks = webhooks
         self.name = webhooks.name
 
@@ -94,11 +97,15 @@ class SendGridReceiver(WebhookReceiverBase):
         return request.body
 
     def items(self, verified: Any) -> Iterable[Mapping[str, Any]]:
+        from justdriving.adapters.email import sendgrid_events
+
         return sendgrid_events.event_items(verified)
 
     def map_item(
         self, item: Mapping[str, Any], verified: Any, request: WebhookRequest, now: datetime
     ) -> InboundEvent | None:
+        from justdriving.adapters.email import sendgrid_events
+
         return sendgrid_events.receipt_of(dict(item), self.name)
 
     def item_id(self, item: Mapping[str, Any]) -> str | None:
@@ -116,7 +123,7 @@ class MailgunReceiver(WebhookReceiverBase):
 
     channel = InboundChannel.EMAIL
 
-    def __init__(self, webhooks: mailgun_events.MailgunWebhooks) -> None:
+    def __init__(self, webhooks: MailgunWebhooks) -> None:
         self._webhooks = webhooks
         self.name = webhooks.name
 
@@ -126,6 +133,8 @@ class MailgunReceiver(WebhookReceiverBase):
     def map_item(
         self, item: Mapping[str, Any], verified: Any, request: WebhookRequest, now: datetime
     ) -> InboundEvent | None:
+        from justdriving.adapters.email import mailgun_events
+
         return mailgun_events.receipt_of(dict(item), self.name)
 
     def item_id(self, item: Mapping[str, Any]) -> str | None:

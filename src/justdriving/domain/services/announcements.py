@@ -1,4 +1,5 @@
-"""School announcements to a chosen group of students, through the same queue as the rest."""
+"""School announcements to a chosen group of students, to the teachers, or to both, through the
+same queue as the rest."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime, timedelta
 from justdriving.domain.bookings import BookingStatus
 from justdriving.domain.errors import InvalidInput
 from justdriving.domain.messages import Channel
-from justdriving.domain.people import Student
+from justdriving.domain.people import Student, Teacher
 from justdriving.domain.schools import MessageType, School
 from justdriving.domain.services.notifications import queue_message
 from justdriving.ports.clock import Clock
@@ -24,6 +25,14 @@ class Audience(enum.StrEnum):
     OVERDUE = "overdue"  # students with an overdue invoice
 
 
+class Recipients(enum.StrEnum):
+    """Who an announcement is for: the students in its audience, the teachers, or both."""
+
+    STUDENTS = "students"
+    TEACHERS = "teachers"
+    BOTH = "both"
+
+
 class Announcements:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
@@ -36,29 +45,33 @@ class Announcements:
         *,
         audience: Audience = Audience.ALL,
         channels: frozenset[Channel] = frozenset(Channel),
+        to: Recipients = Recipients.STUDENTS,
     ) -> int:
-        """Queue `text` to every student in `audience`; returns how many messages it queued.
-        Email goes out as bulk mail (List-Unsubscribe); SMS waits out quiet hours."""
+        """Queue `text` to every student in `audience`, to every active teacher, or to both
+        (`to`); returns how many messages it queued. Teachers get it under their own toggles
+        and quiet hours (MessageType.TEACHER_ANNOUNCEMENT). Email goes out as bulk mail
+        (List-Unsubscribe); SMS waits out quiet hours."""
         if not isinstance(text, str) or not text.strip() or len(text) > _MAX_LENGTH:
             raise InvalidInput(f"an announcement is 1 to {_MAX_LENGTH} characters")
         if not isinstance(audience, Audience):
             raise InvalidInput(f"audience is one of {[a.value for a in Audience]}")
+        if not isinstance(to, Recipients):
+            raise InvalidInput(f"to is one of {[r.value for r in Recipients]}")
         now = self._clock.now()
+        context = {"message": text.strip()}
         with self._uow() as uow:
             school = uow.schools.get(school_id)
-            queued = 0
-            for student in _audience(uow, school, audience, now):
-                queued += len(
-                    queue_message(
-                        uow,
-                        school,
-                        student,
-                        MessageType.ANNOUNCEMENT,
-                        {"message": text.strip()},
-                        now,
-                        channels,
-                    )
-                )
+            people: list[tuple[Student | Teacher, MessageType]] = []
+            if to is not Recipients.TEACHERS:
+                students = _audience(uow, school, audience, now)
+                people += [(student, MessageType.ANNOUNCEMENT) for student in students]
+            if to is not Recipients.STUDENTS:
+                teachers = uow.teachers.for_school(school.id)
+                people += [(t, MessageType.TEACHER_ANNOUNCEMENT) for t in teachers if t.active]
+            queued = sum(
+                len(queue_message(uow, school, person, kind, context, now, channels))
+                for person, kind in people
+            )
             uow.commit()
         return queued
 

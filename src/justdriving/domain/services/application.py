@@ -9,6 +9,7 @@ from justdriving.domain.services.accounting_export import AccountingExport, Acco
 from justdriving.domain.services.accounting_outbox import Reconciliation
 from justdriving.domain.services.accounting_push import RetryPolicy
 from justdriving.domain.services.accounting_sync import AccountingSync
+from justdriving.domain.services.agendas import Agendas
 from justdriving.domain.services.announcements import Announcements
 from justdriving.domain.services.arguments import check_use_cases
 from justdriving.domain.services.balances import Balances
@@ -22,6 +23,7 @@ from justdriving.domain.services.money_view import MoneyView
 from justdriving.domain.services.operations import Operations
 from justdriving.domain.services.outgoing_events import OutgoingEvents
 from justdriving.domain.services.packages import Packages
+from justdriving.domain.services.payer_view import PayerView
 from justdriving.domain.services.payment_review import PaymentReview
 from justdriving.domain.services.payment_starts import PaymentStarts
 from justdriving.domain.services.payments import Payments
@@ -32,6 +34,7 @@ from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
 from justdriving.domain.services.saved_methods import SavedMethods
 from justdriving.domain.services.subscriptions import Subscribers
+from justdriving.domain.services.template_messages import TemplateMessages
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf, PayLinks
@@ -168,6 +171,7 @@ class Application:
 
         # Read only: invoices, payments, balances and disputes at a glance.
         self.money = MoneyView(self.uow, clock, self.redact)
+        self.payer = PayerView(self.uow, pay_links)  # the pay link, the checkout, the landing page
 
         self.balance = balances.balance
         self.overdue_invoices = balances.overdue_invoices
@@ -179,7 +183,11 @@ class Application:
             uow, clock, retry_dead=self.relay.retry_dead, apply_event=webhooks.apply
         )
         self.send_reminders = Reminders(uow, clock).send_due
+        self.send_teacher_agendas = Agendas(uow, clock).send_due
         self.announce = Announcements(uow, clock).announce
+        # The host's welcome, verification and password-reset emails (or any template of its
+        # own), through the same pipeline as every message.
+        self.send_template = TemplateMessages(uow, clock, renderer).send_template
         message_webhooks = MessageWebhooks(uow, clock)
         self.apply_message_receipts = message_webhooks.receipts
         self.receive_inbound_sms = message_webhooks.inbound_sms
@@ -195,6 +203,7 @@ class Application:
         check_use_cases(self)
         check_use_cases(self.operations)
         check_use_cases(self.money)
+        check_use_cases(self.payer)
 
 
 def _unchanged(text: str) -> str:

@@ -21,7 +21,6 @@ from typing import Any, ParamSpec, TypeVar
 
 import attrs
 from attrs import fields
-from typeguard import CollectionCheckStrategy, TypeCheckError, check_type
 
 from justdriving.domain.errors import InvalidInput
 
@@ -74,6 +73,9 @@ def batch_limit(limit: int, *, most: int = MOST_PER_BATCH) -> int:
 
 
 def _check(use_case: str, name: str, value: Any, hint: Any, depth: int = 0) -> None:
+    # typeguard is imported on the first use case called, not when the facade is built.
+    from typeguard import CollectionCheckStrategy, TypeCheckError, check_type
+
     refusal = f"{use_case}: {name} must be {_describe(hint)}, not {type(value).__name__}"
     if isinstance(value, bool) and not _admits_bool(hint):
         raise InvalidInput(refusal)

@@ -48,8 +48,10 @@ class Bookings:
         booking_type_id: str,
         start: datetime,
         package_id: str | None = None,
+        pickup_note: str | None = None,
     ) -> Booking:
-        """Book a lesson. Confirmed at once unless the school wants a deposit first."""
+        """Book a lesson. Confirmed at once unless the school wants a deposit first.
+        `pickup_note` (where to pick the student up) is on the teacher's daily agenda."""
         now = self._clock.now()
         with self._uow() as uow:
             school = uow.schools.get(school_id)
@@ -69,6 +71,7 @@ class Bookings:
                 start=start,
                 now=now,
                 package_id=PackageId(package_id) if package_id else None,
+                pickup_note=pickup_note,
             )
             _check_rules(uow, school, booking, now)
             uow.bookings.add(booking)
@@ -158,8 +161,9 @@ def _check_rules(uow: UnitOfWork, school: School, booking: Booking, now: datetim
     if any(other.blocks_teacher and other.id != booking.id for other in taken):
         raise TeacherDoubleBooked("the teacher already has a lesson at that time")
     if settings.block_booking_when_overdue:
+        late = now - timedelta(days=settings.block_booking_overdue_days)
         for student_id in booking.student_ids:
-            if any(i.is_overdue(now) for i in uow.invoices.for_student(school.id, student_id)):
+            if any(i.is_overdue(late) for i in uow.invoices.for_student(school.id, student_id)):
                 raise BookingNotAllowed("an overdue invoice must be paid before booking")
 
 

@@ -19,6 +19,7 @@ from justdriving.domain.messages import Channel, MessageStatus, OutboundMessage
 from justdriving.domain.outbox import InboxEvent, InboxStatus
 from justdriving.domain.schools import MessageType
 from justdriving.domain.services.notifications import queue_message
+from justdriving.domain.services.sick_reports import report_sick
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
@@ -52,7 +53,9 @@ class MessageWebhooks:
 
     def inbound_sms(self, sms: InboundSms) -> Keyword:
         """STOP: never text this number again (from any school on this sender). START: undo.
-        HELP: answer with the contact of the school that wrote to them last."""
+        HELP: answer with the contact of the school that wrote to them last. SYG: a teacher
+        reports sick (`sick_reports.py`). Applied once per provider event however often it
+        is delivered."""
         now = self._clock.now()
         with self._uow() as uow:
             if _first_time(uow, f"{sms.provider}:inbound", sms.event_id, now):
@@ -71,7 +74,8 @@ def apply_receipt(uow: UnitOfWork, receipt: DeliveryReceipt, now: datetime) -> b
 
 
 def apply_inbound_sms(uow: UnitOfWork, sms: InboundSms, now: datetime) -> None:
-    """STOP suppresses the sender, START lifts that, HELP queues the school's contact."""
+    """STOP suppresses the sender, START lifts that, HELP queues the school's contact, SYG
+    from a teacher's number does what the teacher's school decided (`SickReport`)."""
     address = sms.sender.e164
     if sms.keyword is Keyword.STOP:
         uow.suppressions.add(
@@ -89,6 +93,8 @@ def apply_inbound_sms(uow: UnitOfWork, sms: InboundSms, now: datetime) -> None:
             found.lift(now)
     elif sms.keyword is Keyword.HELP:
         _answer_help(uow, address, now)
+    elif sms.keyword is Keyword.SICK:
+        report_sick(uow, sms.sender, now)
 
 
 def _first_time(uow: UnitOfWork, provider: str, event_id: str, now: datetime) -> bool:

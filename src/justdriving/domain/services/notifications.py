@@ -9,7 +9,7 @@ from typing import Any
 from justdriving.domain.ids import MessageId, new_id
 from justdriving.domain.messages import Channel, OutboundMessage
 from justdriving.domain.outbox import OutboxKind, OutboxMessage
-from justdriving.domain.people import Student, Teacher
+from justdriving.domain.people import EmailAddress, PhoneNumber, Student, Teacher
 from justdriving.domain.schools import MessageType, School
 from justdriving.ports.persistence import UnitOfWork
 
@@ -24,47 +24,66 @@ def queue_message(
     context: Mapping[str, Any],
     now: datetime,
     channels: frozenset[Channel] = frozenset(Channel),
+    *,
+    template: str | None = None,
 ) -> list[OutboundMessage]:
     """Record the message for each channel the school allows and the person can be reached on.
 
     Each gets an OutboundMessage (the log) and an outbox row (the work), in the caller's unit
-    of work, so they commit or vanish together with the change that caused them.
+    of work, so they commit or vanish together with the change that caused them. A teacher
+    without a language of their own is written to in the school's.
     """
-    settings = school.settings
-    language = person.language if isinstance(person, Student) else settings.language
+    language = person.language or school.settings.language
     queued: list[OutboundMessage] = []
     for channel in sorted(channels):
         recipient = person.phone if channel is Channel.SMS else person.email
-        allowed = (
-            settings.sms_enabled and type in settings.sms_message_types
-            if channel is Channel.SMS
-            else type in settings.email_message_types
-        )
-        if recipient is None or not allowed:
+        if recipient is None or not school.settings.sends(type, sms=channel is Channel.SMS):
             continue
-        message = OutboundMessage(
-            id=MessageId(new_id("msg")),
+        values = {"school_name": school.name, "recipient_name": person.name, **context}
+        queued.append(
+            queue_to_address(uow, school, recipient, type, values, language, now, template=template)
+        )
+    return queued
+
+
+def queue_to_address(
+    uow: UnitOfWork,
+    school: School,
+    recipient: PhoneNumber | EmailAddress,
+    type: MessageType,
+    context: Mapping[str, Any],
+    language: str,
+    now: datetime,
+    *,
+    template: str | None = None,
+    message_id: MessageId | None = None,
+) -> OutboundMessage:
+    """One message (the log) and its outbox row (the work) to `recipient`, in the caller's unit
+    of work; the channel is the address's (a phone number: SMS)."""
+    channel = Channel.SMS if isinstance(recipient, PhoneNumber) else Channel.EMAIL
+    message = OutboundMessage(
+        id=message_id or MessageId(new_id("msg")),
+        school_id=school.id,
+        channel=channel,
+        type=type,
+        recipient=recipient,
+        language=language,
+        context=dict(context),
+        created_at=now,
+        template=template,
+    )
+    uow.messages.add(message)
+    uow.outbox.add(
+        OutboxMessage(
+            id=new_id("obx"),
+            kind=_KIND[channel],
             school_id=school.id,
-            channel=channel,
-            type=type,
-            recipient=recipient,
-            language=language,
-            context={"school_name": school.name, "recipient_name": person.name, **context},
+            payload={"message_id": message.id},
+            idempotency_key=message.id,
             created_at=now,
         )
-        uow.messages.add(message)
-        uow.outbox.add(
-            OutboxMessage(
-                id=new_id("obx"),
-                kind=_KIND[channel],
-                school_id=school.id,
-                payload={"message_id": message.id},
-                idempotency_key=message.id,
-                created_at=now,
-            )
-        )
-        queued.append(message)
-    return queued
+    )
+    return message
 
 
 def queue_side_effect(

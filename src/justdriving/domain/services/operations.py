@@ -13,7 +13,7 @@ from typing import TypeVar
 from attrs import frozen
 
 from justdriving.domain.errors import InvalidInput, InvalidTransition
-from justdriving.domain.messages import MessageStatus, OutboundMessage
+from justdriving.domain.messages import Channel, MessageStatus, OutboundMessage
 from justdriving.domain.moments import EARLIEST
 from justdriving.domain.outbox import InboxEvent, InboxStatus, OutboxMessage, OutboxStatus
 from justdriving.domain.payments import EventOutcome
@@ -42,6 +42,7 @@ class MessageView:
     provider_error: str | None
     decisions: tuple[str, ...]
     state: str = ""  # what is true now: the status, or "deferred" for one held back
+    template: str = ""  # the template it is rendered from: its type's, or the host's own
 
     @classmethod
     def of(cls, message: OutboundMessage) -> MessageView:
@@ -57,7 +58,18 @@ class MessageView:
             provider_error=message.provider_error,
             decisions=message.decisions,
             state=message.state,
+            template=message.template_name,
         )
+
+
+@frozen
+class SentMessage:
+    """A message a provider took and has not reported on yet (no recipient)."""
+
+    id: str
+    channel: Channel
+    provider: str
+    provider_message_id: str | None
 
 
 class Operations:
@@ -135,6 +147,19 @@ class Operations:
         return self._apply_event(inbox_id)
 
     # messages --------------------------------------------------------------------------------
+
+    def sent_through(self, providers: frozenset[str]) -> list[SentMessage]:
+        """Messages sent through one of `providers` with no delivery report yet (what
+        `justdriving run` reports delivered for its simulated senders)."""
+        with self._uow() as uow:
+            return [
+                SentMessage(m.id, m.channel, m.provider, m.provider_message_id)
+                for school in uow.schools.list()
+                for m in uow.messages.for_school(school.id)
+                if m.provider is not None
+                and m.provider in providers
+                and m.status is MessageStatus.SENT
+            ]
 
     def list_messages(
         self,

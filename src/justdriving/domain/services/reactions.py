@@ -54,6 +54,12 @@ from justdriving.domain.services.settlement import (
     payment_succeeded,
 )
 from justdriving.domain.services.subscriptions import Subscribers
+from justdriving.domain.services.teacher_messages import (
+    teacher_told_booked,
+    teacher_told_cancelled,
+    teacher_told_moved,
+    teacher_told_no_show,
+)
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
@@ -76,11 +82,14 @@ def on(kind: type[E], *reactions: Callable[[UnitOfWork, E, datetime], None]) -> 
 
 
 REACTIONS: Final[Reactions] = {
-    **on(BookingConfirmed, booking_confirmed),  # the confirmation to the students
-    **on(BookingRescheduled, booking_rescheduled),  # the new time to the students
-    **on(BookingCancelled, booking_cancelled),  # fee, package credit, deposit, message
+    # the confirmation to the students, the new lesson to the teacher
+    **on(BookingConfirmed, booking_confirmed, teacher_told_booked),
+    **on(BookingRescheduled, booking_rescheduled, teacher_told_moved),  # the new time to both
+    # fee, package credit, deposit, the students' message; the teacher's
+    **on(BookingCancelled, booking_cancelled, teacher_told_cancelled),
     **on(BookingCompleted, booking_completed),  # the lesson's invoice, deposit
-    **on(BookingMarkedNoShow, booking_marked_no_show),  # the fee's invoice, deposit
+    # the fee's invoice, deposit; the teacher told
+    **on(BookingMarkedNoShow, booking_marked_no_show, teacher_told_no_show),
     **on(DepositSecured, deposit_secured),  # booking confirmed (or the deposit given back)
     **on(DepositSettled, deposit_settled),  # counted against the invoice, or captured for it
     **on(DepositReturned, deposit_returned),  # hold released or payment refunded

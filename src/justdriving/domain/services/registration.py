@@ -10,7 +10,7 @@ from justdriving.domain.errors import InvalidInput
 from justdriving.domain.ids import BookingTypeId, SchoolId, StudentId, TeacherId, new_id
 from justdriving.domain.money import Money
 from justdriving.domain.people import EmailAddress, PhoneNumber, Student, Teacher
-from justdriving.domain.schools import School, SchoolSettings
+from justdriving.domain.schools import LANGUAGES, School, SchoolSettings
 from justdriving.ports.persistence import UnitOfWorkFactory
 
 
@@ -51,8 +51,18 @@ class Registration:
         return school
 
     def add_teacher(
-        self, school_id: str, name: str, *, phone: str | None = None, email: str | None = None
+        self,
+        school_id: str,
+        name: str,
+        *,
+        phone: str | None = None,
+        email: str | None = None,
+        language: str | None = None,
     ) -> Teacher:
+        """A teacher of the school; their messages are in `language` (da or en), or in the
+        school's language while they have none."""
+        if language is not None and language not in LANGUAGES:
+            raise InvalidInput(f"language must be one of {sorted(LANGUAGES)}")
         with self._uow() as uow:
             school = uow.schools.get(school_id)
             teacher = Teacher(
@@ -61,6 +71,7 @@ class Registration:
                 name=name,
                 phone=_phone(phone, school),
                 email=_email(email),
+                language=language,
             )
             uow.teachers.add(teacher)
             uow.commit()

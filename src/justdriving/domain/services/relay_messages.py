@@ -46,8 +46,7 @@ class Deferred:
 
 
 Prepared = Job | Deferred | None  # None: nothing left to do
-# SMS whose point is the pay link carry it too (an invoice's SMS says where the email is).
-_LINK_BY_SMS = frozenset({MessageType.PAYMENT_ACTION_REQUIRED})
+_BULK = frozenset({MessageType.ANNOUNCEMENT, MessageType.TEACHER_ANNOUNCEMENT})
 _ABOUT_AN_INVOICE = frozenset(
     {MessageType.INVOICE_ISSUED, MessageType.OVERDUE_REMINDER, MessageType.PAYMENT_ACTION_REQUIRED}
 )
@@ -74,15 +73,17 @@ class MessageJobs:
         if message.status is not MessageStatus.QUEUED:
             return None  # sent before a lost commit, or suppressed: nothing to do
         school = uow.schools.get(message.school_id)
+        if self._settled(uow, message):
+            return None
         to = self._decide(uow, message, school)
         if to is None or isinstance(to, Deferred):
             return to
         assert isinstance(to, PhoneNumber)
-        context = dict(message.context)
-        pay_url = self._pay_url(uow, message) if message.type in _LINK_BY_SMS else None
-        if pay_url is not None:
-            context["pay_url"] = pay_url
-        rendered = self._renderer.render(message.type, Channel.SMS, message.language, context)
+        pay_url = self._pay_url(uow, message)
+        context = {**message.context, **({"pay_url": pay_url} if pay_url else {})}
+        rendered = self._renderer.render(
+            message.template_name, Channel.SMS, message.language, context
+        )
         message.segments = segments(rendered.text).parts
         limit = school.settings.sms_max_segments.get(message.type, DEFAULT_SMS_SEGMENTS)
         if message.segments > limit:
@@ -100,6 +101,8 @@ class MessageJobs:
         if message.status is not MessageStatus.QUEUED:
             return None
         school = uow.schools.get(message.school_id)
+        if self._settled(uow, message):
+            return None
         to = self._decide(uow, message, school)
         if to is None or isinstance(to, Deferred):
             return to
@@ -113,14 +116,16 @@ class MessageJobs:
         }
         if pay_url is not None:
             context["pay_url"] = pay_url
-        rendered = self._renderer.render(message.type, Channel.EMAIL, message.language, context)
+        rendered = self._renderer.render(
+            message.template_name, Channel.EMAIL, message.language, context
+        )
         email = EmailMessage(
             to=to,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
             reference=message.id,
-            bulk=message.type is MessageType.ANNOUNCEMENT,
+            bulk=message.type in _BULK,
             attachments=attachments,
         )
         return Job(
@@ -154,6 +159,20 @@ class MessageJobs:
             message.defer(decision.until, decision.reason)
             return Deferred(decision.until, decision.reason)
         return decision.recipient
+
+    def _settled(self, uow: UnitOfWork, message: OutboundMessage) -> bool:
+        """An overdue reminder whose invoice was paid (or credited, or voided) after it was
+        decided: suppressed, never sent — the payment may land between decision and send."""
+        invoice_id = message.context.get("invoice_id")
+        if message.type is not MessageType.OVERDUE_REMINDER or not invoice_id:
+            return False
+        invoice = uow.invoices.find(str(invoice_id))
+        if invoice is not None and invoice.outstanding.is_positive:
+            return False
+        reason = "nothing is left to pay on the invoice: the reminder is not sent"
+        message.note(reason)
+        message.suppress(reason, self._clock.now())
+        return True
 
     def _pay_url(self, uow: UnitOfWork, message: OutboundMessage) -> str | None:
         """The pay link of the invoice an invoice email or overdue reminder is about, while

@@ -1,14 +1,17 @@
-"""Scheduled reminders: lessons coming up, invoices overdue. Decided from the database, so a
-restarted worker neither skips nor repeats one."""
+"""Scheduled reminders: lessons coming up, invoices overdue (up the school's dunning ladder).
+Decided from the database, so a restarted worker neither skips nor repeats one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from attrs import define
 
-from justdriving.domain.bookings import Booking
-from justdriving.domain.formatting import money
+from justdriving.domain.bookings import Booking, ReminderWindow
+from justdriving.domain.dunning import DueStep
+from justdriving.domain.formatting import day, money
+from justdriving.domain.invoices import Invoice
 from justdriving.domain.messages import Channel
 from justdriving.domain.schools import MessageType, School
 from justdriving.domain.services.notifications import queue_message
@@ -16,7 +19,6 @@ from justdriving.domain.services.settlement import booking_context
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
-OVERDUE_REMINDER_EVERY = timedelta(days=7)
 _LONGEST_LEAD = timedelta(days=14)  # no school reminds further ahead than this
 
 
@@ -43,43 +45,76 @@ class Reminders:
         now = self._clock.now()
         count = 0
         with self._uow() as uow:
-            schools: dict[str, School] = {}
-            for booking in uow.bookings.starting_between(now, now + _LONGEST_LEAD):
-                if booking.school_id not in schools:
-                    schools[booking.school_id] = uow.schools.get(booking.school_id)
-                count += _remind(uow, schools[booking.school_id], booking, now)
+            schools = {school.id: school for school in uow.schools.list()}
+            for booking in uow.bookings.awaiting_reminder(now, _windows(schools.values())):
+                if booking.slot.start < now + _LONGEST_LEAD:
+                    count += _remind(uow, schools[booking.school_id], booking, now)
             uow.commit()
         return count
 
     def _overdue_reminders(self) -> int:
-        """Invoices reminded of."""
+        """Invoices reminded of: each at the next step of its school's dunning ladder."""
         now = self._clock.now()
         count = 0
         with self._uow() as uow:
             for invoice in uow.invoices.overdue(now):
-                if not invoice.reminder_due(now, OVERDUE_REMINDER_EVERY):
-                    continue
-                invoice.reminded_at = now
                 school = uow.schools.get(invoice.school_id)
+                step = invoice.dunning_due(school.settings.dunning_ladder, now)
+                if step is None:
+                    continue
+                invoice.record_dunning(step, now)
                 student = uow.students.get(invoice.student_id)
-                context = {
-                    "invoice_id": invoice.id,
-                    "invoice_number": invoice.number or "",
-                    "amount": money(invoice.outstanding, student.language),
-                }
+                context = _dunning_context(school, invoice, step, student.language)
                 queue_message(uow, school, student, MessageType.OVERDUE_REMINDER, context, now)
                 count += 1
             uow.commit()
         return count
 
 
-def _remind(uow: UnitOfWork, school: School, booking: Booking, now: datetime) -> int:
-    leads = {
+def _dunning_context(
+    school: School, invoice: Invoice, step: DueStep, language: str
+) -> dict[str, object]:
+    settings = school.settings
+    blocked = settings.block_booking_when_overdue and (
+        step.days_overdue >= settings.block_booking_overdue_days
+    )
+    assert invoice.due_at is not None
+    return {
+        "invoice_id": invoice.id,
+        "invoice_number": invoice.number or "",
+        "amount": money(invoice.outstanding, language),
+        "due": day(invoice.due_at, school.timezone, language),
+        "days_overdue": step.days_overdue,
+        "tone": step.step.tone.value,
+        "booking_blocked": blocked,
+    }
+
+
+def _leads(school: School) -> dict[Channel, timedelta]:
+    return {
         Channel.SMS: timedelta(hours=school.settings.sms_reminder_hours_before),
         Channel.EMAIL: timedelta(hours=school.settings.email_reminder_hours_before),
     }
+
+
+def _windows(schools: Iterable[School]) -> list[ReminderWindow]:
+    """One window per channel and lead (capped at the longest), over the schools that use it;
+    a lead of 0 hours never falls due before the lesson starts, so it has none."""
+    grouped: dict[tuple[str, timedelta], set[str]] = {}
+    for school in schools:
+        for channel, ahead in _leads(school).items():
+            if ahead > timedelta(0):
+                key = (channel.value, min(ahead, _LONGEST_LEAD))
+                grouped.setdefault(key, set()).add(school.id)
+    return [
+        ReminderWindow(channel, ahead, frozenset(ids))
+        for (channel, ahead), ids in sorted(grouped.items())
+    ]
+
+
+def _remind(uow: UnitOfWork, school: School, booking: Booking, now: datetime) -> int:
     count = 0
-    for channel, ahead in leads.items():
+    for channel, ahead in _leads(school).items():
         if not booking.reminder_due(channel.value, ahead, now):
             continue
         booking.record_reminder(channel.value)

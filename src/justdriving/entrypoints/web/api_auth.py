@@ -2,7 +2,8 @@
 
 `justdriving serve` guards `/api` with `require_api_token(settings.api_token)`: the host
 application (the school's site, its back end) sends `Authorization: Bearer <API_TOKEN>`; the
-token is compared in constant time, and without API_TOKEN every `/api` request is refused.
+token is compared in constant time, and without API_TOKEN every `/api` request is refused; a
+client that keeps guessing wrong is answered 429 for a while (`guesses.WrongGuesses`).
 An embedding application passes its own `api_guard` to `init_app` instead.
 
 `check_return_url` lets a checkout send the payer back only to a host the platform configured
@@ -23,14 +24,16 @@ from flask.typing import ResponseReturnValue
 from justdriving.config import Settings
 from justdriving.domain.errors import InvalidInput
 from justdriving.entrypoints.web.errors import error_body
+from justdriving.entrypoints.web.guesses import WrongGuesses, too_many_guesses
 
 MAX_RETURN_URL_LENGTH: Final = 2048
 
 ApiGuard = Callable[[], ResponseReturnValue | None]
 
 
-def require_api_token(token: str | None) -> ApiGuard:
-    """An api_guard admitting `Authorization: Bearer <token>` only; with no token, nobody."""
+def require_api_token(token: str | None, guesses: WrongGuesses) -> ApiGuard:
+    """An api_guard admitting `Authorization: Bearer <token>` only; with no token, nobody.
+    A client that keeps presenting a wrong token is slowed down (`guesses`: 429)."""
     expected = token.encode() if token else None
 
     def guard() -> ResponseReturnValue | None:
@@ -38,11 +41,17 @@ def require_api_token(token: str | None) -> ApiGuard:
             return error_body(
                 "api_disabled", "the API is off: the server has no API_TOKEN configured", 403
             )
+        address = request.remote_addr or "-"
+        wait = guesses.wait(address)
+        if wait:
+            return too_many_guesses(wait)
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            guesses.failed(address)
             answer = error_body("unauthorized", "a valid API bearer token is required", 401)
             answer.headers["WWW-Authenticate"] = 'Bearer realm="justdriving"'
             return answer
+        guesses.succeeded(address)
         return None
 
     return guard

@@ -25,7 +25,6 @@ import re
 from typing import Final
 
 from flask import Blueprint, Response, request
-from sqlalchemy.exc import DataError
 
 from justdriving.entrypoints.web.errors import error_body
 from justdriving.entrypoints.web.webhook_routes import WEBHOOK_BLUEPRINT
@@ -75,7 +74,14 @@ def malformed_input(error: Exception) -> Response:
     return error_body("malformed_input", "the request holds a value that cannot be taken", 400)
 
 
-def register_malformed_input(blueprint: Blueprint) -> None:
+def register_malformed_input(blueprint: Blueprint, *, sql: bool = True) -> None:
+    """`sql`: the app stores in a SQL database, whose driver may refuse a value (DataError);
+    without one SQLAlchemy is not imported at all."""
     blueprint.before_request(check_request)
-    for kind in (RecursionError, OverflowError, DataError):
+    kinds: list[type[Exception]] = [RecursionError, OverflowError]
+    if sql:
+        from sqlalchemy.exc import DataError
+
+        kinds.append(DataError)
+    for kind in kinds:
         blueprint.register_error_handler(kind, malformed_input)

@@ -26,7 +26,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
 from justdriving.adapters.memory import FakeCharge, FakePaymentGateway, WebhookDelivery
-from justdriving.domain.errors import InvalidInput, NotFound, PaymentNotAllowed, ProviderRejected
+from justdriving.domain.errors import InvalidInput, PaymentNotAllowed, ProviderRejected
 from justdriving.domain.payments import Payment, PaymentStatus
 from justdriving.domain.services.application import Application
 from justdriving.entrypoints.web.invoice_view import invoice_view, school_words
@@ -162,13 +162,8 @@ class _CheckoutPages:
             raise CsrfRejected()
 
     def _summary(self, provider_payment_id: str) -> dict[str, Any]:
-        # A development page reads the records directly; there is no query use case for it.
-        with self._app.uow() as uow:
-            payment = uow.payments.by_provider_ref(self._gateway.name, provider_payment_id)
-            if payment is None:
-                raise NotFound("checkout", provider_payment_id)
-            invoice = uow.invoices.find(payment.invoice_id) if payment.invoice_id else None
-            school = uow.schools.get(payment.school_id)
+        found = self._app.payer.checkout(self._gateway.name, provider_payment_id)
+        payment, invoice, school = found.payment, found.invoice, found.school
         charge = self._gateway.charges.get(provider_payment_id)
         if charge is None:  # started before `justdriving run` restarted: the fake forgot it
             charge = _as_charge(payment)

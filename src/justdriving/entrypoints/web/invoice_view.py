@@ -58,6 +58,7 @@ def invoice_view(invoice: Invoice, school: School) -> dict[str, Any]:
             "outstanding": words.outstanding,
             "pay": words.pay,
             "paid": words.paid,
+            "link_expired": words.link_expired.format(school=school.name),
         },
         "lines": lines,
         "vat": [

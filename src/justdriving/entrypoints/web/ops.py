@@ -13,7 +13,9 @@ inbox, outbox, messages and accounting runs, with one action, retrying a dead ou
 
 Off unless OPS_TOKEN is set: every `/ops` route is then a 404. With it, a request needs
 `Authorization: Bearer <token>` or HTTP basic auth whose password is the token (any user
-name), compared in constant time; otherwise a 401 asking for basic auth. The page is
+name), compared in constant time; otherwise a 401 asking for basic auth. An address that
+presents a wrong token 10 times in 15 minutes is answered 429 until the window passes
+(`guesses.WrongGuesses`). The page is
 server-rendered (autoescaped Jinja2), with inline CSS and no external assets; recipients are
 masked, and every stored error text passes the log redaction (`app.redact`) in `OpsView`.
 Times show in each school's timezone; names show with their ids on hover.
@@ -38,6 +40,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 from justdriving.domain.errors import NotFound as DomainNotFound
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.ops_view import OpsView, SchoolRow
+from justdriving.entrypoints.web.guesses import WrongGuesses, too_many_guesses
 from justdriving.entrypoints.web.ops_texts import LANGUAGES, Texts
 
 if TYPE_CHECKING:
@@ -69,7 +72,7 @@ def ops_blueprint(container: Container) -> Blueprint:
     """The `/ops` routes; `justdriving_blueprint` mounts them (they answer 404 while
     OPS_TOKEN is unset)."""
     token = container.settings().ops_token
-    pages = _OpsPages(container.application(), token or None)
+    pages = _OpsPages(container.application(), token or None, WrongGuesses(container.clock()))
     blueprint = Blueprint("ops", __name__, url_prefix="/ops", template_folder="templates")
     blueprint.before_request(pages.authenticate)
     blueprint.after_request(_secure)
@@ -81,8 +84,8 @@ def ops_blueprint(container: Container) -> Blueprint:
 
 
 class _OpsPages:
-    def __init__(self, app: Application, token: str | None) -> None:
-        self._app = app
+    def __init__(self, app: Application, token: str | None, guesses: WrongGuesses) -> None:
+        self._app, self._guesses = app, guesses
         self._view = OpsView(app.uow, app.clock, redact=app.redact)
         self._token = token.encode() if token else None
         # One key for every worker process, derived from the configuration: a form served
@@ -93,8 +96,15 @@ class _OpsPages:
     def authenticate(self) -> ResponseReturnValue | None:
         if self._token is None:
             raise NotFound()
+        address = request.remote_addr or "-"
+        wait = self._guesses.wait(address)
+        if wait:
+            return too_many_guesses(wait)
         if self._presented(request.headers.get("Authorization", "")):
+            self._guesses.succeeded(address)
             return None
+        if request.headers.get("Authorization"):  # a browser's first, bare request is no guess
+            self._guesses.failed(address)
         response = make_response("authentication required\n", 401)
         response.headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
         response.mimetype = "text/plain"

@@ -1,8 +1,11 @@
 """The pay link and, in development, the landing page.
 
-- `GET  /pay/<invoice_id>`: the invoice (lines, VAT, totals) in the school's language, with a
-  Pay button while something is left to pay; the link printed on the invoice PDF and e-mail.
-- `POST /pay/<invoice_id>`: start (or resume) the invoice's online payment and go to the
+- `GET  /pay/<token>`: the invoice (lines, VAT, totals) in the school's language, with a Pay
+  button while something is left to pay; the link printed on the invoice PDF and sent in its
+  e-mail and reminders. The token is signed for that invoice and expires (PAY_LINK_DAYS): an
+  expired link shows the invoice with no button, 410, and says where a fresh one is; a token
+  this platform did not make is a 404.
+- `POST /pay/<token>`: start (or resume) the invoice's online payment and go to the
   provider's checkout. Starting again gives the same checkout, never a second charge, so a
   link scanner or a second click does no harm.
 - `GET  /` (outside production): links to the open invoices' pay pages (the dev checkout
@@ -19,9 +22,7 @@ from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound as HttpNotFound
 
-from justdriving.domain.errors import NotFound, PaymentNotAllowed
-from justdriving.domain.invoices import Invoice
-from justdriving.domain.schools import School
+from justdriving.domain.errors import PayLinkExpired, PaymentNotAllowed
 from justdriving.domain.services.application import Application
 from justdriving.entrypoints.web.invoice_view import PAYABLE, invoice_view
 
@@ -36,8 +37,8 @@ LANDING_INVOICES: Final = 20
 def pay_blueprint(container: Container) -> Blueprint:
     pages = _PayPages(container.application())
     blueprint = Blueprint("pay", __name__, template_folder="templates")
-    blueprint.add_url_rule("/pay/<invoice_id>", "invoice", pages.invoice, methods=["GET"])
-    blueprint.add_url_rule("/pay/<invoice_id>", "start", pages.start, methods=["POST"])
+    blueprint.add_url_rule("/pay/<token>", "invoice", pages.invoice, methods=["GET"])
+    blueprint.add_url_rule("/pay/<token>", "start", pages.start, methods=["POST"])
     return blueprint
 
 
@@ -71,13 +72,19 @@ class _PayPages:
     def __init__(self, app: Application) -> None:
         self._app = app
 
-    def invoice(self, invoice_id: str) -> ResponseReturnValue:
-        invoice, school = self._find(invoice_id)
-        view = invoice_view(invoice, school)
-        return render_template("justdriving/pay.html", invoice_id=invoice.id, **view)
+    def invoice(self, token: str) -> ResponseReturnValue:
+        found = self._app.payer.by_link(token)
+        view = invoice_view(found.invoice, found.school)
+        page = render_template(
+            "justdriving/pay.html", token=token, link_expired=found.link_expired, **view
+        )
+        return page, 410 if found.link_expired else 200
 
-    def start(self, invoice_id: str) -> ResponseReturnValue:
-        invoice, school = self._find(invoice_id)
+    def start(self, token: str) -> ResponseReturnValue:
+        found = self._app.payer.by_link(token)
+        invoice, school = found.invoice, found.school
+        if found.link_expired:
+            raise PayLinkExpired(f"the pay link of invoice {invoice.number} has expired")
         if invoice.status not in PAYABLE or not invoice.outstanding.is_positive:
             raise PaymentNotAllowed(f"invoice {invoice.number} has nothing left to pay")
         started = self._app.start_invoice_payment(school.id, invoice.id)
@@ -88,31 +95,19 @@ class _PayPages:
             )
         return redirect(urljoin(request.host_url, target), code=303)
 
-    def _find(self, invoice_id: str) -> tuple[Invoice, School]:
-        with self._app.uow() as uow:
-            invoice = uow.invoices.find(invoice_id)
-            if invoice is None or invoice.number is None:  # a draft has no pay link
-                raise NotFound("invoice", invoice_id)
-            return invoice, uow.schools.get(invoice.school_id)
-
 
 def _open_invoices(app: Application) -> list[dict[str, str]]:
-    found: list[dict[str, str]] = []
-    with app.uow() as uow:
-        for school in uow.schools.list():
-            for student in uow.students.for_school(school.id):
-                for invoice in uow.invoices.for_student(school.id, student.id):
-                    if invoice.status in PAYABLE and len(found) < LANDING_INVOICES:
-                        found.append(
-                            {
-                                "id": invoice.id,
-                                "number": invoice.number or "",
-                                "school": school.name,
-                                "student": student.name,
-                                "outstanding": str(invoice.outstanding),
-                            }
-                        )
-    return found
+    return [
+        {
+            "id": found.invoice.id,
+            "number": found.invoice.number or "",
+            "school": found.school_name,
+            "student": found.student_name,
+            "outstanding": str(found.invoice.outstanding),
+            "link": app.payer.link_path(found.invoice.id),
+        }
+        for found in app.payer.open_invoices(LANDING_INVOICES)
+    ]
 
 
 def _docs() -> dict[str, Path]:

@@ -69,7 +69,8 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
     blueprint.before_request(_limit_body)
     blueprint.before_request(_correlate)
     register_json_errors(blueprint)
-    register_malformed_input(blueprint)  # after the body limit: 413 comes first
+    # After the body limit: 413 comes first.
+    register_malformed_input(blueprint, sql=container.config.database() == "sql")
     blueprint.add_url_rule("/healthz", view_func=views.healthz, methods=["GET"])
     blueprint.add_url_rule("/readyz", view_func=views.readyz, methods=["GET"])
     api = Blueprint("api", __name__, url_prefix="/api")
@@ -132,16 +133,14 @@ class _Views:
             check_return_url(return_url, self.settings)
         started = self._app.start_invoice_payment(school_id, invoice_id, return_url=return_url)
         session = started.session
-        with self._app.uow() as uow:
-            invoice = uow.invoices.get(invoice_id)
-            school = uow.schools.get(invoice.school_id)
+        shown = self._app.payer.invoice(invoice_id)
         return {
             "payment_id": started.payment.id,
             "provider": session.provider,
             "client_secret": session.client_secret,
             "redirect_url": session.redirect_url,
             # What the checkout shows: the lines with VAT, in the school's language.
-            "invoice": invoice_view(invoice, school),
+            "invoice": invoice_view(shown.invoice, shown.school),
         }, 201
 
 
