@@ -26,9 +26,11 @@ from justdriving.domain.bookings import (
     FeeTier,
     TimeSlot,
 )
+from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
 from justdriving.domain.errors import (
     BookingNotAllowed,
+    CapabilityNotSupported,
     ConcurrencyConflict,
     ConfigurationError,
     CurrencyMismatch,
@@ -64,7 +66,10 @@ from justdriving.domain.events import (
     BookingMarkedNoShow,
     BookingRequested,
     BookingRescheduled,
+    CardSetupFailed,
     CreditNoteIssued,
+    CustomerChargeDeclined,
+    CustomerChargeRequiresAction,
     DepositReturned,
     DepositSecured,
     DepositSettled,
@@ -76,6 +81,8 @@ from justdriving.domain.events import (
     PaymentCanceled,
     PaymentFailed,
     PaymentHeldForReview,
+    PaymentMethodRemoved,
+    PaymentMethodSaved,
     PaymentOverpaid,
     PaymentSucceeded,
     RefundFailed,
@@ -98,6 +105,7 @@ from justdriving.domain.payments import (
 )
 from justdriving.domain.people import EmailAddress, PhoneNumber, Student, Teacher
 from justdriving.domain.refunds import Refund, RefundStatus
+from justdriving.domain.saved_methods import SavedMethod
 from justdriving.domain.schools import (
     AccountingCustomerMode,
     AccountMapping,
@@ -124,6 +132,7 @@ if TYPE_CHECKING:
     from justdriving.domain.services.payment_starts import StartedPayment
     from justdriving.domain.services.relay import RelayReport
     from justdriving.domain.services.reminders import ReminderReport
+    from justdriving.domain.services.saved_methods import CardSetup
     from justdriving.domain.services.staff_alerts import DigestReport
 
 __version__ = "0.1.0"
@@ -134,6 +143,7 @@ _LAZY = {
     "Application": "justdriving.domain.services.application",
     "Audience": "justdriving.domain.services.announcements",
     "BookingOutcome": "justdriving.domain.services.bookings",
+    "CardSetup": "justdriving.domain.services.saved_methods",
     "ExportFormat": "justdriving.domain.services.accounting_export",
     "ExportResult": "justdriving.domain.services.accounting_export",
     "KEEP": "justdriving.domain.services.changes",
@@ -185,12 +195,19 @@ __all__ = [
     "Branding",
     "CancellationPolicy",
     "CancelledBy",
+    "CapabilityNotSupported",
+    "CardSetup",
+    "CardSetupFailed",
     "Channel",
+    "ChargeKind",
+    "ChargeReason",
     "ConcurrencyConflict",
     "ConfigurationError",
     "CreditNote",
     "CreditNoteIssued",
     "CurrencyMismatch",
+    "CustomerChargeDeclined",
+    "CustomerChargeRequiresAction",
     "DeliveryReceipt",
     "DepositReturned",
     "DepositSecured",
@@ -241,6 +258,8 @@ __all__ = [
     "PaymentFailed",
     "PaymentHeldForReview",
     "PaymentMethod",
+    "PaymentMethodRemoved",
+    "PaymentMethodSaved",
     "PaymentNotAllowed",
     "PaymentOverpaid",
     "PaymentPurpose",
@@ -262,6 +281,7 @@ __all__ = [
     "RefundSucceeded",
     "RelayReport",
     "ReminderReport",
+    "SavedMethod",
     "School",
     "SchoolSettings",
     "SchoolSettingsChanged",

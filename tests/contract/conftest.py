@@ -208,6 +208,20 @@ class GatewayDriver(Protocol):
 
     def refund_count(self, provider_payment_id: str) -> int: ...
 
+    # Cards on file (tests/contract/test_cards_on_file_contract.py). A gateway without them
+    # (cards_on_file False) is only asked to refuse each verb.
+
+    @property
+    def cards_on_file(self) -> bool: ...
+
+    def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
+        """The student saves one of Stripe's test payment methods (`pm_card_visa` …)."""
+        ...
+
+    def authenticate_setup(self, provider_setup_id: str) -> Delivery: ...
+
+    def decline_next_charge(self, provider_method_id: str, code: str) -> None: ...
+
 
 @define
 class FakeGatewayDriver:
@@ -249,6 +263,17 @@ class FakeGatewayDriver:
     def refund_count(self, provider_payment_id: str) -> int:
         refunds = self.gateway.refunds.values()
         return sum(1 for r in refunds if r.provider_payment_id == provider_payment_id)
+
+    cards_on_file = True
+
+    def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
+        return self.gateway.complete_setup(provider_setup_id, card)
+
+    def authenticate_setup(self, provider_setup_id: str) -> Delivery:
+        return self.gateway.authenticate_setup(provider_setup_id)
+
+    def decline_next_charge(self, provider_method_id: str, code: str) -> None:
+        self.gateway.decline_next_charge(provider_method_id, code)
 
 
 @contextmanager
@@ -309,6 +334,17 @@ class StripeGatewayDriver:
 
     def refund_count(self, provider_payment_id: str) -> int:
         return len(self.simulator.refunds_of(provider_payment_id))
+
+    cards_on_file = True
+
+    def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
+        return self.simulator.complete_setup(provider_setup_id, card)  # type: ignore[no-any-return]
+
+    def authenticate_setup(self, provider_setup_id: str) -> Delivery:
+        return self.simulator.authenticate_setup(provider_setup_id)  # type: ignore[no-any-return]
+
+    def decline_next_charge(self, provider_method_id: str, code: str) -> None:
+        self.simulator.decline_next_charge(provider_method_id, code)
 
     def _units(self, amount: Money | None) -> int | None:
         from justdriving.adapters.payments.stripe_amounts import to_stripe
@@ -375,6 +411,17 @@ class PayPalGatewayDriver:
 
     def refund_count(self, provider_payment_id: str) -> int:
         return len(self.simulator.refunds_for(provider_payment_id))
+
+    cards_on_file = False  # the gateway refuses (CapabilityNotSupported): no vault here
+
+    def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
+        raise AssertionError("PayPal keeps no cards on file here")
+
+    def authenticate_setup(self, provider_setup_id: str) -> Delivery:
+        raise AssertionError("PayPal keeps no cards on file here")
+
+    def decline_next_charge(self, provider_method_id: str, code: str) -> None:
+        raise AssertionError("PayPal keeps no cards on file here")
 
     def _value(self, amount: Money | None) -> str | None:
         from justdriving.adapters.payments.paypal_money import paypal_value

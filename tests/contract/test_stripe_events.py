@@ -19,7 +19,14 @@ from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind as Kind
 from justdriving.domain.payment_events import ProviderPaymentEvent
 from justdriving.domain.payments import CaptureMode
-from justdriving.ports.payments import PaymentRequest, RefundRequest
+from justdriving.ports.payments import (
+    ChargeStatus,
+    CustomerRequest,
+    PaymentRequest,
+    RefundRequest,
+    SavedChargeRequest,
+    SetupRequest,
+)
 from justdriving.testing.stripe_simulator import Delivery, StripeSimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
@@ -372,3 +379,57 @@ def test_a_signed_event_of_the_wrong_shape_is_malformed(
 ) -> None:
     with pytest.raises(MalformedWebhook):
         stripe.parse(signed(stripe, event))
+
+
+# Cards on file ----------------------------------------------------------------------------
+
+
+def _customer_and_setup(stripe: Stripe) -> tuple[str, str, str]:
+    """(our customer id, Stripe's customer, a SetupIntent for it)."""
+    ours = new_id("cust")
+    theirs = stripe.gateway.create_customer(CustomerRequest(ours, "sch_1", "stu_1", new_id("k")))
+    setup = stripe.gateway.start_setup(SetupRequest(ours, theirs, "sch_1", new_id("k")))
+    return ours, theirs, setup.provider_setup_id
+
+
+def test_a_saved_card_is_a_setup_success_naming_our_customer_and_the_method(
+    stripe: Stripe,
+) -> None:
+    ours, _, seti = _customer_and_setup(stripe)
+    event = stripe.one(stripe.simulator.complete_setup(seti))
+    assert (event.kind, event.raw_type) == (Kind.SETUP_SUCCEEDED, "setup_intent.succeeded")
+    assert (event.customer_id, event.provider_setup_id) == (ours, seti)
+    assert event.provider_method_id == stripe.simulator.wallet.setup_intent(seti)["payment_method"]
+    assert event.payment_id is None
+    attached = stripe.one(stripe.last("payment_method.attached"))
+    assert attached.kind is Kind.UNKNOWN  # the setup's success is the news we act on
+
+
+def test_a_setup_waiting_for_3d_secure_and_a_failed_one_map_to_their_kinds(
+    stripe: Stripe,
+) -> None:
+    _, _, seti = _customer_and_setup(stripe)
+    waiting = stripe.one(
+        stripe.simulator.complete_setup(seti, "pm_card_authenticationRequiredOnSetup")
+    )
+    assert waiting.kind is Kind.SETUP_REQUIRES_ACTION
+    _, _, other = _customer_and_setup(stripe)
+    failed = stripe.one(stripe.simulator.fail_setup(other, "do_not_honor"))
+    assert (failed.kind, failed.failure_code) == (Kind.SETUP_FAILED, "do_not_honor")
+
+
+def test_an_off_session_charge_needing_authentication_waits_for_the_payer_not_failed(
+    stripe: Stripe,
+) -> None:
+    _, theirs, seti = _customer_and_setup(stripe)
+    stripe.simulator.complete_setup(seti, "pm_card_authenticationRequired")
+    stripe.simulator.authenticate_setup(seti)
+    method = stripe.simulator.wallet.setup_intent(seti)["payment_method"]
+    payment_id = new_id("pay")
+    result = stripe.gateway.charge_saved(
+        SavedChargeRequest(payment_id, "sch_1", theirs, method, PRICE, "Fee", new_id("k"))
+    )
+    assert result.status is ChargeStatus.REQUIRES_ACTION
+    event = stripe.one(stripe.last("payment_intent.payment_failed"))
+    assert (event.kind, event.payment_id) == (Kind.REQUIRES_ACTION, payment_id)
+    assert event.failure_code is None

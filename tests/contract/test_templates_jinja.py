@@ -26,6 +26,7 @@ REQUIRED: dict[MessageType, dict[str, str]] = {
     MessageType.PAYMENT_RECEIPT: {"amount": "500,00 kr."},
     MessageType.INVOICE_ISSUED: INVOICE,
     MessageType.OVERDUE_REMINDER: INVOICE,
+    MessageType.PAYMENT_ACTION_REQUIRED: INVOICE,
     MessageType.REFUND_CONFIRMATION: {"amount": "500,00 kr."},
     MessageType.ANNOUNCEMENT: {"message": "Vi holder lukket fredag den 18. april."},
     MessageType.HELP_REPLY: {},

@@ -42,6 +42,7 @@ from justdriving.adapters.memory import (
 )
 from justdriving.adapters.memory.store import TABLES
 from justdriving.domain.bookings import CancelledBy
+from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms
 from justdriving.domain.errors import InvalidInput, InvalidMoney, JustDrivingError
 from justdriving.domain.messages import Channel, MessageStatus
@@ -220,6 +221,8 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         "format": ExportFormat.LEDGER,
         "older_than": timedelta(days=30),
         "reason": "Fejl",
+        "charge_reason": ChargeReason(ChargeKind.NO_SHOW_FEE, booking.id),
+        "provider_method_id": "pm_missing",
         "providers": frozenset({"fake"}),
         "kind": "invoice.paid",
         "handler": print,

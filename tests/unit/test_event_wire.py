@@ -27,6 +27,7 @@ amounts = st.builds(
 )
 FIELDS: dict[Any, st.SearchStrategy[Any]] = {
     str: st.text(max_size=40),
+    bool: st.booleans(),
     datetime: moments,
     Money: amounts,
     Money | None: st.none() | amounts,

@@ -88,6 +88,17 @@ class PaymentNotAllowed(JustDrivingError):
     code = "payment_not_allowed"
 
 
+class CapabilityNotSupported(PaymentNotAllowed):
+    """The school's gateway cannot do this at all (PayPal and manual payments keep no card on
+    file): asking again will not help, choosing another gateway would."""
+
+    code = "capability_not_supported"
+
+    def __init__(self, provider: str, capability: str) -> None:
+        super().__init__(f"{provider} cannot {capability}")
+        self.provider, self.capability = provider, capability
+
+
 class PayLinkExpired(JustDrivingError):
     """A pay link past its lifetime (PAY_LINK_DAYS): the latest reminder carries a fresh one."""
 

@@ -27,6 +27,10 @@ class PaymentEventKind(enum.StrEnum):
     DISPUTE_OPENED = "dispute.opened"
     DISPUTE_UPDATED = "dispute.updated"
     DISPUTE_CLOSED = "dispute.closed"
+    # Saving a card for later (a SetupIntent at Stripe): about our customer, not a payment.
+    SETUP_REQUIRES_ACTION = "setup.requires_action"
+    SETUP_SUCCEEDED = "setup.succeeded"
+    SETUP_FAILED = "setup.failed"
     UNKNOWN = "unknown"
 
     @property
@@ -36,6 +40,10 @@ class PaymentEventKind(enum.StrEnum):
     @property
     def is_dispute(self) -> bool:
         return self.value.startswith("dispute.")
+
+    @property
+    def is_setup(self) -> bool:
+        return self.value.startswith("setup.")
 
 
 @frozen
@@ -59,6 +67,9 @@ class ProviderPaymentEvent:
     provider_dispute_id: str | None = None
     dispute_status: str | None = None
     failure_code: str | None = None
+    customer_id: str | None = None  # ours, for a setup event
+    provider_setup_id: str | None = None
+    provider_method_id: str | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-ready form, kept in the inbox so the event can be applied later without
@@ -95,4 +106,7 @@ _TEXT_FIELDS = (
     "provider_dispute_id",
     "dispute_status",
     "failure_code",
+    "customer_id",
+    "provider_setup_id",
+    "provider_method_id",
 )

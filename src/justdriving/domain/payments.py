@@ -7,9 +7,12 @@ from datetime import datetime
 
 from attrs import define, field
 
+from justdriving.domain.charges import decline_is_retryable
 from justdriving.domain.entity import Entity
 from justdriving.domain.errors import InvalidInput, InvalidTransition, RefundExceedsCaptured
 from justdriving.domain.events import (
+    CustomerChargeDeclined,
+    CustomerChargeRequiresAction,
     EventLog,
     PaymentAuthorized,
     PaymentCanceled,
@@ -119,6 +122,9 @@ class Payment(Entity):
     unapplied: Money = field()  # captured but owed on no invoice: the student's credit
     failure_reason: str | None = None
     reference: str | None = None
+    # A charge to a saved card, made without the student: why (ChargeReason.key) and which card.
+    charge_reason: str | None = None
+    charged_method_id: str | None = None
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 
@@ -223,6 +229,50 @@ class Payment(Entity):
                 PaymentCanceled(event.occurred_at, self.id, school_id=self.school_id)
             )
         return EventOutcome.APPLIED
+
+    def wait_for_payer(self, now: datetime) -> None:
+        """A charge to a saved card that the bank wants the student to authenticate: the
+        payment waits for them (the pay link follows its event)."""
+        self._check_charge("wait for the student")
+        self.status, self.status_at = PaymentStatus.REQUIRES_ACTION, now
+        self.events.record(
+            CustomerChargeRequiresAction(
+                now,
+                self.id,
+                self.student_id,
+                self.charge_reason or "",
+                school_id=self.school_id,
+            )
+        )
+
+    def decline_charge(self, decline_code: str | None, now: datetime) -> None:
+        """The bank declined a charge to a saved card, for `decline_code`."""
+        self._check_charge("decline")
+        self.status, self.status_at = PaymentStatus.FAILED, now
+        self.failure_reason = decline_code
+        self.events.record(PaymentFailed(now, self.id, decline_code, school_id=self.school_id))
+        self.events.record(
+            CustomerChargeDeclined(
+                now,
+                self.id,
+                self.student_id,
+                self.charge_reason or "",
+                decline_code,
+                decline_is_retryable(decline_code),
+                school_id=self.school_id,
+            )
+        )
+
+    @property
+    def retryable_decline(self) -> bool:
+        """A charge to a saved card that failed where charging the card again can succeed."""
+        return self.status is PaymentStatus.FAILED and decline_is_retryable(self.failure_reason)
+
+    def _check_charge(self, action: str) -> None:
+        if self.charge_reason is None:
+            raise InvalidTransition("payment", "not a charge to a saved card", action)
+        if self.status is not PaymentStatus.PENDING:
+            raise InvalidTransition("payment", self.status, action)
 
     def approve(self, amount: Money, now: datetime) -> None:
         """Staff checked with the provider what a payment held for review brought: it

@@ -44,6 +44,8 @@ class MessageType(enum.StrEnum):
     REFUND_CONFIRMATION = "refund_confirmation"
     ANNOUNCEMENT = "announcement"
     HELP_REPLY = "help_reply"  # the answer to an SMS "HELP": who the school is, how to reach it
+    # A charge to a saved card needs the student: their bank asks them to confirm it.
+    PAYMENT_ACTION_REQUIRED = "payment_action_required"
     # To the lesson's teacher, under the school's teacher toggles and teacher quiet hours.
     TEACHER_BOOKING = "teacher_booking"  # a lesson booked with them (confirmed)
     TEACHER_CHANGE = "teacher_change"  # one of their lessons moved
@@ -296,6 +298,9 @@ class SchoolSettings:
     sms_reminder_hours_before: int = field(default=24, validator=_whole(0, 24 * 366))
     email_reminder_hours_before: int = field(default=72, validator=_whole(0, 24 * 366))
     deposit_required: bool = field(default=False, validator=_of(bool))
+    # No-show and late-cancellation fees: invoiced always; with this on, the invoice is also
+    # charged to the student's saved card (when they have one) without them.
+    charge_fees_to_saved_card: bool = field(default=False, validator=_of(bool))
     # SMS parts a message may take, per message type (others: DEFAULT_SMS_SEGMENTS); a longer
     # text is not sent by SMS (the email still goes) and the message says why.
     sms_max_segments: Mapping[MessageType, int] = field(factory=dict, validator=_segments)

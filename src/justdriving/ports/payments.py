@@ -1,7 +1,9 @@
-"""Payment gateway port: start, capture, cancel and refund payments; verify and parse webhooks."""
+"""Payment gateway port: start, capture, cancel and refund payments; keep cards on file and
+charge them; verify and parse webhooks."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
@@ -13,6 +15,7 @@ from justdriving.domain.payment_events import ProviderPaymentEvent
 from justdriving.domain.payments import CaptureMode
 from justdriving.domain.people import EmailAddress
 from justdriving.domain.refunds import RefundStatus
+from justdriving.domain.saved_methods import SavedMethod
 from justdriving.domain.schools import School
 
 
@@ -57,6 +60,72 @@ class RefundResult:
     status: RefundStatus
 
 
+@frozen
+class CustomerRequest:
+    """A customer at the provider for one student of one school, linked by our `customer_id`."""
+
+    customer_id: str
+    school_id: str
+    student_id: str
+    idempotency_key: str
+    name: str | None = None
+
+
+@frozen
+class SetupRequest:
+    """Save a card for later charges without the student (off session)."""
+
+    customer_id: str  # ours, in the provider's metadata so that its webhooks find the customer
+    provider_customer_id: str
+    school_id: str
+    idempotency_key: str
+    return_url: str | None = None
+
+
+@frozen
+class SetupSession:
+    """What the student's browser needs to enter the card and pass 3-D Secure."""
+
+    provider: str
+    provider_setup_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    redirect_url: str | None = None
+
+
+@frozen
+class SavedChargeRequest:
+    """Charge a saved method now, without the student there, for our payment `payment_id`."""
+
+    payment_id: str
+    school_id: str
+    provider_customer_id: str
+    provider_method_id: str
+    amount: Money
+    description: str
+    idempotency_key: str
+    metadata: Mapping[str, str] = field(factory=dict)
+
+
+class ChargeStatus(enum.StrEnum):
+    SUCCEEDED = "succeeded"
+    PROCESSING = "processing"  # the money is on its way; its webhook finishes it
+    REQUIRES_ACTION = "requires_action"  # the bank wants the student to authenticate
+    DECLINED = "declined"
+
+
+@frozen
+class ChargeResult:
+    """How a charge to a saved method went; the provider keeps the payment in every case, so
+    a charge that needs the student can be finished by them with `client_secret`."""
+
+    provider: str
+    provider_payment_id: str
+    status: ChargeStatus
+    amount: Money | None = None  # what was taken, when it succeeded
+    decline_code: str | None = None  # the provider's, when declined (or why it needs the payer)
+    client_secret: str | None = field(default=None, repr=False)
+
+
 class PaymentGateway(Protocol):
     """One payment provider.
 
@@ -90,6 +159,36 @@ class PaymentGateway(Protocol):
     def parse_webhook(
         self, body: bytes, headers: Mapping[str, str], now: datetime
     ) -> list[ProviderPaymentEvent]: ...
+
+    # Cards on file. A gateway that keeps none raises CapabilityNotSupported from each.
+
+    def create_customer(self, request: CustomerRequest) -> str:
+        """The provider's id of a new customer for the student; the same key gives the same
+        customer. Our `customer_id` goes in its metadata."""
+        ...
+
+    def start_setup(self, request: SetupRequest) -> SetupSession:
+        """Begin saving a card for off-session charges. The student finishes it in the browser
+        (3-D Secure where the bank asks); the webhook saying SETUP_SUCCEEDED, with the method's
+        id and our customer id, completes it. Idempotent by key."""
+        ...
+
+    def saved_methods(self, provider_customer_id: str) -> list[SavedMethod]:
+        """The cards saved for the customer, newest first: brand, last 4, expiry only."""
+        ...
+
+    def remove_method(
+        self, provider_customer_id: str, provider_method_id: str, idempotency_key: str
+    ) -> None:
+        """Forget a saved card. One the customer does not hold raises ProviderRejected; a
+        retry of a removal that went through is fine."""
+        ...
+
+    def charge_saved(self, request: SavedChargeRequest) -> ChargeResult:
+        """Charge a saved method off session. A decline or the bank's demand for the student
+        is a result, not an error (the provider keeps that payment); the same key charges
+        once. Raises ProviderRejected for a method the customer does not hold."""
+        ...
 
 
 class GatewayRegistry(Protocol):

@@ -31,6 +31,7 @@ from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
 from justdriving.domain.refunds import Refund
+from justdriving.domain.saved_methods import PaymentCustomer
 from justdriving.domain.schools import School
 from justdriving.domain.staff_alerts import StaffAlert
 
@@ -300,6 +301,7 @@ class UnitOfWork(Protocol):
     payments: PaymentRepository
     refunds: RefundRepository
     deposits: DepositRepository
+    payment_customers: Repository[PaymentCustomer]
     disputes: DisputeRepository
     messages: MessageRepository
     suppressions: SuppressionRepository

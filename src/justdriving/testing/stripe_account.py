@@ -81,6 +81,7 @@ class StripeAccount:
             metadata=metadata(params),
             receipt_email=params.get("receipt_email"),
             automatic_payment_methods=_automatic_methods(params),
+            customer=params.get("customer"),
         )
         self.payment_intents[pi_id] = intent
         self.emit("payment_intent.created", intent)

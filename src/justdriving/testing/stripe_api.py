@@ -13,6 +13,7 @@ from justdriving.testing.stripe_account import StripeAccount, public
 from justdriving.testing.stripe_forms import FormError, decode_form
 from justdriving.testing.stripe_objects import StripeApiError, StripeObject
 from justdriving.testing.stripe_payer import PayerSide
+from justdriving.testing.stripe_wallet import StripeWallet
 
 Params = dict[str, Any]
 
@@ -58,8 +59,10 @@ Route = Callable[[str, Params, str], StripeObject]
 class StripeApi:
     """Finds the operation for a request and turns its outcome into a reply."""
 
-    def __init__(self, account: StripeAccount, payer: PayerSide) -> None:
-        a = account
+    def __init__(self, account: StripeAccount, payer: PayerSide, wallet: StripeWallet) -> None:
+        a, w = account, wallet
+        setups = r"/v1/setup_intents/(?P<id>[^/]+)"
+        methods = r"/v1/payment_methods/(?P<id>[^/]+)"
         intents = r"/v1/payment_intents/(?P<id>[^/]+)"
         sessions = r"/v1/checkout/sessions/(?P<id>[^/]+)"
         self._routes: list[tuple[str, re.Pattern[str], Route]] = [
@@ -78,9 +81,15 @@ class StripeApi:
                 ("POST", f"{sessions}/expire", lambda i, _, __: a.expire_session(i)),
                 ("POST", r"/v1/customers", lambda _, p, __: a.create_customer(p)),
                 ("GET", r"/v1/customers/(?P<id>[^/]+)", lambda i, _, __: a.customer(i)),
+                ("GET", r"/v1/customers/(?P<id>[^/]+)/payment_methods",
+                 lambda i, _, __: w.customer_methods(i)),
+                ("POST", r"/v1/setup_intents", lambda _, p, __: w.create_setup_intent(p)),
+                ("GET", setups, lambda i, _, __: w.setup_intent(i)),
+                ("GET", methods, lambda i, _, __: w.payment_method(i)),
+                ("POST", f"{methods}/detach", lambda i, _, __: w.detach(i)),
             ]
         ]  # fmt: skip
-        self._account, self._payer = account, payer
+        self._account, self._payer, self._wallet = account, payer, wallet
 
     def params(self, method: str, body: bytes) -> Params:
         if method != "POST":
@@ -106,6 +115,8 @@ class StripeApi:
 
     def _create_intent(self, params: Params) -> StripeObject:
         intent = self._account.create_payment_intent(dict(params))
+        if params.get("confirm") == "true" and self._wallet.holds(params.get("payment_method")):
+            return self._wallet.charge(self._payer, intent, params)
         if params.get("confirm") == "true":
             return self._payer.confirm(intent["id"], params.get("payment_method"))
         return intent

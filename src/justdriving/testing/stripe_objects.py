@@ -33,8 +33,10 @@ class StripeApiError(Exception):
         param: str | None = None,
         decline_code: str | None = None,
         retry_after: float | None = None,
+        payment_intent: StripeObject | None = None,
     ) -> None:
         super().__init__(message)
+        self.payment_intent = payment_intent
         self.status, self.message, self.type = status, message, type
         self.code, self.param, self.decline_code = code, param, decline_code
         self.retry_after = retry_after
@@ -48,6 +50,10 @@ class StripeApiError(Exception):
             error["param"] = self.param
         if self.decline_code:
             error["decline_code"] = self.decline_code
+        if self.payment_intent is not None:  # a failed confirmation: the PaymentIntent made
+            error["payment_intent"] = {
+                k: copy.deepcopy(v) for k, v in self.payment_intent.items() if not k.startswith("_")
+            }
         return {"error": error}
 
 

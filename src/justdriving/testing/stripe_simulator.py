@@ -8,8 +8,9 @@
         events = gateway.parse_webhook(body, headers, stripe_api.now())
 
 It answers form-encoded requests on /v1/payment_intents (create, retrieve, update, confirm,
-capture, cancel), /v1/refunds, /v1/checkout/sessions (create, retrieve, expire) and
-/v1/customers with JSON objects shaped from Stripe's examples, checks the secret key, replays
+capture, cancel), /v1/refunds, /v1/checkout/sessions (create, retrieve, expire),
+/v1/customers (and a customer's payment_methods), /v1/setup_intents and /v1/payment_methods
+(retrieve, detach) with JSON objects shaped from Stripe's examples, checks the secret key, replays
 an Idempotency-Key with the same parameters (and refuses it with others), and lets a test
 inject failures. The payer's side (`succeed`, `authorize`, `require_action`, `fail`, `process`,
 `settle`, `complete_refund`, `dispute` …) returns the webhook delivery `(body, headers)` Stripe
@@ -43,6 +44,7 @@ from justdriving.testing.stripe_objects import (
     new_id,
 )
 from justdriving.testing.stripe_payer import PayerSide
+from justdriving.testing.stripe_wallet import StripeWallet
 
 Delivery = tuple[bytes, dict[str, str]]
 API_VERSION = "2026-10-28.endive"
@@ -77,8 +79,9 @@ class StripeSimulator(Served):
         self._clock: Callable[[], datetime] = clock.now if clock else lambda: datetime.now(UTC)
         self.account = StripeAccount(self._clock, api_version, refund_status)
         self.payer = PayerSide(self.account)
+        self.wallet = StripeWallet(self.account)
         self.requests: list[ApiRequest] = []
-        self._api = StripeApi(self.account, self.payer)
+        self._api = StripeApi(self.account, self.payer, self.wallet)
         self._lock = threading.RLock()
         self._keys = IdempotencyKeys()
         self._injected: deque[StripeApiError | None] = deque()  # None: lose the response
@@ -179,6 +182,20 @@ class StripeSimulator(Served):
 
     def close_dispute(self, dispute_id: str, won: bool = False) -> Delivery:
         return self._act(lambda: self.payer.close_dispute(dispute_id, won))
+
+    def complete_setup(self, seti_id: str, card: str = "pm_card_visa") -> Delivery:
+        """The student saves test payment method `card` (3-D Secure pending where it asks)."""
+        return self._act(lambda: self.wallet.complete_setup(seti_id, card))
+
+    def authenticate_setup(self, seti_id: str) -> Delivery:
+        return self._act(lambda: self.wallet.authenticate_setup(seti_id))
+
+    def fail_setup(self, seti_id: str, decline_code: str = "generic_decline") -> Delivery:
+        return self._act(lambda: self.wallet.fail_setup(seti_id, decline_code))
+
+    def decline_next_charge(self, pm_id: str, decline_code: str) -> None:
+        with self._lock:
+            self.wallet.decline_next_charge(pm_id, decline_code)
 
     def expire_checkout(self, session_id: str) -> Delivery:
         return self._act(lambda: self.payer.expire(session_id))

@@ -27,6 +27,9 @@ _TEXT_FIELDS = (
     "provider_dispute_id",
     "dispute_status",
     "failure_code",
+    "customer_id",
+    "provider_setup_id",
+    "provider_method_id",
 )
 
 
@@ -104,6 +107,9 @@ def parse(body: bytes, provider: str) -> ProviderPaymentEvent:
         provider_dispute_id=text["provider_dispute_id"],
         dispute_status=text["dispute_status"],
         failure_code=text["failure_code"],
+        customer_id=text["customer_id"],
+        provider_setup_id=text["provider_setup_id"],
+        provider_method_id=text["provider_method_id"],
     )
 
 

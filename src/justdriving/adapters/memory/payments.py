@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from justdriving.adapters.memory import fake_webhooks
+from justdriving.adapters.memory.cards_on_file import FakeCardsOnFile
 from justdriving.adapters.memory.charges import FakeCharge, FakeRefund
 from justdriving.adapters.memory.clock import SystemClock
 from justdriving.adapters.memory.failures import FailureQueue
@@ -40,7 +41,7 @@ R = TypeVar("R")
 _FINISHED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED})
 
 
-class FakePaymentGateway:
+class FakePaymentGateway(FakeCardsOnFile):
     """A real gateway in memory: idempotent by key, never refunds above what was captured.
 
     Tests drive the payer's side with `succeed`, `authorize`, `require_action`, `fail` and
@@ -65,6 +66,7 @@ class FakePaymentGateway:
         self._failures = FailureQueue()
         self._replies: dict[str, tuple[object, Any]] = {}
         self._lock = threading.RLock()
+        self._init_cards()
 
     def fail_next(self, error: Exception) -> None:
         self._failures.push(error)

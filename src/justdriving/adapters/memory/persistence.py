@@ -11,6 +11,7 @@ from justdriving.adapters.memory.store import MemoryStore
 from justdriving.adapters.memory.tracking import Table
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.events import DomainEvent, drain_all
+from justdriving.domain.saved_methods import PaymentCustomer
 from justdriving.ports.persistence import (
     BookingRepository,
     BookingTypeRepository,
@@ -74,6 +75,9 @@ class MemoryUnitOfWork:
         self.payments: PaymentRepository = repos.MemoryPaymentRepository(self._table("payments"))
         self.refunds: RefundRepository = repos.MemoryRefundRepository(self._table("refunds"))
         self.deposits: DepositRepository = repos.MemoryDepositRepository(self._table("deposits"))
+        self.payment_customers: Repository[PaymentCustomer] = repos.MemoryRepository(
+            self._table("payment_customers", "payment customer")
+        )
         self.disputes: DisputeRepository = repos.MemoryDisputeRepository(self._table("disputes"))
         self.messages: MessageRepository = repos.MemoryMessageRepository(
             self._table("messages", "message")

@@ -23,6 +23,7 @@ TABLES = (
     "payments",
     "refunds",
     "deposits",
+    "payment_customers",
     "disputes",
     "messages",
     "suppressions",

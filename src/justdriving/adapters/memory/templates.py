@@ -55,6 +55,10 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
             "Invoice $invoice_number is overdue: $amount is still unpaid.",
         ),
         MessageType.REFUND_CONFIRMATION: ("Refund on its way", "We have refunded $amount to you."),
+        MessageType.PAYMENT_ACTION_REQUIRED: (
+            "Please confirm your payment for invoice $invoice_number",
+            "Your bank wants you to confirm the payment of $amount for invoice $invoice_number.",
+        ),
         MessageType.ANNOUNCEMENT: ("News from $school_name", "$message"),
         MessageType.HELP_REPLY: (
             "$school_name",
@@ -119,6 +123,10 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
         MessageType.REFUND_CONFIRMATION: (
             "Tilbagebetaling på vej",
             "Vi har tilbagebetalt $amount til dig.",
+        ),
+        MessageType.PAYMENT_ACTION_REQUIRED: (
+            "Godkend venligst din betaling for faktura $invoice_number",
+            "Din bank vil have, at du godkender betalingen på $amount for faktura $invoice_number.",
         ),
         MessageType.ANNOUNCEMENT: ("Nyt fra $school_name", "$message"),
         MessageType.HELP_REPLY: (

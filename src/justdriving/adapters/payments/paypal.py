@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from justdriving.adapters.payments import paypal_webhooks
+from justdriving.adapters.payments.no_cards import NoCardsOnFile
 from justdriving.adapters.payments.paypal_http import PayPalApi
 from justdriving.adapters.payments.paypal_money import money_from_paypal, paypal_amount
 from justdriving.domain.errors import (
@@ -70,7 +71,7 @@ def request_id(key: str, step: str = "") -> str:
     return value
 
 
-class PayPalGateway:
+class PayPalGateway(NoCardsOnFile):
     """The PaymentGateway port over PayPal's REST API. See the module docstring for the mapping."""
 
     def __init__(

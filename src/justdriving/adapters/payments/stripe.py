@@ -12,15 +12,13 @@ from it. Webhooks about a Session carry its id, webhooks about its PaymentIntent
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 import stripe
 
 from justdriving.adapters.payments.stripe_amounts import to_stripe
-from justdriving.adapters.payments.stripe_errors import translate
+from justdriving.adapters.payments.stripe_cards import StripeCardsOnFile, idempotency_options
 from justdriving.adapters.payments.stripe_events import parse_event
 from justdriving.adapters.payments.stripe_signature import DEFAULT_TOLERANCE, verify
 from justdriving.domain.errors import (
@@ -37,7 +35,6 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.ports.payments import PaymentRequest, PaymentSession, RefundRequest, RefundResult
 
 API_VERSION = "2026-10-28.endive"  # the version stripe-python 16.1 is generated for
-MAX_IDEMPOTENCY_KEY = 255
 STRIPE_REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 _REFUND_STATUSES = {
     "pending": RefundStatus.PENDING,
@@ -47,10 +44,8 @@ _REFUND_STATUSES = {
     "canceled": RefundStatus.CANCELED,
 }
 
-T = TypeVar("T")
 
-
-class StripeGateway:
+class StripeGateway(StripeCardsOnFile):
     """Stripe payments: idempotent by key, errors translated, webhooks verified by hand."""
 
     def __init__(
@@ -100,14 +95,14 @@ class StripeGateway:
             params["capture_method"] = "manual"
         if request.customer_email is not None:
             params["receipt_email"] = request.customer_email.value
-        options = _options(request.idempotency_key)
+        options = idempotency_options(request.idempotency_key)
         intent = self._call(lambda: self._client.v1.payment_intents.create(params, options))
         return PaymentSession(self.name, intent.id, client_secret=intent.client_secret)
 
     def capture(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
         stripe_amount, _ = self._amount(amount)
         intent, _ = self._intent_of(provider_payment_id, "capture")
-        options = _options(idempotency_key)
+        options = idempotency_options(idempotency_key)
         self._call(
             lambda: self._client.v1.payment_intents.capture(
                 intent, {"amount_to_capture": stripe_amount}, options
@@ -118,7 +113,7 @@ class StripeGateway:
         """A confirmed PaymentIntent finishes by itself: Stripe needs no step from us."""
 
     def cancel(self, provider_payment_id: str, idempotency_key: str) -> None:
-        options = _options(idempotency_key)
+        options = idempotency_options(idempotency_key)
         intent = provider_payment_id
         if provider_payment_id.startswith("cs_"):
             session = self._session(provider_payment_id)
@@ -145,7 +140,7 @@ class StripeGateway:
         reason = request.reason.strip().lower().replace(" ", "_")
         if reason in STRIPE_REFUND_REASONS:
             params["reason"] = reason
-        options = _options(request.idempotency_key)
+        options = idempotency_options(request.idempotency_key)
         refund = self._call(lambda: self._client.v1.refunds.create(params, options))
         status = _REFUND_STATUSES.get(refund.status or "pending", RefundStatus.PENDING)
         return RefundResult(provider_refund_id=refund.id, status=status)
@@ -198,7 +193,7 @@ class StripeGateway:
         }
         if request.customer_email is not None:
             params["customer_email"] = request.customer_email.value
-        options = _options(request.idempotency_key)
+        options = idempotency_options(request.idempotency_key)
         session = self._call(lambda: self._client.v1.checkout.sessions.create(params, options))
         return PaymentSession(self.name, session.id, redirect_url=session.url)
 
@@ -229,17 +224,3 @@ class StripeGateway:
             return to_stripe(money)
         except InvalidMoney as error:
             raise ProviderRejected(self.name, str(error), provider_code="amount_invalid") from error
-
-    def _call(self, operation: Callable[[], T]) -> T:
-        try:
-            return operation()
-        except stripe.StripeError as error:
-            raise translate(error, self.name) from error
-
-
-def _options(idempotency_key: str) -> stripe.RequestOptions:
-    """Per-request options; a key longer than Stripe's 255 characters is hashed, stably."""
-    key = idempotency_key
-    if len(key) > MAX_IDEMPOTENCY_KEY:
-        key = "sha256-" + hashlib.sha256(key.encode()).hexdigest()
-    return {"idempotency_key": key}

@@ -27,6 +27,11 @@ _INTENT_KINDS = {
     "payment_intent.requires_action": (Kind.REQUIRES_ACTION, None),
     "payment_intent.processing": (Kind.PROCESSING, None),
 }
+_SETUP_KINDS = {
+    "setup_intent.requires_action": Kind.SETUP_REQUIRES_ACTION,
+    "setup_intent.succeeded": Kind.SETUP_SUCCEEDED,
+    "setup_intent.setup_failed": Kind.SETUP_FAILED,
+}
 _SESSION_KINDS = {
     "checkout.session.async_payment_succeeded": Kind.SUCCEEDED,
     "checkout.session.async_payment_failed": Kind.FAILED,
@@ -109,9 +114,33 @@ def _intent(event: _Event) -> list[ProviderPaymentEvent]:
     failure = None
     if kind is Kind.FAILED and isinstance(error, dict):
         failure = _text(error, "decline_code") or _text(error, "code")
+        if _text(error, "code") == "authentication_required":  # off session: the payer must act
+            kind, failure = Kind.REQUIRES_ACTION, None
     return [
         event.make(
             kind, pi, provider_payment_id=_text(pi, "id"), amount=amount, failure_code=failure
+        )
+    ]
+
+
+def _setup(event: _Event) -> list[ProviderPaymentEvent]:
+    """A SetupIntent saving a card: about our customer (its metadata), not about a payment."""
+    setup = event.object
+    error = setup.get("last_setup_error")
+    failure = None
+    if event.type == "setup_intent.setup_failed" and isinstance(error, dict):
+        failure = _text(error, "decline_code") or _text(error, "code")
+    return [
+        ProviderPaymentEvent(
+            event.provider,
+            event.id,
+            _SETUP_KINDS[event.type],
+            event.created,
+            event.type,
+            customer_id=_metadata(setup).get("customer_id"),
+            provider_setup_id=_text(setup, "id"),
+            provider_method_id=_text(setup, "payment_method"),
+            failure_code=failure,
         )
     ]
 
@@ -192,6 +221,8 @@ def _parser_for(event_type: str) -> Callable[[_Event], list[ProviderPaymentEvent
         return _charge_refunded
     if event_type in _INTENT_KINDS:
         return _intent
+    if event_type in _SETUP_KINDS:
+        return _setup
     if event_type in _REFUND_TYPES:
         return _refund_event
     if event_type in _DISPUTE_KINDS:

@@ -506,6 +506,7 @@ def repositories(session: TrackedSession, cipher: TokenCipher | None = None) -> 
         "payments": SqlPayments(session, rows.PAYMENTS),
         "refunds": SqlRefunds(session, rows.REFUNDS),
         "deposits": SqlDeposits(session, rows.DEPOSITS),
+        "payment_customers": SqlRepository(session, rows.PAYMENT_CUSTOMERS),
         "disputes": SqlDisputes(session, rows.DISPUTES),
         "messages": SqlMessages(session, rows.MESSAGES),
         "suppressions": SqlSuppressions(session, rows.SUPPRESSIONS),

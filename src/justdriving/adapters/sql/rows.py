@@ -30,6 +30,7 @@ from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
 from justdriving.domain.refunds import Refund
+from justdriving.domain.saved_methods import PaymentCustomer
 from justdriving.domain.schools import School
 from justdriving.domain.staff_alerts import StaffAlert
 
@@ -147,6 +148,9 @@ REFUNDS = _document_mapper(
         "payment_id": r.payment_id,
         "provider_refund_id": r.provider_refund_id,
     },
+)
+PAYMENT_CUSTOMERS = _document_mapper(
+    tables.payment_customers, "payment customer", PaymentCustomer, _student
 )
 DEPOSITS = _document_mapper(
     tables.deposits,

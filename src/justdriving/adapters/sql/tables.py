@@ -144,6 +144,12 @@ refunds = _aggregate(
     Column("provider_refund_id", String(255), unique=True),
     Index("ix_refunds_student", "school_id", "student_id"),
 )
+payment_customers = _aggregate(
+    "payment_customers",
+    Column("school_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Index("ix_payment_customers_student", "school_id", "student_id"),
+)
 deposits = _aggregate(
     "deposits",
     Column("booking_id", String(64), nullable=False, unique=True),

@@ -12,6 +12,7 @@ from justdriving.adapters.sql.session import TrackedSession, WriterBusy
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.events import DomainEvent, drain_all
+from justdriving.domain.saved_methods import PaymentCustomer
 from justdriving.ports.persistence import (
     BookingRepository,
     BookingTypeRepository,
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
     payments: PaymentRepository
     refunds: RefundRepository
     deposits: DepositRepository
+    payment_customers: Repository[PaymentCustomer]
     disputes: DisputeRepository
     messages: MessageRepository
     suppressions: SuppressionRepository

@@ -15,6 +15,7 @@ from justdriving.domain.services.arguments import check_use_cases
 from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.changes import Changes
+from justdriving.domain.services.charges import CustomerCharges
 from justdriving.domain.services.directory import Directory
 from justdriving.domain.services.inbound import FailureReport, GatewayReceivers, InboundWebhooks
 from justdriving.domain.services.invoicing import Invoicing
@@ -33,6 +34,7 @@ from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
+from justdriving.domain.services.saved_methods import SavedMethods
 from justdriving.domain.services.staff_alerts import StaffAlerts
 from justdriving.domain.services.subscriptions import Subscribers
 from justdriving.domain.services.template_messages import TemplateMessages
@@ -144,6 +146,12 @@ class Application:
         self.start_invoice_payment = starts.start_invoice_payment
         self.start_deposit = starts.start_deposit
         self.record_manual_payment = payments.record_manual_payment
+        # Cards on file: saved through the school's gateway, charged without the student.
+        saved = SavedMethods(uow, clock, gateways)
+        self.start_saving_card = saved.start_saving_card
+        self.saved_payment_methods = saved.saved_payment_methods
+        self.remove_payment_method = saved.remove_payment_method
+        self.charge_customer = CustomerCharges(uow, clock, gateways).charge_customer
         # Every provider callback on one road: stored in the inbox, applied inline or by the
         # worker as composition chose (apply_webhooks_inline).
         webhooks = InboundWebhooks(

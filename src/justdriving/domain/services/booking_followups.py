@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from justdriving.domain.bookings import Booking
+from justdriving.domain.charges import ChargeKind
+from justdriving.domain.deposits import DepositStatus
 from justdriving.domain.events import (
     BookingCancelled,
     BookingCompleted,
@@ -17,10 +19,11 @@ from justdriving.domain.events import (
 from justdriving.domain.formatting import day_and_time, line_text, money
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.money import Money
+from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.schools import InvoiceService, MessageType, School
 from justdriving.domain.services.billing import invoice_lines, line
 from justdriving.domain.services.deposits import close_deposit
-from justdriving.domain.services.notifications import queue_message
+from justdriving.domain.services.notifications import queue_message, queue_side_effect
 from justdriving.domain.services.settlement import booking_context
 from justdriving.ports.persistence import UnitOfWork
 
@@ -54,6 +57,7 @@ def booking_cancelled(uow: UnitOfWork, event: BookingCancelled, now: datetime) -
         now,
     )
     close_deposit(uow, booking, invoices, now)
+    _charge_fees(uow, school, invoices, ChargeKind.LATE_CANCELLATION_FEE, booking.id, now)
     for student_id in booking.student_ids:
         student = uow.students.get(student_id)
         context = {
@@ -95,6 +99,35 @@ def booking_marked_no_show(uow: UnitOfWork, event: BookingMarkedNoShow, now: dat
         now,
     )
     close_deposit(uow, booking, invoices, now)
+    _charge_fees(uow, school, invoices, ChargeKind.NO_SHOW_FEE, booking.id, now)
+
+
+def _charge_fees(
+    uow: UnitOfWork,
+    school: School,
+    invoices: list[Invoice],
+    kind: ChargeKind,
+    booking_id: str,
+    now: datetime,
+) -> None:
+    """With the school's say-so, each fee's invoice is charged to the student's saved card by
+    the relay (which, finding no saved card or the invoice paid meanwhile, leaves it as
+    invoiced). A booking whose deposit is held or taken pays its fee from the deposit first:
+    its invoice is left to it, never charged twice."""
+    if not school.settings.charge_fees_to_saved_card:
+        return
+    deposit = uow.deposits.for_booking(booking_id)
+    if deposit is not None and deposit.status in (DepositStatus.SECURED, DepositStatus.SETTLED):
+        return
+    for invoice in invoices:
+        queue_side_effect(
+            uow,
+            school.id,
+            OutboxKind.CHARGE_CUSTOMER,
+            {"invoice_id": invoice.id, "kind": kind.value, "reference": booking_id},
+            f"charge-fee-{invoice.id}",
+            now,
+        )
 
 
 def _loaded(uow: UnitOfWork, booking_id: str) -> tuple[Booking, School]:

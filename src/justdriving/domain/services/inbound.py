@@ -41,6 +41,7 @@ from justdriving.domain.payments import EventOutcome
 from justdriving.domain.services.arguments import batch_limit
 from justdriving.domain.services.message_webhooks import apply_inbound_sms, apply_receipt
 from justdriving.domain.services.payments import apply_payment_event
+from justdriving.domain.services.saved_methods import apply_setup_event
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import GatewayRegistry, PaymentGateway
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -259,6 +260,8 @@ def _dispatch(uow: UnitOfWork, row: InboxEvent, now: datetime) -> EventOutcome:
     if isinstance(event, ProviderPaymentEvent):
         if event.kind is PaymentEventKind.UNKNOWN:
             return EventOutcome.IGNORED
+        if event.kind.is_setup:
+            return apply_setup_event(uow, event, now)
         return apply_payment_event(uow, event, now)
     if isinstance(event, DeliveryReceipt):
         applied = apply_receipt(uow, event, now)

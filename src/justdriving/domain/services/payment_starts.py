@@ -252,7 +252,9 @@ def _still_usable(payment: Payment, owed: Money, provider: str, now: datetime) -
     untouched = payment.status is PaymentStatus.PENDING
     lapsed = untouched and now - payment.created_at > CHECKOUT_LIFETIME
     usable = payment.amount == owed and payment.provider == provider and not lapsed
-    return payment.is_open and usable
+    # A charge made without the student (a saved card) is no checkout: the student who opens
+    # the pay link gets a fresh one, and the waiting charge is canceled at the provider.
+    return payment.is_open and usable and payment.charge_reason is None
 
 
 def _session_of(payment: Payment) -> PaymentSession:

@@ -20,6 +20,7 @@ from justdriving.domain.events import (
     BookingMarkedNoShow,
     BookingRescheduled,
     CreditNoteIssued,
+    CustomerChargeRequiresAction,
     DepositReturned,
     DepositSecured,
     DepositSettled,
@@ -48,6 +49,7 @@ from justdriving.domain.services.booking_followups import (
     booking_marked_no_show,
     booking_rescheduled,
 )
+from justdriving.domain.services.charges import charge_needs_student
 from justdriving.domain.services.deposits import deposit_returned, deposit_secured, deposit_settled
 from justdriving.domain.services.outgoing_events import OutgoingEvents
 from justdriving.domain.services.refunds import refund_booked
@@ -110,6 +112,7 @@ REACTIONS: Final[Reactions] = {
     **on(PaymentHeldForReview, alert_payment_held),
     **on(PaymentOverpaid, alert_overpaid),
     **on(RefundFailed, alert_refund_failed),
+    **on(CustomerChargeRequiresAction, charge_needs_student),  # the pay link to the student
 }
 
 # What must reach the books, queued for the accounting push (when the application pushes).

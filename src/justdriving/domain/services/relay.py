@@ -23,6 +23,7 @@ from justdriving.domain.ids import new_id
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, backoff
 from justdriving.domain.services.accounting_outbox import BooksPushes
 from justdriving.domain.services.arguments import batch_limit
+from justdriving.domain.services.charges import CustomerCharges
 from justdriving.domain.services.circuit import CircuitBreaker
 from justdriving.domain.services.relay_jobs import MessageLog, PaymentLog, Preparers
 from justdriving.domain.services.relay_messages import Deferred, Job, MessageJobs
@@ -90,7 +91,11 @@ class Relay:
         )
         books = BooksPushes(uow, clock, accounting)
         self._prepare = Preparers(
-            messages=messages, gateways=gateways, books=books, host_events=host_events
+            messages=messages,
+            gateways=gateways,
+            books=books,
+            charges=CustomerCharges(uow, clock, gateways),
+            host_events=host_events,
         )
         self._policy = policy or RelayPolicy()
         self._breaker = breaker or CircuitBreaker(clock)

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.errors import (
     ConfigurationError,
     InvalidTransition,
+    PaymentNotAllowed,
     ProviderUnavailable,
     RecipientSuppressed,
 )
@@ -17,12 +19,14 @@ from justdriving.domain.messages import (
     OutboundMessage,
 )
 from justdriving.domain.outbox import OutboxKind, OutboxMessage
+from justdriving.domain.payments import Payment
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.services.accounting_outbox import BooksPushes
+from justdriving.domain.services.charges import CustomerCharges
 from justdriving.domain.services.outgoing_events import delivery_job
 from justdriving.domain.services.relay_messages import Job, MessageJobs, Prepared
 from justdriving.ports.host_events import HostEventSender
-from justdriving.ports.payments import GatewayRegistry, RefundRequest, RefundResult
+from justdriving.ports.payments import ChargeResult, GatewayRegistry, RefundRequest, RefundResult
 from justdriving.ports.persistence import UnitOfWork
 
 
@@ -33,9 +37,10 @@ class Preparers:
         messages: MessageJobs,
         gateways: GatewayRegistry,
         books: BooksPushes,
+        charges: CustomerCharges,
         host_events: HostEventSender | None = None,
     ) -> None:
-        self._messages, self._gateways = messages, gateways
+        self._messages, self._gateways, self._charges = messages, gateways, charges
         self._host_events = host_events
         self._by_kind: dict[OutboxKind, Callable[[UnitOfWork, OutboxMessage], Prepared]] = {
             OutboxKind.SEND_SMS: self._sms_job,
@@ -46,6 +51,7 @@ class Preparers:
             OutboxKind.REFUND_PAYMENT: self._refund_job,
             OutboxKind.DELIVER_EVENT: self._event_job,
             OutboxKind.PUSH_ACCOUNTING: books.prepare,
+            OutboxKind.CHARGE_CUSTOMER: self._charge_job,
         }
 
     def __call__(self, uow: UnitOfWork, row: OutboxMessage) -> Prepared:
@@ -87,6 +93,26 @@ class Preparers:
         gateway = self._gateways.by_name(_required(payment.provider))
         ref, key = _required(payment.provider_payment_id), row.idempotency_key
         return Job(f"payments:{gateway.name}", lambda: gateway.cancel(ref, key), _nothing)
+
+    def _charge_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job | None:
+        """A fee's invoice charged to the saved card, as `charge_customer` charges it (the same
+        payment and key: a charge asked for directly as well is made once). Nothing to do when
+        the student has no saved card, the invoice is paid already, or the charge was made."""
+        invoice = uow.invoices.get(row.payload["invoice_id"])
+        reason = ChargeReason(ChargeKind(row.payload["kind"]), row.payload["reference"])
+        try:
+            plan = self._charges.plan(uow, invoice.school_id, invoice.id, reason, None, None)
+        except PaymentNotAllowed:
+            return None  # left as invoiced, to pay by its link
+        if isinstance(plan, Payment):
+            return None
+        gateway = self._gateways.by_name(_required(plan.payment.provider))
+        request = plan.request()
+
+        def record(uow: UnitOfWork, result: ChargeResult, now: datetime) -> None:
+            self._charges.store(uow, plan.payment, result, now)
+
+        return Job(f"payments:{gateway.name}", lambda: gateway.charge_saved(request), record)
 
     def _refund_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job | None:
         refund = uow.refunds.get(row.payload["refund_id"])

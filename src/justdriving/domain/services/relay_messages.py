@@ -47,7 +47,9 @@ class Deferred:
 
 Prepared = Job | Deferred | None  # None: nothing left to do
 _BULK = frozenset({MessageType.ANNOUNCEMENT, MessageType.TEACHER_ANNOUNCEMENT})
-_ABOUT_AN_INVOICE = frozenset({MessageType.INVOICE_ISSUED, MessageType.OVERDUE_REMINDER})
+_ABOUT_AN_INVOICE = frozenset(
+    {MessageType.INVOICE_ISSUED, MessageType.OVERDUE_REMINDER, MessageType.PAYMENT_ACTION_REQUIRED}
+)
 
 
 class MessageJobs:
