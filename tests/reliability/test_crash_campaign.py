@@ -79,6 +79,10 @@ KILL_WITHIN = (0.0, 1.2)  # … once there is work in flight, the kill falls wit
 LEASE_SECONDS = 2  # RELAY_LEASE_SECONDS: a killed worker's claimed rows come back this soon
 API_TOKEN = "crash-campaign-api-token"  # the host application's bearer token for /api
 SETTLE = 90.0  # seconds a step may wait for the platform (a kill costs a restart)
+# After the last kill: a row whose attempts were cut short waits out the relay's backoff
+# (30 s, 60 s, 120 s ...) before it goes again, so the end may take a few minutes on a busy
+# machine. A bound on liveness, not a figure: the campaign's figures are what it reports.
+FINAL_SETTLE = 300.0
 PROVIDER_LATENCY = 0.05  # seconds each simulator takes to answer, after doing the work
 DKK = "DKK"
 T = TypeVar("T")
@@ -360,7 +364,7 @@ def _child_environment(settings: dict[str, str]) -> dict[str, str]:
 def test_killing_the_web_tier_and_the_worker_at_random_loses_no_money_and_no_message(
     database_url: str, tmp_path: Path, figures: Callable[[str], None]
 ) -> None:
-    seed = random.randrange(1 << 32)
+    seed = int(os.environ.get("JUSTDRIVING_CRASH_SEED") or random.randrange(1 << 32))
     started = time.monotonic()
     upgrade(make_engine(database_url))
     port = _free_port()
@@ -397,9 +401,14 @@ def test_killing_the_web_tier_and_the_worker_at_random_loses_no_money_and_no_mes
             assert chaos.done == KILLS, f"seed {seed}: only {chaos.done} kills in {students}"
             # Both tiers are up: everything must settle without further help.
             wait_for(deliveries.drained, "Stripe to deliver every event", SETTLE)
-            wait_for(lambda: _settled(app), f"the inbox and outbox to settle (seed {seed})", SETTLE)
+            wait_for(
+                lambda: _settled(app),
+                f"the inbox and outbox to settle (seed {seed})",
+                FINAL_SETTLE,
+            )
         except BaseException as error:
-            error.add_note(f"seed {seed}\n--- web\n{web.output()}\n--- worker\n{worker.output()}")
+            error.add_note(f"seed {seed} (JUSTDRIVING_CRASH_SEED repeats it)\n{_unsettled(app)}")
+            error.add_note(f"--- web\n{web.output()}\n--- worker\n{worker.output()}")
             raise
         finally:
             chaos.stop()
@@ -444,6 +453,22 @@ def _settled(app: Application) -> bool:
         inbox = {event.status for event in uow.inbox.list()}
         outbox = {row.status for row in uow.outbox.list()}
     return inbox <= {InboxStatus.PROCESSED, InboxStatus.IGNORED} and outbox <= {OutboxStatus.SENT}
+
+
+def _unsettled(app: Application) -> str:
+    """What has not settled: each inbox and outbox row not done, with its last error."""
+    with app.uow() as uow:
+        inbox = [
+            f"inbox {e.id} {e.event_type} {e.status}: {e.error or ''}"
+            for e in uow.inbox.list()
+            if e.status not in (InboxStatus.PROCESSED, InboxStatus.IGNORED)
+        ]
+        outbox = [
+            f"outbox {r.id} {r.kind} {r.status} after {r.attempts}: {r.last_error or ''}"
+            for r in uow.outbox.list()
+            if r.status is not OutboxStatus.SENT
+        ]
+    return "\n".join(["--- not settled", *inbox, *outbox])
 
 
 def _check_books(app: Application, flow: Flow, stripe: StripeSimulator) -> int:
