@@ -701,3 +701,10 @@ def test_development_and_test_have_no_problems(app_env: str) -> None:
 
     assert s.production_problems() == []
     s.check()
+
+
+def test_a_staff_alert_address_that_is_not_one_is_refused_naming_the_setting() -> None:
+    with pytest.raises(ConfigurationError, match="STAFF_ALERT_EMAIL"):
+        Settings.from_env({"STAFF_ALERT_EMAIL": "drift-at-example"}, env_file=None)
+    good = Settings.from_env({"STAFF_ALERT_EMAIL": "drift@example.dk"}, env_file=None)
+    assert good.staff_alert_email == "drift@example.dk"

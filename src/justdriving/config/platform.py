@@ -7,6 +7,7 @@ from typing import Final
 from attrs import field, frozen
 
 from justdriving.config.fields import between, not_https, secret, str_tuple, url
+from justdriving.domain.people import EmailAddress
 
 
 class AppEnv(enum.StrEnum):
@@ -21,6 +22,12 @@ class AppEnv(enum.StrEnum):
 OPS_TOKEN_MIN_LENGTH: Final = 32
 OPS_TOKEN_MIN_DISTINCT: Final = 10
 DEVELOPMENT_PAY_LINK_SECRET: Final = "justdriving development pay links: not a secret"  # noqa: S105
+
+
+def _an_email(_instance: object, _attribute: object, value: str | None) -> None:
+    """An email address (ValueError otherwise: Settings.from_env names the variable)."""
+    if value is not None:
+        EmailAddress(value)
 
 
 @frozen(kw_only=True, slots=False)
@@ -52,7 +59,7 @@ class PlatformSettings:
     pay_link_secret: str | None = secret()
     pay_link_days: int = field(default=90, validator=between(1, 3660))
     # Added by justdriving: where staff alerts go for a school without a contact address.
-    staff_alert_email: str | None = None
+    staff_alert_email: str | None = field(default=None, validator=_an_email)
 
     @property
     def effective_database_url(self) -> str:

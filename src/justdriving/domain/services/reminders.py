@@ -59,8 +59,11 @@ class Reminders:
         now = self._clock.now()
         count = 0
         with self._uow() as uow:
+            schools: dict[str, School] = {}
             for invoice in uow.invoices.overdue(now):
-                school = uow.schools.get(invoice.school_id)
+                if invoice.school_id not in schools:
+                    schools[invoice.school_id] = uow.schools.get(invoice.school_id)
+                school = schools[invoice.school_id]
                 step = invoice.dunning_due(school.settings.dunning_ladder, now)
                 if step is None:
                     continue
