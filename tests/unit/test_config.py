@@ -147,6 +147,7 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "SMS_API_BASE_URL",
         "SMS_RATE_LIMIT",
         "RELAY_LEASE_SECONDS",
+        "RELAY_IN_FLIGHT",
         "ACCOUNTING_TENANT_ID",
         "ACCOUNTING_API_BASE_URL",
         "ACCOUNTING_TOKEN_URL",
@@ -309,6 +310,17 @@ def test_relay_lease_is_two_minutes_unless_set() -> None:
 def test_relay_lease_refuses_what_is_not_1_to_3600_seconds(text: str) -> None:
     with pytest.raises(ConfigurationError, match="RELAY_LEASE_SECONDS"):
         settings({"RELAY_LEASE_SECONDS": text})
+
+
+def test_the_relay_works_one_row_at_a_time_unless_told() -> None:
+    assert settings().relay_in_flight == 1
+    assert settings({"RELAY_IN_FLIGHT": "16"}).relay_in_flight == 16
+
+
+@pytest.mark.parametrize("text", ["0", "-3", "33", "1.5", "many"])
+def test_relay_in_flight_refuses_what_is_not_1_to_32(text: str) -> None:
+    with pytest.raises(ConfigurationError, match="RELAY_IN_FLIGHT"):
+        settings({"RELAY_IN_FLIGHT": text})
 
 
 def test_sms_rate_limit_is_unset_by_default_so_nothing_is_paced() -> None:
