@@ -146,6 +146,7 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "SMS_WEBHOOK_SECRET",
         "SMS_API_BASE_URL",
         "SMS_RATE_LIMIT",
+        "SMS_RATE_LIMIT_STORAGE",
         "RELAY_LEASE_SECONDS",
         "RELAY_IN_FLIGHT",
         "ACCOUNTING_TENANT_ID",
@@ -321,6 +322,19 @@ def test_the_relay_works_one_row_at_a_time_unless_told() -> None:
 def test_relay_in_flight_refuses_what_is_not_1_to_32(text: str) -> None:
     with pytest.raises(ConfigurationError, match="RELAY_IN_FLIGHT"):
         settings({"RELAY_IN_FLIGHT": text})
+
+
+def test_a_shared_sms_rate_limit_is_counted_in_redis_and_needs_the_limit() -> None:
+    shared = settings({"SMS_RATE_LIMIT": "9", "SMS_RATE_LIMIT_STORAGE": "redis://:pw@r:6379/2"})
+    assert shared.sms_rate_limit_storage == "redis://:pw@r:6379/2"
+    assert "pw" not in repr(shared)
+    assert shared.production_problems() == []
+    alone = settings({"SMS_RATE_LIMIT_STORAGE": "redis://r:6379/2"})
+    assert alone.production_problems() == [
+        "SMS_RATE_LIMIT_STORAGE is set without SMS_RATE_LIMIT: there is no limit to share"
+    ]
+    with pytest.raises(ConfigurationError, match="SMS_RATE_LIMIT_STORAGE"):
+        settings({"SMS_RATE_LIMIT_STORAGE": "memcached://r:11211"})
 
 
 def test_sms_rate_limit_is_unset_by_default_so_nothing_is_paced() -> None:
