@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import pytest
 from attrs import define
 
+from card_data import stored_card_numbers
 from justdriving.adapters.memory import (
     FakeAccountingClient,
     FakeEmailSender,
@@ -116,6 +117,7 @@ def sql_persistence(
     factory = _FailingCommit(SqlUnitOfWorkFactory(engine, cipher))
     try:
         yield PersistenceBackend(factory, factory.fail_next_commit, concurrent_writers)
+        assert stored_card_numbers(engine) == [], "a card number was stored"
     finally:
         engine.dispose()
 
