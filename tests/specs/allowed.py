@@ -144,6 +144,19 @@ ALLOWED: list[Allowed] = [
         "limit' section says requests over 40 open connections per IP are rejected, without "
         "naming the status; 502/503 come from its edge.",
     ),
+    Allowed(
+        "stripe-allowed-payment-method-types",
+        "stripe",
+        r"POST /v1/(payment_intents|checkout/sessions)",
+        "request",
+        r"^\(body\): Additional properties are not allowed \('allowed_payment_method_types' "
+        r"was unexpected\)$",
+        "spec3.json is API version 2023-08-16; the adapter pins 2026-10-28.endive, on which "
+        "`allowed_payment_method_types` was added (changelog 2026-07-29.dahlia, 'Adds the allowed "
+        "payment method types parameter to Payment Intents') and `payment_method_types` is no "
+        "longer writable on PaymentIntents or Checkout Sessions (changelog 2026-09-30.endive, "
+        "'Removes the payment method types parameter'): MobilePay is offered with the newer one.",
+    ),
 ]
 
 # Operations no document of ours describes: their exchanges are counted as outside the
