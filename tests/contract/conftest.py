@@ -483,7 +483,8 @@ class MobilePayGatewayDriver:
         return self.simulator.approve(provider_payment_id)  # type: ignore[no-any-return]
 
     def require_action(self, provider_payment_id: str) -> Delivery:
-        return self.simulator.created(provider_payment_id)  # type: ignore[no-any-return]
+        # As PayPal's: the payer approved in the app, the merchant's capture is what waits.
+        return self.simulator.approve(provider_payment_id)  # type: ignore[no-any-return]
 
     def fail(self, provider_payment_id: str, code: str) -> Delivery:
         if code == "EXPIRED":

@@ -293,7 +293,9 @@ class MobilePaySimulator(Served):
 
     # Signing, as the Webhooks API documents it.
 
-    def sign(self, body: bytes, at: datetime, secret: str, url: str) -> dict[str, str]:
+    @staticmethod
+    def sign(body: bytes, at: datetime, secret: str, url: str) -> dict[str, str]:
+        """The headers a delivery of `body` to `url` carries, signed with the hook's secret."""
         parts = urlsplit(url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         date = format_datetime(at.astimezone(UTC), usegmt=True)

@@ -115,7 +115,9 @@ def _http_date(value: str) -> datetime:
 # Events.
 
 _PLAIN = {
-    "CREATED": PaymentEventKind.REQUIRES_ACTION,  # the payer is to approve it in the app
+    # CREATED says what `start` already knows (the payment waits for the payer): kept, moves
+    # nothing, so that a CREATED stamped the same millisecond as the approval cannot hide it.
+    "CREATED": PaymentEventKind.UNKNOWN,
     "CAPTURED": PaymentEventKind.SUCCEEDED,
     "CANCELLED": PaymentEventKind.CANCELED,  # an authorization the merchant let go
     "TERMINATED": PaymentEventKind.CANCELED,  # the merchant ended it before approval
@@ -168,8 +170,6 @@ def parse_event(body: bytes, provider: str, msn: str) -> ProviderPaymentEvent:
         kind = _PLAIN[name]
         if kind is PaymentEventKind.FAILED:
             fields["failure_code"] = name
-        if kind is PaymentEventKind.REQUIRES_ACTION:
-            fields["amount"] = None
     return ProviderPaymentEvent(
         provider, event_id, kind, occurred_at=occurred_at, raw_type=raw_type, **fields
     )
