@@ -151,9 +151,7 @@ def test_a_student_who_declines_in_the_app_leaves_the_invoice_open(
 ) -> None:
     school_id, _, invoice_id = an_invoice(app)
     started = app.start_invoice_payment(school_id, invoice_id, return_url=RETURN_URL)
-    assert receive(app, vipps.reject(started.session.provider_payment_id)) == [
-        EventOutcome.APPLIED
-    ]
+    assert receive(app, vipps.reject(started.session.provider_payment_id)) == [EventOutcome.APPLIED]
     with app.uow() as uow:
         payment = uow.payments.get(started.payment.id)
         assert (payment.status, payment.failure_reason) == (PaymentStatus.FAILED, "ABORTED")
