@@ -36,6 +36,7 @@ from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.errors import ProviderUnavailable
+from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.ports.accounting import AccountingClient
@@ -503,17 +504,18 @@ class MobilePayGatewayDriver:
         return self.simulator.delivery_of(provider_refund_id)  # type: ignore[no-any-return]
 
     def unknown_event(self) -> Delivery:
+        # CREATED: news the gateway does not act on (the payment already waits for its payer).
         session = self.gateway.start(
             PaymentRequest(
-                payment_id="pay_unknown_event",
+                payment_id=new_id("pay"),
                 school_id="sch_1",
-                amount=Money(100, "DKK"),
+                amount=Money(10000, "DKK"),
                 description="Lesson",
-                idempotency_key="key_unknown_event",
+                idempotency_key=new_id("key"),
                 return_url="https://school.example/return",
             )
         )
-        return self.simulator.other_event(session.provider_payment_id, "ADJUSTED")  # type: ignore[no-any-return]
+        return self.simulator.created(session.provider_payment_id)  # type: ignore[no-any-return]
 
     def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
         return self.simulator.sign(body, at, secret or self.secret, MOBILEPAY_WEBHOOK_URL)  # type: ignore[no-any-return]

@@ -36,6 +36,7 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
+from justdriving.ports.payments import RefundRequest
 from justdriving.testing.mobilepay_simulator import MobilePaySimulator
 
 RETURN_URL = "https://school.example/mobilepay/return"
@@ -181,3 +182,31 @@ def test_the_landing_page_and_unknown_references_are_refused_cleanly(
     with pytest.raises(ProviderRejected):
         gateway.capture("not a reference!", dkk("1.00"), "key")
     assert httpx.get(vipps.base_url + "/epayment/v1/payments/x").status_code == 401
+
+
+def test_the_test_environments_force_approve_plays_the_payer(
+    gateway: MobilePayGateway, vipps: MobilePaySimulator
+) -> None:
+    """What the live-sandbox suite does at apitest.vipps.no, here against the simulator."""
+    from justdriving.domain.ids import new_id
+    from justdriving.ports.payments import PaymentRequest
+
+    request = PaymentRequest(
+        payment_id=new_id("pay"),
+        school_id="sch_1",
+        amount=dkk("250.00"),
+        description="Ok",
+        idempotency_key=new_id("key"),
+        return_url=RETURN_URL,
+    )
+    reference = gateway.start(request).provider_payment_id
+    path = f"/epayment/v1/test/payments/{reference}/approve"
+    gateway._api.call("POST", path, body={"customer": {"phoneNumber": "4520123456"}})
+    gateway.complete(reference, "complete-1")
+    gateway.complete(reference, "complete-1")
+    assert vipps.payment(reference).captured == 25000
+    assert gateway.refund(
+        RefundRequest(new_id("re"), reference, dkk("250.00"), "requested", new_id("key"))
+    ).provider_refund_id
+    with pytest.raises(ProviderRejected):  # nothing left to refund
+        gateway.refund(RefundRequest(new_id("re"), reference, dkk("0.01"), "again", new_id("k")))

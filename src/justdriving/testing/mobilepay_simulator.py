@@ -72,6 +72,7 @@ _REFERENCE = re.compile(r"[a-zA-Z0-9-]{8,50}")
 _KEY = re.compile(r"[a-zA-Z0-9-]{1,50}")
 _PHONE = re.compile(r"[0-9]{10,15}")
 _PAYMENT = re.compile(r"/epayment/v1/payments/([^/]+)")
+_FORCE_APPROVE = re.compile(r"/epayment/v1/test/payments/([^/]+)/approve")
 _ACTION = re.compile(r"/epayment/v1/payments/([^/]+)/(capture|cancel|refund)")
 
 
@@ -356,6 +357,9 @@ class MobilePaySimulator(Served):
             return self._idempotent(
                 merchant, path, headers, lambda: self._modify(merchant, payment, verb, body, key)
             )
+        forced = _FORCE_APPROVE.fullmatch(path)
+        if method == "POST" and forced:
+            return self._force_approve(self._find(merchant, unquote(forced.group(1))), body)
         found = _PAYMENT.fullmatch(path)
         if method == "GET" and found:
             return _ok(self._view(self._find(merchant, unquote(found.group(1)))))
@@ -459,8 +463,10 @@ class MobilePaySimulator(Served):
             raise _bad("userFlow must be WEB_REDIRECT, NATIVE_REDIRECT, PUSH_MESSAGE or QR",
                        "userFlow")  # fmt: skip
         description = data.get("paymentDescription")
-        if description is not None and (not isinstance(description, str) or len(description) > 100):
-            raise _bad("paymentDescription is at most 100 characters", "paymentDescription")
+        if description is not None and (
+            not isinstance(description, str) or not 3 <= len(description) <= 100
+        ):
+            raise _bad("paymentDescription is 3 to 100 characters", "paymentDescription")
         payment = Payment(reference, str(currency), value, str(flow), uuid.uuid4().hex)
         if flow != "PUSH_MESSAGE":
             payment.redirect_url = f"{self.base_url}/landing?token={secrets.token_urlsafe(16)}"
@@ -471,6 +477,19 @@ class MobilePaySimulator(Served):
         if payment.redirect_url:
             answer["redirectUrl"] = payment.redirect_url
         return _ok(answer, 201)
+
+    def _force_approve(self, payment: Payment, body: bytes) -> ApiReply:
+        """The test environment's force approve: a test user approves without the app."""
+        data = _json(body)
+        customer = data.get("customer")
+        phone = customer.get("phoneNumber") if isinstance(customer, dict) else None
+        if not isinstance(phone, str | int) or not _PHONE.fullmatch(str(phone)):
+            raise _bad("customer.phoneNumber names the test user", "customer.phoneNumber")
+        if payment.state != "CREATED":
+            raise _bad(f"a {payment.state} payment cannot be approved", "state")
+        payment.state, payment.authorized = "AUTHORIZED", payment.value
+        self._emit(payment, "AUTHORIZED", payment.value, payment.psp)
+        return ApiReply(200, b"", {})
 
     def _modify(
         self, merchant: Merchant, payment: Payment, verb: str, body: bytes, key: str | None

@@ -117,7 +117,7 @@ class MobilePayGateway(NoCardsOnFile):
             "amount": {"currency": amount.currency, "value": amount.amount},
             "paymentMethod": {"type": "WALLET"},
             "reference": reference,
-            "paymentDescription": request.description[:MAX_DESCRIPTION],
+            "paymentDescription": _description(request.description),
         }
         phone = request.customer_phone.e164.lstrip("+") if request.customer_phone else None
         if phone:
@@ -255,3 +255,9 @@ class MobilePayGateway(NoCardsOnFile):
 def _object(parent: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = parent.get(name)
     return value if isinstance(value, dict) else {}
+
+
+def _description(text: str) -> str:
+    """What the app shows the payer: ePayment takes 3 to 100 characters."""
+    text = text.strip()
+    return (text if len(text) >= 3 else f"Payment {text}".strip())[:MAX_DESCRIPTION]
