@@ -206,3 +206,15 @@ def test_ids_that_cannot_travel_are_refused_by_name() -> None:
         refs.payment_reference("pay_" + "a" * 60, False, "k", "mobilepay")
     assert refs.refund_of(None) is None
     assert refs.refund_of("someone-elses-key") is None
+
+
+def test_a_problem_quoting_a_phone_number_does_not_pass_it_on() -> None:
+    import httpx
+
+    from justdriving.adapters.payments.mobilepay_http import Credentials, MobilePayApi
+
+    api = MobilePayApi(Credentials("i", "s", "k", "123456"), api_base="http://x", provider="m")
+    body = {"title": "Bad Request", "detail": "customer.phoneNumber 4520123456 is not valid"}
+    error = api.error_for("POST", "/epayment/v1/payments", httpx.Response(400, json=body))
+    assert "4520123456" not in str(error)
+    assert "<number>" in str(error)

@@ -13,6 +13,7 @@ call that moves money an Idempotency-Key. Errors come as RFC 7807 problems (`tit
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -245,4 +246,6 @@ def _describe(response: httpx.Response) -> tuple[str, str]:
     text = body.get("detail") or body.get("error_description") or ""
     trace = body.get("traceId")
     suffix = f" (traceId {trace})" if trace else ""
-    return str(code or response.status_code), f"{str(text)[:300]}{suffix}"
+    # A problem's detail may quote the request: no phone number (a run of 8+ digits) goes on.
+    detail = re.sub(r"\+?\d[\d ]{7,}\d", "<number>", str(text)[:300])
+    return str(code or response.status_code), f"{detail}{suffix}"
