@@ -31,6 +31,7 @@ from justdriving.adapters.memory import (
 from justdriving.adapters.payments.mobilepay import MobilePayGateway
 from justdriving.domain.errors import InvalidSignature, ProviderRejected
 from justdriving.domain.invoices import InvoiceStatus
+from justdriving.domain.money import Money
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
@@ -210,3 +211,24 @@ def test_the_test_environments_force_approve_plays_the_payer(
     ).provider_refund_id
     with pytest.raises(ProviderRejected):  # nothing left to refund
         gateway.refund(RefundRequest(new_id("re"), reference, dkk("0.01"), "again", new_id("k")))
+
+
+def test_an_invoice_in_a_currency_mobilepay_does_not_take_is_refused_and_nothing_is_kept(
+    app: Application, vipps: MobilePaySimulator
+) -> None:
+    school = app.register_school(
+        "Driving School London",
+        currency="GBP",
+        timezone="Europe/London",
+        phone_region="GB",
+        settings=SchoolSettings(payment_gateway="mobilepay"),
+    )
+    student = app.add_student(school.id, "Ann Smith", email="ann@example.com")
+    line = LineItem(InvoiceService.LESSON, "Lesson", Money.parse("50.00", "GBP"))
+    invoice = app.issue_invoice(school.id, app.draft_invoice(school.id, student.id, [line]).id)
+    with pytest.raises(ProviderRejected):
+        app.start_invoice_payment(school.id, invoice.id, return_url=RETURN_URL)
+    with app.uow() as uow:
+        assert uow.payments.for_student(school.id, student.id) == []
+        assert uow.invoices.get(invoice.id).status is InvoiceStatus.OPEN
+    assert vipps.payment_count() == 0
