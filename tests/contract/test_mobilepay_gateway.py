@@ -7,12 +7,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money
+from justdriving.domain.payments import CaptureMode
 from justdriving.domain.people import PhoneNumber
-from justdriving.ports.payments import PaymentRequest
+from justdriving.ports.payments import PaymentRequest, RefundRequest
 
 pytest.importorskip("httpx")
 
@@ -143,3 +146,52 @@ def test_sales_units_keep_their_payments_apart(vipps: MobilePaySimulator) -> Non
 def test_an_unknown_reference_is_refused(vipps: MobilePaySimulator) -> None:
     with pytest.raises(ProviderRejected):
         gateway_for(vipps).complete("a00000000-xpay-1nothing", "key")
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    captures=st.lists(st.integers(1, 30000), min_size=1, max_size=4),
+    refunds=st.lists(st.integers(1, 30000), max_size=4),
+)
+def test_captures_and_refunds_never_exceed_what_was_held_or_taken(
+    vipps: MobilePaySimulator, captures: list[int], refunds: list[int]
+) -> None:
+    """A hold of 500 kr: each partial capture goes through exactly when it fits in what is
+    still reserved, each refund exactly when it fits in what was captured and not refunded."""
+    gateway = gateway_for(vipps)
+    request = PaymentRequest(
+        payment_id=new_id("pay"),
+        school_id="sch_1",
+        amount=PRICE,
+        description="Deposit",
+        idempotency_key=new_id("key"),
+        capture_mode=CaptureMode.MANUAL,
+        return_url="https://s.example/r",
+    )
+    reference = gateway.start(request).provider_payment_id
+    vipps.approve(reference)
+    captured = refunded = 0
+    for value in captures:
+        fits = captured + value <= PRICE.amount
+        try:
+            gateway.capture(reference, Money(value, "DKK"), new_id("key"))
+        except ProviderRejected:
+            assert not fits
+        else:
+            assert fits
+            captured += value
+    for value in refunds:
+        fits = refunded + value <= captured
+        try:
+            gateway.refund(
+                RefundRequest(new_id("re"), reference, Money(value, "DKK"), "r", new_id("k"))
+            )
+        except ProviderRejected:
+            assert not fits
+        else:
+            assert fits
+            refunded += value
+    payment = vipps.payment(reference)
+    assert (payment.captured, payment.refunded) == (captured, refunded)
