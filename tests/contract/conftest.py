@@ -37,12 +37,13 @@ from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.errors import ProviderUnavailable
+from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
-from justdriving.ports.payments import PaymentGateway
+from justdriving.ports.payments import PaymentGateway, PaymentRequest
 from justdriving.ports.persistence import UnitOfWorkFactory
 from justdriving.testing.stripe_objects import example as stripe_example
 from local_services import empty_tables, postgres_url
@@ -200,6 +201,10 @@ class GatewayDriver(Protocol):
 
     def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery: ...
 
+    # Whether a refund the API accepted can still fail later (False: done when answered).
+    @property
+    def refunds_can_fail(self) -> bool: ...
+
     def unknown_event(self) -> Delivery: ...
 
     def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]: ...
@@ -267,6 +272,7 @@ class FakeGatewayDriver:
         return sum(1 for r in refunds if r.provider_payment_id == provider_payment_id)
 
     cards_on_file = True
+    refunds_can_fail = True
 
     def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
         return self.gateway.complete_setup(provider_setup_id, card)
@@ -338,6 +344,7 @@ class StripeGatewayDriver:
         return len(self.simulator.refunds_of(provider_payment_id))
 
     cards_on_file = True
+    refunds_can_fail = True
 
     def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
         return self.simulator.complete_setup(provider_setup_id, card)  # type: ignore[no-any-return]
@@ -415,6 +422,7 @@ class PayPalGatewayDriver:
         return len(self.simulator.refunds_for(provider_payment_id))
 
     cards_on_file = False  # the gateway refuses (CapabilityNotSupported): no vault here
+    refunds_can_fail = True
 
     def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
         raise AssertionError("PayPal keeps no cards on file here")
@@ -451,7 +459,113 @@ def paypal_gateway() -> Iterator[GatewayDriver]:
             gateway.close()
 
 
-GATEWAYS = {"fake": fake_gateway, "stripe": stripe_gateway, "paypal": paypal_gateway}
+MOBILEPAY_WEBHOOK_URL = "https://school.example/webhook/payments/mobilepay"
+
+
+@define
+class MobilePayGatewayDriver:
+    """MobilePayGateway (httpx) against the local Vipps MobilePay simulator."""
+
+    gateway: Any  # MobilePayGateway: imported in mobilepay_gateway(), httpx is an extra
+    simulator: Any  # justdriving.testing.mobilepay_simulator.MobilePaySimulator
+    secret: str
+
+    def now(self) -> datetime:
+        return NOW
+
+    def succeed(self, provider_payment_id: str, amount: Money | None = None) -> Delivery:
+        # The payer approves in the app; the merchant captures (what `complete` does).
+        self.simulator.approve(provider_payment_id)
+        value = None if amount is None else amount.amount
+        return self.simulator.capture_now(provider_payment_id, value)  # type: ignore[no-any-return]
+
+    def authorize(self, provider_payment_id: str, amount: Money | None = None) -> Delivery:
+        payment = self.simulator.payment(provider_payment_id)
+        if amount is not None and amount.amount != payment.value:
+            raise AssertionError("a MobilePay payer approves the amount asked, no other")
+        return self.simulator.approve(provider_payment_id)  # type: ignore[no-any-return]
+
+    def require_action(self, provider_payment_id: str) -> Delivery:
+        # As PayPal's: the payer approved in the app, the merchant's capture is what waits.
+        return self.simulator.approve(provider_payment_id)  # type: ignore[no-any-return]
+
+    def fail(self, provider_payment_id: str, code: str) -> Delivery:
+        if code == "EXPIRED":
+            return self.simulator.expire(provider_payment_id)  # type: ignore[no-any-return]
+        return self.simulator.reject(provider_payment_id)  # type: ignore[no-any-return]
+
+    decline_code = "ABORTED"  # the payer said no in the app
+
+    # ePayment refunds are done when the API answers: none is pending, none fails later.
+    refunds_can_fail = False
+
+    def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery:
+        """The REFUNDED delivery the refund call caused (it succeeded when answered)."""
+        if not succeeded:
+            raise AssertionError("a MobilePay refund is done when the API answers")
+        return self.simulator.delivery_of(provider_refund_id)  # type: ignore[no-any-return]
+
+    def unknown_event(self) -> Delivery:
+        # CREATED: news the gateway does not act on (the payment already waits for its payer).
+        session = self.gateway.start(
+            PaymentRequest(
+                payment_id=new_id("pay"),
+                school_id="sch_1",
+                amount=Money(10000, "DKK"),
+                description="Lesson",
+                idempotency_key=new_id("key"),
+                return_url="https://school.example/return",
+            )
+        )
+        return self.simulator.created(session.provider_payment_id)  # type: ignore[no-any-return]
+
+    def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
+        return self.simulator.sign(body, at, secret or self.secret, MOBILEPAY_WEBHOOK_URL)  # type: ignore[no-any-return]
+
+    def make_next_call_unavailable(self) -> None:
+        self.simulator.fail_next(503)
+
+    def charge_count(self) -> int:
+        return self.simulator.payment_count()  # type: ignore[no-any-return]
+
+    def refund_count(self, provider_payment_id: str) -> int:
+        return len(self.simulator.payment(provider_payment_id).refunds)
+
+    cards_on_file = False  # ePayment keeps no card; the Recurring API is not spoken here
+
+    def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
+        raise AssertionError("MobilePay keeps no cards on file here")
+
+    def authenticate_setup(self, provider_setup_id: str) -> Delivery:
+        raise AssertionError("MobilePay keeps no cards on file here")
+
+    def decline_next_charge(self, provider_method_id: str, code: str) -> None:
+        raise AssertionError("MobilePay keeps no cards on file here")
+
+
+@contextmanager
+def mobilepay_gateway() -> Iterator[GatewayDriver]:
+    pytest.importorskip("httpx")
+    from justdriving.adapters.payments.mobilepay import MobilePayGateway
+    from justdriving.testing.mobilepay_simulator import MobilePaySimulator
+
+    with MobilePaySimulator(clock=lambda: NOW) as simulator:
+        secret = simulator.register_webhook(MOBILEPAY_WEBHOOK_URL)
+        gateway = MobilePayGateway(
+            simulator.credentials(), secret, MOBILEPAY_WEBHOOK_URL, api_base=simulator.base_url
+        )
+        try:
+            yield MobilePayGatewayDriver(gateway, simulator, secret)
+        finally:
+            gateway.close()
+
+
+GATEWAYS = {
+    "fake": fake_gateway,
+    "stripe": stripe_gateway,
+    "paypal": paypal_gateway,
+    "mobilepay": mobilepay_gateway,
+}
 
 
 @pytest.fixture(scope="module", params=_params(GATEWAYS))

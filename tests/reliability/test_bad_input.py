@@ -63,6 +63,13 @@ PAYPAL_GATEWAYAPI_MAILGUN = {
     "mail_api_key": "key-campaign",
     "mail_webhook_secret": "mailgun-signing-key",
     "mail_domain": "mg.example",
+    # Vipps MobilePay beside PayPal, chosen by name; nothing listens at its API either.
+    "mobilepay_client_id": "mobilepay-client",
+    "mobilepay_client_secret": "mobilepay-secret",
+    "mobilepay_subscription_key": "mobilepay-subscription",
+    "mobilepay_merchant_serial_number": "123456",
+    "mobilepay_webhook_secret": "mobilepay-webhook-secret",
+    "mobilepay_api_base": "http://127.0.0.1:9",
 }
 
 # route → (the site's configuration, the signature headers its provider sends)
@@ -78,6 +85,10 @@ ROUTES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
             "PAYPAL-CERT-URL",
             "PAYPAL-AUTH-ALGO",
         ),
+    ),
+    "/webhook/payments/mobilepay": (
+        PAYPAL_GATEWAYAPI_MAILGUN,
+        ("x-ms-date", "x-ms-content-sha256", "Authorization"),
     ),
     "/webhook/sms/twilio/status": (STRIPE_TWILIO_SENDGRID, ("X-Twilio-Signature",)),
     "/webhook/sms/twilio/inbound": (STRIPE_TWILIO_SENDGRID, ("X-Twilio-Signature",)),

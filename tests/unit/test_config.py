@@ -171,6 +171,12 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "SMS_FALLBACK_WEBHOOK_SECRET",
         "SMS_FALLBACK_API_BASE_URL",
         "STAFF_ALERT_EMAIL",
+        "MOBILEPAY_CLIENT_ID",
+        "MOBILEPAY_CLIENT_SECRET",
+        "MOBILEPAY_SUBSCRIPTION_KEY",
+        "MOBILEPAY_MERCHANT_SERIAL_NUMBER",
+        "MOBILEPAY_WEBHOOK_SECRET",
+        "MOBILEPAY_API_BASE",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added

@@ -301,6 +301,10 @@ class SchoolSettings:
     # No-show and late-cancellation fees: invoiced always; with this on, the invoice is also
     # charged to the student's saved card (when they have one) without them.
     charge_fees_to_saved_card: bool = field(default=False, validator=_of(bool))
+    # Offer MobilePay beside cards on the Stripe checkout (DKK, EUR, NOK, SEK; Stripe refuses
+    # it in other currencies, so it is left out there). A school on the Vipps MobilePay gateway
+    # itself (payment_gateway="mobilepay") needs no switch: MobilePay is all it takes.
+    offer_mobilepay: bool = field(default=False, validator=_of(bool))
     # SMS parts a message may take, per message type (others: DEFAULT_SMS_SEGMENTS); a longer
     # text is not sent by SMS (the email still goes) and the message says why.
     sms_max_segments: Mapping[MessageType, int] = field(factory=dict, validator=_segments)

@@ -13,7 +13,7 @@ from attrs import field, frozen
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import ProviderPaymentEvent
 from justdriving.domain.payments import CaptureMode
-from justdriving.domain.people import EmailAddress
+from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.saved_methods import SavedMethod
 from justdriving.domain.schools import School
@@ -32,6 +32,11 @@ class PaymentRequest:
     customer_email: EmailAddress | None = None
     return_url: str | None = None
     metadata: Mapping[str, str] = field(factory=dict)
+    # The payer's phone (MobilePay fills it in on its page, or pushes the payment to the app
+    # when there is no return URL); gateways that do not use it ignore it.
+    customer_phone: PhoneNumber | None = field(default=None, repr=False)
+    # Wallets the school offers besides cards, where the gateway takes them (Stripe: MobilePay).
+    offer_mobilepay: bool = False
 
 
 @frozen

@@ -83,6 +83,9 @@ class StripeAccount:
             automatic_payment_methods=_automatic_methods(params),
             customer=params.get("customer"),
         )
+        types = _method_types(params, currency)
+        if types is not None:
+            intent["payment_method_types"] = types
         self.payment_intents[pi_id] = intent
         self.emit("payment_intent.created", intent)
         return intent
@@ -220,6 +223,7 @@ class StripeAccount:
         if not isinstance(lines, list) or not lines:
             raise invalid("Missing required param: line_items.", param="line_items")
         total, currency = self._line_total(lines)
+        types = _method_types(params, currency)
         session = example(
             "checkout_session",
             id=new_id("cs_test", 58),
@@ -238,6 +242,8 @@ class StripeAccount:
             payment_status="unpaid",
             status="open",
         )
+        if types is not None:
+            session["payment_method_types"] = types
         session["url"] = f"https://checkout.stripe.com/c/pay/{session['id']}"
         # What the PaymentIntent will get when the payer confirms; Stripe keeps it internally.
         session["_payment_intent_data"] = params.get("payment_intent_data") or {}
@@ -325,6 +331,55 @@ class StripeAccount:
         if len(currencies) != 1:
             raise invalid("All line items must have the same currency.", param="line_items")
         return total, currencies.pop()
+
+
+# The payment method types the simulator knows, and the currencies Stripe presents each in
+# (docs.stripe.com/payments/mobilepay: DKK, EUR, NOK, SEK); None: any currency.
+METHOD_CURRENCIES: dict[str, frozenset[str] | None] = {
+    "card": None,
+    "mobilepay": frozenset({"dkk", "eur", "nok", "sek"}),
+}
+
+
+def _method_types(params: StripeObject, currency: str) -> list[str] | None:
+    """`allowed_payment_method_types[]` as API version 2026-10-28.endive reads it (added in
+    2026-07-29.dahlia): known types, filtered silently to those that work in the currency, never
+    with automatic_payment_methods. `payment_method_types` is no longer writable since
+    2026-09-30.endive (Stripe's changelog) and is refused with its error code."""
+    if params.get("payment_method_types") is not None:
+        raise invalid(
+            "payment_method_types is no longer supported; use allowed_payment_method_types.",
+            param="payment_method_types",
+            code="payment_method_types_no_longer_supported",
+        )
+    types = params.get("allowed_payment_method_types")
+    if types is None:
+        return None
+    if not isinstance(types, list) or not types or not all(isinstance(t, str) for t in types):
+        raise invalid("Invalid array", param="allowed_payment_method_types")
+    if params.get("automatic_payment_methods") is not None:
+        raise invalid(
+            "You may only specify one of these parameters: allowed_payment_method_types, "
+            "automatic_payment_methods.",
+            param="allowed_payment_method_types",
+        )
+    unknown = [kind for kind in types if kind not in METHOD_CURRENCIES]
+    if unknown:
+        raise invalid(
+            f"The payment method type provided: {unknown[0]} is invalid.",
+            param="allowed_payment_method_types",
+        )
+    compatible = [
+        kind
+        for kind in types
+        if METHOD_CURRENCIES[kind] is None or currency in (METHOD_CURRENCIES[kind] or ())
+    ]
+    if not compatible:
+        raise invalid(
+            f"None of the allowed payment method types can be used with {currency}.",
+            param="allowed_payment_method_types",
+        )
+    return compatible
 
 
 def _automatic_methods(params: StripeObject) -> StripeObject | None:

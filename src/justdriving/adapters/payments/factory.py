@@ -30,12 +30,39 @@ def paypal_gateway(settings: Settings) -> PaymentGateway:
     )
 
 
-def gateway_registry(gateway: PaymentGateway | None) -> MemoryGatewayRegistry:
+def mobilepay_gateway(settings: Settings) -> PaymentGateway | None:
+    """Vipps MobilePay's ePayment gateway when its MOBILEPAY_* settings are set (all of them:
+    ConfigurationError names those missing), else None. Its webhooks are registered for
+    PUBLIC_BASE_URL + /webhook/payments/mobilepay, which is what their signature covers."""
+    if not settings.mobilepay_configured:
+        return None
+    from justdriving.adapters.payments.mobilepay import MobilePayGateway
+    from justdriving.adapters.payments.mobilepay_http import Credentials
+
+    base = (settings.public_base_url or "").rstrip("/")
+    return MobilePayGateway(
+        Credentials(
+            settings.mobilepay_client_id or "",
+            settings.mobilepay_client_secret or "",
+            settings.mobilepay_subscription_key or "",
+            settings.mobilepay_merchant_serial_number or "",
+        ),
+        settings.mobilepay_webhook_secret or "",
+        f"{base}/webhook/payments/mobilepay" if base else "",
+        api_base=settings.mobilepay_api(settings.is_production),
+    )
+
+
+def gateway_registry(
+    gateway: PaymentGateway | None, *others: PaymentGateway | None
+) -> MemoryGatewayRegistry:
     """The platform's gateway (each school's default), and no other: its webhook route is the
     only one mounted. The fake is there only when it is the one chosen (never in production),
     so that an event signed with PAYMENT_WEBHOOK_SECRET — a PayPal webhook id is no secret —
     or the public development secret can never reach a real provider's payments. None:
-    manual payments only."""
+    manual payments only. `others` are gateways a school may choose by name besides the
+    platform's (Vipps MobilePay), each with its own credentials and webhook secret."""
+    chosen = {other.name: other for other in others if other is not None}
     if gateway is None:
-        return MemoryGatewayRegistry({}, default=None)
-    return MemoryGatewayRegistry({gateway.name: gateway}, default=gateway.name)
+        return MemoryGatewayRegistry(chosen, default=None)
+    return MemoryGatewayRegistry({**chosen, gateway.name: gateway}, default=gateway.name)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import stripe
 
@@ -35,6 +36,12 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.ports.payments import PaymentRequest, PaymentSession, RefundRequest, RefundResult
 
 API_VERSION = "2026-10-28.endive"  # the version stripe-python 16.1 is generated for
+# MobilePay at Stripe (docs.stripe.com/payments/mobilepay): a single-use card wallet presented in
+# DKK, EUR, NOK and SEK, with manual capture, refunds and partial refunds, no recurring use;
+# Stripe runs the card underneath, so a hold follows the card authorization window the deposits
+# already use. On the API version pinned here it is offered with `allowed_payment_method_types`
+# (payment_method_types is no longer writable since 2026-09-30.endive).
+MOBILEPAY_CURRENCIES = frozenset({"dkk", "eur", "nok", "sek"})
 STRIPE_REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 _REFUND_STATUSES = {
     "pending": RefundStatus.PENDING,
@@ -87,10 +94,14 @@ class StripeGateway(StripeCardsOnFile):
         params: stripe.params.PaymentIntentCreateParams = {
             "amount": amount,
             "currency": currency,
-            "automatic_payment_methods": {"enabled": True},
             "description": request.description,
             "metadata": metadata,
         }
+        methods = _methods(request, currency)
+        if methods:
+            params["allowed_payment_method_types"] = methods
+        else:
+            params["automatic_payment_methods"] = {"enabled": True}
         if request.capture_mode is CaptureMode.MANUAL:
             params["capture_method"] = "manual"
         if request.customer_email is not None:
@@ -193,6 +204,9 @@ class StripeGateway(StripeCardsOnFile):
         }
         if request.customer_email is not None:
             params["customer_email"] = request.customer_email.value
+        methods = _methods(request, currency)
+        if methods:
+            params["allowed_payment_method_types"] = methods
         options = idempotency_options(request.idempotency_key)
         session = self._call(lambda: self._client.v1.checkout.sessions.create(params, options))
         return PaymentSession(self.name, session.id, redirect_url=session.url)
@@ -224,3 +238,11 @@ class StripeGateway(StripeCardsOnFile):
             return to_stripe(money)
         except InvalidMoney as error:
             raise ProviderRejected(self.name, str(error), provider_code="amount_invalid") from error
+
+
+def _methods(request: PaymentRequest, currency: str) -> list[Any] | None:
+    """Cards and MobilePay when the school offers MobilePay and Stripe takes it in this
+    currency; None: the methods enabled in the Stripe Dashboard, as before."""
+    if request.offer_mobilepay and currency in MOBILEPAY_CURRENCIES:
+        return ["card", "mobilepay"]
+    return None
