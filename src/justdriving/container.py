@@ -59,7 +59,7 @@ class Container(containers.DeclarativeContainer):
         paypal=providers.Singleton(payment_adapters.paypal_gateway, settings),
         manual=providers.Object(None),
     )
-    gateways = providers.Singleton(payment_adapters.gateway_registry, payment_gateway)
+    gateways = providers.Singleton(payment_adapters.gateway_registry, payment_gateway, settings)
 
     sms_limiter = providers.Singleton(sms_adapters.sms_limiter, settings)
     sms_primary = providers.Selector(
