@@ -94,7 +94,7 @@ class StripeGateway(StripeCardsOnFile, StripeConnect):
         }
         if request.capture_mode is CaptureMode.MANUAL:
             params["capture_method"] = "manual"
-        if request.application_fee is not None:
+        if request.application_fee is not None and request.application_fee.is_positive:
             params["application_fee_amount"] = self._amount(request.application_fee)[0]
         if request.customer_email is not None:
             params["receipt_email"] = request.customer_email.value
@@ -175,7 +175,7 @@ class StripeGateway(StripeCardsOnFile, StripeConnect):
         }
         if manual:
             intent_data["capture_method"] = "manual"
-        if request.application_fee is not None:
+        if request.application_fee is not None and request.application_fee.is_positive:
             intent_data["application_fee_amount"] = self._amount(request.application_fee)[0]
         params: stripe.params.checkout.SessionCreateParams = {
             "mode": "payment",

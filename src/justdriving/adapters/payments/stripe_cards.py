@@ -121,7 +121,7 @@ class StripeCardsOnFile:
             "description": request.description,
             "metadata": metadata,
         }
-        if request.application_fee is not None:
+        if request.application_fee is not None and request.application_fee.is_positive:
             params["application_fee_amount"] = self._amount(request.application_fee)[0]
         options = self._options(request.idempotency_key)
         try:
