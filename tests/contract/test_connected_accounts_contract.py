@@ -12,13 +12,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from attrs import evolve
 
 from justdriving.domain.errors import CapabilityNotSupported, ProviderRejected
 from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.payments import CaptureMode
-from justdriving.ports.payments import AccountRequest, PaymentRequest, RefundRequest
+from justdriving.ports.payments import (
+    AccountRequest,
+    ChargeStatus,
+    CustomerRequest,
+    PaymentRequest,
+    RefundRequest,
+    SavedChargeRequest,
+    SetupRequest,
+)
 
 if TYPE_CHECKING:
     from conftest import Delivery, GatewayDriver
@@ -169,3 +178,39 @@ def test_a_gateway_without_connected_accounts_refuses_to_act_on_one(
 
     with pytest.raises(CapabilityNotSupported):
         driver.gateway.on_account("acct_1PgafTB7WZ01zgkW")
+
+
+def test_a_card_saved_on_an_account_is_charged_there_with_the_fee_and_unknown_elsewhere(
+    connect: GatewayDriver,
+) -> None:
+    school = connect.on_account(an_account(connect))
+    other = connect.on_account(an_account(connect))
+    receiver = connect.connect_webhook_gateway()
+    customer = school.gateway.create_customer(
+        CustomerRequest("cust_1", "sch_1", "stu_1", new_id("key"), "Sofie")
+    )
+    setup = school.gateway.start_setup(SetupRequest("cust_1", customer, "sch_1", new_id("key")))
+    [saved] = events_of(
+        receiver, connect, school.complete_setup(setup.provider_setup_id, "pm_card_visa")
+    )
+    method = saved.provider_method_id
+    assert method is not None
+    charge = SavedChargeRequest(
+        payment_id=new_id("pay"),
+        school_id="sch_1",
+        provider_customer_id=customer,
+        provider_method_id=method,
+        amount=LESSON,
+        description="No-show fee",
+        idempotency_key=new_id("key"),
+        application_fee=FEE,
+    )
+
+    result = school.gateway.charge_saved(charge)
+
+    assert result.status is ChargeStatus.SUCCEEDED
+    assert school.application_fee(result.provider_payment_id) == FEE.amount
+    assert saved.account == school.gateway.account
+    assert [m.provider_method_id for m in school.gateway.saved_methods(customer)] == [method]
+    with pytest.raises(ProviderRejected):
+        other.gateway.charge_saved(evolve(charge, idempotency_key=new_id("key")))

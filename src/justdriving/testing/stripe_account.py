@@ -75,6 +75,8 @@ class StripeAccount:
     # PaymentIntents.
 
     def create_payment_intent(self, params: StripeObject) -> StripeObject:
+        if params.get("customer") is not None:  # this account's customer (Connect: not another's)
+            self.customer(str(params["customer"]))
         amount, currency = self._amount(params, "amount"), self._currency(params)
         capture = self._capture_method(params)
         pi_id = new_id("pi")
