@@ -193,3 +193,27 @@ def test_a_connect_event_is_verified_with_the_connect_endpoints_own_secret(
         still = uow.schools.get(east.school.id).connected_account
     assert still is not None
     assert still.charges_enabled is True
+
+
+def test_a_hosted_checkout_and_its_refund_happen_on_the_schools_account(
+    platform: Platform,
+) -> None:
+    east = build_world(platform.app)
+    account = platform.onboard(east)
+    draft = platform.app.draft_invoice(east.school.id, east.student.id, [LESSON])
+    invoice = platform.app.issue_invoice(east.school.id, draft.id)
+
+    started = platform.app.start_invoice_payment(
+        east.school.id, invoice.id, return_url="https://school.example/paid"
+    )
+    on_account = platform.simulator.connected(account)
+    session = started.session.provider_payment_id
+    assert platform.connect_events(on_account.succeed(session)) == [EventOutcome.APPLIED]
+    platform.app.refund(east.school.id, started.payment.id, amount=Money(10000, "DKK"))
+    platform.app.relay_outbox()
+
+    assert list(on_account.sessions) == [session]
+    assert platform.simulator.sessions == {}
+    assert [r["amount"] for r in on_account.refunds_of(session)] == [10000]
+    with platform.app.uow() as uow:
+        assert uow.payments.get(started.payment.id).status is PaymentStatus.SUCCEEDED
