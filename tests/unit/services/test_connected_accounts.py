@@ -4,7 +4,7 @@ only once charges are enabled on it, and every payment, refund and fee lands on 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from justdriving.adapters.memory import (
@@ -33,7 +33,7 @@ from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.payments import AccountRequest
 from memory_app import memory_application
 
-from .support import World, build_world, deliver, dkk, eur, record, snapshot
+from .support import NOW, World, build_world, deliver, dkk, eur, record, snapshot
 
 RETURN, REFRESH = "https://app.example/connect/done", "https://app.example/connect/again"
 LESSON = LineItem(InvoiceService.LESSON, "Køretime", dkk("500.00"))
@@ -314,3 +314,38 @@ def test_two_schools_each_take_payments_on_their_own_account(
         None,
         dkk("5.00"),
     )
+
+
+class TestAccountLifecycle:
+    @settings(max_examples=40, deadline=None)
+    @given(updates=st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=6))
+    def test_card_payments_follow_what_stripe_last_said_of_the_account(
+        self, updates: list[tuple[bool, bool]]
+    ) -> None:
+        clock = FrozenClock(NOW)
+        gateway = FakePaymentGateway(clock=clock)
+        app = memory_application(clock, gateway=gateway, connect=True)
+        world = build_world(app)
+        seen: list[ConnectedAccountUpdated] = []
+        app.subscribe(ConnectedAccountUpdated, seen.append)
+        app.connect_stripe_account(world.school.id, RETURN, REFRESH)
+        account = record_school(app, world).connected_account
+        assert account is not None
+        states = [(False, False)]
+
+        for charges, details in updates:
+            delivery = gateway.update_account(
+                account.account_id, charges_enabled=charges, details_submitted=details
+            )
+            deliver(app, delivery)
+            if (charges, details) != states[-1]:
+                states.append((charges, details))
+
+        assert [(e.charges_enabled, e.details_submitted) for e in seen] == states
+        invoice = _invoice(app, world)
+        if states[-1][0]:
+            started = app.start_invoice_payment(world.school.id, invoice.id)
+            assert started.payment.connected_account == account.account_id
+        else:
+            with pytest.raises(ChargesNotEnabled):
+                app.start_invoice_payment(world.school.id, invoice.id)
