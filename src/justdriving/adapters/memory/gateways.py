@@ -67,6 +67,8 @@ class MemoryGatewayRegistry:
                 ["STRIPE_CONNECT: set it to 1 with PAYMENT_PROVIDER=stripe"],
             )
         gateway = self.by_name(name)
+        if not all(hasattr(gateway, verb) for verb in ("create_account", "onboarding_link")):
+            raise ConfigurationError(f"payment gateway {name!r} makes no connected accounts")
         return gateway, cast(ConnectedAccounts, gateway)
 
     def _name_for(self, school: School) -> str:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Self
+from typing import TYPE_CHECKING, Self, TypeVar
 
 import stripe
 
 from justdriving.domain.connect import ConnectedAccount, check_account_id
 from justdriving.domain.errors import InvalidInput, ProviderRejected
 from justdriving.ports.payments import AccountRequest
+
+T = TypeVar("T")
 
 
 class StripeConnect:
@@ -20,8 +22,11 @@ class StripeConnect:
     name: str
     account: str | None = None
     _client: stripe.StripeClient
-    _call: Callable[..., object]
     _options: Callable[..., stripe.RequestOptions]
+
+    if TYPE_CHECKING:  # StripeGateway's own (StripeCardsOnFile)
+
+        def _call(self, operation: Callable[[], T]) -> T: ...
 
     def create_account(self, request: AccountRequest) -> ConnectedAccount:
         """A Standard account: the school signs in at Stripe, is the merchant of record, pays
@@ -37,7 +42,6 @@ class StripeConnect:
             params["email"] = request.email.value
         options = self._options(request.idempotency_key)
         account = self._call(lambda: self._client.v1.accounts.create(params, options))
-        assert isinstance(account, stripe.Account)
         return _account_of(account, self.name)
 
     def onboarding_link(self, account_id: str, return_url: str, refresh_url: str) -> str:
@@ -48,8 +52,9 @@ class StripeConnect:
             "return_url": return_url,
             "refresh_url": refresh_url,
         }
+        # No idempotency key: a link is single-use and expires, so asking again must give a
+        # fresh one, never replay the first (creating one changes nothing at Stripe).
         link = self._call(lambda: self._client.v1.account_links.create(params))
-        assert isinstance(link, stripe.AccountLink)
         return link.url
 
     def on_account(self, account_id: str) -> Self:
