@@ -214,3 +214,17 @@ def test_a_card_saved_on_an_account_is_charged_there_with_the_fee_and_unknown_el
     assert [m.provider_method_id for m in school.gateway.saved_methods(customer)] == [method]
     with pytest.raises(ProviderRejected):
         other.gateway.charge_saved(evolve(charge, idempotency_key=new_id("key")))
+
+
+def test_the_accounts_status_is_read_from_the_provider(connect: GatewayDriver) -> None:
+    account = an_account(connect)
+    accounts = connect.gateway
+
+    before = accounts.account_status(account)  # type: ignore[attr-defined]
+    connect.enable_charges(account)
+    after = accounts.account_status(account)  # type: ignore[attr-defined]
+
+    assert (before.account_id, before.charges_enabled) == (account, False)
+    assert (after.charges_enabled, after.details_submitted) == (True, True)
+    with pytest.raises(ProviderRejected):
+        accounts.account_status("acct_NotOurs000000001")  # type: ignore[attr-defined]

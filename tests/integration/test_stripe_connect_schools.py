@@ -143,7 +143,7 @@ def test_each_schools_payments_fees_and_refunds_land_on_its_own_account(
     assert east_refunds == {}
 
 
-def test_a_school_not_onboarded_takes_no_card_payment_and_nothing_is_stored(
+def test_a_school_not_onboarded_takes_no_card_payment_until_stripe_enables_charges(
     platform: Platform,
 ) -> None:
     east = build_world(platform.app)
@@ -159,6 +159,13 @@ def test_a_school_not_onboarded_takes_no_card_payment_and_nothing_is_stored(
 
     assert platform.count("payments") == 0
     assert platform.simulator.connected(account).payment_intents == {}
+    # Stripe enables charges; the school asks before the event arrives.
+    platform.simulator.connected_accounts.review(
+        account, charges_enabled=True, details_submitted=True
+    )
+    assert platform.app.refresh_stripe_account(east.school.id).charges_enabled
+    started = platform.app.start_invoice_payment(east.school.id, invoice.id)
+    assert started.payment.connected_account == account
 
 
 def test_an_event_for_an_account_no_school_has_is_kept_ignored_and_noted(

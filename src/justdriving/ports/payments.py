@@ -228,6 +228,10 @@ class ConnectedAccounts(Protocol):
 
     def onboarding_link(self, account_id: str, return_url: str, refresh_url: str) -> str: ...
 
+    def account_status(self, account_id: str) -> ConnectedAccount:
+        """What the provider says of the account now (charges enabled, details submitted)."""
+        ...
+
 
 class GatewayRegistry(Protocol):
     """Resolves a school's gateway; raises PaymentNotAllowed for a manual-only school and

@@ -435,6 +435,12 @@ CASES: list[tuple[str, Call, type[JustDrivingError]]] = [
         ),
         ConfigurationError,
     ),
+    ("refresh account: unknown school", lambda a, s: a.refresh_stripe_account(MISSING), NotFound),
+    (
+        "refresh account: the platform is not in Connect mode",
+        lambda a, s: a.refresh_stripe_account(s.school),
+        ConfigurationError,
+    ),
     # queries
     ("balance: unknown school", lambda a, s: a.balance(MISSING, s.student), NotFound),
     ("balance: unknown student", lambda a, s: a.balance(s.school, MISSING), NotFound),

@@ -349,3 +349,40 @@ class TestAccountLifecycle:
         else:
             with pytest.raises(ChargesNotEnabled):
                 app.start_invoice_payment(world.school.id, invoice.id)
+
+
+class TestRefreshingTheAccount:
+    def test_a_school_back_from_onboarding_learns_its_status_before_the_event(
+        self, connect_app: Application, gateway: FakePaymentGateway, world: World
+    ) -> None:
+        connect_app.connect_stripe_account(world.school.id, RETURN, REFRESH)
+        account = record_school(connect_app, world).connected_account
+        assert account is not None
+        gateway.update_account(account.account_id, charges_enabled=True)  # not delivered yet
+
+        status = connect_app.refresh_stripe_account(world.school.id)
+
+        assert status == ConnectedAccount(account.account_id, True, True)
+        assert record_school(connect_app, world).connected_account == status
+        started = connect_app.start_invoice_payment(
+            world.school.id, _invoice(connect_app, world).id
+        )
+        assert started.payment.connected_account == account.account_id
+
+    @pytest.mark.parametrize(
+        ("school", "error"), [("xx_missing", NotFound), (None, ChargesNotEnabled)]
+    )
+    def test_an_unknown_school_or_one_not_connected_is_refused_and_nothing_changes(
+        self,
+        connect_app: Application,
+        world: World,
+        store: MemoryStore,
+        school: str | None,
+        error: type[Exception],
+    ) -> None:
+        before = snapshot(store)
+
+        with pytest.raises(error):
+            connect_app.refresh_stripe_account(school or world.school.id)
+
+        assert snapshot(store) == before

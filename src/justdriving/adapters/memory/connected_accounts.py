@@ -50,6 +50,10 @@ class FakeConnect:
         query = urlencode({"return_url": return_url, "refresh_url": refresh_url})
         return f"/dev/connect/{account_id}?{query}"
 
+    def account_status(self, account_id: str) -> ConnectedAccount:
+        self._platform_only("read other accounts")
+        return self._account(account_id)
+
     def on_account(self, account_id: str) -> Self:
         self._platform_only("act on another account")
         self._account(account_id)

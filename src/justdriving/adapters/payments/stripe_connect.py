@@ -57,6 +57,11 @@ class StripeConnect:
         link = self._call(lambda: self._client.v1.account_links.create(params))
         return link.url
 
+    def account_status(self, account_id: str) -> ConnectedAccount:
+        self._platform_only("read other accounts")
+        accounts = self._client.v1.accounts
+        return _account_of(self._call(lambda: accounts.retrieve(account_id)), self.name)
+
     def on_account(self, account_id: str) -> Self:
         """This gateway with every request made on `account_id` (Stripe-Account)."""
         self._platform_only("act on another account")

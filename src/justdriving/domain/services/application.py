@@ -128,7 +128,9 @@ class Application:
         self.add_student = registration.add_student
         self.add_booking_type = registration.add_booking_type
         self.change_school = changes.change_school
-        self.connect_stripe_account = ConnectOnboarding(uow, clock, gateways).connect_stripe_account
+        onboarding = ConnectOnboarding(uow, clock, gateways)
+        self.connect_stripe_account = onboarding.connect_stripe_account
+        self.refresh_stripe_account = onboarding.refresh_stripe_account
         self.change_student = changes.change_student
 
         self.book_lesson = bookings.book

@@ -11,7 +11,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from justdriving.domain.connect import ConnectedAccount
-from justdriving.domain.errors import InvalidInput
+from justdriving.domain.errors import ChargesNotEnabled, InvalidInput
 from justdriving.domain.payment_events import ProviderPaymentEvent
 from justdriving.domain.payments import EventOutcome
 from justdriving.ports.clock import Clock
@@ -47,6 +47,23 @@ class ConnectOnboarding:
                 uow.schools.get(school.id).link_account(account, self._clock.now())
                 uow.commit()
         return accounts.onboarding_link(account.account_id, return_url, refresh_url)
+
+    def refresh_stripe_account(self, school_id: str) -> ConnectedAccount:
+        """What Stripe says of the school's account now, taken as `account.updated` would be
+        (for a school back from onboarding before the event arrives). Raises NotFound,
+        ChargesNotEnabled (no account connected yet), ConfigurationError (Connect is not on),
+        and the gateway's errors, with nothing changed."""
+        with self._uow() as uow:
+            school = uow.schools.get(school_id)
+            _, accounts = self._gateways.connect_for(school)
+            account = school.connected_account
+        if account is None:
+            raise ChargesNotEnabled("the school has not connected its Stripe account yet")
+        status = accounts.account_status(account.account_id)
+        with self._uow() as uow:
+            uow.schools.get(school.id).update_account(status, self._clock.now())
+            uow.commit()
+        return status
 
 
 def apply_account_event(
