@@ -271,6 +271,37 @@ class TestMoneyOnTheSchoolsAccount:
         assert deliver(connect_app, platform_event) == [EventOutcome.IGNORED]
         assert record(store, "payments", started.payment.id).status is PaymentStatus.PENDING
 
+    def test_a_dispute_on_the_schools_account_is_recorded_and_one_from_elsewhere_is_not(
+        self,
+        connect_app: Application,
+        gateway: FakePaymentGateway,
+        world: World,
+        store: MemoryStore,
+    ) -> None:
+        account = _onboarded(connect_app, gateway, world)
+        invoice = _invoice(connect_app, world)
+        started = connect_app.start_invoice_payment(world.school.id, invoice.id)
+        ref = started.session.provider_payment_id
+        on_account = gateway.on_account(account)
+        deliver(connect_app, on_account.succeed(ref))
+        dispute = {
+            "payment_id": started.payment.id,
+            "provider_payment_id": ref,
+            "dispute_status": "needs_response",
+            "amount": {"amount": 50000, "currency": "DKK"},
+        }
+
+        from_platform = gateway.webhook(
+            "dispute.opened", {**dispute, "provider_dispute_id": "dp_platform"}
+        )
+        from_account = on_account.webhook(
+            "dispute.opened", {**dispute, "provider_dispute_id": "dp_school"}
+        )
+
+        assert deliver(connect_app, from_platform) == [EventOutcome.IGNORED]
+        assert deliver(connect_app, from_account) == [EventOutcome.APPLIED]
+        assert [d.provider_dispute_id for d in store.records("disputes")] == ["dp_school"]
+
 
 class TestEventsForAnAccountWeDoNotKnow:
     def test_it_is_stored_ignored_and_noted_for_operators_and_nothing_changes(
