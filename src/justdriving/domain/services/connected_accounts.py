@@ -71,11 +71,13 @@ def apply_account_event(
 ) -> EventOutcome:
     """What Stripe now says of a school's connected account; an account no school has is
     ignored (kept in the inbox, with a note for operators)."""
-    school = uow.schools.by_connected_account(event.account or "")
-    if school is None or event.charges_enabled is None or event.details_submitted is None:
+    if event.account is None or event.charges_enabled is None or event.details_submitted is None:
+        return EventOutcome.IGNORED
+    school = uow.schools.by_connected_account(event.account)
+    if school is None:
         return EventOutcome.IGNORED
     status = ConnectedAccount(
-        school.connected_account.account_id if school.connected_account else "",
+        event.account,
         charges_enabled=event.charges_enabled,
         details_submitted=event.details_submitted,
     )
