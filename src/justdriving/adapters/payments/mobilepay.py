@@ -16,8 +16,8 @@ How the port's verbs land on ePayment:
 - refund: `POST …/{reference}/refund` with `modificationAmount`, at most what was captured; it is
   done when the API answers (no refund is pending afterwards). Its Idempotency-Key carries our
   refund id, which its REFUNDED webhook brings back.
-MobilePay keeps no card on file for ePayment; agreements and charges are its separate Recurring
-API, which this adapter does not speak (the cards-on-file verbs refuse, by name).
+MobilePay keeps no card on file for ePayment; the cards-on-file verbs speak its Recurring API
+(agreements the student approves in the app, then charges we create): see mobilepay_recurring.
 """
 
 from __future__ import annotations
@@ -30,11 +30,15 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from attrs import evolve
 
 from justdriving.adapters.payments import mobilepay_reference as refs
 from justdriving.adapters.payments import mobilepay_webhooks as webhooks
 from justdriving.adapters.payments.mobilepay_http import Credentials, MobilePayApi
-from justdriving.adapters.payments.no_cards import NoCardsOnFile
+from justdriving.adapters.payments.mobilepay_recurring import (
+    RECURRING_CURRENCIES,
+    MobilePayRecurring,
+)
 from justdriving.domain.errors import (
     ConfigurationError,
     InvalidInput,
@@ -56,8 +60,9 @@ MAX_DESCRIPTION = 100
 _FINISHED = frozenset({"ABORTED", "EXPIRED", "TERMINATED"})
 
 
-class MobilePayGateway(NoCardsOnFile):
-    """The PaymentGateway port over Vipps MobilePay's ePayment API (module docstring)."""
+class MobilePayGateway(MobilePayRecurring):
+    """The PaymentGateway port over Vipps MobilePay's ePayment API (module docstring) and, for
+    charges on file, its Recurring API (mobilepay_recurring)."""
 
     def __init__(
         self,
@@ -69,7 +74,17 @@ class MobilePayGateway(NoCardsOnFile):
         name: str = "mobilepay",
         http: httpx.Client | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        agreement_currency: str = "DKK",
+        agreement_max_amount: int = 500_000,
+        product_name: str = "Driving school fees",
     ) -> None:
+        if agreement_currency not in RECURRING_CURRENCIES or agreement_max_amount < 100:
+            raise ConfigurationError(
+                "a MobilePay agreement is in NOK, DKK or EUR, for at least 100 minor units"
+            )
+        self.agreement_currency = agreement_currency
+        self.agreement_max_amount = agreement_max_amount
+        self.product_name = product_name
         missing = [
             setting
             for setting, value in (
@@ -214,7 +229,13 @@ class MobilePayGateway(NoCardsOnFile):
             raise InvalidInput("now must be timezone-aware")
         webhooks.verify(body, headers, self._endpoint, now)
         try:
-            return [webhooks.parse_event(body, self.name, self.msn)]
+            event = webhooks.parse_event(body, self.name, self.msn)
+            if event.provider_setup_id and event.customer_id is None:
+                # An agreement's event without its externalId: ask for the agreement.
+                event = evolve(
+                    event, customer_id=self.customer_of_agreement(event.provider_setup_id)
+                )
+            return [event]
         except MalformedWebhook as error:  # signed, but not an event we can read
             raise UnusableWebhook(str(error)) from None
 
