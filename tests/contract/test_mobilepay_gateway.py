@@ -15,7 +15,7 @@ from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money
 from justdriving.domain.payments import CaptureMode
 from justdriving.domain.people import PhoneNumber
-from justdriving.ports.payments import PaymentRequest, RefundRequest
+from justdriving.ports.payments import CustomerRequest, PaymentRequest, RefundRequest
 
 pytest.importorskip("httpx")
 
@@ -195,3 +195,32 @@ def test_captures_and_refunds_never_exceed_what_was_held_or_taken(
             refunded += value
     payment = vipps.payment(reference)
     assert (payment.captured, payment.refunded) == (captured, refunded)
+
+
+def test_an_agreement_event_without_its_external_id_finds_the_customer_by_asking(
+    vipps: MobilePaySimulator,
+) -> None:
+    import json
+
+    from justdriving.domain.payment_events import PaymentEventKind
+    from justdriving.ports.payments import SetupRequest
+
+    gateway = gateway_for(vipps)
+    customer = gateway.create_customer(CustomerRequest("cust_7", "sch_1", "stu_7", "key_7"))
+    setup = gateway.start_setup(
+        SetupRequest("cust_7", customer, "sch_1", "key_8", "https://school.example/methods")
+    )
+    vipps.approve_agreement(setup.provider_setup_id)
+    body = json.dumps(
+        {
+            "agreementId": setup.provider_setup_id,
+            "eventType": "recurring.agreement-activated.v1",
+            "occurred": "2025-03-14T09:30:00Z",
+            "msn": vipps.default_msn,
+        }
+    ).encode()
+    [event] = gateway.parse_webhook(body, vipps.sign(body, NOW, "secret", HOOK), NOW)
+    assert (event.kind, event.customer_id) == (PaymentEventKind.SETUP_SUCCEEDED, "cust_7")
+    vipps.fail_next(503)
+    [kept] = gateway.parse_webhook(body, vipps.sign(body, NOW, "secret", HOOK), NOW)
+    assert (kept.kind, kept.customer_id) == (PaymentEventKind.SETUP_SUCCEEDED, None)

@@ -22,6 +22,7 @@ MobilePay keeps no card on file for ePayment; the cards-on-file verbs speak its 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -231,10 +232,13 @@ class MobilePayGateway(MobilePayRecurring):
         try:
             event = webhooks.parse_event(body, self.name, self.msn)
             if event.provider_setup_id and event.customer_id is None:
-                # An agreement's event without its externalId: ask for the agreement.
-                event = evolve(
-                    event, customer_id=self.customer_of_agreement(event.provider_setup_id)
-                )
+                # An agreement's event without its externalId: ask for the agreement. If Vipps
+                # MobilePay cannot answer now, the event is kept without a customer (and
+                # ignored) rather than failing the delivery.
+                with contextlib.suppress(ProviderUnavailable, ConfigurationError):
+                    event = evolve(
+                        event, customer_id=self.customer_of_agreement(event.provider_setup_id)
+                    )
             return [event]
         except MalformedWebhook as error:  # signed, but not an event we can read
             raise UnusableWebhook(str(error)) from None
