@@ -224,3 +224,54 @@ def test_an_agreement_event_without_its_external_id_finds_the_customer_by_asking
     vipps.fail_next(503)
     [kept] = gateway.parse_webhook(body, vipps.sign(body, NOW, "secret", HOOK), NOW)
     assert (kept.kind, kept.customer_id) == (PaymentEventKind.SETUP_SUCCEEDED, None)
+
+
+_REASONS = st.sampled_from(
+    [None, "user_action_required", "charge_amount_too_high", "non_technical_error"]
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(st.tuples(st.integers(0, 3), _REASONS), min_size=1, max_size=8))
+def test_charges_on_an_agreement_happen_once_per_key_and_settle_as_vipps_says(
+    vipps: MobilePaySimulator, steps: list[tuple[int, str | None]]
+) -> None:
+    """Charges asked under a few keys, some again, each failing for a reason or not: each key
+    makes one charge, whose webhook names its payment and the reason it failed, if it did."""
+    import json
+
+    from justdriving.domain.payment_events import PaymentEventKind
+    from justdriving.ports.payments import ChargeStatus, SavedChargeRequest, SetupRequest
+
+    gateway = gateway_for(vipps)
+    ours = new_id("cust")
+    customer = gateway.create_customer(CustomerRequest(ours, "sch_1", "stu_1", new_id("key")))
+    setup = gateway.start_setup(
+        SetupRequest(ours, customer, "sch_1", new_id("key"), "https://school.example/m")
+    )
+    vipps.approve_agreement(setup.provider_setup_id)
+    before, made = vipps.charge_count(), {}
+    payments = {index: new_id("pay") for index in range(4)}
+    for index, reason in steps:
+        request = SavedChargeRequest(
+            payments[index], "sch_1", customer, setup.provider_setup_id,
+            Money(30000, "DKK"), "No-show fee", f"charge-{index}-{ours}",
+        )  # fmt: skip
+        result = gateway.charge_saved(request)
+        assert result.status is ChargeStatus.PROCESSING
+        assert made.setdefault(index, result.provider_payment_id) == result.provider_payment_id
+        if vipps.charge(result.provider_payment_id).status != "PENDING":
+            continue  # settled before: asking again changes nothing
+        if reason:
+            vipps.fail_next_charge(setup.provider_setup_id, reason)
+        body, _ = vipps.process_charge(result.provider_payment_id)  # no hook registered here
+        [event] = gateway.parse_webhook(body, vipps.sign(body, NOW, "secret", HOOK), NOW)
+        assert event.payment_id == request.payment_id
+        assert json.loads(body)["chargeId"] == result.provider_payment_id
+        if reason:
+            assert (event.kind, event.failure_code) == (PaymentEventKind.FAILED, reason)
+        else:
+            assert (event.kind, event.amount) == (PaymentEventKind.SUCCEEDED, request.amount)
+    assert vipps.charge_count() - before == len(made)
