@@ -34,7 +34,7 @@ from justdriving.domain.errors import InvalidSignature, NotFound, ProviderReject
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.payments import EventOutcome, PaymentStatus
-from justdriving.domain.schools import InvoiceService
+from justdriving.domain.schools import InvoiceService, SchoolSettings
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.testing.mobilepay_simulator import Delivery, MobilePaySimulator
@@ -222,3 +222,42 @@ def test_a_forged_charge_webhook_is_refused_and_changes_nothing(platform: Platfo
 
     assert platform.read("payments", payment.id).status is PaymentStatus.PROCESSING
     assert platform.read("invoices", invoice_id).status is InvoiceStatus.OPEN
+
+
+def test_a_school_that_charges_fees_gets_a_no_show_charged_on_the_agreement_by_the_relay(
+    platform: Platform,
+) -> None:
+    app = platform.app
+    school = app.register_school(
+        "Køreskolen MobilePay",
+        currency="DKK",
+        timezone="Europe/Copenhagen",
+        settings=SchoolSettings(charge_fees_to_saved_card=True),
+    )
+    teacher = app.add_teacher(school.id, "Lars Lærer", phone="+45 30 11 22 33")
+    student = app.add_student(school.id, "Bo Berg", phone="20 98 76 54", email="bo@example.dk")
+    lesson = app.add_booking_type(
+        school.id, "Køretime", duration=timedelta(minutes=45), price=Money(50000, "DKK")
+    )
+    platform = Platform(app, platform.uow, platform.vipps, school.id, student.id)
+    platform.save_agreement()
+    booking = app.book_lesson(
+        school.id,
+        teacher_id=teacher.id,
+        student_ids=[student.id],
+        booking_type_id=lesson.id,
+        start=NOW + timedelta(days=1),
+    )
+    clock = app.clock
+    assert isinstance(clock, FrozenClock)
+    clock.set(booking.slot.start + timedelta(minutes=15))
+    [invoice] = app.mark_no_show(school.id, booking.id).invoices
+
+    app.relay_outbox()  # charges the agreement: no human step
+
+    [payment] = platform.payments_of(invoice.id)
+    assert payment.status is PaymentStatus.PROCESSING
+    assert platform.read("invoices", invoice.id).status is InvoiceStatus.OPEN
+    platform.process(payment)
+    assert platform.read("invoices", invoice.id).status is InvoiceStatus.PAID
+    assert platform.vipps.charge(payment.provider_payment_id).amount == 50000
