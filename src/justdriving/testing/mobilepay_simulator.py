@@ -24,7 +24,7 @@ What it does as Vipps MobilePay does:
   secret; every event a registered hook asked for is delivered (kept in `deliveries`, POSTed to
   the URL when `post_deliveries`), signed with HMAC-SHA256 as the Webhooks API documents:
   `x-ms-date`, `x-ms-content-sha256` and `Authorization: HMAC-SHA256 SignedHeaders=...`.
-- Recurring API (v3): draft an agreement (`Idempotency-Key`; VARIABLE or LEGACY pricing in NOK,
+- Recurring API (v3, in mobilepay_agreements): draft an agreement (`Idempotency-Key`; VARIABLE or LEGACY pricing in NOK,
   DKK or EUR, a monthly/weekly/yearly/daily interval, `merchantRedirectUrl`,
   `merchantAgreementUrl`, `productName` required) → PENDING with a `vippsConfirmationUrl`; the
   student's side `approve_agreement` (ACTIVE), `reject_agreement` (STOPPED),
@@ -52,20 +52,33 @@ import secrets
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from attrs import define, field
 
 from justdriving.testing.exchanges import record_webhook
 from justdriving.testing.local_server import LocalServer, Served
+from justdriving.testing.mobilepay_agreements import (
+    RECURRING_EVENTS,
+    Agreement,
+    Charge,
+    RecurringSide,
+)
+from justdriving.testing.mobilepay_wire import (
+    Delivery,
+    Problem,
+    SimulatorError,
+    bad,
+    json_body,
+    ok,
+)
 from justdriving.testing.stripe_api import ApiReply
 
 __all__ = ["Delivery", "MobilePaySimulator", "SimulatorError"]
 
-Delivery = tuple[bytes, dict[str, str]]
 CURRENCIES = frozenset({"NOK", "DKK", "EUR", "SEK"})
 EVENTS = tuple(
     f"epayments.payment.{name}.v1"
@@ -80,69 +93,12 @@ EVENTS = tuple(
         "terminated",
     )
 )
-RECURRING_EVENTS = tuple(
-    f"recurring.{name}.v1"
-    for name in (
-        "agreement-activated",
-        "agreement-rejected",
-        "agreement-stopped",
-        "agreement-expired",
-        "charge-reserved",
-        "charge-captured",
-        "charge-canceled",
-        "charge-failed",
-        "charge-creation-failed",
-        "charge-refunded",
-    )
-)
-RECURRING_CURRENCIES = frozenset({"NOK", "DKK", "EUR"})
-FAILURE_REASONS = frozenset(
-    {"user_action_required", "charge_amount_too_high", "non_technical_error", "technical_error"}
-)
-_COUNTRY = {"NOK": "NO", "DKK": "DK", "EUR": "FI"}
-_KEY_V3 = re.compile(r"[^#?/\\]{1,40}")
-_INTERVALS = frozenset({"YEAR", "MONTH", "WEEK", "DAY"})
-_AGREEMENT = re.compile(r"/recurring/v3/agreements/([^/]+)")
-_CHARGES = re.compile(r"/recurring/v3/agreements/([^/]+)/charges")
-_CHARGE = re.compile(r"/recurring/v3/agreements/([^/]+)/charges/([^/]+)")
-_ORDER_ID = re.compile(r"[a-zA-Z0-9-]{1,50}")
 _REFERENCE = re.compile(r"[a-zA-Z0-9-]{8,50}")
 _KEY = re.compile(r"[a-zA-Z0-9-]{1,50}")
 _PHONE = re.compile(r"[0-9]{10,15}")
 _PAYMENT = re.compile(r"/epayment/v1/payments/([^/]+)")
 _FORCE_APPROVE = re.compile(r"/epayment/v1/test/payments/([^/]+)/approve")
 _ACTION = re.compile(r"/epayment/v1/payments/([^/]+)/(capture|cancel|refund)")
-
-
-class SimulatorError(Exception):
-    """A test asked the simulator for something the payer or Vipps MobilePay could not do."""
-
-
-class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str, name: str | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.name = status, title, detail, name
-
-    def reply(self) -> ApiReply:
-        body: dict[str, Any] = {
-            "type": f"https://developer.vippsmobilepay.com/docs/APIs/epayment-api/errors#{self.status}",
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-            "instance": f"/epayment/errors/{uuid.uuid4()}",
-            "traceId": uuid.uuid4().hex,
-        }
-        if self.name:
-            body["extraDetails"] = [{"name": self.name, "reason": self.detail}]
-        return ApiReply(
-            self.status,
-            json.dumps(body).encode(),
-            {"Content-Type": "application/problem+json"},
-        )
-
-
-def _bad(detail: str, name: str | None = None) -> Problem:
-    return Problem(400, "Bad Request", detail, name)
 
 
 @define
@@ -156,91 +112,6 @@ class Merchant:
     webhooks: dict[str, Webhook] = field(factory=dict)
     agreements: dict[str, Agreement] = field(factory=dict)
     charges: dict[str, Charge] = field(factory=dict)
-
-
-@define
-class Agreement:
-    id: str
-    currency: str
-    pricing: dict[str, Any]
-    interval: dict[str, Any]
-    product_name: str
-    external_id: str | None
-    confirmation_url: str
-    created: str
-    redirect_url: str
-    agreement_url: str
-    country: str
-    status: str = "PENDING"
-    start: str | None = None
-    stop: str | None = None
-
-    def view(self) -> dict[str, Any]:
-        pricing = {k: v for k, v in self.pricing.items() if k != "type"}
-        variable = self.pricing.get("type") == "VARIABLE"
-        pricing["type"] = "VariableAmountPricingResponse" if variable else "LegacyPricingResponse"
-        if variable and self.status == "ACTIVE":
-            pricing["maxAmount"] = self.pricing["suggestedMaxAmount"]  # the student's choice
-        view: dict[str, Any] = {
-            "id": self.id,
-            "status": self.status,
-            "pricing": pricing,
-            "interval": self.interval,
-            "productName": self.product_name,
-            "created": self.created,
-            "start": self.start,
-            "stop": self.stop,
-            "merchantRedirectUrl": self.redirect_url,
-            "merchantAgreementUrl": self.agreement_url,
-            "countryCode": self.country,
-            "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, self.id)),
-        }
-        if self.external_id is not None:
-            view["externalId"] = self.external_id
-        return view
-
-
-@define
-class Charge:
-    id: str
-    agreement: Agreement
-    amount: int
-    description: str
-    type: str
-    transaction_type: str
-    due: str
-    retry_days: int = 0
-    status: str = "PENDING"
-    failure_reason: str | None = None
-    history: list[dict[str, Any]] = field(factory=list)
-
-    def view(self) -> dict[str, Any]:
-        view: dict[str, Any] = {
-            "id": self.id,
-            "agreementId": self.agreement.id,
-            "amount": self.amount,
-            "currency": self.agreement.currency,
-            "description": self.description,
-            "due": self.due,
-            "status": self.status,
-            "type": self.type,
-            "transactionType": self.transaction_type,
-            "retryDays": self.retry_days,
-            "externalId": self.id,
-            "transactionId": None,
-            "summary": {
-                "captured": self.amount if self.status == "CHARGED" else 0,
-                "refunded": 0,
-                "cancelled": self.amount if self.status == "CANCELLED" else 0,
-            },
-            "history": self.history,
-        }
-        if self.agreement.external_id is not None:
-            view["externalAgreementId"] = self.agreement.external_id
-        if self.failure_reason:
-            view["failureReason"] = self.failure_reason
-            view["failureDescription"] = f"The charge failed: {self.failure_reason}"
-        return view
 
 
 @define
@@ -285,7 +156,7 @@ class _Failure:
     processed: bool
 
 
-class MobilePaySimulator(Served):
+class MobilePaySimulator(RecurringSide, Served):
     """Vipps MobilePay's APIs in a ThreadingHTTPServer; a context manager."""
 
     def __init__(
@@ -421,82 +292,6 @@ class MobilePaySimulator(Served):
             payment = self.payment(reference)
             return self._emit(payment, name, payment.value, uuid.uuid4().hex, force=True)
 
-    # The student's side of the Recurring API, and Vipps MobilePay's processing of charges.
-
-    def agreement(self, agreement_id: str, msn: str | None = None) -> Agreement:
-        with self._lock:
-            found = self.merchants[msn or self.default_msn].agreements.get(agreement_id)
-            if found is None:
-                raise SimulatorError(f"no agreement {agreement_id}")
-            return found
-
-    def approve_agreement(self, agreement_id: str) -> Delivery:
-        """The student approves the agreement in the app (strong authentication there)."""
-        with self._lock:
-            agreement = self._agreement_in(agreement_id, "PENDING")
-            agreement.status, agreement.start = "ACTIVE", self._now_text()
-            return self._emit_agreement(agreement, "agreement-activated", "USER")
-
-    def reject_agreement(self, agreement_id: str) -> Delivery:
-        with self._lock:
-            agreement = self._agreement_in(agreement_id, "PENDING")
-            agreement.status, agreement.stop = "STOPPED", self._now_text()
-            return self._emit_agreement(agreement, "agreement-rejected", "USER")
-
-    def expire_agreement(self, agreement_id: str) -> Delivery:
-        with self._lock:
-            agreement = self._agreement_in(agreement_id, "PENDING")
-            agreement.status = "EXPIRED"
-            return self._emit_agreement(agreement, "agreement-expired", "VIPPS")
-
-    def stop_agreement_in_app(self, agreement_id: str) -> Delivery:
-        with self._lock:
-            agreement = self._agreement_in(agreement_id, "ACTIVE")
-            agreement.status, agreement.stop = "STOPPED", self._now_text()
-            return self._emit_agreement(agreement, "agreement-stopped", "USER")
-
-    def fail_next_charge(self, agreement_id: str, reason: str) -> None:
-        """The next charge processed on the agreement fails for `reason` (a failureReason)."""
-        if reason not in FAILURE_REASONS:
-            raise SimulatorError(f"Vipps MobilePay gives no failureReason {reason!r}")
-        with self._lock:
-            self._charge_failures.setdefault(agreement_id, []).append(reason)
-
-    def charge(self, charge_id: str, msn: str | None = None) -> Charge:
-        with self._lock:
-            found = self.merchants[msn or self.default_msn].charges.get(charge_id)
-            if found is None:
-                raise SimulatorError(f"no charge {charge_id}")
-            return found
-
-    def charge_count(self, msn: str | None = None) -> int:
-        with self._lock:
-            return len(self.merchants[msn or self.default_msn].charges)
-
-    def process_charge(self, charge_id: str) -> Delivery:
-        """Vipps MobilePay processes a PENDING charge (an UNSCHEDULED one at once, a RECURRING
-        one on its due date): CHARGED, or FAILED with its reason."""
-        with self._lock:
-            charge = self.charge(charge_id)
-            if charge.status != "PENDING":
-                raise SimulatorError(f"charge {charge_id} is {charge.status}, not PENDING")
-            queued = self._charge_failures.get(charge.agreement.id) or []
-            maximum = charge.agreement.pricing.get("suggestedMaxAmount")
-            if queued:
-                charge.failure_reason = queued.pop(0)
-            elif charge.agreement.status != "ACTIVE":
-                charge.failure_reason = "non_technical_error"
-            elif isinstance(maximum, int) and charge.amount > maximum:
-                charge.failure_reason = "charge_amount_too_high"
-            key = uuid.uuid4().hex
-            if charge.failure_reason:
-                charge.status = "FAILED"
-                charge.history.append(self._history("FAIL", charge.amount, key, success=False))
-                return self._emit_charge(charge, "charge-failed")
-            charge.status = "CHARGED"
-            charge.history.append(self._history("CAPTURE", charge.amount, key))
-            return self._emit_charge(charge, "charge-captured")
-
     # Signing, as the Webhooks API documents it.
 
     @staticmethod
@@ -549,15 +344,15 @@ class MobilePaySimulator(Served):
         query: str = "",
     ) -> ApiReply:
         if path == "/webhooks/v1/webhooks" and method == "POST":
-            data = _json(body)
+            data = json_body(body)
             url, events = data.get("url"), data.get("events")
             if not isinstance(url, str) or not isinstance(events, list) or not events:
-                raise _bad("url and events are required", "url")
-            return _ok(self._register(merchant, url, tuple(str(e) for e in events)), 201)
+                raise bad("url and events are required", "url")
+            return ok(self._register(merchant, url, tuple(str(e) for e in events)), 201)
         if path == "/webhooks/v1/webhooks" and method == "GET":
             hooks = [{"id": h.id, "url": h.url, "events": list(h.events)}
                      for h in merchant.webhooks.values()]  # fmt: skip
-            return _ok({"webhooks": hooks})
+            return ok({"webhooks": hooks})
         if method == "POST" and path == "/epayment/v1/payments":
             return self._idempotent(merchant, path, headers, lambda: self._create(merchant, body))
         action = _ACTION.fullmatch(path)
@@ -573,7 +368,7 @@ class MobilePaySimulator(Served):
             return self._force_approve(self._find(merchant, unquote(forced.group(1))), body)
         found = _PAYMENT.fullmatch(path)
         if method == "GET" and found:
-            return _ok(self._view(self._find(merchant, unquote(found.group(1)))))
+            return ok(self._view(self._find(merchant, unquote(found.group(1)))))
         if path.startswith("/recurring/v3/"):
             return self._recurring(merchant, method, path, query, headers, body)
         raise Problem(404, "Not Found", f"no such endpoint: {method} {path}")
@@ -598,7 +393,7 @@ class MobilePaySimulator(Served):
         self._tokens[token] = merchant.msn
         self.tokens_issued += 1
         now = int(self.clock().timestamp())
-        return _ok(
+        return ok(
             {
                 "token_type": "Bearer",
                 "expires_in": str(self.token_ttl),
@@ -632,7 +427,7 @@ class MobilePaySimulator(Served):
     ) -> ApiReply:
         key = headers.get("idempotency-key", "")
         if not pattern.fullmatch(key):
-            raise _bad("the Idempotency-Key header is required: 1-50 of [a-zA-Z0-9-]",
+            raise bad("the Idempotency-Key header is required: 1-50 of [a-zA-Z0-9-]",
                        "Idempotency-Key")  # fmt: skip
         earlier = merchant.replays.get((path, key))
         if earlier is not None:
@@ -644,20 +439,20 @@ class MobilePaySimulator(Served):
     # ePayment.
 
     def _create(self, merchant: Merchant, body: bytes) -> ApiReply:
-        data = _json(body)
+        data = json_body(body)
         amount: dict[str, Any] = data["amount"] if isinstance(data.get("amount"), dict) else {}
         currency, value = amount.get("currency"), amount.get("value")
         if currency not in CURRENCIES:
-            raise _bad("amount.currency must be NOK, DKK, EUR or SEK", "amount.currency")
+            raise bad("amount.currency must be NOK, DKK, EUR or SEK", "amount.currency")
         if type(value) is not int or value < 1:
-            raise _bad("amount.value is a positive integer in minor units", "amount.value")
+            raise bad("amount.value is a positive integer in minor units", "amount.value")
         method = data.get("paymentMethod")
         if not isinstance(method, dict) or method.get("type") != "WALLET":
-            raise _bad("paymentMethod.type must be WALLET (CARD is not in the test environment)",
+            raise bad("paymentMethod.type must be WALLET (CARD is not in the test environment)",
                        "paymentMethod.type")  # fmt: skip
         reference = data.get("reference")
         if not isinstance(reference, str) or not _REFERENCE.fullmatch(reference):
-            raise _bad("reference must be 8-50 of [a-zA-Z0-9-]", "reference")
+            raise bad("reference must be 8-50 of [a-zA-Z0-9-]", "reference")
         if reference in merchant.payments:
             raise Problem(409, "Conflict", "the reference is already used", "reference")
         flow = data.get("userFlow")
@@ -666,21 +461,21 @@ class MobilePaySimulator(Served):
         )
         phone = customer.get("phoneNumber")
         if phone is not None and (not isinstance(phone, str) or not _PHONE.fullmatch(phone)):
-            raise _bad("customer.phoneNumber is an MSISDN: 10-15 digits", "customer.phoneNumber")
+            raise bad("customer.phoneNumber is an MSISDN: 10-15 digits", "customer.phoneNumber")
         if flow in ("WEB_REDIRECT", "NATIVE_REDIRECT"):
             if not isinstance(data.get("returnUrl"), str) or not data["returnUrl"]:
-                raise _bad("returnUrl is required for this userFlow", "returnUrl")
+                raise bad("returnUrl is required for this userFlow", "returnUrl")
         elif flow == "PUSH_MESSAGE":
             if phone is None:
-                raise _bad("PUSH_MESSAGE needs customer.phoneNumber", "customer.phoneNumber")
+                raise bad("PUSH_MESSAGE needs customer.phoneNumber", "customer.phoneNumber")
         elif flow != "QR":
-            raise _bad("userFlow must be WEB_REDIRECT, NATIVE_REDIRECT, PUSH_MESSAGE or QR",
+            raise bad("userFlow must be WEB_REDIRECT, NATIVE_REDIRECT, PUSH_MESSAGE or QR",
                        "userFlow")  # fmt: skip
         description = data.get("paymentDescription")
         if description is not None and (
             not isinstance(description, str) or not 3 <= len(description) <= 100
         ):
-            raise _bad("paymentDescription is 3 to 100 characters", "paymentDescription")
+            raise bad("paymentDescription is 3 to 100 characters", "paymentDescription")
         payment = Payment(reference, str(currency), value, str(flow), uuid.uuid4().hex)
         if flow != "PUSH_MESSAGE":
             payment.redirect_url = f"{self.base_url}/landing?token={secrets.token_urlsafe(16)}"
@@ -690,17 +485,17 @@ class MobilePaySimulator(Served):
         answer: dict[str, Any] = {"reference": reference}
         if payment.redirect_url:
             answer["redirectUrl"] = payment.redirect_url
-        return _ok(answer, 201)
+        return ok(answer, 201)
 
     def _force_approve(self, payment: Payment, body: bytes) -> ApiReply:
         """The test environment's force approve: a test user approves without the app."""
-        data = _json(body)
+        data = json_body(body)
         customer = data.get("customer")
         phone = customer.get("phoneNumber") if isinstance(customer, dict) else None
         if not isinstance(phone, str | int) or not _PHONE.fullmatch(str(phone)):
-            raise _bad("customer.phoneNumber names the test user", "customer.phoneNumber")
+            raise bad("customer.phoneNumber names the test user", "customer.phoneNumber")
         if payment.state != "CREATED":
-            raise _bad(f"a {payment.state} payment cannot be approved", "state")
+            raise bad(f"a {payment.state} payment cannot be approved", "state")
         payment.state, payment.authorized = "AUTHORIZED", payment.value
         self._emit(payment, "AUTHORIZED", payment.value, payment.psp)
         return ApiReply(200, b"", {})
@@ -710,56 +505,56 @@ class MobilePaySimulator(Served):
     ) -> ApiReply:
         if verb == "cancel":
             return self._cancel(payment, key)
-        data = _json(body)
+        data = json_body(body)
         amount = data.get("modificationAmount")
         if not isinstance(amount, dict):
-            raise _bad("modificationAmount is required", "modificationAmount")
+            raise bad("modificationAmount is required", "modificationAmount")
         value = amount.get("value")
         if amount.get("currency") != payment.currency:
-            raise _bad("modificationAmount.currency is not the payment's",
+            raise bad("modificationAmount.currency is not the payment's",
                        "modificationAmount.currency")  # fmt: skip
         if type(value) is not int or value < 1:
-            raise _bad("modificationAmount.value is a positive integer", "modificationAmount")
+            raise bad("modificationAmount.value is a positive integer", "modificationAmount")
         if verb == "capture":
             if payment.state != "AUTHORIZED":
-                raise _bad(f"a {payment.state} payment cannot be captured", "state")
+                raise bad(f"a {payment.state} payment cannot be captured", "state")
             reply, _ = self._capture(merchant, payment, value, key)
             return reply
         if value > payment.captured - payment.refunded:
-            raise _bad("the refund is more than was captured and not yet refunded",
+            raise bad("the refund is more than was captured and not yet refunded",
                        "modificationAmount.value")  # fmt: skip
         payment.refunded += value
         psp = uuid.uuid4().hex
         payment.refunds.append({"value": value, "pspReference": psp, "idempotencyKey": key})
         self._emit(payment, "REFUNDED", value, psp, key=key)
-        return _ok(self._adjustment(payment, value, psp))
+        return ok(self._adjustment(payment, value, psp))
 
     def _capture(
         self, merchant: Merchant, payment: Payment, value: int, key: str | None
     ) -> tuple[ApiReply, Delivery]:
         if value > payment.authorized - payment.captured - payment.cancelled:
-            raise _bad("the capture is more than is authorized and not yet captured",
+            raise bad("the capture is more than is authorized and not yet captured",
                        "modificationAmount.value")  # fmt: skip
         payment.captured += value
         psp = uuid.uuid4().hex
         delivery = self._emit(payment, "CAPTURED", value, psp, key=key)
-        return _ok(self._adjustment(payment, value, psp)), delivery
+        return ok(self._adjustment(payment, value, psp)), delivery
 
     def _cancel(self, payment: Payment, key: str | None) -> ApiReply:
         psp = uuid.uuid4().hex
         if payment.state == "CREATED":
             payment.state = "TERMINATED"
             self._emit(payment, "TERMINATED", payment.value, psp, key=key)
-            return _ok(self._adjustment(payment, payment.value, psp))
+            return ok(self._adjustment(payment, payment.value, psp))
         if payment.state != "AUTHORIZED":
-            raise _bad(f"a {payment.state} payment cannot be cancelled", "state")
+            raise bad(f"a {payment.state} payment cannot be cancelled", "state")
         left = payment.authorized - payment.captured - payment.cancelled
         if left <= 0:
-            raise _bad("nothing is left to cancel: the payment is captured", "state")
+            raise bad("nothing is left to cancel: the payment is captured", "state")
         payment.cancelled += left
         payment.state = "TERMINATED"
         self._emit(payment, "CANCELLED", left, psp, key=key)
-        return _ok(self._adjustment(payment, left, psp))
+        return ok(self._adjustment(payment, left, psp))
 
     def _view(self, payment: Payment) -> dict[str, Any]:
         view: dict[str, Any] = {
@@ -795,255 +590,6 @@ class MobilePaySimulator(Served):
         if payment.state != state:
             raise SimulatorError(f"payment {reference} is {payment.state}, not {state}")
         return payment
-
-    # Recurring API.
-
-    def _recurring(
-        self,
-        merchant: Merchant,
-        method: str,
-        path: str,
-        query: str,
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> ApiReply:
-        if path == "/recurring/v3/agreements" and method == "POST":
-            return self._idempotent(merchant, path, headers, lambda: self._draft(merchant, body))
-        if path == "/recurring/v3/agreements" and method == "GET":
-            return _ok(self._list(merchant, query))  # a JSON array, as ListAgreementsV3
-        charge = _CHARGE.fullmatch(path)
-        if charge and method == "GET":
-            agreement = self._agreement_of(merchant, unquote(charge.group(1)))
-            found = merchant.charges.get(unquote(charge.group(2)))
-            if found is None or found.agreement is not agreement:
-                raise _recurring_problem(404, "not-found", "no such charge")
-            return _ok(found.view())
-        charges = _CHARGES.fullmatch(path)
-        if charges and method == "POST":
-            agreement = self._agreement_of(merchant, unquote(charges.group(1)))
-            return self._idempotent(
-                merchant,
-                path,
-                headers,
-                lambda: self._create_charge(merchant, agreement, body, headers),
-                _KEY_V3,
-            )
-        one = _AGREEMENT.fullmatch(path)
-        if one and method == "GET":
-            return _ok(self._agreement_of(merchant, unquote(one.group(1))).view())
-        if one and method == "PATCH":
-            agreement = self._agreement_of(merchant, unquote(one.group(1)))
-            return self._idempotent(merchant, path, headers, lambda: self._patch(agreement, body))
-        raise Problem(404, "Not Found", f"no such endpoint: {method} {path}")
-
-    def _draft(self, merchant: Merchant, body: bytes) -> ApiReply:
-        data = _json(body)
-        pricing = data.get("pricing")
-        if not isinstance(pricing, dict) or pricing.get("currency") not in RECURRING_CURRENCIES:
-            raise _recurring_problem(400, "validation-error", "pricing.currency: NOK, DKK or EUR")
-        kind = pricing.get("type", "LEGACY")
-        amount_field = "suggestedMaxAmount" if kind == "VARIABLE" else "amount"
-        if kind not in ("LEGACY", "VARIABLE") or type(pricing.get(amount_field)) is not int:
-            raise _recurring_problem(400, "validation-error", f"pricing.{amount_field} is required")
-        if pricing[amount_field] < 100:
-            raise _recurring_problem(400, "validation-error", f"pricing.{amount_field} >= 100")
-        interval = data.get("interval")
-        if (
-            not isinstance(interval, dict)
-            or interval.get("unit") not in _INTERVALS
-            or type(interval.get("count")) is not int
-            or not 1 <= interval["count"] <= 31
-        ):
-            raise _recurring_problem(400, "validation-error", "interval: {unit, count 1-31}")
-        for name in ("merchantRedirectUrl", "merchantAgreementUrl"):
-            url = data.get(name)
-            if not isinstance(url, str) or not url.startswith("https://"):
-                raise _recurring_problem(400, "validation-error", f"{name} is an https URL")
-        product = data.get("productName")
-        if not isinstance(product, str) or not 1 <= len(product) <= 45:
-            raise _recurring_problem(400, "validation-error", "productName is 1-45 characters")
-        phone = data.get("phoneNumber")
-        if phone is not None and (not isinstance(phone, str) or not _PHONE.fullmatch(phone)):
-            raise _recurring_problem(400, "validation-error", "phoneNumber is an MSISDN")
-        external = data.get("externalId")
-        if external is not None and not isinstance(external, str):
-            raise _recurring_problem(400, "validation-error", "externalId is a string")
-        agreement_id = "agr_" + secrets.token_urlsafe(6).replace("-", "x").replace("_", "y")
-        agreement = Agreement(
-            agreement_id,
-            str(pricing["currency"]),
-            dict(pricing),
-            dict(interval),
-            product,
-            external,
-            f"{self.base_url}/landing/agreement?token={secrets.token_urlsafe(16)}",
-            self._now_text(),
-            data["merchantRedirectUrl"],
-            data["merchantAgreementUrl"],
-            _COUNTRY[str(pricing["currency"])],
-        )
-        merchant.agreements[agreement_id] = agreement
-        answer = {
-            "agreementId": agreement_id,
-            "vippsConfirmationUrl": agreement.confirmation_url,
-            "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, agreement_id)),
-        }
-        return _ok(answer, 201)
-
-    def _list(self, merchant: Merchant, query: str) -> list[dict[str, Any]]:
-        params = dict(parse_qsl(query))
-        status = params.get("status", "ACTIVE")
-        try:
-            page, size = int(params.get("pageNumber", "1")), int(params.get("pageSize", "1000"))
-        except ValueError:
-            raise _recurring_problem(400, "validation-error", "pageNumber, pageSize") from None
-        if page < 1 or not 1 <= size <= 1000:
-            raise _recurring_problem(400, "validation-error", "pageNumber >= 1, pageSize 1-1000")
-        matching = [a.view() for a in merchant.agreements.values() if a.status == status]
-        return matching[(page - 1) * size : page * size]
-
-    def _patch(self, agreement: Agreement, body: bytes) -> ApiReply:
-        data = _json(body)
-        if data.get("status") not in (None, "STOPPED"):
-            raise _recurring_problem(400, "validation-error", "status can only become STOPPED")
-        if data.get("status") == "STOPPED" and agreement.status in ("PENDING", "ACTIVE"):
-            agreement.status, agreement.stop = "STOPPED", self._now_text()
-            for charge in self._charges_of(agreement):
-                if charge.status == "PENDING":
-                    charge.status = "CANCELLED"
-            self._emit_agreement(agreement, "agreement-stopped", "MERCHANT")
-        elif data.get("status") == "STOPPED":
-            raise _recurring_problem(400, "illegal-agreement-update", "the agreement is not active")
-        return ApiReply(204, b"", {})
-
-    def _create_charge(
-        self, merchant: Merchant, agreement: Agreement, body: bytes, headers: Mapping[str, str]
-    ) -> ApiReply:
-        data = _json(body)
-        if agreement.status != "ACTIVE":
-            raise _recurring_problem(400, "invalid-agreement-status", "the agreement is not ACTIVE")
-        amount = data.get("amount")
-        if type(amount) is not int or amount < 100:
-            raise _recurring_problem(400, "validation-error", "amount is at least 100 minor units")
-        if data.get("transactionType") not in ("DIRECT_CAPTURE", "RESERVE_CAPTURE"):
-            raise _recurring_problem(400, "validation-error", "transactionType")
-        description = data.get("description")
-        if not isinstance(description, str) or not 1 <= len(description) <= 45:
-            raise _recurring_problem(400, "validation-error", "description is 1-45 characters")
-        kind = data.get("type", "RECURRING")
-        retry = 0
-        today = self.clock().astimezone(UTC).date()
-        if kind == "UNSCHEDULED":
-            if "due" in data or data.get("retryDays"):
-                raise _recurring_problem(400, "validation-error", "UNSCHEDULED takes no due date")
-            due = today.isoformat()
-        elif kind == "RECURRING":
-            due = str(data.get("due", ""))
-            try:
-                lead = (date.fromisoformat(due) - today).days
-            except ValueError:
-                raise _recurring_problem(400, "validation-error", "due is YYYY-MM-DD") from None
-            if lead < 1:
-                raise _recurring_problem(400, "charge-due-too-soon", "due is at least 1 day ahead")
-            retry = data.get("retryDays", 0)
-            if type(retry) is not int or not 0 <= retry <= 14:
-                raise _recurring_problem(400, "validation-error", "retryDays is 0-14")
-        else:
-            raise _recurring_problem(400, "validation-error", "type is RECURRING or UNSCHEDULED")
-        order_id = data.get("orderId")
-        if order_id is None:
-            order_id = "chr-" + secrets.token_urlsafe(8).replace("_", "y")
-        if not isinstance(order_id, str) or not _ORDER_ID.fullmatch(order_id):
-            raise _recurring_problem(400, "validation-error", "orderId is 1-50 of [a-zA-Z0-9-]")
-        if order_id in merchant.charges:
-            raise _recurring_problem(409, "conflict", "the orderId is already used")
-        charge = Charge(
-            order_id,
-            agreement,
-            amount,
-            description,
-            str(kind),
-            str(data["transactionType"]),
-            due,
-            retry,
-        )
-        charge.history.append(self._history("CREATE", amount, headers.get("idempotency-key", "")))
-        merchant.charges[order_id] = charge
-        return _ok({"chargeId": order_id}, 201)
-
-    def _agreement_of(self, merchant: Merchant, agreement_id: str) -> Agreement:
-        found = merchant.agreements.get(agreement_id)
-        if found is None:
-            raise _recurring_problem(404, "not-found", "no such agreement")
-        return found
-
-    def _agreement_in(self, agreement_id: str, status: str) -> Agreement:
-        agreement = self.agreement(agreement_id)
-        if agreement.status != status:
-            raise SimulatorError(f"agreement {agreement_id} is {agreement.status}, not {status}")
-        return agreement
-
-    def _charges_of(self, agreement: Agreement) -> list[Charge]:
-        return [
-            c for m in self.merchants.values() for c in m.charges.values()
-            if c.agreement is agreement
-        ]  # fmt: skip
-
-    def _history(
-        self, event: str, amount: int, key: str, *, success: bool = True
-    ) -> dict[str, Any]:
-        return {
-            "occurred": self._now_text(),
-            "event": event,
-            "amount": amount,
-            "idempotencyKey": key,
-            "success": success,
-        }
-
-    def _now_text(self) -> str:
-        return self.clock().astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-    def _emit_agreement(self, agreement: Agreement, name: str, actor: str) -> Delivery:
-        payload: dict[str, Any] = {
-            "agreementId": agreement.id,
-            "agreementExternalId": agreement.external_id,
-            "agreementUUID": str(uuid.uuid5(uuid.NAMESPACE_URL, agreement.id)),
-            "occurred": self._now_text(),
-            "actor": actor,
-        }
-        return self._deliver_recurring(agreement, f"recurring.{name}.v1", payload)
-
-    def _emit_charge(self, charge: Charge, name: str) -> Delivery:
-        payload: dict[str, Any] = {
-            "agreementId": charge.agreement.id,
-            "agreementExternalId": charge.agreement.external_id,
-            "chargeId": charge.id,
-            "amount": charge.amount,
-            "currency": charge.agreement.currency,
-            "chargeType": charge.type,
-            "occurred": self._now_text(),
-        }
-        if charge.failure_reason:
-            payload["failureReason"] = charge.failure_reason
-            payload["failureDescription"] = f"The charge failed: {charge.failure_reason}"
-        return self._deliver_recurring(charge.agreement, f"recurring.{name}.v1", payload)
-
-    def _deliver_recurring(
-        self, agreement: Agreement, event_type: str, payload: dict[str, Any]
-    ) -> Delivery:
-        merchant = next(m for m in self.merchants.values() if agreement.id in m.agreements)
-        body = json.dumps({**payload, "eventType": event_type, "msn": merchant.msn}).encode()
-        last: Delivery | None = None
-        for hook in merchant.webhooks.values():
-            if event_type not in hook.events:
-                continue
-            headers = self.sign(body, self.clock(), hook.secret, hook.url)
-            last = (body, headers)
-            self.deliveries.append(last)
-            record_webhook("mobilepay", event_type, body)
-            if self.post_deliveries:
-                self._post(hook.url, body, headers)
-        return last if last is not None else (body, {})
 
     # Webhooks.
 
@@ -1097,23 +643,3 @@ class MobilePaySimulator(Served):
         # Vipps MobilePay would retry a failed delivery; a test reads `deliveries` instead.
         with contextlib.suppress(httpx.HTTPError):
             httpx.post(url, content=body, headers=dict(headers), timeout=10)
-
-
-def _recurring_problem(status: int, problem: str, detail: str) -> Problem:
-    """The Recurring API's RFC 7807 problems are typed by a page anchor."""
-    titles = {400: "Bad Request", 404: "Not Found", 409: "Conflict"}
-    return Problem(status, titles.get(status, "Error"), detail, problem)
-
-
-def _json(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        raise _bad("the body is not JSON") from None
-    if not isinstance(data, dict):
-        raise _bad("the body is a JSON object")
-    return data
-
-
-def _ok(payload: Mapping[str, Any] | list[Any], status: int = 200) -> ApiReply:
-    return ApiReply(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
