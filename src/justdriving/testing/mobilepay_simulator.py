@@ -24,18 +24,18 @@ What it does as Vipps MobilePay does:
   secret; every event a registered hook asked for is delivered (kept in `deliveries`, POSTed to
   the URL when `post_deliveries`), signed with HMAC-SHA256 as the Webhooks API documents:
   `x-ms-date`, `x-ms-content-sha256` and `Authorization: HMAC-SHA256 SignedHeaders=...`.
-- Recurring API (v3, in mobilepay_agreements): draft an agreement (`Idempotency-Key`; VARIABLE or LEGACY pricing in NOK,
-  DKK or EUR, a monthly/weekly/yearly/daily interval, `merchantRedirectUrl`,
-  `merchantAgreementUrl`, `productName` required) → PENDING with a `vippsConfirmationUrl`; the
-  student's side `approve_agreement` (ACTIVE), `reject_agreement` (STOPPED),
-  `expire_agreement` (EXPIRED); get, list by status (paged), PATCH to STOPPED. Charges on an
-  ACTIVE agreement only (`Idempotency-Key`; amount at least 100 minor units; description 1-45
-  characters; RECURRING needs a `due` date at least one day ahead and `retryDays` 0-14,
-  UNSCHEDULED takes neither; an `orderId` becomes the chargeId and is unique per sales unit);
-  the charge stays PENDING until `process_charge` (CHARGED, or FAILED with a failureReason:
-  one queued by `fail_next_charge`, or `charge_amount_too_high` above a VARIABLE agreement's
-  maximum). Agreement and charge events (recurring.agreement-*.v1, recurring.charge-*.v1) are
-  signed and delivered as ePayment's are.
+- Recurring API (v3, in mobilepay_agreements): draft an agreement (`Idempotency-Key`; VARIABLE or
+  LEGACY pricing in NOK, DKK or EUR, a monthly/weekly/yearly/daily interval,
+  `merchantRedirectUrl`, `merchantAgreementUrl`, `productName` required) → PENDING with a
+  `vippsConfirmationUrl`; the student's side `approve_agreement` (ACTIVE), `reject_agreement`
+  (STOPPED), `expire_agreement` (EXPIRED); get, list by status (paged), PATCH to STOPPED. Charges
+  on an ACTIVE agreement only (`Idempotency-Key`; amount at least 100 minor units; description
+  1-45 characters; RECURRING needs a `due` date at least one day ahead and `retryDays` 0-14,
+  UNSCHEDULED takes neither; an `orderId` becomes the chargeId and is unique per sales unit); the
+  charge stays PENDING until `process_charge` (CHARGED, or FAILED with a failureReason: one queued
+  by `fail_next_charge`, or `charge_amount_too_high` above a VARIABLE agreement's maximum).
+  Agreement and charge events (recurring.agreement-*.v1, recurring.charge-*.v1) are signed and
+  delivered as ePayment's are.
 Failures on demand: `fail_next`. Nothing happens at import time; the server runs between
 `start()` and `stop()`.
 """
