@@ -27,10 +27,12 @@ from justdriving.domain.bookings import (
     TimeSlot,
 )
 from justdriving.domain.charges import ChargeKind, ChargeReason
+from justdriving.domain.connect import ConnectedAccount, PlatformFee
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
 from justdriving.domain.errors import (
     BookingNotAllowed,
     CapabilityNotSupported,
+    ChargesNotEnabled,
     ConcurrencyConflict,
     ConfigurationError,
     CurrencyMismatch,
@@ -67,6 +69,7 @@ from justdriving.domain.events import (
     BookingRequested,
     BookingRescheduled,
     CardSetupFailed,
+    ConnectedAccountUpdated,
     CreditNoteIssued,
     CustomerChargeDeclined,
     CustomerChargeRequiresAction,
@@ -201,8 +204,11 @@ __all__ = [
     "Channel",
     "ChargeKind",
     "ChargeReason",
+    "ChargesNotEnabled",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "ConnectedAccount",
+    "ConnectedAccountUpdated",
     "CreditNote",
     "CreditNoteIssued",
     "CurrencyMismatch",
@@ -266,6 +272,7 @@ __all__ = [
     "PaymentStatus",
     "PaymentSucceeded",
     "PhoneNumber",
+    "PlatformFee",
     "PostalAddress",
     "ProviderError",
     "ProviderRejected",

@@ -61,7 +61,7 @@ class Container(containers.DeclarativeContainer):
     )
     mobilepay_gateway = providers.Singleton(payment_adapters.mobilepay_gateway, settings)
     gateways = providers.Singleton(
-        payment_adapters.gateway_registry, payment_gateway, mobilepay_gateway
+        payment_adapters.gateway_registry, payment_gateway, mobilepay_gateway, settings=settings
     )
 
     sms_limiter = providers.Singleton(sms_adapters.sms_limiter, settings)

@@ -247,6 +247,29 @@ class GatewayDriver(Protocol):
 
     def settle_charge(self, provider_payment_id: str) -> Delivery: ...
 
+    # Connected accounts (tests/contract/test_connected_accounts_contract.py). A gateway
+    # without them (connects False) is only asked to refuse.
+
+    @property
+    def connects(self) -> bool: ...
+
+    def on_account(self, account_id: str) -> GatewayDriver:
+        """The driver of the gateway acting on `account_id`, with that account's payer side
+        (its events carry the account and are signed for the Connect endpoint)."""
+        ...
+
+    def enable_charges(self, account_id: str) -> Delivery:
+        """The provider reviewed the account's details: its account.updated event."""
+        ...
+
+    def application_fee(self, provider_payment_id: str) -> int | None:
+        """The application fee (minor units) on a payment of the account driven."""
+        ...
+
+    def connect_webhook_gateway(self) -> PaymentGateway:
+        """The gateway as the Connect endpoint's receiver (its own signing secret)."""
+        ...
+
 
 class CardFlags:
     """How a card on file behaves; a gateway whose saved method is not a card says otherwise."""
@@ -320,6 +343,21 @@ class FakeGatewayDriver(CardFlags):
 
     def decline_next_charge(self, provider_method_id: str, code: str) -> None:
         self.gateway.decline_next_charge(provider_method_id, code)
+
+    connects = True
+
+    def on_account(self, account_id: str) -> FakeGatewayDriver:
+        return FakeGatewayDriver(self.gateway.on_account(account_id), self.clock)
+
+    def enable_charges(self, account_id: str) -> Delivery:
+        return self.gateway.update_account(account_id, charges_enabled=True)
+
+    def application_fee(self, provider_payment_id: str) -> int | None:
+        fee = self.gateway.charges[provider_payment_id].application_fee
+        return None if fee is None else fee.amount
+
+    def connect_webhook_gateway(self) -> PaymentGateway:
+        return self.gateway  # the fake signs every event with its one secret
 
 
 @contextmanager
@@ -398,6 +436,28 @@ class StripeGatewayDriver(CardFlags):
 
         return None if amount is None else to_stripe(amount)[0]
 
+    connects = True
+
+    def on_account(self, account_id: str) -> StripeGatewayDriver:
+        return StripeGatewayDriver(
+            self.gateway.on_account(account_id), self.simulator.connected(account_id)
+        )
+
+    def enable_charges(self, account_id: str) -> Delivery:
+        return self.simulator.review_account(account_id)  # type: ignore[no-any-return]
+
+    def application_fee(self, provider_payment_id: str) -> int | None:
+        return self.simulator.payment_intents[provider_payment_id]["application_fee_amount"]  # type: ignore[no-any-return]
+
+    def connect_webhook_gateway(self) -> PaymentGateway:
+        from justdriving.adapters.payments.stripe import StripeGateway
+
+        return StripeGateway(
+            self.simulator.secret_key,
+            self.simulator.connect_webhook_secret,
+            api_base=self.simulator.api_base,
+        )
+
 
 @contextmanager
 def stripe_gateway() -> Iterator[GatewayDriver]:
@@ -461,6 +521,19 @@ class PayPalGatewayDriver(CardFlags):
 
     cards_on_file = False  # the gateway refuses (CapabilityNotSupported): no vault here
     refunds_can_fail = True
+    connects = False  # a school's own PayPal is its own credentials, not a connected account
+
+    def on_account(self, account_id: str) -> GatewayDriver:
+        raise AssertionError("PayPal has no connected accounts here")
+
+    def enable_charges(self, account_id: str) -> Delivery:
+        raise AssertionError("PayPal has no connected accounts here")
+
+    def application_fee(self, provider_payment_id: str) -> int | None:
+        raise AssertionError("PayPal has no connected accounts here")
+
+    def connect_webhook_gateway(self) -> PaymentGateway:
+        raise AssertionError("PayPal has no connected accounts here")
 
     def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
         raise AssertionError("PayPal keeps no cards on file here")
@@ -594,6 +667,22 @@ class MobilePayGatewayDriver(CardFlags):
 
     def settle_charge(self, provider_payment_id: str) -> Delivery:
         return self.simulator.process_charge(provider_payment_id)  # type: ignore[no-any-return]
+
+    connects = (
+        False  # a school on MobilePay has its own merchant serial number, no connected account
+    )
+
+    def on_account(self, account_id: str) -> GatewayDriver:
+        raise AssertionError("MobilePay has no connected accounts")
+
+    def enable_charges(self, account_id: str) -> Delivery:
+        raise AssertionError("MobilePay has no connected accounts")
+
+    def application_fee(self, provider_payment_id: str) -> int | None:
+        raise AssertionError("MobilePay has no connected accounts")
+
+    def connect_webhook_gateway(self) -> PaymentGateway:
+        raise AssertionError("MobilePay has no connected accounts")
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from unit.web.support import Site, build_site, settings_for
 
 from .support import campaign_scale, live
 
-# ~1,500 cases at scale 1 (CI), ~15,000 at scale 10, spread over the nine routes.
+# ~1,650 cases at scale 1 (CI), ~16,500 at scale 10, spread over the ten routes.
 CASES_PER_ROUTE = 165 * campaign_scale()
 
 _SENDGRID_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -46,6 +46,11 @@ STRIPE_TWILIO_SENDGRID = {
     "mail_mailer": Mailer.SENDGRID,
     "mail_api_key": "SG.campaign",
     "mail_webhook_secret": SENDGRID_PUBLIC_KEY,
+}
+STRIPE_CONNECT = {
+    **STRIPE_TWILIO_SENDGRID,
+    "stripe_connect": True,
+    "stripe_connect_webhook_secret": "whsec_campaign_connect",
 }
 PAYPAL_GATEWAYAPI_MAILGUN = {
     **COMMON,
@@ -76,6 +81,7 @@ PAYPAL_GATEWAYAPI_MAILGUN = {
 ROUTES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "/webhook/payments/fake": ({}, ("Fake-Signature",)),
     "/webhook/payments/stripe": (STRIPE_TWILIO_SENDGRID, ("Stripe-Signature",)),
+    "/webhook/payments/stripe-connect": (STRIPE_CONNECT, ("Stripe-Signature",)),
     "/webhook/payments/paypal": (
         PAYPAL_GATEWAYAPI_MAILGUN,
         (

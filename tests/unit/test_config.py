@@ -138,6 +138,8 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
     }  # fmt: skip
     added = {  # added by justdriving, in the README's table
         "PAYMENT_API_BASE_URL",
+        "STRIPE_CONNECT",
+        "STRIPE_CONNECT_WEBHOOK_SECRET",
         "MAIL_API_BASE_URL",
         "MAIL_DOMAIN",
         "MAIL_UNSUBSCRIBE_URL",

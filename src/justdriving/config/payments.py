@@ -101,6 +101,12 @@ class PaymentSettings:
             problems += not_https(MOBILEPAY_API_BASE=base)
         return problems
 
+    # Stripe Connect: each school's card payments are made on its own connected account
+    # (direct charges), whose events come to /webhook/payments/stripe-connect signed with the
+    # Connect endpoint's own secret (docs/tenancy.md).
+    stripe_connect: bool = False
+    stripe_connect_webhook_secret: str | None = secret()
+
     def payments_in_production(self) -> list[str]:
         """A real provider with its secrets, no Stripe test-mode key, no sandbox, no http."""
         provider = self.payment_provider
@@ -116,12 +122,18 @@ class PaymentSettings:
                 problems.append("PAYMENT_PROVIDER_SECRET is a Stripe test-mode key")
             if (self.payment_provider_key or "").startswith("pk_test_"):
                 problems.append("PAYMENT_PROVIDER_KEY is a Stripe test-mode publishable key")
+            if self.stripe_connect:
+                problems += missing(
+                    STRIPE_CONNECT_WEBHOOK_SECRET=self.stripe_connect_webhook_secret
+                )
         elif provider is PaymentProvider.PAYPAL:
             problems += missing(
                 PAYMENT_PROVIDER_KEY=self.payment_provider_key,
                 PAYMENT_PROVIDER_SECRET=self.payment_provider_secret,
                 PAYMENT_WEBHOOK_SECRET=self.payment_webhook_secret,
             )
+        if self.stripe_connect and provider is not PaymentProvider.STRIPE:
+            problems.append("STRIPE_CONNECT is on but PAYMENT_PROVIDER is not stripe")
         base = self.payment_api_base_url or ""
         if "sandbox" in base.lower():
             problems.append("PAYMENT_API_BASE_URL points at a sandbox")

@@ -33,8 +33,16 @@ _CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirma
 class StripeAccount:
     """The objects of one account, keyed by id, and the events their changes produced."""
 
-    def __init__(self, clock: Callable[[], datetime], api_version: str, refund_status: str) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], datetime],
+        api_version: str,
+        refund_status: str,
+        account_id: str | None = None,
+    ) -> None:
+        """`account_id`: a connected account's books (Stripe Connect); None: the platform's."""
         self.clock, self.api_version, self.refund_status = clock, api_version, refund_status
+        self.account_id = account_id
         self.payment_intents: dict[str, StripeObject] = {}
         self.charges: dict[str, StripeObject] = {}
         self.refunds: dict[str, StripeObject] = {}
@@ -59,12 +67,16 @@ class StripeAccount:
             pending_webhooks=1,
             request=dict(self.request),
         )
+        if self.account_id is not None:  # Connect: the account the event happened on
+            event["account"] = self.account_id
         self.events.append(event)
         return event
 
     # PaymentIntents.
 
     def create_payment_intent(self, params: StripeObject) -> StripeObject:
+        if params.get("customer") is not None:  # this account's customer (Connect: not another's)
+            self.customer(str(params["customer"]))
         amount, currency = self._amount(params, "amount"), self._currency(params)
         capture = self._capture_method(params)
         pi_id = new_id("pi")
@@ -82,6 +94,7 @@ class StripeAccount:
             receipt_email=params.get("receipt_email"),
             automatic_payment_methods=_automatic_methods(params),
             customer=params.get("customer"),
+            application_fee_amount=self._application_fee(params, amount),
         )
         types = _method_types(params, currency)
         if types is not None:
@@ -247,6 +260,7 @@ class StripeAccount:
         session["url"] = f"https://checkout.stripe.com/c/pay/{session['id']}"
         # What the PaymentIntent will get when the payer confirms; Stripe keeps it internally.
         session["_payment_intent_data"] = params.get("payment_intent_data") or {}
+        self._application_fee(session["_payment_intent_data"], total)
         self.sessions[session["id"]] = session
         return session
 
@@ -289,6 +303,26 @@ class StripeAccount:
         return customer
 
     # Money.
+
+    def _application_fee(self, params: StripeObject, amount: int) -> int | None:
+        """Stripe takes an application fee on a direct charge (made with Stripe-Account) only,
+        and never above the amount."""
+        if params.get("application_fee_amount") is None:
+            return None
+        if self.account_id is None:
+            raise invalid(
+                "Can only apply an application_fee_amount when the PaymentIntent is attempting "
+                "a direct payment (using an OAuth key or Stripe-Account header) or destination "
+                "payment (using `transfer_data[destination]`).",
+                param="application_fee_amount",
+            )
+        fee = integer(params, "application_fee_amount")
+        if fee > amount:
+            raise invalid(
+                "The application fee amount cannot be greater than the amount.",
+                param="application_fee_amount",
+            )
+        return fee
 
     def _currency(self, params: StripeObject) -> str:
         currency = params.get("currency")

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
@@ -41,6 +41,7 @@ from justdriving.adapters.payments.mobilepay_recurring import (
     MobilePayRecurring,
 )
 from justdriving.domain.errors import (
+    CapabilityNotSupported,
     ConfigurationError,
     InvalidInput,
     MalformedWebhook,
@@ -64,6 +65,8 @@ _FINISHED = frozenset({"ABORTED", "EXPIRED", "TERMINATED"})
 class MobilePayGateway(MobilePayRecurring):
     """The PaymentGateway port over Vipps MobilePay's ePayment API (module docstring) and, for
     charges on file, its Recurring API (mobilepay_recurring)."""
+
+    account: str | None = None  # the platform's sales unit; no connected accounts here
 
     def __init__(
         self,
@@ -242,6 +245,11 @@ class MobilePayGateway(MobilePayRecurring):
             return [event]
         except MalformedWebhook as error:  # signed, but not an event we can read
             raise UnusableWebhook(str(error)) from None
+
+    def on_account(self, account_id: str) -> NoReturn:
+        """Vipps MobilePay has no connected accounts of ours: a school with its own sales unit
+        is its own credentials."""
+        raise CapabilityNotSupported(self.name, "take payments for a connected account")
 
     # Mechanics.
 

@@ -19,7 +19,8 @@ from typing import Any
 import stripe
 
 from justdriving.adapters.payments.stripe_amounts import to_stripe
-from justdriving.adapters.payments.stripe_cards import StripeCardsOnFile, idempotency_options
+from justdriving.adapters.payments.stripe_cards import StripeCardsOnFile
+from justdriving.adapters.payments.stripe_connect import StripeConnect
 from justdriving.adapters.payments.stripe_events import parse_event
 from justdriving.adapters.payments.stripe_signature import DEFAULT_TOLERANCE, verify
 from justdriving.domain.errors import (
@@ -52,7 +53,7 @@ _REFUND_STATUSES = {
 }
 
 
-class StripeGateway(StripeCardsOnFile):
+class StripeGateway(StripeCardsOnFile, StripeConnect):
     """Stripe payments: idempotent by key, errors translated, webhooks verified by hand."""
 
     def __init__(
@@ -104,16 +105,18 @@ class StripeGateway(StripeCardsOnFile):
             params["automatic_payment_methods"] = {"enabled": True}
         if request.capture_mode is CaptureMode.MANUAL:
             params["capture_method"] = "manual"
+        if request.application_fee is not None and request.application_fee.is_positive:
+            params["application_fee_amount"] = self._amount(request.application_fee)[0]
         if request.customer_email is not None:
             params["receipt_email"] = request.customer_email.value
-        options = idempotency_options(request.idempotency_key)
+        options = self._options(request.idempotency_key)
         intent = self._call(lambda: self._client.v1.payment_intents.create(params, options))
         return PaymentSession(self.name, intent.id, client_secret=intent.client_secret)
 
     def capture(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
         stripe_amount, _ = self._amount(amount)
         intent, _ = self._intent_of(provider_payment_id, "capture")
-        options = idempotency_options(idempotency_key)
+        options = self._options(idempotency_key)
         self._call(
             lambda: self._client.v1.payment_intents.capture(
                 intent, {"amount_to_capture": stripe_amount}, options
@@ -124,7 +127,7 @@ class StripeGateway(StripeCardsOnFile):
         """A confirmed PaymentIntent finishes by itself: Stripe needs no step from us."""
 
     def cancel(self, provider_payment_id: str, idempotency_key: str) -> None:
-        options = idempotency_options(idempotency_key)
+        options = self._options(idempotency_key)
         intent = provider_payment_id
         if provider_payment_id.startswith("cs_"):
             session = self._session(provider_payment_id)
@@ -151,7 +154,7 @@ class StripeGateway(StripeCardsOnFile):
         reason = request.reason.strip().lower().replace(" ", "_")
         if reason in STRIPE_REFUND_REASONS:
             params["reason"] = reason
-        options = idempotency_options(request.idempotency_key)
+        options = self._options(request.idempotency_key)
         refund = self._call(lambda: self._client.v1.refunds.create(params, options))
         status = _REFUND_STATUSES.get(refund.status or "pending", RefundStatus.PENDING)
         return RefundResult(provider_refund_id=refund.id, status=status)
@@ -183,6 +186,8 @@ class StripeGateway(StripeCardsOnFile):
         }
         if manual:
             intent_data["capture_method"] = "manual"
+        if request.application_fee is not None and request.application_fee.is_positive:
+            intent_data["application_fee_amount"] = self._amount(request.application_fee)[0]
         params: stripe.params.checkout.SessionCreateParams = {
             "mode": "payment",
             "line_items": [
@@ -207,7 +212,7 @@ class StripeGateway(StripeCardsOnFile):
         methods = _methods(request, currency)
         if methods:
             params["allowed_payment_method_types"] = methods
-        options = idempotency_options(request.idempotency_key)
+        options = self._options(request.idempotency_key)
         session = self._call(lambda: self._client.v1.checkout.sessions.create(params, options))
         return PaymentSession(self.name, session.id, redirect_url=session.url)
 
@@ -231,7 +236,8 @@ class StripeGateway(StripeCardsOnFile):
         return intent_id, payment_id
 
     def _session(self, session_id: str) -> stripe.checkout.Session:
-        return self._call(lambda: self._client.v1.checkout.sessions.retrieve(session_id))
+        sessions = self._client.v1.checkout.sessions
+        return self._call(lambda: sessions.retrieve(session_id, None, self._options()))
 
     def _amount(self, money: Money) -> tuple[int, str]:
         try:

@@ -31,6 +31,7 @@ from justdriving.domain.payments import Payment, PaymentMethod, PaymentPurpose, 
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.services.billing import in_school
 from justdriving.domain.services.notifications import queue_side_effect
+from justdriving.domain.services.payment_accounts import on_account
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import GatewayRegistry, PaymentRequest, PaymentSession
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -119,6 +120,7 @@ class PaymentStarts:
                 return_url=return_url,
                 customer_phone=plan.customer_phone,
                 offer_mobilepay=plan.offer_mobilepay,
+                application_fee=payment.platform_fee,
             )
         )
         payment.attach(
@@ -154,6 +156,7 @@ class PaymentStarts:
             package_id=invoice.package_id,
             provider=gateway.name,
         )
+        on_account(payment, school, gateway)
         student = uow.students.get(invoice.student_id)
         return _Plan(
             payment,
@@ -205,6 +208,7 @@ class PaymentStarts:
             capture_mode=capture_mode_for(booking.slot.start, now),
             provider=gateway.name,
         )
+        on_account(payment, school, gateway)
         student = uow.students.get(payment.student_id)
         return _Plan(
             payment,
