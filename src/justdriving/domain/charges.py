@@ -22,6 +22,12 @@ RETRYABLE_DECLINES = frozenset(
         "reenter_transaction",
         "generic_decline",
         "card_declined",
+        # Vipps MobilePay Recurring's failureReason: the student's card cannot pay now (its
+        # examples: insufficient funds, an expired or blocked card) and the student fixes it in
+        # the app; or a failure inside Vipps MobilePay. Not `non_technical_error` (the student
+        # deleted their profile) nor `charge_amount_too_high` (above the student's maximum).
+        "user_action_required",
+        "technical_error",
     }
 )
 
