@@ -85,6 +85,12 @@ from justdriving.domain.events import (
     PaymentMethodSaved,
     PaymentOverpaid,
     PaymentSucceeded,
+    PlanCancelled,
+    PlanChargeFailed,
+    PlanChargePaid,
+    PlanCompleted,
+    PlanPaused,
+    PlanStarted,
     RefundFailed,
     RefundSucceeded,
     SchoolSettingsChanged,
@@ -104,6 +110,7 @@ from justdriving.domain.payments import (
     PaymentStatus,
 )
 from justdriving.domain.people import EmailAddress, PhoneNumber, Student, Teacher
+from justdriving.domain.plans import ChargeState, PaymentPlan, PlanCharge, PlanKind, PlanStatus
 from justdriving.domain.refunds import Refund, RefundStatus
 from justdriving.domain.saved_methods import SavedMethod
 from justdriving.domain.schools import (
@@ -201,6 +208,7 @@ __all__ = [
     "Channel",
     "ChargeKind",
     "ChargeReason",
+    "ChargeState",
     "ConcurrencyConflict",
     "ConfigurationError",
     "CreditNote",
@@ -262,10 +270,20 @@ __all__ = [
     "PaymentMethodSaved",
     "PaymentNotAllowed",
     "PaymentOverpaid",
+    "PaymentPlan",
     "PaymentPurpose",
     "PaymentStatus",
     "PaymentSucceeded",
     "PhoneNumber",
+    "PlanCancelled",
+    "PlanCharge",
+    "PlanChargeFailed",
+    "PlanChargePaid",
+    "PlanCompleted",
+    "PlanKind",
+    "PlanPaused",
+    "PlanStarted",
+    "PlanStatus",
     "PostalAddress",
     "ProviderError",
     "ProviderRejected",

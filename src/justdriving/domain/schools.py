@@ -46,6 +46,10 @@ class MessageType(enum.StrEnum):
     HELP_REPLY = "help_reply"  # the answer to an SMS "HELP": who the school is, how to reach it
     # A charge to a saved card needs the student: their bank asks them to confirm it.
     PAYMENT_ACTION_REQUIRED = "payment_action_required"
+    # A charge to a saved card was declined: the invoice's pay link (a retry may follow).
+    PAYMENT_DECLINED = "payment_declined"
+    # The saved card expires before it is next charged: a link to save a new one.
+    CARD_EXPIRING = "card_expiring"
     # To the lesson's teacher, under the school's teacher toggles and teacher quiet hours.
     TEACHER_BOOKING = "teacher_booking"  # a lesson booked with them (confirmed)
     TEACHER_CHANGE = "teacher_change"  # one of their lessons moved
@@ -220,6 +224,15 @@ def _number_prefix(_: object, attribute: Any, value: Any) -> None:
         raise InvalidInput(f"{attribute.name} is up to 10 letters, digits or / . _ -")
 
 
+def _page_url(_: object, attribute: Any, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500:
+        raise InvalidInput(f"{attribute.name} is an https:// address of up to 500 characters")
+    if any(c.isspace() for c in value):
+        raise InvalidInput(f"{attribute.name} holds no spaces")
+
+
 @frozen
 class QuietHours:
     """Local hours in which non-urgent messages wait; may wrap midnight (21:00 to 08:00)."""
@@ -301,6 +314,8 @@ class SchoolSettings:
     # No-show and late-cancellation fees: invoiced always; with this on, the invoice is also
     # charged to the student's saved card (when they have one) without them.
     charge_fees_to_saved_card: bool = field(default=False, validator=_of(bool))
+    # The host's page where a student saves a card (linked from the card-expiry notice).
+    card_page_url: str | None = field(default=None, validator=_page_url)
     # SMS parts a message may take, per message type (others: DEFAULT_SMS_SEGMENTS); a longer
     # text is not sent by SMS (the email still goes) and the message says why.
     sms_max_segments: Mapping[MessageType, int] = field(factory=dict, validator=_segments)
