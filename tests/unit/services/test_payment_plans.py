@@ -6,7 +6,7 @@ tells the school's staff."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -302,3 +302,67 @@ class TestRefusals:
             app.payment_plan(other.id, plan_id)
 
         assert snapshot(store) == before
+
+
+class TestCardExpiry:
+    def test_a_card_expiring_before_the_next_charge_is_noticed_once_with_the_card_page(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        gateway: FakePaymentGateway,
+    ) -> None:
+        app.change_school(
+            world.school.id, settings={"card_page_url": "https://skole.example.dk/kort"}
+        )
+        save_card(app, world, gateway)  # the test cards expire at the end of December 2034
+        clock.set(datetime(2034, 11, 20, 9, 0, tzinfo=UTC))
+        plan = app.start_recurring_fee(
+            world.school.id,
+            world.student.id,
+            amount=dkk("99.00"),
+            description="Teori-app",
+            starts_at=datetime(2035, 1, 2, 9, 0, tzinfo=UTC),
+        )
+
+        assert app.notice_expiring_cards() == 1
+        assert app.notice_expiring_cards() == 0  # once per card
+
+        [sms, mail] = sorted(messages(store, MessageType.CARD_EXPIRING), key=lambda m: m.channel)
+        assert sms.context["last4"] == "4242"
+        assert sms.context["expiry"] == "12/2034"
+        assert sms.context["card_url"] == "https://skole.example.dk/kort"
+        assert mail.context == sms.context
+        assert app.payment_plan(world.school.id, plan.id).charges == []
+
+    def test_a_card_that_outlives_the_next_charge_and_the_month_is_not_noticed(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        gateway: FakePaymentGateway,
+    ) -> None:
+        save_card(app, world, gateway)
+        instalments(app, world)
+        clock.set(datetime(2034, 10, 20, 9, 0, tzinfo=UTC))  # the next charge is long past due
+
+        assert app.notice_expiring_cards() == 0
+        assert messages(store, MessageType.CARD_EXPIRING) == []
+
+    def test_a_card_expiring_this_month_is_noticed_whenever_the_next_charge_falls(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        gateway: FakePaymentGateway,
+    ) -> None:
+        save_card(app, world, gateway)
+        clock.set(datetime(2034, 12, 3, 9, 0, tzinfo=UTC))
+        app.start_recurring_fee(
+            world.school.id, world.student.id, amount=dkk("99.00"), description="Teori-app"
+        )
+
+        assert app.notice_expiring_cards() == 1
