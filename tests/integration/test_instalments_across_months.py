@@ -28,8 +28,8 @@ from justdriving.adapters.memory import (
     MemoryGatewayRegistry,
 )
 from justdriving.adapters.payments.stripe import StripeGateway
-from justdriving.adapters.templates import JinjaTemplateRenderer
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.adapters.templates import JinjaTemplateRenderer
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind
@@ -70,7 +70,7 @@ class Platform:
     def links(self) -> PublicPayLinks:
         return PublicPayLinks(
             "https://skole.example.dk",
-            secret="pay-link-secret",  # noqa: S106 (a test's signing key)
+            secret="pay-link-secret",
             lifetime=timedelta(days=30),
             clock=self.clock,
         )
