@@ -314,6 +314,10 @@ class SchoolSettings:
     # No-show and late-cancellation fees: invoiced always; with this on, the invoice is also
     # charged to the student's saved card (when they have one) without them.
     charge_fees_to_saved_card: bool = field(default=False, validator=_of(bool))
+    # A deposit for a lesson beyond the card-hold window: held on the card at booking (not
+    # charged) when the student has a saved card, and charged to that card when the hold
+    # would lapse (the hold then released).
+    charge_deposit_at_hold_lapse: bool = field(default=False, validator=_of(bool))
     # The host's page where a student saves a card (linked from the card-expiry notice).
     card_page_url: str | None = field(default=None, validator=_page_url)
     # SMS parts a message may take, per message type (others: DEFAULT_SMS_SEGMENTS); a longer

@@ -27,6 +27,7 @@ STAFF_ALERTS_EVERY = 300.0  # a storm within five minutes is one message
 ACCOUNTING = "justdriving.accounting.reconcile"
 PLANS = "justdriving.payment_plans"
 CARD_EXPIRY = "justdriving.card_expiry"
+DEPOSIT_HOLDS = "justdriving.deposit_holds"
 CARD_EXPIRY_EVERY = 6 * 3600.0  # each card is noticed once; a few looks a day are plenty
 INBOX = "justdriving.inbox"
 DISPATCH = "justdriving.relay.dispatch"
@@ -66,6 +67,7 @@ def periodic_jobs(
         PeriodicJob(STAFF_ALERTS, alerts_every, send_staff_alerts),
         PeriodicJob(PLANS, reminders_every, charge_due_plans),
         PeriodicJob(CARD_EXPIRY, CARD_EXPIRY_EVERY, notice_expiring_cards),
+        PeriodicJob(DEPOSIT_HOLDS, reminders_every, charge_lapsing_deposits),
     ]
     if accounting_every is not None:
         jobs.append(PeriodicJob(ACCOUNTING, accounting_every, reconcile_accounting))
@@ -138,6 +140,14 @@ def notice_expiring_cards(app: Application) -> Ran:
     if told:
         log.info("card expiry: %d student(s) told", told)
     return Ran(False, f"told {told} student(s) their card expires")
+
+
+def charge_lapsing_deposits(app: Application) -> Ran:
+    """Charge to the saved card the deposits whose card hold would lapse before the lesson."""
+    charged = app.charge_lapsing_deposits()
+    if charged:
+        log.info("deposit holds: %d charged to the saved card", charged)
+    return Ran(False, f"charged {charged} lapsing deposit hold(s) to the saved card")
 
 
 def reconcile_accounting(app: Application) -> Ran:

@@ -17,6 +17,7 @@ from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.card_expiry import CardExpiry
 from justdriving.domain.services.changes import Changes
 from justdriving.domain.services.charges import CustomerCharges
+from justdriving.domain.services.deposit_holds import DepositHolds
 from justdriving.domain.services.directory import Directory
 from justdriving.domain.services.inbound import FailureReport, GatewayReceivers, InboundWebhooks
 from justdriving.domain.services.invoicing import Invoicing
@@ -164,6 +165,8 @@ class Application:
         self.payment_plans = plans.payment_plans
         self.charge_due_plans = plans.charge_due_plans
         self.notice_expiring_cards = CardExpiry(uow, clock, gateways).notice_expiring_cards
+        # Deposits held for far-off lessons, charged to the saved card before the hold lapses.
+        self.charge_lapsing_deposits = DepositHolds(uow, clock, gateways).charge_lapsing_deposits
         # Every provider callback on one road: stored in the inbox, applied inline or by the
         # worker as composition chose (apply_webhooks_inline).
         webhooks = InboundWebhooks(

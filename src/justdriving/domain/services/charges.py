@@ -227,7 +227,9 @@ def charge_needs_student(
 ) -> None:
     """The pay link to the student (SMS, email) for the invoice the waiting charge was for."""
     payment = uow.payments.get(event.payment_id)
-    invoice = uow.invoices.get(payment.invoice_id or "")
+    if payment.invoice_id is None:  # a deposit charged on file: its card hold still holds
+        return
+    invoice = uow.invoices.get(payment.invoice_id)
     school = uow.schools.get(payment.school_id)
     student = uow.students.get(payment.student_id)
     context = {
