@@ -21,7 +21,17 @@ from justdriving.domain.schools import MessageType
 from justdriving.domain.services.application import Application
 from justdriving.domain.staff_alerts import AlertKind
 
-from .support import World, deliver, dkk, messages, outbox, record, snapshot
+from .support import (
+    World,
+    build_world,
+    deliver,
+    dkk,
+    messages,
+    outbox,
+    record,
+    snapshot,
+    with_settings,
+)
 
 MONTH = timedelta(days=31)
 
@@ -366,3 +376,47 @@ class TestCardExpiry:
         )
 
         assert app.notice_expiring_cards() == 1
+
+
+class TestFeeRetries:
+    """Retries are for any charge on file: a fee charged to the saved card too."""
+
+    def no_show_fee(self, app: Application, clock: FrozenClock, world: World) -> str:
+        booking = world.book(app, clock.now() + timedelta(days=1))
+        clock.set(booking.slot.start + timedelta(minutes=15))
+        [invoice] = app.mark_no_show(world.school.id, booking.id).invoices
+        return invoice.id
+
+    def test_a_fee_declined_for_insufficient_funds_is_charged_again_the_next_day(
+        self, app: Application, clock: FrozenClock, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        world = build_world(app, "Køreskolen Kort", with_settings(charge_fees_to_saved_card=True))
+        save_card(app, world, gateway)
+        gateway.decline_next_charge(card_of(gateway), "insufficient_funds")
+        invoice_id = self.no_show_fee(app, clock, world)
+
+        app.relay_outbox()
+        assert record(store, "invoices", invoice_id).status is InvoiceStatus.OPEN
+        clock.advance(timedelta(days=1))
+        app.relay_outbox()
+
+        assert record(store, "invoices", invoice_id).status is InvoiceStatus.PAID
+        assert len(charged(gateway)) == 1
+
+    def test_a_fee_declined_on_a_stolen_card_is_never_charged_again(
+        self, app: Application, clock: FrozenClock, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        world = build_world(app, "Køreskolen Kort", with_settings(charge_fees_to_saved_card=True))
+        save_card(app, world, gateway)
+        gateway.decline_next_charge(card_of(gateway), "stolen_card")
+        invoice_id = self.no_show_fee(app, clock, world)
+
+        app.relay_outbox()
+        for _ in range(3):
+            clock.advance(timedelta(days=8))
+            app.relay_outbox()
+
+        assert record(store, "invoices", invoice_id).status is InvoiceStatus.OPEN
+        assert len(gateway.charges) == 1
+        [told, _] = messages(store, MessageType.PAYMENT_DECLINED)
+        assert told.context["retrying"] == ""
