@@ -420,3 +420,30 @@ class TestFeeRetries:
         assert len(gateway.charges) == 1
         [told, _] = messages(store, MessageType.PAYMENT_DECLINED)
         assert told.context["retrying"] == ""
+
+
+class TestRefundingAnInstalmentPackage:
+    def test_what_was_paid_less_the_lessons_taken_goes_back_and_the_plan_stops(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        gateway: FakePaymentGateway,
+    ) -> None:
+        save_card(app, world, gateway)
+        plan_id = instalments(app, world)  # 10 lessons, 3 x 1000 kr.
+        run_worker(app)
+        package_id = app.payment_plan(world.school.id, plan_id).package_id or ""
+        booking = world.book(app, clock.now() + timedelta(days=1), package_id=package_id)
+        clock.set(booking.slot.end + timedelta(minutes=5))
+        app.complete_lesson(world.school.id, booking.id)
+
+        [refund] = app.refund_package(world.school.id, package_id)
+        clock.advance(MONTH)
+        run_worker(app)
+
+        assert refund.amount == dkk("500.00")  # 1000 paid, one lesson at 500 taken
+        plan = app.payment_plan(world.school.id, plan_id)
+        assert plan.status is PlanStatus.CANCELLED
+        assert len(plan.charges) == 1

@@ -169,6 +169,10 @@ class PaymentPlans:
                     due = plan.next_due_at
                     if due is None or due > now:
                         return billed
+                    if _package_closed(uow, plan):
+                        plan.cancel(now)  # refunded: the rest of its price is not asked
+                        uow.commit()
+                        return billed
                     bill_charge(uow, plan, now)
                     uow.commit()
             except ConcurrencyConflict:
@@ -191,7 +195,13 @@ def bill_charge(uow: UnitOfWork, plan: PaymentPlan, now: datetime) -> Invoice:
         day = date_text(school.local_time(plan.due_at(sequence)).date(), language)
         text = texts["period"].format(what=plan.description, day=day)
     item = line(school, service, text, plan.amount_of(sequence))
-    invoice = invoice_lines(uow, school, plan.student_id, [item], now, plan_id=plan.id)
+    # An instalment's invoice names its package, so its payment counts as the package's
+    # (refund_package takes back what was paid, less the lessons taken); the credits it
+    # unlocks are the plan's share, not all of them (`plan_invoice_paid`).
+    package_id = PackageId(plan.package_id) if plan.package_id else None
+    invoice = invoice_lines(
+        uow, school, plan.student_id, [item], now, package_id=package_id, plan_id=plan.id
+    )
     charge = plan.bill(invoice.id, now)
     reason = plan.reason(charge.sequence)
     queue_side_effect(
@@ -244,6 +254,12 @@ def plan_paused(uow: UnitOfWork, event: PlanPaused, now: datetime) -> None:
     raise_alert(
         uow, school, AlertKind.PLAN_PAUSED, f"/ops/invoices/{charge.invoice_id}", now, **facts
     )
+
+
+def _package_closed(uow: UnitOfWork, plan: PaymentPlan) -> bool:
+    if plan.package_id is None:
+        return False
+    return uow.packages.get(plan.package_id).status is PackageStatus.CLOSED
 
 
 def _in_currency(amount: Money, school: School) -> None:
