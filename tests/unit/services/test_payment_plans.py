@@ -11,7 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
-from justdriving.domain.errors import InvalidInput, InvalidTransition, NotFound
+from justdriving.domain.errors import (
+    BookingNotAllowed,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+)
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind
@@ -447,3 +452,21 @@ class TestRefundingAnInstalmentPackage:
         plan = app.payment_plan(world.school.id, plan_id)
         assert plan.status is PlanStatus.CANCELLED
         assert len(plan.charges) == 1
+
+
+class TestOverdueRule:
+    def test_a_paused_plans_unpaid_instalment_blocks_booking_once_overdue(
+        self, app: Application, clock: FrozenClock, store: MemoryStore, gateway: FakePaymentGateway
+    ) -> None:
+        strict = with_settings(block_booking_when_overdue=True, block_booking_overdue_days=3)
+        world = build_world(app, "Streng Skole", strict)
+        save_card(app, world, gateway)
+        gateway.decline_next_charge(card_of(gateway), "stolen_card")
+        plan_id = instalments(app, world)
+        run_worker(app)
+        assert app.payment_plan(world.school.id, plan_id).status is PlanStatus.PAUSED
+
+        clock.advance(timedelta(days=14 + 4))  # due after 14 days, then over 3 days overdue
+        with pytest.raises(BookingNotAllowed, match="overdue"):
+            world.book(app, clock.now() + timedelta(days=2))
+        assert store.count("bookings") == 0
