@@ -470,3 +470,33 @@ class TestOverdueRule:
         with pytest.raises(BookingNotAllowed, match="overdue"):
             world.book(app, clock.now() + timedelta(days=2))
         assert store.count("bookings") == 0
+
+
+class TestANewCard:
+    def test_a_new_card_saved_pays_the_charge_that_paused_the_plan_and_it_resumes(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        store: MemoryStore,
+        gateway: FakePaymentGateway,
+    ) -> None:
+        save_card(app, world, gateway)
+        gateway.decline_next_charge(card_of(gateway), "lost_card")
+        plan_id = instalments(app, world)
+        run_worker(app)
+        assert app.payment_plan(world.school.id, plan_id).status is PlanStatus.PAUSED
+
+        setup = app.start_saving_card(world.school.id, world.student.id)
+        deliver(app, gateway.complete_setup(setup.session.provider_setup_id, "pm_card_mastercard"))
+        app.relay_outbox()
+
+        plan = app.payment_plan(world.school.id, plan_id)
+        assert plan.status is PlanStatus.ACTIVE
+        assert [c.state for c in plan.charges] == [ChargeState.PAID]
+        [paid] = charged(gateway)
+        assert record(store, "payments", paid).charged_method_id != card_of_first(gateway)
+
+
+def card_of_first(gateway: FakePaymentGateway) -> str:
+    return next(iter(gateway.saved_cards))

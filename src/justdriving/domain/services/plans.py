@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from justdriving.domain.errors import ConcurrencyConflict, InvalidInput
-from justdriving.domain.events import InvoicePaid, PlanPaused
+from justdriving.domain.events import InvoicePaid, PaymentMethodSaved, PlanPaused
 from justdriving.domain.formatting import date_text, money
 from justdriving.domain.ids import BookingTypeId, PackageId, StudentId, new_id
 from justdriving.domain.invoices import Invoice
@@ -23,7 +23,7 @@ from justdriving.domain.moments import check_moment, shifted
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.packages import LessonPackage, PackageStatus
-from justdriving.domain.plans import PaymentPlan, PlanKind, PlanStatus
+from justdriving.domain.plans import ChargeState, PaymentPlan, PlanKind, PlanStatus
 from justdriving.domain.schools import InvoiceService, School
 from justdriving.domain.services.billing import in_school, invoice_lines, line
 from justdriving.domain.services.notifications import queue_side_effect
@@ -239,6 +239,31 @@ def plan_invoice_paid(uow: UnitOfWork, event: InvoicePaid, now: datetime) -> Non
     package = uow.packages.get(plan.package_id)
     if package.status is not PackageStatus.CLOSED:  # refunded meanwhile: nothing to unlock
         package.unlock(plan.credits_unlocked(package.lessons))
+
+
+def card_saved_for_paused_plans(uow: UnitOfWork, event: PaymentMethodSaved, now: datetime) -> None:
+    """A student whose plan paused on a failed charge saved a card: that charge is tried on
+    the new card (the relay charges it under the next attempt's key); paid, the plan resumes."""
+    customer = uow.payment_customers.get(event.customer_id)
+    for plan in uow.plans.for_student(customer.school_id, customer.student_id):
+        if plan.status is not PlanStatus.PAUSED:
+            continue
+        for charge in plan.charges:
+            if charge.state is not ChargeState.FAILED:
+                continue
+            reason = plan.reason(charge.sequence)
+            queue_side_effect(
+                uow,
+                plan.school_id,
+                OutboxKind.CHARGE_CUSTOMER,
+                {
+                    "invoice_id": charge.invoice_id,
+                    "kind": reason.kind.value,
+                    "reference": reason.reference,
+                },
+                f"charge-{reason.key}-on-{event.provider_method_id}",
+                now,
+            )
 
 
 def plan_paused(uow: UnitOfWork, event: PlanPaused, now: datetime) -> None:

@@ -31,6 +31,7 @@ from justdriving.domain.events import (
     PaymentAuthorized,
     PaymentCanceled,
     PaymentHeldForReview,
+    PaymentMethodSaved,
     PaymentOverpaid,
     PaymentSucceeded,
     PlanPaused,
@@ -56,7 +57,11 @@ from justdriving.domain.services.charge_retries import charge_declined
 from justdriving.domain.services.charges import charge_needs_student
 from justdriving.domain.services.deposits import deposit_returned, deposit_secured, deposit_settled
 from justdriving.domain.services.outgoing_events import OutgoingEvents
-from justdriving.domain.services.plans import plan_invoice_paid, plan_paused
+from justdriving.domain.services.plans import (
+    card_saved_for_paused_plans,
+    plan_invoice_paid,
+    plan_paused,
+)
 from justdriving.domain.services.refunds import refund_booked
 from justdriving.domain.services.settlement import (
     payment_authorized,
@@ -122,6 +127,7 @@ REACTIONS: Final[Reactions] = {
     **on(CustomerChargeDeclined, charge_declined),
     **on(InvoicePaid, plan_invoice_paid),  # a plan's charge paid, the package's credits
     **on(PlanPaused, plan_paused),  # the school's staff told
+    **on(PaymentMethodSaved, card_saved_for_paused_plans),  # a paused plan's charge tried on it
 }
 
 # What must reach the books, queued for the accounting push (when the application pushes).
