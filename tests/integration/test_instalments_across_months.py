@@ -6,20 +6,25 @@ The second instalment is declined for insufficient funds: the student gets the i
 link, the card is tried again the next day and pays. The worker is killed twice on the way (a
 new application over the same database, as a restarted process is): after billing the second
 instalment and before its charge, and between the decline and the retry. At the end every
-instalment is paid exactly once at Stripe, every credit is unlocked and the balance is zero.
+instalment is paid exactly once at Stripe, every credit is unlocked, the balance is zero and
+the CSV ledger holds the three invoices and the three payments, once each.
 Without `charge_fees_to_saved_card` a no-show fee stays invoiced, saved card or not.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from attrs import define, field
 from integration_support import build_world
 
+from justdriving.adapters.accounting.csv_export import CsvExporter
 from justdriving.adapters.documents.pay_links import PublicPayLinks
 from justdriving.adapters.memory import (
     FakeEmailSender,
@@ -34,7 +39,8 @@ from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.plans import ChargeState, PlanStatus
-from justdriving.domain.schools import MessageType
+from justdriving.domain.schools import AccountMapping, InvoiceService, MessageType
+from justdriving.domain.services.accounting_export import ExportFormat
 from justdriving.domain.services.application import Application
 from justdriving.testing.stripe_simulator import StripeSimulator
 
@@ -46,6 +52,7 @@ class Platform:
     uow: SqlUnitOfWorkFactory
     clock: FrozenClock
     stripe: StripeSimulator
+    exports: Path
     sms: FakeSmsSender = field(factory=FakeSmsSender)
     app: Application = field(init=False)
     delivered: int = 0
@@ -65,6 +72,7 @@ class Platform:
             email=FakeEmailSender(),
             renderer=JinjaTemplateRenderer(),
             pay_links=self.links(),
+            exporter=CsvExporter(self.exports, clock=self.clock.now),
         )
 
     def links(self) -> PublicPayLinks:
@@ -99,10 +107,10 @@ class Platform:
 
 
 @pytest.fixture
-def platform(uow: SqlUnitOfWorkFactory) -> Iterator[Platform]:
+def platform(uow: SqlUnitOfWorkFactory, tmp_path: Path) -> Iterator[Platform]:
     clock = FrozenClock(NOW)
     with StripeSimulator(clock=clock) as stripe:
-        yield Platform(uow, clock, stripe)
+        yield Platform(uow, clock, stripe, tmp_path)
 
 
 def test_three_instalments_across_months_with_a_declined_second_a_retry_and_restarts(
@@ -110,6 +118,8 @@ def test_three_instalments_across_months_with_a_declined_second_a_retry_and_rest
 ) -> None:
     world = build_world(platform.app)
     school_id, student_id = world.school.id, world.student.id
+    accounts = {InvoiceService.PACKAGE: AccountMapping("200", "OUTPUT")}
+    platform.app.change_school(school_id, settings={"account_map": accounts})
     card = platform.save_card(school_id, student_id)
     plan = platform.app.start_instalment_plan(
         school_id,
@@ -189,6 +199,16 @@ def test_three_instalments_across_months_with_a_declined_second_a_retry_and_rest
         ]
     assert len(retries) == 4  # three instalments and one retry
     assert {str(m.channel) for m in declined} == {"sms", "email"}
+
+    platform.clock.advance(timedelta(days=1))
+    export = platform.app.export_accounting(school_id, ExportFormat.LEDGER)
+    [ledger] = export.files
+    rows = list(csv.DictReader(ledger.read_text(encoding="utf-8-sig").splitlines()))
+    gross: dict[str, Decimal] = {}
+    for row in rows:
+        gross[row["Type"]] = gross.get(row["Type"], Decimal(0)) + Decimal(row["Gross"])
+    assert gross == {"invoice": Decimal("3000.01"), "payment": Decimal("3000.01")}
+    assert len([row for row in rows if row["Type"] == "payment"]) == 3  # each paid once
 
 
 def test_without_the_school_setting_a_no_show_fee_stays_invoiced_with_a_saved_card(
