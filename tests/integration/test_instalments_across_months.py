@@ -230,3 +230,41 @@ def test_without_the_school_setting_a_no_show_fee_stays_invoiced_with_a_saved_ca
 
     assert platform.read("invoices", invoice.id).status is InvoiceStatus.OPEN
     assert platform.stripe.payment_intents == {}
+
+
+def test_a_declined_instalment_paid_by_its_pay_link_is_not_charged_again_by_the_retry(
+    platform: Platform,
+) -> None:
+    world = build_world(platform.app)
+    school_id, student_id = world.school.id, world.student.id
+    card = platform.save_card(school_id, student_id)
+    plan = platform.app.start_instalment_plan(
+        school_id,
+        student_id,
+        booking_type_id=world.lesson.id,
+        lessons=4,
+        price=Money(200000, "DKK"),
+        instalments=2,
+    )
+    platform.stripe.decline_next_charge(card, "insufficient_funds")
+    platform.worker_round()
+    [charge] = platform.read("plans", plan.id).charges
+
+    started = platform.app.start_invoice_payment(school_id, charge.invoice_id)  # the pay link
+    platform.app.receive_payment_webhook(
+        "stripe", *platform.stripe.succeed(started.session.provider_payment_id)
+    )
+    platform.delivered = len(platform.stripe.events)
+    platform.clock.advance(timedelta(days=2))  # the retry falls due
+    platform.restart()
+    platform.worker_round()
+
+    assert platform.read("plans", plan.id).charges[0].state is ChargeState.PAID
+    assert platform.read("packages", plan.package_id).credits_left == 2
+    succeeded = [
+        pi for pi in platform.stripe.payment_intents.values() if pi["status"] == "succeeded"
+    ]
+    assert len(succeeded) == 1  # the checkout's; the retry charged nothing
+    balance = platform.app.balance(school_id, student_id)
+    assert balance.paid == Money(100000, "DKK")
+    assert balance.amount == Money(0, "DKK")
