@@ -27,10 +27,12 @@ from justdriving.domain.bookings import (
     TimeSlot,
 )
 from justdriving.domain.charges import ChargeKind, ChargeReason
+from justdriving.domain.connect import ConnectedAccount, PlatformFee
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
 from justdriving.domain.errors import (
     BookingNotAllowed,
     CapabilityNotSupported,
+    ChargesNotEnabled,
     ConcurrencyConflict,
     ConfigurationError,
     CurrencyMismatch,
@@ -67,6 +69,7 @@ from justdriving.domain.events import (
     BookingRequested,
     BookingRescheduled,
     CardSetupFailed,
+    ConnectedAccountUpdated,
     CreditNoteIssued,
     CustomerChargeDeclined,
     CustomerChargeRequiresAction,
@@ -209,8 +212,11 @@ __all__ = [
     "ChargeKind",
     "ChargeReason",
     "ChargeState",
+    "ChargesNotEnabled",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "ConnectedAccount",
+    "ConnectedAccountUpdated",
     "CreditNote",
     "CreditNoteIssued",
     "CurrencyMismatch",
@@ -284,6 +290,7 @@ __all__ = [
     "PlanPaused",
     "PlanStarted",
     "PlanStatus",
+    "PlatformFee",
     "PostalAddress",
     "ProviderError",
     "ProviderRejected",

@@ -59,7 +59,10 @@ class Container(containers.DeclarativeContainer):
         paypal=providers.Singleton(payment_adapters.paypal_gateway, settings),
         manual=providers.Object(None),
     )
-    gateways = providers.Singleton(payment_adapters.gateway_registry, payment_gateway)
+    mobilepay_gateway = providers.Singleton(payment_adapters.mobilepay_gateway, settings)
+    gateways = providers.Singleton(
+        payment_adapters.gateway_registry, payment_gateway, mobilepay_gateway, settings=settings
+    )
 
     sms_limiter = providers.Singleton(sms_adapters.sms_limiter, settings)
     sms_primary = providers.Selector(

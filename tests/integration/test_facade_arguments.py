@@ -203,6 +203,8 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         "plan_id": plan.id,
         "instalments": 3,
         "description": "Teori-app",
+        "return_url": "https://skole.example.dk/stripe/retur",
+        "refresh_url": "https://skole.example.dk/stripe/igen",
         "teacher_id": world.teacher.id,
         "booking_id": booking.id,
         "booking_type_id": world.lesson.id,

@@ -27,7 +27,13 @@ from justdriving.domain.services.outgoing_events import delivery_job
 from justdriving.domain.services.plans import still_charged
 from justdriving.domain.services.relay_messages import Job, MessageJobs, Prepared
 from justdriving.ports.host_events import HostEventSender
-from justdriving.ports.payments import ChargeResult, GatewayRegistry, RefundRequest, RefundResult
+from justdriving.ports.payments import (
+    ChargeResult,
+    GatewayRegistry,
+    PaymentGateway,
+    RefundRequest,
+    RefundResult,
+)
 from justdriving.ports.persistence import UnitOfWork
 
 
@@ -59,6 +65,11 @@ class Preparers:
         """The call to make; Deferred when not now; None when there is nothing left to do."""
         return self._by_kind[row.kind](uow, row)
 
+    def _gateway_of(self, payment: Payment) -> PaymentGateway:
+        """The payment's gateway, on the connected account it was made on (if any)."""
+        _required(payment.provider)
+        return self._gateways.for_payment(payment)
+
     def _sms_job(self, uow: UnitOfWork, row: OutboxMessage) -> Prepared:
         return self._messages.sms(uow, row.payload["message_id"])
 
@@ -75,7 +86,7 @@ class Preparers:
 
     def _capture_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
-        gateway = self._gateways.by_name(_required(payment.provider))
+        gateway = self._gateway_of(payment)
         ref, amount, key = (
             _required(payment.provider_payment_id),
             payment.amount,
@@ -85,13 +96,13 @@ class Preparers:
 
     def _complete_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
-        gateway = self._gateways.by_name(_required(payment.provider))
+        gateway = self._gateway_of(payment)
         ref, key = _required(payment.provider_payment_id), row.idempotency_key
         return Job(f"payments:{gateway.name}", lambda: gateway.complete(ref, key), _nothing)
 
     def _cancel_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
-        gateway = self._gateways.by_name(_required(payment.provider))
+        gateway = self._gateway_of(payment)
         ref, key = _required(payment.provider_payment_id), row.idempotency_key
         return Job(f"payments:{gateway.name}", lambda: gateway.cancel(ref, key), _nothing)
 
@@ -109,7 +120,7 @@ class Preparers:
             return None  # left as invoiced, to pay by its link
         if isinstance(plan, Payment):
             return None
-        gateway = self._gateways.by_name(_required(plan.payment.provider))
+        gateway = self._gateway_of(plan.payment)
         request = plan.request()
 
         def record(uow: UnitOfWork, result: ChargeResult, now: datetime) -> None:
@@ -122,7 +133,7 @@ class Preparers:
         if refund.status is not RefundStatus.PENDING or refund.provider_refund_id is not None:
             return None  # the provider has it already; its webhook finishes the refund
         payment = uow.payments.get(refund.payment_id)
-        gateway = self._gateways.by_name(_required(payment.provider))
+        gateway = self._gateway_of(payment)
         request = RefundRequest(
             refund_id=refund.id,
             provider_payment_id=_required(payment.provider_payment_id),
