@@ -189,9 +189,22 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         lessons=5,
         price=dkk("2250.00"),
     )
+    plan = app.start_instalment_plan(
+        world.school.id,
+        world.student.id,
+        booking_type_id=world.lesson.id,
+        lessons=6,
+        price=dkk("2700.00"),
+        instalments=3,
+    )
     return {
         "school_id": world.school.id,
         "student_id": world.student.id,
+        "plan_id": plan.id,
+        "instalments": 3,
+        "description": "Teori-app",
+        "return_url": "https://skole.example.dk/stripe/retur",
+        "refresh_url": "https://skole.example.dk/stripe/igen",
         "teacher_id": world.teacher.id,
         "booking_id": booking.id,
         "booking_type_id": world.lesson.id,

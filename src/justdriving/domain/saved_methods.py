@@ -74,6 +74,8 @@ class PaymentCustomer(Entity):
     provider_customer_id: str
     created_at: datetime
     default_method_id: str | None = None
+    # The saved cards the student was told expire (each is told once).
+    expiry_noticed: list[str] = field(factory=list)
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 
@@ -95,6 +97,13 @@ class PaymentCustomer(Entity):
                 school_id=self.school_id,
             )
         )
+        return True
+
+    def notice_expiry(self, provider_method_id: str) -> bool:
+        """The student is to be told the card expires: True the first time, False after."""
+        if provider_method_id in self.expiry_noticed:
+            return False
+        self.expiry_noticed.append(provider_method_id)
         return True
 
     def setup_failed(self, failure_code: str | None, now: datetime) -> None:

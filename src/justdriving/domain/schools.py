@@ -47,6 +47,10 @@ class MessageType(enum.StrEnum):
     HELP_REPLY = "help_reply"  # the answer to an SMS "HELP": who the school is, how to reach it
     # A charge to a saved card needs the student: their bank asks them to confirm it.
     PAYMENT_ACTION_REQUIRED = "payment_action_required"
+    # A charge to a saved card was declined: the invoice's pay link (a retry may follow).
+    PAYMENT_DECLINED = "payment_declined"
+    # The saved card expires before it is next charged: a link to save a new one.
+    CARD_EXPIRING = "card_expiring"
     # To the lesson's teacher, under the school's teacher toggles and teacher quiet hours.
     TEACHER_BOOKING = "teacher_booking"  # a lesson booked with them (confirmed)
     TEACHER_CHANGE = "teacher_change"  # one of their lessons moved
@@ -221,6 +225,15 @@ def _number_prefix(_: object, attribute: Any, value: Any) -> None:
         raise InvalidInput(f"{attribute.name} is up to 10 letters, digits or / . _ -")
 
 
+def _page_url(_: object, attribute: Any, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500:
+        raise InvalidInput(f"{attribute.name} is an https:// address of up to 500 characters")
+    if any(c.isspace() for c in value):
+        raise InvalidInput(f"{attribute.name} holds no spaces")
+
+
 @frozen
 class QuietHours:
     """Local hours in which non-urgent messages wait; may wrap midnight (21:00 to 08:00)."""
@@ -302,6 +315,12 @@ class SchoolSettings:
     # No-show and late-cancellation fees: invoiced always; with this on, the invoice is also
     # charged to the student's saved card (when they have one) without them.
     charge_fees_to_saved_card: bool = field(default=False, validator=_of(bool))
+    # A deposit for a lesson beyond the card-hold window: held on the card at booking (not
+    # charged) when the student has a saved card, and charged to that card when the hold
+    # would lapse (the hold then released).
+    charge_deposit_at_hold_lapse: bool = field(default=False, validator=_of(bool))
+    # The host's page where a student saves a card (linked from the card-expiry notice).
+    card_page_url: str | None = field(default=None, validator=_page_url)
     # Offer MobilePay beside cards on the Stripe checkout (DKK, EUR, NOK, SEK; Stripe refuses
     # it in other currencies, so it is left out there). A school on the Vipps MobilePay gateway
     # itself (payment_gateway="mobilepay") needs no switch: MobilePay is all it takes.

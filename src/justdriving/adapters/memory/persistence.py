@@ -25,6 +25,7 @@ from justdriving.ports.persistence import (
     Outbox,
     PackageRepository,
     PaymentRepository,
+    PlanRepository,
     RefundRepository,
     Repository,
     SchoolRepository,
@@ -78,6 +79,7 @@ class MemoryUnitOfWork:
         self.payment_customers: Repository[PaymentCustomer] = repos.MemoryRepository(
             self._table("payment_customers", "payment customer")
         )
+        self.plans: PlanRepository = repos.MemoryPlans(self._table("plans", "payment plan"))
         self.disputes: DisputeRepository = repos.MemoryDisputeRepository(self._table("disputes"))
         self.messages: MessageRepository = repos.MemoryMessageRepository(
             self._table("messages", "message")

@@ -24,6 +24,7 @@ TABLES = (
     "refunds",
     "deposits",
     "payment_customers",
+    "plans",
     "disputes",
     "messages",
     "suppressions",

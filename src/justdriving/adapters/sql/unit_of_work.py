@@ -26,6 +26,7 @@ from justdriving.ports.persistence import (
     Outbox,
     PackageRepository,
     PaymentRepository,
+    PlanRepository,
     RefundRepository,
     Repository,
     SchoolRepository,
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
     refunds: RefundRepository
     deposits: DepositRepository
     payment_customers: Repository[PaymentCustomer]
+    plans: PlanRepository
     disputes: DisputeRepository
     messages: MessageRepository
     suppressions: SuppressionRepository

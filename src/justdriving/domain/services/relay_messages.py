@@ -48,7 +48,12 @@ class Deferred:
 Prepared = Job | Deferred | None  # None: nothing left to do
 _BULK = frozenset({MessageType.ANNOUNCEMENT, MessageType.TEACHER_ANNOUNCEMENT})
 _ABOUT_AN_INVOICE = frozenset(
-    {MessageType.INVOICE_ISSUED, MessageType.OVERDUE_REMINDER, MessageType.PAYMENT_ACTION_REQUIRED}
+    {
+        MessageType.INVOICE_ISSUED,
+        MessageType.OVERDUE_REMINDER,
+        MessageType.PAYMENT_ACTION_REQUIRED,
+        MessageType.PAYMENT_DECLINED,
+    }
 )
 
 
