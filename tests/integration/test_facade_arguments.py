@@ -241,8 +241,6 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         "handler": print,
         "template": "welcome",
         "to": world.student.id,
-        "return_url": "https://koreskolen.example.dk/stripe/done",
-        "refresh_url": "https://koreskolen.example.dk/stripe/again",
     }
 
 
