@@ -35,6 +35,7 @@ from justdriving.adapters.payments import mobilepay_reference as refs
 from justdriving.adapters.payments import mobilepay_webhooks as webhooks
 from justdriving.adapters.payments.mobilepay_http import Credentials, MobilePayApi
 from justdriving.adapters.payments.no_cards import NoCardsOnFile
+from justdriving.adapters.payments.webhook_heads import READ_ERRORS
 from justdriving.domain.errors import (
     ConfigurationError,
     InvalidInput,
@@ -48,6 +49,7 @@ from justdriving.domain.payment_events import ProviderPaymentEvent
 from justdriving.domain.payments import CaptureMode
 from justdriving.domain.refunds import RefundStatus
 from justdriving.ports.payments import PaymentRequest, PaymentSession, RefundRequest, RefundResult
+from justdriving.ports.webhooks import WebhookHead
 
 TEST_API = "https://apitest.vipps.no"
 LIVE_API = "https://api.vipps.no"
@@ -213,10 +215,21 @@ class MobilePayGateway(NoCardsOnFile):
         if now.utcoffset() is None:
             raise InvalidInput("now must be timezone-aware")
         webhooks.verify(body, headers, self._endpoint, now)
+        return self.read_webhook(body)
+
+    def admit_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> WebhookHead:
+        if now.utcoffset() is None:
+            raise InvalidInput("now must be timezone-aware")
+        webhooks.verify(body, headers, self._endpoint, now)
+        return webhooks.event_head(body)
+
+    def read_webhook(self, body: bytes) -> list[ProviderPaymentEvent]:
         try:
             return [webhooks.parse_event(body, self.name, self.msn)]
         except MalformedWebhook as error:  # signed, but not an event we can read
             raise UnusableWebhook(str(error)) from None
+        except READ_ERRORS as error:
+            raise UnusableWebhook(f"the event cannot be read: {type(error).__name__}") from None
 
     # Mechanics.
 

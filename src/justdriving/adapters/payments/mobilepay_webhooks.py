@@ -29,9 +29,16 @@ from urllib.parse import urlsplit
 from attrs import field, frozen
 
 from justdriving.adapters.payments import mobilepay_reference as refs
-from justdriving.domain.errors import InvalidMoney, InvalidSignature, MalformedWebhook
+from justdriving.adapters.payments.webhook_heads import json_object
+from justdriving.domain.errors import (
+    InvalidMoney,
+    InvalidSignature,
+    MalformedWebhook,
+    UnusableWebhook,
+)
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
+from justdriving.ports.webhooks import WebhookHead
 
 TOLERANCE = timedelta(seconds=300)
 SIGNED_HEADERS = "x-ms-date;host;x-ms-content-sha256"
@@ -124,6 +131,19 @@ _PLAIN = {
     "ABORTED": PaymentEventKind.FAILED,  # the payer said no in the app
     "EXPIRED": PaymentEventKind.FAILED,  # the payer did nothing in time
 }
+
+
+def event_head(body: bytes) -> WebhookHead:
+    """The id and type `parse_event` gives, read alone; UnusableWebhook without them."""
+    event = json_object(body)
+    try:
+        name, reference = _text(event, "name"), _text(event, "reference")
+        psp = _text(event, "pspReference")
+    except MalformedWebhook as error:
+        raise UnusableWebhook(str(error)) from None
+    if not name or not reference or not psp:
+        raise UnusableWebhook("an ePayment event names the event, the reference and pspReference")
+    return WebhookHead(f"{reference}:{name}:{psp}", EVENT_TYPES.get(name, name))
 
 
 def parse_event(body: bytes, provider: str, msn: str) -> ProviderPaymentEvent:
