@@ -355,14 +355,18 @@ class Database:
     def url(self, folder: Path, target: str) -> str:
         if self.kind == "sqlite":
             return f"sqlite:///{folder / 'ingest.db'}"
-        name = f"justdriving_bench_ingest_{target}"
+        name = self.name(target)
         self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         self._admin(f"CREATE DATABASE {name}")
         return self.admin.rsplit("/", 1)[0] + f"/{name}"
 
     def drop(self, target: str) -> None:
         if self.kind != "sqlite":
-            self._admin(f"DROP DATABASE IF EXISTS justdriving_bench_ingest_{target} WITH (FORCE)")
+            self._admin(f"DROP DATABASE IF EXISTS {self.name(target)} WITH (FORCE)")
+
+    @staticmethod
+    def name(target: str) -> str:
+        return "justdriving_bench_ingest_" + target.replace("-", "_")
 
     def _admin(self, sql: str) -> None:
         from sqlalchemy import create_engine, text
@@ -536,17 +540,21 @@ Command: `.venv/bin/python -m benchmarks.webhook_ingest` (also part of `make ben
 
 {plots.machine()}
 
-Three servers, each gunicorn with {options.workers} sync workers, bound to 127.0.0.1, access
-log to stdout (discarded), all up at once and measured in turn (a, b, c, a, b, c, …) so that
-the machine's load falls on each alike. (a) `justdriving serve`, PAYMENT_PROVIDER=stripe (a
+Four servers, each gunicorn with {options.workers} worker processes bound to 127.0.0.1, all up
+at once and measured in turn (a, b, c, d, a, b, c, d, …) so that the machine's load falls on
+each alike. (a) `justdriving serve` (its own worker class: waitress in each gunicorn worker,
+8 threads, its redacted access log), PAYMENT_PROVIDER=stripe (a
 `sk_test_` key and a webhook secret), QUEUE_BACKEND=worker: the endpoint verifies the
 signature on the raw body, reads the event's id and type, stores the raw event with one
 INSERT … ON CONFLICT DO NOTHING and answers; translating and applying it is the worker's job
 and is not measured. (b) a bare Flask app that only calls `stripe.Webhook.construct_event`
-and answers 200. (c) the same, then an INSERT of the raw event (id, type, body) with the
+and answers 200, under gunicorn's sync workers with its access log to stdout (discarded), as
+are (c) and (d). (c) the same, then an INSERT of the raw event (id, type, body) with the
 database driver itself (sqlite3 or psycopg, one connection per worker, ON CONFLICT DO
 NOTHING; WAL and synchronous=NORMAL on SQLite, as justdriving sets): what a user would write
-instead. (a) and (c) each on a database of their own (a SQLite file; a fresh PostgreSQL
+instead. (d) justdriving's app (`create_app()`) under sync workers, a diagnostic: (a) less
+what its serving stack adds. (a), (c) and (d) each on a database of their own (a SQLite
+file; a fresh PostgreSQL
 database on the local server). Load generator: another process, {options.threads} threads
 with http.client, a new connection per request, {options.requests:,} distinct signed
 `payment_intent.succeeded` events per run, after a 100-request warm-up; every event of (a)
