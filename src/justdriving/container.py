@@ -25,6 +25,7 @@ from justdriving.adapters.webhooks import factory as webhook_adapters
 from justdriving.config import Settings
 from justdriving.config.policies import delivery_policy, relay_policy
 from justdriving.domain.services.application import Application
+from justdriving.domain.services.inbound import UnitOfWorkIntake
 
 __all__ = ["DEV_WEBHOOK_SECRET", "Container", "accounting_consent", "bootstrap"]
 __all__ += ["build_container", "grant_store"]
@@ -84,6 +85,11 @@ class Container(containers.DeclarativeContainer):
         mailgun=providers.Singleton(email_adapters.mailgun_sender, settings),
     )
     receivers = providers.Singleton(webhook_adapters.webhook_receivers, settings, gateways, uow)
+    inbox_intake = providers.Selector(
+        config.database,
+        memory=providers.Singleton(UnitOfWorkIntake, uow),
+        sql=providers.Singleton(sql.inbox_intake, engine),
+    )
 
     grants = providers.Singleton(sql.StoredGrants, uow)
     accounting = providers.Selector(
@@ -118,6 +124,7 @@ class Container(containers.DeclarativeContainer):
         receivers=receivers,
         apply_webhooks_inline=providers.Callable(webhook_adapters.apply_inline, settings),
         webhook_failures=providers.Object(webhook_adapters.log_failure),
+        inbox_intake=inbox_intake,
         accounting=accounting,
         exporter=exporter,
         accounting_push=settings.provided.accounting_sync_enabled,

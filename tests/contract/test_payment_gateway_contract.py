@@ -16,6 +16,7 @@ from justdriving.domain.errors import (
     InvalidSignature,
     ProviderRejected,
     ProviderUnavailable,
+    UnusableWebhook,
     WebhookRejected,
 )
 from justdriving.domain.ids import new_id
@@ -23,7 +24,12 @@ from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind
 from justdriving.domain.payments import CaptureMode
 from justdriving.domain.refunds import RefundStatus
-from justdriving.ports.payments import PaymentRequest, PaymentSession, RefundRequest
+from justdriving.ports.payments import (
+    DeferredWebhooks,
+    PaymentRequest,
+    PaymentSession,
+    RefundRequest,
+)
 
 if TYPE_CHECKING:
     from conftest import GatewayDriver
@@ -350,3 +356,43 @@ def test_a_failed_refund_frees_its_amount_to_be_refunded_again(driver: GatewayDr
     result = driver.gateway.refund(a_refund(session.provider_payment_id, PRICE))
     driver.complete_refund(result.provider_refund_id, False)
     assert driver.gateway.refund(a_refund(session.provider_payment_id, PRICE)).provider_refund_id
+
+
+# Webhooks verified now, read later (DeferredWebhooks: QUEUE_BACKEND=worker) ---------------
+
+
+def test_every_gateway_can_verify_now_and_read_later(driver: GatewayDriver) -> None:
+    assert isinstance(driver.gateway, DeferredWebhooks)
+
+
+def test_admitting_then_reading_gives_what_parsing_gives(driver: GatewayDriver) -> None:
+    ref = driver.gateway.start(a_request()).provider_payment_id
+    for body, headers in (driver.succeed(ref), driver.unknown_event()):
+        head = driver.gateway.admit_webhook(body, headers, driver.now())
+        read = driver.gateway.read_webhook(body)
+        assert read == driver.gateway.parse_webhook(body, headers, driver.now())
+        assert [head.event_id, head.event_type] == [read[0].event_id, read[0].raw_type]
+
+
+def test_admitting_refuses_what_parsing_refuses(driver: GatewayDriver) -> None:
+    body, headers = driver.succeed(driver.gateway.start(a_request()).provider_payment_id)
+    tampered = body.replace(b"{", b"{ ", 1)
+    for forged_body, forged_headers in (
+        (tampered, headers),
+        (body, driver.sign(body, driver.now(), secret="whsec_someone_else")),
+        (body, {}),
+        (body, driver.sign(body, driver.now() - timedelta(seconds=301))),
+    ):
+        with pytest.raises(InvalidSignature):
+            driver.gateway.admit_webhook(forged_body, forged_headers, driver.now())
+    for nonsense in (b"not json", b"[1, 2]", json.dumps({"no": "id"}).encode()):
+        with pytest.raises(WebhookRejected):
+            driver.gateway.admit_webhook(
+                nonsense, driver.sign(nonsense, driver.now()), driver.now()
+            )
+
+
+def test_reading_a_body_that_is_no_event_is_unusable(driver: GatewayDriver) -> None:
+    for nonsense in (b"not json", b"[1, 2]", json.dumps({"id": "evt_1", "type": 1}).encode()):
+        with pytest.raises(UnusableWebhook):
+            driver.gateway.read_webhook(nonsense)

@@ -26,7 +26,7 @@ from justdriving.domain.errors import (
 )
 from justdriving.domain.inbound import UnknownEvent
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
-from justdriving.ports.webhooks import WebhookRequest
+from justdriving.ports.webhooks import DeferredReceiver, WebhookRequest
 
 
 @pytest.fixture(
@@ -162,3 +162,53 @@ def test_random_bytes_and_headers_never_raise_anything_but_a_rejection(
             made.receiver().receive(forged, NOW)
         except WebhookRejected:
             continue
+
+
+# Receivers that verify now and read later (DeferredReceiver: QUEUE_BACKEND=worker) ---------
+
+
+def _deferring(driver: Driver) -> DeferredReceiver:
+    receiver = driver.receiver()
+    if not isinstance(receiver, DeferredReceiver):
+        pytest.skip(f"{driver.name}'s callbacks are stored translated (no deferred path)")
+    return receiver
+
+
+def test_admitting_then_reading_gives_what_receiving_gives(driver: Driver) -> None:
+    receiver = _deferring(driver)
+    for request in (driver.delivery("evt_contract_10"), driver.delivery("evt_11", unknown=True)):
+        head = receiver.admit(request, NOW)
+        events = receiver.read(request.body, NOW)
+        assert events == driver.receiver().receive(request, NOW)
+        assert [head.event_id] == [event.event_id for event in events]
+
+
+def test_admitting_refuses_what_receiving_refuses(driver: Driver) -> None:
+    receiver = _deferring(driver)
+    request = driver.delivery("evt_contract_12")
+    for forged in (
+        driver.tampered(request),
+        driver.unsigned(request),
+        driver.delivery("evt_contract_12", secret=OTHER),
+        driver.delivery("evt_contract_12", at=NOW - timedelta(minutes=10)),
+    ):
+        with pytest.raises(InvalidSignature):
+            receiver.admit(forged, NOW)
+    with pytest.raises(MalformedWebhook):
+        receiver.admit(driver.signed_raw(b"[" + b" " * MAX_BODY_BYTES + b"]"), NOW)
+
+
+@pytest.mark.parametrize("body", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_admitted_or_read_is_refused_never_another_error(
+    driver: Driver, body: bytes
+) -> None:
+    receiver = _deferring(driver)
+    try:
+        head = receiver.admit(driver.signed_raw(body), NOW)
+    except WebhookRejected:
+        pass
+    else:
+        assert len(head.event_id) <= MAX_ID_LENGTH
+        assert head.event_id.isprintable()
+    with pytest.raises(UnusableWebhook):
+        receiver.read(body, NOW)

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, fake_webhooks
-from justdriving.adapters.webhooks.payments import PaymentReceiver
+from justdriving.adapters.webhooks.payments import payment_receiver
 from justdriving.ports.webhooks import WebhookReceiver, WebhookRequest
 
 NOW = datetime.fromisoformat("2025-03-14T09:30:00+00:00")
@@ -70,7 +70,7 @@ class FakeDriver:
     path = "/webhook/payments/fake"
 
     def receiver(self) -> WebhookReceiver:
-        return PaymentReceiver(FakePaymentGateway(webhook_secret=SECRET, clock=FrozenClock(NOW)))
+        return payment_receiver(FakePaymentGateway(webhook_secret=SECRET, clock=FrozenClock(NOW)))
 
     def delivery(
         self, event_id: str, *, unknown: bool = False, at: datetime = NOW, secret: str = SECRET
@@ -98,7 +98,7 @@ class StripeDriver:
         pytest.importorskip("stripe")
         from justdriving.adapters.payments.stripe import StripeGateway
 
-        return PaymentReceiver(
+        return payment_receiver(
             StripeGateway("sk_test_contract", SECRET, api_base="http://127.0.0.1:9")
         )
 
@@ -152,7 +152,7 @@ class PayPalDriver:
 
         s = self.simulator
         gateway = PayPalGateway(s.client_id, s.client_secret, s.webhook_id, api_base=s.base_url)
-        return PaymentReceiver(gateway)
+        return payment_receiver(gateway)
 
     def delivery(
         self, event_id: str, *, unknown: bool = False, at: datetime = NOW, secret: str = SECRET

@@ -184,6 +184,13 @@ class InboxEvent(Entity):
         self.processed_at, self.error = now, self.error if taken_over else note
         self.lease_until = None
 
+    def rejected(self, reason: str, now: datetime) -> None:
+        """Signed when stored, but unusable once read (stored raw, read by the worker): kept
+        for the record with the reason, never applied."""
+        self.attempts += 1
+        self.status, self.error, self.processed_at = InboxStatus.REJECTED, reason[:500], now
+        self.lease_until = None
+
     def failed(self, error: str) -> None:
         self.attempts += 1
         self.status, self.error = InboxStatus.FAILED, error[:500]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from attrs import field, frozen
 
@@ -18,6 +18,7 @@ from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.saved_methods import SavedMethod
 from justdriving.domain.schools import School
+from justdriving.ports.webhooks import WebhookHead
 
 
 @frozen
@@ -133,6 +134,25 @@ class ChargeResult:
     amount: Money | None = None  # what was taken, when it succeeded
     decline_code: str | None = None  # the provider's, when declined (or why it needs the payer)
     client_secret: str | None = field(default=None, repr=False)
+
+
+@runtime_checkable
+class DeferredWebhooks(Protocol):
+    """A gateway whose webhooks can be verified now and read later (QUEUE_BACKEND=worker):
+    `admit_webhook` then `read_webhook` on the same body gives what `parse_webhook` gives.
+
+    - `admit_webhook` verifies on the raw bytes exactly as `parse_webhook` does (raising
+      InvalidSignature or MalformedWebhook before anything is parsed), then reads only the
+      event's id and type; UnusableWebhook when the signed body has neither.
+    - `read_webhook` translates a body `admit_webhook` let in (not verified again: the
+      signature's time window has passed by then); UnusableWebhook when it cannot be read.
+    """
+
+    def admit_webhook(
+        self, body: bytes, headers: Mapping[str, str], now: datetime
+    ) -> WebhookHead: ...
+
+    def read_webhook(self, body: bytes) -> list[ProviderPaymentEvent]: ...
 
 
 class PaymentGateway(Protocol):

@@ -290,6 +290,16 @@ class Inbox(Protocol):
         ...
 
 
+class InboxIntake(Protocol):
+    """The inbox's front door for the request path: one new row, stored in its own
+    transaction, at the cost of about one INSERT (no unit of work around it)."""
+
+    def put(self, event: InboxEvent) -> bool:
+        """Store it and commit; False (nothing stored) when the same (provider, event_id) is
+        in already, decided atomically by the database, so concurrent repeats store one row."""
+        ...
+
+
 class WebhookTokens(Protocol):
     """One-time signature tokens, seen by every process that shares the database."""
 

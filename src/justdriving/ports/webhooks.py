@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from attrs import frozen
 
@@ -54,6 +54,31 @@ class WebhookReceiver(Protocol):
     def acknowledgement(self, request: WebhookRequest) -> Acknowledgement | None:
         """The body the provider expects, or None for the default JSON answer."""
         ...
+
+
+@frozen
+class WebhookHead:
+    """What the request path reads of a verified delivery: the provider's event id (which
+    dedupes repeats) and its type (shown to operators); the rest waits for the worker."""
+
+    event_id: str
+    event_type: str
+
+
+@runtime_checkable
+class DeferredReceiver(WebhookReceiver, Protocol):
+    """A receiver that can verify a delivery now and read it later (QUEUE_BACKEND=worker).
+
+    - `admit` checks the bounds and verifies on the raw request as `receive` does (raising
+      the same errors for the same requests), then reads only the event's id and type:
+      UnusableWebhook when the signed body has neither. One delivery, one event.
+    - `read` gives the events `receive` would have given for a request `admit` let in, without
+      verifying again; UnusableWebhook when they cannot be read.
+    """
+
+    def admit(self, request: WebhookRequest, now: datetime) -> WebhookHead: ...
+
+    def read(self, body: bytes, now: datetime) -> list[InboundEvent]: ...
 
 
 class WebhookReceivers(Protocol):

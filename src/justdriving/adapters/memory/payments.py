@@ -17,6 +17,7 @@ from justdriving.adapters.memory.connected_accounts import FakeConnect
 from justdriving.adapters.memory.failures import FailureQueue
 from justdriving.adapters.memory.fake_webhooks import WebhookDelivery, amount_data
 from justdriving.adapters.memory.gateways import MemoryGatewayRegistry
+from justdriving.adapters.payments.webhook_heads import READ_ERRORS, json_head
 from justdriving.domain.errors import (
     InvalidTransition,
     MalformedWebhook,
@@ -35,6 +36,7 @@ from justdriving.ports.payments import (
     RefundRequest,
     RefundResult,
 )
+from justdriving.ports.webhooks import WebhookHead
 
 __all__ = ["FakeCharge", "FakePaymentGateway", "FakeRefund", "MemoryGatewayRegistry"]
 
@@ -108,10 +110,19 @@ class FakePaymentGateway(FakeCardsOnFile, FakeConnect):
         self, body: bytes, headers: Mapping[str, str], now: datetime
     ) -> list[ProviderPaymentEvent]:
         fake_webhooks.verify(body, headers, self.webhook_secret, now)
+        return self.read_webhook(body)
+
+    def admit_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> WebhookHead:
+        fake_webhooks.verify(body, headers, self.webhook_secret, now)
+        return json_head(body, "id", "type")
+
+    def read_webhook(self, body: bytes) -> list[ProviderPaymentEvent]:
         try:
             return [fake_webhooks.parse(body, self.name)]
         except MalformedWebhook as error:  # signed, but not an event we can read
             raise UnusableWebhook(str(error)) from None
+        except READ_ERRORS as error:
+            raise UnusableWebhook(f"the event cannot be read: {type(error).__name__}") from None
 
     # The payer's and the provider's side, for tests and the development checkout page.
 

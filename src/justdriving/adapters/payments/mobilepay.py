@@ -40,6 +40,7 @@ from justdriving.adapters.payments.mobilepay_recurring import (
     RECURRING_CURRENCIES,
     MobilePayRecurring,
 )
+from justdriving.adapters.payments.webhook_heads import READ_ERRORS
 from justdriving.domain.errors import (
     CapabilityNotSupported,
     ConfigurationError,
@@ -54,6 +55,7 @@ from justdriving.domain.payment_events import ProviderPaymentEvent
 from justdriving.domain.payments import CaptureMode
 from justdriving.domain.refunds import RefundStatus
 from justdriving.ports.payments import PaymentRequest, PaymentSession, RefundRequest, RefundResult
+from justdriving.ports.webhooks import WebhookHead
 
 TEST_API = "https://apitest.vipps.no"
 LIVE_API = "https://api.vipps.no"
@@ -232,6 +234,15 @@ class MobilePayGateway(MobilePayRecurring):
         if now.utcoffset() is None:
             raise InvalidInput("now must be timezone-aware")
         webhooks.verify(body, headers, self._endpoint, now)
+        return self.read_webhook(body)
+
+    def admit_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> WebhookHead:
+        if now.utcoffset() is None:
+            raise InvalidInput("now must be timezone-aware")
+        webhooks.verify(body, headers, self._endpoint, now)
+        return webhooks.event_head(body)
+
+    def read_webhook(self, body: bytes) -> list[ProviderPaymentEvent]:
         try:
             event = webhooks.parse_event(body, self.name, self.msn)
             if event.provider_setup_id and event.customer_id is None:
@@ -245,6 +256,8 @@ class MobilePayGateway(MobilePayRecurring):
             return [event]
         except MalformedWebhook as error:  # signed, but not an event we can read
             raise UnusableWebhook(str(error)) from None
+        except READ_ERRORS as error:
+            raise UnusableWebhook(f"the event cannot be read: {type(error).__name__}") from None
 
     def on_account(self, account_id: str) -> NoReturn:
         """Vipps MobilePay has no connected accounts of ours: a school with its own sales unit

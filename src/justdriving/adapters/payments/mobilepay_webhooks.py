@@ -30,9 +30,16 @@ from attrs import field, frozen
 
 from justdriving.adapters.payments import mobilepay_reference as refs
 from justdriving.adapters.payments.mobilepay_recurring import charge_money, customer_of
-from justdriving.domain.errors import InvalidMoney, InvalidSignature, MalformedWebhook
+from justdriving.adapters.payments.webhook_heads import json_object
+from justdriving.domain.errors import (
+    InvalidMoney,
+    InvalidSignature,
+    MalformedWebhook,
+    UnusableWebhook,
+)
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
+from justdriving.ports.webhooks import WebhookHead
 
 TOLERANCE = timedelta(seconds=300)
 SIGNED_HEADERS = "x-ms-date;host;x-ms-content-sha256"
@@ -125,6 +132,34 @@ _PLAIN = {
     "ABORTED": PaymentEventKind.FAILED,  # the payer said no in the app
     "EXPIRED": PaymentEventKind.FAILED,  # the payer did nothing in time
 }
+
+
+def event_head(body: bytes) -> WebhookHead:
+    """The id and type `parse_event` gives, read alone; UnusableWebhook without them."""
+    event = json_object(body)
+    try:
+        event_type = event.get("eventType")
+        if isinstance(event_type, str) and event_type.startswith("recurring."):
+            return _recurring_head(event, event_type)
+        name, reference = _text(event, "name"), _text(event, "reference")
+        psp = _text(event, "pspReference")
+    except MalformedWebhook as error:
+        raise UnusableWebhook(str(error)) from None
+    if not name or not reference or not psp:
+        raise UnusableWebhook("an ePayment event names the event, the reference and pspReference")
+    return WebhookHead(f"{reference}:{name}:{psp}", EVENT_TYPES.get(name, name))
+
+
+def _recurring_head(event: Mapping[str, Any], event_type: str) -> WebhookHead:
+    """The id `parse_recurring_event` gives a Recurring event, read alone."""
+    agreement_id, charge_id = _text(event, "agreementId"), _text(event, "chargeId")
+    if not agreement_id:
+        raise MalformedWebhook("a Recurring event names its agreement")
+    if event_type in RECURRING_AGREEMENT:
+        return WebhookHead(f"{agreement_id}:{event_type}", event_type)
+    if event_type not in RECURRING_CHARGE or not charge_id:
+        return WebhookHead(f"{agreement_id}:{charge_id or ''}:{event_type}", event_type)
+    return WebhookHead(f"{charge_id}:{event_type}", event_type)
 
 
 def parse_event(body: bytes, provider: str, msn: str) -> ProviderPaymentEvent:

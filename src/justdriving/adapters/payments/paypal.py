@@ -32,6 +32,7 @@ from justdriving.adapters.payments import paypal_webhooks
 from justdriving.adapters.payments.no_cards import NoCardsOnFile
 from justdriving.adapters.payments.paypal_http import PayPalApi
 from justdriving.adapters.payments.paypal_money import money_from_paypal, paypal_amount
+from justdriving.adapters.payments.webhook_heads import READ_ERRORS, json_head
 from justdriving.domain.errors import (
     ConfigurationError,
     InvalidInput,
@@ -48,6 +49,7 @@ from justdriving.domain.payment_events import ProviderPaymentEvent
 from justdriving.domain.payments import CaptureMode
 from justdriving.domain.refunds import RefundStatus
 from justdriving.ports.payments import PaymentRequest, PaymentSession, RefundRequest, RefundResult
+from justdriving.ports.webhooks import WebhookHead
 
 SANDBOX_API = "https://api-m.sandbox.paypal.com"
 LIVE_API = "https://api-m.paypal.com"
@@ -236,6 +238,22 @@ class PayPalGateway(NoCardsOnFile):
         cannot be asked (answer 5xx so PayPal delivers again); ConfigurationError for bad
         credentials. MalformedWebhook: verified, but not an event of the documented shape.
         """
+        self._verify_webhook(body, headers, now)
+        return self.read_webhook(body)
+
+    def admit_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> WebhookHead:
+        self._verify_webhook(body, headers, now)
+        return json_head(body, "id", "event_type")
+
+    def read_webhook(self, body: bytes) -> list[ProviderPaymentEvent]:
+        try:
+            return [paypal_webhooks.parse_event(body, self.name)]
+        except MalformedWebhook as error:  # signed, but not an event we can read
+            raise UnusableWebhook(str(error)) from None
+        except READ_ERRORS as error:
+            raise UnusableWebhook(f"the event cannot be read: {type(error).__name__}") from None
+
+    def _verify_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> None:
         if now.utcoffset() is None:
             raise InvalidInput("now must be timezone-aware")
         delivery = paypal_webhooks.transmission(headers, now)
@@ -247,10 +265,6 @@ class PayPalGateway(NoCardsOnFile):
             raise InvalidSignature(f"PayPal would not verify the delivery: {error}") from error
         if answer.get("verification_status") != "SUCCESS":
             raise InvalidSignature("PayPal did not verify the signature")
-        try:
-            return [paypal_webhooks.parse_event(body, self.name)]
-        except MalformedWebhook as error:  # signed, but not an event we can read
-            raise UnusableWebhook(str(error)) from None
 
     # Mechanics.
 

@@ -23,6 +23,7 @@ from justdriving.adapters.payments.stripe_cards import StripeCardsOnFile
 from justdriving.adapters.payments.stripe_connect import StripeConnect
 from justdriving.adapters.payments.stripe_events import parse_event
 from justdriving.adapters.payments.stripe_signature import DEFAULT_TOLERANCE, verify
+from justdriving.adapters.payments.webhook_heads import READ_ERRORS, json_head
 from justdriving.domain.errors import (
     ConfigurationError,
     InvalidMoney,
@@ -35,6 +36,7 @@ from justdriving.domain.payment_events import ProviderPaymentEvent
 from justdriving.domain.payments import CaptureMode
 from justdriving.domain.refunds import RefundStatus
 from justdriving.ports.payments import PaymentRequest, PaymentSession, RefundRequest, RefundResult
+from justdriving.ports.webhooks import WebhookHead
 
 API_VERSION = "2026-10-28.endive"  # the version stripe-python 16.1 is generated for
 # MobilePay at Stripe (docs.stripe.com/payments/mobilepay): a single-use card wallet presented in
@@ -163,10 +165,19 @@ class StripeGateway(StripeCardsOnFile, StripeConnect):
         self, body: bytes, headers: Mapping[str, str], now: datetime
     ) -> list[ProviderPaymentEvent]:
         verify(body, headers, self._webhook_secret, now, self._tolerance)
+        return self.read_webhook(body)
+
+    def admit_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> WebhookHead:
+        verify(body, headers, self._webhook_secret, now, self._tolerance)
+        return json_head(body, "id", "type")
+
+    def read_webhook(self, body: bytes) -> list[ProviderPaymentEvent]:
         try:
             return parse_event(body, self.name)
         except MalformedWebhook as error:  # signed, but not an event we can read
             raise UnusableWebhook(str(error)) from None
+        except READ_ERRORS as error:
+            raise UnusableWebhook(f"the event cannot be read: {type(error).__name__}") from None
 
     # Mechanics.
 

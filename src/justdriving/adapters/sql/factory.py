@@ -9,6 +9,7 @@ from justdriving.config import AccountingSettings, Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.services.grants import StoredGrants
 from justdriving.ports.accounting import GrantStore
+from justdriving.ports.persistence import InboxIntake
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -42,6 +43,13 @@ def unit_of_work(engine: Engine, cipher: TokenCipher | None = None) -> SqlUnitOf
     from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 
     return SqlUnitOfWorkFactory(engine, cipher)
+
+
+def inbox_intake(engine: Engine) -> InboxIntake:
+    """The request path's one-INSERT way into the inbox on `engine`."""
+    from justdriving.adapters.sql.inbox_intake import SqlInboxIntake
+
+    return SqlInboxIntake(engine)
 
 
 def __getattr__(name: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from justdriving.adapters.webhooks.payments import PaymentReceiver
+from justdriving.adapters.webhooks.payments import payment_receiver
 from justdriving.domain.errors import ConfigurationError, NotFound
 from justdriving.domain.inbound import InboundChannel
 from justdriving.ports.payments import GatewayRegistry
@@ -27,7 +27,7 @@ class Receivers:
         found = self._by_key.get((channel, provider))
         if found is None and channel == InboundChannel.PAYMENTS.value and self._gateways:
             try:
-                found = PaymentReceiver(self._gateways.by_name(provider))
+                found = payment_receiver(self._gateways.by_name(provider))
             except ConfigurationError:
                 found = None
             else:

@@ -48,7 +48,7 @@ from justdriving.ports.documents import InvoicePdf, PayLinks
 from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import GatewayRegistry
-from justdriving.ports.persistence import UnitOfWorkFactory
+from justdriving.ports.persistence import InboxIntake, UnitOfWorkFactory
 from justdriving.ports.webhooks import WebhookReceivers
 
 
@@ -81,12 +81,14 @@ class Application:
         receivers: WebhookReceivers | None = None,
         apply_webhooks_inline: bool = False,
         webhook_failures: FailureReport | None = None,
+        inbox_intake: InboxIntake | None = None,
         staff_alert_email: str | None = None,
         ops_base_url: str | None = None,
     ) -> None:
         """`accounting_push` (ACCOUNTING_SYNC_ENABLED, with an `accounting` client): what must
         reach the books is queued for the relay as it happens (issued invoices, payments of
-        invoices, credit notes)."""
+        invoices, credit notes). `inbox_intake`: the inbox's one-INSERT door; with it, and
+        the worker applying webhooks, payment webhooks are stored raw and read by the worker."""
         self.uow = uow  # as given: for reads outside the use cases
         self.clock = clock
         # Applied to every stored error text shown to people (the container gives the log
@@ -181,6 +183,7 @@ class Application:
             # Inbox rows are claimed for as long as outbox rows (RELAY_LEASE_SECONDS).
             lease=(relay_policy or RelayPolicy()).lease,
             on_failure=webhook_failures,
+            intake=inbox_intake,
         )
         self.webhooks = webhooks
         self.receive_webhook = webhooks.receive

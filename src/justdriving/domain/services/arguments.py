@@ -72,7 +72,23 @@ def batch_limit(limit: int, *, most: int = MOST_PER_BATCH) -> int:
     return limit
 
 
+_PLAIN = frozenset({str, bytes, int})
+
+
+def _plainly(value: Any, hint: Any) -> bool:
+    """Whether `value` is plainly of `hint` without asking typeguard (a hot path's arguments:
+    a str for a str, a dict of str to str for a Mapping[str, str])."""
+    if hint in _PLAIN:
+        return type(value) is hint
+    text_map = typing.get_origin(hint) is Mapping and typing.get_args(hint) == (str, str)
+    if text_map and isinstance(value, Mapping):
+        return all(type(k) is str and type(v) is str for k, v in value.items())
+    return False
+
+
 def _check(use_case: str, name: str, value: Any, hint: Any, depth: int = 0) -> None:
+    if _plainly(value, hint):
+        return
     # typeguard is imported on the first use case called, not when the facade is built.
     from typeguard import CollectionCheckStrategy, TypeCheckError, check_type
 

@@ -6,6 +6,12 @@ refused (nothing stored; the view answers 400). A signed delivery whose content 
 is stored as REJECTED and acknowledged, so the provider stops sending it. Applying claims the
 row with a lease, as the relay claims outbox rows: two workers never apply one event, and
 the row says who applied it, or why it failed.
+
+With an intake and the worker applying (QUEUE_BACKEND=worker), a receiver that can defer
+(DeferredReceiver: the payment providers') costs the request about one INSERT: it verifies
+on the raw bytes and reads only the event's id and type, and the raw body is stored as it came
+(payload `{"inbound": "deferred"}`); the worker translates it when it applies it, and a stored
+body it cannot read ends REJECTED with the reason, changing nothing else.
 """
 
 from __future__ import annotations
@@ -48,15 +54,18 @@ from justdriving.domain.services.payments import apply_payment_event
 from justdriving.domain.services.saved_methods import apply_setup_event
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import GatewayRegistry, PaymentGateway
-from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from justdriving.ports.persistence import InboxIntake, UnitOfWork, UnitOfWorkFactory
 from justdriving.ports.webhooks import (
     Acknowledgement,
+    DeferredReceiver,
+    WebhookHead,
     WebhookReceiver,
     WebhookReceivers,
     WebhookRequest,
 )
 
 DEFAULT_LEASE = timedelta(minutes=5)
+DEFERRED = "deferred"  # the payload of a row stored raw, translated when applied
 # Told about an unexpected failure while applying inline (composition logs it, traceback and all).
 FailureReport = Callable[[str, BaseException], None]
 
@@ -84,12 +93,16 @@ class InboundWebhooks:
         worker: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
         on_failure: FailureReport | None = None,
+        intake: InboxIntake | None = None,
     ) -> None:
         self._uow, self._clock, self._receivers = uow, clock, receivers
         self._on_failure = on_failure
         self.apply_inline = apply_inline
         self._worker = worker or new_id("wrk")
         self._lease = lease
+        self._intake = intake
+        # Per process: which (channel, provider) defers, and its receiver.
+        self._deferring: dict[tuple[str, str], DeferredReceiver | None] = {}
 
     def receiver(self, channel: str, provider: str) -> WebhookReceiver:
         """The receiver for `/webhook/<channel>/<provider>`; NotFound when none is configured."""
@@ -107,6 +120,13 @@ class InboundWebhooks:
         MalformedWebhook with nothing stored; an UnusableWebhook is stored as REJECTED."""
         receiver = self._receivers.get(channel, provider)
         now = self._clock.now()
+        deferring = self._deferring_receiver(channel, provider, receiver)
+        if deferring is not None and self._intake is not None:
+            try:
+                head = deferring.admit(request, now)
+            except UnusableWebhook as error:
+                return self._reject(receiver, request, error, now)
+            return self._store_raw(self._intake, deferring, provider, head, request.body, now)
         try:
             events = receiver.receive(request, now)
         except UnusableWebhook as error:
@@ -156,6 +176,39 @@ class InboundWebhooks:
         return outcomes + [EventOutcome.IGNORED] * (receipt.duplicates + receipt.ignored)
 
     # Mechanics.
+
+    def _deferring_receiver(
+        self, channel: str, provider: str, receiver: WebhookReceiver
+    ) -> DeferredReceiver | None:
+        """The receiver when its provider's deliveries are stored raw here: with the worker
+        applying them, and the receiver able to defer. Decided once per process."""
+        key = (channel, provider)
+        if key not in self._deferring:
+            defers = not self.apply_inline and isinstance(receiver, DeferredReceiver)
+            self._deferring[key] = receiver if defers else None  # type: ignore[assignment]
+        return self._deferring[key]
+
+    def _store_raw(
+        self,
+        intake: InboxIntake,
+        receiver: DeferredReceiver,
+        route: str,
+        head: WebhookHead,
+        body: bytes,
+        now: datetime,
+    ) -> WebhookReceipt:
+        row = InboxEvent(
+            id=new_id("ibx"),
+            provider=receiver.name,
+            event_id=head.event_id,
+            event_type=head.event_type[:128],
+            received_at=now,
+            body=body,
+            payload={"inbound": DEFERRED, "channel": receiver.channel.value, "route": route},
+        )
+        if intake.put(row):
+            return WebhookReceipt((row.id,), 0)
+        return WebhookReceipt((), 1)
 
     def _store(
         self, channel: InboundChannel, events: Sequence[InboundEvent], body: bytes, now: datetime
@@ -216,8 +269,14 @@ class InboundWebhooks:
                 if not self._mine(row, now, claimed):
                     return EventOutcome.IGNORED  # done, or another worker holds it
                 row.claim(self._worker, now, self._lease)
-                outcome = _dispatch(uow, row, now)
-                row.applied(outcome is not EventOutcome.IGNORED, now, _note(uow, row))
+                try:
+                    events = self._events_of(row, now)
+                except UnusableWebhook as error:  # signed when stored, unusable now we read it
+                    row.rejected(str(error), now)
+                    uow.commit()
+                    return EventOutcome.IGNORED
+                outcome = _dispatch_all(uow, events, now)
+                row.applied(outcome is not EventOutcome.IGNORED, now, _note(uow, events))
                 uow.commit()
                 return outcome
         except JustDrivingError as error:
@@ -227,6 +286,18 @@ class InboundWebhooks:
                     row.failed(f"{type(error).__name__}: {error}")
                     uow.commit()
             raise
+
+    def _events_of(self, row: InboxEvent, now: datetime) -> list[InboundEvent]:
+        """What the row holds: its stored event, or (stored raw) the events its receiver reads
+        in the body. UnusableWebhook when the body cannot be read; NotFound when its provider
+        is no longer configured here (the row fails, and is tried again)."""
+        if row.payload.get("inbound") != DEFERRED:
+            return [from_payload(row.payload)]
+        channel, route = str(row.payload.get("channel")), str(row.payload.get("route"))
+        receiver = self._receivers.get(channel, route)
+        if not isinstance(receiver, DeferredReceiver):
+            raise NotFound("webhook receiver that reads stored deliveries", route[:64])
+        return receiver.read(row.body, now)
 
     def _mine(self, row: InboxEvent, now: datetime, claimed: bool) -> bool:
         """Whether this worker may apply the row: it holds the claim, or (unclaimed) the row
@@ -259,8 +330,17 @@ class InboundWebhooks:
             pass
 
 
-def _dispatch(uow: UnitOfWork, row: InboxEvent, now: datetime) -> EventOutcome:
-    event = from_payload(row.payload)
+def _dispatch_all(uow: UnitOfWork, events: Sequence[InboundEvent], now: datetime) -> EventOutcome:
+    """Each event in turn (a delivery read from its raw body may carry several, as a Stripe
+    charge.refunded does one per refund): APPLIED when any was, else HELD when any was."""
+    outcomes = [_dispatch(uow, event, now) for event in events]
+    for outcome in (EventOutcome.APPLIED, EventOutcome.HELD):
+        if outcome in outcomes:
+            return outcome
+    return EventOutcome.IGNORED
+
+
+def _dispatch(uow: UnitOfWork, event: InboundEvent, now: datetime) -> EventOutcome:
     if isinstance(event, ProviderPaymentEvent):
         if event.kind is PaymentEventKind.UNKNOWN:
             return EventOutcome.IGNORED
@@ -278,12 +358,27 @@ def _dispatch(uow: UnitOfWork, row: InboxEvent, now: datetime) -> EventOutcome:
     return EventOutcome.IGNORED
 
 
-def _note(uow: UnitOfWork, row: InboxEvent) -> str | None:
+def _note(uow: UnitOfWork, events: Sequence[InboundEvent]) -> str | None:
     """What operators should know of an applied event: one about an account we do not know."""
-    event = from_payload(row.payload)
-    if isinstance(event, ProviderPaymentEvent):
-        return unknown_account_note(uow, event)
+    for event in events:
+        if isinstance(event, ProviderPaymentEvent):
+            note = unknown_account_note(uow, event)
+            if note is not None:
+                return note
     return None
+
+
+class UnitOfWorkIntake:
+    """An InboxIntake through a unit of work, for stores without a faster door (memory)."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def put(self, event: InboxEvent) -> bool:
+        with self._uow() as uow:
+            added = uow.inbox.add(event)
+            uow.commit()
+        return added
 
 
 def _kept(channel: InboundChannel, body: bytes) -> bytes:
