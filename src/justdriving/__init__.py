@@ -14,7 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from justdriving.config import Settings
-from justdriving.domain.accounting import SyncRun
+from justdriving.domain.accounting import AccountingConnection, SyncRun
 from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.balances import Balance
 from justdriving.domain.bookings import (
@@ -30,6 +30,7 @@ from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
 from justdriving.domain.errors import (
     BookingNotAllowed,
+    BooksNotConnected,
     CapabilityNotSupported,
     ConcurrencyConflict,
     ConfigurationError,
@@ -177,6 +178,7 @@ __all__ = [
     "EVENT_TYPES",
     "KEEP",
     "AccountMapping",
+    "AccountingConnection",
     "AccountingCustomerMode",
     "Application",
     "Audience",
@@ -192,6 +194,7 @@ __all__ = [
     "BookingRescheduled",
     "BookingStatus",
     "BookingType",
+    "BooksNotConnected",
     "Branding",
     "CancellationPolicy",
     "CancelledBy",

@@ -5,6 +5,7 @@ when chosen). Tests swap any provider in a `with container.<name>.override(...)`
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from dependency_injector import containers, providers
 
@@ -22,9 +23,10 @@ from justdriving.adapters.sql import factory as sql
 from justdriving.adapters.sql.factory import MEMORY_DATABASE, grant_store
 from justdriving.adapters.templates import factory as template_adapters
 from justdriving.adapters.webhooks import factory as webhook_adapters
-from justdriving.config import Settings
+from justdriving.config import AccountingProvider, Settings
 from justdriving.config.policies import delivery_policy, relay_policy
 from justdriving.domain.services.application import Application
+from justdriving.ports.accounting import AccountingConsent
 
 __all__ = ["DEV_WEBHOOK_SECRET", "Container", "accounting_consent", "bootstrap"]
 __all__ += ["build_container", "grant_store"]
@@ -35,6 +37,13 @@ def _redactor(settings: Settings) -> Callable[[str], str]:
     from justdriving.logs import Redactor, secret_values
 
     return Redactor(secret_values(settings)).text
+
+
+def _consent(settings: Settings) -> Callable[[], AccountingConsent] | None:
+    """The consent flow of ACCOUNTING_PROVIDER, made when a school connects its books."""
+    if settings.accounting_provider not in (AccountingProvider.XERO, AccountingProvider.QUICKBOOKS):
+        return None
+    return partial(accounting_consent, settings)
 
 
 class Container(containers.DeclarativeContainer):
@@ -88,8 +97,9 @@ class Container(containers.DeclarativeContainer):
         none=providers.Object(None),
         fake=providers.Singleton(memory.FakeAccountingClient),
         csv=providers.Singleton(accounting_adapters.csv_client, settings),
-        xero=providers.Singleton(accounting_adapters.xero_client, settings, grants),
-        quickbooks=providers.Singleton(accounting_adapters.quickbooks_client, settings, grants),
+        # Each school's own organisation (its connected grant), else ACCOUNTING_TENANT_ID's.
+        xero=providers.Singleton(accounting_adapters.xero_books, settings, grants),
+        quickbooks=providers.Singleton(accounting_adapters.quickbooks_books, settings, grants),
     )
     exporter = providers.Singleton(
         accounting_adapters.exporter, settings, settings.provided.is_production
@@ -122,6 +132,8 @@ class Container(containers.DeclarativeContainer):
         host_event_topics=providers.Callable(host_event_adapters.host_event_topics, settings),
         staff_alert_email=settings.provided.staff_alert_email,
         ops_base_url=settings.provided.public_base_url,
+        accounting_consent=providers.Callable(_consent, settings),
+        grants=grants,
     )
 
 

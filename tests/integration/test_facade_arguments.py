@@ -125,6 +125,9 @@ OUT_OF_RANGE: dict[str, list[Any]] = {
     "to": ["", "not an address", "stu_missing", "tch_missing", "anna@"],
     "context": [{"school_name": "Andet"}, {"1st": 1}, {"when": NOW}, {"n": float("inf")}],
     "idempotency_key": ["", "x" * 256],
+    "redirect_uri": ["", "ftp://x", "not a url", "https://" + "x" * 2000],
+    "state": ["", "with space", "x" * 501],
+    "code": ["", "with space", "x" * 2001],
     "pickup_note": ["x" * 201],
     "reason": ["", "   "],
     "student_ids": [[], "stu_text"],
@@ -228,6 +231,9 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         "handler": print,
         "template": "welcome",
         "to": world.student.id,
+        "redirect_uri": "https://app.example/accounting/callback",
+        "state": "st8Kq2",
+        "code": "consent-code-1",
     }
 
 
