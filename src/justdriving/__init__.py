@@ -91,6 +91,7 @@ from justdriving.domain.events import (
     SchoolSettingsChanged,
     StudentDetailsChanged,
 )
+from justdriving.domain.gateway_credentials import SchoolPayPal
 from justdriving.domain.inbound import InboundChannel, UnknownEvent
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
 from justdriving.domain.messages import Channel, MessageStatus, OutboundMessage
@@ -286,6 +287,7 @@ __all__ = [
     "ReminderReport",
     "SavedMethod",
     "School",
+    "SchoolPayPal",
     "SchoolSettings",
     "SchoolSettingsChanged",
     "Settings",

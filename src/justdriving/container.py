@@ -68,7 +68,11 @@ class Container(containers.DeclarativeContainer):
         paypal=providers.Singleton(payment_adapters.paypal_gateway, settings),
         manual=providers.Object(None),
     )
-    gateways = providers.Singleton(payment_adapters.gateway_registry, payment_gateway)
+    platform_gateways = providers.Singleton(payment_adapters.gateway_registry, payment_gateway)
+    # A school's own PayPal account (its stored credentials) before the platform's gateway.
+    gateways = providers.Singleton(
+        payment_adapters.school_gateways, platform_gateways, uow, settings
+    )
 
     sms_limiter = providers.Singleton(sms_adapters.sms_limiter, settings)
     sms_primary = providers.Selector(

@@ -23,6 +23,7 @@ from justdriving.entrypoints.cli_money import (
 )
 from justdriving.entrypoints.cli_ops import check_config, inbox, messages, outbox
 from justdriving.entrypoints.cli_payments import payments
+from justdriving.entrypoints.cli_paypal import paypal_account
 from justdriving.entrypoints.cli_schools import schools, students
 
 if TYPE_CHECKING:
@@ -293,6 +294,7 @@ main.add_command(accounting)
 main.add_command(outbox)
 main.add_command(inbox)
 main.add_command(messages)
+payments.add_command(paypal_account)  # a school's own PayPal account
 main.add_command(payments)
 main.add_command(invoices)
 main.add_command(balances)

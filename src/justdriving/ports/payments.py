@@ -193,8 +193,15 @@ class PaymentGateway(Protocol):
 
 class GatewayRegistry(Protocol):
     """Resolves a school's gateway; raises PaymentNotAllowed for a manual-only school and
-    ConfigurationError for a gateway that is not configured here."""
+    ConfigurationError for a gateway that is not configured here.
+
+    A school may have its own account at a provider (its PayPal credentials): `for_school`,
+    and `by_name` given the school a payment belongs to, then answer with a gateway on that
+    account; `school_gateway` is that gateway alone (NotFound when the school has none), for
+    the school's own webhook URL."""
 
     def for_school(self, school: School) -> PaymentGateway: ...
 
-    def by_name(self, name: str) -> PaymentGateway: ...
+    def by_name(self, name: str, school_id: str | None = None) -> PaymentGateway: ...
+
+    def school_gateway(self, name: str, school_id: str) -> PaymentGateway: ...

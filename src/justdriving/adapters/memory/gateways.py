@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from justdriving.domain.errors import ConfigurationError, PaymentNotAllowed
+from justdriving.domain.errors import ConfigurationError, NotFound, PaymentNotAllowed
 from justdriving.domain.schools import DEFAULT_GATEWAY, School
 from justdriving.ports.payments import PaymentGateway
 
@@ -35,7 +35,11 @@ class MemoryGatewayRegistry:
             name = self._default
         return self.by_name(name)
 
-    def by_name(self, name: str) -> PaymentGateway:
+    def school_gateway(self, name: str, school_id: str) -> PaymentGateway:
+        """No school has an account of its own here."""
+        raise NotFound("payment provider", f"{name}/{school_id}"[:64])
+
+    def by_name(self, name: str, school_id: str | None = None) -> PaymentGateway:
         gateway = self._gateways.get(name)
         if gateway is None:
             configured = ", ".join(sorted(self._gateways)) or "none"

@@ -37,6 +37,7 @@ from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
 from justdriving.domain.services.saved_methods import SavedMethods
+from justdriving.domain.services.school_accounts import SchoolAccounts
 from justdriving.domain.services.staff_alerts import StaffAlerts
 from justdriving.domain.services.subscriptions import Subscribers
 from justdriving.domain.services.template_messages import TemplateMessages
@@ -217,6 +218,10 @@ class Application:
         self.sync_accounting = sync.run
         self.sync_all_accounting = sync.run_all
         self.reconcile_accounting = Reconciliation(uow, clock, books).queue_missing
+        # A school's own PayPal account (the gateway registry uses it for its payments).
+        accounts = SchoolAccounts(uow)
+        self.set_school_paypal = accounts.set_school_paypal
+        self.school_paypal = accounts.school_paypal
         # Each school's own Xero organisation or QuickBooks company (books per school).
         connections = BooksConnections(uow, accounting_consent, grants)
         self.school_books_authorize_url = connections.school_books_authorize_url

@@ -74,7 +74,7 @@ class Preparers:
 
     def _capture_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
-        gateway = self._gateways.by_name(_required(payment.provider))
+        gateway = self._gateways.by_name(_required(payment.provider), payment.school_id)
         ref, amount, key = (
             _required(payment.provider_payment_id),
             payment.amount,
@@ -84,13 +84,13 @@ class Preparers:
 
     def _complete_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
-        gateway = self._gateways.by_name(_required(payment.provider))
+        gateway = self._gateways.by_name(_required(payment.provider), payment.school_id)
         ref, key = _required(payment.provider_payment_id), row.idempotency_key
         return Job(f"payments:{gateway.name}", lambda: gateway.complete(ref, key), _nothing)
 
     def _cancel_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
-        gateway = self._gateways.by_name(_required(payment.provider))
+        gateway = self._gateways.by_name(_required(payment.provider), payment.school_id)
         ref, key = _required(payment.provider_payment_id), row.idempotency_key
         return Job(f"payments:{gateway.name}", lambda: gateway.cancel(ref, key), _nothing)
 
@@ -106,7 +106,7 @@ class Preparers:
             return None  # left as invoiced, to pay by its link
         if isinstance(plan, Payment):
             return None
-        gateway = self._gateways.by_name(_required(plan.payment.provider))
+        gateway = self._gateways.by_name(_required(plan.payment.provider), plan.payment.school_id)
         request = plan.request()
 
         def record(uow: UnitOfWork, result: ChargeResult, now: datetime) -> None:
@@ -119,7 +119,7 @@ class Preparers:
         if refund.status is not RefundStatus.PENDING or refund.provider_refund_id is not None:
             return None  # the provider has it already; its webhook finishes the refund
         payment = uow.payments.get(refund.payment_id)
-        gateway = self._gateways.by_name(_required(payment.provider))
+        gateway = self._gateways.by_name(_required(payment.provider), payment.school_id)
         request = RefundRequest(
             refund_id=refund.id,
             provider_payment_id=_required(payment.provider_payment_id),
