@@ -515,9 +515,13 @@ def test_each_school_connects_its_own_organisation_and_the_sync_pushes_there(
     assert f"--school {north}" in url.output
     with caplog.at_level(logging.DEBUG):
         for school, tenant in ((north, xero.tenant_id), (south, SECOND_SCHOOL)):
-            code = xero.authorization_code(REDIRECT, (tenant,))
+            # north's bookkeeper picks its one organisation; south's consent reaches both, so
+            # the organisation is named
+            reach = (tenant,) if school == north else ()
+            code = xero.authorization_code(REDIRECT, reach)
             args = ("--code", code, "--redirect-uri", REDIRECT, "--school", school)
-            result = cli(env, "accounting", "connect", *args)
+            named = ("--tenant-id", tenant) if school == south else ()
+            result = cli(env, "accounting", "connect", *args, *named)
             assert result.exit_code == 0, result.output
             assert f"({tenant}) as the books of school {school}" in result.output
     synced = cli(env, "sync-accounting")

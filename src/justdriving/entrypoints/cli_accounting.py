@@ -68,12 +68,25 @@ def authorize_url(redirect_uri: str, school_id: str | None) -> None:
     help="QuickBooks: the `realmId` parameter of the redirect (default: ACCOUNTING_TENANT_ID).",
 )
 @_SCHOOL
+@click.option(
+    "--tenant-id",
+    default=None,
+    help="Xero, with --school: the school's organisation, when the consent connected several.",
+)
 @clean_errors
-def connect(code: str, redirect_uri: str, realm_id: str | None, school_id: str | None) -> None:
+def connect(
+    code: str,
+    redirect_uri: str,
+    realm_id: str | None,
+    school_id: str | None,
+    tenant_id: str | None,
+) -> None:
     """Exchange the redirect's code for the first OAuth grant and store it for the sync."""
     if school_id is not None:
-        _connect_school(school_id, code, redirect_uri, realm_id)
+        _connect_school(school_id, code, redirect_uri, realm_id or tenant_id)
         return
+    if tenant_id is not None:
+        raise click.UsageError("--tenant-id is for --school; otherwise ACCOUNTING_TENANT_ID")
     from justdriving.container import accounting_consent, grant_store
     from justdriving.domain.services.grants import connect_accounting
 
@@ -93,15 +106,14 @@ def connect(code: str, redirect_uri: str, realm_id: str | None, school_id: str |
         click.echo(f"set ACCOUNTING_TENANT_ID={grant.tenant_id} for sync-accounting")
 
 
-def _connect_school(school_id: str, code: str, redirect_uri: str, realm_id: str | None) -> None:
-    """The school's own organisation: its grant is stored for it, whatever the platform's."""
+def _connect_school(school_id: str, code: str, redirect_uri: str, tenant_id: str | None) -> None:
+    """The school's own organisation (`tenant_id`: the Xero tenant or QuickBooks realm, else
+    the only one the consent connected): its grant is stored for it, whatever the platform's."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings.from_env()
-    if realm_id is not None and not _is_quickbooks(settings):
-        raise click.UsageError("--realm-id is for ACCOUNTING_PROVIDER=quickbooks")
     app = app_from_environment()
-    connection = app.connect_school_books(school_id, code, redirect_uri, realm_id)
+    connection = app.connect_school_books(school_id, code, redirect_uri, tenant_id)
     what = "QuickBooks company" if _is_quickbooks(settings) else "Xero organisation"
     named = f"{connection.tenant_name} " if connection.tenant_name else ""
     click.echo(
