@@ -1,7 +1,9 @@
-"""A school's own PayPal webhook URL, `/webhook/payments/paypal/<school id>`, through the Flask
-app and the container (PAYMENT_PROVIDER=paypal on the simulator): a delivery signed for the
-school's webhook id is stored; one signed for the platform's, a malformed body, or any URL of
-a school without its own account is refused with a 4xx and stores nothing."""
+"""The web side of books and PayPal per school. A school's own PayPal webhook URL,
+`/webhook/payments/paypal/<school id>`, through the Flask app and the container
+(PAYMENT_PROVIDER=paypal on the simulator): a delivery signed for the school's webhook id is
+stored; one signed for the platform's, a malformed body, or any URL of a school without its
+own account is refused with a 4xx and stores nothing. The ops page shows a school whose books
+are not connected."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from justdriving.config import PaymentProvider
+from justdriving.domain.accounting import SyncRun
 from justdriving.testing.paypal_simulator import PayPalSimulator
 from unit.web.support import NOW, Site, build_site, settings_for
 
@@ -72,3 +75,27 @@ def test_a_delivery_for_the_schools_webhook_is_stored_and_others_get_a_4xx(
     assert _stored(site) == 1
     assert caplog.records  # the deliveries were logged, and never with the school's secret
     assert SCHOOL_ACCOUNT[1] not in caplog.text
+
+
+def test_a_school_whose_books_are_not_connected_shows_so_on_the_ops_page() -> None:
+    token = "ops-secret-token"
+    site = build_site(settings_for(ops_token=token))
+    run = SyncRun(
+        id="sync_not_connected",
+        provider="xero",
+        school_id=site.school_id,
+        started_at=NOW,
+        finished_at=NOW,
+        stopped_early="school has connected no xero books",
+        not_connected=True,
+    )
+    with site.app.uow() as uow:
+        uow.sync_runs.add(run)
+        uow.commit()
+
+    headers = {"Authorization": f"Bearer {token}"}
+    html = site.client().get("/ops?lang=en", headers=headers).get_data(as_text=True)
+
+    assert 'class="sync-run" data-id="sync_not_connected"' in html
+    assert "not connected (its records wait): school has connected no xero books" in html
+    assert "stopped early" not in html
