@@ -46,6 +46,11 @@ def _consent(settings: Settings) -> Callable[[], AccountingConsent] | None:
     return partial(accounting_consent, settings)
 
 
+def _unsealed(settings: Settings) -> bool:
+    """Production without ACCOUNTING_TOKEN_KEY: a secret would be stored as it is."""
+    return settings.is_production and not settings.accounting_token_key
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     config = providers.Configuration()  # database ("memory" or "sql") and database_url
@@ -138,6 +143,7 @@ class Container(containers.DeclarativeContainer):
         ops_base_url=settings.provided.public_base_url,
         accounting_consent=providers.Callable(_consent, settings),
         grants=grants,
+        unsealed_secrets=providers.Callable(_unsealed, settings),
     )
 
 

@@ -84,6 +84,7 @@ class Application:
         ops_base_url: str | None = None,
         accounting_consent: Callable[[], AccountingConsent] | None = None,
         grants: StoredGrants | None = None,
+        unsealed_secrets: bool = False,
     ) -> None:
         """`accounting_push` (ACCOUNTING_SYNC_ENABLED, with an `accounting` client): what must
         reach the books is queued for the relay as it happens (issued invoices, payments of
@@ -219,7 +220,7 @@ class Application:
         self.sync_all_accounting = sync.run_all
         self.reconcile_accounting = Reconciliation(uow, clock, books).queue_missing
         # A school's own PayPal account (the gateway registry uses it for its payments).
-        accounts = SchoolAccounts(uow)
+        accounts = SchoolAccounts(uow, unsealed=unsealed_secrets)
         self.set_school_paypal = accounts.set_school_paypal
         self.school_paypal = accounts.school_paypal
         # Each school's own Xero organisation or QuickBooks company (books per school).

@@ -4,13 +4,16 @@ uses them from the next payment on; the secret is sealed at rest and never read 
 
 from __future__ import annotations
 
+from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.gateway_credentials import PAYPAL, GatewayCredentials, SchoolPayPal
 from justdriving.ports.persistence import UnitOfWorkFactory
 
 
 class SchoolAccounts:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, uow: UnitOfWorkFactory, *, unsealed: bool = False) -> None:
+        """`unsealed`: secrets would be stored as they are (no ACCOUNTING_TOKEN_KEY in
+        production), so none is taken."""
+        self._uow, self._unsealed = uow, unsealed
 
     def set_school_paypal(
         self, school_id: str, client_id: str, client_secret: str, webhook_id: str
@@ -19,6 +22,11 @@ class SchoolAccounts:
         secret, and the id of the webhook registered at PayPal for the URL `webhook_path`
         (`/webhook/payments/paypal/<school id>`). Replaces earlier credentials."""
         credentials = GatewayCredentials.paypal(school_id, client_id, client_secret, webhook_id)
+        if self._unsealed:
+            raise ConfigurationError(
+                "a school's PayPal secret is stored only encrypted in production",
+                ["ACCOUNTING_TOKEN_KEY is not set (see the README)"],
+            )
         with self._uow() as uow:
             uow.schools.get(school_id)  # NotFound for a school we do not know
             stored = uow.gateway_credentials.find(credentials.id)
