@@ -15,7 +15,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS ?= dev,postgres,celery,flask,stripe,paypal,sendgrid,mailgun,twilio,gatewayapi,xero,quickbooks,webhooks
+EXTRAS ?= dev,postgres,celery,redis,flask,stripe,paypal,mobilepay,sendgrid,mailgun,twilio,gatewayapi,xero,quickbooks,webhooks
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := test

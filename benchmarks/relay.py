@@ -271,7 +271,9 @@ class Run:
         return self.messages / self.seconds
 
 
-def relay_run(url: str, senders: Senders, relays: int, messages: int, batch: int) -> Run:
+def relay_run(
+    url: str, senders: Senders, relays: int, messages: int, batch: int, in_flight: int = 1
+) -> Run:
     engines = [make_engine(url) for _ in range(relays)]
     try:
         ids = queue(SqlUnitOfWorkFactory(engines[0]), messages)
@@ -283,7 +285,7 @@ def relay_run(url: str, senders: Senders, relays: int, messages: int, batch: int
                 email=senders.email,
                 renderer=MemoryTemplateRenderer(),
                 gateways=MemoryGatewayRegistry({}),
-                policy=RelayPolicy(batch=batch),
+                policy=RelayPolicy(batch=batch, in_flight=in_flight),
                 worker=f"bench_{n}",
                 # One recipient gets every message here: no throttle, this measures the relay.
                 delivery=DeliveryPolicy(per_recipient_per_hour=10**9),
@@ -341,6 +343,7 @@ class Row:
     relays: int
     runs: list[Run]
     latency: float | None
+    in_flight: int = 1
 
     @property
     def rate(self) -> float:
@@ -348,7 +351,7 @@ class Row:
 
     @property
     def ideal(self) -> float | None:
-        return None if self.latency is None else self.relays / self.latency
+        return None if self.latency is None else self.relays * self.in_flight / self.latency
 
     def cells(self) -> list[str]:
         ideal = self.ideal
@@ -356,6 +359,7 @@ class Row:
             self.backend,
             self.sender,
             str(self.relays),
+            str(self.in_flight),
             str(self.runs[0].messages),
             f"{self.rate:,.0f}",
             "—" if ideal is None else f"{ideal:,.0f}",
@@ -369,6 +373,7 @@ HEADER = [
     "backend",
     "sender",
     "relays",
+    "in flight",
     "messages",
     "msg/s (median)",
     "ideal msg/s",
@@ -409,7 +414,9 @@ def write_docs(rows: list[Row], notes: list[str], options: argparse.Namespace) -
             f"`memory`: FakeSmsSender/FakeEmailSender; `http-{options.latency * 1000:.0f}ms`: "
             f"urllib POST (a new connection per message) to a local ThreadingHTTPServer that "
             f"answers after {options.latency * 1000:.0f} ms. Median of {options.runs} runs; "
-            f"ideal = relays ÷ latency. The relay's own work (Python, holding the GIL) is what "
+            f"ideal = relays * in flight ÷ latency (RELAY_IN_FLIGHT: rows of a claimed batch "
+            f"each relay sends at once, each on a thread of its own). The relay's own work "
+            f"(Python, holding the GIL) is what "
             f"bounds the `memory` rows and what keeps the HTTP rows below the ideal.",
             "",
             table(rows),
@@ -447,6 +454,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--http-messages", type=int, default=40, help="per relay thread (HTTP sender)"
     )
     parser.add_argument("--batch", type=int, default=10, help="rows claimed at a time")
+    parser.add_argument(
+        "--in-flight", default="1", help="rows each relay sends at once, comma-separated"
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     return parser.parse_args(argv)
 
@@ -463,18 +473,20 @@ def measure(
         ("memory", memory_senders, None),
         (f"http-{options.latency * 1000:.0f}ms", http_senders, options.latency),
     ):
-        for relays in relay_counts:
+        for relays, in_flight in [
+            (r, f) for r in relay_counts for f in (int(n) for n in options.in_flight.split(","))
+        ]:
             messages = options.memory_messages if latency is None else options.http_messages
-            messages *= 1 if latency is None else relays
+            messages *= 1 if latency is None else relays * in_flight
             runs = []
             for _ in range(options.runs):
                 empty(url)
                 senders = make(options.latency)
                 try:
-                    runs.append(relay_run(url, senders, relays, messages, options.batch))
+                    runs.append(relay_run(url, senders, relays, messages, options.batch, in_flight))
                 finally:
                     senders.close()
-            row = Row(backend, sender, relays, runs, latency)
+            row = Row(backend, sender, relays, runs, latency, in_flight)
             rows.append(row)
             print(" | ".join(row.cells()), flush=True)
             errors = sum(run.errors for run in runs)

@@ -37,12 +37,17 @@ def memory_application(
     pay_links: PayLinks | None = None,
     staff_alert_email: str | None = None,
     ops_base_url: str | None = None,
+    connect: bool = False,
 ) -> Application:
-    """Fakes for every provider (the fake gateway on `clock`); memory:// unless `uow` is given."""
+    """Fakes for every provider (the fake gateway on `clock`); memory:// unless `uow` is given.
+    `connect`: the fake gateway in Connect mode (each school's payments on its own account)."""
     return Application(
         uow=uow or MemoryUnitOfWorkFactory(store or MemoryStore()),
         clock=clock,
-        gateways=MemoryGatewayRegistry({"fake": gateway or FakePaymentGateway(clock=clock)}),
+        gateways=MemoryGatewayRegistry(
+            {"fake": gateway or FakePaymentGateway(clock=clock)},
+            connected={"fake"} if connect else (),
+        ),
         sms=sms or FakeSmsSender(),
         email=email or FakeEmailSender(),
         renderer=renderer or MemoryTemplateRenderer(),

@@ -24,12 +24,28 @@ from attrs import define, field
 from justdriving.testing.exchanges import Exchange
 from provider_specs import SPEC_DIR, ProviderSpec
 from specs.allowed import ALLOWED, OUTSIDE, Allowed
-from specs.webhooks import gatewayapi_event, mailgun_event, paypal_event, stripe_event
+from specs.webhooks import (
+    gatewayapi_event,
+    mailgun_event,
+    mobilepay_event,
+    paypal_event,
+    stripe_event,
+)
 
 # The providers whose simulators are held to their spec: any invalid exchange fails the session.
 # The others' problems are counted and printed (docs/provider-fidelity.md) until they are fixed.
 HELD = frozenset(
-    {"stripe", "twilio", "sendgrid", "mailgun", "paypal", "xero", "gatewayapi", "quickbooks"}
+    {
+        "stripe",
+        "twilio",
+        "sendgrid",
+        "mailgun",
+        "paypal",
+        "xero",
+        "gatewayapi",
+        "quickbooks",
+        "mobilepay",
+    }
 )
 
 
@@ -52,6 +68,7 @@ def providers() -> dict[str, ProviderSpec]:
         "xero": _spec("xero", ["xero_accounting.json", "xero-identity.json"], any_case=True),
         "gatewayapi": _spec("gatewayapi", ["gatewayapi_sms.json"], gatewayapi_event),
         "quickbooks": _spec("quickbooks", ["quickbooks_accounting.json"]),
+        "mobilepay": _spec("mobilepay", ["epayment.json"], mobilepay_event),
     }
     return {name: spec for name, spec in every.items() if spec is not None}
 

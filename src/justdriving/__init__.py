@@ -27,11 +27,13 @@ from justdriving.domain.bookings import (
     TimeSlot,
 )
 from justdriving.domain.charges import ChargeKind, ChargeReason
+from justdriving.domain.connect import ConnectedAccount, PlatformFee
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
 from justdriving.domain.errors import (
     BookingNotAllowed,
     BooksNotConnected,
     CapabilityNotSupported,
+    ChargesNotEnabled,
     ConcurrencyConflict,
     ConfigurationError,
     CurrencyMismatch,
@@ -68,6 +70,7 @@ from justdriving.domain.events import (
     BookingRequested,
     BookingRescheduled,
     CardSetupFailed,
+    ConnectedAccountUpdated,
     CreditNoteIssued,
     CustomerChargeDeclined,
     CustomerChargeRequiresAction,
@@ -205,8 +208,11 @@ __all__ = [
     "Channel",
     "ChargeKind",
     "ChargeReason",
+    "ChargesNotEnabled",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "ConnectedAccount",
+    "ConnectedAccountUpdated",
     "CreditNote",
     "CreditNoteIssued",
     "CurrencyMismatch",
@@ -270,6 +276,7 @@ __all__ = [
     "PaymentStatus",
     "PaymentSucceeded",
     "PhoneNumber",
+    "PlatformFee",
     "PostalAddress",
     "ProviderError",
     "ProviderRejected",

@@ -73,7 +73,10 @@ class Container(containers.DeclarativeContainer):
         paypal=providers.Singleton(payment_adapters.paypal_gateway, settings),
         manual=providers.Object(None),
     )
-    platform_gateways = providers.Singleton(payment_adapters.gateway_registry, payment_gateway)
+    mobilepay_gateway = providers.Singleton(payment_adapters.mobilepay_gateway, settings)
+    platform_gateways = providers.Singleton(
+        payment_adapters.gateway_registry, payment_gateway, mobilepay_gateway, settings=settings
+    )
     # A school's own PayPal account (its stored credentials) before the platform's gateway.
     gateways = providers.Singleton(
         payment_adapters.school_gateways, platform_gateways, uow, settings

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import pytest
 from attrs import define
 
+from card_data import stored_card_numbers
 from justdriving.adapters.memory import (
     FakeAccountingClient,
     FakeEmailSender,
@@ -36,12 +37,13 @@ from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.errors import ProviderUnavailable
+from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.ports.accounting import AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
-from justdriving.ports.payments import PaymentGateway
+from justdriving.ports.payments import PaymentGateway, PaymentRequest
 from justdriving.ports.persistence import UnitOfWorkFactory
 from justdriving.testing.stripe_objects import example as stripe_example
 from local_services import empty_tables, postgres_url
@@ -116,6 +118,7 @@ def sql_persistence(
     factory = _FailingCommit(SqlUnitOfWorkFactory(engine, cipher))
     try:
         yield PersistenceBackend(factory, factory.fail_next_commit, concurrent_writers)
+        assert stored_card_numbers(engine) == [], "a card number was stored"
     finally:
         engine.dispose()
 
@@ -198,6 +201,10 @@ class GatewayDriver(Protocol):
 
     def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery: ...
 
+    # Whether a refund the API accepted can still fail later (False: done when answered).
+    @property
+    def refunds_can_fail(self) -> bool: ...
+
     def unknown_event(self) -> Delivery: ...
 
     def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]: ...
@@ -221,6 +228,29 @@ class GatewayDriver(Protocol):
     def authenticate_setup(self, provider_setup_id: str) -> Delivery: ...
 
     def decline_next_charge(self, provider_method_id: str, code: str) -> None: ...
+
+    # Connected accounts (tests/contract/test_connected_accounts_contract.py). A gateway
+    # without them (connects False) is only asked to refuse.
+
+    @property
+    def connects(self) -> bool: ...
+
+    def on_account(self, account_id: str) -> GatewayDriver:
+        """The driver of the gateway acting on `account_id`, with that account's payer side
+        (its events carry the account and are signed for the Connect endpoint)."""
+        ...
+
+    def enable_charges(self, account_id: str) -> Delivery:
+        """The provider reviewed the account's details: its account.updated event."""
+        ...
+
+    def application_fee(self, provider_payment_id: str) -> int | None:
+        """The application fee (minor units) on a payment of the account driven."""
+        ...
+
+    def connect_webhook_gateway(self) -> PaymentGateway:
+        """The gateway as the Connect endpoint's receiver (its own signing secret)."""
+        ...
 
 
 @define
@@ -265,6 +295,7 @@ class FakeGatewayDriver:
         return sum(1 for r in refunds if r.provider_payment_id == provider_payment_id)
 
     cards_on_file = True
+    refunds_can_fail = True
 
     def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
         return self.gateway.complete_setup(provider_setup_id, card)
@@ -274,6 +305,21 @@ class FakeGatewayDriver:
 
     def decline_next_charge(self, provider_method_id: str, code: str) -> None:
         self.gateway.decline_next_charge(provider_method_id, code)
+
+    connects = True
+
+    def on_account(self, account_id: str) -> FakeGatewayDriver:
+        return FakeGatewayDriver(self.gateway.on_account(account_id), self.clock)
+
+    def enable_charges(self, account_id: str) -> Delivery:
+        return self.gateway.update_account(account_id, charges_enabled=True)
+
+    def application_fee(self, provider_payment_id: str) -> int | None:
+        fee = self.gateway.charges[provider_payment_id].application_fee
+        return None if fee is None else fee.amount
+
+    def connect_webhook_gateway(self) -> PaymentGateway:
+        return self.gateway  # the fake signs every event with its one secret
 
 
 @contextmanager
@@ -336,6 +382,7 @@ class StripeGatewayDriver:
         return len(self.simulator.refunds_of(provider_payment_id))
 
     cards_on_file = True
+    refunds_can_fail = True
 
     def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
         return self.simulator.complete_setup(provider_setup_id, card)  # type: ignore[no-any-return]
@@ -350,6 +397,28 @@ class StripeGatewayDriver:
         from justdriving.adapters.payments.stripe_amounts import to_stripe
 
         return None if amount is None else to_stripe(amount)[0]
+
+    connects = True
+
+    def on_account(self, account_id: str) -> StripeGatewayDriver:
+        return StripeGatewayDriver(
+            self.gateway.on_account(account_id), self.simulator.connected(account_id)
+        )
+
+    def enable_charges(self, account_id: str) -> Delivery:
+        return self.simulator.review_account(account_id)  # type: ignore[no-any-return]
+
+    def application_fee(self, provider_payment_id: str) -> int | None:
+        return self.simulator.payment_intents[provider_payment_id]["application_fee_amount"]  # type: ignore[no-any-return]
+
+    def connect_webhook_gateway(self) -> PaymentGateway:
+        from justdriving.adapters.payments.stripe import StripeGateway
+
+        return StripeGateway(
+            self.simulator.secret_key,
+            self.simulator.connect_webhook_secret,
+            api_base=self.simulator.api_base,
+        )
 
 
 @contextmanager
@@ -413,6 +482,20 @@ class PayPalGatewayDriver:
         return len(self.simulator.refunds_for(provider_payment_id))
 
     cards_on_file = False  # the gateway refuses (CapabilityNotSupported): no vault here
+    refunds_can_fail = True
+    connects = False  # a school's own PayPal is its own credentials, not a connected account
+
+    def on_account(self, account_id: str) -> GatewayDriver:
+        raise AssertionError("PayPal has no connected accounts here")
+
+    def enable_charges(self, account_id: str) -> Delivery:
+        raise AssertionError("PayPal has no connected accounts here")
+
+    def application_fee(self, provider_payment_id: str) -> int | None:
+        raise AssertionError("PayPal has no connected accounts here")
+
+    def connect_webhook_gateway(self) -> PaymentGateway:
+        raise AssertionError("PayPal has no connected accounts here")
 
     def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
         raise AssertionError("PayPal keeps no cards on file here")
@@ -449,7 +532,129 @@ def paypal_gateway() -> Iterator[GatewayDriver]:
             gateway.close()
 
 
-GATEWAYS = {"fake": fake_gateway, "stripe": stripe_gateway, "paypal": paypal_gateway}
+MOBILEPAY_WEBHOOK_URL = "https://school.example/webhook/payments/mobilepay"
+
+
+@define
+class MobilePayGatewayDriver:
+    """MobilePayGateway (httpx) against the local Vipps MobilePay simulator."""
+
+    gateway: Any  # MobilePayGateway: imported in mobilepay_gateway(), httpx is an extra
+    simulator: Any  # justdriving.testing.mobilepay_simulator.MobilePaySimulator
+    secret: str
+
+    def now(self) -> datetime:
+        return NOW
+
+    def succeed(self, provider_payment_id: str, amount: Money | None = None) -> Delivery:
+        # The payer approves in the app; the merchant captures (what `complete` does).
+        self.simulator.approve(provider_payment_id)
+        value = None if amount is None else amount.amount
+        return self.simulator.capture_now(provider_payment_id, value)  # type: ignore[no-any-return]
+
+    def authorize(self, provider_payment_id: str, amount: Money | None = None) -> Delivery:
+        payment = self.simulator.payment(provider_payment_id)
+        if amount is not None and amount.amount != payment.value:
+            raise AssertionError("a MobilePay payer approves the amount asked, no other")
+        return self.simulator.approve(provider_payment_id)  # type: ignore[no-any-return]
+
+    def require_action(self, provider_payment_id: str) -> Delivery:
+        # As PayPal's: the payer approved in the app, the merchant's capture is what waits.
+        return self.simulator.approve(provider_payment_id)  # type: ignore[no-any-return]
+
+    def fail(self, provider_payment_id: str, code: str) -> Delivery:
+        if code == "EXPIRED":
+            return self.simulator.expire(provider_payment_id)  # type: ignore[no-any-return]
+        return self.simulator.reject(provider_payment_id)  # type: ignore[no-any-return]
+
+    decline_code = "ABORTED"  # the payer said no in the app
+
+    # ePayment refunds are done when the API answers: none is pending, none fails later.
+    refunds_can_fail = False
+
+    def complete_refund(self, provider_refund_id: str, succeeded: bool) -> Delivery:
+        """The REFUNDED delivery the refund call caused (it succeeded when answered)."""
+        if not succeeded:
+            raise AssertionError("a MobilePay refund is done when the API answers")
+        return self.simulator.delivery_of(provider_refund_id)  # type: ignore[no-any-return]
+
+    def unknown_event(self) -> Delivery:
+        # CREATED: news the gateway does not act on (the payment already waits for its payer).
+        session = self.gateway.start(
+            PaymentRequest(
+                payment_id=new_id("pay"),
+                school_id="sch_1",
+                amount=Money(10000, "DKK"),
+                description="Lesson",
+                idempotency_key=new_id("key"),
+                return_url="https://school.example/return",
+            )
+        )
+        return self.simulator.created(session.provider_payment_id)  # type: ignore[no-any-return]
+
+    def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
+        return self.simulator.sign(body, at, secret or self.secret, MOBILEPAY_WEBHOOK_URL)  # type: ignore[no-any-return]
+
+    def make_next_call_unavailable(self) -> None:
+        self.simulator.fail_next(503)
+
+    def charge_count(self) -> int:
+        return self.simulator.payment_count()  # type: ignore[no-any-return]
+
+    def refund_count(self, provider_payment_id: str) -> int:
+        return len(self.simulator.payment(provider_payment_id).refunds)
+
+    cards_on_file = False  # ePayment keeps no card; the Recurring API is not spoken here
+
+    def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
+        raise AssertionError("MobilePay keeps no cards on file here")
+
+    def authenticate_setup(self, provider_setup_id: str) -> Delivery:
+        raise AssertionError("MobilePay keeps no cards on file here")
+
+    def decline_next_charge(self, provider_method_id: str, code: str) -> None:
+        raise AssertionError("MobilePay keeps no cards on file here")
+
+    connects = (
+        False  # a school on MobilePay has its own merchant serial number, no connected account
+    )
+
+    def on_account(self, account_id: str) -> GatewayDriver:
+        raise AssertionError("MobilePay has no connected accounts")
+
+    def enable_charges(self, account_id: str) -> Delivery:
+        raise AssertionError("MobilePay has no connected accounts")
+
+    def application_fee(self, provider_payment_id: str) -> int | None:
+        raise AssertionError("MobilePay has no connected accounts")
+
+    def connect_webhook_gateway(self) -> PaymentGateway:
+        raise AssertionError("MobilePay has no connected accounts")
+
+
+@contextmanager
+def mobilepay_gateway() -> Iterator[GatewayDriver]:
+    pytest.importorskip("httpx")
+    from justdriving.adapters.payments.mobilepay import MobilePayGateway
+    from justdriving.testing.mobilepay_simulator import MobilePaySimulator
+
+    with MobilePaySimulator(clock=lambda: NOW) as simulator:
+        secret = simulator.register_webhook(MOBILEPAY_WEBHOOK_URL)
+        gateway = MobilePayGateway(
+            simulator.credentials(), secret, MOBILEPAY_WEBHOOK_URL, api_base=simulator.base_url
+        )
+        try:
+            yield MobilePayGatewayDriver(gateway, simulator, secret)
+        finally:
+            gateway.close()
+
+
+GATEWAYS = {
+    "fake": fake_gateway,
+    "stripe": stripe_gateway,
+    "paypal": paypal_gateway,
+    "mobilepay": mobilepay_gateway,
+}
 
 
 @pytest.fixture(scope="module", params=_params(GATEWAYS))

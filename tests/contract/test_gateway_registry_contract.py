@@ -67,8 +67,23 @@ def test_a_gateway_that_is_not_configured_here_is_a_configuration_error_naming_i
 def test_a_school_without_an_account_of_its_own_uses_the_platforms_and_has_no_own_url(
     registry: GatewayRegistry,
 ) -> None:
-    assert registry.by_name("fake", "sch_1") is FAKE
+    assert registry.by_name("fake") is FAKE
     with pytest.raises(NotFound):
         registry.school_gateway("paypal", "sch_1")
     with pytest.raises(NotFound):
         registry.school_gateway("fake", "sch_1")
+
+
+def test_a_school_may_choose_a_gateway_beside_the_platforms_default() -> None:
+    """The container's registry: PAYMENT_PROVIDER's gateway is every school's default, and a
+    gateway with its own settings (Vipps MobilePay) is there for a school that names it."""
+    from justdriving.adapters.payments.factory import gateway_registry
+
+    mobilepay = FakePaymentGateway(name="mobilepay")
+    registry = gateway_registry(FAKE, mobilepay, None)
+    assert registry.for_school(a_school("default")) is FAKE
+    assert registry.for_school(a_school("mobilepay")) is mobilepay
+    manual_platform = gateway_registry(None, mobilepay)
+    assert manual_platform.for_school(a_school("mobilepay")) is mobilepay
+    with pytest.raises(PaymentNotAllowed):
+        manual_platform.for_school(a_school("default"))

@@ -267,9 +267,11 @@ def test_an_event_type_the_gateway_does_not_handle_comes_back_as_unknown(
     assert event.provider == driver.gateway.name
 
 
-def test_each_delivery_carries_its_own_event_id(driver: GatewayDriver) -> None:
-    session = driver.gateway.start(a_request())
-    deliveries = [driver.require_action(session.provider_payment_id) for _ in range(3)]
+def test_each_event_carries_its_own_event_id(driver: GatewayDriver) -> None:
+    # Three payments waiting for their payers: three events. (A provider that names an event
+    # by the operation it reports, as MobilePay does, sends a redelivery under the same id.)
+    sessions = [driver.gateway.start(a_request()) for _ in range(3)]
+    deliveries = [driver.require_action(s.provider_payment_id) for s in sessions]
     events = [driver.gateway.parse_webhook(b, h, driver.now())[0] for b, h in deliveries]
     assert len({event.event_id for event in events}) == 3
 
@@ -326,6 +328,8 @@ def test_a_success_for_another_amount_reports_the_amount_paid(driver: GatewayDri
 def test_refund_events_parse_with_both_refund_ids_and_the_amount(
     driver: GatewayDriver, succeeded: bool, kind: PaymentEventKind
 ) -> None:
+    if not succeeded and not driver.refunds_can_fail:
+        pytest.skip("this provider's refunds are done when its API answers: none fails later")
     session = a_paid_payment(driver)
     request = a_refund(session.provider_payment_id, Money(12500, "DKK"))
     result = driver.gateway.refund(request)
@@ -340,6 +344,8 @@ def test_refund_events_parse_with_both_refund_ids_and_the_amount(
 
 
 def test_a_failed_refund_frees_its_amount_to_be_refunded_again(driver: GatewayDriver) -> None:
+    if not driver.refunds_can_fail:
+        pytest.skip("this provider's refunds are done when its API answers: none fails later")
     session = a_paid_payment(driver)
     result = driver.gateway.refund(a_refund(session.provider_payment_id, PRICE))
     driver.complete_refund(result.provider_refund_id, False)

@@ -23,6 +23,7 @@ import pytest
 from attrs import define, field
 from sqlalchemy import Engine, create_engine, text
 
+from card_data import stored_card_numbers
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
@@ -98,6 +99,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     db = open_database(request.param, tmp_path, request)
     try:
         yield db
+        assert stored_card_numbers(db.engine) == [], "a card number was stored"
     finally:
         db.dispose()
 

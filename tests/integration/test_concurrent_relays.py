@@ -2,7 +2,8 @@
 
 Four relays on PostgreSQL (two on SQLite, which lets one writer in at a time but must be just
 as correct), each a separate Relay with its own worker id, thread and engine (connection pool),
-work through 2,000 outbox messages with a thread-safe recording sender.
+work through 2,000 outbox messages with a thread-safe recording sender; once one row at a time
+each, once eight rows in flight each (RELAY_IN_FLIGHT=8).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from conftest import Database
 from integration_support import (
     NOW,
@@ -61,8 +63,9 @@ def _due(uow: SqlUnitOfWorkFactory) -> bool:
         return bool(unit.outbox.due(datetime.now(UTC), 1))
 
 
+@pytest.mark.parametrize("in_flight", [1, 8])
 def test_concurrent_relays_send_every_message_exactly_once(
-    database: Database, figures: Callable[[str], None]
+    database: Database, figures: Callable[[str], None], in_flight: int
 ) -> None:
     queued_at = time.monotonic()
     message_ids = _queue(database)
@@ -79,7 +82,7 @@ def test_concurrent_relays_send_every_message_exactly_once(
             email=email,
             renderer=MemoryTemplateRenderer(),
             gateways=MemoryGatewayRegistry({}),
-            policy=RelayPolicy(batch=BATCH),
+            policy=RelayPolicy(batch=BATCH, in_flight=in_flight),
             worker=f"relay_{n}",
         )
         for n in range(count)
@@ -115,7 +118,8 @@ def test_concurrent_relays_send_every_message_exactly_once(
 
     sent = sms.references + email.references
     figures(
-        f"{count} relays, {len(message_ids)} messages (queued in {queueing:.1f} s) relayed in "
+        f"{count} relays, {in_flight} in flight each, {len(message_ids)} messages "
+        f"(queued in {queueing:.1f} s) relayed in "
         f"{elapsed:.1f} s; sent per relay "
         f"{[t.sent for t in totals]}; references sent twice or more: "
         f"{sum(1 for n in sent.values() if n > 1)}"

@@ -235,6 +235,8 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         "template": "welcome",
         "to": world.student.id,
         "redirect_uri": "https://app.example/accounting/callback",
+        "return_url": "https://app.example/connect/return",
+        "refresh_url": "https://app.example/connect/refresh",
         "state": "st8Kq2",
         "code": "consent-code-1",
         "client_id": "AbNorthClient0000000001",

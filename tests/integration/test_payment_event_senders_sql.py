@@ -25,7 +25,13 @@ from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
 LESSON = LineItem(InvoiceService.LESSON, "Køretime", dkk("500.00"))
-KNOWN_KINDS = [kind for kind in PaymentEventKind if kind is not PaymentEventKind.UNKNOWN]
+# Events about payments; account.updated names a connected account, not a payment
+# (tests/integration/test_stripe_connect_schools.py).
+KNOWN_KINDS = [
+    kind
+    for kind in PaymentEventKind
+    if kind is not PaymentEventKind.UNKNOWN and not kind.is_account
+]
 
 
 class Platform:

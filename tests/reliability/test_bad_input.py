@@ -22,7 +22,7 @@ from unit.web.support import Site, build_site, settings_for
 
 from .support import campaign_scale, live
 
-# ~1,500 cases at scale 1 (CI), ~15,000 at scale 10, spread over the nine routes.
+# ~1,650 cases at scale 1 (CI), ~16,500 at scale 10, spread over the ten routes.
 CASES_PER_ROUTE = 165 * campaign_scale()
 
 _SENDGRID_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -47,6 +47,11 @@ STRIPE_TWILIO_SENDGRID = {
     "mail_api_key": "SG.campaign",
     "mail_webhook_secret": SENDGRID_PUBLIC_KEY,
 }
+STRIPE_CONNECT = {
+    **STRIPE_TWILIO_SENDGRID,
+    "stripe_connect": True,
+    "stripe_connect_webhook_secret": "whsec_campaign_connect",
+}
 PAYPAL_GATEWAYAPI_MAILGUN = {
     **COMMON,
     "payment_provider": PaymentProvider.PAYPAL,
@@ -63,12 +68,20 @@ PAYPAL_GATEWAYAPI_MAILGUN = {
     "mail_api_key": "key-campaign",
     "mail_webhook_secret": "mailgun-signing-key",
     "mail_domain": "mg.example",
+    # Vipps MobilePay beside PayPal, chosen by name; nothing listens at its API either.
+    "mobilepay_client_id": "mobilepay-client",
+    "mobilepay_client_secret": "mobilepay-secret",
+    "mobilepay_subscription_key": "mobilepay-subscription",
+    "mobilepay_merchant_serial_number": "123456",
+    "mobilepay_webhook_secret": "mobilepay-webhook-secret",
+    "mobilepay_api_base": "http://127.0.0.1:9",
 }
 
 # route → (the site's configuration, the signature headers its provider sends)
 ROUTES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "/webhook/payments/fake": ({}, ("Fake-Signature",)),
     "/webhook/payments/stripe": (STRIPE_TWILIO_SENDGRID, ("Stripe-Signature",)),
+    "/webhook/payments/stripe-connect": (STRIPE_CONNECT, ("Stripe-Signature",)),
     "/webhook/payments/paypal": (
         PAYPAL_GATEWAYAPI_MAILGUN,
         (
@@ -78,6 +91,10 @@ ROUTES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
             "PAYPAL-CERT-URL",
             "PAYPAL-AUTH-ALGO",
         ),
+    ),
+    "/webhook/payments/mobilepay": (
+        PAYPAL_GATEWAYAPI_MAILGUN,
+        ("x-ms-date", "x-ms-content-sha256", "Authorization"),
     ),
     "/webhook/sms/twilio/status": (STRIPE_TWILIO_SENDGRID, ("X-Twilio-Signature",)),
     "/webhook/sms/twilio/inbound": (STRIPE_TWILIO_SENDGRID, ("X-Twilio-Signature",)),

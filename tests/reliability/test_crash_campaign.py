@@ -47,6 +47,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy.engine import make_url
 
+from card_data import logged_card_numbers, stored_card_numbers
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.config import Settings
@@ -419,6 +420,13 @@ def test_killing_the_web_tier_and_the_worker_at_random_loses_no_money_and_no_mes
             worker.stop()
 
         books = _check_books(app, flow, stripe)
+        logs = [
+            line
+            for log in sorted(tmp_path.glob("*.log"))
+            for line in log.read_text("utf-8", "replace").splitlines()
+        ]
+        assert logged_card_numbers(logs) == [], "a card number was logged"
+        assert stored_card_numbers(make_engine(database_url)) == [], "a card number was stored"
         sent, repeated = _check_messages(app, twilio, mailgun)
         # The worker sends one message at a time: a kill strands at most the one in hand,
         # which the next worker sends again (at least once, never lost).

@@ -21,7 +21,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,9 @@ TWILIO_TOKEN = "twilio-fuzz-auth-token"
 GATEWAYAPI_SECRET = "gatewayapi-fuzz-secret"
 MAILGUN_KEY = "mailgun-fuzz-signing-key"
 FAKE_SECRET = "fake-fuzz-webhook-secret"
+MOBILEPAY_SECRET = "mobilepay-fuzz-webhook-secret"
+MOBILEPAY_MSN = "123456"
+MOBILEPAY_HEADERS = ("x-ms-date", "x-ms-content-sha256", "Authorization")
 
 COMMON: dict[str, Any] = {
     "public_base_url": BASE,
@@ -109,6 +112,14 @@ PLATFORMS: dict[str, dict[str, Any]] = {
         "payment_webhook_secret": "WH-FUZZ",
         # Nothing listens there: what is not PayPal's must be refused before any call.
         "payment_api_base_url": "http://127.0.0.1:9",
+        # Vipps MobilePay beside it, a gateway a school chooses by name; nothing listens at
+        # its API either (verification is local: HMAC over the registered URL).
+        "mobilepay_client_id": "mobilepay-client",
+        "mobilepay_client_secret": "mobilepay-secret",
+        "mobilepay_subscription_key": "mobilepay-subscription",
+        "mobilepay_merchant_serial_number": MOBILEPAY_MSN,
+        "mobilepay_webhook_secret": MOBILEPAY_SECRET,
+        "mobilepay_api_base": "http://127.0.0.1:9",
     },
 }
 PAYPAL_HEADERS = (
@@ -150,7 +161,10 @@ ROUTES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("POST", "/webhook/sms/gatewayapi/inbound", ("X-Gwapi-Signature",)),
         ("POST", "/webhook/email/mailgun", ()),
     ],
-    "paypal": [("POST", "/webhook/payments/paypal", PAYPAL_HEADERS)],
+    "paypal": [
+        ("POST", "/webhook/payments/paypal", PAYPAL_HEADERS),
+        ("POST", "/webhook/payments/mobilepay", MOBILEPAY_HEADERS),
+    ],
 }
 
 
@@ -346,6 +360,32 @@ def _signed_sendgrid(rng: random.Random, ids: dict[str, str]) -> Request:
     return Request("POST", b"/webhook/email/sendgrid", _h(headers), body, False, "signed")
 
 
+def _signed_mobilepay(rng: random.Random, ids: dict[str, str]) -> Request:
+    from justdriving.testing.mobilepay_simulator import MobilePaySimulator
+
+    event = _event_data(rng, ids)
+    event["msn"] = rng.choice([MOBILEPAY_MSN, MOBILEPAY_MSN, "999999", 123456, None])
+    event["reference"] = rng.choice(
+        [ids["ref"], "a0123abcd-xpay-1abc", "m0123abcd-xpay-1x-0y", _hostile_id(rng)]
+    )
+    event["pspReference"] = rng.choice(["psp-1", _hostile_id(rng)])
+    event["name"] = rng.choice(
+        ["AUTHORIZED", "CAPTURED", "REFUNDED", "CANCELLED", "ABORTED", "CREATED", "x", 5]
+    )
+    event["amount"] = rng.choice(
+        [{"currency": "DKK", "value": 50000}, {"currency": "XXX", "value": 1}, {"value": 2**70},
+         {"currency": "DKK", "value": -1}, "500", None]
+    )  # fmt: skip
+    event["timestamp"] = rng.choice([NOW.isoformat(), "2027-01-15T09:30:00", "now", 7, None])
+    event["idempotencyKey"] = rng.choice([None, "re-1abc-x0123abcd", _hostile_id(rng)])
+    event["success"] = rng.choice([True, False, "yes", None])
+    body = json.dumps(event).encode() if rng.random() < 0.9 else nested(3000)
+    at = NOW if rng.random() < 0.9 else NOW - timedelta(hours=1)
+    url = BASE + "/webhook/payments/mobilepay"
+    headers = MobilePaySimulator.sign(body, at, MOBILEPAY_SECRET, url)
+    return Request("POST", b"/webhook/payments/mobilepay", _h(headers), body, False, "signed")
+
+
 def _signed_api(rng: random.Random, ids: dict[str, str]) -> Request:
     invoice = rng.choice([ids["invoice"], "inv_unknown", "a%00b", "x" * 3000])
     body: dict[str, Any] = {"school_id": rng.choice([ids["school"], _hostile_id(rng)])}
@@ -361,7 +401,7 @@ def _signed_api(rng: random.Random, ids: dict[str, str]) -> Request:
 SIGNED_MAKERS: dict[str, list[Callable[[random.Random, dict[str, str]], Request]]] = {
     "fake+twilio+sendgrid": [_signed_fake, _signed_twilio, _signed_sendgrid, _signed_api],
     "stripe+gatewayapi+mailgun": [_signed_stripe, _signed_gatewayapi, _signed_mailgun],
-    "paypal": [],
+    "paypal": [_signed_mobilepay],
 }
 
 

@@ -86,6 +86,10 @@ def _environment(database: Path, log_format: str, secret_env: dict[str, str]) ->
         "MAIL_API_BASE_URL": "http://127.0.0.1:9",
         "MAIL_FROM_ADDRESS": "kontor@koreskolen-nord.dk",
         "HOST_WEBHOOK_URL": "http://127.0.0.1:9/events",  # down too: its failures are logged
+        # Vipps MobilePay beside the fake (its secrets come from secret_env), its API down too.
+        "MOBILEPAY_CLIENT_ID": "mobilepay-client-id",
+        "MOBILEPAY_MERCHANT_SERIAL_NUMBER": "123456",
+        "MOBILEPAY_API_BASE": "http://127.0.0.1:9",
         "CELERY_BROKER_URL": f"redis://:{broker_password}@127.0.0.1:6379/6",
         "PYTHONUNBUFFERED": "1",
     }

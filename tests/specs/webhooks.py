@@ -59,3 +59,9 @@ def gatewayapi_event(spec: ProviderSpec, exchange: Exchange) -> list[str] | None
     """A status notification or an incoming SMS, by the schema its delivery is recorded under
     (our GatewayAPI document, written from GatewayAPI's webhook documentation)."""
     return _checked(spec, exchange.path, json.loads(exchange.request_body), "")
+
+
+def mobilepay_event(spec: ProviderSpec, exchange: Exchange) -> list[str] | None:
+    """An ePayment webhook event (`epayments.payment.*.v1`), against the ePayment document's
+    `WebhookEvent` schema."""
+    return _checked(spec, "WebhookEvent", json.loads(exchange.request_body), "")

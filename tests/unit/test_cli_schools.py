@@ -12,6 +12,8 @@ from click.testing import CliRunner, Result
 from justdriving import container
 from justdriving.adapters.memory import FrozenClock
 from justdriving.domain.addresses import PostalAddress
+from justdriving.domain.connect import PlatformFee
+from justdriving.domain.money import Money
 from justdriving.domain.schools import (
     AccountingCustomerMode,
     AccountMapping,
@@ -95,6 +97,11 @@ def test_an_account_given_later_keeps_the_others(app: Application, school: Schoo
         ("--contact-phone", "123"),
         ("--name", " "),
         ("--invoice-prefix", "N 1"),
+        ("--platform-fee", "2.555%"),
+        ("--platform-fee", "101%"),
+        ("--platform-fee", "-1.00"),
+        ("--platform-fee", "abc%"),
+        ("--platform-fee", "five"),
     ],
 )
 def test_a_refused_school_change_says_why_and_changes_nothing(
@@ -105,6 +112,24 @@ def test_a_refused_school_change_says_why_and_changes_nothing(
     assert result.exit_code == 1
     assert result.output.startswith("error: ")
     assert stored(app, school.id).settings.sms_enabled is True
+
+
+@pytest.mark.parametrize(
+    ("given", "fee", "shown"),
+    [
+        ("2.5%", PlatformFee.share(250), "2.5%"),
+        ("5.00", PlatformFee.fixed(Money(500, "DKK")), "5.00 DKK"),
+        ("", None, None),
+    ],
+)
+def test_a_platform_fee_is_a_share_or_a_flat_amount_in_the_schools_currency(
+    app: Application, school: School, given: str, fee: PlatformFee | None, shown: str | None
+) -> None:
+    result = run("schools", "change", school.id, "--platform-fee", given, "--json")
+
+    assert result.exit_code == 0, result.output
+    assert stored(app, school.id).settings.platform_fee == fee
+    assert json.loads(result.output)["platform_fee"] == shown
 
 
 def test_schools_show_prints_the_settings(school: School) -> None:

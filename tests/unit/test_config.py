@@ -138,6 +138,8 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
     }  # fmt: skip
     added = {  # added by justdriving, in the README's table
         "PAYMENT_API_BASE_URL",
+        "STRIPE_CONNECT",
+        "STRIPE_CONNECT_WEBHOOK_SECRET",
         "MAIL_API_BASE_URL",
         "MAIL_DOMAIN",
         "MAIL_UNSUBSCRIBE_URL",
@@ -146,7 +148,9 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "SMS_WEBHOOK_SECRET",
         "SMS_API_BASE_URL",
         "SMS_RATE_LIMIT",
+        "SMS_RATE_LIMIT_STORAGE",
         "RELAY_LEASE_SECONDS",
+        "RELAY_IN_FLIGHT",
         "ACCOUNTING_TENANT_ID",
         "ACCOUNTING_API_BASE_URL",
         "ACCOUNTING_TOKEN_URL",
@@ -169,6 +173,12 @@ def test_every_variable_of_the_architecture_is_a_field() -> None:
         "SMS_FALLBACK_WEBHOOK_SECRET",
         "SMS_FALLBACK_API_BASE_URL",
         "STAFF_ALERT_EMAIL",
+        "MOBILEPAY_CLIENT_ID",
+        "MOBILEPAY_CLIENT_SECRET",
+        "MOBILEPAY_SUBSCRIPTION_KEY",
+        "MOBILEPAY_MERCHANT_SERIAL_NUMBER",
+        "MOBILEPAY_WEBHOOK_SECRET",
+        "MOBILEPAY_API_BASE",
     }
 
     assert {a.name.upper() for a in attrs.fields(Settings)} == documented | added
@@ -309,6 +319,30 @@ def test_relay_lease_is_two_minutes_unless_set() -> None:
 def test_relay_lease_refuses_what_is_not_1_to_3600_seconds(text: str) -> None:
     with pytest.raises(ConfigurationError, match="RELAY_LEASE_SECONDS"):
         settings({"RELAY_LEASE_SECONDS": text})
+
+
+def test_the_relay_works_one_row_at_a_time_unless_told() -> None:
+    assert settings().relay_in_flight == 1
+    assert settings({"RELAY_IN_FLIGHT": "16"}).relay_in_flight == 16
+
+
+@pytest.mark.parametrize("text", ["0", "-3", "33", "1.5", "many"])
+def test_relay_in_flight_refuses_what_is_not_1_to_32(text: str) -> None:
+    with pytest.raises(ConfigurationError, match="RELAY_IN_FLIGHT"):
+        settings({"RELAY_IN_FLIGHT": text})
+
+
+def test_a_shared_sms_rate_limit_is_counted_in_redis_and_needs_the_limit() -> None:
+    shared = settings({"SMS_RATE_LIMIT": "9", "SMS_RATE_LIMIT_STORAGE": "redis://:pw@r:6379/2"})
+    assert shared.sms_rate_limit_storage == "redis://:pw@r:6379/2"
+    assert "pw" not in repr(shared)
+    assert shared.production_problems() == []
+    alone = settings({"SMS_RATE_LIMIT_STORAGE": "redis://r:6379/2"})
+    assert alone.production_problems() == [
+        "SMS_RATE_LIMIT_STORAGE is set without SMS_RATE_LIMIT: there is no limit to share"
+    ]
+    with pytest.raises(ConfigurationError, match="SMS_RATE_LIMIT_STORAGE"):
+        settings({"SMS_RATE_LIMIT_STORAGE": "memcached://r:11211"})
 
 
 def test_sms_rate_limit_is_unset_by_default_so_nothing_is_paced() -> None:

@@ -242,6 +242,9 @@ def test_the_relay_holds_a_claimed_row_for_the_configured_lease() -> None:
     container = build_container(settings(DATABASE_URL="memory://", RELAY_LEASE_SECONDS="7"))
 
     assert container.relay_policy().lease == timedelta(seconds=7)
+    assert container.relay_policy().in_flight == 1
+    wide = build_container(settings(DATABASE_URL="memory://", RELAY_IN_FLIGHT="8"))
+    assert wide.relay_policy().in_flight == 8
     assert build_container(settings(DATABASE_URL="memory://")).relay_policy().lease == timedelta(
         minutes=2
     )

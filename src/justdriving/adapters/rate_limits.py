@@ -8,7 +8,8 @@ the network's latency varies, no `per_window + 1` calls can arrive within one wi
 
 One limiter is shared by every thread of a process that calls the same provider account.
 Other processes are not seen: their calls show up as 429 answers, which `pause` turns into a
-wait for every thread of this one. Xero's limits (xero_limits) and the SMS pacing
+wait for every thread of this one (for SMS, SMS_RATE_LIMIT_STORAGE shares the count across
+processes instead: `shared_rate_limits`). Xero's limits (xero_limits) and the SMS pacing
 (sms.pacing) are both this limiter with their own numbers.
 """
 
@@ -18,9 +19,23 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
 
 from attrs import define, field
+
+
+class CallPacer(Protocol):
+    """What a paced sender needs of a limiter: this one (one process) or the shared one
+    (`shared_rate_limits`, every process on the same Redis)."""
+
+    def call(self, key: str) -> AbstractContextManager[None]:
+        """Hold a slot for the duration of one call; blocks until one is free."""
+        ...
+
+    def pause(self, key: str, seconds: float) -> None:
+        """The provider said to wait `seconds` before the next call for `key`."""
+        ...
 
 
 @define

@@ -58,9 +58,9 @@ def secret(validator: Callable[[Any, Any, str | None], None] | None = None) -> A
     return field(default=None, repr=_secret_repr, validator=validator)
 
 
-def url() -> Any:
+def url(validator: Callable[[Any, Any, str | None], None] | None = None) -> Any:
     """A URL field: unset by default, any password in it masked in repr()."""
-    return field(default=None, repr=_url_repr)
+    return field(default=None, repr=_url_repr, validator=validator)
 
 
 # --------------------------------------------------------------------------------------------

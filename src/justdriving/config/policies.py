@@ -33,5 +33,9 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
 
 
 def relay_policy(settings: Settings) -> RelayPolicy:
-    """How long a relay holds an outbox row it claimed: RELAY_LEASE_SECONDS."""
-    return RelayPolicy(lease=timedelta(seconds=settings.relay_lease_seconds))
+    """How long a relay holds an outbox row it claimed (RELAY_LEASE_SECONDS), and how many
+    it works at once (RELAY_IN_FLIGHT)."""
+    return RelayPolicy(
+        lease=timedelta(seconds=settings.relay_lease_seconds),
+        in_flight=settings.relay_in_flight,
+    )

@@ -15,13 +15,16 @@ class QueueBackend(enum.StrEnum):
 
 @frozen(kw_only=True, slots=False)
 class QueueSettings:
-    """QUEUE_BACKEND, CELERY_BROKER_URL, RELAY_LEASE_SECONDS."""
+    """QUEUE_BACKEND, CELERY_BROKER_URL, RELAY_LEASE_SECONDS, RELAY_IN_FLIGHT."""
 
     queue_backend: QueueBackend = QueueBackend.WORKER
     celery_broker_url: str | None = url()
     # Added by justdriving: how long a relay holds an outbox row it claimed. A row claimed by
     # a worker that died comes back after this; it must outlast the slowest provider call.
     relay_lease_seconds: int = field(default=120, validator=between(1, 3600))
+    # Added by justdriving: how many claimed outbox rows one relay works at once (each a
+    # provider call on a thread of its own). 1 keeps them in the order claimed.
+    relay_in_flight: int = field(default=1, validator=between(1, 32))
 
     def queue_in_production(self) -> list[str]:
         if self.queue_backend is QueueBackend.CELERY and not self.celery_broker_url:

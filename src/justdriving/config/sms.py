@@ -6,7 +6,7 @@ from typing import Self
 import attrs
 from attrs import field, frozen
 
-from justdriving.config.fields import fake, missing, not_https, secret, str_tuple
+from justdriving.config.fields import fake, missing, not_https, secret, str_tuple, url
 
 
 class SmsProvider(enum.StrEnum):
@@ -23,6 +23,11 @@ def _positive_or_unset(
         raise ValueError(
             "must be a whole number of messages per second, at least 1 (unset: no pacing)"
         )
+
+
+def _redis(_instance: object, _attribute: "attrs.Attribute[str | None]", value: str | None) -> None:
+    if value is not None and not value.startswith(("redis://", "rediss://")):
+        raise ValueError("must be a Redis URL (redis://host:6379/0 or rediss://...)")
 
 
 @frozen(kw_only=True, slots=False)
@@ -43,6 +48,9 @@ class SmsSettings:
     # Added by justdriving: SMS sends per second per process (client-side pacing of the
     # relay); unset means no pacing.
     sms_rate_limit: int | None = field(default=None, validator=_positive_or_unset)
+    # Added by justdriving: where SMS_RATE_LIMIT is counted across processes and machines (a
+    # Redis URL); unset, each process keeps the limit on its own.
+    sms_rate_limit_storage: str | None = url(_redis)
     # Added by justdriving: a second SMS provider, taking what the first cannot (down, its
     # circuit open, a destination it cannot route), with its own credentials and sender.
     sms_fallback_provider: SmsProvider | None = None
@@ -68,15 +76,21 @@ class SmsSettings:
         )
 
     def sms_fallback_problems(self) -> list[str]:
-        """A fallback is another provider than the first (in any environment)."""
+        """In any environment: a fallback is another provider than the first, and a shared
+        rate limit needs the limit."""
+        problems = []
         if self.sms_fallback_provider is not None and (
             self.sms_fallback_provider is self.sms_provider
         ):
-            return [
+            problems.append(
                 f"SMS_FALLBACK_PROVIDER is SMS_PROVIDER ({self.sms_provider}): a fallback is "
                 "another provider"
-            ]
-        return []
+            )
+        if self.sms_rate_limit_storage is not None and self.sms_rate_limit is None:
+            problems.append(
+                "SMS_RATE_LIMIT_STORAGE is set without SMS_RATE_LIMIT: there is no limit to share"
+            )
+        return problems
 
     def sms_in_production(self) -> list[str]:
         """A real provider with its secrets and sender, https only, no staging redirect."""

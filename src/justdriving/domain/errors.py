@@ -99,6 +99,13 @@ class CapabilityNotSupported(PaymentNotAllowed):
         self.provider, self.capability = provider, capability
 
 
+class ChargesNotEnabled(PaymentNotAllowed):
+    """The school takes card payments through its own connected Stripe account, and Stripe
+    has not enabled charges on it yet (onboarding unfinished, or paused by Stripe)."""
+
+    code = "charges_not_enabled"
+
+
 class PayLinkExpired(JustDrivingError):
     """A pay link past its lifetime (PAY_LINK_DAYS): the latest reminder carries a fresh one."""
 

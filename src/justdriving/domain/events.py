@@ -219,6 +219,18 @@ class SchoolSettingsChanged(DomainEvent):
 
 
 @frozen
+class ConnectedAccountUpdated(DomainEvent):
+    """The school's connected Stripe account was linked, or Stripe changed whether it may take
+    charges (`account.updated`); card payments wait for `charges_enabled`."""
+
+    topic: ClassVar[str] = "school.connected_account_updated"
+
+    account_id: str
+    charges_enabled: bool
+    details_submitted: bool
+
+
+@frozen
 class StudentDetailsChanged(DomainEvent):
     """A student's name, phone, email or address changed; `changed` names which (a phone
     number or an address is not for a subscriber's log)."""
@@ -319,6 +331,7 @@ EVENT_TYPES: Final[Mapping[str, type[DomainEvent]]] = _vocabulary(
     RefundSucceeded,
     RefundFailed,
     SchoolSettingsChanged,
+    ConnectedAccountUpdated,
     StudentDetailsChanged,
     PaymentMethodSaved,
     PaymentMethodRemoved,

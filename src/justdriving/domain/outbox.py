@@ -174,12 +174,13 @@ class InboxEvent(Entity):
             and now < self.lease_until
         )
 
-    def applied(self, changed: bool, now: datetime) -> None:
-        """Done: PROCESSED when it changed something, IGNORED when it was old news."""
+    def applied(self, changed: bool, now: datetime, note: str | None = None) -> None:
+        """Done: PROCESSED when it changed something, IGNORED when it was old news; `note`
+        says why for operators (an account no school has), kept where errors are."""
         self.attempts += 1
         self.status = InboxStatus.PROCESSED if changed else InboxStatus.IGNORED
         taken_over = (self.error or "").startswith(TAKEN_OVER)
-        self.processed_at, self.error = now, self.error if taken_over else None
+        self.processed_at, self.error = now, self.error if taken_over else note
         self.lease_until = None
 
     def failed(self, error: str) -> None:

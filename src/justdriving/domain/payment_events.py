@@ -31,6 +31,8 @@ class PaymentEventKind(enum.StrEnum):
     SETUP_REQUIRES_ACTION = "setup.requires_action"
     SETUP_SUCCEEDED = "setup.succeeded"
     SETUP_FAILED = "setup.failed"
+    # A school's connected account changed at the provider (Stripe Connect `account.updated`).
+    ACCOUNT_UPDATED = "account.updated"
     UNKNOWN = "unknown"
 
     @property
@@ -44,6 +46,10 @@ class PaymentEventKind(enum.StrEnum):
     @property
     def is_setup(self) -> bool:
         return self.value.startswith("setup.")
+
+    @property
+    def is_account(self) -> bool:
+        return self.value.startswith("account.")
 
 
 @frozen
@@ -70,6 +76,11 @@ class ProviderPaymentEvent:
     customer_id: str | None = None  # ours, for a setup event
     provider_setup_id: str | None = None
     provider_method_id: str | None = None
+    # The connected account the event happened on (Stripe Connect); None: the platform's own.
+    account: str | None = None
+    # For ACCOUNT_UPDATED: what the provider now allows on the account.
+    charges_enabled: bool | None = None
+    details_submitted: bool | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-ready form, kept in the inbox so the event can be applied later without
@@ -78,6 +89,7 @@ class ProviderPaymentEvent:
             name: getattr(self, name) for name in _TEXT_FIELDS if getattr(self, name) is not None
         }
         payload["kind"] = self.kind.value
+        payload.update({n: getattr(self, n) for n in _FLAGS if getattr(self, n) is not None})
         payload["occurred_at"] = self.occurred_at.isoformat()
         if self.amount is not None:
             payload["amount"] = {"amount": self.amount.amount, "currency": self.amount.currency}
@@ -86,7 +98,7 @@ class ProviderPaymentEvent:
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> ProviderPaymentEvent:
         amount = payload.get("amount")
-        texts: dict[str, Any] = {name: payload.get(name) for name in _TEXT_FIELDS}
+        texts: dict[str, Any] = {name: payload.get(name) for name in _TEXT_FIELDS + _FLAGS}
         return cls(
             kind=PaymentEventKind(payload["kind"]),
             occurred_at=datetime.fromisoformat(payload["occurred_at"]),
@@ -109,4 +121,6 @@ _TEXT_FIELDS = (
     "customer_id",
     "provider_setup_id",
     "provider_method_id",
+    "account",
 )
+_FLAGS = ("charges_enabled", "details_submitted")

@@ -125,6 +125,9 @@ class Payment(Entity):
     # A charge to a saved card, made without the student: why (ChargeReason.key) and which card.
     charge_reason: str | None = None
     charged_method_id: str | None = None
+    # Made on a school's connected Stripe account (Connect): which, and the platform's fee.
+    connected_account: str | None = None
+    platform_fee: Money | None = None
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 

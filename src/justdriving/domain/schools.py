@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from attrs import define, evolve, field, fields, frozen
 
 from justdriving.domain.addresses import PostalAddress, check_cvr
+from justdriving.domain.connect import ConnectedAccount, PlatformFee
 from justdriving.domain.dunning import DEFAULT_LADDER, DunningStep, check_ladder
 from justdriving.domain.entity import Entity
-from justdriving.domain.errors import InvalidInput
-from justdriving.domain.events import EventLog, SchoolSettingsChanged
+from justdriving.domain.errors import ChargesNotEnabled, InvalidInput, InvalidTransition
+from justdriving.domain.events import ConnectedAccountUpdated, EventLog, SchoolSettingsChanged
 from justdriving.domain.ids import SchoolId
-from justdriving.domain.money import currency_exponent
+from justdriving.domain.money import Money, currency_exponent
 from justdriving.domain.people import _check_e164, _check_email, _check_name
 from justdriving.domain.tax import TaxRate
 
@@ -301,6 +302,10 @@ class SchoolSettings:
     # No-show and late-cancellation fees: invoiced always; with this on, the invoice is also
     # charged to the student's saved card (when they have one) without them.
     charge_fees_to_saved_card: bool = field(default=False, validator=_of(bool))
+    # Offer MobilePay beside cards on the Stripe checkout (DKK, EUR, NOK, SEK; Stripe refuses
+    # it in other currencies, so it is left out there). A school on the Vipps MobilePay gateway
+    # itself (payment_gateway="mobilepay") needs no switch: MobilePay is all it takes.
+    offer_mobilepay: bool = field(default=False, validator=_of(bool))
     # SMS parts a message may take, per message type (others: DEFAULT_SMS_SEGMENTS); a longer
     # text is not sent by SMS (the email still goes) and the message says why.
     sms_max_segments: Mapping[MessageType, int] = field(factory=dict, validator=_segments)
@@ -312,6 +317,9 @@ class SchoolSettings:
     # Put before every invoice and credit note number ("N-" makes N-1, N-2, …): schools that
     # share one Xero organisation or QuickBooks company need series of their own.
     invoice_number_prefix: str = field(default="", validator=_number_prefix)
+    # What the platform keeps of each card payment made on the school's connected Stripe
+    # account (Stripe Connect); None: nothing.
+    platform_fee: PlatformFee | None = field(default=None, validator=_of(PlatformFee, None))
 
     def sends(self, type: MessageType, *, sms: bool) -> bool:
         """Whether this school sends `type` by SMS (`sms`) or email: a teacher's message by the
@@ -347,11 +355,66 @@ class School(Entity):
     # Stored parsed, like a student's: E.164 and a checked address (see Registration).
     contact_phone: str | None = field(default=None, validator=_optional_e164)
     contact_email: str | None = field(default=None, validator=_optional_email)
+    # The school's own Stripe account, with Stripe Connect; None: not onboarded.
+    connected_account: ConnectedAccount | None = field(
+        default=None, validator=_of(ConnectedAccount, None)
+    )
     events: EventLog = field(factory=EventLog, repr=False)
 
     @currency.validator
     def _currency_known(self, _: object, value: str) -> None:
         currency_exponent(value)
+
+    def __attrs_post_init__(self) -> None:
+        if self.settings.platform_fee is not None:
+            self.settings.platform_fee.check_currency(self.currency)
+
+    def card_account(self) -> ConnectedAccount:
+        """The connected account card payments are made on; ChargesNotEnabled until Stripe
+        has enabled charges on it."""
+        account = self.connected_account
+        if account is None:
+            raise ChargesNotEnabled("the school has not connected its Stripe account yet")
+        if not account.charges_enabled:
+            raise ChargesNotEnabled("Stripe has not enabled charges on the school's account yet")
+        return account
+
+    def platform_fee_on(self, amount: Money) -> Money | None:
+        fee = self.settings.platform_fee
+        return None if fee is None else fee.on(amount)
+
+    def link_account(self, account: ConnectedAccount, now: datetime) -> None:
+        """Take the Stripe account made for the school; the same one again changes nothing,
+        another one is refused (a school has one)."""
+        current = self.connected_account
+        if current is not None and current.account_id != account.account_id:
+            raise InvalidTransition("school", "connected to another account", "connect")
+        if current is None:
+            self.connected_account = account
+            self._account_changed(account, now)
+
+    def update_account(self, account: ConnectedAccount, now: datetime) -> bool:
+        """What Stripe now says of the school's account (`account.updated`); whether it
+        changed anything."""
+        current = self.connected_account
+        if current is None or current.account_id != account.account_id:
+            raise InvalidTransition("school", "not connected to this account", "account update")
+        if current == account:
+            return False
+        self.connected_account = account
+        self._account_changed(account, now)
+        return True
+
+    def _account_changed(self, account: ConnectedAccount, now: datetime) -> None:
+        self.events.record(
+            ConnectedAccountUpdated(
+                now,
+                account.account_id,
+                account.charges_enabled,
+                account.details_submitted,
+                school_id=self.id,
+            )
+        )
 
     def local_time(self, moment: datetime) -> datetime:
         return moment.astimezone(ZoneInfo(self.timezone))
@@ -382,6 +445,8 @@ class School(Entity):
         _optional_e164(None, None, contact_phone)
         _optional_email(None, None, contact_email)
         updated = updated_settings(self.settings, settings)
+        if updated.platform_fee is not None:
+            updated.platform_fee.check_currency(self.currency)
         details = {"name": name, "contact_phone": contact_phone, "contact_email": contact_email}
         changed = tuple(key for key, value in details.items() if getattr(self, key) != value)
         changed += tuple(

@@ -1,5 +1,6 @@
-"""`justdriving payments overpaid|refund-overpayment|review`: money paid beyond what invoices
-ask, and payments held for review, listed and settled with one command."""
+"""`justdriving payments overpaid|refund-overpayment|review|connect-stripe`: money paid beyond
+what invoices ask, and payments held for review, listed and settled with one command; a
+school's Stripe Connect onboarding link."""
 
 from __future__ import annotations
 
@@ -47,6 +48,17 @@ def payments_refund_overpayment(payment_id: str) -> None:
         raise NotFound("overpayment", payment_id)
     refund = app.refund_overpayment(found.school_id, payment_id)
     click.echo(f"refund {refund.id}: {refund.amount} of payment {payment_id}, {refund.status}")
+
+
+@payments.command("connect-stripe")
+@click.argument("school_id")
+@click.option("--return-url", required=True, help="Where Stripe sends the school when done.")
+@click.option("--refresh-url", required=True, help="Where Stripe sends it when the link expired.")
+@clean_errors
+def payments_connect_stripe(school_id: str, return_url: str, refresh_url: str) -> None:
+    """The URL where SCHOOL_ID onboards its own Stripe account (STRIPE_CONNECT); its account
+    is made the first time. Card payments start once Stripe enables charges on it."""
+    click.echo(app_from_environment().connect_stripe_account(school_id, return_url, refresh_url))
 
 
 @payments.command("review")

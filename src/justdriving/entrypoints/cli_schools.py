@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import time
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
 
 from justdriving.domain.addresses import PostalAddress
+from justdriving.domain.connect import PlatformFee
 from justdriving.domain.errors import InvalidInput
+from justdriving.domain.money import Money
 from justdriving.domain.people import Student
 from justdriving.domain.schools import (
     AccountingCustomerMode,
@@ -71,6 +74,11 @@ def schools_show(school_id: str, as_json: bool) -> None:
 @click.option("--invoice-due-days", type=int, default=None)
 @click.option(
     "--invoice-prefix", default=None, help='Before every invoice number, e.g. N- ("" for none).'
+)
+@click.option(
+    "--platform-fee",
+    default=None,
+    help='Stripe Connect: the platform\'s share, e.g. 2.5% or 5.00 (flat), "" for none.',
 )
 @click.option("--json", "as_json", is_flag=True, help="The school as one JSON object.")
 @clean_errors
@@ -168,7 +176,25 @@ def _settings(school: School, options: dict[str, Any]) -> dict[str, Any]:
         chosen["invoice_due_days"] = options["invoice_due_days"]
     if options["invoice_prefix"] is not None:
         chosen["invoice_number_prefix"] = options["invoice_prefix"]
+    if options["platform_fee"] is not None:
+        chosen["platform_fee"] = _platform_fee(options["platform_fee"], school.currency)
     return chosen
+
+
+def _platform_fee(text: str, currency: str) -> PlatformFee | None:
+    """ "2.5%": a share (to a hundredth of a percent); "5.00": flat, in the school's currency."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.endswith("%"):
+        return PlatformFee.fixed(Money.parse(text, currency))
+    try:
+        basis_points = Decimal(text[:-1].strip()) * 100
+    except InvalidOperation:
+        basis_points = Decimal("NaN")
+    if not basis_points.is_finite() or basis_points != basis_points.to_integral_value():
+        raise InvalidInput("--platform-fee is a percentage to two decimals (2.5%) or an amount")
+    return PlatformFee.share(int(basis_points))
 
 
 def _message_types(text: str) -> frozenset[MessageType]:
@@ -211,8 +237,16 @@ def _accounts(entries: Sequence[str]) -> dict[InvoiceService, AccountMapping]:
 # Rendering.
 
 
+def _fee_text(fee: PlatformFee | None) -> str | None:
+    if fee is None:
+        return None
+    if fee.flat is not None:
+        return str(fee.flat)
+    return f"{Decimal(fee.basis_points or 0) / 100}%"
+
+
 def _echo_school(school: School, as_json: bool) -> None:
-    s = school.settings
+    s, account = school.settings, school.connected_account
     quiet = f"{s.quiet_hours.start:%H:%M}-{s.quiet_hours.end:%H:%M}" if s.quiet_hours else "off"
     accounts = {k.value: f"{v.account_code}:{v.vat_code}" for k, v in s.account_map.items()}
     shown: dict[str, Any] = {
@@ -231,6 +265,9 @@ def _echo_school(school: School, as_json: bool) -> None:
         "accounts": accounts,
         "invoice_due_days": s.invoice_due_days,
         "invoice_prefix": s.invoice_number_prefix,
+        "platform_fee": _fee_text(s.platform_fee),
+        "stripe_account": account.account_id if account else None,
+        "stripe_charges": account.charges_enabled if account else None,
     }
     _echo(shown, as_json)
 

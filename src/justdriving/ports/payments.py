@@ -10,10 +10,11 @@ from typing import Protocol
 
 from attrs import field, frozen
 
+from justdriving.domain.connect import ConnectedAccount
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import ProviderPaymentEvent
-from justdriving.domain.payments import CaptureMode
-from justdriving.domain.people import EmailAddress
+from justdriving.domain.payments import CaptureMode, Payment
+from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.saved_methods import SavedMethod
 from justdriving.domain.schools import School
@@ -32,6 +33,13 @@ class PaymentRequest:
     customer_email: EmailAddress | None = None
     return_url: str | None = None
     metadata: Mapping[str, str] = field(factory=dict)
+    # The payer's phone (MobilePay fills it in on its page, or pushes the payment to the app
+    # when there is no return URL); gateways that do not use it ignore it.
+    customer_phone: PhoneNumber | None = field(default=None, repr=False)
+    # Wallets the school offers besides cards, where the gateway takes them (Stripe: MobilePay).
+    offer_mobilepay: bool = False
+    # The platform's fee, taken from a payment made on a school's connected account.
+    application_fee: Money | None = None
 
 
 @frozen
@@ -104,6 +112,7 @@ class SavedChargeRequest:
     description: str
     idempotency_key: str
     metadata: Mapping[str, str] = field(factory=dict)
+    application_fee: Money | None = None
 
 
 class ChargeStatus(enum.StrEnum):
@@ -141,6 +150,8 @@ class PaymentGateway(Protocol):
     """
 
     name: str
+    # The school's connected account this gateway acts on (on_account); None: the platform's.
+    account: str | None
 
     def start(self, request: PaymentRequest) -> PaymentSession: ...
 
@@ -190,18 +201,66 @@ class PaymentGateway(Protocol):
         once. Raises ProviderRejected for a method the customer does not hold."""
         ...
 
+    # Connected accounts (Stripe Connect).
+
+    def on_account(self, account_id: str) -> PaymentGateway:
+        """This gateway acting on a school's connected account: every call through it
+        (payments, captures, cancellations, refunds, customers, cards) is made on that
+        account, and a payment made on one account is not found on another. Gateways without
+        connected accounts raise CapabilityNotSupported."""
+        ...
+
+
+@frozen
+class AccountRequest:
+    """A connected account for a school, made once per idempotency key."""
+
+    school_id: str
+    idempotency_key: str
+    country: str | None = None
+    email: EmailAddress | None = None
+
+
+class ConnectedAccounts(Protocol):
+    """Schools' own accounts at the provider (Stripe Connect) and their onboarding.
+
+    Contract: `create_account` with the same key gives the same account; `onboarding_link`
+    gives a single-use URL at the provider where the school enters its details (it expires:
+    ask again from `refresh_url`). Raises ProviderRejected (an account not ours),
+    ProviderUnavailable, ConfigurationError, as the gateway does."""
+
+    def create_account(self, request: AccountRequest) -> ConnectedAccount: ...
+
+    def onboarding_link(self, account_id: str, return_url: str, refresh_url: str) -> str: ...
+
+    def account_status(self, account_id: str) -> ConnectedAccount:
+        """What the provider says of the account now (charges enabled, details submitted)."""
+        ...
+
 
 class GatewayRegistry(Protocol):
     """Resolves a school's gateway; raises PaymentNotAllowed for a manual-only school and
     ConfigurationError for a gateway that is not configured here.
 
-    A school may have its own account at a provider (its PayPal credentials): `for_school`,
-    and `by_name` given the school a payment belongs to, then answer with a gateway on that
-    account; `school_gateway` is that gateway alone (NotFound when the school has none), for
-    the school's own webhook URL."""
+    A gateway in Connect mode is given acting on the school's connected account, and only
+    once charges are enabled on it (ChargesNotEnabled before). A school may also have its own
+    account at a provider (its PayPal credentials): `for_school` and `for_payment` then answer
+    with a gateway on that account; `school_gateway` is that gateway alone (NotFound when the
+    school has none), for the school's own webhook URL."""
 
     def for_school(self, school: School) -> PaymentGateway: ...
 
-    def by_name(self, name: str, school_id: str | None = None) -> PaymentGateway: ...
+    def by_name(self, name: str) -> PaymentGateway: ...
 
-    def school_gateway(self, name: str, school_id: str) -> PaymentGateway: ...
+    def for_payment(self, payment: Payment) -> PaymentGateway:
+        """The gateway a payment was made with, on the account it was made on."""
+        ...
+
+    def connect_for(self, school: School) -> tuple[PaymentGateway, ConnectedAccounts]:
+        """The school's gateway and its connected accounts; ConfigurationError when the
+        school's gateway is not in Connect mode here."""
+        ...
+
+    def school_gateway(self, name: str, school_id: str) -> PaymentGateway:
+        """The school's own account at `name` (its stored credentials); NotFound without."""
+        ...

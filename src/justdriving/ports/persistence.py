@@ -50,6 +50,10 @@ class Repository(Protocol[T]):
 class SchoolRepository(Repository[School], Protocol):
     def list(self) -> Sequence[School]: ...
 
+    def by_connected_account(self, account_id: str) -> School | None:
+        """The school whose connected Stripe account this is (Stripe Connect), if any."""
+        ...
+
 
 class TeacherRepository(Repository[Teacher], Protocol):
     def for_school(self, school_id: str) -> Sequence[Teacher]: ...

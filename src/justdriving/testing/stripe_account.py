@@ -33,8 +33,16 @@ _CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirma
 class StripeAccount:
     """The objects of one account, keyed by id, and the events their changes produced."""
 
-    def __init__(self, clock: Callable[[], datetime], api_version: str, refund_status: str) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], datetime],
+        api_version: str,
+        refund_status: str,
+        account_id: str | None = None,
+    ) -> None:
+        """`account_id`: a connected account's books (Stripe Connect); None: the platform's."""
         self.clock, self.api_version, self.refund_status = clock, api_version, refund_status
+        self.account_id = account_id
         self.payment_intents: dict[str, StripeObject] = {}
         self.charges: dict[str, StripeObject] = {}
         self.refunds: dict[str, StripeObject] = {}
@@ -59,12 +67,16 @@ class StripeAccount:
             pending_webhooks=1,
             request=dict(self.request),
         )
+        if self.account_id is not None:  # Connect: the account the event happened on
+            event["account"] = self.account_id
         self.events.append(event)
         return event
 
     # PaymentIntents.
 
     def create_payment_intent(self, params: StripeObject) -> StripeObject:
+        if params.get("customer") is not None:  # this account's customer (Connect: not another's)
+            self.customer(str(params["customer"]))
         amount, currency = self._amount(params, "amount"), self._currency(params)
         capture = self._capture_method(params)
         pi_id = new_id("pi")
@@ -82,7 +94,11 @@ class StripeAccount:
             receipt_email=params.get("receipt_email"),
             automatic_payment_methods=_automatic_methods(params),
             customer=params.get("customer"),
+            application_fee_amount=self._application_fee(params, amount),
         )
+        types = _method_types(params, currency)
+        if types is not None:
+            intent["payment_method_types"] = types
         self.payment_intents[pi_id] = intent
         self.emit("payment_intent.created", intent)
         return intent
@@ -220,6 +236,7 @@ class StripeAccount:
         if not isinstance(lines, list) or not lines:
             raise invalid("Missing required param: line_items.", param="line_items")
         total, currency = self._line_total(lines)
+        types = _method_types(params, currency)
         session = example(
             "checkout_session",
             id=new_id("cs_test", 58),
@@ -238,9 +255,12 @@ class StripeAccount:
             payment_status="unpaid",
             status="open",
         )
+        if types is not None:
+            session["payment_method_types"] = types
         session["url"] = f"https://checkout.stripe.com/c/pay/{session['id']}"
         # What the PaymentIntent will get when the payer confirms; Stripe keeps it internally.
         session["_payment_intent_data"] = params.get("payment_intent_data") or {}
+        self._application_fee(session["_payment_intent_data"], total)
         self.sessions[session["id"]] = session
         return session
 
@@ -284,6 +304,26 @@ class StripeAccount:
 
     # Money.
 
+    def _application_fee(self, params: StripeObject, amount: int) -> int | None:
+        """Stripe takes an application fee on a direct charge (made with Stripe-Account) only,
+        and never above the amount."""
+        if params.get("application_fee_amount") is None:
+            return None
+        if self.account_id is None:
+            raise invalid(
+                "Can only apply an application_fee_amount when the PaymentIntent is attempting "
+                "a direct payment (using an OAuth key or Stripe-Account header) or destination "
+                "payment (using `transfer_data[destination]`).",
+                param="application_fee_amount",
+            )
+        fee = integer(params, "application_fee_amount")
+        if fee > amount:
+            raise invalid(
+                "The application fee amount cannot be greater than the amount.",
+                param="application_fee_amount",
+            )
+        return fee
+
     def _currency(self, params: StripeObject) -> str:
         currency = params.get("currency")
         if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
@@ -325,6 +365,55 @@ class StripeAccount:
         if len(currencies) != 1:
             raise invalid("All line items must have the same currency.", param="line_items")
         return total, currencies.pop()
+
+
+# The payment method types the simulator knows, and the currencies Stripe presents each in
+# (docs.stripe.com/payments/mobilepay: DKK, EUR, NOK, SEK); None: any currency.
+METHOD_CURRENCIES: dict[str, frozenset[str] | None] = {
+    "card": None,
+    "mobilepay": frozenset({"dkk", "eur", "nok", "sek"}),
+}
+
+
+def _method_types(params: StripeObject, currency: str) -> list[str] | None:
+    """`allowed_payment_method_types[]` as API version 2026-10-28.endive reads it (added in
+    2026-07-29.dahlia): known types, filtered silently to those that work in the currency, never
+    with automatic_payment_methods. `payment_method_types` is no longer writable since
+    2026-09-30.endive (Stripe's changelog) and is refused with its error code."""
+    if params.get("payment_method_types") is not None:
+        raise invalid(
+            "payment_method_types is no longer supported; use allowed_payment_method_types.",
+            param="payment_method_types",
+            code="payment_method_types_no_longer_supported",
+        )
+    types = params.get("allowed_payment_method_types")
+    if types is None:
+        return None
+    if not isinstance(types, list) or not types or not all(isinstance(t, str) for t in types):
+        raise invalid("Invalid array", param="allowed_payment_method_types")
+    if params.get("automatic_payment_methods") is not None:
+        raise invalid(
+            "You may only specify one of these parameters: allowed_payment_method_types, "
+            "automatic_payment_methods.",
+            param="allowed_payment_method_types",
+        )
+    unknown = [kind for kind in types if kind not in METHOD_CURRENCIES]
+    if unknown:
+        raise invalid(
+            f"The payment method type provided: {unknown[0]} is invalid.",
+            param="allowed_payment_method_types",
+        )
+    compatible = [
+        kind
+        for kind in types
+        if METHOD_CURRENCIES[kind] is None or currency in (METHOD_CURRENCIES[kind] or ())
+    ]
+    if not compatible:
+        raise invalid(
+            f"None of the allowed payment method types can be used with {currency}.",
+            param="allowed_payment_method_types",
+        )
+    return compatible
 
 
 def _automatic_methods(params: StripeObject) -> StripeObject | None:

@@ -10,6 +10,7 @@ from typing import Any
 from attrs import evolve, frozen
 
 from justdriving.testing.stripe_account import StripeAccount, public
+from justdriving.testing.stripe_connected import ConnectedAccounts
 from justdriving.testing.stripe_forms import FormError, decode_form
 from justdriving.testing.stripe_objects import StripeApiError, StripeObject
 from justdriving.testing.stripe_payer import PayerSide
@@ -59,7 +60,14 @@ Route = Callable[[str, Params, str], StripeObject]
 class StripeApi:
     """Finds the operation for a request and turns its outcome into a reply."""
 
-    def __init__(self, account: StripeAccount, payer: PayerSide, wallet: StripeWallet) -> None:
+    def __init__(
+        self,
+        account: StripeAccount,
+        payer: PayerSide,
+        wallet: StripeWallet,
+        connect: ConnectedAccounts | None = None,
+    ) -> None:
+        """`connect`: the platform's connected accounts, served on the platform's own API."""
         a, w = account, wallet
         setups = r"/v1/setup_intents/(?P<id>[^/]+)"
         methods = r"/v1/payment_methods/(?P<id>[^/]+)"
@@ -89,6 +97,14 @@ class StripeApi:
                 ("POST", f"{methods}/detach", lambda i, _, __: w.detach(i)),
             ]
         ]  # fmt: skip
+        if connect is not None:
+            self._routes += [
+                ("POST", re.compile("^/v1/accounts$"), lambda _, p, __: connect.create(p)),
+                ("GET", re.compile("^/v1/accounts/(?P<id>[^/]+)$"),
+                 lambda i, _, __: connect.account(i)),
+                ("POST", re.compile("^/v1/account_links$"),
+                 lambda _, p, __: connect.create_link(p)),
+            ]  # fmt: skip
         self._account, self._payer, self._wallet = account, payer, wallet
 
     def params(self, method: str, body: bytes) -> Params:

@@ -137,6 +137,18 @@ def injected_failure(status: int, retry_after: float | None, code: str | None) -
     return StripeApiError(status, f"Simulated error {status}.", code=code, retry_after=retry_after)
 
 
+def no_access(secret_key: str, account: str | None) -> StripeApiError:
+    """Stripe's answer to a Stripe-Account header naming an account not connected to us."""
+    return StripeApiError(
+        403,
+        f"The provided key 'sk_test_****{secret_key[-4:]}' does not have access to account "
+        f"'{(account or '')[:40]}' (or that account does not exist). Application access may "
+        "have been revoked.",
+        type="permission_error",
+        code="account_invalid",
+    )
+
+
 def bad_key(authorization: str | None) -> StripeApiError:
     """Stripe's 401 for a secret key it does not know (it shows only the key's last digits)."""
     shown = (authorization or "")[-4:]

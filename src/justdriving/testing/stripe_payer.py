@@ -209,6 +209,7 @@ class PayerSide:
             "description": data.get("description"),
             "metadata": data.get("metadata") or {},
             "receipt_email": data.get("receipt_email") or session["customer_email"],
+            "application_fee_amount": data.get("application_fee_amount"),
         }
         return self.account.create_payment_intent(params)
 

@@ -15,10 +15,18 @@ an Idempotency-Key with the same parameters (and refuses it with others), and le
 inject failures. The payer's side (`succeed`, `authorize`, `require_action`, `fail`, `process`,
 `settle`, `complete_refund`, `dispute` …) returns the webhook delivery `(body, headers)` Stripe
 would send, signed with `webhook_secret`. Nothing runs until the server is started.
+
+Stripe Connect: `/v1/accounts` (create, retrieve) and `/v1/account_links` on the platform's
+API; a request with a `Stripe-Account` header acts on that connected account's own objects
+(an intent made on one account is not found on another; idempotency keys are per account;
+`application_fee_amount` is taken there only). `connected(acct)` gives the payer's side of
+one account, whose events carry `account` and are signed with `connect_webhook_secret`;
+`review_account` sends `account.updated`.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
@@ -28,20 +36,23 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from attrs import frozen
+from attrs import define, frozen
 
 from justdriving.ports.clock import Clock
 from justdriving.testing.exchanges import record_webhook
 from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.stripe_account import StripeAccount
 from justdriving.testing.stripe_api import ApiReply, StripeApi
+from justdriving.testing.stripe_connected import ConnectedAccounts
 from justdriving.testing.stripe_idempotency import IdempotencyKeys
 from justdriving.testing.stripe_objects import (
+    SimulatorError,
     StripeApiError,
     StripeObject,
     bad_key,
     injected_failure,
     new_id,
+    no_access,
 )
 from justdriving.testing.stripe_payer import PayerSide
 from justdriving.testing.stripe_wallet import StripeWallet
@@ -61,6 +72,19 @@ class ApiRequest:
     status: int
     replayed: bool = False
     stripe_version: str | None = None
+    stripe_account: str | None = None  # the connected account acted on (Stripe-Account)
+
+
+@define
+class Books:
+    """One account's objects, its payer and wallet, its API and its idempotency keys: the
+    platform's, or a connected account's (Stripe keeps each account's apart)."""
+
+    account: StripeAccount
+    payer: PayerSide
+    wallet: StripeWallet
+    api: StripeApi
+    keys: IdempotencyKeys
 
 
 class StripeSimulator(Served):
@@ -71,19 +95,22 @@ class StripeSimulator(Served):
         *,
         secret_key: str = "sk_test_simulator",  # noqa: S107 - the simulator's own test key
         webhook_secret: str = "whsec_simulator",  # noqa: S107
+        connect_webhook_secret: str = "whsec_simulator_connect",  # noqa: S107
         clock: Clock | None = None,
         refund_status: str = "succeeded",
         api_version: str = API_VERSION,
     ) -> None:
         self.secret_key, self.webhook_secret = secret_key, webhook_secret
+        self.connect_webhook_secret = connect_webhook_secret
         self._clock: Callable[[], datetime] = clock.now if clock else lambda: datetime.now(UTC)
-        self.account = StripeAccount(self._clock, api_version, refund_status)
-        self.payer = PayerSide(self.account)
-        self.wallet = StripeWallet(self.account)
+        self._opening = (api_version, refund_status)
+        self.connected_accounts = ConnectedAccounts(self._clock, self._open_books)
+        self._books: dict[str | None, Books] = {}
+        platform = self._open_books(None)
+        self.account, self.payer, self.wallet = platform.account, platform.payer, platform.wallet
+        self._api, self._keys = platform.api, platform.keys
         self.requests: list[ApiRequest] = []
-        self._api = StripeApi(self.account, self.payer, self.wallet)
         self._lock = threading.RLock()
-        self._keys = IdempotencyKeys()
         self._injected: deque[StripeApiError | None] = deque()  # None: lose the response
         self._server = LocalServer.answering(self.answer, provider="stripe")
 
@@ -95,6 +122,46 @@ class StripeSimulator(Served):
 
     def now(self) -> datetime:
         return self._clock()
+
+    # Stripe Connect.
+
+    def connected(self, account_id: str) -> StripeSimulator:
+        """This simulator as seen from a connected account: its objects, its payer's side, and
+        its events (which carry `account`), signed with `connect_webhook_secret` as Stripe
+        signs a Connect endpoint's deliveries."""
+        books = self._books.get(account_id)
+        if books is None:
+            raise SimulatorError(f"no connected account {account_id}")
+        view = copy.copy(self)
+        view.account, view.payer, view.wallet = books.account, books.payer, books.wallet
+        view._api, view._keys = books.api, books.keys
+        view.webhook_secret = self.connect_webhook_secret
+        return view
+
+    def review_account(
+        self, account_id: str, *, charges_enabled: bool = True, details_submitted: bool = True
+    ) -> Delivery:
+        """Stripe reviewed the school's details: the `account.updated` event it sends."""
+        view = self.connected(account_id)
+
+        def review() -> StripeObject:
+            account = self.connected_accounts.review(
+                account_id, charges_enabled=charges_enabled, details_submitted=details_submitted
+            )
+            return view.account.emit("account.updated", account)
+
+        return view._act(review)
+
+    def _open_books(self, account_id: str | None) -> Books:
+        api_version, refund_status = self._opening
+        account = StripeAccount(self._clock, api_version, refund_status, account_id)
+        payer, wallet = PayerSide(account), StripeWallet(account)
+        connect = self.connected_accounts if account_id is None else None
+        books = Books(
+            account, payer, wallet, StripeApi(account, payer, wallet, connect), IdempotencyKeys()
+        )
+        self._books[account_id] = books
+        return books
 
     # What the account holds.
 
@@ -228,33 +295,45 @@ class StripeSimulator(Served):
         """The reply to one HTTP request; None to drop the connection without one."""
         with self._lock:
             request_id, key = new_id("req", 14), headers.get("idempotency-key")
-            version = headers.get("stripe-version")
-            self.account.request = {"id": request_id, "idempotency_key": key}
+            version, on = headers.get("stripe-version"), headers.get("stripe-account")
+            books = self._books.get(on)
             injected, lose = self._take_injected()
+            if injected is None and books is None:
+                injected = no_access(self.secret_key, on)
             if injected is not None:
                 reply = ApiReply.error(injected)
-                self._record(ApiRequest(method, path, {}, key, reply.status, False, version))
+                self._record(ApiRequest(method, path, {}, key, reply.status, False, version, on))
                 return reply.with_headers(request_id, key, headers)
-            reply, params, replayed = self._execute(method, path, headers, body, key)
-            self._record(ApiRequest(method, path, params, key, reply.status, replayed, version))
+            assert books is not None
+            books.account.request = {"id": request_id, "idempotency_key": key}
+            reply, params, replayed = self._execute(books, method, path, headers, body, key)
+            self._record(ApiRequest(method, path, params, key, reply.status, replayed, version, on))
             return None if lose else reply.with_headers(request_id, key, headers)
 
     def _execute(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes, key: str | None
+        self,
+        books: Books,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        key: str | None,
     ) -> tuple[ApiReply, Mapping[str, Any], bool]:
+        """One request on one account's books (idempotency keys are per account, as Stripe's)."""
         if headers.get("authorization") != f"Bearer {self.secret_key}":
             return ApiReply.error(bad_key(headers.get("authorization"))), {}, False
+        api = books.api
         try:
-            params = self._api.params(method, body)
+            params = api.params(method, body)
         except StripeApiError as error:
             return ApiReply.error(error), {}, False
         if not key or method != "POST":  # Stripe keys POSTs only
-            return self._api.dispatch(method, path, params, self.api_base), params, False
-        replayed = self._keys.replay(key, method, path, params)
+            return api.dispatch(method, path, params, self.api_base), params, False
+        replayed = books.keys.replay(key, method, path, params)
         if replayed is not None:
             return replayed, params, True
-        reply = self._api.dispatch(method, path, params, self.api_base)
-        self._keys.keep(key, method, path, params, reply)
+        reply = api.dispatch(method, path, params, self.api_base)
+        books.keys.keep(key, method, path, params, reply)
         return reply, params, False
 
     def _take_injected(self) -> tuple[StripeApiError | None, bool]:

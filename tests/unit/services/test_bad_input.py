@@ -17,6 +17,7 @@ from justdriving.adapters.memory import (
 )
 from justdriving.domain.bookings import Booking, CancelledBy
 from justdriving.domain.errors import (
+    ConfigurationError,
     InvalidEmailAddress,
     InvalidInput,
     InvalidMoney,
@@ -401,6 +402,44 @@ CASES: list[tuple[str, Call, type[JustDrivingError]]] = [
         "refund: above what was captured",
         lambda a, s: a.refund(s.school, s.payment.id, amount=dkk("300.01")),
         RefundExceedsCaptured,
+    ),
+    # Stripe Connect onboarding
+    (
+        "connect account: unknown school",
+        lambda a, s: a.connect_stripe_account(
+            MISSING, "https://a.example/r", "https://a.example/f"
+        ),
+        NotFound,
+    ),
+    (
+        "connect account: relative return url",
+        lambda a, s: a.connect_stripe_account(s.school, "/r", "https://a.example/f"),
+        InvalidInput,
+    ),
+    (
+        "connect account: refresh url not http",
+        lambda a, s: a.connect_stripe_account(s.school, "https://a.example/r", "javascript:x"),
+        InvalidInput,
+    ),
+    (
+        "connect account: url as bytes",
+        lambda a, s: a.connect_stripe_account(
+            s.school, b"https://a.example/r", "https://a.example/f"
+        ),
+        InvalidInput,
+    ),  # type: ignore[arg-type]
+    (
+        "connect account: the platform is not in Connect mode",
+        lambda a, s: a.connect_stripe_account(
+            s.school, "https://a.example/r", "https://a.example/f"
+        ),
+        ConfigurationError,
+    ),
+    ("refresh account: unknown school", lambda a, s: a.refresh_stripe_account(MISSING), NotFound),
+    (
+        "refresh account: the platform is not in Connect mode",
+        lambda a, s: a.refresh_stripe_account(s.school),
+        ConfigurationError,
     ),
     # queries
     ("balance: unknown school", lambda a, s: a.balance(MISSING, s.student), NotFound),

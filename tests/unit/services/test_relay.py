@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from justdriving.adapters.memory import (
@@ -9,19 +10,23 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
+    MemoryGatewayRegistry,
     MemoryStore,
+    MemoryTemplateRenderer,
+    MemoryUnitOfWorkFactory,
 )
 from justdriving.domain.errors import ProviderRejected, ProviderUnavailable
-from justdriving.domain.messages import Channel, MessageStatus
+from justdriving.domain.messages import Channel, MessageStatus, SendReceipt, SmsMessage
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.people import PhoneNumber
 from justdriving.domain.refunds import RefundStatus
-from justdriving.domain.schools import InvoiceService, MessageType
+from justdriving.domain.schools import InvoiceService, MessageType, SchoolSettings
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
+from justdriving.domain.services.relay import RelayPolicy
 
-from .support import World, deliver, dkk, messages, outbox, record
+from .support import World, build_world, deliver, dkk, messages, outbox, record
 
 
 def _booked(app: Application, world: World, clock: FrozenClock) -> None:
@@ -282,3 +287,53 @@ class TestRelayCallsTheGateway:
         app.relay_outbox()
 
         assert gateway.calls == []
+
+
+class _MeetingSmsSender(FakeSmsSender):
+    """Holds each send until `width` sends are in flight together (or 10 s have passed, which
+    fails the test: the relay did not send them at once)."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.meeting = threading.Barrier(width, timeout=10)
+        self._lock = threading.Lock()
+
+    def send(self, to: PhoneNumber, message: SmsMessage) -> SendReceipt:
+        self.meeting.wait()
+        with self._lock:
+            return super().send(to, message)
+
+
+class TestRelayInFlight:
+    def test_a_relay_works_as_many_rows_at_once_as_its_in_flight_limit(
+        self, clock: FrozenClock, store: MemoryStore, email: FakeEmailSender
+    ) -> None:
+        """Four students are told of an announcement by SMS: with RELAY_IN_FLIGHT=4 the four
+        sends are in flight together, each is sent once, and the report counts each row."""
+        sms = _MeetingSmsSender(4)
+        app = Application(
+            uow=MemoryUnitOfWorkFactory(store),
+            clock=clock,
+            gateways=MemoryGatewayRegistry({"fake": FakePaymentGateway(clock=clock)}),
+            sms=sms,
+            email=email,
+            renderer=MemoryTemplateRenderer(),
+            relay_policy=RelayPolicy(in_flight=4),
+        )
+        world = build_world(app, settings=SchoolSettings(quiet_hours=None))
+        for n in range(3):
+            app.add_student(world.school.id, f"Elev {n}", phone=f"+45 2012{n:04d}")
+        app.announce(world.school.id, "Lukket fredag", channels=frozenset({Channel.SMS}))
+
+        report = app.relay_outbox()
+
+        assert not sms.meeting.broken
+        assert (report.claimed, report.sent, report.retried, report.dead) == (4, 4, 0, 0)
+        assert sorted(str(to) for to, _, _ in sms.sent) == [
+            "+4520120000",
+            "+4520120001",
+            "+4520120002",
+            "+4520123456",
+        ]
+        assert {row.status for row in outbox(store, OutboxKind.SEND_SMS)} == {OutboxStatus.SENT}
+        assert app.relay_outbox().claimed == 0

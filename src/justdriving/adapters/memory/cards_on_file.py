@@ -19,6 +19,7 @@ from attrs import define, field, frozen
 from justdriving.adapters.memory.charges import FakeCharge
 from justdriving.adapters.memory.fake_webhooks import WebhookDelivery
 from justdriving.domain.errors import ProviderRejected
+from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind
 from justdriving.domain.payments import CaptureMode, PaymentStatus
 from justdriving.domain.saved_methods import SavedMethod
@@ -80,6 +81,7 @@ class FakeCardsOnFile:
     clock: Clock
     charges: dict[str, FakeCharge]
     _lock: threading.RLock
+    _check_fee: Callable[[Money | None, Money], None]  # FakeConnect's
 
     def _init_cards(self) -> None:
         self.customers: dict[str, dict[str, str]] = {}
@@ -198,6 +200,7 @@ class FakeCardsOnFile:
             )
         if not request.amount.is_positive:
             raise ProviderRejected(self.name, "amount must be positive", provider_code="amount")
+        self._check_fee(request.application_fee, request.amount)
         ref = f"fake_pi_{uuid.uuid4().hex[:24]}"
         metadata = {
             **request.metadata,
@@ -205,7 +208,12 @@ class FakeCardsOnFile:
             "school_id": request.school_id,
         }
         charge = FakeCharge(
-            ref, request.payment_id, request.amount, CaptureMode.AUTOMATIC, metadata
+            ref,
+            request.payment_id,
+            request.amount,
+            CaptureMode.AUTOMATIC,
+            metadata,
+            application_fee=request.application_fee,
         )
         self.charges[ref] = charge
         secret = f"{ref}_secret_{secrets.token_hex(12)}"

@@ -20,6 +20,7 @@ class FakeCharge:
     metadata: dict[str, str]
     status: PaymentStatus = PaymentStatus.PENDING
     authorized: Money | None = None
+    application_fee: Money | None = None  # the platform's, on a connected account
     captured: Money = field()
     refunded: Money = field()
 

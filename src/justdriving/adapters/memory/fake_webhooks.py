@@ -44,8 +44,18 @@ def sign(body: bytes, secret: str, at: datetime) -> dict[str, str]:
     return {SIGNATURE_HEADER: f"t={timestamp},v1={_mac(secret, timestamp, body)}"}
 
 
-def encode(event_id: str, event_type: str, created: datetime, data: Mapping[str, Any]) -> bytes:
+def encode(
+    event_id: str,
+    event_type: str,
+    created: datetime,
+    data: Mapping[str, Any],
+    account: str | None = None,
+) -> bytes:
+    """The event as sent; `account` (top level, as Stripe Connect puts it) when it happened on
+    a connected account."""
     event = {"id": event_id, "type": event_type, "created": int(created.timestamp()), "data": data}
+    if account is not None:
+        event["account"] = account
     return json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -90,8 +100,13 @@ def parse(body: bytes, provider: str) -> ProviderPaymentEvent:
         raise MalformedWebhook("an event needs an integer created and an object data")
     kind = _KINDS.get(event_type, PaymentEventKind.UNKNOWN)
     event_at = _moment(created)
+    account = event.get("account")
+    if account is not None and not isinstance(account, str):
+        raise MalformedWebhook("account must be a string")
     if kind is PaymentEventKind.UNKNOWN:  # kept, not understood: its data may be any shape
-        return ProviderPaymentEvent(provider, event_id, kind, event_at, event_type)
+        return ProviderPaymentEvent(provider, event_id, kind, event_at, event_type, account=account)
+    if kind is PaymentEventKind.ACCOUNT_UPDATED:
+        return _account_event(provider, event_id, event_at, account, data)
     text = _texts(data)
     return ProviderPaymentEvent(
         provider,
@@ -110,6 +125,25 @@ def parse(body: bytes, provider: str) -> ProviderPaymentEvent:
         customer_id=text["customer_id"],
         provider_setup_id=text["provider_setup_id"],
         provider_method_id=text["provider_method_id"],
+        account=account,
+    )
+
+
+def _account_event(
+    provider: str, event_id: str, at: datetime, account: str | None, data: Mapping[str, Any]
+) -> ProviderPaymentEvent:
+    flags = data.get("charges_enabled"), data.get("details_submitted")
+    if account is None or not all(type(flag) is bool for flag in flags):
+        raise MalformedWebhook("account.updated needs account and boolean flags")
+    return ProviderPaymentEvent(
+        provider,
+        event_id,
+        PaymentEventKind.ACCOUNT_UPDATED,
+        at,
+        PaymentEventKind.ACCOUNT_UPDATED.value,
+        account=account,
+        charges_enabled=flags[0],
+        details_submitted=flags[1],
     )
 
 

@@ -13,6 +13,7 @@ from justdriving.adapters.memory import fake_webhooks
 from justdriving.adapters.memory.cards_on_file import FakeCardsOnFile
 from justdriving.adapters.memory.charges import FakeCharge, FakeRefund
 from justdriving.adapters.memory.clock import SystemClock
+from justdriving.adapters.memory.connected_accounts import FakeConnect
 from justdriving.adapters.memory.failures import FailureQueue
 from justdriving.adapters.memory.fake_webhooks import WebhookDelivery, amount_data
 from justdriving.adapters.memory.gateways import MemoryGatewayRegistry
@@ -41,7 +42,7 @@ R = TypeVar("R")
 _FINISHED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED})
 
 
-class FakePaymentGateway(FakeCardsOnFile):
+class FakePaymentGateway(FakeCardsOnFile, FakeConnect):
     """A real gateway in memory: idempotent by key, never refunds above what was captured.
 
     Tests drive the payer's side with `succeed`, `authorize`, `require_action`, `fail` and
@@ -66,6 +67,11 @@ class FakePaymentGateway(FakeCardsOnFile):
         self._failures = FailureQueue()
         self._replies: dict[str, tuple[object, Any]] = {}
         self._lock = threading.RLock()
+        self._init_cards()
+        self._init_connect()
+
+    def _fresh_books(self) -> None:
+        self.charges, self.refunds, self._replies = {}, {}, {}
         self._init_cards()
 
     def fail_next(self, error: Exception) -> None:
@@ -158,9 +164,14 @@ class FakePaymentGateway(FakeCardsOnFile):
         return self.webhook(kind.value, data)
 
     def webhook(self, event_type: str, data: Mapping[str, Any]) -> WebhookDelivery:
-        """Any event, signed now with this gateway's secret."""
+        """Any event, signed now with this gateway's secret; about the account it acts on."""
+        return self._event_on(event_type, data, self.account)
+
+    def _event_on(
+        self, event_type: str, data: Mapping[str, Any], account: str | None
+    ) -> WebhookDelivery:
         now = self.clock.now()
-        body = fake_webhooks.encode(f"evt_{uuid.uuid4().hex}", event_type, now, data)
+        body = fake_webhooks.encode(f"evt_{uuid.uuid4().hex}", event_type, now, data, account)
         return body, self.sign(body, now)
 
     def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
@@ -196,11 +207,17 @@ class FakePaymentGateway(FakeCardsOnFile):
     def _start(self, request: PaymentRequest) -> PaymentSession:
         if not request.amount.is_positive:
             raise ProviderRejected(self.name, "amount must be positive", provider_code="amount")
+        self._check_fee(request.application_fee, request.amount)
         ref = f"fake_pi_{uuid.uuid4().hex[:24]}"
         metadata = {**request.metadata, "payment_id": request.payment_id}
         metadata["school_id"] = request.school_id
         self.charges[ref] = FakeCharge(
-            ref, request.payment_id, request.amount, request.capture_mode, metadata
+            ref,
+            request.payment_id,
+            request.amount,
+            request.capture_mode,
+            metadata,
+            application_fee=request.application_fee,
         )
         return PaymentSession(
             provider=self.name,

@@ -71,6 +71,14 @@ class MemorySchoolRepository(MemoryRepository[School]):
     def list(self) -> Sequence[School]:
         return self._table.select(lambda s: True)
 
+    def by_connected_account(self, account_id: str) -> School | None:
+        found = self._table.select(
+            lambda s: (
+                s.connected_account is not None and s.connected_account.account_id == account_id
+            )
+        )
+        return found[0] if found else None
+
 
 class MemoryTeacherRepository(MemoryRepository[Teacher]):
     def for_school(self, school_id: str) -> Sequence[Teacher]:

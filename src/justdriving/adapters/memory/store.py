@@ -41,6 +41,10 @@ TABLES = (
 UNIQUE: dict[str, Callable[[Any], Hashable]] = {
     "inbox": lambda event: (event.provider, event.event_id),
     "deposits": lambda deposit: deposit.booking_id,  # one deposit a booking, as in SQL
+    # One school a connected account; a school without one takes no key from another.
+    "schools": lambda school: (
+        school.connected_account.account_id if school.connected_account else ("none", school.id)
+    ),
 }
 
 

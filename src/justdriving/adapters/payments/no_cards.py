@@ -1,4 +1,5 @@
-"""The cards-on-file verbs of a gateway that keeps no card on file: each refuses, clearly."""
+"""The cards-on-file and connected-account verbs of a gateway without them: each refuses,
+clearly."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ CAPABILITY = "keep cards on file or charge them without the payer"
 
 
 class NoCardsOnFile:
-    """Mixed into a gateway (PayPal's, here) without saved methods or off-session charges."""
+    """Mixed into a gateway (PayPal's, here) without saved methods, off-session charges or
+    connected accounts."""
 
     name: str
+    account: str | None = None  # always the platform's own
 
     def create_customer(self, request: CustomerRequest) -> str:
         self._refuse()
@@ -38,6 +41,10 @@ class NoCardsOnFile:
 
     def charge_saved(self, request: SavedChargeRequest) -> ChargeResult:
         self._refuse()
+
+    def on_account(self, account_id: str) -> NoReturn:
+        """PayPal has no connected accounts of ours; a school's own PayPal is its credentials."""
+        raise CapabilityNotSupported(self.name, "take payments for a connected account")
 
     def _refuse(self) -> NoReturn:
         raise CapabilityNotSupported(self.name, CAPABILITY)

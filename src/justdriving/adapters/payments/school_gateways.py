@@ -1,10 +1,8 @@
-"""Gateways per school: the platform's (PAYMENT_PROVIDER), and a school's own PayPal account
-where it set its credentials (`set_school_paypal`). A school's orders, captures, refunds and
-webhook checks then run on its account: its client id and secret get the OAuth token, its
-webhook id verifies the deliveries to its own URL, `/webhook/payments/paypal/<school id>`.
-
-A gateway is made per school on first use and made again when the school's credentials
-change (one HTTP client and token cache each)."""
+"""Gateways per school: the platform's (PAYMENT_PROVIDER, with its Stripe Connect accounts),
+and a school's own PayPal account where it set its credentials (`set_school_paypal`). A
+school's orders, captures, refunds and webhook checks then run on its account: its client id
+and secret get the OAuth token, its webhook id verifies the deliveries to its own URL,
+`/webhook/payments/paypal/<school id>`."""
 
 from __future__ import annotations
 
@@ -14,8 +12,9 @@ from collections.abc import Callable
 
 from justdriving.domain.errors import ConfigurationError, NotFound
 from justdriving.domain.gateway_credentials import PAYPAL, GatewayCredentials
+from justdriving.domain.payments import Payment
 from justdriving.domain.schools import School
-from justdriving.ports.payments import GatewayRegistry, PaymentGateway
+from justdriving.ports.payments import ConnectedAccounts, GatewayRegistry, PaymentGateway
 from justdriving.ports.persistence import UnitOfWorkFactory
 
 Build = Callable[[GatewayCredentials], PaymentGateway]
@@ -48,12 +47,20 @@ class SchoolGateways:
             return self._platform.by_name(PAYPAL)  # the ConfigurationError naming it
         return gateway
 
-    def by_name(self, name: str, school_id: str | None = None) -> PaymentGateway:
-        if school_id is not None and name == PAYPAL:
-            own = self._own(school_id)
+    def by_name(self, name: str) -> PaymentGateway:
+        return self._platform.by_name(name)
+
+    def for_payment(self, payment: Payment) -> PaymentGateway:
+        """A PayPal payment of a school with its own account: on that account (captures,
+        voids, refunds go where the order was made)."""
+        if payment.provider == PAYPAL and payment.connected_account is None:
+            own = self._own(payment.school_id)
             if own is not None:
                 return own
-        return self._platform.by_name(name)
+        return self._platform.for_payment(payment)
+
+    def connect_for(self, school: School) -> tuple[PaymentGateway, ConnectedAccounts]:
+        return self._platform.connect_for(school)
 
     def school_gateway(self, name: str, school_id: str) -> PaymentGateway:
         own = self._own(school_id) if name == PAYPAL else None

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import stripe
 
 from justdriving.adapters.payments.stripe_amounts import to_stripe
-from justdriving.adapters.payments.stripe_cards import StripeCardsOnFile, idempotency_options
+from justdriving.adapters.payments.stripe_cards import StripeCardsOnFile
+from justdriving.adapters.payments.stripe_connect import StripeConnect
 from justdriving.adapters.payments.stripe_events import parse_event
 from justdriving.adapters.payments.stripe_signature import DEFAULT_TOLERANCE, verify
 from justdriving.domain.errors import (
@@ -35,6 +37,12 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.ports.payments import PaymentRequest, PaymentSession, RefundRequest, RefundResult
 
 API_VERSION = "2026-10-28.endive"  # the version stripe-python 16.1 is generated for
+# MobilePay at Stripe (docs.stripe.com/payments/mobilepay): a single-use card wallet presented in
+# DKK, EUR, NOK and SEK, with manual capture, refunds and partial refunds, no recurring use;
+# Stripe runs the card underneath, so a hold follows the card authorization window the deposits
+# already use. On the API version pinned here it is offered with `allowed_payment_method_types`
+# (payment_method_types is no longer writable since 2026-09-30.endive).
+MOBILEPAY_CURRENCIES = frozenset({"dkk", "eur", "nok", "sek"})
 STRIPE_REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 _REFUND_STATUSES = {
     "pending": RefundStatus.PENDING,
@@ -45,7 +53,7 @@ _REFUND_STATUSES = {
 }
 
 
-class StripeGateway(StripeCardsOnFile):
+class StripeGateway(StripeCardsOnFile, StripeConnect):
     """Stripe payments: idempotent by key, errors translated, webhooks verified by hand."""
 
     def __init__(
@@ -87,22 +95,28 @@ class StripeGateway(StripeCardsOnFile):
         params: stripe.params.PaymentIntentCreateParams = {
             "amount": amount,
             "currency": currency,
-            "automatic_payment_methods": {"enabled": True},
             "description": request.description,
             "metadata": metadata,
         }
+        methods = _methods(request, currency)
+        if methods:
+            params["allowed_payment_method_types"] = methods
+        else:
+            params["automatic_payment_methods"] = {"enabled": True}
         if request.capture_mode is CaptureMode.MANUAL:
             params["capture_method"] = "manual"
+        if request.application_fee is not None and request.application_fee.is_positive:
+            params["application_fee_amount"] = self._amount(request.application_fee)[0]
         if request.customer_email is not None:
             params["receipt_email"] = request.customer_email.value
-        options = idempotency_options(request.idempotency_key)
+        options = self._options(request.idempotency_key)
         intent = self._call(lambda: self._client.v1.payment_intents.create(params, options))
         return PaymentSession(self.name, intent.id, client_secret=intent.client_secret)
 
     def capture(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
         stripe_amount, _ = self._amount(amount)
         intent, _ = self._intent_of(provider_payment_id, "capture")
-        options = idempotency_options(idempotency_key)
+        options = self._options(idempotency_key)
         self._call(
             lambda: self._client.v1.payment_intents.capture(
                 intent, {"amount_to_capture": stripe_amount}, options
@@ -113,7 +127,7 @@ class StripeGateway(StripeCardsOnFile):
         """A confirmed PaymentIntent finishes by itself: Stripe needs no step from us."""
 
     def cancel(self, provider_payment_id: str, idempotency_key: str) -> None:
-        options = idempotency_options(idempotency_key)
+        options = self._options(idempotency_key)
         intent = provider_payment_id
         if provider_payment_id.startswith("cs_"):
             session = self._session(provider_payment_id)
@@ -140,7 +154,7 @@ class StripeGateway(StripeCardsOnFile):
         reason = request.reason.strip().lower().replace(" ", "_")
         if reason in STRIPE_REFUND_REASONS:
             params["reason"] = reason
-        options = idempotency_options(request.idempotency_key)
+        options = self._options(request.idempotency_key)
         refund = self._call(lambda: self._client.v1.refunds.create(params, options))
         status = _REFUND_STATUSES.get(refund.status or "pending", RefundStatus.PENDING)
         return RefundResult(provider_refund_id=refund.id, status=status)
@@ -172,6 +186,8 @@ class StripeGateway(StripeCardsOnFile):
         }
         if manual:
             intent_data["capture_method"] = "manual"
+        if request.application_fee is not None and request.application_fee.is_positive:
+            intent_data["application_fee_amount"] = self._amount(request.application_fee)[0]
         params: stripe.params.checkout.SessionCreateParams = {
             "mode": "payment",
             "line_items": [
@@ -193,7 +209,10 @@ class StripeGateway(StripeCardsOnFile):
         }
         if request.customer_email is not None:
             params["customer_email"] = request.customer_email.value
-        options = idempotency_options(request.idempotency_key)
+        methods = _methods(request, currency)
+        if methods:
+            params["allowed_payment_method_types"] = methods
+        options = self._options(request.idempotency_key)
         session = self._call(lambda: self._client.v1.checkout.sessions.create(params, options))
         return PaymentSession(self.name, session.id, redirect_url=session.url)
 
@@ -217,10 +236,19 @@ class StripeGateway(StripeCardsOnFile):
         return intent_id, payment_id
 
     def _session(self, session_id: str) -> stripe.checkout.Session:
-        return self._call(lambda: self._client.v1.checkout.sessions.retrieve(session_id))
+        sessions = self._client.v1.checkout.sessions
+        return self._call(lambda: sessions.retrieve(session_id, None, self._options()))
 
     def _amount(self, money: Money) -> tuple[int, str]:
         try:
             return to_stripe(money)
         except InvalidMoney as error:
             raise ProviderRejected(self.name, str(error), provider_code="amount_invalid") from error
+
+
+def _methods(request: PaymentRequest, currency: str) -> list[Any] | None:
+    """Cards and MobilePay when the school offers MobilePay and Stripe takes it in this
+    currency; None: the methods enabled in the Stripe Dashboard, as before."""
+    if request.offer_mobilepay and currency in MOBILEPAY_CURRENCIES:
+        return ["card", "mobilepay"]
+    return None

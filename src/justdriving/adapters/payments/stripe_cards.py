@@ -39,6 +39,14 @@ class StripeCardsOnFile:
 
     name: str
     _client: stripe.StripeClient
+    account: str | None = None  # the connected account acted on (Stripe-Account), if any
+
+    def _options(self, idempotency_key: str | None = None) -> stripe.RequestOptions:
+        """Per-request options: the idempotency key, and the connected account acted on."""
+        options = idempotency_options(idempotency_key) if idempotency_key else {}
+        if self.account is not None:
+            options["stripe_account"] = self.account
+        return options
 
     def _call(self, operation: Callable[[], T]) -> T:
         try:
@@ -60,7 +68,7 @@ class StripeCardsOnFile:
         }
         if request.name:
             params["name"] = request.name
-        options = idempotency_options(request.idempotency_key)
+        options = self._options(request.idempotency_key)
         customer = self._call(lambda: self._client.v1.customers.create(params, options))
         return customer.id
 
@@ -71,14 +79,16 @@ class StripeCardsOnFile:
             "automatic_payment_methods": {"enabled": True},
             "metadata": {"customer_id": request.customer_id, "school_id": request.school_id},
         }
-        options = idempotency_options(request.idempotency_key)
+        options = self._options(request.idempotency_key)
         setup = self._call(lambda: self._client.v1.setup_intents.create(params, options))
         return SetupSession(self.name, setup.id, client_secret=setup.client_secret)
 
     def saved_methods(self, provider_customer_id: str) -> list[SavedMethod]:
         methods = self._client.v1.customers.payment_methods
         listed = self._call(
-            lambda: methods.list(provider_customer_id, {"type": "card", "limit": _LISTED})
+            lambda: methods.list(
+                provider_customer_id, {"type": "card", "limit": _LISTED}, self._options()
+            )
         )
         return [m for m in (_shown(method) for method in listed.data) if m is not None]
 
@@ -86,7 +96,7 @@ class StripeCardsOnFile:
         self, provider_customer_id: str, provider_method_id: str, idempotency_key: str
     ) -> None:
         methods = self._client.v1.payment_methods
-        method = self._call(lambda: methods.retrieve(provider_method_id))
+        method = self._call(lambda: methods.retrieve(provider_method_id, None, self._options()))
         owner = method.customer if isinstance(method.customer, str | None) else method.customer.id
         if owner is None:
             return  # detached before (a retry)
@@ -94,7 +104,7 @@ class StripeCardsOnFile:
             raise ProviderRejected(
                 self.name, "the customer holds no such method", provider_code="resource_missing"
             )
-        options = idempotency_options(idempotency_key)
+        options = self._options(idempotency_key)
         self._call(lambda: methods.detach(provider_method_id, None, options))
 
     def charge_saved(self, request: SavedChargeRequest) -> ChargeResult:
@@ -111,7 +121,9 @@ class StripeCardsOnFile:
             "description": request.description,
             "metadata": metadata,
         }
-        options = idempotency_options(request.idempotency_key)
+        if request.application_fee is not None and request.application_fee.is_positive:
+            params["application_fee_amount"] = self._amount(request.application_fee)[0]
+        options = self._options(request.idempotency_key)
         try:
             intent = self._client.v1.payment_intents.create(params, options)
         except stripe.CardError as error:

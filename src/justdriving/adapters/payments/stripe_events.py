@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from attrs import evolve
+
 from justdriving.adapters.payments.stripe_amounts import from_stripe
 from justdriving.domain.errors import InvalidMoney, MalformedWebhook
 from justdriving.domain.money import Money
@@ -75,6 +77,10 @@ class _Event:
             raise MalformedWebhook("an event needs data.object")
         self.object: Obj = data["object"]
         self.provider = provider
+        # Stripe Connect: the connected account the event happened on (top level).
+        self.account = event.get("account")
+        if self.account is not None and not isinstance(self.account, str):
+            raise MalformedWebhook("account must be a string")
         try:
             self.created = datetime.fromtimestamp(created, UTC)
         except (OverflowError, OSError, ValueError):
@@ -99,7 +105,31 @@ def parse_event(body: bytes, provider: str) -> list[ProviderPaymentEvent]:
     """The events one verified delivery carries; MalformedWebhook when it is not Stripe's shape."""
     event = _Event(body, provider)
     parse = _parser_for(event.type)
-    return parse(event) if parse else [event.unknown()]
+    parsed = parse(event) if parse else [event.unknown()]
+    if event.account is None:
+        return parsed
+    return [evolve(one, account=event.account) for one in parsed]
+
+
+def _account(event: _Event) -> list[ProviderPaymentEvent]:
+    """A connected account changed; an event about the platform's own account is not ours."""
+    account = event.object
+    flags = account.get("charges_enabled"), account.get("details_submitted")
+    if event.account is None:
+        return [event.unknown()]
+    if _text(account, "id") != event.account or not all(type(f) is bool for f in flags):
+        raise MalformedWebhook("account.updated needs the account with its boolean flags")
+    return [
+        ProviderPaymentEvent(
+            event.provider,
+            event.id,
+            Kind.ACCOUNT_UPDATED,
+            event.created,
+            event.type,
+            charges_enabled=flags[0],
+            details_submitted=flags[1],
+        )
+    ]
 
 
 def _intent(event: _Event) -> list[ProviderPaymentEvent]:
@@ -227,6 +257,8 @@ def _parser_for(event_type: str) -> Callable[[_Event], list[ProviderPaymentEvent
         return _refund_event
     if event_type in _DISPUTE_KINDS:
         return _dispute
+    if event_type == "account.updated":
+        return _account
     return None
 
 

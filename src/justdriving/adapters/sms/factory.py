@@ -10,7 +10,7 @@ from justdriving.ports.clock import Clock
 from justdriving.ports.messaging import SmsSender
 
 if TYPE_CHECKING:
-    from justdriving.adapters.rate_limits import RollingWindowLimiter
+    from justdriving.adapters.rate_limits import CallPacer
 
 SMS_STATUS_PATH = "/webhook/sms/{provider}/status"
 
@@ -22,16 +22,17 @@ def _status_callback(settings: Settings) -> str | None:
     return base.rstrip("/") + path if base else None
 
 
-def sms_limiter(settings: SmsSettings) -> RollingWindowLimiter | None:
-    """The process's one SMS rate limiter (SMS_RATE_LIMIT a second), or None: no pacing."""
+def sms_limiter(settings: SmsSettings) -> CallPacer | None:
+    """The process's one SMS rate limiter (SMS_RATE_LIMIT a second; shared by every process
+    on SMS_RATE_LIMIT_STORAGE when it is set), or None: no pacing."""
     if settings.sms_rate_limit is None:
         return None
     from justdriving.adapters.sms.pacing import sms_limiter as limiter
 
-    return limiter(settings.sms_rate_limit)
+    return limiter(settings.sms_rate_limit, settings.sms_rate_limit_storage)
 
 
-def _paced(sender: SmsSender, limiter: RollingWindowLimiter | None) -> SmsSender:
+def _paced(sender: SmsSender, limiter: CallPacer | None) -> SmsSender:
     if limiter is None:
         return sender
     from justdriving.adapters.sms.pacing import PacedSmsSender
@@ -39,7 +40,7 @@ def _paced(sender: SmsSender, limiter: RollingWindowLimiter | None) -> SmsSender
     return PacedSmsSender(sender, limiter, key=sender.name)
 
 
-def twilio_sender(settings: Settings, limiter: RollingWindowLimiter | None) -> SmsSender:
+def twilio_sender(settings: Settings, limiter: CallPacer | None) -> SmsSender:
     from justdriving.adapters.sms.twilio import TwilioSmsSender
 
     sender = TwilioSmsSender(
@@ -52,7 +53,7 @@ def twilio_sender(settings: Settings, limiter: RollingWindowLimiter | None) -> S
     return _paced(sender, limiter)
 
 
-def gatewayapi_sender(settings: Settings, limiter: RollingWindowLimiter | None) -> SmsSender:
+def gatewayapi_sender(settings: Settings, limiter: CallPacer | None) -> SmsSender:
     from justdriving.adapters.sms.gatewayapi import DEFAULT_API_BASE, GatewayApiSmsSender
 
     sender = GatewayApiSmsSender(
@@ -65,7 +66,7 @@ def gatewayapi_sender(settings: Settings, limiter: RollingWindowLimiter | None) 
 
 
 def with_fallback(
-    primary: SmsSender, settings: Settings, limiter: RollingWindowLimiter | None, clock: Clock
+    primary: SmsSender, settings: Settings, limiter: CallPacer | None, clock: Clock
 ) -> SmsSender:
     """The primary sender alone, or with SMS_FALLBACK_PROVIDER taking what it cannot."""
     fallback = settings.sms_fallback()
@@ -76,7 +77,7 @@ def with_fallback(
     return FailoverSmsSender(primary, _sender(fallback, limiter), clock)
 
 
-def _sender(settings: Settings, limiter: RollingWindowLimiter | None) -> SmsSender:
+def _sender(settings: Settings, limiter: CallPacer | None) -> SmsSender:
     provider = settings.sms_provider
     if provider is SmsProvider.TWILIO:
         return twilio_sender(settings, limiter)

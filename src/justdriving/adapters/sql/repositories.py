@@ -89,6 +89,9 @@ class SqlSchools(SqlRepository[School]):
     def list(self) -> Sequence[School]:
         return self._where(order_by=self._table.c.id)
 
+    def by_connected_account(self, account_id: str) -> School | None:
+        return self._one(self._table.c.connected_account_id == account_id)
+
 
 class SqlBySchool(SqlRepository[T]):
     def for_school(self, school_id: str) -> Sequence[T]:

@@ -88,7 +88,14 @@ def _student(item: Any) -> dict[str, Any]:
     return {"school_id": item.school_id, "student_id": item.student_id}
 
 
-SCHOOLS = _document_mapper(tables.schools, "school", School)
+SCHOOLS = _document_mapper(
+    tables.schools,
+    "school",
+    School,
+    lambda s: {
+        "connected_account_id": s.connected_account.account_id if s.connected_account else None
+    },
+)
 TEACHERS = _document_mapper(tables.teachers, "teacher", Teacher, _school)
 STUDENTS = _document_mapper(tables.students, "student", Student, _school)
 BOOKING_TYPES = _document_mapper(tables.booking_types, "booking type", BookingType, _school)

@@ -59,7 +59,11 @@ def _aggregate(name: str, *columns: SchemaItem, **kwargs: Any) -> Table:
     )
 
 
-schools = _aggregate("schools")
+schools = _aggregate(
+    "schools",
+    Column("connected_account_id", String(255)),
+    UniqueConstraint("connected_account_id", name="uq_schools_connected_account"),
+)
 teachers = _aggregate("teachers", Column("school_id", String(64), nullable=False, index=True))
 students = _aggregate("students", Column("school_id", String(64), nullable=False, index=True))
 booking_types = _aggregate(

@@ -17,6 +17,7 @@ from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.books import BooksConnections, as_books
 from justdriving.domain.services.changes import Changes
 from justdriving.domain.services.charges import CustomerCharges
+from justdriving.domain.services.connected_accounts import ConnectOnboarding
 from justdriving.domain.services.directory import Directory
 from justdriving.domain.services.grants import StoredGrants
 from justdriving.domain.services.inbound import FailureReport, GatewayReceivers, InboundWebhooks
@@ -134,6 +135,9 @@ class Application:
         self.add_student = registration.add_student
         self.add_booking_type = registration.add_booking_type
         self.change_school = changes.change_school
+        onboarding = ConnectOnboarding(uow, clock, gateways)
+        self.connect_stripe_account = onboarding.connect_stripe_account
+        self.refresh_stripe_account = onboarding.refresh_stripe_account
         self.change_student = changes.change_student
 
         self.book_lesson = bookings.book

@@ -43,6 +43,7 @@ from justdriving.domain.saved_methods import PaymentCustomer, customer_id_for
 from justdriving.domain.schools import MessageType
 from justdriving.domain.services.billing import in_school
 from justdriving.domain.services.notifications import queue_message, queue_side_effect
+from justdriving.domain.services.payment_accounts import on_account
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import (
     ChargeResult,
@@ -80,6 +81,7 @@ class ChargePlan:
             description=self.description,
             idempotency_key=f"charge-{payment.id}",
             metadata={"charge_reason": self.reason.key, "invoice_id": payment.invoice_id or ""},
+            application_fee=payment.platform_fee,
         )
 
 
@@ -178,6 +180,7 @@ class CustomerCharges:
             charge_reason=reason.key,
             charged_method_id=card,
         )
+        on_account(payment, school, gateway)
         kind = reason.kind.value.replace("_", " ")
         return ChargePlan(
             payment, customer, f"{school.name} {kind}, invoice {invoice.number}", reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 from justdriving.ports.clock import Clock
@@ -9,7 +10,8 @@ from justdriving.ports.clock import Clock
 
 class CircuitBreaker:
     """Closed until `threshold` failures in a row; then open for `cooldown`; then one trial
-    call decides (half-open). State is per process: each worker protects its own calls."""
+    call decides (half-open). State is per process: each worker protects its own calls, and
+    the relay's concurrent sends share it."""
 
     def __init__(
         self, clock: Clock, *, threshold: int = 5, cooldown: timedelta = timedelta(seconds=60)
@@ -19,6 +21,7 @@ class CircuitBreaker:
         self._cooldown = cooldown
         self._failures: dict[str, int] = {}
         self._open_until: dict[str, datetime] = {}
+        self._lock = threading.Lock()
 
     def open_until(self, provider: str) -> datetime | None:
         """When calls may resume, or None when calls are allowed now."""
@@ -28,11 +31,13 @@ class CircuitBreaker:
         return until
 
     def failed(self, provider: str) -> None:
-        failures = self._failures.get(provider, 0) + 1
-        self._failures[provider] = failures
-        if failures >= self._threshold:
-            self._open_until[provider] = self._clock.now() + self._cooldown
+        with self._lock:
+            failures = self._failures.get(provider, 0) + 1
+            self._failures[provider] = failures
+            if failures >= self._threshold:
+                self._open_until[provider] = self._clock.now() + self._cooldown
 
     def succeeded(self, provider: str) -> None:
-        self._failures.pop(provider, None)
-        self._open_until.pop(provider, None)
+        with self._lock:
+            self._failures.pop(provider, None)
+            self._open_until.pop(provider, None)

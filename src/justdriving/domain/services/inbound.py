@@ -40,6 +40,10 @@ from justdriving.domain.outbox import InboxEvent, InboxStatus
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.payments import EventOutcome
 from justdriving.domain.services.arguments import batch_limit
+from justdriving.domain.services.connected_accounts import (
+    apply_account_event,
+    unknown_account_note,
+)
 from justdriving.domain.services.message_webhooks import apply_inbound_sms, apply_receipt
 from justdriving.domain.services.payments import apply_payment_event
 from justdriving.domain.services.saved_methods import apply_setup_event
@@ -214,7 +218,7 @@ class InboundWebhooks:
                     return EventOutcome.IGNORED  # done, or another worker holds it
                 row.claim(self._worker, now, self._lease)
                 outcome = _dispatch(uow, row, now)
-                row.applied(outcome is not EventOutcome.IGNORED, now)
+                row.applied(outcome is not EventOutcome.IGNORED, now, _note(uow, row))
                 uow.commit()
                 return outcome
         except JustDrivingError as error:
@@ -263,6 +267,8 @@ def _dispatch(uow: UnitOfWork, row: InboxEvent, now: datetime) -> EventOutcome:
             return EventOutcome.IGNORED
         if event.kind.is_setup:
             return apply_setup_event(uow, event, now)
+        if event.kind.is_account:
+            return apply_account_event(uow, event, now)
         return apply_payment_event(uow, event, now)
     if isinstance(event, DeliveryReceipt):
         applied = apply_receipt(uow, event, now)
@@ -271,6 +277,14 @@ def _dispatch(uow: UnitOfWork, row: InboxEvent, now: datetime) -> EventOutcome:
         apply_inbound_sms(uow, event, now)
         return EventOutcome.APPLIED
     return EventOutcome.IGNORED
+
+
+def _note(uow: UnitOfWork, row: InboxEvent) -> str | None:
+    """What operators should know of an applied event: one about an account we do not know."""
+    event = from_payload(row.payload)
+    if isinstance(event, ProviderPaymentEvent):
+        return unknown_account_note(uow, event)
+    return None
 
 
 def _kept(channel: InboundChannel, body: bytes) -> bytes:

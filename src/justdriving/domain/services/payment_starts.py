@@ -28,9 +28,10 @@ from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.payments import Payment, PaymentMethod, PaymentPurpose, PaymentStatus
-from justdriving.domain.people import EmailAddress
+from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.services.billing import in_school
 from justdriving.domain.services.notifications import queue_side_effect
+from justdriving.domain.services.payment_accounts import on_account
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import GatewayRegistry, PaymentRequest, PaymentSession
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -55,6 +56,8 @@ class _Plan:
     payment: Payment
     description: str
     customer_email: EmailAddress | None
+    customer_phone: PhoneNumber | None = None
+    offer_mobilepay: bool = False
 
 
 class PaymentStarts:
@@ -115,6 +118,9 @@ class PaymentStarts:
                 capture_mode=payment.capture_mode,
                 customer_email=plan.customer_email,
                 return_url=return_url,
+                customer_phone=plan.customer_phone,
+                offer_mobilepay=plan.offer_mobilepay,
+                application_fee=payment.platform_fee,
             )
         )
         payment.attach(
@@ -150,8 +156,15 @@ class PaymentStarts:
             package_id=invoice.package_id,
             provider=gateway.name,
         )
+        on_account(payment, school, gateway)
         student = uow.students.get(invoice.student_id)
-        return _Plan(payment, f"{school.name} invoice {invoice.number}", student.email)
+        return _Plan(
+            payment,
+            f"{school.name} invoice {invoice.number}",
+            student.email,
+            student.phone,
+            school.settings.offer_mobilepay,
+        )
 
     def _store_for_invoice(self, uow: UnitOfWork, plan: _Plan) -> None:
         """Store the started payment as the invoice's open one; the open one it replaces is
@@ -195,8 +208,15 @@ class PaymentStarts:
             capture_mode=capture_mode_for(booking.slot.start, now),
             provider=gateway.name,
         )
+        on_account(payment, school, gateway)
         student = uow.students.get(payment.student_id)
-        return _Plan(payment, f"{school.name} deposit", student.email)
+        return _Plan(
+            payment,
+            f"{school.name} deposit",
+            student.email,
+            student.phone,
+            school.settings.offer_mobilepay,
+        )
 
     def _store_for_deposit(self, uow: UnitOfWork, plan: _Plan) -> None:
         payment = plan.payment

@@ -108,6 +108,8 @@ def _payment_for(uow: UnitOfWork, event: ProviderPaymentEvent) -> Payment | None
         payment = uow.payments.by_provider_ref(event.provider, event.provider_payment_id)
     if payment is None or not payment.is_with(event.provider):
         return None
+    if payment.connected_account != event.account:  # made on another account than this one
+        return None
     payment.learn_alias(event.provider_payment_id)
     return payment
 

@@ -2,16 +2,20 @@
 
 Each row goes through three steps, none holding a transaction open during a provider call:
 claim it (with a lease), prepare the call from the database, make the call, then record the
-outcome. Every attempt uses the row's stable idempotency key. A worker killed between the
-provider's answer and the final commit leaves the row claimed; when the lease runs out another
-worker claims and sends it again, with the same key. Transient failures are retried with
-full-jitter exponential backoff (honouring Retry-After); permanent ones are not.
+outcome. Up to `RelayPolicy.in_flight` rows of a claimed batch (RELAY_IN_FLIGHT) are worked
+at once, each on a thread of its own with its own units of work, so a worker process's
+concurrency is not one send at a time. Every attempt uses the row's stable idempotency key. A
+worker killed between the provider's answer and the final commit leaves the row claimed; when
+the lease runs out another worker claims and sends it again, with the same key. Transient
+failures are retried with full-jitter exponential backoff (honouring Retry-After); permanent
+ones are not.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -54,15 +58,27 @@ class RelayReport:
     deferred: int = 0  # a provider's circuit was open: put back, no attempt counted
     errors: list[str] = field(factory=list)
 
+    def add(self, other: RelayReport) -> None:
+        """Count `other` (one row's report) in this one."""
+        self.claimed += other.claimed
+        self.sent += other.sent
+        self.retried += other.retried
+        self.dead += other.dead
+        self.deferred += other.deferred
+        self.errors.extend(other.errors)
+
 
 @frozen
 class RelayPolicy:
-    """Give up after `max_attempts` tries or once a row is older than `give_up_after`."""
+    """Give up after `max_attempts` tries or once a row is older than `give_up_after`;
+    `in_flight`: how many rows of a claimed batch are worked at once (1: one after another, in
+    the order claimed, as a single thread does)."""
 
     max_attempts: int = 8
     give_up_after: timedelta = timedelta(days=3)
     lease: timedelta = timedelta(seconds=120)
     batch: int = 100
+    in_flight: int = 1
 
 
 class Relay:
@@ -112,9 +128,25 @@ class Relay:
         """Claim a batch of due rows and work through them."""
         report = RelayReport()
         batch = self._policy.batch if limit is None else batch_limit(limit)
-        for outbox_id in self.claim(batch):
-            report.claimed += 1
-            self.relay(outbox_id, report)
+        claimed = self.claim(batch)
+        report.claimed = len(claimed)
+        if self._policy.in_flight <= 1 or len(claimed) <= 1:
+            for outbox_id in claimed:
+                self.relay(outbox_id, report)
+            return report
+        with ThreadPoolExecutor(
+            max_workers=min(self._policy.in_flight, len(claimed)),
+            thread_name_prefix=f"{self.worker}-send",
+        ) as pool:
+            done = list(pool.map(self._relay_alone, claimed))
+        for row_report in done:  # in the order claimed
+            report.add(row_report)
+        return report
+
+    def _relay_alone(self, outbox_id: str) -> RelayReport:
+        """One row of a batch worked on a thread of its own, with a report of its own."""
+        report = RelayReport()
+        self.relay(outbox_id, report)
         return report
 
     def retry_dead(self, outbox_id: str) -> None:

@@ -26,7 +26,13 @@ from justdriving.domain.services.charges import CustomerCharges
 from justdriving.domain.services.outgoing_events import delivery_job
 from justdriving.domain.services.relay_messages import Job, MessageJobs, Prepared
 from justdriving.ports.host_events import HostEventSender
-from justdriving.ports.payments import ChargeResult, GatewayRegistry, RefundRequest, RefundResult
+from justdriving.ports.payments import (
+    ChargeResult,
+    GatewayRegistry,
+    PaymentGateway,
+    RefundRequest,
+    RefundResult,
+)
 from justdriving.ports.persistence import UnitOfWork
 
 
@@ -58,6 +64,11 @@ class Preparers:
         """The call to make; Deferred when not now; None when there is nothing left to do."""
         return self._by_kind[row.kind](uow, row)
 
+    def _gateway_of(self, payment: Payment) -> PaymentGateway:
+        """The payment's gateway, on the connected account it was made on (if any)."""
+        _required(payment.provider)
+        return self._gateways.for_payment(payment)
+
     def _sms_job(self, uow: UnitOfWork, row: OutboxMessage) -> Prepared:
         return self._messages.sms(uow, row.payload["message_id"])
 
@@ -74,7 +85,7 @@ class Preparers:
 
     def _capture_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
-        gateway = self._gateways.by_name(_required(payment.provider), payment.school_id)
+        gateway = self._gateway_of(payment)
         ref, amount, key = (
             _required(payment.provider_payment_id),
             payment.amount,
@@ -84,13 +95,13 @@ class Preparers:
 
     def _complete_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
-        gateway = self._gateways.by_name(_required(payment.provider), payment.school_id)
+        gateway = self._gateway_of(payment)
         ref, key = _required(payment.provider_payment_id), row.idempotency_key
         return Job(f"payments:{gateway.name}", lambda: gateway.complete(ref, key), _nothing)
 
     def _cancel_job(self, uow: UnitOfWork, row: OutboxMessage) -> Job:
         payment = uow.payments.get(row.payload["payment_id"])
-        gateway = self._gateways.by_name(_required(payment.provider), payment.school_id)
+        gateway = self._gateway_of(payment)
         ref, key = _required(payment.provider_payment_id), row.idempotency_key
         return Job(f"payments:{gateway.name}", lambda: gateway.cancel(ref, key), _nothing)
 
@@ -106,7 +117,7 @@ class Preparers:
             return None  # left as invoiced, to pay by its link
         if isinstance(plan, Payment):
             return None
-        gateway = self._gateways.by_name(_required(plan.payment.provider), plan.payment.school_id)
+        gateway = self._gateway_of(plan.payment)
         request = plan.request()
 
         def record(uow: UnitOfWork, result: ChargeResult, now: datetime) -> None:
@@ -119,7 +130,7 @@ class Preparers:
         if refund.status is not RefundStatus.PENDING or refund.provider_refund_id is not None:
             return None  # the provider has it already; its webhook finishes the refund
         payment = uow.payments.get(refund.payment_id)
-        gateway = self._gateways.by_name(_required(payment.provider), payment.school_id)
+        gateway = self._gateway_of(payment)
         request = RefundRequest(
             refund_id=refund.id,
             provider_payment_id=_required(payment.provider_payment_id),
