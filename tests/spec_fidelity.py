@@ -68,7 +68,7 @@ def providers() -> dict[str, ProviderSpec]:
         "xero": _spec("xero", ["xero_accounting.json", "xero-identity.json"], any_case=True),
         "gatewayapi": _spec("gatewayapi", ["gatewayapi_sms.json"], gatewayapi_event),
         "quickbooks": _spec("quickbooks", ["quickbooks_accounting.json"]),
-        "mobilepay": _spec("mobilepay", ["epayment.json"], mobilepay_event),
+        "mobilepay": _spec("mobilepay", ["epayment.json", "recurring.json"], mobilepay_event),
     }
     return {name: spec for name, spec in every.items() if spec is not None}
 

@@ -89,6 +89,12 @@ from justdriving.domain.events import (
     PaymentMethodSaved,
     PaymentOverpaid,
     PaymentSucceeded,
+    PlanCancelled,
+    PlanChargeFailed,
+    PlanChargePaid,
+    PlanCompleted,
+    PlanPaused,
+    PlanStarted,
     RefundFailed,
     RefundSucceeded,
     SchoolSettingsChanged,
@@ -109,6 +115,7 @@ from justdriving.domain.payments import (
     PaymentStatus,
 )
 from justdriving.domain.people import EmailAddress, PhoneNumber, Student, Teacher
+from justdriving.domain.plans import ChargeState, PaymentPlan, PlanCharge, PlanKind, PlanStatus
 from justdriving.domain.refunds import Refund, RefundStatus
 from justdriving.domain.saved_methods import SavedMethod
 from justdriving.domain.schools import (
@@ -208,6 +215,7 @@ __all__ = [
     "Channel",
     "ChargeKind",
     "ChargeReason",
+    "ChargeState",
     "ChargesNotEnabled",
     "ConcurrencyConflict",
     "ConfigurationError",
@@ -272,10 +280,20 @@ __all__ = [
     "PaymentMethodSaved",
     "PaymentNotAllowed",
     "PaymentOverpaid",
+    "PaymentPlan",
     "PaymentPurpose",
     "PaymentStatus",
     "PaymentSucceeded",
     "PhoneNumber",
+    "PlanCancelled",
+    "PlanCharge",
+    "PlanChargeFailed",
+    "PlanChargePaid",
+    "PlanCompleted",
+    "PlanKind",
+    "PlanPaused",
+    "PlanStarted",
+    "PlanStatus",
     "PlatformFee",
     "PostalAddress",
     "ProviderError",

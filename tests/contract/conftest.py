@@ -229,6 +229,24 @@ class GatewayDriver(Protocol):
 
     def decline_next_charge(self, provider_method_id: str, code: str) -> None: ...
 
+    # Where a gateway keeps methods on file differently from a card (CardFlags has a card's).
+
+    @property
+    def shows_card_details(self) -> bool: ...
+
+    @property
+    def setup_can_require_action(self) -> bool: ...
+
+    @property
+    def charges_settle_at_once(self) -> bool: ...
+
+    @property
+    def charges_can_require_action(self) -> bool: ...
+
+    def reported_decline(self, code: str) -> str: ...
+
+    def settle_charge(self, provider_payment_id: str) -> Delivery: ...
+
     # Connected accounts (tests/contract/test_connected_accounts_contract.py). A gateway
     # without them (connects False) is only asked to refuse.
 
@@ -253,8 +271,28 @@ class GatewayDriver(Protocol):
         ...
 
 
+class CardFlags:
+    """How a card on file behaves; a gateway whose saved method is not a card says otherwise."""
+
+    # A saved method shows brand, last 4 and expiry (a MobilePay agreement: its brand only).
+    shows_card_details = True
+    # Saving can wait for the student's 3-D Secure after the setup was submitted.
+    setup_can_require_action = True
+    # A charge's answer is its outcome (False: it is PROCESSING, its webhook tells).
+    charges_settle_at_once = True
+    # The bank can want the student for a charge (SCA), and the student can then pay it.
+    charges_can_require_action = True
+
+    def reported_decline(self, code: str) -> str:
+        """The code the gateway reports when the bank refuses for `code` (Stripe's words)."""
+        return code
+
+    def settle_charge(self, provider_payment_id: str) -> Delivery:
+        raise AssertionError("this gateway's charges are settled when answered")
+
+
 @define
-class FakeGatewayDriver:
+class FakeGatewayDriver(CardFlags):
     gateway: FakePaymentGateway
     clock: FrozenClock
 
@@ -329,7 +367,7 @@ def fake_gateway() -> Iterator[GatewayDriver]:
 
 
 @define
-class StripeGatewayDriver:
+class StripeGatewayDriver(CardFlags):
     """StripeGateway through the real stripe SDK against the local Stripe simulator.
 
     It runs the embedded (PaymentIntent) flow: for a hosted Checkout Session, Stripe creates the
@@ -438,7 +476,7 @@ def stripe_gateway() -> Iterator[GatewayDriver]:
 
 
 @define
-class PayPalGatewayDriver:
+class PayPalGatewayDriver(CardFlags):
     """PayPalGateway (httpx) against the local PayPal simulator (justdriving.testing)."""
 
     gateway: Any  # PayPalGateway: imported in paypal_gateway(), httpx is an extra
@@ -536,7 +574,7 @@ MOBILEPAY_WEBHOOK_URL = "https://school.example/webhook/payments/mobilepay"
 
 
 @define
-class MobilePayGatewayDriver:
+class MobilePayGatewayDriver(CardFlags):
     """MobilePayGateway (httpx) against the local Vipps MobilePay simulator."""
 
     gateway: Any  # MobilePayGateway: imported in mobilepay_gateway(), httpx is an extra
@@ -599,21 +637,36 @@ class MobilePayGatewayDriver:
         self.simulator.fail_next(503)
 
     def charge_count(self) -> int:
-        return self.simulator.payment_count()  # type: ignore[no-any-return]
+        return self.simulator.payment_count() + self.simulator.charge_count()  # type: ignore[no-any-return]
 
     def refund_count(self, provider_payment_id: str) -> int:
         return len(self.simulator.payment(provider_payment_id).refunds)
 
-    cards_on_file = False  # ePayment keeps no card; the Recurring API is not spoken here
+    # Cards on file are Recurring agreements: approved in the app, charged later.
+    cards_on_file = True
+    shows_card_details = False  # an agreement has no card to show: brand "mobilepay" only
+    setup_can_require_action = False  # the student authenticates in the app, while approving
+    charges_settle_at_once = False  # an UNSCHEDULED charge is processed after the answer
+    charges_can_require_action = False  # never: a card needing the student fails instead
 
     def complete_setup(self, provider_setup_id: str, card: str) -> Delivery:
-        raise AssertionError("MobilePay keeps no cards on file here")
+        # The student approves the agreement in the app (whatever card they pay it with).
+        return self.simulator.approve_agreement(provider_setup_id)  # type: ignore[no-any-return]
 
     def authenticate_setup(self, provider_setup_id: str) -> Delivery:
-        raise AssertionError("MobilePay keeps no cards on file here")
+        raise AssertionError("a MobilePay agreement is authenticated while it is approved")
+
+    # Vipps MobilePay does not tell the merchant why a bank refused a charge: insufficient
+    # funds, a lost or a stolen card are all `user_action_required` (its documented examples:
+    # insufficient funds, an expired card, a card blocked for e-commerce).
+    def reported_decline(self, code: str) -> str:
+        return "user_action_required"
 
     def decline_next_charge(self, provider_method_id: str, code: str) -> None:
-        raise AssertionError("MobilePay keeps no cards on file here")
+        self.simulator.fail_next_charge(provider_method_id, self.reported_decline(code))
+
+    def settle_charge(self, provider_payment_id: str) -> Delivery:
+        return self.simulator.process_charge(provider_payment_id)  # type: ignore[no-any-return]
 
     connects = (
         False  # a school on MobilePay has its own merchant serial number, no connected account

@@ -89,6 +89,13 @@ def test_the_form_carries_both_parts_the_pdf_and_our_reference(
     }
 
 
+def test_a_school_s_own_name_is_the_sender_s_name(
+    simulator: MailgunSimulator, sender: MailgunEmailSender
+) -> None:
+    sender.send(an_email(from_name="Køreskolen Syd"))
+    assert simulator.mails[0].field("from") == "Køreskolen Syd <noreply@koreskolen.dk>"
+
+
 def test_a_message_without_attachments_is_sent_too(
     simulator: MailgunSimulator, sender: MailgunEmailSender
 ) -> None:

@@ -79,6 +79,12 @@ def test_identity_headers() -> None:
     assert message_id_of(built) == mime["Message-ID"][1:-1]
 
 
+def test_a_message_from_a_school_carries_the_school_s_name_on_the_platform_s_address() -> None:
+    mime = on_the_wire(compose(a_message(from_name="Køreskolen Syd"), SCHOOL, at=AT))
+    assert mime["From"].addresses[0].display_name == "Køreskolen Syd"
+    assert mime["From"].addresses[0].addr_spec == "noreply@koreskolen.dk"
+
+
 def test_the_message_id_domain_can_be_configured() -> None:
     mime = compose(a_message(), SCHOOL, at=AT, message_id_domain="mail.koreskolen.dk")
     assert message_id_of(mime).endswith("@mail.koreskolen.dk")

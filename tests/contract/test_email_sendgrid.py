@@ -77,6 +77,11 @@ def test_the_body_carries_text_before_html_the_pdf_and_our_reference(
     assert simulator.requests[0].authorization == f"Bearer {simulator.api_key}"
 
 
+def test_a_school_s_own_name_is_the_sender_s_name(simulator: SendGridSimulator) -> None:
+    a_sender(simulator).send(an_email(from_name="Køreskolen Syd"))
+    assert simulator.mails[0].body["from"] == {"email": SCHOOL, "name": "Køreskolen Syd"}
+
+
 def test_bulk_mail_carries_list_unsubscribe(simulator: SendGridSimulator) -> None:
     unsubscribe = ListUnsubscribe(url="https://koreskolen.dk/afmeld/{reference}")
     a_sender(simulator, unsubscribe=unsubscribe).send(an_email(bulk=True, attachments=()))

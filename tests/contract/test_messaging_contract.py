@@ -43,6 +43,10 @@ CONTEXT = {
     "lessons": [
         {"time": "08:00", "end": "08:45", "lesson": "Køretime", "students": "Sofie", "pickup": ""}
     ],
+    "brand": "visa",
+    "last4": "4242",
+    "expiry": "12/2034",
+    "card_url": "https://app.example.dk/kort",
     "alert_count": 1,
     "alerts": [{"text": "A payment is held for review", "link": "https://b.example.dk/ops"}],
 }

@@ -15,7 +15,7 @@ from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money
 from justdriving.domain.payments import CaptureMode
 from justdriving.domain.people import PhoneNumber
-from justdriving.ports.payments import PaymentRequest, RefundRequest
+from justdriving.ports.payments import CustomerRequest, PaymentRequest, RefundRequest
 
 pytest.importorskip("httpx")
 
@@ -195,3 +195,83 @@ def test_captures_and_refunds_never_exceed_what_was_held_or_taken(
             refunded += value
     payment = vipps.payment(reference)
     assert (payment.captured, payment.refunded) == (captured, refunded)
+
+
+def test_an_agreement_event_without_its_external_id_finds_the_customer_by_asking(
+    vipps: MobilePaySimulator,
+) -> None:
+    import json
+
+    from justdriving.domain.payment_events import PaymentEventKind
+    from justdriving.ports.payments import SetupRequest
+
+    gateway = gateway_for(vipps)
+    customer = gateway.create_customer(CustomerRequest("cust_7", "sch_1", "stu_7", "key_7"))
+    setup = gateway.start_setup(
+        SetupRequest("cust_7", customer, "sch_1", "key_8", "https://school.example/methods")
+    )
+    vipps.approve_agreement(setup.provider_setup_id)
+    body = json.dumps(
+        {
+            "agreementId": setup.provider_setup_id,
+            "eventType": "recurring.agreement-activated.v1",
+            "occurred": "2025-03-14T09:30:00Z",
+            "msn": vipps.default_msn,
+        }
+    ).encode()
+    [event] = gateway.parse_webhook(body, vipps.sign(body, NOW, "secret", HOOK), NOW)
+    assert (event.kind, event.customer_id) == (PaymentEventKind.SETUP_SUCCEEDED, "cust_7")
+    vipps.fail_next(503)
+    [kept] = gateway.parse_webhook(body, vipps.sign(body, NOW, "secret", HOOK), NOW)
+    assert (kept.kind, kept.customer_id) == (PaymentEventKind.SETUP_SUCCEEDED, None)
+
+
+_REASONS = st.sampled_from(
+    [None, "user_action_required", "charge_amount_too_high", "non_technical_error"]
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(st.tuples(st.integers(0, 3), _REASONS), min_size=1, max_size=8))
+def test_charges_on_an_agreement_happen_once_per_key_and_settle_as_vipps_says(
+    vipps: MobilePaySimulator, steps: list[tuple[int, str | None]]
+) -> None:
+    """Charges asked under a few keys, some again, each failing for a reason or not: each key
+    makes one charge, whose webhook names its payment and the reason it failed, if it did."""
+    import json
+
+    from justdriving.domain.payment_events import PaymentEventKind
+    from justdriving.ports.payments import ChargeStatus, SavedChargeRequest, SetupRequest
+
+    gateway = gateway_for(vipps)
+    ours = new_id("cust")
+    customer = gateway.create_customer(CustomerRequest(ours, "sch_1", "stu_1", new_id("key")))
+    setup = gateway.start_setup(
+        SetupRequest(ours, customer, "sch_1", new_id("key"), "https://school.example/m")
+    )
+    vipps.approve_agreement(setup.provider_setup_id)
+    before, made = vipps.charge_count(), {}
+    payments = {index: new_id("pay") for index in range(4)}
+    for index, reason in steps:
+        request = SavedChargeRequest(
+            payments[index], "sch_1", customer, setup.provider_setup_id,
+            Money(30000, "DKK"), "No-show fee", f"charge-{index}-{ours}",
+        )  # fmt: skip
+        result = gateway.charge_saved(request)
+        assert result.status is ChargeStatus.PROCESSING
+        assert made.setdefault(index, result.provider_payment_id) == result.provider_payment_id
+        if vipps.charge(result.provider_payment_id).status != "PENDING":
+            continue  # settled before: asking again changes nothing
+        if reason:
+            vipps.fail_next_charge(setup.provider_setup_id, reason)
+        body, _ = vipps.process_charge(result.provider_payment_id)  # no hook registered here
+        [event] = gateway.parse_webhook(body, vipps.sign(body, NOW, "secret", HOOK), NOW)
+        assert event.payment_id == request.payment_id
+        assert json.loads(body)["chargeId"] == result.provider_payment_id
+        if reason:
+            assert (event.kind, event.failure_code) == (PaymentEventKind.FAILED, reason)
+        else:
+            assert (event.kind, event.amount) == (PaymentEventKind.SUCCEEDED, request.amount)
+    assert vipps.charge_count() - before == len(made)

@@ -8,7 +8,9 @@ signs its webhooks, and they go to a registered public URL, so the tests that re
 skip with that reason; the rest (create, Idempotency-Key, refusals, cancel, a connection dropped
 on our side) run against the test environment itself. With MOBILEPAY_SANDBOX_TEST_PHONE (a test
 user who has approved one payment in the test app), the test environment's force-approve
-endpoint plays the payer, and a payment is approved, captured, refunded and looked up there.
+endpoint plays the payer, and a payment is approved, captured, refunded and looked up there;
+and with the Recurring API on the same sales unit, an agreement is force-accepted, listed,
+charged and stopped (agreements in DKK, the gateway's default).
 """
 
 from __future__ import annotations
@@ -160,3 +162,47 @@ def test_a_payment_approved_in_the_test_environment_is_captured_and_refunded(
         assert payment["aggregate"]["capturedAmount"]["value"] == PRICE.amount
         refund = driver.gateway.refund(a_refund(session.provider_payment_id, PRICE))
         assert refund.provider_refund_id
+
+
+def test_an_agreement_accepted_in_the_test_environment_is_listed_charged_and_stopped(
+    make_gateway: Callable[[], AbstractContextManager[Any]],
+) -> None:
+    """The Recurring API on apitest.vipps.no: the test user accepts the agreement without the
+    app (the test environment's force accept), then it is listed, charged (UNSCHEDULED: the
+    answer is PENDING, its outcome a webhook this suite cannot receive) and stopped."""
+    from justdriving.domain.ids import new_id
+    from justdriving.domain.money import Money
+    from justdriving.ports.payments import (
+        ChargeStatus,
+        CustomerRequest,
+        SavedChargeRequest,
+        SetupRequest,
+    )
+
+    if not PHONE:
+        pytest.skip(NEEDS_PAYER)
+    with make_gateway() as driver:
+        gateway = driver.gateway
+        ours = new_id("cust")
+        customer = gateway.create_customer(CustomerRequest(ours, "sch_1", "stu_1", new_id("k")))
+        setup = gateway.start_setup(
+            SetupRequest(ours, customer, "sch_1", new_id("k"), "https://school.example/methods")
+        )
+        assert setup.redirect_url
+        agreement = setup.provider_setup_id
+        gateway._api.call(
+            "PATCH",
+            f"/recurring/v3/agreements/{agreement}/accept",
+            body={"phoneNumber": PHONE},
+            idempotency_key=new_id("accept")[:40],
+        )
+        assert agreement in [m.provider_method_id for m in gateway.saved_methods(customer)]
+        request = SavedChargeRequest(
+            new_id("pay"), "sch_1", customer, agreement, Money(1000, "DKK"), "Test fee", new_id("k")
+        )
+        first = gateway.charge_saved(request)
+        assert first.status is ChargeStatus.PROCESSING
+        assert gateway.charge_saved(request) == first
+        gateway.remove_method(customer, agreement, "stop-1")
+        gateway.remove_method(customer, agreement, "stop-1")
+        assert agreement not in [m.provider_method_id for m in gateway.saved_methods(customer)]

@@ -27,6 +27,8 @@ REQUIRED: dict[MessageType, dict[str, str]] = {
     MessageType.INVOICE_ISSUED: INVOICE,
     MessageType.OVERDUE_REMINDER: INVOICE,
     MessageType.PAYMENT_ACTION_REQUIRED: INVOICE,
+    MessageType.PAYMENT_DECLINED: INVOICE,
+    MessageType.CARD_EXPIRING: {"brand": "visa", "last4": "4242", "expiry": "12/2026"},
     MessageType.REFUND_CONFIRMATION: {"amount": "500,00 kr."},
     MessageType.ANNOUNCEMENT: {"message": "Vi holder lukket fredag den 18. april."},
     MessageType.HELP_REPLY: {},

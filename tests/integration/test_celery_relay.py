@@ -46,8 +46,11 @@ from justdriving.domain.services.notifications import queue_message
 from justdriving.entrypoints.celery_app import (
     ACCOUNTING,
     AGENDAS,
+    CARD_EXPIRY,
+    DEPOSIT_HOLDS,
     DISPATCH,
     INBOX,
+    PLANS,
     RELAY_ONE,
     REMINDERS,
     STAFF_ALERTS,
@@ -430,6 +433,9 @@ def test_the_app_acknowledges_late_and_schedules_every_periodic_job_of_the_worke
         REMINDERS: 90,
         AGENDAS: 90,
         STAFF_ALERTS: 300,
+        PLANS: 90,
+        CARD_EXPIRY: 6 * 3600,
+        DEPOSIT_HOLDS: 90,
         ACCOUNTING: 600,
     }
     worker_jobs = Worker(memory_application(FrozenClock(NOW)), jobs=scheduled(settings)).jobs

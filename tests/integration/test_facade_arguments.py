@@ -195,9 +195,22 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         lessons=5,
         price=dkk("2250.00"),
     )
+    plan = app.start_instalment_plan(
+        world.school.id,
+        world.student.id,
+        booking_type_id=world.lesson.id,
+        lessons=6,
+        price=dkk("2700.00"),
+        instalments=3,
+    )
     return {
         "school_id": world.school.id,
         "student_id": world.student.id,
+        "plan_id": plan.id,
+        "instalments": 3,
+        "description": "Teori-app",
+        "return_url": "https://skole.example.dk/stripe/retur",
+        "refresh_url": "https://skole.example.dk/stripe/igen",
         "teacher_id": world.teacher.id,
         "booking_id": booking.id,
         "booking_type_id": world.lesson.id,
@@ -235,8 +248,6 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         "template": "welcome",
         "to": world.student.id,
         "redirect_uri": "https://app.example/accounting/callback",
-        "return_url": "https://app.example/connect/return",
-        "refresh_url": "https://app.example/connect/refresh",
         "state": "st8Kq2",
         "code": "consent-code-1",
         "client_id": "AbNorthClient0000000001",

@@ -15,6 +15,7 @@ from integration_support import NOW
 from justdriving.adapters.memory import FrozenClock
 from justdriving.config import QueueBackend, Settings
 from justdriving.container import build_container
+from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
@@ -118,3 +119,36 @@ def test_half_configured_mobilepay_names_what_is_missing() -> None:
         build_container(settings).gateways()
     assert "MOBILEPAY_CLIENT_SECRET" in str(refused.value.problems)
     assert "PUBLIC_BASE_URL" in str(refused.value.problems)
+
+
+def test_a_no_show_fee_on_an_agreement_is_paid_through_the_webhook_route(site: Site) -> None:
+    app = site.app
+    school = app.register_school(
+        "Køreskolen Nord",
+        vat_number="DK12345678",
+        settings=SchoolSettings(payment_gateway="mobilepay"),
+    )
+    student = app.add_student(school.id, "Ida Holm", phone="+4520123456", email="ida@example.dk")
+    setup = app.start_saving_card(
+        school.id, student.id, return_url="https://school.example/payment-methods"
+    )
+    status, answer = post(site, site.vipps.approve_agreement(setup.session.provider_setup_id))
+    assert (status, answer["received"]) == (200, 1)
+    line = LineItem(InvoiceService.NO_SHOW_FEE, "Udeblivelse", Money(30000, "DKK"))
+    invoice = app.issue_invoice(school.id, app.draft_invoice(school.id, student.id, [line]).id)
+    payment = app.charge_customer(school.id, invoice.id, ChargeReason(ChargeKind.NO_SHOW_FEE, "b"))
+    body, headers = site.vipps.process_charge(payment.provider_payment_id or "")
+    with site.app.uow() as uow:
+        stored = len(uow.inbox.list())
+
+    forged = site.vipps.sign(body, NOW, "someone-else", HOOK)
+    assert site.client.post(HOOK.removeprefix(BASE), data=body, headers=forged).status_code == 400
+    with site.app.uow() as uow:
+        assert len(uow.inbox.list()) == stored
+        assert uow.invoices.get(invoice.id).status is InvoiceStatus.OPEN
+
+    status, answer = post(site, (body, headers))
+    assert (status, answer["received"]) == (200, 1)
+    with app.uow() as uow:
+        assert uow.payments.get(payment.id).status is PaymentStatus.SUCCEEDED
+        assert uow.invoices.get(invoice.id).status is InvoiceStatus.PAID

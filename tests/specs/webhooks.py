@@ -63,5 +63,12 @@ def gatewayapi_event(spec: ProviderSpec, exchange: Exchange) -> list[str] | None
 
 def mobilepay_event(spec: ProviderSpec, exchange: Exchange) -> list[str] | None:
     """An ePayment webhook event (`epayments.payment.*.v1`), against the ePayment document's
-    `WebhookEvent` schema."""
-    return _checked(spec, "WebhookEvent", json.loads(exchange.request_body), "")
+    `WebhookEvent` schema; a Recurring one (`recurring.agreement-*.v1`, `recurring.charge-*.v1`)
+    against the Recurring document's event schemas."""
+    event = json.loads(exchange.request_body)
+    kind = str(event.get("eventType", "")) if isinstance(event, dict) else ""
+    if kind.startswith("recurring.agreement-"):
+        return _checked(spec, "RecurringAgreementWebhookEvent", event, "")
+    if kind.startswith("recurring.charge-"):
+        return _checked(spec, "RecurringChargeWebhookEvent", event, "")
+    return _checked(spec, "WebhookEvent", event, "")

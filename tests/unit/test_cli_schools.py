@@ -176,3 +176,45 @@ def test_half_an_address_is_refused_and_nothing_changes(app: Application, school
     assert "--postcode" in result.output
     with app.uow() as uow:
         assert uow.students.get(student.id).name == "Jonas Madsen"
+
+
+def test_a_school_sends_under_its_own_name_and_takes_its_own_replies(
+    app: Application, school: School
+) -> None:
+    result = run(
+        *("schools", "change", school.id, "--sender-id", "Nord Kor"),
+        *("--email-from-name", "Køreskolen Nord", "--email-reply-to", "kontor@nord.dk", "--json"),
+    )
+
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert (shown["email_from_name"], shown["email_reply_to"]) == (
+        "Køreskolen Nord",
+        "kontor@nord.dk",
+    )
+    back = run("schools", "change", school.id, "--email-from-name", "", "--email-reply-to", "")
+    assert back.exit_code == 0, back.output
+    kept = stored(app, school.id).settings
+    assert (kept.sender_id, kept.email_from_name, kept.email_reply_to) == ("Nord Kor", None, None)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--sender-id", "Køreskolen"),  # not ASCII: no network carries it
+        ("--sender-id", "Koreskolen Nord"),  # over 11 characters
+        ("--sender-id", "12 34"),  # a sender with no letter is a number, and this is none
+        ("--sender-id", "+4512345678901234"),  # over 15 digits
+        ("--email-from-name", "Nord\nBcc: x@y.dk"),  # a header injection
+        ("--email-reply-to", "kontor at nord"),
+    ],
+)
+def test_a_sender_no_provider_would_take_is_refused_and_nothing_changes(
+    app: Application, school: School, option: str, value: str
+) -> None:
+    before = stored(app, school.id)
+
+    result = run("schools", "change", school.id, option, value)
+
+    assert result.exit_code == 1, result.output
+    assert stored(app, school.id) == before

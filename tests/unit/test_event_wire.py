@@ -28,6 +28,7 @@ amounts = st.builds(
 FIELDS: dict[Any, st.SearchStrategy[Any]] = {
     str: st.text(max_size=40),
     bool: st.booleans(),
+    int: st.integers(min_value=0, max_value=10**6),
     datetime: moments,
     Money: amounts,
     Money | None: st.none() | amounts,

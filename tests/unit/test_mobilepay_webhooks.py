@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from justdriving.adapters.payments import mobilepay_recurring as recurring
 from justdriving.adapters.payments import mobilepay_reference as refs
 from justdriving.adapters.payments import mobilepay_webhooks as hooks
 from justdriving.domain.errors import InvalidSignature, MalformedWebhook, ProviderRejected
@@ -218,3 +219,106 @@ def test_a_problem_quoting_a_phone_number_does_not_pass_it_on() -> None:
     error = api.error_for("POST", "/epayment/v1/payments", httpx.Response(400, json=body))
     assert "4520123456" not in str(error)
     assert "<number>" in str(error)
+
+
+# Recurring API events ----------------------------------------------------------------------
+
+AGREEMENT = "agr_5kSeqz"
+
+
+def recurring_event(event_type: str, **fields: Any) -> bytes:
+    event = {
+        "agreementId": AGREEMENT,
+        "eventType": event_type,
+        "occurred": "2025-03-03T09:00:00Z",
+        "msn": MSN,
+        **fields,
+    }
+    return json.dumps(event).encode()
+
+
+def test_an_approved_agreement_is_a_saved_method_of_our_customer() -> None:
+    external = recurring.customer_reference("cust_ab-1", "mobilepay")
+    body = recurring_event("recurring.agreement-activated.v1", agreementExternalId=external)
+    event = hooks.parse_event(body, "mobilepay", MSN)
+    assert event.kind is PaymentEventKind.SETUP_SUCCEEDED
+    assert (event.customer_id, event.provider_setup_id, event.provider_method_id) == (
+        "cust_ab-1",
+        AGREEMENT,
+        AGREEMENT,
+    )
+
+
+@pytest.mark.parametrize(
+    ("event_type", "code"),
+    [
+        ("recurring.agreement-rejected.v1", "rejected"),
+        ("recurring.agreement-expired.v1", "expired"),
+    ],
+)
+def test_an_agreement_the_student_did_not_approve_is_a_failed_setup(
+    event_type: str, code: str
+) -> None:
+    event = hooks.parse_event(recurring_event(event_type), "mobilepay", MSN)
+    assert (event.kind, event.failure_code, event.customer_id) == (
+        PaymentEventKind.SETUP_FAILED,
+        code,
+        None,
+    )
+
+
+def test_a_charge_event_names_our_payment_by_its_charge_id() -> None:
+    charge_id = refs.payment_reference("pay_1-x", False, "key_1", "mobilepay")
+    captured = recurring_event(
+        "recurring.charge-captured.v1", chargeId=charge_id, amount=30000, currency="DKK"
+    )
+    event = hooks.parse_event(captured, "mobilepay", MSN)
+    assert (event.kind, event.payment_id, event.amount) == (
+        PaymentEventKind.SUCCEEDED,
+        "pay_1-x",
+        Money(30000, "DKK"),
+    )
+    failed = recurring_event(
+        "recurring.charge-failed.v1",
+        chargeId=charge_id,
+        amount=30000,
+        currency="DKK",
+        failureReason="user_action_required",
+    )
+    event = hooks.parse_event(failed, "mobilepay", MSN)
+    assert (event.kind, event.failure_code) == (PaymentEventKind.FAILED, "user_action_required")
+    assert event.event_id != hooks.parse_event(captured, "mobilepay", MSN).event_id
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        recurring_event("recurring.charge-captured.v1", agreementId=None, chargeId="a1"),
+        recurring_event("recurring.agreement-activated.v1", msn="999999"),
+        recurring_event("recurring.agreement-activated.v1", occurred="yesterday"),
+        recurring_event("recurring.charge-captured.v1", chargeId="someone-elses", amount=1),
+        recurring_event(
+            "recurring.charge-captured.v1",
+            chargeId=refs.payment_reference("pay_1", False, "k", "mobilepay"),
+            amount=100,
+            currency="SEK",
+        ),
+    ],
+)
+def test_what_is_not_a_recurring_event_of_ours_is_malformed(body: bytes) -> None:
+    with pytest.raises(MalformedWebhook):
+        hooks.parse_event(body, "mobilepay", MSN)
+
+
+def test_a_recurring_event_we_do_not_act_on_moves_nothing() -> None:
+    for event_type in ("recurring.agreement-stopped.v1", "recurring.charge-reserved.v1"):
+        body = recurring_event(event_type, chargeId="chr-1", amount=1, currency="DKK")
+        assert hooks.parse_event(body, "mobilepay", MSN).kind is PaymentEventKind.UNKNOWN
+
+
+def test_recurring_idempotency_keys_fit_the_api() -> None:
+    for step in ("agreement", "charge", "stop"):
+        key = recurring.recurring_key("x" * 300, step)
+        assert len(key) <= 40
+        assert not set(key) & set("#?/\\")
+        assert key == recurring.recurring_key("x" * 300, step)

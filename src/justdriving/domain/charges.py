@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from datetime import timedelta
+from typing import Final
 
 from attrs import frozen
 
@@ -22,8 +24,25 @@ RETRYABLE_DECLINES = frozenset(
         "reenter_transaction",
         "generic_decline",
         "card_declined",
+        # Vipps MobilePay Recurring's failureReason: the student's card cannot pay now (its
+        # examples: insufficient funds, an expired or blocked card) and the student fixes it in
+        # the app; or a failure inside Vipps MobilePay. Not `non_technical_error` (the student
+        # deleted their profile) nor `charge_amount_too_high` (above the student's maximum).
+        "user_action_required",
+        "technical_error",
     }
 )
+
+
+# After a retryable decline the card is tried again this long after each declined attempt;
+# past the last step the charge stands declined (it is owed by the invoice's pay link).
+RETRY_LADDER: Final = (timedelta(days=1), timedelta(days=3), timedelta(days=7))
+
+
+def retry_after(declines: int) -> timedelta | None:
+    """How long after the `declines`-th declined attempt (from 1) the card is tried again;
+    None when the ladder is climbed."""
+    return RETRY_LADDER[declines - 1] if 1 <= declines <= len(RETRY_LADDER) else None
 
 
 class ChargeKind(enum.StrEnum):
@@ -50,6 +69,15 @@ class ChargeReason:
     @property
     def key(self) -> str:
         return f"{self.kind.value}:{self.reference}"
+
+    @classmethod
+    def from_key(cls, key: str) -> ChargeReason:
+        """The reason whose `key` this is; InvalidInput for a key that names none."""
+        kind, _, reference = key.partition(":")
+        try:
+            return cls(ChargeKind(kind), reference)
+        except ValueError:
+            raise InvalidInput(f"not a charge reason: {key[:60]!r}") from None
 
 
 def decline_is_retryable(decline_code: str | None) -> bool:

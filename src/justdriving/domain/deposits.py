@@ -67,6 +67,13 @@ class Deposit(Entity):
             DepositSettled(now, self.id, self.payment_id, invoice_id, school_id=self.school_id)
         )
 
+    def charged_on_file(self, payment_id: PaymentId) -> None:
+        """The card hold securing the deposit was about to lapse and the deposit was charged
+        to the saved card instead: from now on that charge is the deposit's payment."""
+        if self.status is not DepositStatus.SECURED:
+            raise InvalidTransition("deposit", self.status, "move to a charge on file")
+        self.payment_id, self.capture_mode = payment_id, CaptureMode.AUTOMATIC
+
     def give_back(self, now: datetime) -> None:
         """Return the deposit: its follow-up releases the hold or refunds the payment."""
         if self.status is DepositStatus.RETURNED:

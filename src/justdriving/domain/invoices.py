@@ -126,6 +126,7 @@ class Invoice(Entity):
     refunded: Money = field()  # refunds of the payments applied to it
     booking_id: BookingId | None = None
     package_id: PackageId | None = None
+    plan_id: str | None = None  # a payment plan's charge (an instalment, a month's fee)
     # When what it charges for was delivered (the lesson's day, in the school's timezone);
     # None: on the day it was issued.
     delivered_on: date | None = None

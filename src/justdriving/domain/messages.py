@@ -85,6 +85,8 @@ class EmailMessage:
     attachments: tuple[Attachment, ...] = ()
     reply_to: EmailAddress | None = None
     bulk: bool = False  # announcements carry List-Unsubscribe
+    # The display name the email is from (the school's); None: the sender's configured one.
+    from_name: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.subject.strip() or "\n" in self.subject or "\r" in self.subject:

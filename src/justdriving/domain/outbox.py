@@ -21,7 +21,8 @@ class OutboxKind(enum.StrEnum):
     REFUND_PAYMENT = "refund_payment"
     DELIVER_EVENT = "deliver_event"  # a domain event to the host application's endpoint
     PUSH_ACCOUNTING = "push_accounting"  # records to the school's accounting system
-    CHARGE_CUSTOMER = "charge_customer"  # a fee's invoice charged to the student's saved card
+    # An invoice (a fee, a plan's charge, a retry) charged to the student's saved card.
+    CHARGE_CUSTOMER = "charge_customer"
 
 
 TAKEN_OVER = "taken over after its lease ran out"

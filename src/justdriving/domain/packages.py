@@ -35,6 +35,9 @@ class LessonPackage(Entity):
     expires_at: datetime | None = field(default=None, validator=optional_moment)
     status: PackageStatus = PackageStatus.AWAITING_PAYMENT
     used_by: list[BookingId] = field(factory=list)
+    # Paid in instalments: the credits the instalments paid so far unlock (None: every
+    # credit, once the package is paid).
+    unlocked: int | None = None
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 
@@ -49,7 +52,8 @@ class LessonPackage(Entity):
 
     @property
     def credits_left(self) -> int:
-        return self.lessons - len(self.used_by)
+        usable = self.lessons if self.unlocked is None else self.unlocked
+        return max(usable - len(self.used_by), 0)
 
     def usable(self, now: datetime) -> bool:
         not_expired = self.expires_at is None or now < self.expires_at
@@ -60,6 +64,17 @@ class LessonPackage(Entity):
         if self.status is PackageStatus.CLOSED:
             raise InvalidTransition("package", self.status, "activate")
         self.status = PackageStatus.ACTIVE
+
+    def unlock(self, credits: int) -> None:
+        """An instalment was paid: `credits` of the lessons are usable (never fewer than
+        before, never more than the package holds)."""
+        if self.status is PackageStatus.CLOSED:
+            raise InvalidTransition("package", self.status, "unlock")
+        if not 0 <= credits <= self.lessons:
+            raise InvalidInput(f"a package unlocks 0 to {self.lessons} credits")
+        self.unlocked = max(self.unlocked or 0, credits)
+        if self.unlocked > 0:
+            self.status = PackageStatus.ACTIVE
 
     def consume(self, booking_id: BookingId, now: datetime) -> None:
         if booking_id in self.used_by:

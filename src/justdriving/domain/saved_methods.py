@@ -30,22 +30,36 @@ def customer_id_for(school_id: str, student_id: str, provider: str) -> str:
 
 @frozen
 class SavedMethod:
-    """A saved card as anyone may see it: brand, last 4 digits, expiry, never more."""
+    """A saved method as anyone may see it. A card: brand, last 4 digits, expiry, never more.
+    A wallet agreement (MobilePay Recurring: the student approved charges in the app) has no
+    card to show: its brand only, and no digits or expiry at all."""
 
     provider_method_id: str
     brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
 
     def __attrs_post_init__(self) -> None:
+        card = (self.last4, self.exp_month, self.exp_year)
+        if card == (None, None, None):
+            return  # an agreement: nothing more to show
+        if self.last4 is None or self.exp_month is None or self.exp_year is None:
+            raise InvalidInput("a saved card shows its last 4 digits and its expiry")
         if len(self.last4) != 4 or not self.last4.isdigit():
             raise InvalidInput("a saved method shows exactly its last 4 digits")
         if not 1 <= self.exp_month <= 12:
             raise InvalidInput("an expiry month is 1 to 12")
 
+    @property
+    def is_card(self) -> bool:
+        return self.last4 is not None
+
     def expired_at(self, moment: datetime) -> bool:
-        """Whether the card no longer works at `moment` (it works to the end of its month)."""
+        """Whether the card no longer works at `moment` (it works to the end of its month);
+        an agreement never expires this way (it is stopped instead)."""
+        if self.exp_year is None or self.exp_month is None:
+            return False
         return (moment.year, moment.month) > (self.exp_year, self.exp_month)
 
 
@@ -60,6 +74,8 @@ class PaymentCustomer(Entity):
     provider_customer_id: str
     created_at: datetime
     default_method_id: str | None = None
+    # The saved cards the student was told expire (each is told once).
+    expiry_noticed: list[str] = field(factory=list)
     version: int = 0
     events: EventLog = field(factory=EventLog, repr=False)
 
@@ -81,6 +97,13 @@ class PaymentCustomer(Entity):
                 school_id=self.school_id,
             )
         )
+        return True
+
+    def notice_expiry(self, provider_method_id: str) -> bool:
+        """The student is to be told the card expires: True the first time, False after."""
+        if provider_method_id in self.expiry_noticed:
+            return False
+        self.expiry_noticed.append(provider_method_id)
         return True
 
     def setup_failed(self, failure_code: str | None, now: datetime) -> None:

@@ -19,7 +19,7 @@ from justdriving.domain.errors import ChargesNotEnabled, InvalidInput, InvalidTr
 from justdriving.domain.events import ConnectedAccountUpdated, EventLog, SchoolSettingsChanged
 from justdriving.domain.ids import SchoolId
 from justdriving.domain.money import Money, currency_exponent
-from justdriving.domain.people import _check_e164, _check_email, _check_name
+from justdriving.domain.people import EmailAddress, _check_e164, _check_email, _check_name
 from justdriving.domain.tax import TaxRate
 
 
@@ -47,6 +47,10 @@ class MessageType(enum.StrEnum):
     HELP_REPLY = "help_reply"  # the answer to an SMS "HELP": who the school is, how to reach it
     # A charge to a saved card needs the student: their bank asks them to confirm it.
     PAYMENT_ACTION_REQUIRED = "payment_action_required"
+    # A charge to a saved card was declined: the invoice's pay link (a retry may follow).
+    PAYMENT_DECLINED = "payment_declined"
+    # The saved card expires before it is next charged: a link to save a new one.
+    CARD_EXPIRING = "card_expiring"
     # To the lesson's teacher, under the school's teacher toggles and teacher quiet hours.
     TEACHER_BOOKING = "teacher_booking"  # a lesson booked with them (confirmed)
     TEACHER_CHANGE = "teacher_change"  # one of their lessons moved
@@ -149,6 +153,44 @@ def _check_language(_: object, __: object, value: Any) -> None:
         raise InvalidInput(f"language must be one of {sorted(LANGUAGES)}")
 
 
+def _sender_id(_: object, __: object, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.isascii() or not value.strip():
+        raise InvalidInput("sender_id is 1 to 11 ASCII letters, digits or spaces, or a number")
+    digits = value.removeprefix("+")
+    if digits.isdigit():
+        if len(digits) > 15:
+            raise InvalidInput("sender_id as a number is at most 15 digits")
+        return
+    if len(value) > 11 or not all(char.isalnum() or char == " " for char in value):
+        raise InvalidInput(
+            "sender_id is at most 11 letters, digits or spaces (an alphanumeric SMS sender)"
+        )
+    if not any(char.isalpha() for char in value):
+        raise InvalidInput("an alphanumeric sender_id needs at least one letter")
+
+
+def _display_name(_: object, __: object, value: Any) -> None:
+    if value is None:
+        return
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > 70
+        or any(ord(char) < 32 or ord(char) == 127 for char in value)
+    ):
+        raise InvalidInput("email_from_name is 1 to 70 characters on one line")
+
+
+def _email_or_none(_: object, attribute: Any, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise InvalidInput(f"{attribute.name} is an email address")
+    EmailAddress.parse(value)
+
+
 def _of(*kinds: type | None) -> Any:
     """attrs validator: the value is an instance of one of `kinds` (None: may be None)."""
     allowed = tuple(type(None) if k is None else k for k in kinds)
@@ -221,6 +263,15 @@ def _number_prefix(_: object, attribute: Any, value: Any) -> None:
         raise InvalidInput(f"{attribute.name} is up to 10 letters, digits or / . _ -")
 
 
+def _page_url(_: object, attribute: Any, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500:
+        raise InvalidInput(f"{attribute.name} is an https:// address of up to 500 characters")
+    if any(c.isspace() for c in value):
+        raise InvalidInput(f"{attribute.name} holds no spaces")
+
+
 @frozen
 class QuietHours:
     """Local hours in which non-urgent messages wait; may wrap midnight (21:00 to 08:00)."""
@@ -260,7 +311,14 @@ class SchoolSettings:
     email_message_types: frozenset[MessageType] = field(
         default=STUDENT_MESSAGE_TYPES, validator=_message_types
     )
-    sender_id: str | None = field(default=None, validator=_of(str, None))
+    # Who an SMS is from: an alphanumeric sender (1 to 11 ASCII letters, digits or spaces, at
+    # least one letter; where the destination country allows one) or a number (up to 15
+    # digits); None: the platform's SMS_FROM_NUMBER.
+    sender_id: str | None = field(default=None, validator=_sender_id)
+    # Who an email is from, by name (the address stays the platform's MAIL_FROM_ADDRESS, whose
+    # domain is the one authenticated), and where replies go; None: the platform's.
+    email_from_name: str | None = field(default=None, validator=_display_name)
+    email_reply_to: str | None = field(default=None, validator=_email_or_none)
     quiet_hours: QuietHours | None = field(default=QuietHours(), validator=_of(QuietHours, None))
     # What teachers are told, by which channel, and when they are left alone (their own hours:
     # a teacher's day may start before the students').
@@ -302,6 +360,12 @@ class SchoolSettings:
     # No-show and late-cancellation fees: invoiced always; with this on, the invoice is also
     # charged to the student's saved card (when they have one) without them.
     charge_fees_to_saved_card: bool = field(default=False, validator=_of(bool))
+    # A deposit for a lesson beyond the card-hold window: held on the card at booking (not
+    # charged) when the student has a saved card, and charged to that card when the hold
+    # would lapse (the hold then released).
+    charge_deposit_at_hold_lapse: bool = field(default=False, validator=_of(bool))
+    # The host's page where a student saves a card (linked from the card-expiry notice).
+    card_page_url: str | None = field(default=None, validator=_page_url)
     # Offer MobilePay beside cards on the Stripe checkout (DKK, EUR, NOK, SEK; Stripe refuses
     # it in other currencies, so it is left out there). A school on the Vipps MobilePay gateway
     # itself (payment_gateway="mobilepay") needs no switch: MobilePay is all it takes.

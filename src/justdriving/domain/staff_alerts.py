@@ -23,6 +23,7 @@ class AlertKind(enum.StrEnum):
     REFUND_REFUSED = "refund_refused"
     OUTBOX_DEAD = "outbox_dead"
     STUDENT_BLOCKED = "student_blocked"
+    PLAN_PAUSED = "plan_paused"
 
 
 @define(eq=False)

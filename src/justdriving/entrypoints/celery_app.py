@@ -49,8 +49,11 @@ from justdriving.domain.services.relay import RelayReport
 from justdriving.entrypoints.schedule import (
     ACCOUNTING,
     AGENDAS,
+    CARD_EXPIRY,
+    DEPOSIT_HOLDS,
     DISPATCH,
     INBOX,
+    PLANS,
     REMINDERS,
     STAFF_ALERTS,
     STAFF_ALERTS_EVERY,
@@ -61,8 +64,11 @@ from justdriving.entrypoints.schedule import (
 __all__ = [
     "ACCOUNTING",
     "AGENDAS",
+    "CARD_EXPIRY",
+    "DEPOSIT_HOLDS",
     "DISPATCH",
     "INBOX",
+    "PLANS",
     "RELAY_ONE",
     "REMINDERS",
     "STAFF_ALERTS",

@@ -57,6 +57,10 @@ def schools_show(school_id: str, as_json: bool) -> None:
 @click.option("--sms-types", default=None, help='Message types sent by SMS: a,b,… or "all".')
 @click.option("--email-types", default=None, help='Message types sent by email: a,b,… or "all".')
 @click.option("--sender-id", default=None, help='SMS sender ("" uses the platform\'s).')
+@click.option(
+    "--email-from-name", default=None, help='Name emails are from ("" uses the platform\'s).'
+)
+@click.option("--email-reply-to", default=None, help='Where replies go ("" to the sender).')
 @click.option("--quiet-hours", default=None, help='Local hours, e.g. 21:00-08:00, or "off".')
 @click.option("--language", type=click.Choice(["da", "en"]), default=None)
 @click.option(
@@ -163,6 +167,9 @@ def _settings(school: School, options: dict[str, Any]) -> dict[str, Any]:
         chosen["payment_gateway"] = options["gateway"] or None
     if options["sender_id"] is not None:
         chosen["sender_id"] = options["sender_id"] or None
+    for key in ("email_from_name", "email_reply_to"):
+        if options[key] is not None:
+            chosen[key] = options[key] or None
     for key in ("sms_types", "email_types"):
         if options[key] is not None:
             chosen[key.replace("types", "message_types")] = _message_types(options[key])
@@ -259,6 +266,8 @@ def _echo_school(school: School, as_json: bool) -> None:
         "sms_types": sorted(m.value for m in s.sms_message_types),
         "email_types": sorted(m.value for m in s.email_message_types),
         "sender_id": s.sender_id,
+        "email_from_name": s.email_from_name,
+        "email_reply_to": s.email_reply_to,
         "quiet_hours": quiet,
         "language": s.language,
         "customer_mode": s.accounting_customer_mode.value,

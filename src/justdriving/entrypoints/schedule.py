@@ -25,6 +25,10 @@ AGENDAS = "justdriving.teacher_agendas"
 STAFF_ALERTS = "justdriving.staff_alerts"
 STAFF_ALERTS_EVERY = 300.0  # a storm within five minutes is one message
 ACCOUNTING = "justdriving.accounting.reconcile"
+PLANS = "justdriving.payment_plans"
+CARD_EXPIRY = "justdriving.card_expiry"
+DEPOSIT_HOLDS = "justdriving.deposit_holds"
+CARD_EXPIRY_EVERY = 6 * 3600.0  # each card is noticed once; a few looks a day are plenty
 INBOX = "justdriving.inbox"
 DISPATCH = "justdriving.relay.dispatch"
 
@@ -61,6 +65,9 @@ def periodic_jobs(
         PeriodicJob(REMINDERS, reminders_every, send_reminders),
         PeriodicJob(AGENDAS, reminders_every, send_teacher_agendas),
         PeriodicJob(STAFF_ALERTS, alerts_every, send_staff_alerts),
+        PeriodicJob(PLANS, reminders_every, charge_due_plans),
+        PeriodicJob(CARD_EXPIRY, CARD_EXPIRY_EVERY, notice_expiring_cards),
+        PeriodicJob(DEPOSIT_HOLDS, reminders_every, charge_lapsing_deposits),
     ]
     if accounting_every is not None:
         jobs.append(PeriodicJob(ACCOUNTING, accounting_every, reconcile_accounting))
@@ -117,6 +124,30 @@ def send_staff_alerts(app: Application) -> Ran:
     if report.unaddressed:
         log.warning("staff alerts: %d with no address to mail them to", report.unaddressed)
     return Ran(False, f"queued {report.mailed} staff alert digest(s) of {report.alerts} alert(s)")
+
+
+def charge_due_plans(app: Application) -> Ran:
+    """Bill the payment plans' charges that have fallen due (the relay charges the cards)."""
+    billed = app.charge_due_plans()
+    if billed:
+        log.info("payment plans: %d charge(s) billed", billed)
+    return Ran(billed > 0, f"billed {billed} payment plan charge(s)")
+
+
+def notice_expiring_cards(app: Application) -> Ran:
+    """Tell the students whose saved card expires before its next charge."""
+    told = app.notice_expiring_cards()
+    if told:
+        log.info("card expiry: %d student(s) told", told)
+    return Ran(False, f"told {told} student(s) their card expires")
+
+
+def charge_lapsing_deposits(app: Application) -> Ran:
+    """Charge to the saved card the deposits whose card hold would lapse before the lesson."""
+    charged = app.charge_lapsing_deposits()
+    if charged:
+        log.info("deposit holds: %d charged to the saved card", charged)
+    return Ran(False, f"charged {charged} lapsing deposit hold(s) to the saved card")
 
 
 def reconcile_accounting(app: Application) -> Ran:

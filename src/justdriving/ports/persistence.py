@@ -31,6 +31,7 @@ from justdriving.domain.outbox import InboxEvent, OutboxMessage
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
+from justdriving.domain.plans import PaymentPlan
 from justdriving.domain.refunds import Refund
 from justdriving.domain.saved_methods import PaymentCustomer
 from justdriving.domain.schools import School
@@ -155,6 +156,15 @@ class RefundRepository(Repository[Refund], Protocol):
     def for_student(self, school_id: str, student_id: str) -> Sequence[Refund]: ...
 
     def by_provider_ref(self, provider_refund_id: str) -> Refund | None: ...
+
+
+class PlanRepository(Repository[PaymentPlan], Protocol):
+    def for_student(self, school_id: str, student_id: str) -> Sequence[PaymentPlan]: ...
+
+    def due(self, before: datetime, limit: int) -> Sequence[PaymentPlan]:
+        """Plans of every school whose next charge falls due at or before `before` (active
+        ones: paused, cancelled and completed plans have none), earliest first, then by id."""
+        ...
 
 
 class DepositRepository(Repository[Deposit], Protocol):
@@ -308,6 +318,7 @@ class UnitOfWork(Protocol):
     deposits: DepositRepository
     payment_customers: Repository[PaymentCustomer]
     gateway_credentials: Repository[GatewayCredentials]  # secrets sealed at rest
+    plans: PlanRepository
     disputes: DisputeRepository
     messages: MessageRepository
     suppressions: SuppressionRepository

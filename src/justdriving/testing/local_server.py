@@ -215,6 +215,9 @@ class _AnswerHandler(_Handler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
     def reply(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
     ) -> ApiReply | None:

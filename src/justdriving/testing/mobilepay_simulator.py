@@ -24,6 +24,18 @@ What it does as Vipps MobilePay does:
   secret; every event a registered hook asked for is delivered (kept in `deliveries`, POSTed to
   the URL when `post_deliveries`), signed with HMAC-SHA256 as the Webhooks API documents:
   `x-ms-date`, `x-ms-content-sha256` and `Authorization: HMAC-SHA256 SignedHeaders=...`.
+- Recurring API (v3, in mobilepay_agreements): draft an agreement (`Idempotency-Key`; VARIABLE or
+  LEGACY pricing in NOK, DKK or EUR, a monthly/weekly/yearly/daily interval,
+  `merchantRedirectUrl`, `merchantAgreementUrl`, `productName` required) → PENDING with a
+  `vippsConfirmationUrl`; the student's side `approve_agreement` (ACTIVE), `reject_agreement`
+  (STOPPED), `expire_agreement` (EXPIRED); get, list by status (paged), PATCH to STOPPED. Charges
+  on an ACTIVE agreement only (`Idempotency-Key`; amount at least 100 minor units; description
+  1-45 characters; RECURRING needs a `due` date at least one day ahead and `retryDays` 0-14,
+  UNSCHEDULED takes neither; an `orderId` becomes the chargeId and is unique per sales unit); the
+  charge stays PENDING until `process_charge` (CHARGED, or FAILED with a failureReason: one queued
+  by `fail_next_charge`, or `charge_amount_too_high` above a VARIABLE agreement's maximum).
+  Agreement and charge events (recurring.agreement-*.v1, recurring.charge-*.v1) are signed and
+  delivered as ePayment's are.
 Failures on demand: `fail_next`. Nothing happens at import time; the server runs between
 `start()` and `stop()`.
 """
@@ -49,11 +61,24 @@ from attrs import define, field
 
 from justdriving.testing.exchanges import record_webhook
 from justdriving.testing.local_server import LocalServer, Served
+from justdriving.testing.mobilepay_agreements import (
+    RECURRING_EVENTS,
+    Agreement,
+    Charge,
+    RecurringSide,
+)
+from justdriving.testing.mobilepay_wire import (
+    Delivery,
+    Problem,
+    SimulatorError,
+    bad,
+    json_body,
+    ok,
+)
 from justdriving.testing.stripe_api import ApiReply
 
 __all__ = ["Delivery", "MobilePaySimulator", "SimulatorError"]
 
-Delivery = tuple[bytes, dict[str, str]]
 CURRENCIES = frozenset({"NOK", "DKK", "EUR", "SEK"})
 EVENTS = tuple(
     f"epayments.payment.{name}.v1"
@@ -76,37 +101,6 @@ _FORCE_APPROVE = re.compile(r"/epayment/v1/test/payments/([^/]+)/approve")
 _ACTION = re.compile(r"/epayment/v1/payments/([^/]+)/(capture|cancel|refund)")
 
 
-class SimulatorError(Exception):
-    """A test asked the simulator for something the payer or Vipps MobilePay could not do."""
-
-
-class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str, name: str | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.name = status, title, detail, name
-
-    def reply(self) -> ApiReply:
-        body: dict[str, Any] = {
-            "type": f"https://developer.vippsmobilepay.com/docs/APIs/epayment-api/errors#{self.status}",
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-            "instance": f"/epayment/errors/{uuid.uuid4()}",
-            "traceId": uuid.uuid4().hex,
-        }
-        if self.name:
-            body["extraDetails"] = [{"name": self.name, "reason": self.detail}]
-        return ApiReply(
-            self.status,
-            json.dumps(body).encode(),
-            {"Content-Type": "application/problem+json"},
-        )
-
-
-def _bad(detail: str, name: str | None = None) -> Problem:
-    return Problem(400, "Bad Request", detail, name)
-
-
 @define
 class Merchant:
     msn: str
@@ -116,6 +110,8 @@ class Merchant:
     payments: dict[str, Payment] = field(factory=dict)
     replays: dict[tuple[str, str], ApiReply] = field(factory=dict)
     webhooks: dict[str, Webhook] = field(factory=dict)
+    agreements: dict[str, Agreement] = field(factory=dict)
+    charges: dict[str, Charge] = field(factory=dict)
 
 
 @define
@@ -160,7 +156,7 @@ class _Failure:
     processed: bool
 
 
-class MobilePaySimulator(Served):
+class MobilePaySimulator(RecurringSide, Served):
     """Vipps MobilePay's APIs in a ThreadingHTTPServer; a context manager."""
 
     def __init__(
@@ -184,6 +180,7 @@ class MobilePaySimulator(Served):
         self.tokens_issued = 0
         self._tokens: dict[str, str] = {}  # token -> msn
         self._failures: list[_Failure] = []
+        self._charge_failures: dict[str, list[str]] = {}
         self._lock = threading.RLock()
         self._server = LocalServer.answering(self._answer, provider="mobilepay")
 
@@ -212,7 +209,10 @@ class MobilePaySimulator(Served):
         )
 
     def register_webhook(
-        self, url: str, events: tuple[str, ...] = EVENTS, msn: str | None = None
+        self,
+        url: str,
+        events: tuple[str, ...] = EVENTS + RECURRING_EVENTS,
+        msn: str | None = None,
     ) -> str:
         """What POST /webhooks/v1/webhooks does; returns the hook's secret."""
         with self._lock:
@@ -318,7 +318,7 @@ class MobilePaySimulator(Served):
     def _answer(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes
     ) -> ApiReply | None:
-        path = target.partition("?")[0]
+        path, _, query = target.partition("?")
         with self._lock:
             try:
                 if method == "POST" and path == "/accesstoken/get":
@@ -327,7 +327,7 @@ class MobilePaySimulator(Served):
                 failure = self._failures.pop(0) if self._failures else None
                 if failure is not None and not failure.processed:
                     return Problem(failure.status, "Service Unavailable", "try again").reply()
-                reply = self._route(merchant, method, path, headers, body)
+                reply = self._route(merchant, method, path, headers, body, query)
                 if failure is not None:
                     return Problem(failure.status, "Service Unavailable", "try again").reply()
                 return reply
@@ -335,18 +335,24 @@ class MobilePaySimulator(Served):
                 return problem.reply()
 
     def _route(
-        self, merchant: Merchant, method: str, path: str, headers: Mapping[str, str], body: bytes
+        self,
+        merchant: Merchant,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        query: str = "",
     ) -> ApiReply:
         if path == "/webhooks/v1/webhooks" and method == "POST":
-            data = _json(body)
+            data = json_body(body)
             url, events = data.get("url"), data.get("events")
             if not isinstance(url, str) or not isinstance(events, list) or not events:
-                raise _bad("url and events are required", "url")
-            return _ok(self._register(merchant, url, tuple(str(e) for e in events)), 201)
+                raise bad("url and events are required", "url")
+            return ok(self._register(merchant, url, tuple(str(e) for e in events)), 201)
         if path == "/webhooks/v1/webhooks" and method == "GET":
             hooks = [{"id": h.id, "url": h.url, "events": list(h.events)}
                      for h in merchant.webhooks.values()]  # fmt: skip
-            return _ok({"webhooks": hooks})
+            return ok({"webhooks": hooks})
         if method == "POST" and path == "/epayment/v1/payments":
             return self._idempotent(merchant, path, headers, lambda: self._create(merchant, body))
         action = _ACTION.fullmatch(path)
@@ -362,7 +368,9 @@ class MobilePaySimulator(Served):
             return self._force_approve(self._find(merchant, unquote(forced.group(1))), body)
         found = _PAYMENT.fullmatch(path)
         if method == "GET" and found:
-            return _ok(self._view(self._find(merchant, unquote(found.group(1)))))
+            return ok(self._view(self._find(merchant, unquote(found.group(1)))))
+        if path.startswith("/recurring/v3/"):
+            return self._recurring(merchant, method, path, query, headers, body)
         raise Problem(404, "Not Found", f"no such endpoint: {method} {path}")
 
     def _token(self, headers: Mapping[str, str]) -> ApiReply:
@@ -385,7 +393,7 @@ class MobilePaySimulator(Served):
         self._tokens[token] = merchant.msn
         self.tokens_issued += 1
         now = int(self.clock().timestamp())
-        return _ok(
+        return ok(
             {
                 "token_type": "Bearer",
                 "expires_in": str(self.token_ttl),
@@ -415,10 +423,11 @@ class MobilePaySimulator(Served):
         path: str,
         headers: Mapping[str, str],
         work: Callable[[], ApiReply],
+        pattern: re.Pattern[str] = _KEY,
     ) -> ApiReply:
         key = headers.get("idempotency-key", "")
-        if not _KEY.fullmatch(key):
-            raise _bad("the Idempotency-Key header is required: 1-50 of [a-zA-Z0-9-]",
+        if not pattern.fullmatch(key):
+            raise bad("the Idempotency-Key header is required: 1-50 of [a-zA-Z0-9-]",
                        "Idempotency-Key")  # fmt: skip
         earlier = merchant.replays.get((path, key))
         if earlier is not None:
@@ -430,20 +439,20 @@ class MobilePaySimulator(Served):
     # ePayment.
 
     def _create(self, merchant: Merchant, body: bytes) -> ApiReply:
-        data = _json(body)
+        data = json_body(body)
         amount: dict[str, Any] = data["amount"] if isinstance(data.get("amount"), dict) else {}
         currency, value = amount.get("currency"), amount.get("value")
         if currency not in CURRENCIES:
-            raise _bad("amount.currency must be NOK, DKK, EUR or SEK", "amount.currency")
+            raise bad("amount.currency must be NOK, DKK, EUR or SEK", "amount.currency")
         if type(value) is not int or value < 1:
-            raise _bad("amount.value is a positive integer in minor units", "amount.value")
+            raise bad("amount.value is a positive integer in minor units", "amount.value")
         method = data.get("paymentMethod")
         if not isinstance(method, dict) or method.get("type") != "WALLET":
-            raise _bad("paymentMethod.type must be WALLET (CARD is not in the test environment)",
+            raise bad("paymentMethod.type must be WALLET (CARD is not in the test environment)",
                        "paymentMethod.type")  # fmt: skip
         reference = data.get("reference")
         if not isinstance(reference, str) or not _REFERENCE.fullmatch(reference):
-            raise _bad("reference must be 8-50 of [a-zA-Z0-9-]", "reference")
+            raise bad("reference must be 8-50 of [a-zA-Z0-9-]", "reference")
         if reference in merchant.payments:
             raise Problem(409, "Conflict", "the reference is already used", "reference")
         flow = data.get("userFlow")
@@ -452,21 +461,21 @@ class MobilePaySimulator(Served):
         )
         phone = customer.get("phoneNumber")
         if phone is not None and (not isinstance(phone, str) or not _PHONE.fullmatch(phone)):
-            raise _bad("customer.phoneNumber is an MSISDN: 10-15 digits", "customer.phoneNumber")
+            raise bad("customer.phoneNumber is an MSISDN: 10-15 digits", "customer.phoneNumber")
         if flow in ("WEB_REDIRECT", "NATIVE_REDIRECT"):
             if not isinstance(data.get("returnUrl"), str) or not data["returnUrl"]:
-                raise _bad("returnUrl is required for this userFlow", "returnUrl")
+                raise bad("returnUrl is required for this userFlow", "returnUrl")
         elif flow == "PUSH_MESSAGE":
             if phone is None:
-                raise _bad("PUSH_MESSAGE needs customer.phoneNumber", "customer.phoneNumber")
+                raise bad("PUSH_MESSAGE needs customer.phoneNumber", "customer.phoneNumber")
         elif flow != "QR":
-            raise _bad("userFlow must be WEB_REDIRECT, NATIVE_REDIRECT, PUSH_MESSAGE or QR",
+            raise bad("userFlow must be WEB_REDIRECT, NATIVE_REDIRECT, PUSH_MESSAGE or QR",
                        "userFlow")  # fmt: skip
         description = data.get("paymentDescription")
         if description is not None and (
             not isinstance(description, str) or not 3 <= len(description) <= 100
         ):
-            raise _bad("paymentDescription is 3 to 100 characters", "paymentDescription")
+            raise bad("paymentDescription is 3 to 100 characters", "paymentDescription")
         payment = Payment(reference, str(currency), value, str(flow), uuid.uuid4().hex)
         if flow != "PUSH_MESSAGE":
             payment.redirect_url = f"{self.base_url}/landing?token={secrets.token_urlsafe(16)}"
@@ -476,17 +485,17 @@ class MobilePaySimulator(Served):
         answer: dict[str, Any] = {"reference": reference}
         if payment.redirect_url:
             answer["redirectUrl"] = payment.redirect_url
-        return _ok(answer, 201)
+        return ok(answer, 201)
 
     def _force_approve(self, payment: Payment, body: bytes) -> ApiReply:
         """The test environment's force approve: a test user approves without the app."""
-        data = _json(body)
+        data = json_body(body)
         customer = data.get("customer")
         phone = customer.get("phoneNumber") if isinstance(customer, dict) else None
         if not isinstance(phone, str | int) or not _PHONE.fullmatch(str(phone)):
-            raise _bad("customer.phoneNumber names the test user", "customer.phoneNumber")
+            raise bad("customer.phoneNumber names the test user", "customer.phoneNumber")
         if payment.state != "CREATED":
-            raise _bad(f"a {payment.state} payment cannot be approved", "state")
+            raise bad(f"a {payment.state} payment cannot be approved", "state")
         payment.state, payment.authorized = "AUTHORIZED", payment.value
         self._emit(payment, "AUTHORIZED", payment.value, payment.psp)
         return ApiReply(200, b"", {})
@@ -496,56 +505,56 @@ class MobilePaySimulator(Served):
     ) -> ApiReply:
         if verb == "cancel":
             return self._cancel(payment, key)
-        data = _json(body)
+        data = json_body(body)
         amount = data.get("modificationAmount")
         if not isinstance(amount, dict):
-            raise _bad("modificationAmount is required", "modificationAmount")
+            raise bad("modificationAmount is required", "modificationAmount")
         value = amount.get("value")
         if amount.get("currency") != payment.currency:
-            raise _bad("modificationAmount.currency is not the payment's",
+            raise bad("modificationAmount.currency is not the payment's",
                        "modificationAmount.currency")  # fmt: skip
         if type(value) is not int or value < 1:
-            raise _bad("modificationAmount.value is a positive integer", "modificationAmount")
+            raise bad("modificationAmount.value is a positive integer", "modificationAmount")
         if verb == "capture":
             if payment.state != "AUTHORIZED":
-                raise _bad(f"a {payment.state} payment cannot be captured", "state")
+                raise bad(f"a {payment.state} payment cannot be captured", "state")
             reply, _ = self._capture(merchant, payment, value, key)
             return reply
         if value > payment.captured - payment.refunded:
-            raise _bad("the refund is more than was captured and not yet refunded",
+            raise bad("the refund is more than was captured and not yet refunded",
                        "modificationAmount.value")  # fmt: skip
         payment.refunded += value
         psp = uuid.uuid4().hex
         payment.refunds.append({"value": value, "pspReference": psp, "idempotencyKey": key})
         self._emit(payment, "REFUNDED", value, psp, key=key)
-        return _ok(self._adjustment(payment, value, psp))
+        return ok(self._adjustment(payment, value, psp))
 
     def _capture(
         self, merchant: Merchant, payment: Payment, value: int, key: str | None
     ) -> tuple[ApiReply, Delivery]:
         if value > payment.authorized - payment.captured - payment.cancelled:
-            raise _bad("the capture is more than is authorized and not yet captured",
+            raise bad("the capture is more than is authorized and not yet captured",
                        "modificationAmount.value")  # fmt: skip
         payment.captured += value
         psp = uuid.uuid4().hex
         delivery = self._emit(payment, "CAPTURED", value, psp, key=key)
-        return _ok(self._adjustment(payment, value, psp)), delivery
+        return ok(self._adjustment(payment, value, psp)), delivery
 
     def _cancel(self, payment: Payment, key: str | None) -> ApiReply:
         psp = uuid.uuid4().hex
         if payment.state == "CREATED":
             payment.state = "TERMINATED"
             self._emit(payment, "TERMINATED", payment.value, psp, key=key)
-            return _ok(self._adjustment(payment, payment.value, psp))
+            return ok(self._adjustment(payment, payment.value, psp))
         if payment.state != "AUTHORIZED":
-            raise _bad(f"a {payment.state} payment cannot be cancelled", "state")
+            raise bad(f"a {payment.state} payment cannot be cancelled", "state")
         left = payment.authorized - payment.captured - payment.cancelled
         if left <= 0:
-            raise _bad("nothing is left to cancel: the payment is captured", "state")
+            raise bad("nothing is left to cancel: the payment is captured", "state")
         payment.cancelled += left
         payment.state = "TERMINATED"
         self._emit(payment, "CANCELLED", left, psp, key=key)
-        return _ok(self._adjustment(payment, left, psp))
+        return ok(self._adjustment(payment, left, psp))
 
     def _view(self, payment: Payment) -> dict[str, Any]:
         view: dict[str, Any] = {
@@ -634,17 +643,3 @@ class MobilePaySimulator(Served):
         # Vipps MobilePay would retry a failed delivery; a test reads `deliveries` instead.
         with contextlib.suppress(httpx.HTTPError):
             httpx.post(url, content=body, headers=dict(headers), timeout=10)
-
-
-def _json(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        raise _bad("the body is not JSON") from None
-    if not isinstance(data, dict):
-        raise _bad("the body is a JSON object")
-    return data
-
-
-def _ok(payload: Mapping[str, Any], status: int = 200) -> ApiReply:
-    return ApiReply(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})

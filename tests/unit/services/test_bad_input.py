@@ -52,6 +52,7 @@ class Scene:
     other_invoice: Invoice
     gateway: FakePaymentGateway
     clock: FrozenClock
+    plan_id: str
 
     @property
     def school(self) -> str:
@@ -86,6 +87,17 @@ class Scene:
         student = arguments.pop("student_id", self.student)
         app.sell_package(self.school, student, **arguments)  # type: ignore[arg-type]
 
+    def sell_in_instalments(self, app: Application, **changes: object) -> None:
+        arguments: dict[str, object] = {
+            "booking_type_id": self.world.lesson.id,
+            "lessons": 6,
+            "price": dkk("2700.00"),
+            "instalments": 3,
+        }
+        arguments.update(changes)
+        student = arguments.pop("student_id", self.student)
+        app.start_instalment_plan(self.school, student, **arguments)  # type: ignore[arg-type]
+
     def pay(self, app: Application, **changes: object) -> None:
         arguments: dict[str, object] = {"amount": dkk("100.00"), "method": PaymentMethod.CASH}
         arguments.update(changes)
@@ -115,6 +127,14 @@ def scene(app: Application, world: World, clock: FrozenClock, gateway: FakePayme
         lessons=5,
         price=dkk("2250.00"),
     )
+    plan = app.start_instalment_plan(
+        world.school.id,
+        world.student.id,
+        booking_type_id=world.lesson.id,
+        lessons=6,
+        price=dkk("2700.00"),
+        instalments=3,
+    )
     return Scene(
         world,
         other,
@@ -126,6 +146,7 @@ def scene(app: Application, world: World, clock: FrozenClock, gateway: FakePayme
         other_invoice,
         gateway,
         clock,
+        plan.id,
     )
 
 
@@ -402,6 +423,86 @@ CASES: list[tuple[str, Call, type[JustDrivingError]]] = [
         "refund: above what was captured",
         lambda a, s: a.refund(s.school, s.payment.id, amount=dkk("300.01")),
         RefundExceedsCaptured,
+    ),
+    # payment plans
+    (
+        "instalments: one instalment",
+        lambda a, s: s.sell_in_instalments(a, instalments=1),
+        InvalidInput,
+    ),
+    (
+        "instalments: more than 24",
+        lambda a, s: s.sell_in_instalments(a, instalments=25),
+        InvalidInput,
+    ),
+    (
+        "instalments: wrong currency",
+        lambda a, s: s.sell_in_instalments(a, price=eur("300.00")),
+        InvalidInput,
+    ),
+    (
+        "instalments: another school's student",
+        lambda a, s: s.sell_in_instalments(a, student_id=s.other.student.id),
+        NotFound,
+    ),
+    (
+        "instalments: another school's lesson",
+        lambda a, s: s.sell_in_instalments(a, booking_type_id=s.other.lesson.id),
+        NotFound,
+    ),
+    (
+        "instalments: not valid for any time",
+        lambda a, s: s.sell_in_instalments(a, valid_for=timedelta(0)),
+        InvalidInput,
+    ),
+    (
+        "recurring fee: no description",
+        lambda a, s: a.start_recurring_fee(
+            s.school, s.student, amount=dkk("99.00"), description=""
+        ),
+        InvalidInput,
+    ),
+    (
+        "recurring fee: zero amount",
+        lambda a, s: a.start_recurring_fee(
+            s.school, s.student, amount=dkk("0.00"), description="Teori"
+        ),
+        InvalidInput,
+    ),
+    (
+        "recurring fee: ends before it starts",
+        lambda a, s: a.start_recurring_fee(
+            s.school, s.student, amount=dkk("99.00"), description="Teori", ends_at=s.clock.now()
+        ),
+        InvalidInput,
+    ),
+    (
+        "recurring fee: starts in the past",
+        lambda a, s: a.start_recurring_fee(
+            s.school,
+            s.student,
+            amount=dkk("99.00"),
+            description="Teori",
+            starts_at=s.clock.now() - timedelta(days=30),
+        ),
+        InvalidInput,
+    ),
+    ("cancel plan: unknown plan", lambda a, s: a.cancel_plan(s.school, MISSING), NotFound),
+    (
+        "cancel plan: another school's plan",
+        lambda a, s: a.cancel_plan(s.other.school.id, s.plan_id),
+        NotFound,
+    ),
+    ("plan: unknown plan", lambda a, s: a.payment_plan(s.school, MISSING), NotFound),
+    (
+        "plan: another school's plan",
+        lambda a, s: a.payment_plan(s.other.school.id, s.plan_id),
+        NotFound,
+    ),
+    (
+        "plans: another school's student",
+        lambda a, s: a.payment_plans(s.school, s.other.student.id),
+        NotFound,
     ),
     # Stripe Connect onboarding
     (

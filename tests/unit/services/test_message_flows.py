@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from justdriving.adapters.memory import FakeSmsSender, FrozenClock, MemoryStore
+from justdriving.adapters.memory import FakeEmailSender, FakeSmsSender, FrozenClock, MemoryStore
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
 from justdriving.domain.errors import InvalidInput, TeacherDoubleBooked
 from justdriving.domain.messages import Channel, MessageStatus
-from justdriving.domain.people import PhoneNumber
+from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.schools import MessageType
 from justdriving.domain.services.announcements import Audience
 from justdriving.domain.services.application import Application
@@ -253,3 +253,40 @@ class TestSmsLength:
         assert announcement.status is MessageStatus.FAILED
         assert "too long for SMS" in announcement.decisions[-1]
         assert len(sms.sent) == 1
+
+
+class TestSenderIdentity:
+    def test_a_school_s_messages_go_out_under_its_own_sender_name_and_reply_address(
+        self,
+        app: Application,
+        world: World,
+        clock: FrozenClock,
+        sms: FakeSmsSender,
+        email: FakeEmailSender,
+    ) -> None:
+        app.change_school(
+            world.school.id,
+            settings={
+                "sender_id": "Oest Kor",
+                "email_from_name": "Køreskolen Øst",
+                "email_reply_to": "kontor@oest.dk",
+            },
+        )
+        world.book(app, hours_from_now(clock, 30))
+
+        app.relay_outbox()
+
+        [(_, text, _)] = sms.sent
+        [(_, mail, _)] = email.sent
+        assert text.sender_id == "Oest Kor"
+        assert (mail.from_name, mail.reply_to) == ("Køreskolen Øst", EmailAddress("kontor@oest.dk"))
+
+    def test_without_its_own_identity_a_school_sends_as_the_platform(
+        self, app: Application, world: World, clock: FrozenClock, email: FakeEmailSender
+    ) -> None:
+        world.book(app, hours_from_now(clock, 30))
+
+        app.relay_outbox()
+
+        [(_, mail, _)] = email.sent
+        assert (mail.from_name, mail.reply_to) == (None, None)

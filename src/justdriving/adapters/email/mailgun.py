@@ -117,7 +117,7 @@ class MailgunEmailSender:
         """The form fields for `message` (attachments go as files); InvalidInput if unsafe."""
         check_message(message)
         fields: dict[str, Any] = {
-            "from": str(self._sender),
+            "from": str(self._sender.for_message(message)),
             "to": check_address(message.to.value).addr_spec,
             "subject": message.subject,
             "text": message.text,

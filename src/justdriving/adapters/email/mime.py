@@ -75,6 +75,13 @@ class Mailbox:
             ) from error
         return cls(plain, name or None)
 
+    def for_message(self, message: EmailMessage) -> Mailbox:
+        """This sender, under the message's own display name (the school's) when it has one:
+        the address, whose domain is the authenticated one, stays."""
+        if message.from_name is None:
+            return self
+        return Mailbox(self.address, one_line(message.from_name, "sender name"))
+
     @property
     def domain(self) -> str:
         return self.address.rpartition("@")[2]
@@ -163,7 +170,7 @@ def compose(
     mail without a List-Unsubscribe target."""
     check_message(message)
     mime = MimeMessage()
-    mime["From"] = sender.header()
+    mime["From"] = sender.for_message(message).header()
     mime["To"] = check_address(message.to.value)
     if message.reply_to is not None:
         mime["Reply-To"] = check_address(message.reply_to.value)

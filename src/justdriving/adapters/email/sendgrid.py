@@ -106,9 +106,10 @@ class SendGridEmailSender:
     def payload(self, message: EmailMessage) -> dict[str, Any]:
         """The v3 mail send body for `message`; InvalidInput for an unsafe value."""
         check_safe(message)
-        sender: dict[str, str] = {"email": self._sender.address}
-        if self._sender.name:
-            sender["name"] = self._sender.name
+        mailbox = self._sender.for_message(message)
+        sender: dict[str, str] = {"email": mailbox.address}
+        if mailbox.name:
+            sender["name"] = mailbox.name
         content = [{"type": "text/plain", "value": message.text}]
         if message.html is not None:
             content.append({"type": "text/html", "value": message.html})

@@ -26,6 +26,7 @@ from justdriving.ports.persistence import (
     Outbox,
     PackageRepository,
     PaymentRepository,
+    PlanRepository,
     RefundRepository,
     Repository,
     SchoolRepository,
@@ -82,6 +83,7 @@ class MemoryUnitOfWork:
         self.gateway_credentials: Repository[GatewayCredentials] = repos.MemoryRepository(
             self._table("gateway_credentials", "gateway credentials")
         )
+        self.plans: PlanRepository = repos.MemoryPlans(self._table("plans", "payment plan"))
         self.disputes: DisputeRepository = repos.MemoryDisputeRepository(self._table("disputes"))
         self.messages: MessageRepository = repos.MemoryMessageRepository(
             self._table("messages", "message")

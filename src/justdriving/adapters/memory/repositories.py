@@ -21,6 +21,7 @@ from justdriving.domain.outbox import InboxEvent, OutboxMessage, OutboxStatus, S
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
+from justdriving.domain.plans import PaymentPlan
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import School
 from justdriving.domain.staff_alerts import StaffAlert
@@ -381,6 +382,18 @@ class MemorySuppressions(MemoryRepository[Suppression]):
 
     def find_key(self, channel: str, address: str, school_id: str | None) -> Suppression | None:
         return self._table.find(Suppression.key(Channel(channel), address, school_id))
+
+
+class MemoryPlans(MemoryRepository[PaymentPlan]):
+    def for_student(self, school_id: str, student_id: str) -> Sequence[PaymentPlan]:
+        return self._table.select(lambda p: (p.school_id, p.student_id) == (school_id, student_id))
+
+    def due(self, before: datetime, limit: int) -> Sequence[PaymentPlan]:
+        def due(plan: PaymentPlan) -> bool:
+            return plan.next_due_at is not None and plan.next_due_at <= before
+
+        found = self._table.select(due, order=lambda p: (p.next_due_at, p.id))
+        return found[: max(limit, 0)]
 
 
 class MemoryStaffAlerts(MemoryRepository[StaffAlert]):

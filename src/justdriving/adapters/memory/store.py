@@ -25,6 +25,7 @@ TABLES = (
     "deposits",
     "payment_customers",
     "gateway_credentials",
+    "plans",
     "disputes",
     "messages",
     "suppressions",

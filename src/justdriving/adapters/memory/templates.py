@@ -59,6 +59,14 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
             "Please confirm your payment for invoice $invoice_number",
             "Your bank wants you to confirm the payment of $amount for invoice $invoice_number.",
         ),
+        MessageType.PAYMENT_DECLINED: (
+            "Your card was declined for invoice $invoice_number",
+            "Your card was declined for $amount on invoice $invoice_number.",
+        ),
+        MessageType.CARD_EXPIRING: (
+            "Your card ending $last4 expires soon",
+            "Your card ending $last4 expires $expiry. Save a new card: $card_url",
+        ),
         MessageType.ANNOUNCEMENT: ("News from $school_name", "$message"),
         MessageType.HELP_REPLY: (
             "$school_name",
@@ -127,6 +135,14 @@ _WORDING: dict[str, dict[MessageType, tuple[str, str]]] = {
         MessageType.PAYMENT_ACTION_REQUIRED: (
             "Godkend venligst din betaling for faktura $invoice_number",
             "Din bank vil have, at du godkender betalingen på $amount for faktura $invoice_number.",
+        ),
+        MessageType.PAYMENT_DECLINED: (
+            "Dit kort blev afvist for faktura $invoice_number",
+            "Dit kort blev afvist for $amount på faktura $invoice_number.",
+        ),
+        MessageType.CARD_EXPIRING: (
+            "Dit kort, der slutter på $last4, udløber snart",
+            "Dit kort, der slutter på $last4, udløber $expiry. Gem et nyt kort: $card_url",
         ),
         MessageType.ANNOUNCEMENT: ("Nyt fra $school_name", "$message"),
         MessageType.HELP_REPLY: (

@@ -16,26 +16,32 @@ How the port's verbs land on ePayment:
 - refund: `POST …/{reference}/refund` with `modificationAmount`, at most what was captured; it is
   done when the API answers (no refund is pending afterwards). Its Idempotency-Key carries our
   refund id, which its REFUNDED webhook brings back.
-MobilePay keeps no card on file for ePayment; agreements and charges are its separate Recurring
-API, which this adapter does not speak (the cards-on-file verbs refuse, by name).
+MobilePay keeps no card on file for ePayment; the cards-on-file verbs speak its Recurring API
+(agreements the student approves in the app, then charges we create): see mobilepay_recurring.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
+from attrs import evolve
 
 from justdriving.adapters.payments import mobilepay_reference as refs
 from justdriving.adapters.payments import mobilepay_webhooks as webhooks
 from justdriving.adapters.payments.mobilepay_http import Credentials, MobilePayApi
-from justdriving.adapters.payments.no_cards import NoCardsOnFile
+from justdriving.adapters.payments.mobilepay_recurring import (
+    RECURRING_CURRENCIES,
+    MobilePayRecurring,
+)
 from justdriving.domain.errors import (
+    CapabilityNotSupported,
     ConfigurationError,
     InvalidInput,
     MalformedWebhook,
@@ -56,8 +62,11 @@ MAX_DESCRIPTION = 100
 _FINISHED = frozenset({"ABORTED", "EXPIRED", "TERMINATED"})
 
 
-class MobilePayGateway(NoCardsOnFile):
-    """The PaymentGateway port over Vipps MobilePay's ePayment API (module docstring)."""
+class MobilePayGateway(MobilePayRecurring):
+    """The PaymentGateway port over Vipps MobilePay's ePayment API (module docstring) and, for
+    charges on file, its Recurring API (mobilepay_recurring)."""
+
+    account: str | None = None  # the platform's sales unit; no connected accounts here
 
     def __init__(
         self,
@@ -69,7 +78,17 @@ class MobilePayGateway(NoCardsOnFile):
         name: str = "mobilepay",
         http: httpx.Client | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        agreement_currency: str = "DKK",
+        agreement_max_amount: int = 500_000,
+        product_name: str = "Driving school fees",
     ) -> None:
+        if agreement_currency not in RECURRING_CURRENCIES or agreement_max_amount < 100:
+            raise ConfigurationError(
+                "a MobilePay agreement is in NOK, DKK or EUR, for at least 100 minor units"
+            )
+        self.agreement_currency = agreement_currency
+        self.agreement_max_amount = agreement_max_amount
+        self.product_name = product_name
         missing = [
             setting
             for setting, value in (
@@ -214,9 +233,23 @@ class MobilePayGateway(NoCardsOnFile):
             raise InvalidInput("now must be timezone-aware")
         webhooks.verify(body, headers, self._endpoint, now)
         try:
-            return [webhooks.parse_event(body, self.name, self.msn)]
+            event = webhooks.parse_event(body, self.name, self.msn)
+            if event.provider_setup_id and event.customer_id is None:
+                # An agreement's event without its externalId: ask for the agreement. If Vipps
+                # MobilePay cannot answer now, the event is kept without a customer (and
+                # ignored) rather than failing the delivery.
+                with contextlib.suppress(ProviderUnavailable, ConfigurationError):
+                    event = evolve(
+                        event, customer_id=self.customer_of_agreement(event.provider_setup_id)
+                    )
+            return [event]
         except MalformedWebhook as error:  # signed, but not an event we can read
             raise UnusableWebhook(str(error)) from None
+
+    def on_account(self, account_id: str) -> NoReturn:
+        """Vipps MobilePay has no connected accounts of ours: a school with its own sales unit
+        is its own credentials."""
+        raise CapabilityNotSupported(self.name, "take payments for a connected account")
 
     # Mechanics.
 

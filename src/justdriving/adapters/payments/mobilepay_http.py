@@ -101,6 +101,25 @@ class MobilePayApi:
             response = self._send(method, path, self._current_token(), content, idempotency_key)
         return self._result(method, path, response)
 
+    def call_list(self, method: str, path: str) -> list[Any]:
+        """A call whose answer is a JSON array (the Recurring API's lists)."""
+        token = self._current_token()
+        response = self._send(method, path, token, None, None)
+        if response.status_code == 401:
+            self._forget(token)
+            response = self._send(method, path, self._current_token(), None, None)
+        if response.status_code >= 300:
+            raise self.error_for(method, path, response)
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, list):
+            raise ProviderUnavailable(
+                self.provider, f"{method} {path} answered {response.status_code} without a list"
+            )
+        return data
+
     # Tokens.
 
     def _current_token(self) -> str:

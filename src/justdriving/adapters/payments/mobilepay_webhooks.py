@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from attrs import field, frozen
 
 from justdriving.adapters.payments import mobilepay_reference as refs
+from justdriving.adapters.payments.mobilepay_recurring import charge_money, customer_of
 from justdriving.domain.errors import InvalidMoney, InvalidSignature, MalformedWebhook
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
@@ -135,6 +136,9 @@ def parse_event(body: bytes, provider: str, msn: str) -> ProviderPaymentEvent:
         raise MalformedWebhook("the body is not JSON") from None
     if not isinstance(event, dict):
         raise MalformedWebhook("an ePayment event is a JSON object")
+    event_type = event.get("eventType")
+    if isinstance(event_type, str) and event_type.startswith("recurring."):
+        return parse_recurring_event(event, event_type, provider, msn)
     name, reference = _text(event, "name"), _text(event, "reference")
     psp, event_msn = _text(event, "pspReference"), _text(event, "msn")
     if not name or not reference or not psp:
@@ -172,6 +176,83 @@ def parse_event(body: bytes, provider: str, msn: str) -> ProviderPaymentEvent:
             fields["failure_code"] = name
     return ProviderPaymentEvent(
         provider, event_id, kind, occurred_at=occurred_at, raw_type=raw_type, **fields
+    )
+
+
+# Recurring API events: an agreement's (the student approved, rejected, let it lapse, or it was
+# stopped) and a charge's (captured, failed, cancelled...). Each names its agreement, a charge's
+# also its charge (whose id is our `orderId`, which carries our payment id); `occurred` is when.
+RECURRING_AGREEMENT = {
+    "recurring.agreement-activated.v1": PaymentEventKind.SETUP_SUCCEEDED,
+    "recurring.agreement-rejected.v1": PaymentEventKind.SETUP_FAILED,
+    "recurring.agreement-expired.v1": PaymentEventKind.SETUP_FAILED,
+    # Stopped (by us on removal, or by the student in the app): nothing to charge any more;
+    # saved_methods no longer lists it. No payment moves.
+    "recurring.agreement-stopped.v1": PaymentEventKind.UNKNOWN,
+}
+RECURRING_CHARGE = {
+    "recurring.charge-captured.v1": PaymentEventKind.SUCCEEDED,
+    "recurring.charge-failed.v1": PaymentEventKind.FAILED,
+    "recurring.charge-creation-failed.v1": PaymentEventKind.FAILED,
+    "recurring.charge-canceled.v1": PaymentEventKind.CANCELED,
+    # A reservation is for RESERVE_CAPTURE charges, which we do not make; a refund of a charge
+    # is not made through this adapter. Both are kept as news that moves nothing.
+    "recurring.charge-reserved.v1": PaymentEventKind.UNKNOWN,
+    "recurring.charge-refunded.v1": PaymentEventKind.UNKNOWN,
+}
+RECURRING_EVENT_TYPES = (*RECURRING_AGREEMENT, *RECURRING_CHARGE)
+
+
+def parse_recurring_event(
+    event: Mapping[str, Any], event_type: str, provider: str, msn: str
+) -> ProviderPaymentEvent:
+    agreement_id, event_msn = _text(event, "agreementId"), _text(event, "msn")
+    if not agreement_id:
+        raise MalformedWebhook("a Recurring event names its agreement")
+    if event_msn is not None and event_msn != msn:
+        raise MalformedWebhook("the event is another sales unit's")
+    occurred_at = _moment(event.get("occurred"))
+    charge_id = _text(event, "chargeId")
+    if event_type in RECURRING_AGREEMENT:
+        kind = RECURRING_AGREEMENT[event_type]
+        fields: dict[str, Any] = {}
+        if kind is not PaymentEventKind.UNKNOWN:
+            fields = {
+                "customer_id": customer_of(_text(event, "agreementExternalId")),
+                "provider_setup_id": agreement_id,
+            }
+            if kind is PaymentEventKind.SETUP_SUCCEEDED:
+                fields["provider_method_id"] = agreement_id
+            else:
+                fields["failure_code"] = event_type.split(".")[1].removeprefix("agreement-")
+        return ProviderPaymentEvent(
+            provider,
+            f"{agreement_id}:{event_type}",
+            kind,
+            occurred_at=occurred_at,
+            raw_type=event_type,
+            **fields,
+        )
+    if event_type not in RECURRING_CHARGE or not charge_id:
+        event_id = f"{agreement_id}:{charge_id or ''}:{event_type}"
+        return ProviderPaymentEvent(
+            provider, event_id, PaymentEventKind.UNKNOWN, occurred_at, event_type
+        )
+    kind = RECURRING_CHARGE[event_type]
+    event_id = f"{charge_id}:{event_type}"
+    if kind is PaymentEventKind.UNKNOWN:
+        return ProviderPaymentEvent(provider, event_id, kind, occurred_at, event_type)
+    payment_id, _ = refs.payment_of(charge_id)
+    captured = event.get("amountCaptured", event.get("amount"))
+    fields = {
+        "payment_id": payment_id,
+        "provider_payment_id": charge_id,
+        "amount": charge_money(captured, event.get("currency")),
+    }
+    if kind is PaymentEventKind.FAILED:
+        fields["failure_code"] = _text(event, "failureReason") or "failed"
+    return ProviderPaymentEvent(
+        provider, event_id, kind, occurred_at=occurred_at, raw_type=event_type, **fields
     )
 
 

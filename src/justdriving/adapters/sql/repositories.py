@@ -30,6 +30,7 @@ from justdriving.domain.outbox import (
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
+from justdriving.domain.plans import PaymentPlan
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import School
 from justdriving.domain.staff_alerts import StaffAlert
@@ -250,6 +251,12 @@ class SqlRefunds(SqlByStudent[Refund]):
 
     def by_provider_ref(self, provider_refund_id: str) -> Refund | None:
         return self._one(self._table.c.provider_refund_id == provider_refund_id)
+
+
+class SqlPlans(SqlByStudent[PaymentPlan]):
+    def due(self, before: datetime, limit: int) -> Sequence[PaymentPlan]:
+        c = self._table.c
+        return self._page([c.next_due_at <= before], (c.next_due_at, c.id), limit, 0)
 
 
 class SqlDeposits(SqlRepository[Deposit]):
@@ -510,6 +517,7 @@ def repositories(session: TrackedSession, cipher: TokenCipher | None = None) -> 
         "refunds": SqlRefunds(session, rows.REFUNDS),
         "deposits": SqlDeposits(session, rows.DEPOSITS),
         "payment_customers": SqlRepository(session, rows.PAYMENT_CUSTOMERS),
+        "plans": SqlPlans(session, rows.PAYMENT_PLANS),
         "disputes": SqlDisputes(session, rows.DISPUTES),
         "messages": SqlMessages(session, rows.MESSAGES),
         "suppressions": SqlSuppressions(session, rows.SUPPRESSIONS),

@@ -30,6 +30,7 @@ from justdriving.domain.outbox import (
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
+from justdriving.domain.plans import PaymentPlan
 from justdriving.domain.refunds import Refund
 from justdriving.domain.saved_methods import PaymentCustomer
 from justdriving.domain.schools import School
@@ -159,6 +160,12 @@ REFUNDS = _document_mapper(
 )
 PAYMENT_CUSTOMERS = _document_mapper(
     tables.payment_customers, "payment customer", PaymentCustomer, _student
+)
+PAYMENT_PLANS = _document_mapper(
+    tables.payment_plans,
+    "payment plan",
+    PaymentPlan,
+    lambda p: {**_student(p), "next_due_at": p.next_due_at},
 )
 DEPOSITS = _document_mapper(
     tables.deposits,

@@ -154,6 +154,14 @@ payment_customers = _aggregate(
     Column("student_id", String(64), nullable=False),
     Index("ix_payment_customers_student", "school_id", "student_id"),
 )
+payment_plans = _aggregate(
+    "payment_plans",
+    Column("school_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("next_due_at", UtcDateTime),
+    Index("ix_payment_plans_student", "school_id", "student_id"),
+    Index("ix_payment_plans_next_due_at", "next_due_at"),
+)
 deposits = _aggregate(
     "deposits",
     Column("booking_id", String(64), nullable=False, unique=True),

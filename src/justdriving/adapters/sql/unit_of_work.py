@@ -27,6 +27,7 @@ from justdriving.ports.persistence import (
     Outbox,
     PackageRepository,
     PaymentRepository,
+    PlanRepository,
     RefundRepository,
     Repository,
     SchoolRepository,
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
     deposits: DepositRepository
     payment_customers: Repository[PaymentCustomer]
     gateway_credentials: Repository[GatewayCredentials]
+    plans: PlanRepository
     disputes: DisputeRepository
     messages: MessageRepository
     suppressions: SuppressionRepository

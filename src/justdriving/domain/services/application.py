@@ -15,9 +15,11 @@ from justdriving.domain.services.arguments import check_use_cases
 from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
 from justdriving.domain.services.books import BooksConnections, as_books
+from justdriving.domain.services.card_expiry import CardExpiry
 from justdriving.domain.services.changes import Changes
 from justdriving.domain.services.charges import CustomerCharges
 from justdriving.domain.services.connected_accounts import ConnectOnboarding
+from justdriving.domain.services.deposit_holds import DepositHolds
 from justdriving.domain.services.directory import Directory
 from justdriving.domain.services.grants import StoredGrants
 from justdriving.domain.services.inbound import FailureReport, GatewayReceivers, InboundWebhooks
@@ -32,6 +34,7 @@ from justdriving.domain.services.payer_view import PayerView
 from justdriving.domain.services.payment_review import PaymentReview
 from justdriving.domain.services.payment_starts import PaymentStarts
 from justdriving.domain.services.payments import Payments
+from justdriving.domain.services.plans import PaymentPlans
 from justdriving.domain.services.reactions import BOOKS, REACTIONS, Reacting, combined
 from justdriving.domain.services.refunds import Refunds
 from justdriving.domain.services.registration import Registration
@@ -163,6 +166,18 @@ class Application:
         self.saved_payment_methods = saved.saved_payment_methods
         self.remove_payment_method = saved.remove_payment_method
         self.charge_customer = CustomerCharges(uow, clock, gateways).charge_customer
+        # Payment plans on the card on file: a package in instalments, a monthly fee; the
+        # worker bills what falls due and warns of cards that expire before they are charged.
+        plans = PaymentPlans(uow, clock)
+        self.start_instalment_plan = plans.start_instalment_plan
+        self.start_recurring_fee = plans.start_recurring_fee
+        self.cancel_plan = plans.cancel_plan
+        self.payment_plan = plans.payment_plan
+        self.payment_plans = plans.payment_plans
+        self.charge_due_plans = plans.charge_due_plans
+        self.notice_expiring_cards = CardExpiry(uow, clock, gateways).notice_expiring_cards
+        # Deposits held for far-off lessons, charged to the saved card before the hold lapses.
+        self.charge_lapsing_deposits = DepositHolds(uow, clock, gateways).charge_lapsing_deposits
         # Every provider callback on one road: stored in the inbox, applied inline or by the
         # worker as composition chose (apply_webhooks_inline).
         webhooks = InboundWebhooks(

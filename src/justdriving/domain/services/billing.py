@@ -61,6 +61,7 @@ def invoice_lines(
     *,
     booking_id: BookingId | None = None,
     package_id: PackageId | None = None,
+    plan_id: str | None = None,
     delivered_on: date | None = None,
 ) -> Invoice:
     """Draft an invoice with `lines` and issue it at once (numbered, message queued)."""
@@ -71,6 +72,7 @@ def invoice_lines(
         currency=school.currency,
         booking_id=booking_id,
         package_id=package_id,
+        plan_id=plan_id,
         delivered_on=delivered_on,
     )
     for item in lines:

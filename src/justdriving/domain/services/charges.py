@@ -160,7 +160,7 @@ class CustomerCharges:
         card = method or (customer.default_method_id if customer is not None else None)
         if customer is None or card is None:
             raise PaymentNotAllowed("the student has no saved card to charge")
-        attempts = _attempts(uow, school.id, invoice.student_id, reason)
+        attempts = charge_attempts(uow, school.id, invoice.student_id, reason)
         last = attempts[-1] if attempts else None
         if last is not None and not _worth_again(last, card):
             return last  # charged, waiting for the student, or refused for good
@@ -230,7 +230,9 @@ def charge_needs_student(
 ) -> None:
     """The pay link to the student (SMS, email) for the invoice the waiting charge was for."""
     payment = uow.payments.get(event.payment_id)
-    invoice = uow.invoices.get(payment.invoice_id or "")
+    if payment.invoice_id is None:  # a deposit charged on file: its card hold still holds
+        return
+    invoice = uow.invoices.get(payment.invoice_id)
     school = uow.schools.get(payment.school_id)
     student = uow.students.get(payment.student_id)
     context = {
@@ -242,9 +244,10 @@ def charge_needs_student(
     queue_message(uow, school, student, MessageType.PAYMENT_ACTION_REQUIRED, context, now)
 
 
-def _attempts(
+def charge_attempts(
     uow: UnitOfWork, school_id: str, student_id: str, reason: ChargeReason
 ) -> list[Payment]:
+    """Every payment made for `reason` so far, first attempt first."""
     attempts: list[Payment] = []
     while True:
         found = uow.payments.find(charge_payment_id(school_id, student_id, reason, len(attempts)))

@@ -93,8 +93,11 @@ def queue_side_effect(
     payload: Mapping[str, Any],
     idempotency_key: str,
     now: datetime,
+    *,
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
-    """A provider call (capture, cancel, refund, accounting push) to make after commit."""
+    """A provider call (capture, cancel, refund, accounting push) to make after commit
+    (not before `not_before`, when given: a charge retried days later)."""
     message = OutboxMessage(
         id=new_id("obx"),
         kind=kind,
@@ -102,6 +105,7 @@ def queue_side_effect(
         payload=dict(payload),
         idempotency_key=idempotency_key,
         created_at=now,
+        next_attempt_at=not_before,
     )
     uow.outbox.add(message)
     return message

@@ -27,8 +27,16 @@ from justdriving.domain.ids import DepositId, PaymentId, derived_id
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind
-from justdriving.domain.payments import Payment, PaymentMethod, PaymentPurpose, PaymentStatus
+from justdriving.domain.payments import (
+    CaptureMode,
+    Payment,
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
+)
 from justdriving.domain.people import EmailAddress, PhoneNumber
+from justdriving.domain.saved_methods import customer_id_for
+from justdriving.domain.schools import School
 from justdriving.domain.services.billing import in_school
 from justdriving.domain.services.notifications import queue_side_effect
 from justdriving.domain.services.payment_accounts import on_account
@@ -205,7 +213,7 @@ class PaymentStarts:
             purpose=PaymentPurpose.DEPOSIT,
             created_at=now,
             booking_id=booking.id,
-            capture_mode=capture_mode_for(booking.slot.start, now),
+            capture_mode=_deposit_capture(uow, school, gateway.name, booking, now),
             provider=gateway.name,
         )
         on_account(payment, school, gateway)
@@ -234,6 +242,21 @@ class PaymentStarts:
                 capture_mode=payment.capture_mode,
             )
         )
+
+
+def _deposit_capture(
+    uow: UnitOfWork, school: School, provider: str, booking: Booking, now: datetime
+) -> CaptureMode:
+    """A hold when the lesson is near; else a charge, or, where the school charges a lapsing
+    hold to the saved card and the student has one, a hold all the same."""
+    mode = capture_mode_for(booking.slot.start, now)
+    if mode is CaptureMode.MANUAL or not school.settings.charge_deposit_at_hold_lapse:
+        return mode
+    customer = uow.payment_customers.find(
+        customer_id_for(school.id, booking.student_ids[0], provider)
+    )
+    saved = customer is not None and customer.default_method_id is not None
+    return CaptureMode.MANUAL if saved else mode
 
 
 def _in_rounds(start: Callable[[], T]) -> T:

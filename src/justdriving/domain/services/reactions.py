@@ -20,17 +20,21 @@ from justdriving.domain.events import (
     BookingMarkedNoShow,
     BookingRescheduled,
     CreditNoteIssued,
+    CustomerChargeDeclined,
     CustomerChargeRequiresAction,
     DepositReturned,
     DepositSecured,
     DepositSettled,
     DomainEvent,
     InvoiceIssued,
+    InvoicePaid,
     PaymentAuthorized,
     PaymentCanceled,
     PaymentHeldForReview,
+    PaymentMethodSaved,
     PaymentOverpaid,
     PaymentSucceeded,
+    PlanPaused,
     RefundFailed,
     RefundSucceeded,
     StudentDetailsChanged,
@@ -49,9 +53,15 @@ from justdriving.domain.services.booking_followups import (
     booking_marked_no_show,
     booking_rescheduled,
 )
+from justdriving.domain.services.charge_retries import charge_declined
 from justdriving.domain.services.charges import charge_needs_student
 from justdriving.domain.services.deposits import deposit_returned, deposit_secured, deposit_settled
 from justdriving.domain.services.outgoing_events import OutgoingEvents
+from justdriving.domain.services.plans import (
+    card_saved_for_paused_plans,
+    plan_invoice_paid,
+    plan_paused,
+)
 from justdriving.domain.services.refunds import refund_booked
 from justdriving.domain.services.settlement import (
     payment_authorized,
@@ -113,6 +123,11 @@ REACTIONS: Final[Reactions] = {
     **on(PaymentOverpaid, alert_overpaid),
     **on(RefundFailed, alert_refund_failed),
     **on(CustomerChargeRequiresAction, charge_needs_student),  # the pay link to the student
+    # the retry on the ladder, the plan told, the pay link to the student
+    **on(CustomerChargeDeclined, charge_declined),
+    **on(InvoicePaid, plan_invoice_paid),  # a plan's charge paid, the package's credits
+    **on(PlanPaused, plan_paused),  # the school's staff told
+    **on(PaymentMethodSaved, card_saved_for_paused_plans),  # a paused plan's charge tried on it
 }
 
 # What must reach the books, queued for the accounting push (when the application pushes).

@@ -24,6 +24,7 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.services.accounting_outbox import BooksPushes
 from justdriving.domain.services.charges import CustomerCharges
 from justdriving.domain.services.outgoing_events import delivery_job
+from justdriving.domain.services.plans import still_charged
 from justdriving.domain.services.relay_messages import Job, MessageJobs, Prepared
 from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.payments import (
@@ -110,6 +111,8 @@ class Preparers:
         payment and key: a charge asked for directly as well is made once). Nothing to do when
         the student has no saved card, the invoice is paid already, or the charge was made."""
         invoice = uow.invoices.get(row.payload["invoice_id"])
+        if not still_charged(uow, invoice):
+            return None  # its plan was cancelled: the invoice is owed by its pay link
         reason = ChargeReason(ChargeKind(row.payload["kind"]), row.payload["reference"])
         try:
             plan = self._charges.plan(uow, invoice.school_id, invoice.id, reason, None, None)

@@ -48,7 +48,12 @@ class Deferred:
 Prepared = Job | Deferred | None  # None: nothing left to do
 _BULK = frozenset({MessageType.ANNOUNCEMENT, MessageType.TEACHER_ANNOUNCEMENT})
 _ABOUT_AN_INVOICE = frozenset(
-    {MessageType.INVOICE_ISSUED, MessageType.OVERDUE_REMINDER, MessageType.PAYMENT_ACTION_REQUIRED}
+    {
+        MessageType.INVOICE_ISSUED,
+        MessageType.OVERDUE_REMINDER,
+        MessageType.PAYMENT_ACTION_REQUIRED,
+        MessageType.PAYMENT_DECLINED,
+    }
 )
 
 
@@ -127,6 +132,8 @@ class MessageJobs:
             reference=message.id,
             bulk=message.type in _BULK,
             attachments=attachments,
+            from_name=school.settings.email_from_name,
+            reply_to=_reply_to(school),
         )
         return Job(
             f"email:{self._email.name}", lambda: self._email.send(email), _mark_sent(message.id)
@@ -203,3 +210,9 @@ def _mark_sent(message_id: str) -> Callable[[UnitOfWork, Any, datetime], None]:
         uow.messages.get(message_id).mark_sent(receipt, now)
 
     return record
+
+
+def _reply_to(school: School) -> EmailAddress | None:
+    """Where a reply goes: the school's chosen address (else the sender itself)."""
+    reply_to = school.settings.email_reply_to
+    return EmailAddress.parse(reply_to) if reply_to is not None else None

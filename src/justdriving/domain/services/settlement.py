@@ -10,6 +10,7 @@ from justdriving.domain.deposits import DepositStatus
 from justdriving.domain.events import PaymentAuthorized, PaymentCanceled, PaymentSucceeded
 from justdriving.domain.formatting import money
 from justdriving.domain.invoices import InvoiceStatus
+from justdriving.domain.packages import PackageStatus
 from justdriving.domain.payments import Payment, PaymentPurpose
 from justdriving.domain.schools import MessageType, School
 from justdriving.domain.services.billing import apply_to_invoice
@@ -40,7 +41,9 @@ def payment_succeeded(uow: UnitOfWork, event: PaymentSucceeded, now: datetime) -
     if payment.invoice_id is not None:
         invoice = uow.invoices.get(payment.invoice_id)
         if invoice.package_id is not None and invoice.status is InvoiceStatus.PAID:
-            uow.packages.get(invoice.package_id).activate()  # paid in full: credits usable
+            package = uow.packages.get(invoice.package_id)
+            if package.status is not PackageStatus.CLOSED:  # refunded meanwhile: stays shut
+                package.activate()  # paid in full: credits usable (an instalment's share)
     student = uow.students.get(payment.student_id)
     queue_message(
         uow,

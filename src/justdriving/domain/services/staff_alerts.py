@@ -44,6 +44,10 @@ _TEXTS: Final = {
         AlertKind.STUDENT_BLOCKED: (
             "{student} kan ikke booke: faktura {number} er {days} dage over forfald"
         ),
+        AlertKind.PLAN_PAUSED: (
+            "Betalingsplanen for {student} ({what}) er sat på pause: "
+            "kortet blev afvist for {amount}"
+        ),
     },
     "en": {
         AlertKind.PAYMENT_HELD: "A payment of {amount} from {student} is held for review",
@@ -52,6 +56,9 @@ _TEXTS: Final = {
         AlertKind.OUTBOX_DEAD: "Gave up sending after {attempts} attempts ({what})",
         AlertKind.STUDENT_BLOCKED: (
             "{student} cannot book: invoice {number} is {days} days overdue"
+        ),
+        AlertKind.PLAN_PAUSED: (
+            "The payment plan of {student} ({what}) is paused: the card was declined for {amount}"
         ),
     },
 }

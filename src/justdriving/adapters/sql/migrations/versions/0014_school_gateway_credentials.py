@@ -2,7 +2,7 @@
 under ACCOUNTING_TOKEN_KEY) and webhook id.
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-07 17:10:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
