@@ -14,7 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from justdriving.config import Settings
-from justdriving.domain.accounting import SyncRun
+from justdriving.domain.accounting import AccountingConnection, SyncRun
 from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.balances import Balance
 from justdriving.domain.bookings import (
@@ -31,6 +31,7 @@ from justdriving.domain.connect import ConnectedAccount, PlatformFee
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
 from justdriving.domain.errors import (
     BookingNotAllowed,
+    BooksNotConnected,
     CapabilityNotSupported,
     ChargesNotEnabled,
     ConcurrencyConflict,
@@ -99,6 +100,7 @@ from justdriving.domain.events import (
     SchoolSettingsChanged,
     StudentDetailsChanged,
 )
+from justdriving.domain.gateway_credentials import SchoolPayPal
 from justdriving.domain.inbound import InboundChannel, UnknownEvent
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceStatus
 from justdriving.domain.messages import Channel, MessageStatus, OutboundMessage
@@ -187,6 +189,7 @@ __all__ = [
     "EVENT_TYPES",
     "KEEP",
     "AccountMapping",
+    "AccountingConnection",
     "AccountingCustomerMode",
     "Application",
     "Audience",
@@ -202,6 +205,7 @@ __all__ = [
     "BookingRescheduled",
     "BookingStatus",
     "BookingType",
+    "BooksNotConnected",
     "Branding",
     "CancellationPolicy",
     "CancelledBy",
@@ -308,6 +312,7 @@ __all__ = [
     "ReminderReport",
     "SavedMethod",
     "School",
+    "SchoolPayPal",
     "SchoolSettings",
     "SchoolSettingsChanged",
     "Settings",

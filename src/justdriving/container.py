@@ -5,6 +5,7 @@ when chosen). Tests swap any provider in a `with container.<name>.override(...)`
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from dependency_injector import containers, providers
 
@@ -22,10 +23,11 @@ from justdriving.adapters.sql import factory as sql
 from justdriving.adapters.sql.factory import MEMORY_DATABASE, grant_store
 from justdriving.adapters.templates import factory as template_adapters
 from justdriving.adapters.webhooks import factory as webhook_adapters
-from justdriving.config import Settings
+from justdriving.config import AccountingProvider, Settings
 from justdriving.config.policies import delivery_policy, relay_policy
 from justdriving.domain.services.application import Application
 from justdriving.domain.services.inbound import UnitOfWorkIntake
+from justdriving.ports.accounting import AccountingConsent
 
 __all__ = ["DEV_WEBHOOK_SECRET", "Container", "accounting_consent", "bootstrap"]
 __all__ += ["build_container", "grant_store"]
@@ -36,6 +38,18 @@ def _redactor(settings: Settings) -> Callable[[str], str]:
     from justdriving.logs import Redactor, secret_values
 
     return Redactor(secret_values(settings)).text
+
+
+def _consent(settings: Settings) -> Callable[[], AccountingConsent] | None:
+    """The consent flow of ACCOUNTING_PROVIDER, made when a school connects its books."""
+    if settings.accounting_provider not in (AccountingProvider.XERO, AccountingProvider.QUICKBOOKS):
+        return None
+    return partial(accounting_consent, settings)
+
+
+def _unsealed(settings: Settings) -> bool:
+    """Production without ACCOUNTING_TOKEN_KEY: a secret would be stored as it is."""
+    return settings.is_production and not settings.accounting_token_key
 
 
 class Container(containers.DeclarativeContainer):
@@ -61,8 +75,12 @@ class Container(containers.DeclarativeContainer):
         manual=providers.Object(None),
     )
     mobilepay_gateway = providers.Singleton(payment_adapters.mobilepay_gateway, settings)
-    gateways = providers.Singleton(
+    platform_gateways = providers.Singleton(
         payment_adapters.gateway_registry, payment_gateway, mobilepay_gateway, settings=settings
+    )
+    # A school's own PayPal account (its stored credentials) before the platform's gateway.
+    gateways = providers.Singleton(
+        payment_adapters.school_gateways, platform_gateways, uow, settings
     )
 
     sms_limiter = providers.Singleton(sms_adapters.sms_limiter, settings)
@@ -97,8 +115,9 @@ class Container(containers.DeclarativeContainer):
         none=providers.Object(None),
         fake=providers.Singleton(memory.FakeAccountingClient),
         csv=providers.Singleton(accounting_adapters.csv_client, settings),
-        xero=providers.Singleton(accounting_adapters.xero_client, settings, grants),
-        quickbooks=providers.Singleton(accounting_adapters.quickbooks_client, settings, grants),
+        # Each school's own organisation (its connected grant), else ACCOUNTING_TENANT_ID's.
+        xero=providers.Singleton(accounting_adapters.xero_books, settings, grants),
+        quickbooks=providers.Singleton(accounting_adapters.quickbooks_books, settings, grants),
     )
     exporter = providers.Singleton(
         accounting_adapters.exporter, settings, settings.provided.is_production
@@ -132,6 +151,9 @@ class Container(containers.DeclarativeContainer):
         host_event_topics=providers.Callable(host_event_adapters.host_event_topics, settings),
         staff_alert_email=settings.provided.staff_alert_email,
         ops_base_url=settings.provided.public_base_url,
+        accounting_consent=providers.Callable(_consent, settings),
+        grants=grants,
+        unsealed_secrets=providers.Callable(_unsealed, settings),
     )
 
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from justdriving.adapters.memory import FakePaymentGateway, MemoryGatewayRegistry
-from justdriving.domain.errors import ConfigurationError, PaymentNotAllowed
+from justdriving.adapters.memory import (
+    FakePaymentGateway,
+    MemoryGatewayRegistry,
+    MemoryStore,
+    MemoryUnitOfWorkFactory,
+)
+from justdriving.adapters.payments.school_gateways import SchoolGateways
+from justdriving.domain.errors import ConfigurationError, NotFound, PaymentNotAllowed
 from justdriving.domain.ids import SchoolId
 from justdriving.domain.schools import School, SchoolSettings
 from justdriving.ports.payments import GatewayRegistry
@@ -13,7 +19,22 @@ from justdriving.ports.payments import GatewayRegistry
 FAKE = FakePaymentGateway(name="fake")
 
 
-@pytest.fixture(params=[pytest.param(MemoryGatewayRegistry, id="memory")])
+def _per_school(gateways: dict[str, FakePaymentGateway]) -> GatewayRegistry:
+    """The platform's gateways with schools' own accounts on top (none stored here)."""
+
+    def refuse(credentials: object) -> FakePaymentGateway:
+        raise AssertionError("no school has an account of its own here")
+
+    uow = MemoryUnitOfWorkFactory(MemoryStore())
+    return SchoolGateways(MemoryGatewayRegistry(gateways), uow, refuse)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(MemoryGatewayRegistry, id="memory"),
+        pytest.param(_per_school, id="per-school"),
+    ]
+)
 def registry(request: pytest.FixtureRequest) -> GatewayRegistry:
     factory = request.param
     built: GatewayRegistry = factory({"fake": FAKE})
@@ -41,6 +62,16 @@ def test_a_gateway_that_is_not_configured_here_is_a_configuration_error_naming_i
         registry.for_school(a_school("stripe"))
     with pytest.raises(ConfigurationError, match="paypal"):
         registry.by_name("paypal")
+
+
+def test_a_school_without_an_account_of_its_own_uses_the_platforms_and_has_no_own_url(
+    registry: GatewayRegistry,
+) -> None:
+    assert registry.by_name("fake") is FAKE
+    with pytest.raises(NotFound):
+        registry.school_gateway("paypal", "sch_1")
+    with pytest.raises(NotFound):
+        registry.school_gateway("fake", "sch_1")
 
 
 def test_a_school_may_choose_a_gateway_beside_the_platforms_default() -> None:

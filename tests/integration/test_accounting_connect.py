@@ -480,3 +480,65 @@ def test_a_realm_id_other_than_the_configured_one_is_refused(
     assert result.exit_code == 2, result.output
     assert "ACCOUNTING_TENANT_ID" in result.output
     assert stored(env, "quickbooks", "4620816365000000") is None
+
+
+# --------------------------------------------------------------------------------------------
+# connect --school: books per school
+
+
+def a_school_with_an_invoice(env: dict[str, str], name: str) -> str:
+    """A school with one issued lesson invoice (on the demo organisation's revenue account)."""
+    app = bootstrap(
+        evolve(Settings.from_env(env, env_file=None), accounting_provider=AccountingProvider.NONE)
+    )
+    account = AccountMapping("200", "OUTPUT")
+    settings = evolve(
+        SchoolSettings(), account_map={service: account for service in InvoiceService}
+    )
+    school = app.register_school(name, settings=settings)
+    student = app.add_student(school.id, "Freja Nielsen", email="freja@example.dk")
+    lesson = LineItem(InvoiceService.LESSON, "Køretime", Money.parse("500.00", "DKK"))
+    app.issue_invoice(school.id, app.draft_invoice(school.id, student.id, [lesson]).id)
+    return school.id
+
+
+def test_each_school_connects_its_own_organisation_and_the_sync_pushes_there(
+    tmp_path: Path, xero: XeroSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = xero_env(tmp_path, xero)  # no ACCOUNTING_TENANT_ID: no platform-wide organisation
+    xero.add_organisation(SECOND_SCHOOL, "Køreskolen Syd ApS")
+    north = a_school_with_an_invoice(env, "Køreskolen Nord")
+    south = a_school_with_an_invoice(env, "Køreskolen Syd")
+    east = a_school_with_an_invoice(env, "Køreskolen Øst")
+
+    url = cli(env, "accounting", "authorize-url", "--redirect-uri", REDIRECT, "--school", north)
+    assert f"--school {north}" in url.output
+    with caplog.at_level(logging.DEBUG):
+        for school, tenant in ((north, xero.tenant_id), (south, SECOND_SCHOOL)):
+            # north's bookkeeper picks its one organisation; south's consent reaches both, so
+            # the organisation is named
+            reach = (tenant,) if school == north else ()
+            code = xero.authorization_code(REDIRECT, reach)
+            args = ("--code", code, "--redirect-uri", REDIRECT, "--school", school)
+            named = ("--tenant-id", tenant) if school == south else ()
+            result = cli(env, "accounting", "connect", *args, *named)
+            assert result.exit_code == 0, result.output
+            assert f"({tenant}) as the books of school {school}" in result.output
+    synced = cli(env, "sync-accounting")
+
+    assert synced.exit_code == 0, synced.output  # east is reported, not failed
+    assert f"{east}: not connected" in synced.output
+    assert (xero.count("invoices"), xero.count("invoices", SECOND_SCHOOL)) == (1, 1)
+    assert stored(env, "xero", xero.tenant_id) is None  # the schools', not the platform's
+    engine = make_engine(env["DATABASE_URL"])
+    grant = StoredGrants(SqlUnitOfWorkFactory(engine)).for_school("xero", north)
+    engine.dispose()
+    assert grant is not None
+    assert grant.tenant_id == xero.tenant_id
+    for secret in (grant.access_token, grant.refresh_token):
+        assert secret not in caplog.text
+        assert secret not in synced.output
+    unknown = cli(env, "accounting", "connect", "--code", "x", "--redirect-uri", REDIRECT,
+                  "--school", "sch_unknown")  # fmt: skip
+    assert unknown.exit_code != 0
+    assert "sch_unknown" in unknown.output

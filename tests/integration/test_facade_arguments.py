@@ -125,6 +125,12 @@ OUT_OF_RANGE: dict[str, list[Any]] = {
     "to": ["", "not an address", "stu_missing", "tch_missing", "anna@"],
     "context": [{"school_name": "Andet"}, {"1st": 1}, {"when": NOW}, {"n": float("inf")}],
     "idempotency_key": ["", "x" * 256],
+    "redirect_uri": ["", "ftp://x", "not a url", "https://" + "x" * 2000],
+    "state": ["", "with space", "x" * 501],
+    "code": ["", "with space", "x" * 2001],
+    "client_id": ["", "short", "with space 000000", "x" * 161],
+    "client_secret": ["", "short", "with space 000000", "x" * 161],
+    "webhook_id": ["", "WH/../x", "x" * 65],
     "pickup_note": ["x" * 201],
     "reason": ["", "   "],
     "student_ids": [[], "stu_text"],
@@ -241,6 +247,12 @@ def _valid_arguments(app: Application) -> dict[str, Any]:
         "handler": print,
         "template": "welcome",
         "to": world.student.id,
+        "redirect_uri": "https://app.example/accounting/callback",
+        "state": "st8Kq2",
+        "code": "consent-code-1",
+        "client_id": "AbNorthClient0000000001",
+        "client_secret": "EbNorthSecret000000000001",
+        "webhook_id": "WHNORTH0000000001",
     }
 
 

@@ -514,16 +514,6 @@ def test_production_with_nothing_configured_lists_every_problem() -> None:
             },
             "ACCOUNTING_API_SECRET",
         ),
-        (
-            {
-                "ACCOUNTING_PROVIDER": "xero",
-                "ACCOUNTING_API_KEY": "k",
-                "ACCOUNTING_API_SECRET": "s",
-                "ACCOUNTING_PAYMENT_ACCOUNT": "090",
-                "ACCOUNTING_TOKEN_KEY": TOKEN_KEY,
-            },
-            "ACCOUNTING_TENANT_ID",
-        ),
         ({"ACCOUNTING_PROVIDER": "csv"}, "ACCOUNTING_EXPORT_DIR"),
         ({**XERO, "ACCOUNTING_TOKEN_KEY": None}, "ACCOUNTING_TOKEN_KEY"),
         ({**QUICKBOOKS, "ACCOUNTING_TOKEN_KEY": None}, "ACCOUNTING_TOKEN_KEY"),
@@ -583,6 +573,9 @@ def test_production_refuses_and_names_the_setting(
         {"ACCOUNTING_PROVIDER": "csv", "ACCOUNTING_EXPORT_DIR": "/srv/exports"},
         XERO,
         QUICKBOOKS,
+        # books per school: no platform-wide organisation, each school connects its own
+        {**XERO, "ACCOUNTING_TENANT_ID": None},
+        {**QUICKBOOKS, "ACCOUNTING_TENANT_ID": None},
         {"SMS_PROVIDER": "gatewayapi", "SMS_PROVIDER_KEY": None, "SMS_WEBHOOK_SECRET": "gw-secret"},
         {"MAIL_MAILER": "sendgrid", "MAIL_API_KEY": "SG.abcdef", "MAIL_HOST": None},
         {"SMS_ENABLED": "false"},

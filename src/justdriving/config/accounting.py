@@ -75,8 +75,7 @@ class AccountingSettings:
             problems += missing(
                 ACCOUNTING_API_KEY=self.accounting_api_key,
                 ACCOUNTING_API_SECRET=self.accounting_api_secret,
-                ACCOUNTING_TENANT_ID=self.accounting_tenant_id,
-            )
+            )  # ACCOUNTING_TENANT_ID is optional: schools may each connect their own books
             if provider is AccountingProvider.XERO:
                 problems += missing(ACCOUNTING_PAYMENT_ACCOUNT=self.accounting_payment_account)
             if not self.accounting_token_key:

@@ -139,6 +139,9 @@ class SyncRun(Entity):
     failures: tuple[tuple[str, str], ...] = ()  # (record id, reason)
     stopped_early: str | None = None  # e.g. the provider's daily limit was reached
     version: int = 0
+    # The school's books were not reachable (no connection, a revoked grant): nothing was
+    # pushed, nothing is lost, and the run is no failure of the others.
+    not_connected: bool = False
 
     @property
     def failed(self) -> int:
@@ -147,7 +150,9 @@ class SyncRun(Entity):
 
 @define(eq=False)
 class OAuthGrant(Entity):
-    """An accounting provider's OAuth2 tokens for one organisation (id: provider + tenant).
+    """An accounting provider's OAuth2 tokens for one organisation (id: provider + tenant),
+    or for the one a school connected (`school_id`; id: provider + school): a school's own
+    books take precedence over the platform's organisation.
 
     Refresh tokens rotate (Xero, QuickBooks): the new one must be stored before the access
     token it came with is used, or a crash in between locks the platform out."""
@@ -159,10 +164,16 @@ class OAuthGrant(Entity):
     refresh_token: str = field(repr=False)
     expires_at: datetime
     version: int = 0
+    school_id: str | None = None
 
     @staticmethod
     def key(provider: str, tenant_id: str) -> str:
         return f"{provider}:{tenant_id}"
+
+    @staticmethod
+    def school_key(provider: str, school_id: str) -> str:
+        """The id of the grant for the organisation a school connected (one per provider)."""
+        return f"{provider}:school:{school_id}"
 
 
 @frozen

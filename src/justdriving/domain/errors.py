@@ -133,6 +133,20 @@ class ConfigurationError(JustDrivingError):
         self.problems = tuple(problems)
 
 
+class BooksNotConnected(ConfigurationError):
+    """A school's books are not reachable: it connected no Xero organisation or QuickBooks
+    company (and there is no platform-wide one), or its grant was refused (revoked, expired).
+    What waits for its books waits until it connects again; nothing is lost."""
+
+    code = "books_not_connected"
+
+    def __init__(
+        self, message: str, problems: Sequence[str] = (), *, school_id: str | None = None
+    ) -> None:
+        super().__init__(message, problems)
+        self.school_id = school_id
+
+
 class ProviderError(JustDrivingError):
     """A provider call failed. `retryable` says whether trying again can help."""
 

@@ -24,6 +24,13 @@ from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentE
 from justdriving.domain.people import PhoneNumber
 
 
+def school_route(provider: str) -> tuple[str, str | None]:
+    """(provider, school id) of a payment webhook route: `paypal/<school id>` is a school's own
+    account's URL (`/webhook/payments/paypal/<school id>`), `paypal` the platform's."""
+    name, _, school_id = provider.partition("/")
+    return name, school_id or None
+
+
 class InboundChannel(enum.StrEnum):
     """The first segment of `/webhook/<channel>/<provider>`."""
 

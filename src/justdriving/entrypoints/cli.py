@@ -23,6 +23,7 @@ from justdriving.entrypoints.cli_money import (
 )
 from justdriving.entrypoints.cli_ops import check_config, inbox, messages, outbox
 from justdriving.entrypoints.cli_payments import payments
+from justdriving.entrypoints.cli_paypal import paypal_account
 from justdriving.entrypoints.cli_schools import schools, students
 
 if TYPE_CHECKING:
@@ -159,7 +160,8 @@ _SINCE = click.option(
 @_clean_errors
 def sync_accounting(school_id: str | None, since: datetime | None, dry_run: bool) -> None:
     """Push new and changed contacts, invoices, payments and credit notes to the accounting
-    system (ACCOUNTING_PROVIDER). Exits 1 when a record failed or a run stopped early."""
+    system (ACCOUNTING_PROVIDER), each school to its own books. Exits 1 when a record failed
+    or a run stopped early; a school whose books are not connected is reported, not failed."""
     from justdriving.container import bootstrap
 
     app = bootstrap()
@@ -170,7 +172,7 @@ def sync_accounting(school_id: str | None, since: datetime | None, dry_run: bool
         else:
             runs = [app.sync_accounting(school_id, since=day, dry_run=dry_run, progress=progress)]
     _print_runs(runs, "would push" if dry_run else "pushed")
-    if any(run.failures or run.stopped_early for run in runs):
+    if any(run.failures or (run.stopped_early and not run.not_connected) for run in runs):
         sys.exit(1)
 
 
@@ -230,11 +232,14 @@ def _print_runs(runs: Sequence[SyncRun], pushed: str) -> None:
     table = Table("school", "provider", pushed, "skipped", "failed", "stopped early")
     for run in runs:
         row = (run.school_id, run.provider, run.pushed, run.skipped, run.failed)
-        table.add_row(*map(str, row), "yes" if run.stopped_early else "")
+        stopped = "not connected" if run.not_connected else "yes" if run.stopped_early else ""
+        table.add_row(*map(str, row), stopped)
     console = Console()
     (console if console.is_terminal else Console(width=160)).print(table)
     for run in runs:
-        if run.stopped_early:
+        if run.not_connected:
+            click.echo(f"{run.school_id}: not connected (its records wait): {run.stopped_early}")
+        elif run.stopped_early:
             click.echo(f"{run.school_id}: stopped early: {run.stopped_early}")
         for record_id, reason in run.failures:
             click.echo(f"{run.school_id} {record_id}: {reason}")
@@ -289,6 +294,7 @@ main.add_command(accounting)
 main.add_command(outbox)
 main.add_command(inbox)
 main.add_command(messages)
+payments.add_command(paypal_account)  # a school's own PayPal account
 main.add_command(payments)
 main.add_command(invoices)
 main.add_command(balances)

@@ -69,3 +69,14 @@ class AccountingClient(Protocol):
     def push_credit_notes(
         self, credit_notes: Sequence[AccountingCreditNote], idempotency_key: str
     ) -> list[PushResult]: ...
+
+
+class AccountingBooks(Protocol):
+    """Where each school's books are: the AccountingClient for a school's own organisation
+    (the one it connected), else the platform's one. `name` is the provider's, as on the
+    clients. `for_school` raises BooksNotConnected when the school has no books to push to;
+    a client's calls raise it too when the school's grant is refused (revoked, expired)."""
+
+    name: str
+
+    def for_school(self, school_id: str) -> AccountingClient: ...

@@ -263,7 +263,10 @@ class GatewayRegistry(Protocol):
     ConfigurationError for a gateway that is not configured here.
 
     A gateway in Connect mode is given acting on the school's connected account, and only
-    once charges are enabled on it (ChargesNotEnabled before)."""
+    once charges are enabled on it (ChargesNotEnabled before). A school may also have its own
+    account at a provider (its PayPal credentials): `for_school` and `for_payment` then answer
+    with a gateway on that account; `school_gateway` is that gateway alone (NotFound when the
+    school has none), for the school's own webhook URL."""
 
     def for_school(self, school: School) -> PaymentGateway: ...
 
@@ -276,4 +279,8 @@ class GatewayRegistry(Protocol):
     def connect_for(self, school: School) -> tuple[PaymentGateway, ConnectedAccounts]:
         """The school's gateway and its connected accounts; ConfigurationError when the
         school's gateway is not in Connect mode here."""
+        ...
+
+    def school_gateway(self, name: str, school_id: str) -> PaymentGateway:
+        """The school's own account at `name` (its stored credentials); NotFound without."""
         ...

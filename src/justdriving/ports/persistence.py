@@ -24,6 +24,7 @@ from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
 from justdriving.domain.events import DomainEvent
+from justdriving.domain.gateway_credentials import GatewayCredentials
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
 from justdriving.domain.messages import OutboundMessage
 from justdriving.domain.outbox import InboxEvent, OutboxMessage
@@ -326,6 +327,7 @@ class UnitOfWork(Protocol):
     refunds: RefundRepository
     deposits: DepositRepository
     payment_customers: Repository[PaymentCustomer]
+    gateway_credentials: Repository[GatewayCredentials]  # secrets sealed at rest
     plans: PlanRepository
     disputes: DisputeRepository
     messages: MessageRepository

@@ -64,12 +64,14 @@ class Answer:
 
 
 def token(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
-    expected = f"{sim.client_id}:{sim.client_secret}".encode()
     given = request.headers.get("authorization", "")
     try:
         credentials = base64.b64decode(given.removeprefix("Basic "), validate=True)
     except ValueError:
         credentials = b""
+    client_id = credentials.partition(b":")[0].decode(errors="replace")
+    merchant = sim.merchants.get(client_id)
+    expected = f"{client_id}:{merchant[0]}".encode() if merchant else b"\0"
     if not given.startswith("Basic ") or not secrets.compare_digest(credentials, expected):
         return Answer.json(
             401,
@@ -82,7 +84,7 @@ def token(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
         )
     token = f"A21AA{secrets.token_urlsafe(32)}"
     now = sim.clock()
-    sim.remember_token(token)
+    sim.remember_token(token, client_id)
     return Answer.json(
         200,
         {
@@ -122,6 +124,7 @@ def route(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
 
 def create_order(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
     order = sim.ledger.create_order(_body(request))
+    sim.order_owners[order.id] = sim.serving
     view = sim.ledger.order_json(sim.base_url, order)
     if "return=representation" not in request.headers.get("prefer", ""):
         view = {name: view[name] for name in ("id", "status", "links")}
@@ -206,6 +209,7 @@ def verify(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
         )
     event = signing.member_texts(text)["webhook_event"].encode()
     genuine = sim.is_genuine({name: payload[name] for name in _VERIFY_FIELDS}, event)
+    genuine = genuine and payload["webhook_id"] == sim.merchants[sim.serving][1]  # the app's own
     return Answer.json(200, {"verification_status": "SUCCESS" if genuine else "FAILURE"})
 
 

@@ -19,6 +19,7 @@ Nothing happens at import time; the server runs between `start()` and `stop()`.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import uuid
@@ -43,6 +44,7 @@ __all__ = ["Delivery", "PayPalSimulator", "RecordedRequest", "SimulatorError"]
 
 Delivery = tuple[bytes, dict[str, str]]
 T = TypeVar("T")
+_ORDER_PATH = re.compile(r"/v2/checkout/orders/([^/]+)")
 
 
 class SimulatorError(Exception):
@@ -72,6 +74,11 @@ class PayPalSimulator(Served):
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.client_id, self.client_secret, self.webhook_id = client_id, client_secret, webhook_id
+        # Merchants (REST apps) by client id: (secret, webhook id). Each token is one app's;
+        # an app sees only its own orders and verifies only its own webhook's deliveries.
+        self.merchants: dict[str, tuple[str, str]] = {client_id: (client_secret, webhook_id)}
+        self.order_owners: dict[str, str] = {}  # order id -> the client id that created it
+        self.serving = client_id  # whose request is being answered
         self.token_ttl = token_ttl
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.ledger = Ledger(self.clock, refund_status)
@@ -79,6 +86,7 @@ class PayPalSimulator(Served):
         self.deliveries: list[Delivery] = []
         self.tokens_issued = 0
         self._tokens: dict[str, datetime] = {}
+        self._owners: dict[str, str] = {}  # access token -> client id
         self._replays: dict[tuple[str, str], Answer] = {}
         self._failures: list[_Failure] = []
         self._declines: list[str] = []
@@ -390,6 +398,11 @@ class PayPalSimulator(Served):
                     "error_description": "Token signature verification failed",
                 },
             )
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        self.serving = self._owners.get(token, self.client_id)
+        foreign = self._foreign_order(request.path)
+        if foreign is not None:
+            return foreign
         key = (request.path, request.request_id or "")
         if request.method == "POST" and request.request_id and key in self._replays:
             return self._replays[key]
@@ -401,15 +414,40 @@ class PayPalSimulator(Served):
             self._replays[key] = answer
         return answer
 
+    def _foreign_order(self, path: str) -> Answer | None:
+        """Another merchant's order is not found, as PayPal answers it."""
+        matched = _ORDER_PATH.match(path)
+        owner = self.order_owners.get(matched.group(1)) if matched else None
+        if owner is None or owner == self.serving:
+            return None
+        problem = PayPalProblem(
+            404,
+            "RESOURCE_NOT_FOUND",
+            "INVALID_RESOURCE_ID",
+            "Specified resource ID does not exist.",
+        )
+        return Answer.json(problem.status, problem.body("GET", path))
+
     def _authorized(self, request: RecordedRequest) -> bool:
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         expires = self._tokens.get(token)
         return expires is not None and self.clock() < expires
 
-    def remember_token(self, token: str) -> None:
+    def add_merchant(self, client_id: str, client_secret: str, webhook_id: str) -> None:
+        """Another merchant's REST app (a school's own PayPal account), with its webhook."""
+        with self._lock:
+            self.merchants[client_id] = (client_secret, webhook_id)
+
+    def orders_of(self, client_id: str) -> list[str]:
+        """The ids of the orders the merchant's app created."""
+        with self._lock:
+            return [o for o, owner in self.order_owners.items() if owner == client_id]
+
+    def remember_token(self, token: str, client_id: str | None = None) -> None:
         """An access token issued now, valid for `token_ttl` seconds of the simulator's clock."""
         expires = self.clock().timestamp() + self.token_ttl
         self._tokens[token] = datetime.fromtimestamp(expires, UTC)
+        self._owners[token] = client_id or self.client_id
         self.tokens_issued += 1
 
     def is_genuine(self, fields: Mapping[str, str], event: bytes) -> bool:

@@ -119,7 +119,7 @@ def connections(sim: XeroSimulator, request: RecordedRequest) -> Answer:
     token = request.headers.get("authorization", "").removeprefix("Bearer ")
     if not sim.token_works(token):
         return problem(401, "Unauthorized", "AuthenticationUnsuccessful")
-    connected = sim.clock().isoformat()
+    connected, reach = sim.clock().isoformat(), sim.reach(token)
     return Answer.json(
         200,
         [
@@ -133,6 +133,7 @@ def connections(sim: XeroSimulator, request: RecordedRequest) -> Answer:
                 "updatedDateUtc": connected,
             }
             for tenant_id, name in sim.connections.items()
+            if tenant_id in reach
         ],
     )
 

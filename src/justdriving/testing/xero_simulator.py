@@ -15,7 +15,10 @@ What it does as Xero does:
   code a consent would redirect with; the token endpoint exchanges it once, for that
   redirect_uri only (grant_type=authorization_code), and GET /connections lists `connections`
   (its organisation; add more to act as a person who connected several).
-- `xero-tenant-id` must name its organisation (403 otherwise).
+- `xero-tenant-id` must name an organisation the access token reaches (403 otherwise).
+- Several organisations (`add_organisation`): each its own books, its own rate limits and its
+  own Idempotency-Keys; a token reaches the organisations its consent connected (`grant` and
+  `authorization_code` take them), as Xero's tokens belong to a person, not an organisation.
 - Per-element validation (xero_books), `summarizeErrors`, and Idempotency-Key: the same key with
   the same request replays the first answer and writes nothing; with another request it is 400.
 - The rate limits, exactly (xero_quota): 5 concurrent, 60 per rolling minute, 5,000 per rolling
@@ -89,11 +92,13 @@ class XeroSimulator(Served):
         self.connections: dict[str, str] = {tenant_id: organisation}  # tenant id -> name
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.access_ttl, self.refresh_ttl, self.latency = access_ttl, refresh_ttl, latency
-        self.books = Books()
+        first = Books()
         if accounts is not None:
-            self.books.accounts = dict(accounts)
+            first.accounts = dict(accounts)
         if tax_types is not None:
-            self.books.tax_types = dict(tax_types)
+            first.tax_types = dict(tax_types)
+        self.organisations: dict[str, Books] = {tenant_id: first}  # tenant id -> its books
+        self._serving = tenant_id  # whose books `books` is, while a request is answered
         self.quota = Quota(
             lambda: self.clock().timestamp(),
             concurrent=concurrent,
@@ -106,8 +111,9 @@ class XeroSimulator(Served):
         self.largest_batch = 0
         self._access: dict[str, datetime] = {}
         self._refresh: dict[str, datetime] = {}
-        self._codes: dict[str, str] = {}  # authorisation code -> its redirect_uri
-        self._replies: dict[str, tuple[tuple[str, str, str, bytes], Answer]] = {}
+        self._reach: dict[str, frozenset[str]] = {}  # a token -> the tenants it reaches
+        self._codes: dict[str, tuple[str, frozenset[str]]] = {}  # code -> redirect_uri, reach
+        self._replies: dict[tuple[str, str], tuple[tuple[str, str, str, bytes], Answer]] = {}
         self._failures: list[_Failure] = []
         self._lock = threading.RLock()
         self._server = LocalServer(endpoints.handler(self), provider="xero")
@@ -121,38 +127,72 @@ class XeroSimulator(Served):
             raise SimulatorError("the simulator is not running; use it as a context manager")
         return self._server.base_url
 
+    # Organisations.
+
+    @property
+    def books(self) -> Books:
+        """The first organisation's books (or, while a request is answered, its tenant's)."""
+        return self.organisations[self._serving]
+
+    @books.setter
+    def books(self, books: Books) -> None:
+        self.organisations[self._serving] = books
+
+    def add_organisation(self, tenant_id: str, name: str) -> Books:
+        """Another organisation (its own books, with the first one's accounts and taxes)."""
+        with self._lock:
+            first = self.organisations[self.tenant_id]
+            books = Books(accounts=dict(first.accounts), tax_types=dict(first.tax_types))
+            self.organisations[tenant_id.lower()] = books
+            self.connections[tenant_id.lower()] = name
+            return books
+
+    def books_of(self, tenant_id: str) -> Books:
+        return self.organisations[tenant_id.lower()]
+
     # OAuth2.
 
-    def connect(self) -> XeroConnection:
-        """Tokens as after a person consented (the authorisation-code flow, not simulated)."""
+    def connect(self, tenant_id: str | None = None) -> XeroConnection:
+        """Tokens as after a person consented (the authorisation-code flow, not simulated), to
+        `tenant_id` (default: the first organisation)."""
         with self._lock:
-            return self._issue()
+            return self._issue(frozenset({(tenant_id or self.tenant_id).lower()}))
 
-    def grant(self, provider: str = "xero") -> OAuthGrant:
-        """A fresh connection as the OAuthGrant an operator command would store."""
-        tokens = self.connect()
+    def grant(
+        self, provider: str = "xero", tenant_id: str | None = None, school_id: str | None = None
+    ) -> OAuthGrant:
+        """A fresh connection as the OAuthGrant an operator command would store (for
+        `school_id`'s own books when given)."""
+        tenant = (tenant_id or self.tenant_id).lower()
+        tokens = self.connect(tenant)
         return OAuthGrant(
-            id=OAuthGrant.key(provider, self.tenant_id),
+            id=OAuthGrant.school_key(provider, school_id)
+            if school_id
+            else OAuthGrant.key(provider, tenant),
             provider=provider,
-            tenant_id=self.tenant_id,
+            tenant_id=tenant,
             access_token=tokens.access_token,
             refresh_token=tokens.refresh_token,
             expires_at=tokens.expires_at,
+            school_id=school_id,
         )
 
     def rotate(self, refresh_token: str) -> XeroConnection | None:
         """Spend a refresh token for new tokens; None when it is unknown, used or expired."""
         with self._lock:
             issued = self._refresh.pop(refresh_token, None)
+            reach = self._reach.pop(refresh_token, frozenset())
             if issued is None or self.clock() >= issued + self.refresh_ttl:
                 return None
-            return self._issue()
+            return self._issue(reach)
 
-    def authorization_code(self, redirect_uri: str) -> str:
-        """The code Xero's consent would redirect to `redirect_uri` with (the browser step)."""
+    def authorization_code(self, redirect_uri: str, tenants: tuple[str, ...] = ()) -> str:
+        """The code Xero's consent would redirect to `redirect_uri` with (the browser step),
+        for the organisations the person picked (default: every one)."""
         with self._lock:
             code = secrets.token_urlsafe(24)
-            self._codes[code] = redirect_uri
+            reach = frozenset(t.lower() for t in tenants) or frozenset(self.connections)
+            self._codes[code] = (redirect_uri, reach)
             return code
 
     def redeem(self, code: str, redirect_uri: str) -> XeroConnection | None:
@@ -160,9 +200,14 @@ class XeroSimulator(Served):
         redirect_uri. A code is spent by its first exchange, even a refused one."""
         with self._lock:
             issued_for = self._codes.pop(code, None)
-            if issued_for is None or issued_for != redirect_uri:
+            if issued_for is None or issued_for[0] != redirect_uri:
                 return None
-            return self._issue()
+            return self._issue(issued_for[1])
+
+    def reach(self, access_token: str) -> frozenset[str]:
+        """The organisations a token reaches."""
+        with self._lock:
+            return self._reach.get(access_token, frozenset())
 
     def token_works(self, access_token: str) -> bool:
         with self._lock:
@@ -174,22 +219,26 @@ class XeroSimulator(Served):
         with self._lock:
             self._access.clear()
 
-    def disconnect(self) -> None:
-        """The organisation disconnected the app: no token works any more."""
+    def disconnect(self, tenant_id: str | None = None) -> None:
+        """The organisation (default: every one) disconnected the app: no token that reaches
+        it works any more."""
         with self._lock:
-            self._access.clear()
-            self._refresh.clear()
+            for tokens in (self._access, self._refresh):
+                for token in list(tokens):
+                    if tenant_id is None or tenant_id.lower() in self._reach.get(token, ()):
+                        del tokens[token]
 
     def refresh_tokens(self) -> set[str]:
         """The refresh tokens that would work now."""
         with self._lock:
             return set(self._refresh)
 
-    def _issue(self) -> XeroConnection:
+    def _issue(self, reach: frozenset[str]) -> XeroConnection:
         now = self.clock()
         access, refresh = secrets.token_urlsafe(48), secrets.token_urlsafe(32)
         self._access[access] = now + timedelta(seconds=self.access_ttl)
         self._refresh[refresh] = now
+        self._reach[access] = self._reach[refresh] = reach
         self.tokens_issued += 1
         return XeroConnection(access, refresh, self._access[access])
 
@@ -205,10 +254,11 @@ class XeroSimulator(Served):
 
     # Looking in.
 
-    def count(self, kind: str) -> int:
-        """How many contacts, invoices, payments, credit_notes or allocations the books hold."""
+    def count(self, kind: str, tenant_id: str | None = None) -> int:
+        """How many contacts, invoices, payments, credit_notes or allocations the books (of
+        `tenant_id`, default the first organisation) hold."""
         with self._lock:
-            return len(getattr(self.books, kind))
+            return len(getattr(self.organisations[(tenant_id or self.tenant_id).lower()], kind))
 
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         with self._lock:
@@ -234,23 +284,28 @@ class XeroSimulator(Served):
             refused = self._refuse(request)
         if refused is not None:
             return refused
-        throttle = self.quota.admit(self.tenant_id)
+        tenant = request.headers.get("xero-tenant-id", "").lower()
+        throttle = self.quota.admit(tenant)
         if throttle is not None:
             return Answer.json(
                 429,
                 {"Title": "Too Many Requests", "Status": 429},
                 **{"Retry-After": str(throttle.retry_after)},
                 **{"X-Rate-Limit-Problem": throttle.problem},
-                **self.quota.remaining(self.tenant_id),
+                **self.quota.remaining(tenant),
             )
         try:
             endpoints.pause(self.latency)
             with self._lock:
-                answer = self._answer(request)
+                self._serving = tenant
+                try:
+                    answer = self._answer(request, tenant)
+                finally:
+                    self._serving = self.tenant_id
         finally:
-            self.quota.finish(self.tenant_id)
+            self.quota.finish(tenant)
         return Answer(
-            answer.status, answer.body, {**answer.headers, **self.quota.remaining(self.tenant_id)}
+            answer.status, answer.body, {**answer.headers, **self.quota.remaining(tenant)}
         )
 
     def _refuse(self, request: RecordedRequest) -> Answer | None:
@@ -263,15 +318,17 @@ class XeroSimulator(Served):
         expires = self._access.get(token)
         if expires is None or self.clock() >= expires:
             return endpoints.problem(401, "Unauthorized", "AuthenticationUnsuccessful")
-        if request.headers.get("xero-tenant-id", "").lower() != self.tenant_id:
+        tenant = request.headers.get("xero-tenant-id", "").lower()
+        if tenant not in self.organisations or tenant not in self._reach.get(token, ()):
             return endpoints.problem(403, "Forbidden", "AuthorizationUnsuccessful")
         return None
 
-    def _answer(self, request: RecordedRequest) -> Answer:
+    def _answer(self, request: RecordedRequest, tenant: str) -> Answer:
         failure = self._failure_for(request.path)
         if failure is not None and not failure.processed:
             return endpoints.problem(failure.status, "Simulated", "a failure the test asked for")
-        key = request.idempotency_key if request.method in ("POST", "PUT") else None
+        given = request.idempotency_key if request.method in ("POST", "PUT") else None
+        key = (tenant, given) if given else None  # keys are the organisation's own
         fingerprint = (request.method, request.path, request.query, request.body)
         if key and key in self._replies:
             seen, answer = self._replies[key]

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from attrs import evolve
+
 from justdriving.config import AccountingProvider, AccountingSettings
 from justdriving.domain.errors import ConfigurationError
-from justdriving.ports.accounting import AccountingClient, AccountingConsent, GrantStore
+from justdriving.ports.accounting import (
+    AccountingBooks,
+    AccountingClient,
+    AccountingConsent,
+    GrantStore,
+)
 
 if TYPE_CHECKING:
     from justdriving.domain.services.accounting_export import AccountingExporter
+    from justdriving.domain.services.grants import StoredGrants
 
 
 DEVELOPMENT_EXPORT_DIR = "accounting-exports"
@@ -51,6 +59,41 @@ def quickbooks_client(settings: AccountingSettings, grants: GrantStore) -> Accou
         api_base=settings.accounting_api_base_url or LIVE_API,
         token_url=settings.accounting_token_url or TOKEN_URL,
     )
+
+
+def xero_books(settings: AccountingSettings, grants: StoredGrants) -> AccountingBooks:
+    """Each school's own Xero organisation, else ACCOUNTING_TENANT_ID's; one rate limiter
+    for all of them (it counts per organisation)."""
+    from justdriving.adapters.accounting.organisations import BooksPerSchool
+    from justdriving.adapters.accounting.xero import API_BASE, IDENTITY_BASE, XeroAccountingClient
+    from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+
+    limiter = XeroRateLimiter()
+
+    def build(tenant_id: str, store: GrantStore) -> AccountingClient:
+        return XeroAccountingClient(
+            settings.accounting_api_key or "",
+            settings.accounting_api_secret or "",
+            tenant_id,
+            store,
+            api_base=settings.accounting_api_base_url or API_BASE,
+            identity_base=settings.accounting_token_url or IDENTITY_BASE,
+            payment_account_code=settings.accounting_payment_account,
+            limiter=limiter,
+        )
+
+    return BooksPerSchool("xero", grants, build, settings.accounting_tenant_id)
+
+
+def quickbooks_books(settings: AccountingSettings, grants: StoredGrants) -> AccountingBooks:
+    """Each school's own QuickBooks company, else ACCOUNTING_TENANT_ID's (each client paces
+    its own company's calls)."""
+    from justdriving.adapters.accounting.organisations import BooksPerSchool
+
+    def build(realm_id: str, store: GrantStore) -> AccountingClient:
+        return quickbooks_client(evolve(settings, accounting_tenant_id=realm_id), store)
+
+    return BooksPerSchool("quickbooks", grants, build, settings.accounting_tenant_id)
 
 
 def exporter(settings: AccountingSettings, production: bool) -> AccountingExporter | None:

@@ -27,7 +27,12 @@ from justdriving.adapters import exact_json
 from justdriving.adapters.accounting.quickbooks_limits import RequestPacer
 from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.accounting import OAuthGrant
-from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
+from justdriving.domain.errors import (
+    BooksNotConnected,
+    ConfigurationError,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 from justdriving.ports.accounting import GrantStore
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
@@ -138,7 +143,7 @@ class QuickBooksApi:
             return response
         code, text = _fault(response)
         if status in (401, 403):
-            raise ConfigurationError(
+            raise BooksNotConnected(
                 f"QuickBooks refused the call ({status} {code}); reconnect the company",
                 CREDENTIAL_SETTINGS,
             )
@@ -171,7 +176,7 @@ class QuickBooksApi:
                 # From the store: another worker may have rotated the grant already.
                 grant = self._grants.load(self.provider, self.realm_id)
                 if grant is None:
-                    raise ConfigurationError(
+                    raise BooksNotConnected(
                         f"QuickBooks company {self.realm_id} is not connected (no OAuth grant)"
                     )
                 if grant.access_token == rejected or self._expiring(grant):
@@ -196,7 +201,7 @@ class QuickBooksApi:
                 self.provider, f"token refresh failed: {type(error).__name__}"
             ) from error
         if response.status_code in (400, 401, 403):
-            raise ConfigurationError(
+            raise BooksNotConnected(
                 f"QuickBooks refused the token refresh ({oauth_error(response)}); "
                 "reconnect the company",
                 CREDENTIAL_SETTINGS,

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from justdriving.domain.accounting import OAuthGrant
-from justdriving.domain.errors import ConfigurationError, ProviderUnavailable
+from justdriving.domain.errors import BooksNotConnected, ConfigurationError, ProviderUnavailable
 from justdriving.ports.accounting import GrantStore
 
 TOKEN_PATH = "/connect/token"  # noqa: S105 - a URL path
@@ -98,7 +98,7 @@ class XeroTokens:
     def _load(self) -> OAuthGrant:
         grant = self._grants.load(self.provider, self.tenant_id)
         if grant is None:
-            raise ConfigurationError(
+            raise BooksNotConnected(
                 f"Xero is not connected for tenant {self.tenant_id}: no OAuth grant is stored. "
                 "Connect the organisation in Xero (authorisation-code flow) and store the grant "
                 f"with GrantStore.save under provider {self.provider!r}",
@@ -114,7 +114,7 @@ class XeroTokens:
                 # Another process rotated it first and saved the result: carry on from there.
                 self._grant = stored
                 return self._refresh(stored, again=False) if self._expiring(stored) else stored
-            raise ConfigurationError(
+            raise BooksNotConnected(
                 "Xero refused the stored refresh token (invalid_grant: expired after 60 days, "
                 "already used, or the app was disconnected); connect the organisation again",
                 (f"OAuthGrant {OAuthGrant.key(self.provider, self.tenant_id)}",),

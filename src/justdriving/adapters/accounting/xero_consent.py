@@ -139,7 +139,8 @@ def _chosen(connections: list[dict[str, Any]], wanted: str | None) -> tuple[str,
     if len(connections) > 1:
         raise ConfigurationError(
             f"the consent connected several Xero organisations: {listed}; set "
-            f"ACCOUNTING_TENANT_ID to the school's one, then {RECONNECT}"
+            f"ACCOUNTING_TENANT_ID to the school's one (for a school's own books: connect "
+            f"--school ID --tenant-id TENANT_ID), then {RECONNECT}"
         )
     return str(connections[0]["tenantId"]), _name(connections[0])
 

@@ -25,7 +25,12 @@ from justdriving.adapters import exact_json
 from justdriving.adapters.accounting.xero_auth import XeroTokens
 from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
 from justdriving.adapters.retry_after import retry_after_seconds
-from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
+from justdriving.domain.errors import (
+    BooksNotConnected,
+    ConfigurationError,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 
 API_PATH = "/api.xro/2.0"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
@@ -101,7 +106,7 @@ class XeroApi:
         if response.status_code == 401:
             response = self._send(method, path, self._tokens.renew(token), content, params, key)
         if response.status_code in (401, 403):
-            raise ConfigurationError(
+            raise BooksNotConnected(
                 f"Xero refused {method} {path} ({response.status_code} {_detail(response)}): "
                 f"check the tenant id and that the organisation is still connected",
                 ("ACCOUNTING_API_KEY", "ACCOUNTING_API_SECRET", f"tenant {self.tenant_id}"),

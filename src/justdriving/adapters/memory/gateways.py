@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import cast
 
-from justdriving.domain.errors import ConfigurationError, PaymentNotAllowed
+from justdriving.domain.errors import ConfigurationError, NotFound, PaymentNotAllowed
 from justdriving.domain.payments import Payment
 from justdriving.domain.schools import DEFAULT_GATEWAY, School
 from justdriving.ports.payments import ConnectedAccounts, PaymentGateway
@@ -41,6 +41,10 @@ class MemoryGatewayRegistry:
         if name in self._connected:
             return gateway.on_account(school.card_account().account_id)
         return gateway
+
+    def school_gateway(self, name: str, school_id: str) -> PaymentGateway:
+        """No school has an account of its own here."""
+        raise NotFound("payment provider", f"{name}/{school_id}"[:64])
 
     def by_name(self, name: str) -> PaymentGateway:
         gateway = self._gateways.get(name)

@@ -11,6 +11,7 @@ from justdriving.adapters.memory.store import MemoryStore
 from justdriving.adapters.memory.tracking import Table
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.events import DomainEvent, drain_all
+from justdriving.domain.gateway_credentials import GatewayCredentials
 from justdriving.domain.saved_methods import PaymentCustomer
 from justdriving.ports.persistence import (
     BookingRepository,
@@ -78,6 +79,9 @@ class MemoryUnitOfWork:
         self.deposits: DepositRepository = repos.MemoryDepositRepository(self._table("deposits"))
         self.payment_customers: Repository[PaymentCustomer] = repos.MemoryRepository(
             self._table("payment_customers", "payment customer")
+        )
+        self.gateway_credentials: Repository[GatewayCredentials] = repos.MemoryRepository(
+            self._table("gateway_credentials", "gateway credentials")
         )
         self.plans: PlanRepository = repos.MemoryPlans(self._table("plans", "payment plan"))
         self.disputes: DisputeRepository = repos.MemoryDisputeRepository(self._table("disputes"))

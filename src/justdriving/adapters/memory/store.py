@@ -24,6 +24,7 @@ TABLES = (
     "refunds",
     "deposits",
     "payment_customers",
+    "gateway_credentials",
     "plans",
     "disputes",
     "messages",

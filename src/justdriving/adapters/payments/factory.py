@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from justdriving.adapters.memory.gateways import MemoryGatewayRegistry
 from justdriving.config import PaymentSettings, Settings
 from justdriving.domain.errors import ConfigurationError
-from justdriving.ports.payments import PaymentGateway
+from justdriving.domain.gateway_credentials import GatewayCredentials
+from justdriving.ports.payments import GatewayRegistry, PaymentGateway
+from justdriving.ports.persistence import UnitOfWorkFactory
 
 STRIPE, STRIPE_CONNECT = "stripe", "stripe-connect"
 
@@ -32,6 +36,32 @@ def paypal_gateway(settings: Settings) -> PaymentGateway:
         api_base=settings.payment_api_base_url
         or (LIVE_API if settings.is_production else SANDBOX_API),
     )
+
+
+def school_paypal(settings: Settings) -> Callable[[GatewayCredentials], PaymentGateway]:
+    """A school's own PayPal account, on the same API as the platform's PayPal."""
+
+    def build(credentials: GatewayCredentials) -> PaymentGateway:
+        from justdriving.adapters.payments.paypal import LIVE_API, SANDBOX_API, PayPalGateway
+
+        return PayPalGateway(
+            credentials.client_id,
+            credentials.client_secret,
+            credentials.webhook_id,
+            api_base=settings.payment_api_base_url
+            or (LIVE_API if settings.is_production else SANDBOX_API),
+        )
+
+    return build
+
+
+def school_gateways(
+    platform: GatewayRegistry, uow: UnitOfWorkFactory, settings: Settings
+) -> GatewayRegistry:
+    """The platform's gateways, and each school's own PayPal account where it has one."""
+    from justdriving.adapters.payments.school_gateways import SchoolGateways
+
+    return SchoolGateways(platform, uow, school_paypal(settings))
 
 
 def mobilepay_gateway(settings: Settings) -> PaymentGateway | None:

@@ -525,6 +525,7 @@ def repositories(session: TrackedSession, cipher: TokenCipher | None = None) -> 
         "sync_records": SqlSyncRecords(session, rows.SYNC_RECORDS),
         "sync_runs": SqlSyncRuns(session, rows.SYNC_RUNS),
         "grants": SqlRepository(session, rows.sealed_grants(cipher)),
+        "gateway_credentials": SqlRepository(session, rows.sealed_credentials(cipher)),
         "outbox": SqlOutbox(session, rows.OUTBOX),
         "inbox": SqlInbox(session, rows.INBOX),
         "webhook_tokens": SqlWebhookTokens(session),

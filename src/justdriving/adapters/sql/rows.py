@@ -17,6 +17,7 @@ from justdriving.domain.bookings import Booking, BookingType
 from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
+from justdriving.domain.gateway_credentials import GatewayCredentials
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
 from justdriving.domain.messages import OutboundMessage
 from justdriving.domain.outbox import (
@@ -258,6 +259,40 @@ def sealed_grants(cipher: TokenCipher | None) -> RowMapper[OAuthGrant]:
         return cipher is not None and not all(cipher.is_current(document[n]) for n in _TOKENS)
 
     return evolve(GRANTS, seal=seal, unseal=unseal, stale=stale)
+
+
+GATEWAY_CREDENTIALS = _document_mapper(
+    tables.gateway_credentials,
+    "gateway credentials",
+    GatewayCredentials,
+    lambda c: {"school_id": c.school_id},
+)
+_SECRETS = ("client_secret",)
+
+
+def sealed_credentials(cipher: TokenCipher | None) -> RowMapper[GatewayCredentials]:
+    """GATEWAY_CREDENTIALS with the secret encrypted by `cipher` (ACCOUNTING_TOKEN_KEY), as
+    the grants' tokens are."""
+
+    def seal(row: Mapping[str, Any]) -> dict[str, Any]:
+        if cipher is None:
+            return dict(row)
+        document = dict(row["document"])
+        for name in _SECRETS:
+            document[name] = cipher.seal(document[name])
+        return {**row, "document": document}
+
+    def unseal(row: Mapping[str, Any]) -> dict[str, Any]:
+        document = dict(row["document"])
+        for name in _SECRETS:
+            document[name] = open_token(cipher, document[name], f"credentials {row['id']}")
+        return {**row, "document": document}
+
+    def stale(row: Mapping[str, Any]) -> bool:
+        document = row["document"]
+        return cipher is not None and not all(cipher.is_current(document[n]) for n in _SECRETS)
+
+    return evolve(GATEWAY_CREDENTIALS, seal=seal, unseal=unseal, stale=stale)
 
 
 def _outbox_row(m: OutboxMessage) -> dict[str, Any]:

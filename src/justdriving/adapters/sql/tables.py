@@ -218,6 +218,9 @@ sync_runs = _aggregate(
 )
 
 grants = _aggregate("grants")
+gateway_credentials = _aggregate(
+    "gateway_credentials", Column("school_id", String(64), nullable=False, index=True)
+)
 
 outbox = Table(
     "outbox",

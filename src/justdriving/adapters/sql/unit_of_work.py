@@ -12,6 +12,7 @@ from justdriving.adapters.sql.session import TrackedSession, WriterBusy
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.events import DomainEvent, drain_all
+from justdriving.domain.gateway_credentials import GatewayCredentials
 from justdriving.domain.saved_methods import PaymentCustomer
 from justdriving.ports.persistence import (
     BookingRepository,
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
     refunds: RefundRepository
     deposits: DepositRepository
     payment_customers: Repository[PaymentCustomer]
+    gateway_credentials: Repository[GatewayCredentials]
     plans: PlanRepository
     disputes: DisputeRepository
     messages: MessageRepository

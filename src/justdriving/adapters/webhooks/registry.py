@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from justdriving.adapters.webhooks.payments import payment_receiver
 from justdriving.domain.errors import ConfigurationError, NotFound
-from justdriving.domain.inbound import InboundChannel
+from justdriving.domain.inbound import InboundChannel, school_route
 from justdriving.ports.payments import GatewayRegistry
 from justdriving.ports.webhooks import WebhookReceiver
 
@@ -24,8 +24,13 @@ class Receivers:
         self._gateways = gateways
 
     def get(self, channel: str, provider: str) -> WebhookReceiver:
+        """`provider` is a name, or for a school's own account `<name>/<school id>` (its
+        webhook URL): that account's receiver, made anew so changed credentials count."""
         found = self._by_key.get((channel, provider))
         if found is None and channel == InboundChannel.PAYMENTS.value and self._gateways:
+            name, school_id = school_route(provider)
+            if school_id is not None:
+                return payment_receiver(self._gateways.school_gateway(name, school_id))
             try:
                 found = payment_receiver(self._gateways.by_name(provider))
             except ConfigurationError:

@@ -12,17 +12,26 @@ it from the ops page once it is fixed.
 The reconciliation (a periodic job) queues whatever is still not in the books, as the sync
 would push it: records made before the push was switched on, changed since, or whose row was
 lost; records that already have a row waiting (or given up, for an operator) are left to it.
+
+Each school's rows go to its own books (AccountingBooks), through a circuit of their own. A
+row of a school whose books are not reachable (none connected, a revoked grant) waits: it is
+put back for NOT_CONNECTED_WAIT, no attempt counted, until the school connects.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final
 
 from justdriving.domain.accounting import SyncRecord
-from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
+from justdriving.domain.errors import (
+    BooksNotConnected,
+    ConfigurationError,
+    ProviderRejected,
+    ProviderUnavailable,
+)
 from justdriving.domain.events import (
     CreditNoteIssued,
     InvoiceIssued,
@@ -36,9 +45,10 @@ from justdriving.domain.services.accounting_documents import SchoolBooks, load_b
 from justdriving.domain.services.accounting_plan import Kind, Plan, plan
 from justdriving.domain.services.accounting_push import Stopped, SyncPass
 from justdriving.domain.services.accounting_sync import uses
+from justdriving.domain.services.books import as_books
 from justdriving.domain.services.notifications import queue_side_effect
-from justdriving.domain.services.relay_messages import Job
-from justdriving.ports.accounting import AccountingClient
+from justdriving.domain.services.relay_messages import Deferred, Job, Prepared
+from justdriving.ports.accounting import AccountingBooks, AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
@@ -48,10 +58,13 @@ CONTACT_DETAILS: Final = frozenset({"name", "email", "phone", "address"})
 ROW_RECORDS: Final = 100  # records in one row queued by the reconciliation
 WAITING: Final = (
     OutboxStatus.PENDING,
+    OutboxStatus.DEFERRED,  # a school's books not connected yet
     OutboxStatus.IN_FLIGHT,
     OutboxStatus.FAILED,
     OutboxStatus.DEAD,
 )
+
+NOT_CONNECTED_WAIT: Final = timedelta(hours=1)  # how often a not-connected school's row looks
 
 Record = tuple[Kind, str]
 
@@ -115,10 +128,10 @@ def student_to_books(uow: UnitOfWork, event: StudentDetailsChanged, now: datetim
 # the relay's side
 
 
-def configured(client: AccountingClient | None) -> AccountingClient:
-    if client is None:
+def configured(books: AccountingBooks | None) -> AccountingBooks:
+    if books is None:
         raise ConfigurationError("ACCOUNTING_PROVIDER is none")
-    return client
+    return books
 
 
 class BooksPushes:
@@ -126,24 +139,33 @@ class BooksPushes:
     work; the push itself (outside it) commits each batch's sync records as the sync does."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, client: AccountingClient | None
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        books: AccountingBooks | AccountingClient | None,
     ) -> None:
-        self._uow, self._clock, self._client = uow, clock, client
+        self._uow, self._clock, self._books = uow, clock, as_books(books)
 
-    def prepare(self, uow: UnitOfWork, row: OutboxMessage) -> Job | None:
+    def prepare(self, uow: UnitOfWork, row: OutboxMessage) -> Prepared:
         """None when there is nothing to push: synced and unchanged already (the planner
-        skips those), no such record in the books, or the school keeps them elsewhere."""
-        client = configured(self._client)
+        skips those), no such record in the books, or the school keeps them elsewhere;
+        Deferred while the school's books are not connected."""
+        books = configured(self._books)
         school = uow.schools.get(row.school_id)
-        if not uses(school, client):
+        if not uses(school, books):
             return None
-        books = load_books(uow, school)
+        try:
+            client = books.for_school(school.id)
+        except BooksNotConnected as error:
+            return Deferred(self._clock.now() + NOT_CONNECTED_WAIT, str(error))
+        held = load_books(uow, school)
         records = {r.id: r for r in uow.sync_records.for_school(client.name, school.id)}
-        candidates = plan(books, records, client.name, None, only=records_of(row))
+        candidates = plan(held, records, client.name, None, only=records_of(row))
         if not any(candidates.values()):
             return None
-        push = partial(self._push, client, books, records, candidates)
-        return Job(f"accounting:{client.name}", push, _nothing)
+        push = partial(self._push, client, held, records, candidates)
+        # A circuit per school: one organisation's outage or revoked grant holds no other's.
+        return Job(f"accounting:{client.name}:{school.id}", push, _nothing)
 
     def _push(
         self,
@@ -190,18 +212,29 @@ class Reconciliation:
     """Queues what the sync would push and no row is waiting for, school by school."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, client: AccountingClient | None
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        books: AccountingBooks | AccountingClient | None,
     ) -> None:
-        self._uow, self._clock, self._client = uow, clock, client
+        self._uow, self._clock, self._books = uow, clock, as_books(books)
 
     def queue_missing(self) -> int:
         """Queue every record missing from the books (in rows of at most ROW_RECORDS) of each
-        school that keeps its books in the configured provider; how many records were queued.
-        Raises ConfigurationError when no provider is configured."""
-        client = configured(self._client)
+        school that keeps its books in the configured provider and has them connected (the
+        others are queued once they connect); how many records were queued. Raises
+        ConfigurationError when no provider is configured."""
+        books = configured(self._books)
         with self._uow() as uow:
-            schools = [s.id for s in uow.schools.list() if uses(s, client)]
-        return sum(self._school(client, school_id) for school_id in schools)
+            schools = [s.id for s in uow.schools.list() if uses(s, books)]
+        queued = 0
+        for school_id in schools:
+            try:
+                client = books.for_school(school_id)
+            except BooksNotConnected:
+                continue
+            queued += self._school(client, school_id)
+        return queued
 
     def _school(self, client: AccountingClient, school_id: str) -> int:
         with self._uow() as uow:

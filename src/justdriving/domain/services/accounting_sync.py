@@ -6,6 +6,11 @@ record that cannot be pushed (no account code for a line's service, refused by t
 fails alone, and so do the records that depend on it; the run goes on. Each record's sync
 record holds its id in the accounting system and the fingerprint of what was last pushed, so a
 re-run pushes only what changed, and a crash's replay is absorbed by the idempotency key.
+
+Each school's run goes to its own books (AccountingBooks: the organisation it connected, else
+the platform's). A school whose books are not reachable (none connected, a revoked grant) gets
+a run marked `not_connected`, nothing pushed and its watermark kept, so nothing is lost; in
+`run_all` that is no failure of the other schools' runs.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from justdriving.domain.accounting import SyncRun
-from justdriving.domain.errors import ConfigurationError
+from justdriving.domain.errors import BooksNotConnected, ConfigurationError
 from justdriving.domain.ids import new_id
 from justdriving.domain.schools import School
 from justdriving.domain.services.accounting_documents import load_books
@@ -25,7 +30,8 @@ from justdriving.domain.services.accounting_runs import (
     next_watermark,
     previous_watermark,
 )
-from justdriving.ports.accounting import AccountingClient
+from justdriving.domain.services.books import as_books
+from justdriving.ports.accounting import AccountingBooks, AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWorkFactory
 
@@ -39,13 +45,13 @@ class AccountingSync:
         self,
         uow: UnitOfWorkFactory,
         clock: Clock,
-        client: AccountingClient | None,
+        books: AccountingBooks | AccountingClient | None,
         *,
         retry: RetryPolicy | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
-        self._client = client
+        self._books = as_books(books)  # a single client: the same books for every school
         self._retry = retry or RetryPolicy()
 
     def run(
@@ -59,41 +65,54 @@ class AccountingSync:
         """Push what changed in one school since `since` (a date is midnight at the school;
         default: the last run's watermark) and store the run. A dry run calls nothing and
         writes no sync record. Raises ConfigurationError when no provider is configured or
-        the school keeps its books in another one."""
-        client = self._configured()
+        the school keeps its books in another one, BooksNotConnected when its books are not
+        reachable (the run is stored, marked not connected)."""
+        books = self._configured()
         with self._uow() as uow:
             school = uow.schools.get(school_id)
-            if not uses(school, client):
+            if not uses(school, books):
                 raise ConfigurationError(
                     f"{school.name} keeps its books in {school.settings.accounting_provider}, "
-                    f"not in {client.name}"
+                    f"not in {books.name}"
                 )
-        return self._run(client, school_id, since=since, dry_run=dry_run, progress=progress)
+        return self._run(books, school_id, since=since, dry_run=dry_run, progress=progress)
 
     def run_all(
         self, *, since: date | None = None, dry_run: bool = False, progress: Progress | None = None
     ) -> list[SyncRun]:
-        """One run per school that keeps its books in this provider (or did not choose one)."""
-        client = self._configured()
+        """One run per school that keeps its books in this provider (or did not choose one);
+        a school whose books are not reachable has its run marked `not_connected`."""
+        books = self._configured()
         with self._uow() as uow:
-            schools = [s.id for s in uow.schools.list() if uses(s, client)]
+            schools = [s.id for s in uow.schools.list() if uses(s, books)]
         return [
-            self._run(client, s, since=since, dry_run=dry_run, progress=progress) for s in schools
+            self._run(books, s, since=since, dry_run=dry_run, progress=progress, quiet=True)
+            for s in schools
         ]
 
     def _run(
         self,
-        client: AccountingClient,
+        books: AccountingBooks,
         school_id: str,
         *,
         since: date | None,
         dry_run: bool,
         progress: Progress | None,
+        quiet: bool = False,
     ) -> SyncRun:
+        """`quiet`: a school whose books are not reachable is reported by its run, not
+        raised."""
         started_at = self._clock.now()  # before reading: the watermark must not pass a document
+        try:
+            client = books.for_school(school_id)
+        except BooksNotConnected as error:
+            run = self._not_connected(books.name, school_id, started_at, dry_run, error)
+            if quiet:
+                return run
+            raise
         with self._uow() as uow:
             school = uow.schools.get(school_id)
-            books = load_books(uow, school)
+            held = load_books(uow, school)
             records = {r.id: r for r in uow.sync_records.for_school(client.name, school.id)}
             previous = previous_watermark(uow, client.name, school.id)
         run = SyncRun(
@@ -105,12 +124,12 @@ class AccountingSync:
         )
         explicit = moment(school, since)
         window = explicit or (previous - LATE_ARRIVALS if previous else None)
-        candidates = plan(books, records, client.name, window)
+        candidates = plan(held, records, client.name, window)
         push = SyncPass(
             uow=self._uow,
             clock=self._clock,
             client=client,
-            books=books,
+            books=held,
             records=records,
             dry_run=dry_run,
             retry=self._retry,
@@ -123,7 +142,10 @@ class AccountingSync:
             run.stopped_early = stop.reason
         except ConfigurationError as error:
             run.stopped_early = str(error)
+            run.not_connected = isinstance(error, BooksNotConnected)
             self._finish(run, push, previous, explicit)
+            if quiet and run.not_connected:
+                return run
             raise
         self._finish(run, push, previous, explicit)
         return run
@@ -139,8 +161,34 @@ class AccountingSync:
             uow.sync_runs.add(run)
             uow.commit()
 
-    def _configured(self) -> AccountingClient:
-        if self._client is None:
+    def _not_connected(
+        self,
+        provider: str,
+        school_id: str,
+        started_at: datetime,
+        dry_run: bool,
+        error: BooksNotConnected,
+    ) -> SyncRun:
+        """The run of a school whose books are not reachable: nothing pushed, watermark kept."""
+        with self._uow() as uow:
+            previous = previous_watermark(uow, provider, school_id)
+            run = SyncRun(
+                id=new_id("sync"),
+                provider=provider,
+                school_id=school_id,
+                started_at=started_at,
+                dry_run=dry_run,
+                finished_at=self._clock.now(),
+                watermark=previous,
+                stopped_early=str(error),
+                not_connected=True,
+            )
+            uow.sync_runs.add(run)
+            uow.commit()
+        return run
+
+    def _configured(self) -> AccountingBooks:
+        if self._books is None:
             raise ConfigurationError(
                 "ACCOUNTING_PROVIDER is none",
                 [
@@ -148,12 +196,12 @@ class AccountingSync:
                     "quickbooks; `--dry-run` shows what would be pushed without writing"
                 ],
             )
-        return self._client
+        return self._books
 
 
-def uses(school: School, client: AccountingClient) -> bool:
+def uses(school: School, books: AccountingClient | AccountingBooks) -> bool:
     """The school keeps its books in this provider, or left the choice to the platform."""
-    return school.settings.accounting_provider in (None, client.name)
+    return school.settings.accounting_provider in (None, books.name)
 
 
 class _Counter:

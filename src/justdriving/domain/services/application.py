@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.services.accounting_export import AccountingExport, AccountingExporter
@@ -14,12 +14,14 @@ from justdriving.domain.services.announcements import Announcements
 from justdriving.domain.services.arguments import check_use_cases
 from justdriving.domain.services.balances import Balances
 from justdriving.domain.services.bookings import Bookings
+from justdriving.domain.services.books import BooksConnections, as_books
 from justdriving.domain.services.card_expiry import CardExpiry
 from justdriving.domain.services.changes import Changes
 from justdriving.domain.services.charges import CustomerCharges
 from justdriving.domain.services.connected_accounts import ConnectOnboarding
 from justdriving.domain.services.deposit_holds import DepositHolds
 from justdriving.domain.services.directory import Directory
+from justdriving.domain.services.grants import StoredGrants
 from justdriving.domain.services.inbound import FailureReport, GatewayReceivers, InboundWebhooks
 from justdriving.domain.services.invoicing import Invoicing
 from justdriving.domain.services.message_webhooks import MessageWebhooks
@@ -39,10 +41,11 @@ from justdriving.domain.services.registration import Registration
 from justdriving.domain.services.relay import Relay, RelayPolicy
 from justdriving.domain.services.reminders import Reminders
 from justdriving.domain.services.saved_methods import SavedMethods
+from justdriving.domain.services.school_accounts import SchoolAccounts
 from justdriving.domain.services.staff_alerts import StaffAlerts
 from justdriving.domain.services.subscriptions import Subscribers
 from justdriving.domain.services.template_messages import TemplateMessages
-from justdriving.ports.accounting import AccountingClient
+from justdriving.ports.accounting import AccountingBooks, AccountingClient, AccountingConsent
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf, PayLinks
 from justdriving.ports.host_events import HostEventSender
@@ -71,7 +74,7 @@ class Application:
         delivery: DeliveryPolicy | None = None,
         invoice_pdf: InvoicePdf | None = None,
         pay_links: PayLinks | None = None,
-        accounting: AccountingClient | None = None,
+        accounting: AccountingClient | AccountingBooks | None = None,
         exporter: AccountingExporter | None = None,
         accounting_retry: RetryPolicy | None = None,
         host_events: HostEventSender | None = None,
@@ -84,6 +87,9 @@ class Application:
         inbox_intake: InboxIntake | None = None,
         staff_alert_email: str | None = None,
         ops_base_url: str | None = None,
+        accounting_consent: Callable[[], AccountingConsent] | None = None,
+        grants: StoredGrants | None = None,
+        unsealed_secrets: bool = False,
     ) -> None:
         """`accounting_push` (ACCOUNTING_SYNC_ENABLED, with an `accounting` client): what must
         reach the books is queued for the relay as it happens (issued invoices, payments of
@@ -98,7 +104,8 @@ class Application:
         # accounting push's when it is on), then hands the committed events to the host's
         # subscribers (`subscribe`); with a host endpoint, the events it wants are queued for it
         # in the same transaction.
-        pushing = accounting_push and accounting is not None
+        books = as_books(accounting)  # a single client: the same books for every school
+        pushing = accounting_push and books is not None
         reactions = combined(REACTIONS, BOOKS) if pushing else REACTIONS
         subscribers = Subscribers()
         self.subscribe = subscribers.subscribe
@@ -124,7 +131,7 @@ class Application:
             delivery=delivery,
             invoice_pdf=invoice_pdf,
             host_events=host_events,
-            accounting=accounting,
+            accounting=books,
             pay_links=pay_links,
         )
 
@@ -230,10 +237,18 @@ class Application:
         self.apply_message_receipts = message_webhooks.receipts
         self.receive_inbound_sms = message_webhooks.inbound_sms
 
-        sync = AccountingSync(uow, clock, accounting, retry=accounting_retry)
+        sync = AccountingSync(uow, clock, books, retry=accounting_retry)
         self.sync_accounting = sync.run
         self.sync_all_accounting = sync.run_all
-        self.reconcile_accounting = Reconciliation(uow, clock, accounting).queue_missing
+        self.reconcile_accounting = Reconciliation(uow, clock, books).queue_missing
+        # A school's own PayPal account (the gateway registry uses it for its payments).
+        accounts = SchoolAccounts(uow, unsealed=unsealed_secrets)
+        self.set_school_paypal = accounts.set_school_paypal
+        self.school_paypal = accounts.school_paypal
+        # Each school's own Xero organisation or QuickBooks company (books per school).
+        connections = BooksConnections(uow, accounting_consent, grants)
+        self.school_books_authorize_url = connections.school_books_authorize_url
+        self.connect_school_books = connections.connect_school_books
         export = AccountingExport(uow, clock, exporter)
         self.export_accounting = export.run
         self.export_all_accounting = export.run_all

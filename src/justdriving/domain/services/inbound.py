@@ -39,6 +39,7 @@ from justdriving.domain.inbound import (
     inbox_source,
     kind_of,
     raw_type_of,
+    school_route,
     to_payload,
 )
 from justdriving.domain.outbox import InboxEvent, InboxStatus
@@ -401,6 +402,9 @@ class GatewayReceivers:
     def get(self, channel: str, provider: str) -> WebhookReceiver:
         if channel != InboundChannel.PAYMENTS.value:
             raise NotFound("webhook provider", provider[:64])
+        name, school_id = school_route(provider)
+        if school_id is not None:
+            return _GatewayReceiver(self._gateways.school_gateway(name, school_id))
         try:
             return _GatewayReceiver(self._gateways.by_name(provider))
         except ConfigurationError:

@@ -99,6 +99,7 @@ class SyncRunRow:
     skipped: int
     stopped_early: str | None
     failures: tuple[tuple[str, str], ...]  # (record id, redacted reason)
+    not_connected: bool = False  # the school's books were not reachable: its records wait
 
 
 @frozen
@@ -290,6 +291,7 @@ class OpsView:
                             run.skipped,
                             self._optional(run.stopped_early),
                             failures,
+                            run.not_connected,
                         )
                     )
         return tuple(sorted(rows, key=lambda r: r.started_at, reverse=True))

@@ -22,17 +22,23 @@ from typing import Any, TypeVar
 from attrs import define, field, frozen
 
 from justdriving.domain.delivery_policy import DeliveryPolicy
-from justdriving.domain.errors import ConcurrencyConflict, JustDrivingError, ProviderUnavailable
+from justdriving.domain.errors import (
+    BooksNotConnected,
+    ConcurrencyConflict,
+    JustDrivingError,
+    ProviderUnavailable,
+)
 from justdriving.domain.ids import new_id
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, backoff
-from justdriving.domain.services.accounting_outbox import BooksPushes
+from justdriving.domain.services.accounting_outbox import NOT_CONNECTED_WAIT, BooksPushes
 from justdriving.domain.services.arguments import batch_limit
+from justdriving.domain.services.books import as_books
 from justdriving.domain.services.charges import CustomerCharges
 from justdriving.domain.services.circuit import CircuitBreaker
 from justdriving.domain.services.relay_jobs import MessageLog, PaymentLog, Preparers
 from justdriving.domain.services.relay_messages import Deferred, Job, MessageJobs
 from justdriving.domain.services.staff_alerts import alert_outbox_dead
-from justdriving.ports.accounting import AccountingClient
+from justdriving.ports.accounting import AccountingBooks, AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf, PayLinks
 from justdriving.ports.host_events import HostEventSender
@@ -92,7 +98,7 @@ class Relay:
         delivery: DeliveryPolicy | None = None,
         invoice_pdf: InvoicePdf | None = None,
         host_events: HostEventSender | None = None,
-        accounting: AccountingClient | None = None,
+        accounting: AccountingClient | AccountingBooks | None = None,
         pay_links: PayLinks | None = None,
     ) -> None:
         self._uow, self._clock = uow, clock
@@ -105,7 +111,7 @@ class Relay:
             invoice_pdf=invoice_pdf,
             pay_links=pay_links,
         )
-        books = BooksPushes(uow, clock, accounting)
+        books = BooksPushes(uow, clock, as_books(accounting))
         self._prepare = Preparers(
             messages=messages,
             gateways=gateways,
@@ -199,6 +205,9 @@ class Relay:
         except ProviderUnavailable as unavailable:
             self._breaker.failed(job.provider)
             self._finish(outbox_id, self._retry_or_bury, unavailable, report)
+        except BooksNotConnected:  # a school's grant refused: its rows wait for it to reconnect
+            later = self._clock.now() + NOT_CONNECTED_WAIT
+            self._finish(outbox_id, self._release, later, report)
         except JustDrivingError as refused:
             self._finish(outbox_id, self._bury, refused, report)
         else:

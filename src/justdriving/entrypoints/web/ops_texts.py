@@ -85,6 +85,7 @@ DANISH: Final[dict[str, str]] = {
     "Failures": "Fejl",
     "dry run": "prøvekørsel",
     "stopped early": "stoppet tidligt",
+    "not connected (its records wait)": "ikke forbundet (posterne venter)",
     "none": "ingen",
     "Captured": "Hævet",
     "Overpaid": "Overbetalt",

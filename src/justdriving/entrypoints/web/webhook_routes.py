@@ -1,5 +1,7 @@
 """One view for every provider callback: `/webhook/<channel>/<provider>` (and the SMS
-providers' `/webhook/sms/<provider>/status|inbound`, as configured at the providers).
+providers' `/webhook/sms/<provider>/status|inbound`, as configured at the providers; and
+`/webhook/payments/paypal/<school id>` for a school's own PayPal account, verified with its
+webhook id).
 
 The view hands the raw request to `app.receive_webhook`, which verifies, stores and applies
 (inline or by the worker, as composition chose) and answers with what was stored. A delivery
@@ -26,6 +28,7 @@ log = logging.getLogger("justdriving.web")
 HeaderView = Callable[[Headers], Mapping[str, str]]
 WEBHOOK_BLUEPRINT = "justdriving_webhooks"
 _KINDS = {"sms": ("status", "inbound")}  # the channels whose URLs carry a kind of callback
+_SCHOOL_ROUTES = "payments"  # whose URLs may carry a school id: its own account's webhooks
 
 
 def webhook_blueprint(app: Application, headers: HeaderView) -> Blueprint:
@@ -43,6 +46,9 @@ class _WebhookView:
         self._app, self._headers = app, headers
 
     def receive(self, channel: str, provider: str, kind: str | None = None) -> ResponseReturnValue:
+        if channel == _SCHOOL_ROUTES and kind is not None:
+            # `/webhook/payments/<provider>/<school id>`: the school's own account (PayPal)
+            provider, kind = f"{provider}/{kind}", None
         if (kind is None) != (channel not in _KINDS) or (kind and kind not in _KINDS[channel]):
             raise NotFound("webhook", request.path[:100])
         receiver = self._app.webhooks.receiver(channel, provider)  # NotFound before the body
