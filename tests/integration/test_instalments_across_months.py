@@ -7,7 +7,8 @@ link, the card is tried again the next day and pays. The worker is killed twice 
 new application over the same database, as a restarted process is): after billing the second
 instalment and before its charge, and between the decline and the retry. At the end every
 instalment is paid exactly once at Stripe, every credit is unlocked, the balance is zero and
-the CSV ledger holds the three invoices and the three payments, once each.
+the CSV ledger and the school's Xero organisation (the simulator) hold the three invoices and
+the three payments, once each, with the same totals.
 Without `charge_fees_to_saved_card` a no-show fee stays invoiced, saved card or not.
 """
 
@@ -25,6 +26,8 @@ from attrs import define, field
 from integration_support import build_world
 
 from justdriving.adapters.accounting.csv_export import CsvExporter
+from justdriving.adapters.accounting.xero import XeroAccountingClient
+from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
 from justdriving.adapters.documents.pay_links import PublicPayLinks
 from justdriving.adapters.memory import (
     FakeEmailSender,
@@ -42,7 +45,12 @@ from justdriving.domain.plans import ChargeState, PlanStatus
 from justdriving.domain.schools import AccountMapping, InvoiceService, MessageType
 from justdriving.domain.services.accounting_export import ExportFormat
 from justdriving.domain.services.application import Application
+from justdriving.ports.accounting import AccountingClient
 from justdriving.testing.stripe_simulator import StripeSimulator
+from justdriving.testing.xero_clock import SimulatedTime
+from justdriving.testing.xero_grants import RecordingGrants
+from justdriving.testing.xero_simulator import XeroSimulator
+from unit.services.test_accounting_fixtures import NO_WAIT
 
 NOW = datetime(2025, 1, 31, 9, 0, tzinfo=UTC)  # the months after it are shorter
 
@@ -53,6 +61,8 @@ class Platform:
     clock: FrozenClock
     stripe: StripeSimulator
     exports: Path
+    books: AccountingClient | None = None
+    xero: Any = None  # the Xero simulator the school's books are kept in
     sms: FakeSmsSender = field(factory=FakeSmsSender)
     app: Application = field(init=False)
     delivered: int = 0
@@ -73,6 +83,9 @@ class Platform:
             renderer=JinjaTemplateRenderer(),
             pay_links=self.links(),
             exporter=CsvExporter(self.exports, clock=self.clock.now),
+            accounting=self.books,
+            accounting_retry=NO_WAIT,
+            accounting_push=self.books is not None,
         )
 
     def links(self) -> PublicPayLinks:
@@ -108,9 +121,26 @@ class Platform:
 
 @pytest.fixture
 def platform(uow: SqlUnitOfWorkFactory, tmp_path: Path) -> Iterator[Platform]:
-    clock = FrozenClock(NOW)
-    with StripeSimulator(clock=clock) as stripe:
-        yield Platform(uow, clock, stripe, tmp_path)
+    clock, pacing = FrozenClock(NOW), SimulatedTime(NOW)  # pacing: the Xero limiter's time
+    with (
+        StripeSimulator(clock=clock) as stripe,
+        XeroSimulator(clock=clock.now, accounts={"1010": "REVENUE", "090": "BANK"}) as xero,
+    ):
+        books = XeroAccountingClient(
+            xero.client_id,
+            xero.client_secret,
+            xero.tenant_id,
+            RecordingGrants(xero.grant()),
+            api_base=xero.base_url,
+            identity_base=xero.base_url,
+            clock=clock.now,
+            limiter=XeroRateLimiter(monotonic=pacing.monotonic, sleep=pacing.sleep),
+            payment_account_code="090",
+        )
+        held = Platform(uow, clock, stripe, tmp_path, books=books)
+        held.xero = xero
+        yield held
+        books.close()
 
 
 def test_three_instalments_across_months_with_a_declined_second_a_retry_and_restarts(
@@ -118,7 +148,7 @@ def test_three_instalments_across_months_with_a_declined_second_a_retry_and_rest
 ) -> None:
     world = build_world(platform.app)
     school_id, student_id = world.school.id, world.student.id
-    accounts = {InvoiceService.PACKAGE: AccountMapping("200", "OUTPUT")}
+    accounts = {InvoiceService.PACKAGE: AccountMapping("1010", "U25")}
     platform.app.change_school(school_id, settings={"account_map": accounts})
     card = platform.save_card(school_id, student_id)
     plan = platform.app.start_instalment_plan(
@@ -209,6 +239,15 @@ def test_three_instalments_across_months_with_a_declined_second_a_retry_and_rest
         gross[row["Type"]] = gross.get(row["Type"], Decimal(0)) + Decimal(row["Gross"])
     assert gross == {"invoice": Decimal("3000.01"), "payment": Decimal("3000.01")}
     assert len([row for row in rows if row["Type"] == "payment"]) == 3  # each paid once
+
+    while platform.app.relay_outbox().claimed:  # every document pushed to the books
+        pass
+    xero = platform.xero.books
+    assert {d.reference for d in xero.invoices.values()} == {c.invoice_id for c in done.charges}
+    assert sum((d.total for d in xero.invoices.values()), Decimal(0)) == Decimal("3000.01")
+    received = sorted(p.amount for p in xero.payments.values())
+    assert received == [Decimal("1000.00"), Decimal("1000.00"), Decimal("1000.01")]
+    assert all(d.amount_due == 0 for d in xero.invoices.values())
 
 
 def test_without_the_school_setting_a_no_show_fee_stays_invoiced_with_a_saved_card(
