@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 from attrs import field, frozen
 
+from justdriving.adapters.json_answers import json_answer
 from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
     ConfigurationError,
@@ -207,21 +208,7 @@ class MobilePayApi:
             ) from error
 
     def _result(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
-        if response.status_code >= 300:
-            raise self.error_for(method, path, response)
-        if not response.content:
-            return {}
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise ProviderUnavailable(
-                self.provider,
-                f"{method} {path} answered {response.status_code} without a JSON object",
-                possibly_done=method != "GET",
-            )
-        return data
+        return json_answer(self.provider, method, path, response, self.error_for)
 
     def error_for(self, method: str, path: str, response: httpx.Response) -> JustDrivingError:
         status = response.status_code

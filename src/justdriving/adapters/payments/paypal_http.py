@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from attrs import field, frozen
 
+from justdriving.adapters.json_answers import json_answer
 from justdriving.domain.errors import (
     ConfigurationError,
     JustDrivingError,
@@ -179,21 +180,7 @@ class PayPalApi:
         )
 
     def _result(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
-        if response.status_code >= 300:
-            raise self.error_for(method, path, response)
-        if not response.content:
-            return {}
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise ProviderUnavailable(
-                self.provider,
-                f"{method} {path} answered {response.status_code} without a JSON object",
-                possibly_done=method != "GET",
-            )
-        return data
+        return json_answer(self.provider, method, path, response, self.error_for)
 
     def error_for(self, method: str, path: str, response: httpx.Response) -> JustDrivingError:
         """The justdriving error for a PayPal error answer."""
