@@ -39,7 +39,34 @@ def postgres_url() -> str:
         admin.dispose()
     except Exception as error:
         unavailable("PostgreSQL", error)
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_DATABASE}"
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_DATABASE}"
+    _forget_a_schema_of_another_checkout(url)
+    return url
+
+
+def _forget_a_schema_of_another_checkout(url: str) -> None:
+    """The test database is the tests' own: one left at a migration this checkout does not
+    know (another branch's) is emptied, so that the migrations here apply from the start."""
+    from alembic.script import ScriptDirectory
+
+    from justdriving.adapters.sql.schema import _config
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            known = connection.execute(
+                text("SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version'")
+            ).first()
+            if known is None:
+                return
+            current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            scripts = ScriptDirectory.from_config(_config(engine))
+            if current is None or current in {s.revision for s in scripts.walk_revisions()}:
+                return
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
 
 
 def empty_tables(engine: Engine) -> None:
