@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import httpx
 from attrs import field, frozen
 
+from justdriving.adapters.bearer_tokens import BearerTokens
 from justdriving.adapters.json_answers import json_answer
 from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
@@ -56,12 +56,6 @@ class Credentials:
     merchant_serial_number: str
 
 
-@frozen
-class _Token:
-    value: str = field(repr=False)
-    renew_at: float
-
-
 class MobilePayApi:
     """Authenticated JSON calls to one Vipps MobilePay environment (`api_base`)."""
 
@@ -79,9 +73,7 @@ class MobilePayApi:
         self._credentials = credentials
         self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
         self._owns_http = http is None
-        self._monotonic = monotonic
-        self._token: _Token | None = None
-        self._lock = threading.Lock()
+        self._tokens = BearerTokens(self._fetch_token, margin=TOKEN_MARGIN, monotonic=monotonic)
 
     def __repr__(self) -> str:
         return f"MobilePayApi({self._api_base!r})"
@@ -95,20 +87,14 @@ class MobilePayApi:
     ) -> dict[str, Any]:
         """One call; a 401 renews the token and repeats the call once, with the same key."""
         content = None if body is None else json.dumps(body).encode()
-        token = self._current_token()
-        response = self._send(method, path, token, content, idempotency_key)
-        if response.status_code == 401:
-            self._forget(token)
-            response = self._send(method, path, self._current_token(), content, idempotency_key)
+        response = self._tokens.call(
+            lambda token: self._send(method, path, token, content, idempotency_key)
+        )
         return self._result(method, path, response)
 
     def call_list(self, method: str, path: str) -> list[Any]:
         """A call whose answer is a JSON array (the Recurring API's lists)."""
-        token = self._current_token()
-        response = self._send(method, path, token, None, None)
-        if response.status_code == 401:
-            self._forget(token)
-            response = self._send(method, path, self._current_token(), None, None)
+        response = self._tokens.call(lambda token: self._send(method, path, token, None, None))
         if response.status_code >= 300:
             raise self.error_for(method, path, response)
         try:
@@ -123,19 +109,7 @@ class MobilePayApi:
 
     # Tokens.
 
-    def _current_token(self) -> str:
-        with self._lock:
-            if self._token is None or self._monotonic() >= self._token.renew_at:
-                self._token = self._fetch_token()
-            return self._token.value
-
-    def _forget(self, token: str) -> None:
-        with self._lock:
-            if self._token is not None and self._token.value == token:
-                self._token = None
-
-    def _fetch_token(self) -> _Token:
-        asked_at = self._monotonic()
+    def _fetch_token(self) -> tuple[str, float]:
         credentials = self._credentials
         headers = {
             "client_id": credentials.client_id,
@@ -164,7 +138,7 @@ class MobilePayApi:
         value, lifetime = data.get("access_token"), _seconds(data.get("expires_in"))
         if not isinstance(value, str) or not value or lifetime is None:
             raise ProviderUnavailable(self.provider, "the token response has no token")
-        return _Token(value, asked_at + max(lifetime - TOKEN_MARGIN, lifetime / 2))
+        return value, lifetime
 
     # Requests and answers.
 

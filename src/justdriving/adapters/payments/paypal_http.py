@@ -9,7 +9,6 @@ ever put into an error message or a log line.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,8 +16,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from attrs import field, frozen
 
+from justdriving.adapters.bearer_tokens import BearerTokens
 from justdriving.adapters.json_answers import json_answer
 from justdriving.domain.errors import (
     ConfigurationError,
@@ -55,12 +54,6 @@ DECLINE_ISSUES = frozenset(
 )
 
 
-@frozen
-class _Token:
-    value: str = field(repr=False)
-    renew_at: float
-
-
 class PayPalApi:
     """Authenticated JSON calls to one PayPal environment (`api_base`)."""
 
@@ -79,9 +72,7 @@ class PayPalApi:
         self._credentials = (client_id, client_secret)
         self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
         self._owns_http = http is None
-        self._monotonic = monotonic
-        self._token: _Token | None = None
-        self._lock = threading.Lock()
+        self._tokens = BearerTokens(self._fetch_token, margin=TOKEN_MARGIN, monotonic=monotonic)
 
     def __repr__(self) -> str:
         return f"PayPalApi({self._api_base!r})"
@@ -101,28 +92,14 @@ class PayPalApi:
     ) -> dict[str, Any]:
         """One call; a 401 renews the token and repeats the call once, with the same request id."""
         content = raw if raw is not None else None if body is None else json.dumps(body).encode()
-        token = self._current_token()
-        response = self._send(method, path, token, content, request_id)
-        if response.status_code == 401:
-            self._forget(token)
-            response = self._send(method, path, self._current_token(), content, request_id)
+        response = self._tokens.call(
+            lambda token: self._send(method, path, token, content, request_id)
+        )
         return self._result(method, path, response)
 
     # Tokens.
 
-    def _current_token(self) -> str:
-        with self._lock:
-            if self._token is None or self._monotonic() >= self._token.renew_at:
-                self._token = self._fetch_token()
-            return self._token.value
-
-    def _forget(self, token: str) -> None:
-        with self._lock:
-            if self._token is not None and self._token.value == token:
-                self._token = None
-
-    def _fetch_token(self) -> _Token:
-        asked_at = self._monotonic()
+    def _fetch_token(self) -> tuple[str, float]:
         try:
             response = self._http.post(
                 self._api_base + TOKEN_PATH,
@@ -141,7 +118,7 @@ class PayPalApi:
         value, lifetime = data.get("access_token"), data.get("expires_in")
         if not isinstance(value, str) or not value or type(lifetime) is not int:
             raise ProviderUnavailable(self.provider, "PayPal sent a token response without a token")
-        return _Token(value, asked_at + max(lifetime - TOKEN_MARGIN, lifetime / 2))
+        return value, lifetime
 
     # Requests and answers.
 
