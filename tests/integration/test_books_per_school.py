@@ -16,9 +16,9 @@ from conftest import Database
 from integration_support import NOW
 
 from justdriving.adapters.accounting.organisations import BooksPerSchool
-from justdriving.adapters.accounting.xero import XeroAccountingClient
-from justdriving.adapters.accounting.xero_consent import XeroConsent
-from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+from justdriving.adapters.accounting.xero.consent import XeroConsent
+from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,

@@ -26,11 +26,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from justdriving.adapters.accounting import quickbooks_batches as books
-from justdriving.adapters.accounting import quickbooks_payloads as qb
-from justdriving.adapters.accounting.quickbooks_batches import Batches, Entity, Plan
-from justdriving.adapters.accounting.quickbooks_http import QuickBooksApi
-from justdriving.adapters.accounting.quickbooks_limits import RequestPacer
+from justdriving.adapters.accounting.quickbooks import batches as books
+from justdriving.adapters.accounting.quickbooks import payloads as qb
+from justdriving.adapters.accounting.quickbooks.api import QuickBooksApi
+from justdriving.adapters.accounting.quickbooks.batches import Batches, Entity, Plan
+from justdriving.adapters.accounting.quickbooks.limits import RequestPacer
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from justdriving.adapters.accounting.quickbooks_http import (
+from justdriving.adapters.accounting.quickbooks.api import (
     CREDENTIAL_SETTINGS,
     DEFAULT_TIMEOUT,
     oauth_error,

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from justdriving.adapters import exact_json
-from justdriving.adapters.accounting.quickbooks_limits import RequestPacer
+from justdriving.adapters.accounting.quickbooks.limits import RequestPacer
 from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.errors import (

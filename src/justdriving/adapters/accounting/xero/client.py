@@ -19,7 +19,7 @@ How the port's batches land on Xero (one organisation, `tenant_id`):
   back with its external id AND an error, so the sync shows it and the operator decides.
 Every write sends `summarizeErrors=false`, so Xero answers per element and a refused record does
 not fail the others, and carries an Idempotency-Key: the given key for the batch, the key plus
-`allocation:<record id>` for an allocation. Tokens: xero_auth; calls, limits and errors: xero_http.
+`allocation:<record id>` for an allocation. Tokens: xero.identity; calls, limits, errors: xero.api.
 """
 
 from __future__ import annotations
@@ -32,15 +32,15 @@ from typing import Any
 
 import httpx
 
-from justdriving.adapters.accounting import xero_payloads as payloads
-from justdriving.adapters.accounting.xero_auth import XeroTokens
-from justdriving.adapters.accounting.xero_http import (
+from justdriving.adapters.accounting.xero import payloads
+from justdriving.adapters.accounting.xero.api import (
     DEFAULT_TIMEOUT,
     RefusedElements,
     XeroApi,
     idempotency_key,
 )
-from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+from justdriving.adapters.accounting.xero.identity import XeroTokens
+from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,

@@ -9,7 +9,7 @@
    tenants they connected, and the grant is kept for the one the sync is configured for.
 
 `offline_access` is what makes Xero hand out a refresh token. The accounting scopes are the
-granular ones (required for apps created since March 2026) that cover what xero.py calls:
+granular ones (required for apps created since March 2026) that cover what xero.client calls:
 Contacts, Invoices and CreditNotes (with their Allocations), and Payments.
 """
 
@@ -22,8 +22,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from justdriving.adapters.accounting.xero_auth import ask_token, grant_from, token_url
-from justdriving.adapters.accounting.xero_http import DEFAULT_TIMEOUT
+from justdriving.adapters.accounting.xero.api import DEFAULT_TIMEOUT
+from justdriving.adapters.accounting.xero.identity import ask_token, grant_from, token_url
 from justdriving.domain.accounting import AccountingConnection
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 

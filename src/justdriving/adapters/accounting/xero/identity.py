@@ -6,7 +6,7 @@ write) before the new access token is used: a crash after the refresh then loses
 that fails is tried again before the next call, and the error is raised meanwhile.
 
 The first grant comes from Xero's authorisation-code flow (a person consents in a browser):
-xero_consent exchanges the code and `justdriving accounting connect` stores it.
+xero.consent exchanges the code and `justdriving accounting connect` stores it.
 When another process sharing the store refreshed first, Xero refuses our (now old) refresh token
 with invalid_grant; the stored grant is then read again and used.
 """
