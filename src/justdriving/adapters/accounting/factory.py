@@ -51,9 +51,9 @@ def xero_client(settings: AccountingSettings, grants: GrantStore) -> AccountingC
 def quickbooks_client(settings: AccountingSettings, grants: GrantStore) -> AccountingClient:
     from justdriving.adapters.accounting.quickbooks.client import (
         LIVE_API,
-        TOKEN_URL,
         QuickBooksAccountingClient,
     )
+    from justdriving.adapters.accounting.quickbooks.identity import TOKEN_URL
 
     return QuickBooksAccountingClient(
         settings.accounting_api_key or "",
@@ -136,12 +136,12 @@ def accounting_consent(settings: AccountingSettings) -> AccountingConsent:
     token, base = settings.accounting_token_url, settings.accounting_api_base_url
     if provider is AccountingProvider.XERO:
         from justdriving.adapters.accounting.xero.client import API_BASE, IDENTITY_BASE
-        from justdriving.adapters.accounting.xero.consent import XeroConsent
+        from justdriving.adapters.accounting.xero.consent import xero_consent
 
-        return XeroConsent(
+        return xero_consent(
             key, secret, identity_base=token or IDENTITY_BASE, api_base=base or API_BASE
         )
-    from justdriving.adapters.accounting.quickbooks.client import TOKEN_URL
-    from justdriving.adapters.accounting.quickbooks.consent import QuickBooksConsent
+    from justdriving.adapters.accounting.quickbooks.consent import quickbooks_consent
+    from justdriving.adapters.accounting.quickbooks.identity import TOKEN_URL
 
-    return QuickBooksConsent(key, secret, token_url=token or TOKEN_URL)
+    return quickbooks_consent(key, secret, token_url=token or TOKEN_URL)

@@ -26,10 +26,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from justdriving.adapters.accounting.oauth.app import OAuthApp
+from justdriving.adapters.accounting.oauth.tokens import GrantTokens
 from justdriving.adapters.accounting.quickbooks import batches as books
 from justdriving.adapters.accounting.quickbooks import payloads as qb
-from justdriving.adapters.accounting.quickbooks.api import QuickBooksApi
+from justdriving.adapters.accounting.quickbooks.api import DEFAULT_TIMEOUT, QuickBooksApi
 from justdriving.adapters.accounting.quickbooks.batches import Batches, Entity, Plan
+from justdriving.adapters.accounting.quickbooks.identity import TOKEN_URL, endpoints
 from justdriving.adapters.accounting.quickbooks.limits import RequestPacer
 from justdriving.domain.accounting import (
     AccountingContact,
@@ -44,7 +47,6 @@ from justdriving.ports.accounting import GrantStore
 
 LIVE_API = "https://quickbooks.api.intuit.com"
 SANDBOX_API = "https://sandbox-quickbooks.api.intuit.com"
-TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105 - a URL
 MIN_MINORVERSION = 75
 MAX_BATCH = 30
 
@@ -89,18 +91,18 @@ class QuickBooksAccountingClient:
             )
         self.name, self.max_batch = name, batch_size
         self._timezone = ZoneInfo(timezone)
+        self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
+        self._owns_http = http is None
+        app = OAuthApp(
+            client_id, client_secret, endpoints(token_url), provider=name, http=self._http
+        )
         self._api = QuickBooksApi(
-            client_id,
-            client_secret,
-            realm_id,
-            grants,
+            GrantTokens(app, realm_id, grants, clock=clock),
             api_base=api_base,
-            token_url=token_url,
             minorversion=minorversion,
             provider=name,
-            clock=clock,
             pacer=RequestPacer(monotonic=monotonic, sleep=sleep),
-            http=http,
+            http=self._http,
         )
         self._batches = Batches(self._api, batch_size, name)
 
@@ -109,7 +111,8 @@ class QuickBooksAccountingClient:
 
     def close(self) -> None:
         """Close the HTTP client this adapter made (not one it was given)."""
-        self._api.close()
+        if self._owns_http:
+            self._http.close()
 
     # The port.
 

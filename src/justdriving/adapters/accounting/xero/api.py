@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from justdriving.adapters import exact_json
-from justdriving.adapters.accounting.xero.identity import XeroTokens
+from justdriving.adapters.accounting.oauth.tokens import GrantTokens
 from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
@@ -61,7 +61,7 @@ class XeroApi:
 
     def __init__(
         self,
-        tokens: XeroTokens,
+        tokens: GrantTokens,
         limiter: XeroRateLimiter,
         *,
         api_base: str,

@@ -19,7 +19,7 @@ How the port's batches land on Xero (one organisation, `tenant_id`):
   back with its external id AND an error, so the sync shows it and the operator decides.
 Every write sends `summarizeErrors=false`, so Xero answers per element and a refused record does
 not fail the others, and carries an Idempotency-Key: the given key for the batch, the key plus
-`allocation:<record id>` for an allocation. Tokens: xero.identity; calls, limits, errors: xero.api.
+`allocation:<record id>` for an allocation. Tokens: accounting.oauth; calls, errors: xero.api.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from typing import Any
 
 import httpx
 
+from justdriving.adapters.accounting.oauth.app import OAuthApp
+from justdriving.adapters.accounting.oauth.tokens import GrantTokens
 from justdriving.adapters.accounting.xero import payloads
 from justdriving.adapters.accounting.xero.api import (
     DEFAULT_TIMEOUT,
@@ -39,7 +41,7 @@ from justdriving.adapters.accounting.xero.api import (
     XeroApi,
     idempotency_key,
 )
-from justdriving.adapters.accounting.xero.identity import XeroTokens
+from justdriving.adapters.accounting.xero.identity import endpoints
 from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.domain.accounting import (
     AccountingContact,
@@ -101,16 +103,10 @@ class XeroAccountingClient:
         self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
         self._owns_http = http is None
         self.limiter = limiter or XeroRateLimiter(monotonic=monotonic, sleep=sleep)
-        tokens = XeroTokens(
-            client_id,
-            client_secret,
-            tenant_id,
-            grants,
-            identity_base=identity_base,
-            provider=name,
-            http=self._http,
-            clock=clock,
+        app = OAuthApp(
+            client_id, client_secret, endpoints(identity_base), provider=name, http=self._http
         )
+        tokens = GrantTokens(app, tenant_id, grants, clock=clock)
         self._api = XeroApi(tokens, self.limiter, api_base=api_base, provider=name, http=self._http)
 
     def __repr__(self) -> str:
