@@ -195,6 +195,16 @@ class OAuthApp:
         )
 
 
+def check_app(name: str, client_id: str, client_secret: str, tenant: tuple[str, str]) -> None:
+    """ConfigurationError naming what is missing of the app's client id and secret and of the
+    organisation (`tenant`: what the provider calls it, its id)."""
+    label, tenant_id = tenant
+    given = (("ACCOUNTING_API_KEY", client_id), ("ACCOUNTING_API_SECRET", client_secret))
+    missing = [setting for setting, value in (*given, (f"{name} {label}", tenant_id)) if not value]
+    if missing:
+        raise ConfigurationError(f"{name} needs a client id, a secret and a {label}", missing)
+
+
 def grant_from(
     token: Mapping[str, Any], provider: str, tenant_id: str, now: datetime
 ) -> OAuthGrant:

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import httpx
 
-from justdriving.adapters.accounting.oauth.app import OAuthApp, grant_from
+from justdriving.adapters.accounting.oauth.app import Endpoints, OAuthApp, grant_from
 from justdriving.domain.accounting import AccountingConnection
 
 
@@ -29,32 +29,43 @@ class Organisations(Protocol):
         """(tenant id, its name if known) the new tokens are kept for."""
 
 
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
 class OAuthConsent:
-    """Implements ports.accounting.AccountingConsent for one app at one provider."""
+    """Implements ports.accounting.AccountingConsent for one app at one provider;
+    `organisations` is given the HTTP client the consent uses."""
 
     def __init__(
         self,
-        app: OAuthApp,
-        organisations: Organisations,
+        client_id: str,
+        client_secret: str,
+        endpoints: Endpoints,
+        organisations: Callable[[httpx.Client], Organisations],
         *,
-        owned_http: httpx.Client | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        provider: str,
+        http: httpx.Client | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.provider = app.provider
-        self._app, self._organisations, self._clock = app, organisations, clock
-        self._owned_http = owned_http
+        self.provider, self._clock = provider, clock or _utc_now
+        self._http = http if http is not None else httpx.Client(timeout=TIMEOUT)
+        self._owns_http = http is None
+        self._app = OAuthApp(
+            client_id, client_secret, endpoints, provider=provider, http=self._http
+        )
+        self._organisations = organisations(self._http)
 
     def __repr__(self) -> str:
         return f"OAuthConsent({self._app!r})"
 
     def close(self) -> None:
         """Close the HTTP client this adapter made (not one it was given)."""
-        if self._owned_http is not None:
-            self._owned_http.close()
+        if self._owns_http:
+            self._http.close()
 
     def authorize_url(self, redirect_uri: str, state: str) -> str:
         return self._app.authorization_url(redirect_uri, state)

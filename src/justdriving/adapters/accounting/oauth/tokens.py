@@ -17,7 +17,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from justdriving.adapters.accounting.oauth.app import InvalidGrant, OAuthApp
+import httpx
+
+from justdriving.adapters.accounting.oauth.app import Endpoints, InvalidGrant, OAuthApp
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.errors import BooksNotConnected
 from justdriving.ports.accounting import GrantStore
@@ -40,6 +42,23 @@ class GrantTokens:
         self._grant: OAuthGrant | None = None
         self._unsaved: OAuthGrant | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def of_app(
+        cls,
+        credentials: tuple[str, str],
+        endpoints: Endpoints,
+        tenant_id: str,
+        grants: GrantStore,
+        *,
+        provider: str,
+        http: httpx.Client,
+        clock: Callable[[], datetime],
+    ) -> GrantTokens:
+        """The tokens of the app (client id, secret) at `endpoints`, over `http`."""
+        client_id, client_secret = credentials
+        app = OAuthApp(client_id, client_secret, endpoints, provider=provider, http=http)
+        return cls(app, tenant_id, grants, clock=clock)
 
     def __repr__(self) -> str:
         return f"GrantTokens(provider={self.provider!r}, tenant_id={self.tenant_id!r})"

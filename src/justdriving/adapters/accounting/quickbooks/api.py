@@ -46,14 +46,20 @@ class QuickBooksApi:
         provider: str,
         pacer: RequestPacer,
         http: httpx.Client,
+        owns_http: bool,
     ) -> None:
         self.provider, self.realm_id = provider, tokens.tenant_id
         self._tokens, self._pacer, self._http = tokens, pacer, http
+        self._owns_http = owns_http
         self._batch_url = f"{api_base.rstrip('/')}/v3/company/{self.realm_id}/batch"
         self._minorversion = minorversion
 
     def __repr__(self) -> str:
         return f"QuickBooksApi(realm={self.realm_id!r}, url={self._batch_url!r})"
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
 
     def batch(
         self, items: list[dict[str, Any]], *, request_id: str | None

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from justdriving.adapters.accounting.oauth.app import OAuthApp
+from justdriving.adapters.accounting.oauth.app import check_app
 from justdriving.adapters.accounting.oauth.tokens import GrantTokens
 from justdriving.adapters.accounting.quickbooks import batches as books
 from justdriving.adapters.accounting.quickbooks import payloads as qb
@@ -74,35 +74,31 @@ class QuickBooksAccountingClient:
         sleep: Callable[[float], None] = time.sleep,
         name: str = "quickbooks",
     ) -> None:
-        missing = [
-            setting
-            for setting, value in (
-                ("ACCOUNTING_API_KEY", client_id),
-                ("ACCOUNTING_API_SECRET", client_secret),
-                ("QuickBooks realm id", realm_id),
-            )
-            if not value
-        ]
-        if missing:
-            raise ConfigurationError("QuickBooks needs a client id, a secret and a realm", missing)
+        check_app("QuickBooks", client_id, client_secret, ("realm id", realm_id))
         if minorversion < MIN_MINORVERSION or not 1 <= batch_size <= MAX_BATCH:
             raise ConfigurationError(
                 f"QuickBooks needs minorversion >= {MIN_MINORVERSION} and 1..{MAX_BATCH} per batch"
             )
         self.name, self.max_batch = name, batch_size
         self._timezone = ZoneInfo(timezone)
-        self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
-        self._owns_http = http is None
-        app = OAuthApp(
-            client_id, client_secret, endpoints(token_url), provider=name, http=self._http
+        client = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
+        tokens = GrantTokens.of_app(
+            (client_id, client_secret),
+            endpoints(token_url),
+            realm_id,
+            grants,
+            provider=name,
+            http=client,
+            clock=clock,
         )
         self._api = QuickBooksApi(
-            GrantTokens(app, realm_id, grants, clock=clock),
+            tokens,
             api_base=api_base,
             minorversion=minorversion,
             provider=name,
             pacer=RequestPacer(monotonic=monotonic, sleep=sleep),
-            http=self._http,
+            http=client,
+            owns_http=http is None,
         )
         self._batches = Batches(self._api, batch_size, name)
 
@@ -111,8 +107,7 @@ class QuickBooksAccountingClient:
 
     def close(self) -> None:
         """Close the HTTP client this adapter made (not one it was given)."""
-        if self._owns_http:
-            self._http.close()
+        self._api.close()
 
     # The port.
 

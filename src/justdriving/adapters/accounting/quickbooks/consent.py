@@ -6,19 +6,13 @@ the tokens belong to it: the caller passes it as `tenant_id`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 
-from justdriving.adapters.accounting.oauth.app import OAuthApp
 from justdriving.adapters.accounting.oauth.consent import OAuthConsent
-from justdriving.adapters.accounting.quickbooks.api import DEFAULT_TIMEOUT
 from justdriving.adapters.accounting.quickbooks.identity import endpoints
 from justdriving.domain.errors import ConfigurationError
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def quickbooks_consent(
@@ -28,13 +22,18 @@ def quickbooks_consent(
     token_url: str,
     provider: str = "quickbooks",
     http: httpx.Client | None = None,
-    clock: Callable[[], datetime] = _utc_now,
+    clock: Callable[[], datetime] | None = None,
 ) -> OAuthConsent:
     """Implements ports.accounting.AccountingConsent for one Intuit app (client id and secret)."""
-    client = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
-    app = OAuthApp(client_id, client_secret, endpoints(token_url), provider=provider, http=client)
+    realm = RealmOfTheRedirect()
     return OAuthConsent(
-        app, RealmOfTheRedirect(), owned_http=None if http is not None else client, clock=clock
+        client_id,
+        client_secret,
+        endpoints(token_url),
+        lambda _: realm,
+        provider=provider,
+        http=http,
+        clock=clock,
     )
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from justdriving.adapters.accounting.oauth.app import OAuthApp
+from justdriving.adapters.accounting.oauth.app import check_app
 from justdriving.adapters.accounting.oauth.tokens import GrantTokens
 from justdriving.adapters.accounting.xero import payloads
 from justdriving.adapters.accounting.xero.api import (
@@ -86,27 +86,22 @@ class XeroAccountingClient:
         name: str = "xero",
         max_batch: int = 50,
     ) -> None:
-        missing = [
-            setting
-            for setting, value in (
-                ("ACCOUNTING_API_KEY", client_id),
-                ("ACCOUNTING_API_SECRET", client_secret),
-                ("Xero tenant id", tenant_id),
-            )
-            if not value
-        ]
-        if missing:
-            raise ConfigurationError("Xero needs a client id, a secret and a tenant id", missing)
+        check_app("Xero", client_id, client_secret, ("tenant id", tenant_id))
         self.name, self.max_batch = name, max_batch
         self.tenant_id = tenant_id
         self.payment_account_code = payment_account_code
         self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
         self._owns_http = http is None
         self.limiter = limiter or XeroRateLimiter(monotonic=monotonic, sleep=sleep)
-        app = OAuthApp(
-            client_id, client_secret, endpoints(identity_base), provider=name, http=self._http
+        tokens = GrantTokens.of_app(
+            (client_id, client_secret),
+            endpoints(identity_base),
+            tenant_id,
+            grants,
+            provider=name,
+            http=self._http,
+            clock=clock,
         )
-        tokens = GrantTokens(app, tenant_id, grants, clock=clock)
         self._api = XeroApi(tokens, self.limiter, api_base=api_base, provider=name, http=self._http)
 
     def __repr__(self) -> str:

@@ -9,22 +9,17 @@ only one).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from justdriving.adapters.accounting.oauth.app import RECONNECT, OAuthApp
+from justdriving.adapters.accounting.oauth.app import RECONNECT
 from justdriving.adapters.accounting.oauth.consent import OAuthConsent
-from justdriving.adapters.accounting.xero.api import DEFAULT_TIMEOUT
 from justdriving.adapters.accounting.xero.identity import SCOPES, endpoints
 from justdriving.domain.errors import ConfigurationError, ProviderUnavailable
 
 CONNECTIONS_PATH = "/connections"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def xero_consent(
@@ -36,17 +31,16 @@ def xero_consent(
     scopes: Sequence[str] = SCOPES,
     provider: str = "xero",
     http: httpx.Client | None = None,
-    clock: Callable[[], datetime] = _utc_now,
+    clock: Callable[[], datetime] | None = None,
 ) -> OAuthConsent:
     """Implements ports.accounting.AccountingConsent for one Xero app (client id and secret)."""
-    client = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
-    app = OAuthApp(
-        client_id, client_secret, endpoints(identity_base, scopes), provider=provider, http=client
-    )
     return OAuthConsent(
-        app,
-        XeroConnections(api_base, provider, client),
-        owned_http=None if http is not None else client,
+        client_id,
+        client_secret,
+        endpoints(identity_base, scopes),
+        lambda client: XeroConnections(api_base, provider, client),
+        provider=provider,
+        http=http,
         clock=clock,
     )
 
