@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import httpx
+from attrs import evolve
 
 from justdriving.adapters.accounting.oauth.app import Endpoints, OAuthApp, grant_from
-from justdriving.domain.accounting import AccountingConnection
+from justdriving.domain.accounting import AccountingConnection, OAuthGrant
 
 
 class Organisations(Protocol):
@@ -76,8 +77,7 @@ class OAuthConsent:
         self._organisations.check(tenant_id)
         asked_at = self._clock()
         token = self._app.exchange(code, redirect_uri)
-        first = grant_from(token, self.provider, tenant_id or "?", asked_at)
-        tenant_id, name = self._organisations.pick(first.access_token, tenant_id)
-        return AccountingConnection(
-            grant_from(token, self.provider, tenant_id, asked_at), tenant_name=name
-        )
+        unpicked = grant_from(token, self.provider, "", asked_at)  # the answer checked first
+        tenant, name = self._organisations.pick(unpicked.access_token, tenant_id)
+        grant = evolve(unpicked, id=OAuthGrant.key(self.provider, tenant), tenant_id=tenant)
+        return AccountingConnection(grant, tenant_name=name)
