@@ -6,6 +6,7 @@ import itertools
 from types import TracebackType
 from typing import Any, Self
 
+from justdriving.adapters.memory import message_records, outbox
 from justdriving.adapters.memory import repositories as repos
 from justdriving.adapters.memory.store import MemoryStore
 from justdriving.adapters.memory.tracking import Table
@@ -85,13 +86,13 @@ class MemoryUnitOfWork:
         )
         self.plans: PlanRepository = repos.MemoryPlans(self._table("plans", "payment plan"))
         self.disputes: DisputeRepository = repos.MemoryDisputeRepository(self._table("disputes"))
-        self.messages: MessageRepository = repos.MemoryMessageRepository(
+        self.messages: MessageRepository = message_records.MemoryMessageRepository(
             self._table("messages", "message")
         )
-        self.suppressions: SuppressionRepository = repos.MemorySuppressions(
+        self.suppressions: SuppressionRepository = message_records.MemorySuppressions(
             self._table("suppressions", "suppression")
         )
-        self.staff_alerts: StaffAlertRepository = repos.MemoryStaffAlerts(
+        self.staff_alerts: StaffAlertRepository = message_records.MemoryStaffAlerts(
             self._table("staff_alerts", "staff alert")
         )
         self.sync_records: SyncRecordRepository = repos.MemorySyncRecords(
@@ -103,9 +104,9 @@ class MemoryUnitOfWork:
         self.grants: Repository[OAuthGrant] = repos.MemoryRepository(
             self._table("grants", "oauth grant")
         )
-        self.outbox: Outbox = repos.MemoryOutbox(self._table("outbox", "outbox message"))
-        self.inbox: Inbox = repos.MemoryInbox(self._table("inbox", "inbox event"))
-        self.webhook_tokens: WebhookTokens = repos.MemoryWebhookTokens(
+        self.outbox: Outbox = outbox.MemoryOutbox(self._table("outbox", "outbox message"))
+        self.inbox: Inbox = outbox.MemoryInbox(self._table("inbox", "inbox event"))
+        self.webhook_tokens: WebhookTokens = outbox.MemoryWebhookTokens(
             self._table("webhook_tokens", "webhook token")
         )
 

@@ -7,7 +7,8 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine, Transaction
 
-from justdriving.adapters.sql.repositories import repositories
+from justdriving.adapters.sql import message_records, outbox, rows
+from justdriving.adapters.sql import repositories as repos
 from justdriving.adapters.sql.session import TrackedSession, WriterBusy
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.domain.accounting import OAuthGrant
@@ -44,6 +45,9 @@ _WRITE_TRIES = 3
 
 
 class SqlUnitOfWork:
+    """One use case's database transaction; its repositories (the UnitOfWork port's) are made
+    afresh with each transaction on the connection."""
+
     schools: SchoolRepository
     teachers: TeacherRepository
     students: StudentRepository
@@ -141,8 +145,36 @@ class SqlUnitOfWork:
         assert self._connection is not None, "use the unit of work in a with block"
         self._transaction = self._connection.begin()
         self._session = TrackedSession(self._connection)
-        for name, repository in repositories(self._session, self._cipher).items():
-            setattr(self, name, repository)
+        self._open_repositories(self._session, self._cipher)
+
+    def _open_repositories(self, session: TrackedSession, cipher: TokenCipher | None) -> None:
+        """Every repository over `session`; grants' tokens and gateways' secrets sealed by
+        `cipher` (none: stored as they are)."""
+        self.schools = repos.SqlSchools(session, rows.SCHOOLS)
+        self.teachers = repos.SqlTeachers(session, rows.TEACHERS)
+        self.students = repos.SqlStudents(session, rows.STUDENTS)
+        self.booking_types = repos.SqlBySchool(session, rows.BOOKING_TYPES)
+        self.bookings = repos.SqlBookings(session, rows.BOOKINGS)
+        self.packages = repos.SqlPackages(session, rows.PACKAGES)
+        self.invoices = repos.SqlInvoices(session, rows.INVOICES)
+        self.credit_notes = repos.SqlCreditNotes(session, rows.CREDIT_NOTES)
+        self.numbering = repos.SqlNumbering(session)
+        self.payments = repos.SqlPayments(session, rows.PAYMENTS)
+        self.refunds = repos.SqlRefunds(session, rows.REFUNDS)
+        self.deposits = repos.SqlDeposits(session, rows.DEPOSITS)
+        self.payment_customers = repos.SqlRepository(session, rows.PAYMENT_CUSTOMERS)
+        self.plans = repos.SqlPlans(session, rows.PAYMENT_PLANS)
+        self.disputes = repos.SqlDisputes(session, rows.DISPUTES)
+        self.messages = message_records.SqlMessages(session, rows.MESSAGES)
+        self.suppressions = message_records.SqlSuppressions(session, rows.SUPPRESSIONS)
+        self.staff_alerts = message_records.SqlStaffAlerts(session, rows.STAFF_ALERTS)
+        self.sync_records = repos.SqlSyncRecords(session, rows.SYNC_RECORDS)
+        self.sync_runs = repos.SqlSyncRuns(session, rows.SYNC_RUNS)
+        self.grants = repos.SqlRepository(session, rows.sealed_grants(cipher))
+        self.gateway_credentials = repos.SqlRepository(session, rows.sealed_credentials(cipher))
+        self.outbox = outbox.SqlOutbox(session, rows.OUTBOX)
+        self.inbox = outbox.SqlInbox(session, rows.INBOX)
+        self.webhook_tokens = outbox.SqlWebhookTokens(session)
 
 
 class SqlUnitOfWorkFactory:
