@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from justdriving.adapters.sql import rows, tables
+from justdriving.adapters.sql import outbox_rows, tables
 from justdriving.adapters.sql.repositories import SqlRepository
 from justdriving.adapters.sql.session import TrackedSession
 from justdriving.domain.outbox import (
@@ -87,7 +87,7 @@ class SqlInbox(SqlRepository[InboxEvent]):
         connection = self._session.connection
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(self._table).values(
-            id=event.id, version=1, **rows.INBOX.to_row(event)
+            id=event.id, version=1, **outbox_rows.INBOX.to_row(event)
         )
         inserted = self._session.write(
             statement.on_conflict_do_nothing(index_elements=["provider", "event_id"]).returning(
@@ -96,7 +96,7 @@ class SqlInbox(SqlRepository[InboxEvent]):
         ).first()
         if inserted is None:
             return False
-        self._session.adopt(rows.INBOX, event, version=1)
+        self._session.adopt(outbox_rows.INBOX, event, version=1)
         return True
 
     def list(self, status: str | None = None) -> Sequence[InboxEvent]:

@@ -7,7 +7,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine, Transaction
 
-from justdriving.adapters.sql import message_records, outbox, rows
+from justdriving.adapters.sql import message_records, outbox, outbox_rows, rows, sealed_rows
 from justdriving.adapters.sql import repositories as repos
 from justdriving.adapters.sql.session import TrackedSession, WriterBusy
 from justdriving.adapters.sql.token_cipher import TokenCipher
@@ -170,10 +170,12 @@ class SqlUnitOfWork:
         self.staff_alerts = message_records.SqlStaffAlerts(session, rows.STAFF_ALERTS)
         self.sync_records = repos.SqlSyncRecords(session, rows.SYNC_RECORDS)
         self.sync_runs = repos.SqlSyncRuns(session, rows.SYNC_RUNS)
-        self.grants = repos.SqlRepository(session, rows.sealed_grants(cipher))
-        self.gateway_credentials = repos.SqlRepository(session, rows.sealed_credentials(cipher))
-        self.outbox = outbox.SqlOutbox(session, rows.OUTBOX)
-        self.inbox = outbox.SqlInbox(session, rows.INBOX)
+        self.grants = repos.SqlRepository(session, sealed_rows.sealed_grants(cipher))
+        self.gateway_credentials = repos.SqlRepository(
+            session, sealed_rows.sealed_credentials(cipher)
+        )
+        self.outbox = outbox.SqlOutbox(session, outbox_rows.OUTBOX)
+        self.inbox = outbox.SqlInbox(session, outbox_rows.INBOX)
         self.webhook_tokens = outbox.SqlWebhookTokens(session)
 
 
