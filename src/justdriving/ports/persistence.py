@@ -60,6 +60,7 @@ __all__ = [
     "PaymentRepository",
     "PlanRepository",
     "RefundRepository",
+    "Repositories",
     "Repository",
     "SchoolRepository",
     "StaffAlertRepository",
@@ -72,6 +73,37 @@ __all__ = [
     "UnitOfWorkFactory",
     "WebhookTokens",
 ]
+
+
+class Repositories:
+    """What every unit of work holds, as a base for the implementations: its repositories by
+    name and port (UnitOfWork lists them again: a Protocol cannot take them from a class)."""
+
+    schools: SchoolRepository
+    teachers: TeacherRepository
+    students: StudentRepository
+    booking_types: BookingTypeRepository
+    bookings: BookingRepository
+    packages: PackageRepository
+    invoices: InvoiceRepository
+    credit_notes: CreditNoteRepository
+    numbering: NumberingRepository
+    payments: PaymentRepository
+    refunds: RefundRepository
+    deposits: DepositRepository
+    payment_customers: Repository[PaymentCustomer]
+    gateway_credentials: Repository[GatewayCredentials]  # secrets sealed at rest
+    plans: PlanRepository
+    disputes: DisputeRepository
+    messages: MessageRepository
+    suppressions: SuppressionRepository
+    staff_alerts: StaffAlertRepository
+    sync_records: SyncRecordRepository
+    sync_runs: SyncRunRepository
+    grants: Repository[OAuthGrant]
+    outbox: Outbox
+    inbox: Inbox
+    webhook_tokens: WebhookTokens
 
 
 class UnitOfWork(Protocol):

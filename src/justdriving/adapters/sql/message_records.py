@@ -54,11 +54,7 @@ class SqlSuppressions(SqlRepository[Suppression]):
             existing.reinstate(item.reason, item.created_at)
 
     def matching(self, channel: str, address: str, school_id: str) -> Suppression | None:
-        for scope in (school_id, None):
-            found = self.find_key(channel, address, scope)
-            if found is not None and found.active:
-                return found
-        return None
+        return Suppression.in_force(lambda scope: self.find_key(channel, address, scope), school_id)
 
     def find_key(self, channel: str, address: str, school_id: str | None) -> Suppression | None:
         return self.find(Suppression.key(Channel(channel), address, school_id))

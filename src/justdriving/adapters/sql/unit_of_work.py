@@ -11,68 +11,15 @@ from justdriving.adapters.sql import message_records, outbox, outbox_rows, rows,
 from justdriving.adapters.sql import repositories as repos
 from justdriving.adapters.sql.session import TrackedSession, WriterBusy
 from justdriving.adapters.sql.token_cipher import TokenCipher
-from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.events import DomainEvent, drain_all
-from justdriving.domain.gateway_credentials import GatewayCredentials
-from justdriving.domain.saved_methods import PaymentCustomer
-from justdriving.ports.persistence import (
-    BookingRepository,
-    BookingTypeRepository,
-    CreditNoteRepository,
-    DepositRepository,
-    DisputeRepository,
-    Inbox,
-    InvoiceRepository,
-    MessageRepository,
-    NumberingRepository,
-    Outbox,
-    PackageRepository,
-    PaymentRepository,
-    PlanRepository,
-    RefundRepository,
-    Repository,
-    SchoolRepository,
-    StaffAlertRepository,
-    StudentRepository,
-    SuppressionRepository,
-    SyncRecordRepository,
-    SyncRunRepository,
-    TeacherRepository,
-    WebhookTokens,
-)
+from justdriving.ports.persistence import Repositories
 
 _WRITE_TRIES = 3
 
 
-class SqlUnitOfWork:
-    """One use case's database transaction; its repositories (the UnitOfWork port's) are made
-    afresh with each transaction on the connection."""
-
-    schools: SchoolRepository
-    teachers: TeacherRepository
-    students: StudentRepository
-    booking_types: BookingTypeRepository
-    bookings: BookingRepository
-    packages: PackageRepository
-    invoices: InvoiceRepository
-    credit_notes: CreditNoteRepository
-    numbering: NumberingRepository
-    payments: PaymentRepository
-    refunds: RefundRepository
-    deposits: DepositRepository
-    payment_customers: Repository[PaymentCustomer]
-    gateway_credentials: Repository[GatewayCredentials]
-    plans: PlanRepository
-    disputes: DisputeRepository
-    messages: MessageRepository
-    suppressions: SuppressionRepository
-    staff_alerts: StaffAlertRepository
-    sync_records: SyncRecordRepository
-    sync_runs: SyncRunRepository
-    grants: Repository[OAuthGrant]
-    outbox: Outbox
-    inbox: Inbox
-    webhook_tokens: WebhookTokens
+class SqlUnitOfWork(Repositories):
+    """One use case's database transaction; its repositories are made afresh with each
+    transaction on the connection."""
 
     def __init__(self, engine: Engine, cipher: TokenCipher | None = None) -> None:
         self._engine = engine
