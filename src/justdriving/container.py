@@ -23,10 +23,10 @@ from justdriving.adapters.sql import factory as sql
 from justdriving.adapters.sql.factory import MEMORY_DATABASE, grant_store
 from justdriving.adapters.templates import factory as template_adapters
 from justdriving.adapters.webhooks import factory as webhook_adapters
+from justdriving.application import Application
 from justdriving.config import AccountingProvider, Settings
 from justdriving.config.policies import delivery_policy, relay_policy
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.inbound import UnitOfWorkIntake
+from justdriving.domain.services.inbox_defaults import UnitOfWorkIntake
 from justdriving.ports.accounting import AccountingConsent
 
 __all__ = ["DEV_WEBHOOK_SECRET", "Container", "accounting_consent", "bootstrap"]

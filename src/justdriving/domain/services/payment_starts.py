@@ -26,7 +26,7 @@ from justdriving.domain.errors import ConcurrencyConflict, DuplicateRecord, Paym
 from justdriving.domain.ids import DepositId, PaymentId, derived_id
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.money import Money
-from justdriving.domain.outbox import OutboxKind
+from justdriving.domain.outbox import OutboxKind, OutboxMessage
 from justdriving.domain.payments import (
     CaptureMode,
     Payment,
@@ -37,9 +37,8 @@ from justdriving.domain.payments import (
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.saved_methods import customer_id_for
 from justdriving.domain.schools import School
-from justdriving.domain.services.billing import in_school
-from justdriving.domain.services.notifications import queue_side_effect
-from justdriving.domain.services.payment_accounts import on_account
+from justdriving.domain.services.steps.billing import in_school
+from justdriving.domain.services.steps.payment_accounts import on_account
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import GatewayRegistry, PaymentRequest, PaymentSession
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -312,11 +311,12 @@ def _session_of(payment: Payment) -> PaymentSession:
 def _cancel_at_provider(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
     """An open payment replaced by a new one. Should the payer still complete it, the money
     is an overpayment, held for review."""
-    queue_side_effect(
-        uow,
-        payment.school_id,
-        OutboxKind.CANCEL_PAYMENT,
-        {"payment_id": payment.id},
-        f"cancel-{payment.id}",
-        now,
+    uow.outbox.add(
+        OutboxMessage.queued(
+            payment.school_id,
+            OutboxKind.CANCEL_PAYMENT,
+            {"payment_id": payment.id},
+            f"cancel-{payment.id}",
+            now,
+        )
     )
