@@ -1,5 +1,5 @@
-"""Charging a student's saved card without them, for a stated reason, and what follows when the
-bank wants the student after all.
+"""Charging a student's saved card without them, for a stated reason (what follows a declined
+charge, or one where the bank wants the student after all, is in `followups/charges.py`).
 
 A charge is keyed by its reason: the payment's id derives from the school, the student, the
 reason and the attempt, and the provider's idempotency key from the payment's id, so asking

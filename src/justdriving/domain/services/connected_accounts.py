@@ -1,4 +1,5 @@
-"""Stripe Connect: onboarding a school's own account, and what Stripe says of it afterwards.
+"""Stripe Connect: onboarding a school's own account (what Stripe says of it afterwards is
+applied by the inbox: `steps/account_events.py`).
 
 `connect_stripe_account` makes the school's connected account once (keyed by the school, so
 a retry or a race makes no second account), records it, and gives the onboarding URL where

@@ -1,5 +1,6 @@
-"""What providers tell us about messages: delivery receipts update the message log, opt-outs
-and hard bounces go on the suppression list, a STOP/START/HELP reply is answered."""
+"""What providers tell us about messages, straight from their callbacks: delivery receipts
+once each, inbound replies once per provider event (applied by `steps/message_events.py`, as
+the inbox applies them)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Domain events for the host application's webhook endpoint: chosen and queued in the
-transaction that recorded them, delivered by the relay like any provider call.
+transaction that recorded them, delivered by the relay like any provider call
+(`relay/host_events.py`).
 
 Each delivery is a Standard Webhooks message: the body is
 ``{"type": <topic>, "timestamp": <occurred_at>, "data": <the event as JSON>}``, its

@@ -1,5 +1,5 @@
-"""Payment use cases: record a manual payment, apply provider events. (Starting an online
-payment is `payment_starts`.)"""
+"""Payment use cases: record a manual payment. (Starting an online payment is `payment_starts`;
+the inbox applies provider events with `steps/payment_events.py`.)"""
 
 from __future__ import annotations
 

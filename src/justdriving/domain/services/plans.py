@@ -1,6 +1,6 @@
 """Payment plans: start one (a package in instalments, a monthly fee), cancel it, read it; bill
-what has fallen due (the worker's job); and what a plan's invoices mean for it (the reactions
-registered in `reactions.py`).
+what has fallen due (the worker's job). What a plan's invoices mean for it follows their events
+(`followups/plans.py`).
 
 Billing a charge is one transaction: the plan records the charge (its number is the next one),
 the charge's invoice is issued, and the charge to the saved card is queued for the relay under

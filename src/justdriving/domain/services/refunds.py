@@ -1,4 +1,5 @@
-"""Refund use cases: partial and repeated, never above what was captured, with credit notes."""
+"""Refund use cases: partial and repeated, never above what was captured, with credit notes
+(opened by `steps/refunds.py`; a succeeded refund is booked by `followups/refunds.py`)."""
 
 from __future__ import annotations
 

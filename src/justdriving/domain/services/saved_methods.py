@@ -1,5 +1,5 @@
-"""Saving, listing and removing a student's cards on file, and the setup webhooks that finish a
-saved card.
+"""Saving, listing and removing a student's cards on file (the setup webhooks that finish a
+saved card are applied by the inbox: `steps/account_events.py`).
 
 The student's customer at the school's gateway is made the first time a card is saved: asked
 of the provider under a key derived from our customer id (a retry, or two setups at once, get

@@ -1,8 +1,8 @@
 """Staff alerts: recorded where the problem is found, in its transaction; mailed in digests.
 
-`raise_alert` records one (a reaction to a payment held for review, an overpayment or a
-refund the provider refused; the relay when it gives up on an outbox row; the dunning ladder
-when an overdue invoice blocks a student from booking). `StaffAlerts.send_digests` (a
+`raise_alert` (`steps/alerts.py`) records one (a follow-up of a payment held for review, an
+overpayment or a refund the provider refused; the relay when it gives up on an outbox row; the
+dunning ladder when an overdue invoice blocks a student from booking). `StaffAlerts.send_digests` (a
 scheduled job) mails each school one message listing every alert waiting for it, to the
 school's contact address, or to STAFF_ALERT_EMAIL when the school has none; a storm of a
 hundred is one message. Each line links to the ops page's row. An alert with nobody to mail

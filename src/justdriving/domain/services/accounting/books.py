@@ -1,6 +1,7 @@
 """Which books a school's records go to: the simplest answer to the AccountingBooks port, one
 accounting system for every school (the fake, CSV files, or a single organisation); and
-connecting a school's own organisation (its grant, stored per school)."""
+connecting a school's own organisation (its grant, stored per school); whether a school keeps
+its books in a given provider (`uses`)."""
 
 from __future__ import annotations
 

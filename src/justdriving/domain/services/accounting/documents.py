@@ -2,7 +2,9 @@
 account and VAT codes, invoices named by their contact, payments and credit notes by their invoice.
 
 Shared by the sync (which names records by our ids and the provider's external ids) and the CSV
-export (which names them as an import file does: contact name, invoice number)."""
+export (which names them as an import file does: contact name, invoice number). With them, the
+records' vocabulary the planner, the push and the relay share: their kinds (`Kind`), a
+candidate for a push, and the fingerprints and batch keys that recognise what was pushed."""
 
 from __future__ import annotations
 

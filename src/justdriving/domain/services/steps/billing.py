@@ -1,6 +1,7 @@
 """Billing steps shared by use cases: invoice lines, issuing, credit notes, applying payments.
 
-Each step works inside the caller's unit of work and writes the messages it implies.
+Each step works inside the caller's unit of work; the messages an issued invoice implies follow
+its event (`followups/invoices.py`).
 """
 
 from __future__ import annotations

@@ -18,33 +18,6 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.ports.persistence import UnitOfWork
 
 
-def apply_dispute_event(
-    uow: UnitOfWork, payment: Payment, event: ProviderPaymentEvent, now: datetime
-) -> EventOutcome:
-    if event.provider_dispute_id is None:
-        return EventOutcome.IGNORED
-    status = event.dispute_status or "needs_response"
-    dispute = uow.disputes.by_provider_ref(event.provider_dispute_id)
-    if dispute is None:
-        uow.disputes.add(
-            Dispute(
-                id=DisputeId(new_id("dp")),
-                school_id=payment.school_id,
-                payment_id=payment.id,
-                provider_dispute_id=event.provider_dispute_id,
-                status=status,
-                opened_at=event.occurred_at,
-                amount=event.amount,
-                updated_at=event.occurred_at,
-            )
-        )
-        return EventOutcome.APPLIED
-    if dispute.payment_id != payment.id:  # the dispute contests another payment
-        return EventOutcome.IGNORED
-    changed = dispute.update(status, event.occurred_at)
-    return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
-
-
 def apply_payment_event(
     uow: UnitOfWork, event: ProviderPaymentEvent, now: datetime
 ) -> EventOutcome:
@@ -109,3 +82,30 @@ def _apply_refund_event(
         changed = refund.fail(payment, now, event.failure_code, canceled=canceled)
         return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
     return EventOutcome.IGNORED
+
+
+def apply_dispute_event(
+    uow: UnitOfWork, payment: Payment, event: ProviderPaymentEvent, now: datetime
+) -> EventOutcome:
+    if event.provider_dispute_id is None:
+        return EventOutcome.IGNORED
+    status = event.dispute_status or "needs_response"
+    dispute = uow.disputes.by_provider_ref(event.provider_dispute_id)
+    if dispute is None:
+        uow.disputes.add(
+            Dispute(
+                id=DisputeId(new_id("dp")),
+                school_id=payment.school_id,
+                payment_id=payment.id,
+                provider_dispute_id=event.provider_dispute_id,
+                status=status,
+                opened_at=event.occurred_at,
+                amount=event.amount,
+                updated_at=event.occurred_at,
+            )
+        )
+        return EventOutcome.APPLIED
+    if dispute.payment_id != payment.id:  # the dispute contests another payment
+        return EventOutcome.IGNORED
+    changed = dispute.update(status, event.occurred_at)
+    return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
