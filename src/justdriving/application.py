@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from justdriving.domain.delivery_policy import DeliveryPolicy
-from justdriving.domain.services.accounting.books import BooksConnections, as_books
+from justdriving.domain.services.accounting.books import as_books
+from justdriving.domain.services.accounting.connections import BooksConnections
 from justdriving.domain.services.accounting.export import AccountingExport, AccountingExporter
 from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.domain.services.accounting.push import RetryPolicy
