@@ -53,7 +53,7 @@ from justdriving.domain.accounting import (
     PushResult,
 )
 from justdriving.domain.money import Money
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.testing.xero_clock import SimulatedTime
 from justdriving.testing.xero_simulator import XeroSimulator
 

@@ -14,8 +14,8 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.money_rows import Redact
+from justdriving.application import Application
+from justdriving.domain.services.views.money_rows import Redact
 from justdriving.ports.documents import PayLinks
 from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.messaging import TemplateRenderer

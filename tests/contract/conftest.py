@@ -968,7 +968,7 @@ def xero_accounting() -> Iterator[AccountingBackend]:
     """XeroAccountingClient (httpx) against the local Xero simulator (justdriving.testing)."""
     pytest.importorskip("httpx")
     from justdriving.adapters.accounting.xero.client import XeroAccountingClient
-    from justdriving.domain.services.grants import StoredGrants
+    from justdriving.domain.services.accounting.grants import StoredGrants
     from justdriving.testing.xero_simulator import XeroSimulator
 
     with XeroSimulator() as simulator:
@@ -994,7 +994,7 @@ def quickbooks_accounting() -> Iterator[AccountingBackend]:
     """QuickBooksAccountingClient (httpx) against the local QuickBooks simulator."""
     pytest.importorskip("httpx")
     from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
-    from justdriving.domain.services.grants import StoredGrants
+    from justdriving.domain.services.accounting.grants import StoredGrants
     from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
 
     with QuickBooksSimulator() as simulator:

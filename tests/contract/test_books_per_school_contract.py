@@ -22,11 +22,11 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.application import Application
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.errors import BooksNotConnected
 from justdriving.domain.schools import AccountMapping, InvoiceService, School
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.ports.accounting import AccountingClient, GrantStore
 from justdriving.testing.xero_clock import SimulatedTime
 from unit.services.test_accounting_fixtures import NO_WAIT, accounting_school, invoice, student

@@ -16,8 +16,8 @@ from integration_support import INCARNATION_HEADER, HttpEmailSender, HttpSmsSend
 from justdriving.adapters.memory import MemoryGatewayRegistry, MemoryTemplateRenderer, SystemClock
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.relay import RelayPolicy
+from justdriving.application import Application
+from justdriving.relay.engine import RelayPolicy
 
 LEASE = timedelta(seconds=1)
 BATCH = 10

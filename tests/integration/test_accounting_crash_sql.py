@@ -18,8 +18,8 @@ from justdriving.adapters.memory import (
     MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
-from justdriving.domain.services.accounting_sync import AccountingSync
-from justdriving.domain.services.application import Application
+from justdriving.application import Application
+from justdriving.domain.services.accounting.sync import AccountingSync
 from unit.services.test_accounting_fixtures import (
     CALL_MODES,
     COMMIT_MODES,

@@ -18,9 +18,9 @@ from justdriving.adapters.memory import (
     MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.application import Application
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
-from justdriving.domain.services.accounting_outbox import records_of
-from justdriving.domain.services.application import Application
+from justdriving.domain.services.followups.books import records_of
 from unit.services.test_accounting_fixtures import NO_WAIT, busy_school
 
 

@@ -26,10 +26,10 @@ from justdriving.adapters.memory import (
     MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.application import Application
 from justdriving.domain.errors import BooksNotConnected
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.ports.accounting import AccountingClient, GrantStore
 from justdriving.testing.xero_books import Books
 from justdriving.testing.xero_clock import SimulatedTime

@@ -22,13 +22,13 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
 )
 from justdriving.adapters.webhooks.replay import StoredTokenCache
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.container import DEV_WEBHOOK_SECRET, build_container
 from justdriving.domain.errors import InvalidSignature
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.outbox import InboxStatus
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
 

@@ -38,13 +38,13 @@ from justdriving.adapters.memory import (
 from justdriving.adapters.payments.stripe import StripeGateway
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.adapters.templates import JinjaTemplateRenderer
+from justdriving.application import Application
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.plans import ChargeState, PlanStatus
 from justdriving.domain.schools import AccountMapping, InvoiceService, MessageType
-from justdriving.domain.services.accounting_export import ExportFormat
-from justdriving.domain.services.application import Application
+from justdriving.domain.services.accounting.export import ExportFormat
 from justdriving.ports.accounting import AccountingClient
 from justdriving.testing.stripe_simulator import StripeSimulator
 from justdriving.testing.xero_clock import SimulatedTime

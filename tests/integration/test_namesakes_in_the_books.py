@@ -20,9 +20,9 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.application import Application
 from justdriving.domain.money import Money
 from justdriving.domain.schools import AccountMapping, InvoiceService, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.accounting import AccountingClient
 from justdriving.testing.xero_clock import SimulatedTime

@@ -34,13 +34,13 @@ from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.adapters.webhooks.registry import Receivers
+from justdriving.application import Application
 from justdriving.domain.errors import InvalidInput, InvalidSignature, NotFound
 from justdriving.domain.gateway_credentials import GatewayCredentials
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, School, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.persistence import UnitOfWorkFactory
 from justdriving.testing.paypal_simulator import PayPalSimulator

@@ -22,7 +22,7 @@ from justdriving.domain.accounting import (
     OAuthGrant,
 )
 from justdriving.domain.money import Money
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
 
 pytest.importorskip("httpx")

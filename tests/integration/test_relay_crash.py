@@ -43,9 +43,9 @@ from justdriving.adapters.memory import (
     MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.application import Application
 from justdriving.domain.messages import MessageStatus
 from justdriving.domain.outbox import OutboxStatus
-from justdriving.domain.services.application import Application
 from waiting import wait_for
 
 KILLS = 20

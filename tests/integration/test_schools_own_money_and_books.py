@@ -27,6 +27,7 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
 )
 from justdriving.adapters.payments.factory import gateway_registry, stripe_gateway
+from justdriving.application import Application
 from justdriving.config import PaymentProvider, Settings
 from justdriving.domain.connect import PlatformFee
 from justdriving.domain.invoices import InvoiceStatus
@@ -34,8 +35,7 @@ from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.accounting import AccountingClient, GrantStore
 from justdriving.testing.stripe_simulator import StripeSimulator

@@ -27,13 +27,13 @@ from justdriving.adapters.memory import (
 )
 from justdriving.adapters.payments.stripe import StripeGateway
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.saved_methods import customer_id_for
 from justdriving.domain.schools import InvoiceService, MessageType, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.testing.stripe_simulator import Delivery, StripeSimulator
 

@@ -15,7 +15,7 @@ from justdriving.adapters.memory import MemoryStore, MemoryUnitOfWorkFactory
 from justdriving.config import AccountingProvider, Settings
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.errors import BooksNotConnected
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 
 EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
 

@@ -10,12 +10,12 @@ import pytest
 from justdriving.adapters.memory import FakeSmsSender, FrozenClock, MemoryUnitOfWorkFactory
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.container import bootstrap, build_container
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.messages import Channel
 from justdriving.domain.money import Money
-from justdriving.domain.services.application import Application
 
 
 def settings(**environ: str) -> Settings:

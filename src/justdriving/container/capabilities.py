@@ -21,7 +21,7 @@ from justdriving.adapters.webhooks import factory as webhook_adapters
 from justdriving.config import Settings
 from justdriving.config.policies import relay_policy
 from justdriving.container import wiring
-from justdriving.domain.services.inbound import UnitOfWorkIntake
+from justdriving.domain.services.inbox_defaults import UnitOfWorkIntake
 
 
 class Container(containers.DeclarativeContainer):

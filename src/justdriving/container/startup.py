@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from justdriving.adapters.sql import factory as sql
 from justdriving.adapters.sql.factory import MEMORY_DATABASE
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.config.policies import delivery_policy
 from justdriving.container.capabilities import Container
-from justdriving.domain.services.application import Application
 
 
 def build_container(settings: Settings) -> Container:

@@ -10,9 +10,9 @@ from typing import Any
 from justdriving.adapters.accounting.factory import accounting_consent
 from justdriving.adapters.host_events import factory as host_event_adapters
 from justdriving.adapters.webhooks import factory as webhook_adapters
+from justdriving.application import Application
 from justdriving.config import AccountingProvider, Settings
 from justdriving.config.policies import delivery_policy
-from justdriving.domain.services.application import Application
 from justdriving.ports.accounting import AccountingConsent
 
 

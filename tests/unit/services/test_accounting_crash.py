@@ -17,8 +17,8 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.domain.services.accounting_sync import AccountingSync
-from justdriving.domain.services.application import Application
+from justdriving.application import Application
+from justdriving.domain.services.accounting.sync import AccountingSync
 
 from .support import NOW
 from .test_accounting_fixtures import (

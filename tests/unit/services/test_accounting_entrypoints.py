@@ -19,10 +19,10 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.application import Application
 from justdriving.container import Container
 from justdriving.domain.errors import ProviderUnavailable
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.cli import main
 from justdriving.entrypoints.worker import Worker
 

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from justdriving.adapters.memory import FakePaymentGateway, MemoryStore
 from justdriving.adapters.memory.persistence import MemoryUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.events import (
     CustomerChargeRequiresAction,
     DomainEvent,
@@ -28,21 +29,20 @@ from justdriving.domain.plans import ChargeState, PlanStatus
 from justdriving.domain.refunds import Refund
 from justdriving.domain.saved_methods import customer_id_for
 from justdriving.domain.schools import AccountingCustomerMode, InvoiceService, MessageType
-from justdriving.domain.services.accounting_outbox import records_of, student_to_books
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.charges import charge_needs_student
-from justdriving.domain.services.invoicing import LineItem
-from justdriving.domain.services.plans import (
-    card_saved_for_paused_plans,
-    plan_invoice_paid,
-    plan_paused,
-)
-from justdriving.domain.services.reactions import BOOKS, REACTIONS
-from justdriving.domain.services.staff_alerts import (
+from justdriving.domain.services.followups.alerts import (
     alert_overpaid,
     alert_payment_held,
     alert_refund_failed,
 )
+from justdriving.domain.services.followups.books import records_of, student_to_books
+from justdriving.domain.services.followups.charges import charge_needs_student
+from justdriving.domain.services.followups.plans import (
+    card_saved_for_paused_plans,
+    plan_invoice_paid,
+    plan_paused,
+)
+from justdriving.domain.services.invoicing import LineItem
+from justdriving.domain.services.reactions import BOOKS, REACTIONS
 from justdriving.domain.staff_alerts import AlertKind
 from justdriving.ports.persistence import UnitOfWork
 

@@ -15,11 +15,11 @@ from justdriving.adapters.memory import (
     MemoryUnitOfWorkFactory,
 )
 from justdriving.adapters.templates import JinjaTemplateRenderer
+from justdriving.application import Application
 from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.messages import Channel, OutboundMessage
 from justdriving.domain.people import Teacher
 from justdriving.domain.schools import MessageType
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.schedule import AGENDAS, periodic_jobs
 
 from .support import NOW, World, build_world, messages, with_settings

@@ -17,8 +17,8 @@ from justdriving.ports.accounting import (
 )
 
 if TYPE_CHECKING:
-    from justdriving.domain.services.accounting_export import AccountingExporter
-    from justdriving.domain.services.grants import StoredGrants
+    from justdriving.domain.services.accounting.export import AccountingExporter
+    from justdriving.domain.services.accounting.grants import StoredGrants
 
 
 DEVELOPMENT_EXPORT_DIR = "accounting-exports"
