@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from integration_support import NOW, dkk
 
-from justdriving.adapters.email.mailgun_events import MailgunWebhooks
+from justdriving.adapters.email.mailgun.events import MailgunWebhooks
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakePaymentGateway,

@@ -35,7 +35,7 @@ from justdriving.adapters.memory import (
     FrozenClock,
     MemoryGatewayRegistry,
 )
-from justdriving.adapters.payments.stripe import StripeGateway
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.adapters.templates import JinjaTemplateRenderer
 from justdriving.domain.invoices import InvoiceStatus

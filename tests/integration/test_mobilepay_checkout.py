@@ -28,7 +28,7 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.adapters.payments.mobilepay import MobilePayGateway
+from justdriving.adapters.payments.mobilepay.gateway import MobilePayGateway
 from justdriving.domain.errors import InvalidSignature, ProviderRejected
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money

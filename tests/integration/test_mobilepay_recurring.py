@@ -27,7 +27,7 @@ from justdriving.adapters.memory import (
     MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
-from justdriving.adapters.payments.mobilepay import MobilePayGateway
+from justdriving.adapters.payments.mobilepay.gateway import MobilePayGateway
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.errors import InvalidSignature, NotFound, ProviderRejected

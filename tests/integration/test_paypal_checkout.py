@@ -22,7 +22,7 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.adapters.payments.paypal import PayPalGateway
+from justdriving.adapters.payments.paypal.gateway import PayPalGateway
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.refunds import RefundStatus

@@ -26,7 +26,7 @@ from justdriving.adapters.memory import (
     MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
-from justdriving.adapters.payments.paypal import PayPalGateway
+from justdriving.adapters.payments.paypal.gateway import PayPalGateway
 from justdriving.adapters.payments.school_gateways import SchoolGateways
 from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.engine import make_engine

@@ -23,7 +23,7 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.adapters.payments.stripe import StripeGateway
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.payments import EventOutcome, PaymentStatus

@@ -25,7 +25,7 @@ from justdriving.adapters.memory import (
     MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
-from justdriving.adapters.payments.stripe import StripeGateway
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.invoices import InvoiceStatus

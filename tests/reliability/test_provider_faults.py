@@ -25,8 +25,8 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.adapters.payments.stripe import StripeGateway
-from justdriving.adapters.sms.twilio import TwilioSmsSender
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
+from justdriving.adapters.sms.twilio.sender import TwilioSmsSender
 from justdriving.domain.messages import Channel
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxStatus
