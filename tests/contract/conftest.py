@@ -19,19 +19,19 @@ import pytest
 from attrs import define
 
 from card_data import stored_card_numbers
+from justdriving.adapters.clock import SystemClock
+from justdriving.adapters.email.log import LogEmailSender
 from justdriving.adapters.memory import (
     FakeAccountingClient,
     FakeEmailSender,
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    LogEmailSender,
-    LogSmsSender,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
-    SystemClock,
 )
+from justdriving.adapters.sms.log import LogSmsSender
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.token_cipher import TokenCipher

@@ -15,9 +15,9 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.domain.services.accounting_sync import AccountingSync
 from justdriving.domain.services.application import Application
 from unit.services.test_accounting_fixtures import (

@@ -15,9 +15,9 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.services.accounting_outbox import records_of
 from justdriving.domain.services.application import Application

@@ -18,9 +18,9 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.webhooks.replay import StoredTokenCache
 from justdriving.config import Settings
 from justdriving.container import DEV_WEBHOOK_SECRET, build_container

@@ -20,11 +20,11 @@ import pytest
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.payments.stripe.gateway import StripeGateway
 from justdriving.adapters.sms.twilio.sender import TwilioSmsSender
 from justdriving.domain.messages import Channel

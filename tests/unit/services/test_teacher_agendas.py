@@ -10,10 +10,10 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.templates import JinjaTemplateRenderer
 from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.messages import Channel, OutboundMessage

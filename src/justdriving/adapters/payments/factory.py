@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from justdriving.adapters.memory.gateways import MemoryGatewayRegistry
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.config import PaymentSettings, Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.gateway_credentials import GatewayCredentials

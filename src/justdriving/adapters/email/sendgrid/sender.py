@@ -29,9 +29,9 @@ from typing import Any
 import python_http_client.exceptions as http_errors
 import sendgrid
 
+from justdriving.adapters.clock import SystemClock
 from justdriving.adapters.email.mime import ListUnsubscribe, Mailbox, check_address, extra_headers
 from justdriving.adapters.email.mime import check_message as check_safe
-from justdriving.adapters.memory.clock import SystemClock
 from justdriving.adapters.provider_http import ProviderHttp, Reason
 from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
