@@ -38,13 +38,9 @@ from typing import Any
 from attrs import define, field
 from sqlalchemy import create_engine, text
 
-from justdriving.adapters.memory import (
-    FakeEmailSender,
-    FakeSmsSender,
-    MemoryGatewayRegistry,
-    MemoryTemplateRenderer,
-    SystemClock,
-)
+from justdriving.adapters.clock import SystemClock
+from justdriving.adapters.memory import FakeEmailSender, FakeSmsSender, MemoryTemplateRenderer
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.tables import metadata

@@ -42,13 +42,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from benchmarks import plots
-from justdriving.adapters.memory import (
-    FakeEmailSender,
-    FakeSmsSender,
-    MemoryGatewayRegistry,
-    MemoryTemplateRenderer,
-    SystemClock,
-)
+from justdriving.adapters.clock import SystemClock
+from justdriving.adapters.memory import FakeEmailSender, FakeSmsSender, MemoryTemplateRenderer
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.rate_limits import RollingWindowLimiter
 from justdriving.adapters.sms.pacing import MARGIN, WINDOW, PacedSmsSender
 from justdriving.adapters.sql.engine import make_engine

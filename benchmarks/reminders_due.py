@@ -44,9 +44,9 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.mapping import to_document
 from justdriving.adapters.sql.schema import upgrade

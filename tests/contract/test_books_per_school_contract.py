@@ -17,11 +17,11 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.errors import BooksNotConnected

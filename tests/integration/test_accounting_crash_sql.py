@@ -15,9 +15,9 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.services.accounting.sync import AccountingSync
 from unit.services.test_accounting_fixtures import (

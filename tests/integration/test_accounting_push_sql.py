@@ -15,9 +15,9 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.services.followups.books import records_of

@@ -46,9 +46,9 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 from justdriving.application import Application

@@ -22,16 +22,16 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 import waiting
+from justdriving.adapters.clock import SystemClock
 from justdriving.adapters.memory import (
     FakeAccountingClient,
     FakeEmailSender,
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
-    SystemClock,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory

@@ -19,12 +19,12 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
 from justdriving.adapters.memory.store import TABLES
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.errors import InvalidInput, JustDrivingError, NotFound

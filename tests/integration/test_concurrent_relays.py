@@ -24,14 +24,14 @@ from integration_support import (
     queue_announcements,
 )
 
+from justdriving.adapters.clock import SystemClock
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
-    SystemClock,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.application import Application
 from justdriving.domain.errors import ConcurrencyConflict

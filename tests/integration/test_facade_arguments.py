@@ -35,12 +35,12 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
 from justdriving.adapters.memory.store import TABLES
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.charges import ChargeKind, ChargeReason

@@ -16,10 +16,10 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
     fake_webhooks,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.inbox_intake import SqlInboxIntake
 from justdriving.adapters.webhooks.registry import Receivers

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from integration_support import NOW, dkk
 
-from justdriving.adapters.email.mailgun_events import MailgunWebhooks
+from justdriving.adapters.email.mailgun.events import MailgunWebhooks
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.webhooks.replay import StoredTokenCache
 from justdriving.application import Application
 from justdriving.config import Settings

@@ -29,13 +29,9 @@ from justdriving.adapters.accounting.csv.export import CsvExporter
 from justdriving.adapters.accounting.xero.client import XeroAccountingClient
 from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.adapters.documents.pay_links import PublicPayLinks
-from justdriving.adapters.memory import (
-    FakeEmailSender,
-    FakeSmsSender,
-    FrozenClock,
-    MemoryGatewayRegistry,
-)
-from justdriving.adapters.payments.stripe import StripeGateway
+from justdriving.adapters.memory import FakeEmailSender, FakeSmsSender, FrozenClock
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.adapters.templates import JinjaTemplateRenderer
 from justdriving.application import Application

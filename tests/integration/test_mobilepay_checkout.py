@@ -23,12 +23,12 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.adapters.payments.mobilepay import MobilePayGateway
+from justdriving.adapters.payments.mobilepay.gateway import MobilePayGateway
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.errors import InvalidSignature, ProviderRejected
 from justdriving.domain.invoices import InvoiceStatus

@@ -24,10 +24,10 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
-from justdriving.adapters.payments.mobilepay import MobilePayGateway
+from justdriving.adapters.payments.mobilepay.gateway import MobilePayGateway
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.application import Application
 from justdriving.domain.charges import ChargeKind, ChargeReason

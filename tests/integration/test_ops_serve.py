@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from integration.test_web_run import CLI, Process, _environment, started
-from justdriving.adapters.memory import FrozenClock, SystemClock
+from justdriving.adapters.clock import SystemClock
+from justdriving.adapters.memory import FrozenClock
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.application import Application

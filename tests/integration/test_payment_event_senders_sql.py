@@ -12,10 +12,10 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
 from justdriving.adapters.memory.fake_webhooks import amount_data
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.payment_events import PaymentEventKind

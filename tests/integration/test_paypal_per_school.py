@@ -23,10 +23,10 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
-from justdriving.adapters.payments.paypal import PayPalGateway
+from justdriving.adapters.payments.paypal.gateway import PayPalGateway
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.payments.school_gateways import SchoolGateways
 from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.engine import make_engine

@@ -40,9 +40,9 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.messages import MessageStatus
 from justdriving.domain.outbox import OutboxStatus

@@ -18,12 +18,12 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.adapters.payments.stripe import StripeGateway
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
 from justdriving.application import Application
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money

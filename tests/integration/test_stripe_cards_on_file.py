@@ -22,10 +22,10 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
-from justdriving.adapters.payments.stripe import StripeGateway
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.application import Application
 from justdriving.domain.charges import ChargeKind, ChargeReason

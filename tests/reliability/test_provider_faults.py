@@ -20,13 +20,13 @@ import pytest
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.adapters.payments.stripe import StripeGateway
-from justdriving.adapters.sms.twilio import TwilioSmsSender
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
+from justdriving.adapters.sms.twilio.sender import TwilioSmsSender
 from justdriving.application import Application
 from justdriving.domain.messages import Channel
 from justdriving.domain.money import Money

@@ -8,13 +8,16 @@ from dependency_injector import containers, providers
 
 from justdriving.adapters import memory
 from justdriving.adapters.accounting import factory as accounting_adapters
+from justdriving.adapters.clock import SystemClock
 from justdriving.adapters.documents import DeferredInvoicePdf
 from justdriving.adapters.documents import factory as document_adapters
 from justdriving.adapters.email import factory as email_adapters
+from justdriving.adapters.email.log import LogEmailSender
 from justdriving.adapters.host_events import factory as host_event_adapters
 from justdriving.adapters.memory.factory import fake_gateway
 from justdriving.adapters.payments import factory as payment_adapters
 from justdriving.adapters.sms import factory as sms_adapters
+from justdriving.adapters.sms.log import LogSmsSender
 from justdriving.adapters.sql import factory as sql
 from justdriving.adapters.templates import factory as template_adapters
 from justdriving.adapters.webhooks import factory as webhook_adapters
@@ -28,7 +31,7 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     config = providers.Configuration()  # database ("memory" or "sql") and database_url
 
-    clock = providers.Singleton(memory.SystemClock)
+    clock = providers.Singleton(SystemClock)
     store = providers.Singleton(memory.MemoryStore)
     engine = providers.Singleton(sql.make_engine, config.database_url)
     token_cipher = providers.Singleton(sql.token_cipher, settings)
@@ -59,7 +62,7 @@ class Container(containers.DeclarativeContainer):
     sms_primary = providers.Selector(
         settings.provided.sms_provider,
         fake=providers.Singleton(memory.FakeSmsSender),
-        log=providers.Singleton(memory.LogSmsSender),
+        log=providers.Singleton(LogSmsSender),
         twilio=providers.Singleton(sms_adapters.twilio_sender, settings, sms_limiter),
         gatewayapi=providers.Singleton(sms_adapters.gatewayapi_sender, settings, sms_limiter),
     )
@@ -68,7 +71,7 @@ class Container(containers.DeclarativeContainer):
     email = providers.Selector(
         settings.provided.mail_mailer,
         fake=providers.Singleton(memory.FakeEmailSender),
-        log=providers.Singleton(memory.LogEmailSender),
+        log=providers.Singleton(LogEmailSender),
         file=providers.Singleton(email_adapters.file_inbox_sender, settings),
         smtp=providers.Singleton(email_adapters.smtp_sender, settings),
         sendgrid=providers.Singleton(email_adapters.sendgrid_sender, settings),

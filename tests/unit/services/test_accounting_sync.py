@@ -541,9 +541,9 @@ class TestConfiguration:
         from justdriving.adapters.memory import (
             FakeEmailSender,
             FakeSmsSender,
-            MemoryGatewayRegistry,
             MemoryTemplateRenderer,
         )
+        from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 
         with_books = Application(
             uow=MemoryUnitOfWorkFactory(store),

@@ -192,9 +192,9 @@ class TestInvoiceEmail:
         from justdriving.adapters.memory import (
             FakeEmailSender,
             FakePaymentGateway,
-            MemoryGatewayRegistry,
             MemoryUnitOfWorkFactory,
         )
+        from justdriving.adapters.payments.registry import MemoryGatewayRegistry
         from justdriving.adapters.templates import JinjaTemplateRenderer
         from justdriving.domain.schools import InvoiceService
         from justdriving.domain.services.invoicing import LineItem

@@ -16,12 +16,12 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
 from justdriving.adapters.memory.fake_webhooks import amount_data
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money

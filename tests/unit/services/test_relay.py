@@ -10,11 +10,11 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.errors import ProviderRejected, ProviderUnavailable
 from justdriving.domain.messages import Channel, MessageStatus, SendReceipt, SmsMessage

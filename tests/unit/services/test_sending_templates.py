@@ -14,10 +14,10 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.templates import JinjaTemplateRenderer
 from justdriving.application import Application
 from justdriving.domain.delivery import Suppression, SuppressionReason

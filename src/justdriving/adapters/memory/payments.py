@@ -9,13 +9,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
+from justdriving.adapters.clock import SystemClock
 from justdriving.adapters.memory import fake_webhooks
 from justdriving.adapters.memory.cards_on_file import FakeCardsOnFile
 from justdriving.adapters.memory.charges import FakeCharge, FakeRefund
-from justdriving.adapters.memory.clock import SystemClock
 from justdriving.adapters.memory.connected_accounts import FakeConnect
 from justdriving.adapters.memory.failures import FailureQueue
-from justdriving.adapters.memory.gateways import MemoryGatewayRegistry
 from justdriving.adapters.memory.payer_side import FakePayerSide
 from justdriving.adapters.payments.webhook_heads import READ_ERRORS, json_head
 from justdriving.domain.errors import (
@@ -37,7 +36,7 @@ from justdriving.ports.payments import (
 )
 from justdriving.ports.webhooks import WebhookHead
 
-__all__ = ["FakeCharge", "FakePaymentGateway", "FakeRefund", "MemoryGatewayRegistry"]
+__all__ = ["FakeCharge", "FakePaymentGateway", "FakeRefund"]
 
 R = TypeVar("R")
 _FINISHED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED})

@@ -20,11 +20,10 @@ import httpx
 from justdriving.adapters import exact_json
 from justdriving.adapters.accounting.oauth.tokens import GrantTokens
 from justdriving.adapters.accounting.quickbooks.limits import RequestPacer
+from justdriving.adapters.provider_http import ProviderHttp, Reason
 from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
     BooksNotConnected,
-    ConfigurationError,
-    ProviderRejected,
     ProviderUnavailable,
 )
 
@@ -53,6 +52,13 @@ class QuickBooksApi:
         self._owns_http = owns_http
         self._batch_url = f"{api_base.rstrip('/')}/v3/company/{self.realm_id}/batch"
         self._minorversion = minorversion
+        self._errors = ProviderHttp(
+            provider,
+            "QuickBooks",
+            settings=(*CREDENTIAL_SETTINGS, "reconnect the company"),
+            reason=_fault,
+            refused=BooksNotConnected,
+        )
 
     def __repr__(self) -> str:
         return f"QuickBooksApi(realm={self.realm_id!r}, url={self._batch_url!r})"
@@ -108,47 +114,21 @@ class QuickBooksApi:
             "Content-Type": "application/json",
         }
         with self._pacer.call(batch=True):
-            try:
-                return self._http.post(
-                    self._batch_url, params=params, headers=headers, content=body
-                )
-            except httpx.UnsupportedProtocol as error:
-                raise ConfigurationError(
-                    f"QuickBooks URL {self._batch_url!r} is not http(s)"
-                ) from error
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-                raise self._unreachable(error, possibly_done=False) from error
-            except httpx.TransportError as error:
-                raise self._unreachable(error, possibly_done=writes) from error
+            return self._errors.send(
+                self._http,
+                "POST",
+                self._batch_url,
+                what="POST batch",
+                write=writes,
+                params=params,
+                headers=headers,
+                content=body,
+            )
 
     def _checked(self, response: httpx.Response, *, writes: bool) -> httpx.Response:
-        status = response.status_code
-        if status < 300:
-            return response
-        code, text = _fault(response)
-        if status in (401, 403):
-            raise BooksNotConnected(
-                f"QuickBooks refused the call ({status} {code}); reconnect the company",
-                CREDENTIAL_SETTINGS,
-            )
-        if status >= 500:
-            raise ProviderUnavailable(
-                self.provider,
-                f"QuickBooks answered {status} {code}: {text}",
-                provider_code=code,
-                retry_after=_retry_after(response),
-                possibly_done=writes,
-            )
-        raise ProviderRejected(
-            self.provider,
-            f"QuickBooks refused the batch ({status} {code}): {text}",
-            provider_code=code,
-        )
-
-    def _unreachable(self, error: Exception, *, possibly_done: bool) -> ProviderUnavailable:
-        return ProviderUnavailable(
-            self.provider, f"POST batch failed: {type(error).__name__}", possibly_done=possibly_done
-        )
+        if response.status_code >= 300:
+            raise self._errors.error_for(response, "POST batch", write=writes)
+        return response
 
 
 def read_json(response: httpx.Response, provider: str) -> dict[str, Any]:
@@ -164,8 +144,8 @@ def read_json(response: httpx.Response, provider: str) -> dict[str, Any]:
     return data
 
 
-def _fault(response: httpx.Response) -> tuple[str, str]:
-    """(code, text) from a QuickBooks Fault body, or the status when there is none."""
+def _fault(response: httpx.Response) -> Reason:
+    """The reason in a QuickBooks Fault body, or the status when there is none."""
     try:
         body = response.json()
     except ValueError:
@@ -174,9 +154,11 @@ def _fault(response: httpx.Response) -> tuple[str, str]:
     errors = fault.get("Error") or fault.get("error") if isinstance(fault, dict) else None
     first = errors[0] if isinstance(errors, list) and errors else None
     if not isinstance(first, dict):
-        return str(response.status_code), response.reason_phrase
+        return Reason.of_status(response)
     code = str(first.get("code") or response.status_code)
-    return code, f"{first.get('Message') or first.get('message', '')}: {first.get('Detail', '')}"
+    return Reason(
+        code, f"{first.get('Message') or first.get('message', '')}: {first.get('Detail', '')}"
+    )
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -24,13 +24,9 @@ import httpx
 from justdriving.adapters import exact_json
 from justdriving.adapters.accounting.oauth.tokens import GrantTokens
 from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
+from justdriving.adapters.provider_http import ProviderHttp, Reason
 from justdriving.adapters.retry_after import retry_after_seconds
-from justdriving.domain.errors import (
-    BooksNotConnected,
-    ConfigurationError,
-    ProviderRejected,
-    ProviderUnavailable,
-)
+from justdriving.domain.errors import BooksNotConnected, ProviderRejected, ProviderUnavailable
 
 API_PATH = "/api.xro/2.0"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
@@ -71,6 +67,17 @@ class XeroApi:
         self.provider, self.tenant_id = provider, tokens.tenant_id
         self._tokens, self._limiter, self._http = tokens, limiter, http
         self._base = api_base.rstrip("/") + API_PATH
+        self._errors = ProviderHttp(
+            provider,
+            "Xero",
+            settings=(
+                "ACCOUNTING_API_KEY",
+                "ACCOUNTING_API_SECRET",
+                f"tenant {self.tenant_id} (is the organisation still connected?)",
+            ),
+            reason=_reason,
+            refused=BooksNotConnected,
+        )
 
     def __repr__(self) -> str:
         return f"XeroApi({self._base!r}, tenant_id={self.tenant_id!r})"
@@ -106,10 +113,8 @@ class XeroApi:
         if response.status_code == 401:
             response = self._send(method, path, self._tokens.renew(token), content, params, key)
         if response.status_code in (401, 403):
-            raise BooksNotConnected(
-                f"Xero refused {method} {path} ({response.status_code} {_detail(response)}): "
-                f"check the tenant id and that the organisation is still connected",
-                ("ACCOUNTING_API_KEY", "ACCOUNTING_API_SECRET", f"tenant {self.tenant_id}"),
+            raise self._errors.refused_credentials(
+                response.status_code, self._errors.reason(response)
             )
         return response
 
@@ -132,27 +137,16 @@ class XeroApi:
         if key is not None:
             headers["Idempotency-Key"] = key
         with self._limiter.call(self.tenant_id):
-            try:
-                return self._http.request(
-                    method, self._base + path, headers=headers, content=content, params=params
-                )
-            except httpx.UnsupportedProtocol as error:
-                raise ConfigurationError(f"Xero API base {self._base!r} is not a URL") from error
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-                raise self._unreachable(method, path, error, possibly_done=False) from error
-            except httpx.TransportError as error:
-                raise self._unreachable(
-                    method, path, error, possibly_done=method in _WRITES
-                ) from error
-
-    def _unreachable(
-        self, method: str, path: str, error: Exception, *, possibly_done: bool
-    ) -> ProviderUnavailable:
-        return ProviderUnavailable(
-            self.provider,
-            f"{method} {path} failed: {type(error).__name__}",
-            possibly_done=possibly_done,
-        )
+            return self._errors.send(
+                self._http,
+                method,
+                self._base + path,
+                what=f"{method} {path}",
+                write=method in _WRITES,
+                headers=headers,
+                content=content,
+                params=params,
+            )
 
     def _throttled(self, method: str, path: str, response: httpx.Response, *, final: bool) -> float:
         """Seconds to wait before sending again, or the ProviderUnavailable to stop with."""
@@ -175,26 +169,18 @@ class XeroApi:
         return 1.0 if wait is None else wait
 
     def _result(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
-        status = response.status_code
+        status, what = response.status_code, f"{method} {path}"
         body = _body(response)
-        if status >= 500:
-            raise ProviderUnavailable(
-                self.provider,
-                f"{method} {path} answered {status} {_detail(response)}",
-                provider_code=str(status),
-                possibly_done=method in _WRITES,
-            )
         if status >= 300:
-            message = f"{method} {path} answered {status} {_detail(response)}"
             elements = body.get("Elements") if body is not None else None
             if status == 400 and isinstance(elements, list) and elements:
+                message = f"{what} answered 400 {self._errors.reason(response).text}"
                 raise RefusedElements(self.provider, message, elements)
-            code = body.get("Type") if body is not None else None
-            raise ProviderRejected(self.provider, message, provider_code=str(code or status))
+            raise self._errors.error_for(response, what, write=method in _WRITES)
         if body is None:
             raise ProviderUnavailable(
                 self.provider,
-                f"{method} {path} answered {status} without a JSON object",
+                f"{what} answered {status} without a JSON object",
                 possibly_done=method in _WRITES,
             )
         return body
@@ -208,10 +194,12 @@ def _body(response: httpx.Response) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _detail(response: httpx.Response) -> str:
+def _reason(response: httpx.Response) -> Reason:
+    """Xero's error Type (else the status) and its Message, Detail or Title."""
     body = _body(response) or {}
     text = body.get("Message") or body.get("Detail") or body.get("Title") or ""
-    return f"{response.reason_phrase}: {text}" if text else response.reason_phrase
+    phrase = f"{response.reason_phrase}: {text}" if text else response.reason_phrase
+    return Reason(str(body.get("Type") or response.status_code), phrase)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -23,11 +23,10 @@ from attrs import field, frozen
 
 from justdriving.adapters.bearer_tokens import BearerTokens
 from justdriving.adapters.json_answers import json_answer
-from justdriving.adapters.retry_after import retry_after_seconds
+from justdriving.adapters.provider_http import ProviderHttp, Reason
 from justdriving.domain.errors import (
     ConfigurationError,
     JustDrivingError,
-    ProviderRejected,
     ProviderUnavailable,
 )
 
@@ -74,6 +73,13 @@ class MobilePayApi:
         self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
         self._owns_http = http is None
         self._tokens = BearerTokens(self._fetch_token, margin=TOKEN_MARGIN, monotonic=monotonic)
+        self._errors = ProviderHttp(
+            provider,
+            "Vipps MobilePay",
+            settings=CREDENTIAL_SETTINGS,
+            reason=_describe,
+            address_settings=["MOBILEPAY_API_BASE"],
+        )
 
     def __repr__(self) -> str:
         return f"MobilePayApi({self._api_base!r})"
@@ -118,17 +124,14 @@ class MobilePayApi:
             "Merchant-Serial-Number": credentials.merchant_serial_number,
             **SYSTEM_HEADERS,
         }
-        try:
-            response = self._http.post(self._api_base + TOKEN_PATH, headers=headers)
-        except httpx.UnsupportedProtocol as error:
-            raise ConfigurationError(
-                f"MobilePay API base {self._api_base!r} is not an http(s) URL",
-                ["MOBILEPAY_API_BASE"],
-            ) from error
-        except httpx.TransportError as error:
-            raise ProviderUnavailable(
-                self.provider, f"POST {TOKEN_PATH} failed: {type(error).__name__}"
-            ) from error
+        response = self._errors.send(
+            self._http,
+            "POST",
+            self._api_base + TOKEN_PATH,
+            what=f"POST {TOKEN_PATH}",
+            write=False,  # a token changes nothing
+            headers=headers,
+        )
         if response.status_code in (400, 401, 403):
             raise ConfigurationError(
                 f"Vipps MobilePay refused the API keys ({response.status_code})",
@@ -161,46 +164,22 @@ class MobilePayApi:
             headers["Content-Type"] = "application/json"
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        try:
-            return self._http.request(
-                method, self._api_base + path, headers=headers, content=content
-            )
-        except httpx.UnsupportedProtocol as error:
-            raise ConfigurationError(
-                f"MobilePay API base {self._api_base!r} is not an http(s) URL",
-                ["MOBILEPAY_API_BASE"],
-            ) from error
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-            raise ProviderUnavailable(
-                self.provider, f"{method} {path} failed: {type(error).__name__}"
-            ) from error
-        except httpx.TransportError as error:
-            raise ProviderUnavailable(
-                self.provider,
-                f"{method} {path} failed: {type(error).__name__}",
-                possibly_done=method != "GET",
-            ) from error
+        return self._errors.send(
+            self._http,
+            method,
+            self._api_base + path,
+            what=f"{method} {path}",
+            write=method != "GET",
+            headers=headers,
+            content=content,
+        )
 
     def _result(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
         return json_answer(self.provider, method, path, response, self.error_for)
 
     def error_for(self, method: str, path: str, response: httpx.Response) -> JustDrivingError:
-        status = response.status_code
-        code, text = _describe(response)
-        message = f"{method} {path} answered {status} {code}: {text}"
-        if status in (401, 403):
-            return ConfigurationError(
-                f"Vipps MobilePay refused the call ({status} {code})", CREDENTIAL_SETTINGS
-            )
-        if status == 429 or status >= 500:
-            return ProviderUnavailable(
-                self.provider,
-                message,
-                provider_code=code,
-                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-                possibly_done=status != 429 and method != "GET",
-            )
-        return ProviderRejected(self.provider, message, provider_code=code)
+        """The justdriving error for a Vipps MobilePay error answer."""
+        return self._errors.error_for(response, f"{method} {path}", write=method != "GET")
 
 
 def _seconds(value: Any) -> float | None:
@@ -211,14 +190,14 @@ def _seconds(value: Any) -> float | None:
     return None
 
 
-def _describe(response: httpx.Response) -> tuple[str, str]:
-    """(code, human text) from a problem body: the first extraDetails name, else title."""
+def _describe(response: httpx.Response) -> Reason:
+    """The reason in a problem body: the code or first extraDetails name, else the title."""
     try:
         body = response.json()
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        return str(response.status_code), response.reason_phrase
+        return Reason.of_status(response)
     details = body.get("extraDetails")
     first = details[0] if isinstance(details, list) and details else {}
     named = first.get("name") if isinstance(first, dict) else None
@@ -228,4 +207,4 @@ def _describe(response: httpx.Response) -> tuple[str, str]:
     suffix = f" (traceId {trace})" if trace else ""
     # A problem's detail may quote the request: no phone number (a run of 8+ digits) goes on.
     detail = re.sub(r"\+?\d[\d ]{7,}\d", "<number>", str(text)[:300])
-    return str(code or response.status_code), f"{detail}{suffix}"
+    return Reason(str(code or response.status_code), f"{detail}{suffix}")

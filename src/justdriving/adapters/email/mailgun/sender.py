@@ -28,7 +28,7 @@ from justdriving.adapters.email.mime import (
     check_message,
     extra_headers,
 )
-from justdriving.adapters.retry_after import retry_after_seconds
+from justdriving.adapters.provider_http import ProviderHttp, Reason
 from justdriving.domain.errors import (
     ConfigurationError,
     InvalidInput,
@@ -42,8 +42,6 @@ EU_API_BASE = "https://api.eu.mailgun.net"
 US_API_BASE = "https://api.mailgun.net"
 REFERENCE_VARIABLE = "reference"
 _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
-# Nothing was sent: the connection or the request never completed.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError)
 
 
 class MailgunEmailSender:
@@ -74,6 +72,13 @@ class MailgunEmailSender:
             auth=("api", api_key),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         )
+        self._errors = ProviderHttp(
+            name,
+            "Mailgun",
+            settings=["MAIL_API_KEY"],
+            reason=_reason,
+            address_settings=["MAIL_API_BASE_URL"],
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -95,14 +100,14 @@ class MailgunEmailSender:
         parts += [
             ("attachment", (a.filename, a.content, a.content_type)) for a in message.attachments
         ]
-        try:
-            response = self._http.post(f"/v3/{self.domain}/messages", files=parts)
-        except _NOT_SENT as error:
-            raise ProviderUnavailable(self.name, f"cannot reach Mailgun: {error!r}") from error
-        except httpx.TransportError as error:
-            raise ProviderUnavailable(
-                self.name, f"no answer from Mailgun: {error!r}", possibly_done=True
-            ) from error
+        response = self._errors.send(
+            self._http,
+            "POST",
+            f"/v3/{self.domain}/messages",
+            what="sending",
+            write=True,
+            files=parts,
+        )
         if response.status_code != 200:
             raise self._refused(response)
         try:
@@ -133,34 +138,18 @@ class MailgunEmailSender:
         return fields
 
     def _refused(self, response: httpx.Response) -> JustDrivingError:
-        status = response.status_code
-        detail = f"{status} {_message(response)}"
-        if status in (401, 403):
-            return ConfigurationError(
-                f"{self.name} refused the credentials", [f"MAIL_API_KEY ({detail})"]
-            )
-        if status == 404:
+        if response.status_code == 404:
             return ConfigurationError(
                 f"{self.name} does not know the domain {self.domain}",
-                [f"the Mailgun sending domain ({detail})"],
+                [f"the Mailgun sending domain ({self._errors.reason(response)})"],
             )
-        if status == 429:
-            return ProviderUnavailable(
-                self.name, detail, provider_code="rate_limit", retry_after=_retry_after(response)
-            )
-        if status >= 500:
-            return ProviderUnavailable(
-                self.name, detail, provider_code=str(status), possibly_done=True
-            )
-        return ProviderRejected(self.name, detail, provider_code=str(status))
+        return self._errors.error_for(response, "sending", write=True)
 
 
-def _message(response: httpx.Response) -> str:
+def _reason(response: httpx.Response) -> Reason:
+    """Mailgun's `message`, under the status as the code."""
     try:
-        return str(response.json()["message"])[:300]
+        text = str(response.json()["message"])[:300]
     except (ValueError, KeyError, TypeError):
-        return response.text[:300] or "no details"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    return retry_after_seconds(response.headers.get("Retry-After"))
+        text = response.text[:300] or "no details"
+    return Reason(str(response.status_code), text)

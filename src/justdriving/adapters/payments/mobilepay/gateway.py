@@ -4,7 +4,7 @@ How the port's verbs land on ePayment:
 - start: `POST /epayment/v1/payments` (Idempotency-Key) for a WALLET payment. With a return URL
   the payer is sent to Vipps MobilePay's landing page (WEB_REDIRECT, the phone number filled in
   when we know it); without one, a push message goes to the student's phone (PUSH_MESSAGE).
-  The `reference` names the payment from then on (see mobilepay_reference for what it holds).
+  The `reference` names the payment from then on (see mobilepay/reference.py for what it holds).
 - The payer approves in the MobilePay (or Vipps) app: the payment is AUTHORIZED and nothing has
   moved yet. For a hold (manual capture) that is the end of it until `capture`; any other payment
   is read as APPROVED, and the relay calls `complete`, which captures it in full. ePayment
@@ -17,7 +17,7 @@ How the port's verbs land on ePayment:
   done when the API answers (no refund is pending afterwards). Its Idempotency-Key carries our
   refund id, which its REFUNDED webhook brings back.
 MobilePay keeps no card on file for ePayment; the cards-on-file verbs speak its Recurring API
-(agreements the student approves in the app, then charges we create): see mobilepay_recurring.
+(agreements the student approves in the app, then charges we create): see mobilepay/recurring.py.
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from urllib.parse import quote
 import httpx
 from attrs import evolve
 
-from justdriving.adapters.payments import mobilepay_reference as refs
-from justdriving.adapters.payments import mobilepay_webhooks as webhooks
-from justdriving.adapters.payments.mobilepay_http import Credentials, MobilePayApi
-from justdriving.adapters.payments.mobilepay_recurring import (
+from justdriving.adapters.payments.mobilepay import reference as refs
+from justdriving.adapters.payments.mobilepay import webhooks
+from justdriving.adapters.payments.mobilepay.api import Credentials, MobilePayApi
+from justdriving.adapters.payments.mobilepay.recurring import (
     RECURRING_CURRENCIES,
     MobilePayRecurring,
 )
@@ -66,7 +66,7 @@ _FINISHED = frozenset({"ABORTED", "EXPIRED", "TERMINATED"})
 
 class MobilePayGateway(MobilePayRecurring):
     """The PaymentGateway port over Vipps MobilePay's ePayment API (module docstring) and, for
-    charges on file, its Recurring API (mobilepay_recurring)."""
+    charges on file, its Recurring API (recurring.py)."""
 
     account: str | None = None  # the platform's sales unit; no connected accounts here
 
@@ -230,7 +230,7 @@ class MobilePayGateway(MobilePayRecurring):
     def parse_webhook(
         self, body: bytes, headers: Mapping[str, str], now: datetime
     ) -> list[ProviderPaymentEvent]:
-        """Verify the HMAC on the raw bytes, then translate (mobilepay_webhooks)."""
+        """Verify the HMAC on the raw bytes, then translate (webhooks.py)."""
         if now.utcoffset() is None:
             raise InvalidInput("now must be timezone-aware")
         webhooks.verify(body, headers, self._endpoint, now)

@@ -17,8 +17,8 @@ import requests
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
-from justdriving.adapters.sms.twilio_errors import translate, translate_transport
-from justdriving.adapters.sms.twilio_http import TwilioHttp
+from justdriving.adapters.sms.twilio.errors import translate, translate_transport
+from justdriving.adapters.sms.twilio.http_client import TwilioHttp
 from justdriving.domain.errors import ConfigurationError, ProviderUnavailable
 from justdriving.domain.messages import SendReceipt, SmsMessage
 from justdriving.domain.people import PhoneNumber

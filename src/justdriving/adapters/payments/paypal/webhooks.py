@@ -15,7 +15,7 @@ from typing import Any
 
 from attrs import frozen
 
-from justdriving.adapters.payments.paypal_money import money_from_paypal
+from justdriving.adapters.payments.paypal.money import money_from_paypal
 from justdriving.domain.errors import InvalidMoney, InvalidSignature, MalformedWebhook
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent

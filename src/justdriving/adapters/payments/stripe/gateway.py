@@ -18,11 +18,11 @@ from typing import Any
 
 import stripe
 
-from justdriving.adapters.payments.stripe_amounts import to_stripe
-from justdriving.adapters.payments.stripe_cards import StripeCardsOnFile
-from justdriving.adapters.payments.stripe_connect import StripeConnect
-from justdriving.adapters.payments.stripe_events import parse_event
-from justdriving.adapters.payments.stripe_signature import DEFAULT_TOLERANCE, verify
+from justdriving.adapters.payments.stripe.amounts import to_stripe
+from justdriving.adapters.payments.stripe.cards import StripeCardsOnFile
+from justdriving.adapters.payments.stripe.connect import StripeConnect
+from justdriving.adapters.payments.stripe.events import parse_event
+from justdriving.adapters.payments.stripe.signature import DEFAULT_TOLERANCE, verify
 from justdriving.adapters.payments.webhook_heads import READ_ERRORS, json_head
 from justdriving.domain.errors import (
     ConfigurationError,

@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from justdriving.adapters.payments import mobilepay_reference as refs
+from justdriving.adapters.payments.mobilepay import reference as refs
 from justdriving.domain.errors import MalformedWebhook, ProviderRejected, ProviderUnavailable
 from justdriving.domain.money import Money
 from justdriving.domain.saved_methods import SavedMethod
@@ -50,7 +50,7 @@ from justdriving.ports.payments import (
 )
 
 if TYPE_CHECKING:
-    from justdriving.adapters.payments.mobilepay_http import MobilePayApi
+    from justdriving.adapters.payments.mobilepay.api import MobilePayApi
 
 AGREEMENTS = "/recurring/v3/agreements"
 CUSTOMER_PREFIX = "mpc-"

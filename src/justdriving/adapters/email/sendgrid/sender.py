@@ -29,9 +29,10 @@ from typing import Any
 import python_http_client.exceptions as http_errors
 import sendgrid
 
+from justdriving.adapters.clock import SystemClock
 from justdriving.adapters.email.mime import ListUnsubscribe, Mailbox, check_address, extra_headers
 from justdriving.adapters.email.mime import check_message as check_safe
-from justdriving.adapters.memory.clock import SystemClock
+from justdriving.adapters.provider_http import ProviderHttp, Reason
 from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
     ConfigurationError,
@@ -70,6 +71,7 @@ class SendGridEmailSender:
         self._sandbox, self._unsubscribe, self._timeout = sandbox, unsubscribe, timeout
         self._clock = clock or SystemClock()
         self._client = sendgrid.SendGridAPIClient(api_key, host=api_base or DEFAULT_API_BASE)
+        self._errors = ProviderHttp(name, "SendGrid", settings=["MAIL_API_KEY"])
 
     def send(self, message: EmailMessage) -> SendReceipt:
         try:
@@ -85,12 +87,11 @@ class SendGridEmailSender:
         except http_errors.HTTPError as error:
             raise self._refused(error) from error
         except urllib.error.URLError as error:  # no connection: nothing was sent
-            raise ProviderUnavailable(
-                self.name, f"cannot reach SendGrid: {error.reason}"
-            ) from error
+            raise self._errors.not_sent("sending", str(error.reason)) from error
         except (OSError, HTTPException) as error:  # sent, but the answer was lost
-            raise ProviderUnavailable(
-                self.name, f"no answer from SendGrid: {error!r}", possibly_done=True
+            timed_out = isinstance(error, TimeoutError)
+            raise self._errors.no_answer(
+                "sending", type(error).__name__, timed_out=timed_out, write=True
             ) from error
         message_id = response.headers.get("X-Message-Id")
         if not message_id:
@@ -139,21 +140,9 @@ class SendGridEmailSender:
 
     def _refused(self, error: http_errors.HTTPError) -> JustDrivingError:
         status = int(error.status_code)
-        detail = f"{status} {_first_error(error.body)}"
-        if status in (401, 403):
-            return ConfigurationError(
-                f"{self.name} refused the credentials", [f"MAIL_API_KEY ({detail})"]
-            )
-        if status == 429:
-            wait = retry_after(error.headers or {}, self._clock.now())
-            return ProviderUnavailable(
-                self.name, detail, provider_code="rate_limit", retry_after=wait
-            )
-        if status >= 500:
-            return ProviderUnavailable(
-                self.name, detail, provider_code=str(status), possibly_done=True
-            )
-        return ProviderRejected(self.name, detail, provider_code=str(status))
+        wait = retry_after(error.headers or {}, self._clock.now())
+        reason = Reason(str(status), _first_error(error.body))
+        return self._errors.status_error(status, reason, "sending", write=True, retry_after=wait)
 
 
 def retry_after(headers: Mapping[str, str], now: datetime) -> float | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import evolve
 
-from justdriving.adapters.payments.stripe_amounts import from_stripe
+from justdriving.adapters.payments.stripe.amounts import from_stripe
 from justdriving.domain.errors import InvalidMoney, MalformedWebhook
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind as Kind

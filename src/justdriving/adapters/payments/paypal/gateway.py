@@ -28,10 +28,10 @@ from typing import Any
 
 import httpx
 
-from justdriving.adapters.payments import paypal_webhooks
 from justdriving.adapters.payments.no_cards import NoCardsOnFile
-from justdriving.adapters.payments.paypal_http import PayPalApi
-from justdriving.adapters.payments.paypal_money import money_from_paypal, paypal_amount
+from justdriving.adapters.payments.paypal import webhooks as paypal_webhooks
+from justdriving.adapters.payments.paypal.api import PayPalApi
+from justdriving.adapters.payments.paypal.money import money_from_paypal, paypal_amount
 from justdriving.adapters.payments.webhook_heads import READ_ERRORS, json_head
 from justdriving.domain.errors import (
     ConfigurationError,

@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 
+from justdriving.adapters.provider_http import ProviderHttp, Reason
 from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
     ConfigurationError,
     JustDrivingError,
-    ProviderRejected,
     ProviderUnavailable,
     RecipientSuppressed,
 )
@@ -37,8 +37,6 @@ BLACKLISTED = "0X0215"  # "MSISDN %1 blacklisted"
 TEMPORARILY_BLACKLISTED = "0X0214"
 INSUFFICIENT_CREDIT = "0X0216"
 CREDENTIAL_CODES = frozenset({"0X0210", "0X0211", "0X0212", "0X0213", "0X0223", "0X0224"})
-# Errors raised before a single byte of the request left: certainly not sent.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class GatewayApiSmsSender:
@@ -67,6 +65,13 @@ class GatewayApiSmsSender:
         self._callback_url = callback_url
         self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
         self._owns_http = http is None
+        self._errors = ProviderHttp(
+            name,
+            "GatewayAPI",
+            settings=[TOKEN_SETTING],
+            reason=_reason,
+            address_settings=["SMS_API_BASE_URL"],
+        )
 
     def __repr__(self) -> str:
         return f"GatewayApiSmsSender({self._url!r})"
@@ -77,10 +82,15 @@ class GatewayApiSmsSender:
 
     def send(self, to: PhoneNumber, message: SmsMessage) -> SendReceipt:
         headers = {"Authorization": f"Token {self._token}", "Accept": "application/json"}
-        try:
-            response = self._http.post(self._url, json=self._payload(to, message), headers=headers)
-        except httpx.TransportError as error:
-            raise self._unreachable(error) from error
+        response = self._errors.send(
+            self._http,
+            "POST",
+            self._url,
+            what="sending the SMS",
+            write=True,
+            json=self._payload(to, message),
+            headers=headers,
+        )
         if response.status_code != 200:
             raise self._refusal(response)
         return SendReceipt(self.name, self._message_id(response))
@@ -112,44 +122,22 @@ class GatewayApiSmsSender:
             )
         return str(ids[0])
 
-    def _unreachable(self, error: httpx.TransportError) -> ProviderUnavailable:
-        if isinstance(error, _NOT_SENT):
-            return ProviderUnavailable(self.name, "could not connect to GatewayAPI; nothing sent")
-        kind = "timed out" if isinstance(error, httpx.TimeoutException) else "lost the connection"
-        return ProviderUnavailable(
-            self.name, f"GatewayAPI {kind}; the message may have been sent", possibly_done=True
-        )
-
     def _refusal(self, response: httpx.Response) -> JustDrivingError:
-        status, code = response.status_code, _error_code(response)
-        provider_code = code or str(status)
-        known = (code or "").upper()
+        status, reason = response.status_code, self._errors.reason(response)
+        known = reason.code.upper()
         if known == BLACKLISTED:
             return RecipientSuppressed(
-                self.name, "the recipient is blacklisted at GatewayAPI", provider_code=code
+                self.name, "the recipient is blacklisted at GatewayAPI", provider_code=reason.code
             )
-        if status in (401, 403) or known in CREDENTIAL_CODES:
-            # a bad token, or a request from an IP address the account does not allow
-            return ConfigurationError(f"GatewayAPI refused the request ({status})", [TOKEN_SETTING])
-        if status == 429 or known in (TEMPORARILY_BLACKLISTED, INSUFFICIENT_CREDIT):
-            return ProviderUnavailable(
-                self.name,
-                f"GatewayAPI cannot send now ({provider_code}); nothing was sent",
-                provider_code=provider_code,
+        if known in CREDENTIAL_CODES:  # a bad token, or a request from an IP not allowed
+            return self._errors.refused_credentials(status, reason)
+        if known in (TEMPORARILY_BLACKLISTED, INSUFFICIENT_CREDIT):  # refused before sending
+            return self._errors.not_done(
+                f"GatewayAPI cannot send now ({reason.code})",
+                reason,
                 retry_after=retry_after_seconds(response.headers.get("Retry-After")),
             )
-        if status >= 500:
-            return ProviderUnavailable(
-                self.name,
-                f"GatewayAPI answered {status}; the message may have been sent",
-                provider_code=provider_code,
-                possibly_done=True,
-            )
-        return ProviderRejected(
-            self.name,
-            f"GatewayAPI refused the message (HTTP {status})",
-            provider_code=provider_code,
-        )
+        return self._errors.error_for(response, "sending the SMS", write=True)
 
 
 def msisdn(number: PhoneNumber) -> int:
@@ -166,11 +154,11 @@ def valid_sender(sender: str) -> bool:
     return len(sender) <= 11 and all(char.isalnum() or char == " " for char in sender)
 
 
-def _error_code(response: httpx.Response) -> str | None:
-    """GatewayAPI's error code (e.g. "0x0213"); its message may quote the request, so only the
-    code is kept."""
+def _reason(response: httpx.Response) -> Reason:
+    """GatewayAPI's error code (e.g. "0x0213"), else the status; its message may quote the
+    request, so only the code is kept."""
     try:
         code = response.json().get("code")
     except (ValueError, AttributeError):
-        return None
-    return str(code) if code else None
+        code = None
+    return Reason(str(code)) if code else Reason.of_status(response)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import stripe
 
-from justdriving.adapters.payments.stripe_errors import translate
+from justdriving.adapters.payments.stripe.errors import translate
 from justdriving.domain.errors import ProviderRejected
 from justdriving.domain.money import Money
 from justdriving.domain.saved_methods import SavedMethod

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-from justdriving.adapters.sms.twilio import REFERENCE_PARAMETER
+from justdriving.adapters.sms.twilio.sender import REFERENCE_PARAMETER
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms
 from justdriving.domain.errors import (
     ConfigurationError,

@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 from attrs import field, frozen
 
-from justdriving.adapters.payments import mobilepay_reference as refs
-from justdriving.adapters.payments.mobilepay_recurring import charge_money, customer_of
+from justdriving.adapters.payments.mobilepay import reference as refs
+from justdriving.adapters.payments.mobilepay.recurring import charge_money, customer_of
 from justdriving.adapters.payments.webhook_heads import json_object
 from justdriving.domain.errors import (
     InvalidMoney,

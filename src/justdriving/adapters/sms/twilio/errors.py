@@ -13,10 +13,10 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from urllib3.exceptions import NewConnectionError
 
+from justdriving.adapters.provider_http import ProviderHttp, Reason
 from justdriving.domain.errors import (
     ConfigurationError,
     JustDrivingError,
-    ProviderRejected,
     ProviderUnavailable,
     RecipientSuppressed,
 )
@@ -56,32 +56,23 @@ def translate(
             f"Twilio refused the sender (error {code})",
             ("SMS_FROM_NUMBER or the school's SMS sender id",),
         )
-    if status == 429:
-        return ProviderUnavailable(
-            provider,
-            "Twilio is rate limiting; nothing was sent",
-            provider_code=provider_code,
-            retry_after=retry_after,
-        )
-    if status >= 500:
-        return ProviderUnavailable(
-            provider,
-            f"Twilio answered {status}; the message may have been sent",
-            provider_code=provider_code,
-            possibly_done=True,
-        )
-    wording = WORDING.get(code or 0, f"Twilio refused the message (HTTP {status})")
-    return ProviderRejected(provider, wording, provider_code=provider_code)
+    wording = WORDING.get(code or 0, "")
+    return _rules(provider).status_error(
+        status, Reason(provider_code, wording), "sending", write=True, retry_after=retry_after
+    )
 
 
 def translate_transport(error: requests.RequestException, provider: str) -> ProviderUnavailable:
     """No answer from Twilio. Only a connection that was never opened is certainly not sent."""
+    cause = type(error).__name__
     if _never_connected(error):
-        return ProviderUnavailable(provider, "could not connect to Twilio; nothing was sent")
-    kind = "timed out" if isinstance(error, requests.Timeout) else "lost the connection"
-    return ProviderUnavailable(
-        provider, f"Twilio {kind}; the message may have been sent", possibly_done=True
-    )
+        return _rules(provider).not_sent("sending", cause)
+    timed_out = isinstance(error, requests.Timeout)
+    return _rules(provider).no_answer("sending", cause, timed_out=timed_out, write=True)
+
+
+def _rules(provider: str) -> ProviderHttp:
+    return ProviderHttp(provider, "Twilio", settings=CREDENTIAL_SETTINGS)
 
 
 def _never_connected(error: requests.RequestException) -> bool:

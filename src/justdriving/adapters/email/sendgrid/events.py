@@ -25,7 +25,7 @@ from typing import Any
 from cryptography.exceptions import UnsupportedAlgorithm
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-from justdriving.adapters.email.sendgrid import REFERENCE_ARG
+from justdriving.adapters.email.sendgrid.sender import REFERENCE_ARG
 from justdriving.adapters.webhooks.bounds import MAX_DIGITS, load_json
 from justdriving.domain.delivery import DeliveryReceipt
 from justdriving.domain.errors import ConfigurationError, InvalidSignature, MalformedWebhook

@@ -11,19 +11,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from justdriving.adapters.bearer_tokens import BearerTokens
 from justdriving.adapters.json_answers import json_answer
+from justdriving.adapters.provider_http import ProviderHttp, Reason
 from justdriving.domain.errors import (
     ConfigurationError,
     JustDrivingError,
     PaymentDeclined,
-    ProviderRejected,
     ProviderUnavailable,
 )
 
@@ -73,6 +71,9 @@ class PayPalApi:
         self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
         self._owns_http = http is None
         self._tokens = BearerTokens(self._fetch_token, margin=TOKEN_MARGIN, monotonic=monotonic)
+        self._errors = ProviderHttp(
+            provider, "PayPal", settings=CREDENTIAL_SETTINGS, reason=_describe
+        )
 
     def __repr__(self) -> str:
         return f"PayPalApi({self._api_base!r})"
@@ -100,15 +101,16 @@ class PayPalApi:
     # Tokens.
 
     def _fetch_token(self) -> tuple[str, float]:
-        try:
-            response = self._http.post(
-                self._api_base + TOKEN_PATH,
-                auth=self._credentials,
-                data={"grant_type": "client_credentials"},
-                headers={"Accept": "application/json"},
-            )
-        except httpx.TransportError as error:
-            raise self._unreachable("POST", TOKEN_PATH, error, possibly_done=False) from error
+        response = self._errors.send(
+            self._http,
+            "POST",
+            self._api_base + TOKEN_PATH,
+            what=f"POST {TOKEN_PATH}",
+            write=False,  # a token changes nothing
+            auth=self._credentials,
+            data={"grant_type": "client_credentials"},
+            headers={"Accept": "application/json"},
+        )
         if response.status_code in (400, 401, 403):
             raise ConfigurationError(
                 f"PayPal refused the client credentials ({_oauth_error(response)})",
@@ -134,26 +136,14 @@ class PayPalApi:
             headers["Content-Type"] = "application/json"
         if request_id is not None:
             headers["PayPal-Request-Id"] = request_id
-        try:
-            return self._http.request(
-                method, self._api_base + path, headers=headers, content=content
-            )
-        except httpx.UnsupportedProtocol as error:
-            raise ConfigurationError(
-                f"PayPal API base {self._api_base!r} is not an http(s) URL"
-            ) from error
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-            raise self._unreachable(method, path, error, possibly_done=False) from error
-        except httpx.TransportError as error:
-            raise self._unreachable(method, path, error, possibly_done=method != "GET") from error
-
-    def _unreachable(
-        self, method: str, path: str, error: Exception, *, possibly_done: bool
-    ) -> ProviderUnavailable:
-        return ProviderUnavailable(
-            self.provider,
-            f"{method} {path} failed: {type(error).__name__}",
-            possibly_done=possibly_done,
+        return self._errors.send(
+            self._http,
+            method,
+            self._api_base + path,
+            what=f"{method} {path}",
+            write=method != "GET",
+            headers=headers,
+            content=content,
         )
 
     def _result(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
@@ -161,35 +151,30 @@ class PayPalApi:
 
     def error_for(self, method: str, path: str, response: httpx.Response) -> JustDrivingError:
         """The justdriving error for a PayPal error answer."""
-        status = response.status_code
-        issue, text = _describe(response)
-        message = f"{method} {path} answered {status} {issue}: {text}"
-        if status in (401, 403):
-            return ConfigurationError(
-                f"PayPal refused the call ({status} {issue})", CREDENTIAL_SETTINGS
-            )
-        if status == 429 or status == 409 or status >= 500:
+        what, write = f"{method} {path}", method != "GET"
+        reason = self._errors.reason(response)
+        if response.status_code == 409:  # an earlier request with this id is still running
             return ProviderUnavailable(
                 self.provider,
-                message,
-                provider_code=issue,
-                retry_after=_retry_after(response),
-                # 429 was not processed; a 409 is an earlier request with this id still running.
-                possibly_done=status != 429 and method != "GET",
+                f"{what} answered 409 {reason}",
+                provider_code=reason.code,
+                possibly_done=write,
             )
-        if status == 422 and issue in DECLINE_ISSUES:
-            return PaymentDeclined(self.provider, message, provider_code=issue)
-        return ProviderRejected(self.provider, message, provider_code=issue)
+        if response.status_code == 422 and reason.code in DECLINE_ISSUES:
+            return PaymentDeclined(
+                self.provider, f"{what} answered 422 {reason}", provider_code=reason.code
+            )
+        return self._errors.error_for(response, what, write=write)
 
 
-def _describe(response: httpx.Response) -> tuple[str, str]:
-    """(issue, human text) from PayPal's error body: details[0].issue, else name, else status."""
+def _describe(response: httpx.Response) -> Reason:
+    """PayPal's reason: details[0].issue, else name, else the status; its description."""
     try:
         body = response.json()
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        return str(response.status_code), response.reason_phrase
+        return Reason.of_status(response)
     details = body.get("details")
     first = details[0] if isinstance(details, list) and details else {}
     issue = first.get("issue") if isinstance(first, dict) else None
@@ -200,25 +185,8 @@ def _describe(response: httpx.Response) -> tuple[str, str]:
     )
     debug_id = body.get("debug_id")
     suffix = f" (debug_id {debug_id})" if debug_id else ""
-    return str(code), f"{text}{suffix}"
+    return Reason(str(code), f"{text}{suffix}")
 
 
 def _oauth_error(response: httpx.Response) -> str:
-    issue, text = _describe(response)
-    return f"{response.status_code} {issue}: {text}"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return f"{response.status_code} {_describe(response)}"

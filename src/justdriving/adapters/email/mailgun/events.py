@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from justdriving.adapters.email.mailgun import REFERENCE_VARIABLE
+from justdriving.adapters.email.mailgun.sender import REFERENCE_VARIABLE
 from justdriving.adapters.email.mime import bare_id
 from justdriving.adapters.webhooks.bounds import MAX_DIGITS, MAX_ID_LENGTH, load_json
 from justdriving.domain.delivery import DeliveryReceipt

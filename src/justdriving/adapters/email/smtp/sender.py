@@ -21,6 +21,7 @@ import smtplib
 import ssl
 from email import policy
 
+from justdriving.adapters.clock import SystemClock
 from justdriving.adapters.email.mime import (
     ListUnsubscribe,
     Mailbox,
@@ -28,7 +29,6 @@ from justdriving.adapters.email.mime import (
     compose,
     message_id_of,
 )
-from justdriving.adapters.memory.clock import SystemClock
 from justdriving.domain.delivery import SuppressionReason
 from justdriving.domain.errors import (
     ConfigurationError,
