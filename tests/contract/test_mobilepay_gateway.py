@@ -21,7 +21,7 @@ pytest.importorskip("httpx")
 
 from justdriving.adapters.payments.mobilepay import MobilePayGateway
 from justdriving.adapters.payments.mobilepay_http import Credentials
-from justdriving.testing.mobilepay_simulator import MobilePaySimulator
+from justdriving.testing.mobilepay.simulator import MobilePaySimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 HOOK = "https://school.example/webhook/payments/mobilepay"

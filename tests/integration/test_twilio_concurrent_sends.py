@@ -16,7 +16,7 @@ pytest.importorskip("twilio")
 
 from justdriving.adapters.sms.twilio import TwilioSmsSender
 from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
-from justdriving.testing.twilio_simulator import TwilioSimulator
+from justdriving.testing.twilio.simulator import TwilioSimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 SENDS = 40

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from justdriving.testing.exchanges import Exchange, record
-from justdriving.testing.stripe_api import ApiReply
+from justdriving.testing.wire import ApiReply
 
 __all__ = ["Answer", "KeptAliveHandler", "LocalServer", "Reply", "Served"]
 
