@@ -4,6 +4,7 @@ the simulator read it. Provider packages add their own constructors and request 
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ from urllib.parse import parse_qs
 
 from attrs import field, frozen
 
-__all__ = ["ApiReply", "RecordedRequest"]
+__all__ = ["ApiReply", "InjectedFailures", "RecordedRequest"]
 
 
 @frozen
@@ -24,16 +25,14 @@ class ApiReply:
     retry_after: float | None = None
 
     @classmethod
-    def json(
-        cls,
-        status: int,
-        payload: Any,
-        encode: Callable[[Any], str] = json.dumps,
-        **headers: str,
-    ) -> ApiReply:
-        """`payload` as JSON (through `encode`, for a provider's own number format)."""
-        body = encode(payload).encode()
-        return cls(status, body, {"Content-Type": "application/json", **headers})
+    def json(cls, status: int, payload: Any, **headers: str) -> ApiReply:
+        """`payload` as JSON."""
+        return cls.json_text(status, json.dumps(payload), **headers)
+
+    @classmethod
+    def json_text(cls, status: int, text: str, **headers: str) -> ApiReply:
+        """JSON a provider's own encoder wrote (its number format)."""
+        return cls(status, text.encode(), {"Content-Type": "application/json", **headers})
 
 
 @frozen
@@ -56,5 +55,37 @@ class RecordedRequest:
         return values[0] if values else None
 
     def json(self) -> Any:
-        """The body as JSON, numbers with a fraction as Decimal; None for no body."""
-        return json.loads(self.body, parse_float=Decimal) if self.body else None
+        """The body as JSON, numbers with a fraction as Decimal (ValueError if it is not JSON)."""
+        return json.loads(self.body, parse_float=Decimal)
+
+
+class InjectedFailures:
+    """The failures a test queued for the next requests, in order: an error answer, or a lost
+    answer (the request is served, then the connection dropped before the reply)."""
+
+    def __init__(self) -> None:
+        self._queue: deque[ApiReply | None] = deque()
+
+    def fail(self, status: int, payload: Any, retry_after: float | None = None) -> None:
+        """The next request is answered `status` with `payload` (JSON), nothing served."""
+        headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+        self._queue.append(ApiReply.json(status, payload, **headers))
+
+    def lose(self) -> None:
+        self._queue.append(None)
+
+    def answer(
+        self, serve: Callable[[], ApiReply], heard: Callable[[int], None]
+    ) -> ApiReply | None:
+        """The next queued failure, or what `serve` answers (None: lost on the way back);
+        `heard` is told the status either way."""
+        lose = False
+        if self._queue:
+            injected = self._queue.popleft()
+            if injected is not None:
+                heard(injected.status)
+                return injected
+            lose = True
+        reply = serve()
+        heard(reply.status)
+        return None if lose else reply

@@ -8,7 +8,7 @@
         receipts = MailgunWebhooks(mailgun_api.signing_key).parse(body, headers, now)
 
 Requests need basic auth `api:<api_key>` (401 "Forbidden") and the simulator's domain (404);
-the form is checked (`mailgun_messages`, 400) and the message recorded in `.mails`, answered
+the form is checked (`messages.py`, 400) and the message recorded in `.mails`, answered
 200 `{"id": "<…@domain>", "message": "Queued. Thank you."}`. `fail_next` and
 `lose_next_response` inject failures. `events` returns a webhook delivery whose signature
 block is HMAC-signed with `signing_key`, with a fresh token each time. Nothing runs until
@@ -23,7 +23,6 @@ import hmac
 import json
 import secrets
 import threading
-from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +36,7 @@ from justdriving.testing.mailgun.messages import (
     check_fields,
     read_form,
 )
-from justdriving.testing.wire import ApiReply
+from justdriving.testing.wire import ApiReply, InjectedFailures
 
 Delivery = tuple[bytes, dict[str, str]]
 _JSON = {"Content-Type": "application/json"}
@@ -78,7 +77,7 @@ class MailgunSimulator(Served):
         self._clock: Callable[[], datetime] = clock.now if clock else lambda: datetime.now(UTC)
         self.mails: list[MailgunMail] = []
         self.statuses: list[int] = []
-        self._injected: deque[ApiReply | None] = deque()
+        self._injected = InjectedFailures()
         self._lock = threading.Lock()
         self._server = LocalServer.answering(self.answer, provider="mailgun")
 
@@ -92,15 +91,11 @@ class MailgunSimulator(Served):
     # Failures.
 
     def fail_next(self, status: int = 500, *, retry_after: float | None = None) -> None:
-        headers = dict(_JSON)
-        if retry_after is not None:
-            headers["Retry-After"] = f"{retry_after:g}"
-        body = json.dumps({"message": f"simulated {status}"}).encode()
-        self._injected.append(ApiReply(status, body, headers))
+        self._injected.fail(status, {"message": f"simulated {status}"}, retry_after)
 
     def lose_next_response(self) -> None:
         """Queue the next message, then drop the connection before answering."""
-        self._injected.append(None)
+        self._injected.lose()
 
     # The webhook side.
 
@@ -150,16 +145,9 @@ class MailgunSimulator(Served):
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
     ) -> ApiReply | None:
         with self._lock:
-            lose = False
-            if self._injected:
-                injected = self._injected.popleft()
-                if injected is not None:
-                    self.statuses.append(injected.status)
-                    return injected
-                lose = True
-            reply = self._messages(method, path, headers, body)
-            self.statuses.append(reply.status)
-            return None if lose else reply
+            return self._injected.answer(
+                lambda: self._messages(method, path, headers, body), self.statuses.append
+            )
 
     def _messages(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes

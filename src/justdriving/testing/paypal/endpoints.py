@@ -1,6 +1,7 @@
 """The PayPal simulator's HTTP side: requests and answers, the endpoints the PayPal gateway
 calls (shaped after checkout_orders_v2, payments_payment_v2 and notifications_webhooks_v1),
-and the request handler class. The simulator (paypal_simulator) owns the state and the lock.
+and what the server calls with each request. The simulator (simulator.py) owns the state and
+the lock.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
-from attrs import field, frozen
+from attrs import frozen
 
-from justdriving.testing.local_server import KeptAliveHandler
+from justdriving.testing import wire
+from justdriving.testing.local_server import Serve
 from justdriving.testing.paypal import resources as res
 from justdriving.testing.paypal import signing
 from justdriving.testing.paypal.ledger import PayPalProblem, invalid
+from justdriving.testing.wire import ApiReply
 
 if TYPE_CHECKING:
     from justdriving.testing.paypal.simulator import PayPalSimulator
@@ -38,32 +41,13 @@ _VERIFY_FIELDS = (
 
 
 @frozen
-class RecordedRequest:
-    method: str
-    path: str
-    query: str
-    headers: Mapping[str, str]  # lower-case names
-    body: bytes
-
+class RecordedRequest(wire.RecordedRequest):
     @property
     def request_id(self) -> str | None:
         return self.headers.get("paypal-request-id")
 
 
-@frozen
-class Answer:
-    status: int
-    body: bytes = b""
-    headers: Mapping[str, str] = field(factory=dict)
-
-    @classmethod
-    def json(cls, status: int, payload: Any, **headers: str) -> Answer:
-        return cls(
-            status, json.dumps(payload).encode(), {"Content-Type": "application/json", **headers}
-        )
-
-
-def token(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
+def token(sim: PayPalSimulator, request: RecordedRequest) -> ApiReply:
     given = request.headers.get("authorization", "")
     try:
         credentials = base64.b64decode(given.removeprefix("Basic "), validate=True)
@@ -73,19 +57,19 @@ def token(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
     merchant = sim.merchants.get(client_id)
     expected = f"{client_id}:{merchant[0]}".encode() if merchant else b"\0"
     if not given.startswith("Basic ") or not secrets.compare_digest(credentials, expected):
-        return Answer.json(
+        return ApiReply.json(
             401,
             {"error": "invalid_client", "error_description": "Client Authentication failed"},
         )
     form = parse_qs(request.body.decode(errors="replace"))
     if form.get("grant_type") != ["client_credentials"]:
-        return Answer.json(
+        return ApiReply.json(
             400, {"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}
         )
     token = f"A21AA{secrets.token_urlsafe(32)}"
     now = sim.clock()
     sim.remember_token(token, client_id)
-    return Answer.json(
+    return ApiReply.json(
         200,
         {
             "scope": "https://uri.paypal.com/services/payments/payment/authcapture openid",
@@ -98,20 +82,20 @@ def token(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
     )
 
 
-def checkout_page(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
+def checkout_page(sim: PayPalSimulator, request: RecordedRequest) -> ApiReply:
     """PayPal's approval page, reduced to its outcome: the payer approves, and is sent back."""
     token = parse_qs(request.query).get("token", [""])[0]
     if token not in sim.ledger.orders:
-        return Answer(404, b"no such order")
+        return ApiReply(404, b"no such order")
     sim.approve(token)
     back = sim.ledger.return_urls.get(token)
     if back is None:
-        return Answer(200, b"approved", {"Content-Type": "text/plain"})
+        return ApiReply(200, b"approved", {"Content-Type": "text/plain"})
     query = urlencode({"token": token, "PayerID": res.PAYER_ID})
-    return Answer(302, b"", {"Location": f"{back}{'&' if '?' in back else '?'}{query}"})
+    return ApiReply(302, b"", {"Location": f"{back}{'&' if '?' in back else '?'}{query}"})
 
 
-def route(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
+def route(sim: PayPalSimulator, request: RecordedRequest) -> ApiReply:
     for method, pattern, action in _ROUTES:
         matched = pattern.fullmatch(request.path)
         if matched and method == request.method:
@@ -122,75 +106,75 @@ def route(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
 # Endpoints.
 
 
-def create_order(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
+def create_order(sim: PayPalSimulator, request: RecordedRequest) -> ApiReply:
     order = sim.ledger.create_order(_body(request))
     sim.order_owners[order.id] = sim.serving
     view = sim.ledger.order_json(sim.base_url, order)
     if "return=representation" not in request.headers.get("prefer", ""):
         view = {name: view[name] for name in ("id", "status", "links")}
-    return Answer.json(201, view)
+    return ApiReply.json(201, view)
 
 
-def get_order(sim: PayPalSimulator, request: RecordedRequest, order_id: str) -> Answer:
-    return Answer.json(200, sim.ledger.order_json(sim.base_url, sim.ledger.order(order_id)))
+def get_order(sim: PayPalSimulator, request: RecordedRequest, order_id: str) -> ApiReply:
+    return ApiReply.json(200, sim.ledger.order_json(sim.base_url, sim.ledger.order(order_id)))
 
 
-def capture_order(sim: PayPalSimulator, request: RecordedRequest, order_id: str) -> Answer:
+def capture_order(sim: PayPalSimulator, request: RecordedRequest, order_id: str) -> ApiReply:
     order = sim.ledger.order(order_id)
     sim.ledger.ready(order, "CAPTURE")
     sim.check_decline()
     capture = sim.ledger.capture_order(order)
     sim.announce_capture("PAYMENT.CAPTURE.COMPLETED", capture)
-    return Answer.json(201, sim.ledger.order_json(sim.base_url, order))
+    return ApiReply.json(201, sim.ledger.order_json(sim.base_url, order))
 
 
-def authorize_order(sim: PayPalSimulator, request: RecordedRequest, order_id: str) -> Answer:
+def authorize_order(sim: PayPalSimulator, request: RecordedRequest, order_id: str) -> ApiReply:
     order = sim.ledger.order(order_id)
     sim.ledger.ready(order, "AUTHORIZE")
     sim.check_decline()
     item = sim.ledger.authorize_order(order)
     sim.announce_authorization("PAYMENT.AUTHORIZATION.CREATED", item)
-    return Answer.json(201, sim.ledger.order_json(sim.base_url, order))
+    return ApiReply.json(201, sim.ledger.order_json(sim.base_url, order))
 
 
-def get_authorization(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> Answer:
+def get_authorization(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> ApiReply:
     item = sim.ledger.authorization(ident)
-    return Answer.json(200, sim.ledger.authorization_json(sim.base_url, item))
+    return ApiReply.json(200, sim.ledger.authorization_json(sim.base_url, item))
 
 
-def capture_authorization(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> Answer:
+def capture_authorization(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> ApiReply:
     item, body = sim.ledger.authorization(ident), _body(request)
     sim.check_decline()
     capture = sim.ledger.capture_authorization(item, body)
     sim.announce_capture("PAYMENT.CAPTURE.COMPLETED", capture)
-    return Answer.json(201, res.capture_view(sim.base_url, capture))
+    return ApiReply.json(201, res.capture_view(sim.base_url, capture))
 
 
-def void(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> Answer:
+def void(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> ApiReply:
     item = sim.ledger.authorization(ident)
     sim.ledger.void(item)
     sim.announce_authorization("PAYMENT.AUTHORIZATION.VOIDED", item)
     if "return=representation" not in request.headers.get("prefer", ""):
-        return Answer(204)
-    return Answer.json(200, sim.ledger.authorization_json(sim.base_url, item))
+        return ApiReply(204)
+    return ApiReply.json(200, sim.ledger.authorization_json(sim.base_url, item))
 
 
-def get_capture(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> Answer:
-    return Answer.json(200, res.capture_view(sim.base_url, sim.ledger.capture(ident)))
+def get_capture(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> ApiReply:
+    return ApiReply.json(200, res.capture_view(sim.base_url, sim.ledger.capture(ident)))
 
 
-def refund(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> Answer:
+def refund(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> ApiReply:
     refund = sim.ledger.refund_capture(sim.ledger.capture(ident), _body(request))
     if refund.status == "COMPLETED":
         sim.announce_refund("PAYMENT.CAPTURE.REFUNDED", refund)
-    return Answer.json(201, sim.ledger.refund_json(sim.base_url, refund))
+    return ApiReply.json(201, sim.ledger.refund_json(sim.base_url, refund))
 
 
-def get_refund(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> Answer:
-    return Answer.json(200, sim.ledger.refund_json(sim.base_url, sim.ledger.refund(ident)))
+def get_refund(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> ApiReply:
+    return ApiReply.json(200, sim.ledger.refund_json(sim.base_url, sim.ledger.refund(ident)))
 
 
-def verify(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
+def verify(sim: PayPalSimulator, request: RecordedRequest) -> ApiReply:
     """verify-webhook-signature: checks the signature over the raw `webhook_event` text."""
     try:
         text = request.body.decode("utf-8")
@@ -210,7 +194,7 @@ def verify(sim: PayPalSimulator, request: RecordedRequest) -> Answer:
     event = signing.member_texts(text)["webhook_event"].encode()
     genuine = sim.is_genuine({name: payload[name] for name in _VERIFY_FIELDS}, event)
     genuine = genuine and payload["webhook_id"] == sim.merchants[sim.serving][1]  # the app's own
-    return Answer.json(200, {"verification_status": "SUCCESS" if genuine else "FAILURE"})
+    return ApiReply.json(200, {"verification_status": "SUCCESS" if genuine else "FAILURE"})
 
 
 def _body(request: RecordedRequest) -> Any:
@@ -223,7 +207,7 @@ def _body(request: RecordedRequest) -> Any:
 
 
 _ID = "([A-Za-z0-9-]+)"
-_ROUTES: list[tuple[str, re.Pattern[str], Callable[..., Answer]]] = [
+_ROUTES: list[tuple[str, re.Pattern[str], Callable[..., ApiReply]]] = [
     ("POST", re.compile("/v2/checkout/orders"), create_order),
     ("GET", re.compile(f"/v2/checkout/orders/{_ID}"), get_order),
     ("POST", re.compile(f"/v2/checkout/orders/{_ID}/capture"), capture_order),
@@ -242,15 +226,15 @@ _ROUTES: list[tuple[str, re.Pattern[str], Callable[..., Answer]]] = [
 ]
 
 
-def handler(simulator: PayPalSimulator) -> type[KeptAliveHandler]:
-    class Handler(KeptAliveHandler):
-        def serve(
-            self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
-        ) -> Answer:
-            request = RecordedRequest(method, path, query, headers, body)
-            answer, stall = simulator.handle(request)
-            if stall:
-                time.sleep(stall)  # a stalled answer: the client may give up waiting
-            return answer
+def serve(simulator: PayPalSimulator) -> Serve:
+    """What the simulator's server calls with each request."""
 
-    return Handler
+    def answer(
+        method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> ApiReply:
+        reply, stall = simulator.handle(RecordedRequest(method, path, query, headers, body))
+        if stall:
+            time.sleep(stall)  # a stalled answer: the client may give up waiting
+        return reply
+
+    return answer

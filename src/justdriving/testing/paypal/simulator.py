@@ -10,7 +10,7 @@
 It speaks OAuth2 client credentials (tokens expire after `token_ttl` seconds of its clock, or at
 once with `expire_tokens`), replays a POST that repeats a PayPal-Request-Id, answers with
 PayPal's error shapes, and signs its webhook deliveries so that its verify-webhook-signature
-endpoint accepts them and nothing else (see paypal_signing). Failures on demand: `fail_next`,
+endpoint accepts them and nothing else (see signing.py). Failures on demand: `fail_next`,
 `stall_next`, `decline_next`. Every payer or provider action returns the delivery PayPal would
 send; deliveries that API calls cause (a capture completing, say) collect in `deliveries`.
 Nothing happens at import time; the server runs between `start()` and `stop()`.
@@ -35,9 +35,10 @@ from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.paypal import endpoints, signing
 from justdriving.testing.paypal import errors as paypal_errors
 from justdriving.testing.paypal import resources as res
-from justdriving.testing.paypal.endpoints import Answer, RecordedRequest
+from justdriving.testing.paypal.endpoints import RecordedRequest
 from justdriving.testing.paypal.ledger import Ledger, PayPalProblem, unprocessable
 from justdriving.testing.paypal.resources import Authorization, Capture, Dispute, Order
+from justdriving.testing.wire import ApiReply
 
 __all__ = ["Delivery", "PayPalSimulator", "RecordedRequest", "SimulatorError"]
 
@@ -86,12 +87,12 @@ class PayPalSimulator(Served):
         self.tokens_issued = 0
         self._tokens: dict[str, datetime] = {}
         self._owners: dict[str, str] = {}  # access token -> client id
-        self._replays: dict[tuple[str, str], Answer] = {}
+        self._replays: dict[tuple[str, str], ApiReply] = {}
         self._failures: list[_Failure] = []
         self._declines: list[str] = []
         self._key = secrets.token_bytes(32)
         self._lock = threading.RLock()
-        self._server = LocalServer(endpoints.handler(self), provider="paypal")
+        self._server = LocalServer.serving(endpoints.serve(self), provider="paypal")
 
     # Running.
 
@@ -111,7 +112,7 @@ class PayPalSimulator(Served):
         path: str | None = None,
         processed: bool = False,
     ) -> None:
-        """Answer the next call (to `path`, default any but the token endpoint) with `status`.
+        """ApiReply the next call (to `path`, default any but the token endpoint) with `status`.
         `processed=True` does the work first and loses the answer (an ambiguous outcome)."""
         with self._lock:
             self._failures.append(_Failure(status, retry_after, path, processed))
@@ -359,7 +360,7 @@ class PayPalSimulator(Served):
 
     # The HTTP side.
 
-    def handle(self, request: RecordedRequest) -> tuple[Answer, float]:
+    def handle(self, request: RecordedRequest) -> tuple[ApiReply, float]:
         """One request: its answer, and how long to wait before sending it."""
         with self._lock:
             self.requests.append(request)
@@ -380,17 +381,17 @@ class PayPalSimulator(Served):
                 return self._failures.pop(index)
         return None
 
-    def _failure_answer(self, failure: _Failure) -> Answer:
+    def _failure_answer(self, failure: _Failure) -> ApiReply:
         headers = {} if failure.retry_after is None else {"Retry-After": f"{failure.retry_after:g}"}
-        return Answer.json(failure.status, paypal_errors.body(failure.status), **headers)
+        return ApiReply.json(failure.status, paypal_errors.body(failure.status), **headers)
 
-    def _answer(self, request: RecordedRequest) -> Answer:
+    def _answer(self, request: RecordedRequest) -> ApiReply:
         if request.path == endpoints.CHECKOUT_PATH:
             return endpoints.checkout_page(self, request)
         if request.path == endpoints.TOKEN_PATH:
             return endpoints.token(self, request)
         if not self._authorized(request):
-            return Answer.json(
+            return ApiReply.json(
                 401,
                 {
                     "error": "invalid_token",
@@ -408,12 +409,12 @@ class PayPalSimulator(Served):
         try:
             answer = endpoints.route(self, request)
         except PayPalProblem as problem:
-            return Answer.json(problem.status, problem.body(request.method, request.path))
+            return ApiReply.json(problem.status, problem.body(request.method, request.path))
         if request.method == "POST" and request.request_id and answer.status < 300:
             self._replays[key] = answer
         return answer
 
-    def _foreign_order(self, path: str) -> Answer | None:
+    def _foreign_order(self, path: str) -> ApiReply | None:
         """Another merchant's order is not found, as PayPal answers it."""
         matched = _ORDER_PATH.match(path)
         owner = self.order_owners.get(matched.group(1)) if matched else None
@@ -425,7 +426,7 @@ class PayPalSimulator(Served):
             "INVALID_RESOURCE_ID",
             "Specified resource ID does not exist.",
         )
-        return Answer.json(problem.status, problem.body("GET", path))
+        return ApiReply.json(problem.status, problem.body("GET", path))
 
     def _authorized(self, request: RecordedRequest) -> bool:
         token = request.headers.get("authorization", "").removeprefix("Bearer ")

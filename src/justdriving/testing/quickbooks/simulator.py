@@ -13,7 +13,7 @@ token and the old one stops working at once (stricter than Intuit, so a client t
 store the new one fails here first). The consent without the browser:
 `authorization_code(redirect_uri)` is the code Intuit would redirect with (beside `realm_id`);
 the token endpoint exchanges it once, for that redirect_uri only. Batches: at most 30 items;
-per-item Faults from the books (quickbooks_company); a requestid seen before gets the first
+per-item Faults from the books (company.py); a requestid seen before gets the first
 answer again and changes nothing; 10 calls a second, 500 a minute and 40 batches a minute
 per company, else 429 with Retry-After. Failures on demand: `fail_next`, `throttle_next`,
 `expire_tokens`. Counters: `refreshes`, `batch_calls`, `replays`, `throttled`, and the
@@ -37,7 +37,8 @@ from attrs import define
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.quickbooks.company import Company
-from justdriving.testing.quickbooks.wire import Answer, RecordedRequest, Windows, handler
+from justdriving.testing.quickbooks.wire import RecordedRequest, Windows, answer, fault, serve
+from justdriving.testing.wire import ApiReply
 
 __all__ = ["QuickBooksSimulator", "RecordedRequest", "SimulatorError"]
 
@@ -91,10 +92,10 @@ class QuickBooksSimulator(Served):
         self._access: dict[str, datetime] = {}
         self._refresh: set[str] = set()
         self._codes: dict[str, str] = {}  # authorisation code -> its redirect_uri
-        self._replies: dict[str, Answer] = {}
+        self._replies: dict[str, ApiReply] = {}
         self._failures: list[_Failure] = []
         self._lock = threading.RLock()
-        self._server = LocalServer(handler(self), provider="quickbooks")
+        self._server = LocalServer.serving(serve(self), provider="quickbooks")
 
     # Running.
 
@@ -137,7 +138,7 @@ class QuickBooksSimulator(Served):
     def fail_next(
         self, status: int = 503, retry_after: float | None = None, *, processed: bool = False
     ) -> None:
-        """Answer the next batch call with `status`; `processed=True` does the work first and
+        """ApiReply the next batch call with `status`; `processed=True` does the work first and
         loses the answer (an ambiguous outcome)."""
         with self._lock:
             self._failures.append(_Failure(status, retry_after, processed))
@@ -171,16 +172,16 @@ class QuickBooksSimulator(Served):
 
     # The HTTP side.
 
-    def handle(self, request: RecordedRequest) -> Answer:
+    def handle(self, request: RecordedRequest) -> ApiReply:
         with self._lock:
             self.requests.append(request)
             if request.path == TOKEN_PATH and request.method == "POST":
                 return self._token(request)
             if request.path != self.batch_path or request.method != "POST":
-                return Answer.fault(404, "610", f"no route {request.path}", "ValidationFault")
+                return fault(404, "610", f"no route {request.path}", "ValidationFault")
             return self._batch(request)
 
-    def _token(self, request: RecordedRequest) -> Answer:
+    def _token(self, request: RecordedRequest) -> ApiReply:
         expected = f"{self.client_id}:{self.client_secret}".encode()
         given = request.headers.get("authorization", "")
         try:
@@ -188,22 +189,22 @@ class QuickBooksSimulator(Served):
         except ValueError:
             credentials = b""
         if not given.startswith("Basic ") or not secrets.compare_digest(credentials, expected):
-            return Answer.json(401, {"error": "invalid_client"})
+            return answer(401, {"error": "invalid_client"})
         form = {k: v[0] for k, v in _form(request.body).items()}
         if form.get("grant_type") == "authorization_code":
             # Spent by its first exchange, even a refused one; bound to its redirect_uri.
             issued_for = self._codes.pop(form.get("code", ""), None)
             if issued_for is None or issued_for != form.get("redirect_uri"):
-                return Answer.json(400, {"error": "invalid_grant"})
+                return answer(400, {"error": "invalid_grant"})
         elif form.get("grant_type") != "refresh_token":
-            return Answer.json(400, {"error": "unsupported_grant_type"})
+            return answer(400, {"error": "unsupported_grant_type"})
         elif form.get("refresh_token") not in self._refresh:
-            return Answer.json(400, {"error": "invalid_grant"})
+            return answer(400, {"error": "invalid_grant"})
         else:
             self._refresh.discard(form["refresh_token"])  # rotation: the old one is spent
             self.refreshes += 1
         access, refresh, _ = self._issue()
-        return Answer.json(
+        return answer(
             200,
             {
                 "token_type": "bearer",
@@ -221,13 +222,13 @@ class QuickBooksSimulator(Served):
         self._refresh.add(refresh)
         return access, refresh, expires
 
-    def _batch(self, request: RecordedRequest) -> Answer:
+    def _batch(self, request: RecordedRequest) -> ApiReply:
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         failure = self._failures.pop(0) if self._failures else None
         if failure is not None and failure.status in (401, 403):
             return self._failure(failure)
         if token not in self._access or self.clock() >= self._access[token]:
-            return Answer.fault(401, "3200", "AuthenticationFailed", "AUTHENTICATION")
+            return fault(401, "3200", "AuthenticationFailed", "AUTHENTICATION")
         if (failure is not None and failure.status == 429) or self._throttled():
             self.throttled += 1
             return self._failure(failure or _Failure(429, self.retry_after, False))
@@ -241,7 +242,7 @@ class QuickBooksSimulator(Served):
     def _throttled(self) -> bool:
         return self._windows.wait(self._monotonic()) > 0
 
-    def _replay_or_process(self, request: RecordedRequest) -> Answer:
+    def _replay_or_process(self, request: RecordedRequest) -> ApiReply:
         key = request.request_id
         if key is not None and key in self._replies:
             self.replays += 1
@@ -251,31 +252,29 @@ class QuickBooksSimulator(Served):
             self._replies[key] = answer
         return answer
 
-    def _process(self, request: RecordedRequest) -> Answer:
+    def _process(self, request: RecordedRequest) -> ApiReply:
         try:
             payload = request.json()
         except ValueError:
             payload = None
         items = payload.get("BatchItemRequest") if isinstance(payload, dict) else None
         if not isinstance(items, list) or not items:
-            return Answer.fault(400, "2020", "BatchItemRequest is required", "ValidationFault")
+            return fault(400, "2020", "BatchItemRequest is required", "ValidationFault")
         if len(items) > MAX_BATCH:
-            return Answer.fault(
+            return fault(
                 400, "2010", f"at most {MAX_BATCH} BatchItemRequest per batch", "ValidationFault"
             )
         answers = [self.company.answer(item if isinstance(item, dict) else {}) for item in items]
-        return Answer.json(200, {"BatchItemResponse": answers, "time": self.clock().isoformat()})
+        return answer(200, {"BatchItemResponse": answers, "time": self.clock().isoformat()})
 
-    def _failure(self, failure: _Failure) -> Answer:
+    def _failure(self, failure: _Failure) -> ApiReply:
         headers = {} if failure.retry_after is None else {"Retry-After": f"{failure.retry_after:g}"}
         if failure.status == 429:
             message = "message=ThrottleExceeded; errorCode=003001; statusCode=429"
-            return Answer.fault(429, "3001", message, "SERVICE", **headers)
+            return fault(429, "3001", message, "SERVICE", **headers)
         if failure.status in (401, 403):
-            return Answer.fault(
-                failure.status, "3100", "ApplicationAuthorizationFailed", "AUTHORIZATION"
-            )
-        return Answer.fault(
+            return fault(failure.status, "3100", "ApplicationAuthorizationFailed", "AUTHORIZATION")
+        return fault(
             failure.status, "10000", "An application error has occurred", "SERVICE", **headers
         )
 

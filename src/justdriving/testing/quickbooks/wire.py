@@ -1,5 +1,6 @@
-"""The QuickBooks simulator's HTTP side: recorded requests, answers, a request handler class,
-and the sliding windows that make it answer 429 the way QuickBooks throttles a company."""
+"""The QuickBooks simulator's HTTP side: recorded requests, JSON answers and Faults, what
+the server calls with each request, and the sliding windows that make it answer 429 the way
+QuickBooks throttles a company."""
 
 from __future__ import annotations
 
@@ -8,51 +9,37 @@ from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
-from attrs import field, frozen
+from attrs import frozen
 
-from justdriving.testing.local_server import KeptAliveHandler
+from justdriving.testing import wire
+from justdriving.testing.local_server import Serve
+from justdriving.testing.wire import ApiReply
 
 if TYPE_CHECKING:
     from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
 
 
 @frozen
-class RecordedRequest:
-    method: str
-    path: str
-    query: str
-    headers: Mapping[str, str]  # lower-case names
-    body: bytes
-
-    def param(self, name: str) -> str | None:
-        values = parse_qs(self.query).get(name)
-        return values[0] if values else None
-
+class RecordedRequest(wire.RecordedRequest):
     @property
     def request_id(self) -> str | None:
         return self.param("requestid")
 
-    def json(self) -> Any:
-        return json.loads(self.body, parse_float=Decimal) if self.body else None
+
+def answer(status: int, payload: Any, **headers: str) -> ApiReply:
+    """JSON as QuickBooks writes it: amounts as plain numbers."""
+    return ApiReply.json_text(status, _dumps(payload), **headers)
 
 
-@frozen
-class Answer:
-    status: int
-    body: bytes = b""
-    headers: Mapping[str, str] = field(factory=dict)
+def fault(status: int, code: str, message: str, kind: str, **headers: str) -> ApiReply:
+    """QuickBooks' Fault envelope."""
+    error = {"Message": message, "Detail": message, "code": code}
+    return answer(status, {"Fault": {"Error": [error], "type": kind}}, **headers)
 
-    @classmethod
-    def json(cls, status: int, payload: Any, **headers: str) -> Answer:
-        content = json.dumps(payload, default=_number).encode()
-        return cls(status, content, {"Content-Type": "application/json", **headers})
 
-    @classmethod
-    def fault(cls, status: int, code: str, message: str, kind: str, **headers: str) -> Answer:
-        error = {"Message": message, "Detail": message, "code": code}
-        return cls.json(status, {"Fault": {"Error": [error], "type": kind}}, **headers)
+def _dumps(payload: Any) -> str:
+    return json.dumps(payload, default=_number)
 
 
 def _number(value: object) -> float:
@@ -84,11 +71,12 @@ class Windows:
         self._calls.append(now)
 
 
-def handler(simulator: QuickBooksSimulator) -> type[KeptAliveHandler]:
-    class Handler(KeptAliveHandler):
-        def serve(
-            self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
-        ) -> Answer:
-            return simulator.handle(RecordedRequest(method, path, query, headers, body))
+def serve(simulator: QuickBooksSimulator) -> Serve:
+    """What the simulator's server calls with each request."""
 
-    return Handler
+    def answer(
+        method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> ApiReply:
+        return simulator.handle(RecordedRequest(method, path, query, headers, body))
+
+    return answer

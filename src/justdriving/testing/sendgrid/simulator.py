@@ -7,7 +7,7 @@
         body, headers = sendgrid_api.events(receipt.provider_message_id, "delivered")
         receipts = SendGridWebhooks(sendgrid_api.public_key).parse(body, headers, now)
 
-`POST /v3/mail/send` checks the bearer key (401) and the body (400, `sendgrid_mail`), then
+`POST /v3/mail/send` checks the bearer key (401) and the body (400, `mail.py`), then
 answers 202 with a new `X-Message-Id` and records the mail in `.mails`; in sandbox mode it
 answers 200 without an id and records it in `.sandboxed`. `fail_next` answers the next request
 with an error (429 with Retry-After, 5xx …); `lose_next_response` sends it and then drops the
@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
@@ -29,7 +28,7 @@ from justdriving.ports.clock import Clock
 from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.sendgrid.mail import MailError, SentMail, check_mail, is_sandbox
 from justdriving.testing.sendgrid.webhooks import EventSigner, delivery_body, event
-from justdriving.testing.wire import ApiReply
+from justdriving.testing.wire import ApiReply, InjectedFailures
 
 Delivery = tuple[bytes, dict[str, str]]
 SEND_PATH = "/v3/mail/send"
@@ -61,7 +60,7 @@ class SendGridSimulator(Served):
         self.mails: list[SentMail] = []
         self.sandboxed: list[SentMail] = []
         self.requests: list[SendGridRequest] = []
-        self._injected: deque[ApiReply | None] = deque()  # None: lose the next response
+        self._injected = InjectedFailures()
         self._lock = threading.Lock()
         self._server = LocalServer.answering(self.answer, provider="sendgrid")
 
@@ -85,14 +84,11 @@ class SendGridSimulator(Served):
     def fail_next(self, status: int = 500, *, retry_after: float | None = None) -> None:
         """Answer the next request with `status` and SendGrid's error body; nothing is sent."""
         body = {"errors": [{"message": f"simulated {status}", "field": None}]}
-        headers = {"Content-Type": "application/json"}
-        if retry_after is not None:
-            headers["Retry-After"] = f"{retry_after:g}"
-        self._injected.append(ApiReply(status, json.dumps(body).encode(), headers))
+        self._injected.fail(status, body, retry_after)
 
     def lose_next_response(self) -> None:
         """Accept the next mail, then drop the connection before answering."""
-        self._injected.append(None)
+        self._injected.lose()
 
     # The webhook side.
 
@@ -116,16 +112,10 @@ class SendGridSimulator(Served):
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
     ) -> ApiReply | None:
         with self._lock:
-            lose = False
-            if self._injected:
-                injected = self._injected.popleft()
-                if injected is not None:
-                    self._record(method, path, injected.status, headers)
-                    return injected
-                lose = True
-            reply = self._send(method, path, headers, body)
-            self._record(method, path, reply.status, headers)
-            return None if lose else reply
+            return self._injected.answer(
+                lambda: self._send(method, path, headers, body),
+                lambda status: self._record(method, path, status, headers),
+            )
 
     def _send(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> ApiReply:
         if path.split("?", 1)[0] != SEND_PATH:

@@ -1,6 +1,6 @@
 """The Xero simulator's HTTP side: requests and answers, the identity token endpoint, the
-Accounting API endpoints our adapter calls, and the request handler class. The simulator
-(xero_simulator) owns the state, the lock, the limits and the idempotency store.
+Accounting API endpoints our adapter calls, and what the server calls with each request. The
+simulator (simulator.py) owns the state, the lock, the limits and the idempotency store.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from attrs import field, frozen
+from attrs import frozen
 
-from justdriving.testing.local_server import KeptAliveHandler
+from justdriving.testing import wire
+from justdriving.testing.local_server import Serve
+from justdriving.testing.wire import ApiReply
 from justdriving.testing.xero import views
 
 if TYPE_CHECKING:
@@ -32,35 +34,21 @@ API_PATH = "/api.xro/2.0"
 
 
 @frozen
-class RecordedRequest:
-    method: str
-    path: str
-    query: str
-    headers: Mapping[str, str]  # lower-case names
-    body: bytes
+class RecordedRequest(wire.RecordedRequest):
     at: datetime  # the simulator's clock when it arrived
 
     @property
     def idempotency_key(self) -> str | None:
         return self.headers.get("idempotency-key")
 
-    def params(self) -> dict[str, str]:
-        return {name: values[-1] for name, values in parse_qs(self.query).items()}
 
-    def json(self) -> Any:
-        return json.loads(self.body, parse_float=Decimal)
+def answer(status: int, payload: Any, **headers: str) -> ApiReply:
+    """JSON as Xero writes it: Decimals as exact numbers."""
+    return ApiReply.json_text(status, _dumps(payload), **headers)
 
 
-@frozen
-class Answer:
-    status: int
-    body: bytes = b""
-    headers: Mapping[str, str] = field(factory=dict)
-
-    @classmethod
-    def json(cls, status: int, payload: Any, **headers: str) -> Answer:
-        text = _NUMBER.sub(r"\1", json.dumps(payload, default=_number))
-        return cls(status, text.encode(), {"Content-Type": "application/json", **headers})
+def _dumps(payload: Any) -> str:
+    return _NUMBER.sub(r"\1", json.dumps(payload, default=_number))
 
 
 _NUMBER = re.compile(r'"\\u0000(-?\d+(?:\.\d+)?)"')
@@ -73,18 +61,18 @@ def _number(value: object) -> str:
     raise TypeError(type(value).__name__)
 
 
-def problem(status: int, title: str, detail: str) -> Answer:
-    return Answer.json(status, {"Type": None, "Title": title, "Status": status, "Detail": detail})
+def problem(status: int, title: str, detail: str) -> ApiReply:
+    return answer(status, {"Type": None, "Title": title, "Status": status, "Detail": detail})
 
 
-def exception(kind: str, message: str, number: int = 10, **extra: Any) -> Answer:
-    return Answer.json(400, {"ErrorNumber": number, "Type": kind, "Message": message, **extra})
+def exception(kind: str, message: str, number: int = 10, **extra: Any) -> ApiReply:
+    return answer(400, {"ErrorNumber": number, "Type": kind, "Message": message, **extra})
 
 
 # Identity.
 
 
-def token(sim: XeroSimulator, request: RecordedRequest) -> Answer:
+def token(sim: XeroSimulator, request: RecordedRequest) -> ApiReply:
     given = request.headers.get("authorization", "")
     try:
         credentials = base64.b64decode(given.removeprefix("Basic "), validate=True)
@@ -92,17 +80,17 @@ def token(sim: XeroSimulator, request: RecordedRequest) -> Answer:
         credentials = b""
     expected = f"{sim.client_id}:{sim.client_secret}".encode()
     if not given.startswith("Basic ") or not secrets.compare_digest(credentials, expected):
-        return Answer.json(400, {"error": "invalid_client"})
+        return answer(400, {"error": "invalid_client"})
     form = {k: v[-1] for k, v in parse_qs(request.body.decode(errors="replace")).items()}
     if form.get("grant_type") == "refresh_token":
         issued = sim.rotate(form.get("refresh_token", ""))
     elif form.get("grant_type") == "authorization_code":
         issued = sim.redeem(form.get("code", ""), form.get("redirect_uri", ""))
     else:
-        return Answer.json(400, {"error": "unsupported_grant_type"})
+        return answer(400, {"error": "unsupported_grant_type"})
     if issued is None:
-        return Answer.json(400, {"error": "invalid_grant"})
-    return Answer.json(
+        return answer(400, {"error": "invalid_grant"})
+    return answer(
         200,
         {
             "access_token": issued.access_token,
@@ -114,13 +102,13 @@ def token(sim: XeroSimulator, request: RecordedRequest) -> Answer:
     )
 
 
-def connections(sim: XeroSimulator, request: RecordedRequest) -> Answer:
+def connections(sim: XeroSimulator, request: RecordedRequest) -> ApiReply:
     """GET /connections: the tenants a live access token reaches (no xero-tenant-id needed)."""
     token = request.headers.get("authorization", "").removeprefix("Bearer ")
     if not sim.token_works(token):
         return problem(401, "Unauthorized", "AuthenticationUnsuccessful")
     connected, reach = sim.clock().isoformat(), sim.reach(token)
-    return Answer.json(
+    return answer(
         200,
         [
             {
@@ -141,7 +129,7 @@ def connections(sim: XeroSimulator, request: RecordedRequest) -> Answer:
 # The Accounting API.
 
 
-def route(sim: XeroSimulator, request: RecordedRequest) -> Answer:
+def route(sim: XeroSimulator, request: RecordedRequest) -> ApiReply:
     path = request.path.removeprefix(API_PATH)
     for methods, pattern, action in _ROUTES:
         matched = pattern.fullmatch(path)
@@ -155,7 +143,7 @@ def _write(
     request: RecordedRequest,
     resource: str,
     save: Callable[[Mapping[str, Any]], dict[str, Any]],
-) -> Answer:
+) -> ApiReply:
     """One batch: every element saved or refused on its own (summarizeErrors=false), or all
     or nothing, with a 400 listing the elements when one is refused (Xero's default)."""
     try:
@@ -174,27 +162,27 @@ def _write(
         return exception(
             "ValidationException", "A validation exception occurred", Elements=elements
         )
-    return Answer.json(200, views.envelope(resource, elements, sim.clock()))
+    return answer(200, views.envelope(resource, elements, sim.clock()))
 
 
-def contacts(sim: XeroSimulator, request: RecordedRequest) -> Answer:
+def contacts(sim: XeroSimulator, request: RecordedRequest) -> ApiReply:
     return _write(sim, request, "Contacts", lambda e: sim.books.save_contact(e))
 
 
-def invoices(sim: XeroSimulator, request: RecordedRequest) -> Answer:
+def invoices(sim: XeroSimulator, request: RecordedRequest) -> ApiReply:
     return _write(sim, request, "Invoices", lambda e: sim.books.save_document("ACCREC", e))
 
 
-def credit_notes(sim: XeroSimulator, request: RecordedRequest) -> Answer:
+def credit_notes(sim: XeroSimulator, request: RecordedRequest) -> ApiReply:
     return _write(sim, request, "CreditNotes", lambda e: sim.books.save_document("ACCRECCREDIT", e))
 
 
-def payments(sim: XeroSimulator, request: RecordedRequest) -> Answer:
+def payments(sim: XeroSimulator, request: RecordedRequest) -> ApiReply:
     today = sim.clock().date()
     return _write(sim, request, "Payments", lambda e: sim.books.save_payment(e, today))
 
 
-def allocations(sim: XeroSimulator, request: RecordedRequest, note_id: str) -> Answer:
+def allocations(sim: XeroSimulator, request: RecordedRequest, note_id: str) -> ApiReply:
     note = sim.books.credit_notes.get(note_id.lower())
     if note is None:
         return problem(404, "NotFound", "The resource you're looking for cannot be found")
@@ -202,7 +190,7 @@ def allocations(sim: XeroSimulator, request: RecordedRequest, note_id: str) -> A
     return _write(sim, request, "Allocations", lambda e: sim.books.allocate(note, e, today))
 
 
-def list_invoices(sim: XeroSimulator, request: RecordedRequest) -> Answer:
+def list_invoices(sim: XeroSimulator, request: RecordedRequest) -> ApiReply:
     params = request.params()
     wanted, numbers = params.get("IDs"), params.get("InvoiceNumbers")
     chosen = list(sim.books.invoices.values())
@@ -213,11 +201,11 @@ def list_invoices(sim: XeroSimulator, request: RecordedRequest) -> Answer:
         named = {n.strip() for n in numbers.split(",")}
         chosen = [i for i in chosen if i.number in named]
     found = [views.document(i) for i in chosen]
-    return Answer.json(200, views.envelope("Invoices", found, sim.clock()))
+    return answer(200, views.envelope("Invoices", found, sim.clock()))
 
 
-def one(kind: str) -> Callable[[XeroSimulator, RecordedRequest, str], Answer]:
-    def get(sim: XeroSimulator, request: RecordedRequest, item_id: str) -> Answer:
+def one(kind: str) -> Callable[[XeroSimulator, RecordedRequest, str], ApiReply]:
+    def get(sim: XeroSimulator, request: RecordedRequest, item_id: str) -> ApiReply:
         books = sim.books
         if kind == "Contacts" and item_id.lower() in books.contacts:
             view = views.contact(books.contacts[item_id.lower()])
@@ -227,14 +215,14 @@ def one(kind: str) -> Callable[[XeroSimulator, RecordedRequest, str], Answer]:
             view = views.document(books.credit_notes[item_id.lower()])
         else:
             return problem(404, "NotFound", "The resource you're looking for cannot be found")
-        return Answer.json(200, views.envelope(kind, [view], sim.clock()))
+        return answer(200, views.envelope(kind, [view], sim.clock()))
 
     return get
 
 
 _ID = "([0-9a-fA-F-]{36})"
 _WRITES = ("POST", "PUT")
-_ROUTES: list[tuple[tuple[str, ...], re.Pattern[str], Callable[..., Answer]]] = [
+_ROUTES: list[tuple[tuple[str, ...], re.Pattern[str], Callable[..., ApiReply]]] = [
     (_WRITES, re.compile("/Contacts"), contacts),
     (_WRITES, re.compile("/Invoices"), invoices),
     (_WRITES, re.compile("/Payments"), payments),
@@ -247,15 +235,16 @@ _ROUTES: list[tuple[tuple[str, ...], re.Pattern[str], Callable[..., Answer]]] = 
 ]
 
 
-def handler(simulator: XeroSimulator) -> type[KeptAliveHandler]:
-    class Handler(KeptAliveHandler):
-        def serve(
-            self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
-        ) -> Answer:
-            at = simulator.clock()  # when it arrived, on the simulator's clock
-            return simulator.handle(RecordedRequest(method, path, query, headers, body, at))
+def serve(simulator: XeroSimulator) -> Serve:
+    """What the simulator's server calls with each request."""
 
-    return Handler
+    def answer(
+        method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> ApiReply:
+        at = simulator.clock()  # when it arrived, on the simulator's clock
+        return simulator.handle(RecordedRequest(method, path, query, headers, body, at))
+
+    return answer
 
 
 def pause(seconds: float) -> None:

@@ -19,11 +19,11 @@ What it does as Xero does:
 - Several organisations (`add_organisation`): each its own books, its own rate limits and its
   own Idempotency-Keys; a token reaches the organisations its consent connected (`grant` and
   `authorization_code` take them), as Xero's tokens belong to a person, not an organisation.
-- Per-element validation (xero_books), `summarizeErrors`, and Idempotency-Key: the same key with
+- Per-element validation (books.py), `summarizeErrors`, and Idempotency-Key: the same key with
   the same request replays the first answer and writes nothing; with another request it is 400.
-- The rate limits, exactly (xero_quota): 5 concurrent, 60 per rolling minute, 5,000 per rolling
+- The rate limits, exactly (quota.py): 5 concurrent, 60 per rolling minute, 5,000 per rolling
   day, answered 429 with X-Rate-Limit-Problem and Retry-After. `quota` keeps the counters.
-Its clock is injectable (`clock`, e.g. SimulatedTime.now from xero_clock), so limits can be
+Its clock is injectable (`clock`, e.g. SimulatedTime.now from clock.py), so limits can be
 exercised in simulated time; `latency` is real seconds each API call takes, so calls overlap.
 Nothing happens at import time; the server runs between `start()` and `stop()`.
 """
@@ -40,12 +40,13 @@ from attrs import define, frozen
 
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.testing.local_server import LocalServer, Served
+from justdriving.testing.wire import ApiReply
 from justdriving.testing.xero import endpoints
 from justdriving.testing.xero.books import Books
-from justdriving.testing.xero.endpoints import Answer, RecordedRequest
+from justdriving.testing.xero.endpoints import RecordedRequest
 from justdriving.testing.xero.quota import Quota
 
-__all__ = ["Answer", "RecordedRequest", "SimulatorError", "XeroConnection", "XeroSimulator"]
+__all__ = ["RecordedRequest", "SimulatorError", "XeroConnection", "XeroSimulator"]
 
 
 class SimulatorError(Exception):
@@ -113,10 +114,10 @@ class XeroSimulator(Served):
         self._refresh: dict[str, datetime] = {}
         self._reach: dict[str, frozenset[str]] = {}  # a token -> the tenants it reaches
         self._codes: dict[str, tuple[str, frozenset[str]]] = {}  # code -> redirect_uri, reach
-        self._replies: dict[tuple[str, str], tuple[tuple[str, str, str, bytes], Answer]] = {}
+        self._replies: dict[tuple[str, str], tuple[tuple[str, str, str, bytes], ApiReply]] = {}
         self._failures: list[_Failure] = []
         self._lock = threading.RLock()
-        self._server = LocalServer(endpoints.handler(self), provider="xero")
+        self._server = LocalServer.serving(endpoints.serve(self), provider="xero")
 
     # Running.
 
@@ -247,7 +248,7 @@ class XeroSimulator(Served):
     def fail_next(
         self, status: int = 503, *, path: str | None = None, processed: bool = False
     ) -> None:
-        """Answer the next API call (to `path`, default any) with `status`; `processed=True`
+        """ApiReply the next API call (to `path`, default any) with `status`; `processed=True`
         does the work first and loses the answer (an ambiguous outcome)."""
         with self._lock:
             self._failures.append(_Failure(status, path, processed))
@@ -274,7 +275,7 @@ class XeroSimulator(Served):
 
     # The HTTP side.
 
-    def handle(self, request: RecordedRequest) -> Answer:
+    def handle(self, request: RecordedRequest) -> ApiReply:
         with self._lock:
             self.requests.append(request)
             if request.path == endpoints.TOKEN_PATH and request.method == "POST":
@@ -287,7 +288,7 @@ class XeroSimulator(Served):
         tenant = request.headers.get("xero-tenant-id", "").lower()
         throttle = self.quota.admit(tenant)
         if throttle is not None:
-            return Answer.json(
+            return endpoints.answer(
                 429,
                 {"Title": "Too Many Requests", "Status": 429},
                 **{"Retry-After": str(throttle.retry_after)},
@@ -304,11 +305,11 @@ class XeroSimulator(Served):
                     self._serving = self.tenant_id
         finally:
             self.quota.finish(tenant)
-        return Answer(
+        return ApiReply(
             answer.status, answer.body, {**answer.headers, **self.quota.remaining(tenant)}
         )
 
-    def _refuse(self, request: RecordedRequest) -> Answer | None:
+    def _refuse(self, request: RecordedRequest) -> ApiReply | None:
         """401 for a missing or stale token, 403 for another organisation."""
         if not request.path.startswith(endpoints.API_PATH + "/"):
             return endpoints.problem(
@@ -323,7 +324,7 @@ class XeroSimulator(Served):
             return endpoints.problem(403, "Forbidden", "AuthorizationUnsuccessful")
         return None
 
-    def _answer(self, request: RecordedRequest, tenant: str) -> Answer:
+    def _answer(self, request: RecordedRequest, tenant: str) -> ApiReply:
         failure = self._failure_for(request.path)
         if failure is not None and not failure.processed:
             return endpoints.problem(failure.status, "Simulated", "a failure the test asked for")
