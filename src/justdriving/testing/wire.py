@@ -12,7 +12,10 @@ from urllib.parse import parse_qs
 
 from attrs import field, frozen
 
-__all__ = ["ApiReply", "InjectedFailures", "RecordedRequest"]
+__all__ = ["ApiReply", "Delivery", "InjectedFailures", "RecordedRequest"]
+
+# A webhook delivery as a simulator builds it: the body and the signed headers.
+Delivery = tuple[bytes, dict[str, str]]
 
 
 @frozen

@@ -36,9 +36,8 @@ from justdriving.testing.mailgun.messages import (
     check_fields,
     read_form,
 )
-from justdriving.testing.wire import ApiReply, InjectedFailures
+from justdriving.testing.wire import ApiReply, Delivery, InjectedFailures
 
-Delivery = tuple[bytes, dict[str, str]]
 _JSON = {"Content-Type": "application/json"}
 
 # What Mailgun adds to each kind of event (a test may override any of it).

@@ -10,7 +10,8 @@ from typing import Any
 
 from justdriving.testing.mobilepay.merchants import Shared
 from justdriving.testing.mobilepay.recurring import FAILURE_REASONS, Agreement, Charge
-from justdriving.testing.mobilepay.wire import Delivery, SimulatorError
+from justdriving.testing.mobilepay.wire import SimulatorError
+from justdriving.testing.wire import Delivery
 
 
 class RecurringSide(Shared):

@@ -15,8 +15,8 @@ from urllib.parse import unquote
 from attrs import define, field
 
 from justdriving.testing.mobilepay.merchants import Merchant, Shared
-from justdriving.testing.mobilepay.wire import Delivery, Problem, SimulatorError, bad, json_body, ok
-from justdriving.testing.wire import ApiReply
+from justdriving.testing.mobilepay.wire import Problem, SimulatorError, bad, json_body, ok
+from justdriving.testing.wire import ApiReply, Delivery
 
 CURRENCIES = frozenset({"NOK", "DKK", "EUR", "SEK"})
 EVENTS = tuple(

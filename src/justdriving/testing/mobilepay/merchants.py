@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from attrs import define, field
 
-from justdriving.testing.mobilepay.wire import Delivery, SimulatorError
-from justdriving.testing.wire import ApiReply
+from justdriving.testing.mobilepay.wire import SimulatorError
+from justdriving.testing.wire import ApiReply, Delivery
 
 if TYPE_CHECKING:
     from justdriving.testing.mobilepay.epayment import Payment

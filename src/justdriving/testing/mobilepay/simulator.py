@@ -60,8 +60,8 @@ from justdriving.testing.mobilepay.merchants import Merchant
 from justdriving.testing.mobilepay.recurring import RECURRING_EVENTS
 from justdriving.testing.mobilepay.recurring_api import RecurringApi
 from justdriving.testing.mobilepay.webhooks import WebhookSide
-from justdriving.testing.mobilepay.wire import Delivery, Problem, SimulatorError, bad, json_body, ok
-from justdriving.testing.wire import ApiReply
+from justdriving.testing.mobilepay.wire import Problem, SimulatorError, bad, json_body, ok
+from justdriving.testing.wire import ApiReply, Delivery
 
 __all__ = ["Delivery", "MobilePaySimulator", "SimulatorError"]
 

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from justdriving.testing.exchanges import record_webhook
 from justdriving.testing.mobilepay.merchants import Merchant, Shared, Webhook
-from justdriving.testing.mobilepay.wire import Delivery, SimulatorError
+from justdriving.testing.mobilepay.wire import SimulatorError
+from justdriving.testing.wire import Delivery
 
 
 def sign(body: bytes, at: datetime, secret: str, url: str) -> dict[str, str]:

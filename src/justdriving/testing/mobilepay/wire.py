@@ -10,8 +10,6 @@ from typing import Any
 
 from justdriving.testing.wire import ApiReply
 
-Delivery = tuple[bytes, dict[str, str]]
-
 
 class SimulatorError(Exception):
     """A test asked the simulator for something the payer or Vipps MobilePay could not do."""

@@ -20,8 +20,8 @@ from attrs import frozen
 from justdriving.testing import wire
 from justdriving.testing.local_server import Serve
 from justdriving.testing.paypal import resources as res
-from justdriving.testing.paypal import signing
-from justdriving.testing.paypal.ledger import PayPalProblem, invalid
+from justdriving.testing.paypal import signing, views
+from justdriving.testing.paypal.problems import PayPalProblem, invalid
 from justdriving.testing.wire import ApiReply
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def capture_authorization(sim: PayPalSimulator, request: RecordedRequest, ident:
     sim.check_decline()
     capture = sim.ledger.capture_authorization(item, body)
     sim.announce_capture("PAYMENT.CAPTURE.COMPLETED", capture)
-    return ApiReply.json(201, res.capture_view(sim.base_url, capture))
+    return ApiReply.json(201, views.capture_view(sim.base_url, capture))
 
 
 def void(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> ApiReply:
@@ -160,7 +160,7 @@ def void(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> ApiReply
 
 
 def get_capture(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> ApiReply:
-    return ApiReply.json(200, res.capture_view(sim.base_url, sim.ledger.capture(ident)))
+    return ApiReply.json(200, views.capture_view(sim.base_url, sim.ledger.capture(ident)))
 
 
 def refund(sim: PayPalSimulator, request: RecordedRequest, ident: str) -> ApiReply:

@@ -6,69 +6,25 @@ simulator calls it under its lock.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from justdriving.testing.paypal import errors as paypal_errors
 from justdriving.testing.paypal import resources as res
+from justdriving.testing.paypal import views
+from justdriving.testing.paypal.problems import (
+    PayPalProblem,
+    invalid,
+    not_found,
+    parse_amount,
+    unprocessable,
+)
 from justdriving.testing.paypal.resources import Authorization, Capture, Dispute, Order, Refund
 
-_VALUE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")  # the spec's amount pattern
 AUTHORIZATION_DAYS = 29
 T = TypeVar("T")
 OVER_CAPTURE = Decimal("1.15")  # PayPal captures up to 115 % of an authorization
-
-
-class PayPalProblem(Exception):
-    """An error answer: HTTP status, PayPal's error name and the detail issue."""
-
-    def __init__(self, status: int, name: str, issue: str | None, message: str) -> None:
-        super().__init__(f"{status} {issue or name}: {message}")
-        self.status, self.name, self.issue, self.message = status, name, issue, message
-
-    def body(self, method: str = "", path: str = "") -> dict[str, Any]:
-        """PayPal's own name and message for the status, and the description the operation
-        `method path` documents for the issue (fixtures/errors.json); `message` where
-        PayPal leaves it free."""
-        called = paypal_errors.operation(method, path)
-        return paypal_errors.body(self.status, self.issue, self.message, called)
-
-
-def unprocessable(issue: str, message: str) -> PayPalProblem:
-    return PayPalProblem(422, "UNPROCESSABLE_ENTITY", issue, message)
-
-
-def invalid(issue: str, message: str) -> PayPalProblem:
-    return PayPalProblem(400, "INVALID_REQUEST", issue, message)
-
-
-def not_found(kind: str, ident: str) -> PayPalProblem:
-    return PayPalProblem(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", f"no {kind} {ident}")
-
-
-def parse_amount(value: Any, currency: str | None = None) -> tuple[str, Decimal]:
-    """(currency, value) from a request's amount object, checked as PayPal checks it."""
-    if not isinstance(value, dict):
-        raise invalid("MISSING_REQUIRED_PARAMETER", "amount is required")
-    code, text = value.get("currency_code"), value.get("value")
-    if not isinstance(code, str) or not isinstance(text, str) or not _VALUE.match(text):
-        raise invalid("INVALID_PARAMETER_SYNTAX", "amount needs currency_code and a decimal value")
-    if code not in res.CURRENCIES:
-        raise unprocessable("CURRENCY_NOT_SUPPORTED", f"{code} is not supported")
-    if currency is not None and code != currency:
-        raise unprocessable("CURRENCY_MISMATCH", f"{code} is not {currency}")
-    number = Decimal(text)
-    if number <= 0:
-        raise unprocessable("CANNOT_BE_ZERO_OR_NEGATIVE", "amount must be positive")
-    decimals = -number.as_tuple().exponent if "." in text else 0  # type: ignore[operator]
-    if code in res.WHOLE_UNIT_CURRENCIES and decimals:
-        raise unprocessable("DECIMALS_NOT_SUPPORTED", f"{code} does not support decimals")
-    if decimals > 2:
-        raise unprocessable("DECIMAL_PRECISION", f"{code} takes at most two decimals")
-    return code, number
 
 
 class Ledger:
@@ -297,15 +253,15 @@ class Ledger:
         auths = [
             self.authorization_json(base, self.authorizations[a]) for a in order.authorizations
         ]
-        captures = [res.capture_view(base, self.captures[c]) for c in order.captures]
-        return res.order_view(base, order, auths, captures)
+        captures = [views.capture_view(base, self.captures[c]) for c in order.captures]
+        return views.order_view(base, order, auths, captures)
 
     def authorization_json(self, base: str, item: Authorization) -> dict[str, Any]:
-        return res.authorization_view(base, item, self.expires(item))
+        return views.authorization_view(base, item, self.expires(item))
 
     def refund_json(self, base: str, refund: Refund) -> dict[str, Any]:
         capture = self.captures[refund.capture_id]
-        return res.refund_view(base, refund, self.refunded(capture, ("COMPLETED",)))
+        return views.refund_view(base, refund, self.refunded(capture, ("COMPLETED",)))
 
 
 def _get(table: dict[str, T], kind: str, ident: str) -> T:

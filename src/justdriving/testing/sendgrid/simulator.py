@@ -28,9 +28,8 @@ from justdriving.ports.clock import Clock
 from justdriving.testing.local_server import LocalServer, Served
 from justdriving.testing.sendgrid.mail import MailError, SentMail, check_mail, is_sandbox
 from justdriving.testing.sendgrid.webhooks import EventSigner, delivery_body, event
-from justdriving.testing.wire import ApiReply, InjectedFailures
+from justdriving.testing.wire import ApiReply, Delivery, InjectedFailures
 
-Delivery = tuple[bytes, dict[str, str]]
 SEND_PATH = "/v3/mail/send"
 _BAD_KEY = "The provided authorization grant is invalid, expired, or revoked"
 

@@ -4,6 +4,7 @@ and SDK call them, and the payer's side (cards, 3-D Secure, webhooks)."""
 from __future__ import annotations
 
 from justdriving.testing.stripe.objects import SimulatorError
-from justdriving.testing.stripe.simulator import Delivery, StripeSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
+from justdriving.testing.wire import Delivery
 
 __all__ = ["Delivery", "SimulatorError", "StripeSimulator"]

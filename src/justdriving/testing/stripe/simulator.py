@@ -56,9 +56,8 @@ from justdriving.testing.stripe.objects import (
 )
 from justdriving.testing.stripe.payer import PayerSide
 from justdriving.testing.stripe.wallet import StripeWallet
-from justdriving.testing.wire import ApiReply
+from justdriving.testing.wire import ApiReply, Delivery
 
-Delivery = tuple[bytes, dict[str, str]]
 API_VERSION = "2026-10-28.endive"
 
 
