@@ -1,9 +1,9 @@
 """One simulated Stripe account: its objects, the API calls that change them, and their events.
 
-Money rules follow Stripe's: lower-case currencies; three-decimal amounts end in 0; ISK in whole
-krónur (multiples of 100); captures up to the amount held; refunds up to what was captured and
-not yet refunded (a failed refund frees its amount again). Every change records the event
-Stripe would send, in `events`.
+Money rules follow Stripe's (money.py): lower-case currencies; three-decimal amounts end in 0;
+ISK in whole krónur (multiples of 100); captures up to the amount held; refunds up to what was
+captured and not yet refunded (a failed refund frees its amount again). Every change records
+the event Stripe would send, in `events`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
+from justdriving.testing.stripe import money
 from justdriving.testing.stripe.objects import (
     StripeObject,
     example,
@@ -24,7 +24,6 @@ from justdriving.testing.stripe.objects import (
     unexpected_state,
 )
 
-_THREE_DECIMAL = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
 _REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 _CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
                "requires_action", "processing")  # fmt: skip
@@ -77,8 +76,8 @@ class StripeAccount:
     def create_payment_intent(self, params: StripeObject) -> StripeObject:
         if params.get("customer") is not None:  # this account's customer (Connect: not another's)
             self.customer(str(params["customer"]))
-        amount, currency = self._amount(params, "amount"), self._currency(params)
-        capture = self._capture_method(params)
+        amount, currency = money.amount(params, "amount"), money.currency(params)
+        capture = money.capture_method(params)
         pi_id = new_id("pi")
         intent = example(
             "payment_intent",
@@ -92,11 +91,11 @@ class StripeAccount:
             description=params.get("description"),
             metadata=metadata(params),
             receipt_email=params.get("receipt_email"),
-            automatic_payment_methods=_automatic_methods(params),
+            automatic_payment_methods=money.automatic_methods(params),
             customer=params.get("customer"),
-            application_fee_amount=self._application_fee(params, amount),
+            application_fee_amount=money.application_fee(params, amount, self.account_id),
         )
-        types = _method_types(params, currency)
+        types = money.method_types(params, currency)
         if types is not None:
             intent["payment_method_types"] = types
         self.payment_intents[pi_id] = intent
@@ -114,7 +113,7 @@ class StripeAccount:
         if "capture_method" in params:
             if intent["status"] not in ("requires_payment_method", "requires_confirmation"):
                 raise unexpected_state(intent, "updated", "requires_payment_method")
-            intent["capture_method"] = self._capture_method(params)
+            intent["capture_method"] = money.capture_method(params)
         if "metadata" in params:
             intent["metadata"] = {**intent["metadata"], **metadata(params)}
         for name in ("description", "receipt_email"):
@@ -235,8 +234,8 @@ class StripeAccount:
         lines = params.get("line_items")
         if not isinstance(lines, list) or not lines:
             raise invalid("Missing required param: line_items.", param="line_items")
-        total, currency = self._line_total(lines)
-        types = _method_types(params, currency)
+        total, currency = money.line_total(lines)
+        types = money.method_types(params, currency)
         session = example(
             "checkout_session",
             id=new_id("cs_test", 58),
@@ -260,7 +259,7 @@ class StripeAccount:
         session["url"] = f"https://checkout.stripe.com/c/pay/{session['id']}"
         # What the PaymentIntent will get when the payer confirms; Stripe keeps it internally.
         session["_payment_intent_data"] = params.get("payment_intent_data") or {}
-        self._application_fee(session["_payment_intent_data"], total)
+        money.application_fee(session["_payment_intent_data"], total, self.account_id)
         self.sessions[session["id"]] = session
         return session
 
@@ -301,126 +300,6 @@ class StripeAccount:
         if customer is None:
             raise not_found("customer", cus_id, "customer")
         return customer
-
-    # Money.
-
-    def _application_fee(self, params: StripeObject, amount: int) -> int | None:
-        """Stripe takes an application fee on a direct charge (made with Stripe-Account) only,
-        and never above the amount."""
-        if params.get("application_fee_amount") is None:
-            return None
-        if self.account_id is None:
-            raise invalid(
-                "Can only apply an application_fee_amount when the PaymentIntent is attempting "
-                "a direct payment (using an OAuth key or Stripe-Account header) or destination "
-                "payment (using `transfer_data[destination]`).",
-                param="application_fee_amount",
-            )
-        fee = integer(params, "application_fee_amount")
-        if fee > amount:
-            raise invalid(
-                "The application fee amount cannot be greater than the amount.",
-                param="application_fee_amount",
-            )
-        return fee
-
-    def _currency(self, params: StripeObject) -> str:
-        currency = params.get("currency")
-        if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
-            raise invalid(f"Invalid currency: {currency}", param="currency")
-        return currency.lower()
-
-    def _capture_method(self, params: StripeObject) -> str:
-        capture = params.get("capture_method") or "automatic"
-        if capture not in ("automatic", "automatic_async", "manual"):
-            raise invalid(f"Invalid capture_method: {capture}", param="capture_method")
-        return str(capture)
-
-    def _amount(self, params: StripeObject, name: str) -> int:
-        amount, currency = integer(params, name), self._currency(params)
-        if currency in _THREE_DECIMAL and amount % 10:
-            raise invalid(
-                f"Invalid amount: {currency.upper()} amounts must end in 0.",
-                param=name,
-                code="invalid_charge_amount",
-            )
-        if currency == "isk" and amount % 100:
-            raise invalid(
-                "Invalid amount. Currency ISK has become effectively zero-decimal and charged "
-                "amounts must be evenly divisible by 100.",
-                param=name,
-                code="invalid_charge_amount_no_decimal_compatible",
-            )
-        return amount
-
-    def _line_total(self, lines: list[Any]) -> tuple[int, str]:
-        total, currencies = 0, set()
-        for line in lines:
-            price = line.get("price_data") if isinstance(line, dict) else None
-            if not isinstance(price, dict):
-                raise invalid("Each line item needs price_data.", param="line_items")
-            quantity = integer(line, "quantity", default=1)
-            total += self._amount(price, "unit_amount") * quantity
-            currencies.add(self._currency(price))
-        if len(currencies) != 1:
-            raise invalid("All line items must have the same currency.", param="line_items")
-        return total, currencies.pop()
-
-
-# The payment method types the simulator knows, and the currencies Stripe presents each in
-# (docs.stripe.com/payments/mobilepay: DKK, EUR, NOK, SEK); None: any currency.
-METHOD_CURRENCIES: dict[str, frozenset[str] | None] = {
-    "card": None,
-    "mobilepay": frozenset({"dkk", "eur", "nok", "sek"}),
-}
-
-
-def _method_types(params: StripeObject, currency: str) -> list[str] | None:
-    """`allowed_payment_method_types[]` as API version 2026-10-28.endive reads it (added in
-    2026-07-29.dahlia): known types, filtered silently to those that work in the currency, never
-    with automatic_payment_methods. `payment_method_types` is no longer writable since
-    2026-09-30.endive (Stripe's changelog) and is refused with its error code."""
-    if params.get("payment_method_types") is not None:
-        raise invalid(
-            "payment_method_types is no longer supported; use allowed_payment_method_types.",
-            param="payment_method_types",
-            code="payment_method_types_no_longer_supported",
-        )
-    types = params.get("allowed_payment_method_types")
-    if types is None:
-        return None
-    if not isinstance(types, list) or not types or not all(isinstance(t, str) for t in types):
-        raise invalid("Invalid array", param="allowed_payment_method_types")
-    if params.get("automatic_payment_methods") is not None:
-        raise invalid(
-            "You may only specify one of these parameters: allowed_payment_method_types, "
-            "automatic_payment_methods.",
-            param="allowed_payment_method_types",
-        )
-    unknown = [kind for kind in types if kind not in METHOD_CURRENCIES]
-    if unknown:
-        raise invalid(
-            f"The payment method type provided: {unknown[0]} is invalid.",
-            param="allowed_payment_method_types",
-        )
-    compatible = [
-        kind
-        for kind in types
-        if METHOD_CURRENCIES[kind] is None or currency in (METHOD_CURRENCIES[kind] or ())
-    ]
-    if not compatible:
-        raise invalid(
-            f"None of the allowed payment method types can be used with {currency}.",
-            param="allowed_payment_method_types",
-        )
-    return compatible
-
-
-def _automatic_methods(params: StripeObject) -> StripeObject | None:
-    setting = params.get("automatic_payment_methods")
-    if not isinstance(setting, dict):
-        return None
-    return {"enabled": setting.get("enabled") == "true", "allow_redirects": "always"}
 
 
 def public(obj: StripeObject) -> StripeObject:
