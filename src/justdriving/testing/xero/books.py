@@ -1,5 +1,6 @@
 """The simulated Xero organisation's books: contacts, ACCREC invoices, payments, credit notes
-and allocations, with Xero's per-element validation (the simulator owns the lock).
+and allocations (their records in records.py), with Xero's per-element validation (the
+simulator owns the lock).
 
 Each `save_*` takes one element of a request as Xero receives it and returns the element Xero
 answers with: the stored document, or the element echoed with `ValidationErrors`. Matching is by
@@ -11,13 +12,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from attrs import define, field
 
 from justdriving.testing.xero import views
+from justdriving.testing.xero.records import (
+    Allocation,
+    Contact,
+    Document,
+    Line,
+    Payment,
+    Refused,
+    date_of,
+    decimal,
+    items,
+    same_name,
+    text,
+)
 
 CENT = Decimal("0.01")
 DEFAULT_ACCOUNTS = {"200": "REVENUE", "1000": "REVENUE", "260": "REVENUE", "090": "BANK"}
@@ -27,95 +41,6 @@ DEFAULT_TAX_TYPES = {
     "EXEMPTOUTPUT": Decimal(0),
     "NONE": Decimal(0),
 }
-
-
-class Refused(Exception):
-    """One element's validation errors."""
-
-    def __init__(self, *messages: str) -> None:
-        super().__init__("; ".join(messages))
-        self.messages = messages
-
-
-@define
-class Contact:
-    contact_id: str
-    number: str
-    name: str
-    email: str | None
-
-
-@define
-class Line:
-    description: str
-    quantity: Decimal
-    unit_amount: Decimal
-    account_code: str
-    tax_type: str
-    line_amount: Decimal
-    tax_amount: Decimal
-
-
-@define
-class Document:
-    """An invoice (ACCREC) or a credit note (ACCRECCREDIT)."""
-
-    document_id: str
-    kind: str
-    number: str
-    contact: Contact
-    issued: date
-    due: date | None
-    currency: str
-    amount_types: str
-    lines: list[Line]
-    reference: str
-    status: str = "AUTHORISED"
-    paid: Decimal = Decimal(0)
-    credited: Decimal = Decimal(0)  # on an invoice: credit notes allocated to it
-    allocated: Decimal = Decimal(0)  # on a credit note: how much of it is allocated
-    content: Any = None  # what was posted, to tell an update from a repeat
-
-    @property
-    def sub_total(self) -> Decimal:
-        return sum((line.line_amount for line in self.lines), Decimal(0)) - (
-            self.total_tax if self.amount_types == "Inclusive" else Decimal(0)
-        )
-
-    @property
-    def total_tax(self) -> Decimal:
-        return sum((line.tax_amount for line in self.lines), Decimal(0))
-
-    @property
-    def total(self) -> Decimal:
-        return self.sub_total + self.total_tax
-
-    @property
-    def amount_due(self) -> Decimal:
-        return self.total - self.paid - self.credited
-
-    @property
-    def remaining_credit(self) -> Decimal:
-        return self.total - self.allocated
-
-
-@define
-class Payment:
-    payment_id: str
-    invoice: Document
-    account_code: str
-    paid_on: date
-    amount: Decimal
-    reference: str
-
-
-@define
-class Allocation:
-    allocation_id: str
-    credit_note: Document
-    invoice: Document
-    amount: Decimal
-    allocated_on: date
 
 
 @define
@@ -134,20 +59,20 @@ class Books:
         return _answer(element, "ContactID", lambda: views.contact(self._contact(element)))
 
     def _contact(self, element: Mapping[str, Any]) -> Contact:
-        number, name = _text(element, "ContactNumber"), _text(element, "Name")
+        number, name = text(element, "ContactNumber"), text(element, "Name")
         if not name:
             raise Refused("The contact name must be provided.")
         found = self.contact_by_number(number) if number else None
         # Xero: "The contact name must be unique across all active contacts" (every contact
         # here is active); compared as Xero's lookups compare names, ignoring case and the
         # spaces around it.
-        clash = [c for c in self.contacts.values() if _same_name(c.name, name) and c is not found]
+        clash = [c for c in self.contacts.values() if same_name(c.name, name) and c is not found]
         if clash:
             raise Refused(
                 f"The contact name {name} is already assigned to another contact. "
                 "The contact name must be unique across all active contacts."
             )
-        email = _text(element, "EmailAddress") or None
+        email = text(element, "EmailAddress") or None
         if found is None:
             found = Contact(str(uuid.uuid4()), number, name, email)
             self.contacts[found.contact_id] = found
@@ -168,7 +93,7 @@ class Books:
         book = self.invoices if kind == "ACCREC" else self.credit_notes
         if element.get("Type") != kind:
             raise Refused(f"Type must be {kind}; the simulator keeps sales documents only.")
-        number = _text(element, number_field)
+        number = text(element, number_field)
         if not number:
             raise Refused(f"{number_field} is required (the simulator does not number documents).")
         found = next((d for d in book.values() if d.number == number), None)
@@ -185,22 +110,22 @@ class Books:
     ) -> Document:
         problems: list[str] = []
         contact = self._document_contact(element, problems)
-        amount_types = _text(element, "LineAmountTypes") or "Exclusive"
+        amount_types = text(element, "LineAmountTypes") or "Exclusive"
         if amount_types not in ("Exclusive", "Inclusive", "NoTax"):
             problems.append(f"LineAmountTypes {amount_types} is not valid.")
-        lines = [self._line(item, amount_types, problems) for item in _items(element)]
+        lines = [self._line(item, amount_types, problems) for item in items(element)]
         if not lines and element.get("Status") == "AUTHORISED":
             problems.append("At least one line item is required to approve a document.")
-        issued = _date(element, "Date", problems)
-        due = _date(element, "DueDate", problems) if kind == "ACCREC" else None
-        currency = _text(element, "CurrencyCode")
+        issued = date_of(element, "Date", problems)
+        due = date_of(element, "DueDate", problems) if kind == "ACCREC" else None
+        currency = text(element, "CurrencyCode")
         if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
             problems.append(f"The currency code {currency!r} is not valid.")
         if problems or contact is None or issued is None:
             raise Refused(*problems)
         document = Document(
             found.document_id if found else str(uuid.uuid4()), kind, number, contact, issued,
-            due, currency, amount_types, lines, _text(element, "Reference"), content=element,
+            due, currency, amount_types, lines, text(element, "Reference"), content=element,
         )  # fmt: skip
         if document.total < 0:
             raise Refused("The document total cannot be negative.")
@@ -209,8 +134,8 @@ class Books:
     def _document_contact(self, element: Mapping[str, Any], problems: list[str]) -> Contact | None:
         given = element.get("Contact")
         reference = given if isinstance(given, Mapping) else {}
-        contact_id = _text(reference, "ContactID")
-        number = _text(reference, "ContactNumber")
+        contact_id = text(reference, "ContactID")
+        number = text(reference, "ContactNumber")
         contact = self.contacts.get(contact_id) if contact_id else None
         contact = contact or (self.contact_by_number(number) if number else None)
         if contact is None:
@@ -218,9 +143,9 @@ class Books:
         return contact
 
     def _line(self, item: Mapping[str, Any], amount_types: str, problems: list[str]) -> Line:
-        quantity = _decimal(item.get("Quantity", 1), "Quantity", problems)
-        unit = _decimal(item.get("UnitAmount"), "UnitAmount", problems)
-        code, tax_type = _text(item, "AccountCode"), _text(item, "TaxType")
+        quantity = decimal(item.get("Quantity", 1), "Quantity", problems)
+        unit = decimal(item.get("UnitAmount"), "UnitAmount", problems)
+        code, tax_type = text(item, "AccountCode"), text(item, "TaxType")
         if self.accounts.get(code) != "REVENUE":
             problems.append(f"Account code '{code}' is not a valid code for this document.")
         rate = self.tax_types.get(tax_type)
@@ -234,7 +159,7 @@ class Books:
             tax = (amount * share).quantize(CENT, ROUND_HALF_UP)
         else:
             tax = Decimal(0)
-        description = _text(item, "Description")
+        description = text(item, "Description")
         return Line(description, quantity, unit, code, tax_type, amount, tax)
 
     # Payments and allocations.
@@ -248,14 +173,14 @@ class Books:
         problems: list[str] = []
         invoice = self._invoice_of(element, problems)
         account = element.get("Account")
-        code = _text(account, "Code") if isinstance(account, Mapping) else ""
+        code = text(account, "Code") if isinstance(account, Mapping) else ""
         if self.accounts.get(code) != "BANK":
             problems.append(
                 "Payments can only be made to BANK accounts or accounts with "
                 f"'Enable payments to this account' turned on ({code or 'no account'})."
             )
-        amount = _decimal(element.get("Amount"), "Amount", problems)
-        paid_on = _date(element, "Date", problems) or today
+        amount = decimal(element.get("Amount"), "Amount", problems)
+        paid_on = date_of(element, "Date", problems) or today
         if invoice is not None and invoice.status not in ("AUTHORISED", "PAID"):
             problems.append(f"The invoice is {invoice.status}; it cannot take a payment.")
         elif invoice is not None and amount > invoice.amount_due:
@@ -265,7 +190,7 @@ class Books:
         if problems or invoice is None:
             raise Refused(*problems)
         payment = Payment(
-            str(uuid.uuid4()), invoice, code, paid_on, amount, _text(element, "Reference")
+            str(uuid.uuid4()), invoice, code, paid_on, amount, text(element, "Reference")
         )
         self.payments[payment.payment_id] = payment
         invoice.paid += amount
@@ -277,31 +202,29 @@ class Books:
         account); it uses up the note's credit as an allocation would."""
         problems: list[str] = []
         given = element["CreditNote"]
-        note = self.credit_notes.get(_text(given, "CreditNoteID").lower())
+        note = self.credit_notes.get(text(given, "CreditNoteID").lower())
         if note is None:
             problems.append("Credit note could not be found.")
         account = element.get("Account")
-        code = _text(account, "Code") if isinstance(account, Mapping) else ""
+        code = text(account, "Code") if isinstance(account, Mapping) else ""
         if self.accounts.get(code) != "BANK":
             problems.append(f"Refunds can only be made from BANK accounts ({code or 'none'}).")
-        amount = _decimal(element.get("Amount"), "Amount", problems)
+        amount = decimal(element.get("Amount"), "Amount", problems)
         if amount <= 0:
             problems.append("The payment amount must be greater than zero.")
         if note is not None and amount > note.remaining_credit:
             problems.append("Payment amount exceeds the amount outstanding on this document.")
         if problems or note is None:
             raise Refused(*problems)
-        paid_on = _date(element, "Date", problems) or today
-        refund = Payment(
-            str(uuid.uuid4()), note, code, paid_on, amount, _text(element, "Reference")
-        )
+        paid_on = date_of(element, "Date", problems) or today
+        refund = Payment(str(uuid.uuid4()), note, code, paid_on, amount, text(element, "Reference"))
         self.payments[refund.payment_id] = refund
         note.allocated += amount
         return refund
 
     def _invoice_of(self, element: Mapping[str, Any], problems: list[str]) -> Document | None:
         given = element.get("Invoice")
-        invoice_id = _text(given, "InvoiceID") if isinstance(given, Mapping) else ""
+        invoice_id = text(given, "InvoiceID") if isinstance(given, Mapping) else ""
         invoice = self.invoices.get(invoice_id.lower())
         if invoice is None:
             problems.append(f"Invoice {invoice_id or '(none)'} could not be found.")
@@ -317,8 +240,8 @@ class Books:
     def _allocation(self, note: Document, element: Mapping[str, Any], today: date) -> Allocation:
         problems: list[str] = []
         invoice = self._invoice_of(element, problems)
-        amount = _decimal(element.get("Amount"), "Amount", problems)
-        on = _date(element, "Date", problems) or today
+        amount = decimal(element.get("Amount"), "Amount", problems)
+        on = date_of(element, "Date", problems) or today
         if amount <= 0:
             problems.append("The amount allocated must be greater than zero.")
         if amount > note.remaining_credit:
@@ -348,37 +271,3 @@ def _answer(
         return work()
     except Refused as refused:
         return views.refused(element, id_field, refused.messages)
-
-
-def _text(element: Mapping[str, Any], name: str) -> str:
-    value = element.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _items(element: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    items = element.get("LineItems")
-    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
-
-
-def _decimal(value: Any, name: str, problems: list[str]) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        problems.append(f"{name} must be a number.")
-        return Decimal(0)
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        problems.append(f"{name} must be a number.")
-        return Decimal(0)
-
-
-def _date(element: Mapping[str, Any], name: str, problems: list[str]) -> date | None:
-    value = _text(element, name)
-    try:
-        return datetime.strptime(value[:10], "%Y-%m-%d").date()  # noqa: DTZ007 - a date
-    except ValueError:
-        problems.append(f"{name} must be a date (YYYY-MM-DD).")
-        return None
-
-
-def _same_name(one: str, other: str) -> bool:
-    return one.strip().casefold() == other.strip().casefold()

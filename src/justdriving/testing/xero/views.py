@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from justdriving.testing.xero.books import Allocation, Contact, Document, Payment
+    from justdriving.testing.xero.records import Allocation, Contact, Document, Payment
 
 NO_ID = "00000000-0000-0000-0000-000000000000"
 
