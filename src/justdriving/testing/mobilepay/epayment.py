@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from attrs import define, field
-
 from justdriving.testing.mobilepay.merchants import Merchant, Shared
+from justdriving.testing.mobilepay.payments import Payment
 from justdriving.testing.mobilepay.wire import Problem, SimulatorError, bad, json_body, ok
 from justdriving.testing.wire import ApiReply, Delivery
 
@@ -37,34 +36,6 @@ _PHONE = re.compile(r"[0-9]{10,15}")
 _PAYMENT = re.compile(r"/epayment/v1/payments/([^/]+)")
 _FORCE_APPROVE = re.compile(r"/epayment/v1/test/payments/([^/]+)/approve")
 _ACTION = re.compile(r"/epayment/v1/payments/([^/]+)/(capture|cancel|refund)")
-
-
-@define
-class Payment:
-    reference: str
-    currency: str
-    value: int
-    flow: str
-    psp: str
-    state: str = "CREATED"
-    authorized: int = 0
-    captured: int = 0
-    cancelled: int = 0
-    refunded: int = 0
-    redirect_url: str | None = None
-    refunds: list[dict[str, Any]] = field(factory=list)
-    created_delivery: list[Delivery] = field(factory=list)
-
-    def money(self, value: int) -> dict[str, Any]:
-        return {"currency": self.currency, "value": value}
-
-    def aggregate(self) -> dict[str, Any]:
-        return {
-            "authorizedAmount": self.money(self.authorized),
-            "cancelledAmount": self.money(self.cancelled),
-            "capturedAmount": self.money(self.captured),
-            "refundedAmount": self.money(self.refunded),
-        }
 
 
 class EPaymentSide(Shared):
@@ -143,7 +114,7 @@ class EPaymentSide(Shared):
             return self._force_approve(self._find(merchant, unquote(forced.group(1))), body)
         found = _PAYMENT.fullmatch(path)
         if method == "GET" and found:
-            return ok(self._view(self._find(merchant, unquote(found.group(1)))))
+            return ok(self._find(merchant, unquote(found.group(1))).view())
         return None
 
     def _create(self, merchant: Merchant, body: bytes) -> ApiReply:
@@ -235,7 +206,7 @@ class EPaymentSide(Shared):
         psp = uuid.uuid4().hex
         payment.refunds.append({"value": value, "pspReference": psp, "idempotencyKey": key})
         self._emit(payment, "REFUNDED", value, psp, key=key)
-        return ok(self._adjustment(payment, value, psp))
+        return ok(payment.adjustment(psp))
 
     def _capture(
         self, merchant: Merchant, payment: Payment, value: int, key: str | None
@@ -246,14 +217,14 @@ class EPaymentSide(Shared):
         payment.captured += value
         psp = uuid.uuid4().hex
         delivery = self._emit(payment, "CAPTURED", value, psp, key=key)
-        return ok(self._adjustment(payment, value, psp)), delivery
+        return ok(payment.adjustment(psp)), delivery
 
     def _cancel(self, payment: Payment, key: str | None) -> ApiReply:
         psp = uuid.uuid4().hex
         if payment.state == "CREATED":
             payment.state = "TERMINATED"
             self._emit(payment, "TERMINATED", payment.value, psp, key=key)
-            return ok(self._adjustment(payment, payment.value, psp))
+            return ok(payment.adjustment(psp))
         if payment.state != "AUTHORIZED":
             raise bad(f"a {payment.state} payment cannot be cancelled", "state")
         left = payment.authorized - payment.captured - payment.cancelled
@@ -262,30 +233,7 @@ class EPaymentSide(Shared):
         payment.cancelled += left
         payment.state = "TERMINATED"
         self._emit(payment, "CANCELLED", left, psp, key=key)
-        return ok(self._adjustment(payment, left, psp))
-
-    def _view(self, payment: Payment) -> dict[str, Any]:
-        view: dict[str, Any] = {
-            "aggregate": payment.aggregate(),
-            "amount": payment.money(payment.value),
-            "state": payment.state,
-            "paymentMethod": {"type": "WALLET"},
-            "profile": {},
-            "pspReference": payment.psp,
-            "reference": payment.reference,
-        }
-        if payment.redirect_url:
-            view["redirectUrl"] = payment.redirect_url
-        return view
-
-    def _adjustment(self, payment: Payment, value: int, psp: str) -> dict[str, Any]:
-        return {
-            "amount": payment.money(payment.value),
-            "state": payment.state,
-            "aggregate": payment.aggregate(),
-            "pspReference": psp,
-            "reference": payment.reference,
-        }
+        return ok(payment.adjustment(psp))
 
     def _find(self, merchant: Merchant, reference: str) -> Payment:
         payment = merchant.payments.get(reference)

@@ -16,7 +16,7 @@ from justdriving.testing.mobilepay.wire import SimulatorError
 from justdriving.testing.wire import ApiReply, Delivery
 
 if TYPE_CHECKING:
-    from justdriving.testing.mobilepay.epayment import Payment
+    from justdriving.testing.mobilepay.payments import Payment
     from justdriving.testing.mobilepay.recurring import Agreement, Charge
 
 T = TypeVar("T")
