@@ -41,8 +41,8 @@ from typing import Any
 
 from attrs import define
 
-from justdriving.adapters.accounting.xero import XeroAccountingClient
-from justdriving.adapters.accounting.xero_limits import MARGIN, XeroRateLimiter
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+from justdriving.adapters.accounting.xero.limits import MARGIN, XeroRateLimiter
 from justdriving.adapters.memory import MemoryStore, MemoryUnitOfWorkFactory
 from justdriving.domain.accounting import (
     AccountingContact,

@@ -967,7 +967,7 @@ def fake_accounting() -> Iterator[AccountingBackend]:
 def xero_accounting() -> Iterator[AccountingBackend]:
     """XeroAccountingClient (httpx) against the local Xero simulator (justdriving.testing)."""
     pytest.importorskip("httpx")
-    from justdriving.adapters.accounting.xero import XeroAccountingClient
+    from justdriving.adapters.accounting.xero.client import XeroAccountingClient
     from justdriving.domain.services.grants import StoredGrants
     from justdriving.testing.xero.simulator import XeroSimulator
 
@@ -993,7 +993,7 @@ def xero_accounting() -> Iterator[AccountingBackend]:
 def quickbooks_accounting() -> Iterator[AccountingBackend]:
     """QuickBooksAccountingClient (httpx) against the local QuickBooks simulator."""
     pytest.importorskip("httpx")
-    from justdriving.adapters.accounting.quickbooks import QuickBooksAccountingClient
+    from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
     from justdriving.domain.services.grants import StoredGrants
     from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
 
@@ -1017,7 +1017,7 @@ def quickbooks_accounting() -> Iterator[AccountingBackend]:
 @contextmanager
 def csv_accounting() -> Iterator[AccountingBackend]:
     """CsvAccountingClient: Xero import files for invoices, ledger files for the rest."""
-    from justdriving.adapters.accounting.csv_client import CsvAccountingClient
+    from justdriving.adapters.accounting.csv.client import CsvAccountingClient
     from justdriving.domain.tax import TaxRate
 
     with tempfile.TemporaryDirectory() as folder:

@@ -45,8 +45,8 @@ class Provider:
 
 
 def _xero(stack: ExitStack, time: SimulatedTime) -> Provider:
-    from justdriving.adapters.accounting.xero import XeroAccountingClient
-    from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+    from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+    from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
     from justdriving.testing.xero.simulator import XeroSimulator
 
     xero = stack.enter_context(XeroSimulator(clock=time.now, tenant_id=TENANTS[0]))
@@ -75,7 +75,7 @@ def _xero(stack: ExitStack, time: SimulatedTime) -> Provider:
 
 
 def _quickbooks(stack: ExitStack, time: SimulatedTime) -> Provider:
-    from justdriving.adapters.accounting.quickbooks import QuickBooksAccountingClient
+    from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
     from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
 
     # One company per simulator; the realm id in each call's path picks the company, as at

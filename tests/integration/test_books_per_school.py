@@ -16,9 +16,9 @@ from conftest import Database
 from integration_support import NOW
 
 from justdriving.adapters.accounting.organisations import BooksPerSchool
-from justdriving.adapters.accounting.xero import XeroAccountingClient
-from justdriving.adapters.accounting.xero_consent import XeroConsent
-from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+from justdriving.adapters.accounting.xero.consent import xero_consent
+from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
@@ -94,7 +94,7 @@ def platform(database: Database) -> Iterator[Platform]:
             )
 
         grants = StoredGrants(database.uow)
-        consent = XeroConsent(
+        consent = xero_consent(
             xero.client_id,
             xero.client_secret,
             identity_base=xero.base_url,

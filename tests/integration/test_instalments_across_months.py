@@ -25,9 +25,9 @@ import pytest
 from attrs import define, field
 from integration_support import build_world
 
-from justdriving.adapters.accounting.csv_export import CsvExporter
-from justdriving.adapters.accounting.xero import XeroAccountingClient
-from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+from justdriving.adapters.accounting.csv.export import CsvExporter
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.adapters.documents.pay_links import PublicPayLinks
 from justdriving.adapters.memory import (
     FakeEmailSender,

@@ -41,8 +41,8 @@ class Books:
 
 @contextmanager
 def xero() -> Iterator[Books]:
-    from justdriving.adapters.accounting.xero import XeroAccountingClient
-    from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+    from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+    from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
     from justdriving.testing.xero.simulator import XeroSimulator
 
     time = SimulatedTime(NOW)
@@ -68,7 +68,7 @@ def xero() -> Iterator[Books]:
 
 @contextmanager
 def quickbooks() -> Iterator[Books]:
-    from justdriving.adapters.accounting.quickbooks import QuickBooksAccountingClient
+    from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
     from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
 
     time = SimulatedTime(NOW)

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from conftest import Database
 
-from justdriving.adapters.accounting.quickbooks import QuickBooksAccountingClient
+from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.accounting import (
     AccountingContact,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from attrs import evolve
 from conftest import Database
 
-from justdriving.adapters.accounting.xero import XeroAccountingClient
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.accounting import AccountingContact, OAuthGrant
 from justdriving.domain.services.grants import StoredGrants
@@ -23,7 +23,7 @@ DOOMED = textwrap.dedent(
     """
     import os, sys
     import httpx
-    from justdriving.adapters.accounting.xero import XeroAccountingClient
+    from justdriving.adapters.accounting.xero.client import XeroAccountingClient
     from justdriving.adapters.sql.engine import make_engine
     from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
     from justdriving.domain.accounting import AccountingContact

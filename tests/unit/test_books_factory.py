@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from justdriving.adapters.accounting.factory import quickbooks_books, xero_books
-from justdriving.adapters.accounting.xero import XeroAccountingClient
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
 from justdriving.adapters.memory import MemoryStore, MemoryUnitOfWorkFactory
 from justdriving.config import AccountingProvider, Settings
 from justdriving.domain.accounting import OAuthGrant

@@ -26,11 +26,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from justdriving.adapters.accounting import quickbooks_batches as books
-from justdriving.adapters.accounting import quickbooks_payloads as qb
-from justdriving.adapters.accounting.quickbooks_batches import Batches, Entity, Plan
-from justdriving.adapters.accounting.quickbooks_http import QuickBooksApi
-from justdriving.adapters.accounting.quickbooks_limits import RequestPacer
+from justdriving.adapters.accounting.oauth.app import check_app
+from justdriving.adapters.accounting.oauth.tokens import GrantTokens
+from justdriving.adapters.accounting.quickbooks import batches as books
+from justdriving.adapters.accounting.quickbooks import payloads as qb
+from justdriving.adapters.accounting.quickbooks.api import DEFAULT_TIMEOUT, QuickBooksApi
+from justdriving.adapters.accounting.quickbooks.batches import Batches, Entity, Plan
+from justdriving.adapters.accounting.quickbooks.identity import TOKEN_URL, endpoints
+from justdriving.adapters.accounting.quickbooks.limits import RequestPacer
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,
@@ -44,7 +47,6 @@ from justdriving.ports.accounting import GrantStore
 
 LIVE_API = "https://quickbooks.api.intuit.com"
 SANDBOX_API = "https://sandbox-quickbooks.api.intuit.com"
-TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105 - a URL
 MIN_MINORVERSION = 75
 MAX_BATCH = 30
 
@@ -72,35 +74,31 @@ class QuickBooksAccountingClient:
         sleep: Callable[[float], None] = time.sleep,
         name: str = "quickbooks",
     ) -> None:
-        missing = [
-            setting
-            for setting, value in (
-                ("ACCOUNTING_API_KEY", client_id),
-                ("ACCOUNTING_API_SECRET", client_secret),
-                ("QuickBooks realm id", realm_id),
-            )
-            if not value
-        ]
-        if missing:
-            raise ConfigurationError("QuickBooks needs a client id, a secret and a realm", missing)
+        check_app("QuickBooks", client_id, client_secret, ("realm id", realm_id))
         if minorversion < MIN_MINORVERSION or not 1 <= batch_size <= MAX_BATCH:
             raise ConfigurationError(
                 f"QuickBooks needs minorversion >= {MIN_MINORVERSION} and 1..{MAX_BATCH} per batch"
             )
         self.name, self.max_batch = name, batch_size
         self._timezone = ZoneInfo(timezone)
-        self._api = QuickBooksApi(
-            client_id,
-            client_secret,
+        client = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
+        tokens = GrantTokens.of_app(
+            (client_id, client_secret),
+            endpoints(token_url),
             realm_id,
             grants,
+            provider=name,
+            http=client,
+            clock=clock,
+        )
+        self._api = QuickBooksApi(
+            tokens,
             api_base=api_base,
-            token_url=token_url,
             minorversion=minorversion,
             provider=name,
-            clock=clock,
             pacer=RequestPacer(monotonic=monotonic, sleep=sleep),
-            http=http,
+            http=client,
+            owns_http=http is None,
         )
         self._batches = Batches(self._api, batch_size, name)
 

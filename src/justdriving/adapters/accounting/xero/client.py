@@ -19,7 +19,7 @@ How the port's batches land on Xero (one organisation, `tenant_id`):
   back with its external id AND an error, so the sync shows it and the operator decides.
 Every write sends `summarizeErrors=false`, so Xero answers per element and a refused record does
 not fail the others, and carries an Idempotency-Key: the given key for the batch, the key plus
-`allocation:<record id>` for an allocation. Tokens: xero_auth; calls, limits and errors: xero_http.
+`allocation:<record id>` for an allocation. Tokens: accounting.oauth; calls, errors: xero.api.
 """
 
 from __future__ import annotations
@@ -32,15 +32,17 @@ from typing import Any
 
 import httpx
 
-from justdriving.adapters.accounting import xero_payloads as payloads
-from justdriving.adapters.accounting.xero_auth import XeroTokens
-from justdriving.adapters.accounting.xero_http import (
+from justdriving.adapters.accounting.oauth.app import check_app
+from justdriving.adapters.accounting.oauth.tokens import GrantTokens
+from justdriving.adapters.accounting.xero import payloads
+from justdriving.adapters.accounting.xero.api import (
     DEFAULT_TIMEOUT,
     RefusedElements,
     XeroApi,
     idempotency_key,
 )
-from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+from justdriving.adapters.accounting.xero.identity import endpoints
+from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,
@@ -84,29 +86,18 @@ class XeroAccountingClient:
         name: str = "xero",
         max_batch: int = 50,
     ) -> None:
-        missing = [
-            setting
-            for setting, value in (
-                ("ACCOUNTING_API_KEY", client_id),
-                ("ACCOUNTING_API_SECRET", client_secret),
-                ("Xero tenant id", tenant_id),
-            )
-            if not value
-        ]
-        if missing:
-            raise ConfigurationError("Xero needs a client id, a secret and a tenant id", missing)
+        check_app("Xero", client_id, client_secret, ("tenant id", tenant_id))
         self.name, self.max_batch = name, max_batch
         self.tenant_id = tenant_id
         self.payment_account_code = payment_account_code
         self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
         self._owns_http = http is None
         self.limiter = limiter or XeroRateLimiter(monotonic=monotonic, sleep=sleep)
-        tokens = XeroTokens(
-            client_id,
-            client_secret,
+        tokens = GrantTokens.of_app(
+            (client_id, client_secret),
+            endpoints(identity_base),
             tenant_id,
             grants,
-            identity_base=identity_base,
             provider=name,
             http=self._http,
             clock=clock,

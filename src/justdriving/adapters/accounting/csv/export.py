@@ -3,7 +3,7 @@
 Pure file writers: no provider is called. Each file is written atomically under a name that
 says what it holds and when it was made (UTC), e.g.
 `xero-sales-invoices-koreskolen-nord-tax-inclusive-20250314T093000Z-part1of2.csv` (the school's
-name, when the exporter was made `for_school`); see csv_files for the encoding (UTF-8 with BOM),
+name, when the exporter was made `for_school`); see csv.files for the encoding (UTF-8 with BOM),
 separators and number format.
 
 - Xero (sales invoice import): one row per line with the template's starred columns and
@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 
 from attrs import frozen
 
-from justdriving.adapters.accounting.csv_files import amount_text, file_label, stamp, write_csv
-from justdriving.adapters.accounting.csv_ledger import LEDGER_HEADER, InvoiceLike, LedgerBook
-from justdriving.adapters.accounting.quickbooks_payloads import without_forbidden as quickbooks_name
+from justdriving.adapters.accounting.csv.files import amount_text, file_label, stamp, write_csv
+from justdriving.adapters.accounting.csv.ledger import LEDGER_HEADER, InvoiceLike, LedgerBook
+from justdriving.adapters.accounting.quickbooks.payloads import without_forbidden as quickbooks_name
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,

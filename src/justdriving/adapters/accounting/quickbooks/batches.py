@@ -8,8 +8,8 @@ from typing import Any
 
 from attrs import define
 
-from justdriving.adapters.accounting import quickbooks_payloads as qb
-from justdriving.adapters.accounting.quickbooks_http import QuickBooksApi
+from justdriving.adapters.accounting.quickbooks import payloads as qb
+from justdriving.adapters.accounting.quickbooks.api import QuickBooksApi
 from justdriving.domain.accounting import AccountingPayment, PushResult
 from justdriving.domain.errors import ProviderRejected, ProviderUnavailable
 from justdriving.domain.money import Money

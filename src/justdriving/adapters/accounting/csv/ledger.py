@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from justdriving.adapters.accounting.csv_files import amount_text
+from justdriving.adapters.accounting.csv.files import amount_text
 from justdriving.domain.accounting import (
     AccountingCreditNote,
     AccountingInvoice,

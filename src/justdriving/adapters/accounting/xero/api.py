@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 
 from justdriving.adapters import exact_json
-from justdriving.adapters.accounting.xero_auth import XeroTokens
-from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+from justdriving.adapters.accounting.oauth.tokens import GrantTokens
+from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.adapters.retry_after import retry_after_seconds
 from justdriving.domain.errors import (
     BooksNotConnected,
@@ -61,7 +61,7 @@ class XeroApi:
 
     def __init__(
         self,
-        tokens: XeroTokens,
+        tokens: GrantTokens,
         limiter: XeroRateLimiter,
         *,
         api_base: str,

@@ -1,6 +1,6 @@
 """The AccountingClient port as export files, so ACCOUNTING_PROVIDER=csv runs the same sync job.
 
-Each push writes its records into new files in `folder` (see csv_export) and answers, per
+Each push writes its records into new files in `folder` (see csv.export) and answers, per
 record, an external id "<file name>#<row>" (the spreadsheet row of its first line):
 - contacts: `contacts.csv`, Xero's contact import columns, rewritten in place; a contact keeps
   its row, so pushing it again (renamed, say) keeps its external id. Its name is the unique
@@ -26,8 +26,8 @@ from typing import Any, Literal, TypeVar
 
 from attrs import frozen
 
-from justdriving.adapters.accounting.csv_export import CsvExporter, ExportFile
-from justdriving.adapters.accounting.csv_files import csv_bytes, replace_file
+from justdriving.adapters.accounting.csv.export import CsvExporter, ExportFile
+from justdriving.adapters.accounting.csv.files import csv_bytes, replace_file
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,
