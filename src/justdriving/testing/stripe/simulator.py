@@ -55,6 +55,8 @@ from justdriving.testing.stripe.payer import PayerSide
 from justdriving.testing.stripe.wallet import StripeWallet
 from justdriving.testing.wire import ApiReply, Delivery
 
+__all__ = ["API_VERSION", "ApiRequest", "Delivery", "StripeSimulator"]
+
 API_VERSION = "2026-10-28.endive"
 
 
