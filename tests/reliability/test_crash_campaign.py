@@ -63,10 +63,10 @@ from justdriving.domain.payments import Payment, PaymentMethod, PaymentStatus
 from justdriving.domain.refunds import Refund, RefundStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.testing.mailgun_simulator import MailgunSimulator
-from justdriving.testing.stripe_api import ApiReply
-from justdriving.testing.stripe_simulator import StripeSimulator
-from justdriving.testing.twilio_simulator import TwilioSimulator
+from justdriving.testing.mailgun.simulator import MailgunSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
+from justdriving.testing.twilio.simulator import TwilioSimulator
+from justdriving.testing.wire import ApiReply
 from waiting import wait_for
 
 from .crash_support import StripeDeliveries, Tier, answers
