@@ -202,7 +202,12 @@ class Flow:
     def __init__(self, app: Application, stripe: StripeSimulator, web: str) -> None:
         self.app, self.stripe, self.web = app, stripe, web
         self.school = app.register_school(
-            "Køreskolen Nord", settings=SchoolSettings(deposit_required=True, quiet_hours=None)
+            "Køreskolen Nord",
+            # No quiet hours, for students or teachers: the campaign runs on the real clock, at
+            # any hour, and every message must go out before the settle deadline.
+            settings=SchoolSettings(
+                deposit_required=True, quiet_hours=None, teacher_quiet_hours=None
+            ),
         )
         self.lesson = app.add_booking_type(
             self.school.id,
