@@ -135,3 +135,53 @@ def test_a_body_without_a_reason_gives_the_status_as_the_code() -> None:
     assert isinstance(error, ProviderRejected)
     assert error.provider_code == "404"
     assert "Not Found" in str(error)
+
+
+def test_a_bearer_json_call_carries_the_token_the_body_and_the_providers_headers() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(201, json={"id": "thing_1"})
+
+    http = _client(answer)
+    RULES.send_json(
+        http,
+        "POST",
+        "https://api.example.test",
+        "/v1/things",
+        token="tok_1",
+        content=b'{"a": 1}',
+        headers={"Idempotency-Key": "key-1"},
+    )
+    RULES.send_json(
+        http,
+        "GET",
+        "https://api.example.test",
+        "/v1/things/1",
+        token="tok_1",
+        content=None,
+        headers={},
+    )
+
+    posted, read = seen
+    assert str(posted.url) == URL
+    assert posted.headers["Authorization"] == "Bearer tok_1"
+    assert posted.headers["Accept"] == "application/json"
+    assert posted.headers["Content-Type"] == "application/json"
+    assert posted.headers["Idempotency-Key"] == "key-1"
+    assert posted.content == b'{"a": 1}'
+    assert "Content-Type" not in read.headers  # no body, no content type
+
+
+def test_a_json_call_that_times_out_may_have_written_unless_it_only_read() -> None:
+    http = _failing(httpx.ReadTimeout)
+    base = "https://api.example.test"
+
+    with pytest.raises(ProviderUnavailable) as posted:
+        RULES.send_json(http, "POST", base, "/v1/things", token="t", content=b"{}", headers={})
+    with pytest.raises(ProviderUnavailable) as read:
+        RULES.send_json(http, "GET", base, "/v1/things", token="t", content=None, headers={})
+
+    assert posted.value.possibly_done is True
+    assert read.value.possibly_done is False

@@ -134,6 +134,29 @@ class ProviderHttp:
         except httpx.TransportError as error:
             raise self.transport_error(what, error, write=write) from error
 
+    def send_json(
+        self,
+        http: httpx.Client,
+        method: str,
+        base: str,
+        path: str,
+        *,
+        token: str,
+        content: bytes | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response:
+        """A call to a JSON API under a bearer token (what PayPal and Vipps MobilePay speak):
+        Authorization, Accept and, with a body, Content-Type set beside the provider's own
+        `headers`; anything but a GET may have done a write."""
+        sent = {"Authorization": f"Bearer {token}", "Accept": "application/json", **headers}
+        if content is not None:
+            sent["Content-Type"] = "application/json"
+        what = f"{method} {path}"
+        write = method != "GET"
+        return self.send(
+            http, method, base + path, what=what, write=write, headers=sent, content=content
+        )
+
     # The answers.
 
     def reason(self, answer: Answer) -> Reason:

@@ -154,24 +154,14 @@ class MobilePayApi:
         idempotency_key: str | None,
     ) -> httpx.Response:
         headers = {
-            "Authorization": f"Bearer {token}",
             "Ocp-Apim-Subscription-Key": self._credentials.subscription_key,
             "Merchant-Serial-Number": self._credentials.merchant_serial_number,
-            "Accept": "application/json",
             **SYSTEM_HEADERS,
         }
-        if content is not None:
-            headers["Content-Type"] = "application/json"
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        return self._errors.send(
-            self._http,
-            method,
-            self._api_base + path,
-            what=f"{method} {path}",
-            write=method != "GET",
-            headers=headers,
-            content=content,
+        return self._errors.send_json(
+            self._http, method, self._api_base, path, token=token, content=content, headers=headers
         )
 
     def _result(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:

@@ -127,23 +127,11 @@ class PayPalApi:
     def _send(
         self, method: str, path: str, token: str, content: bytes | None, request_id: str | None
     ) -> httpx.Response:
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json",
-            "Prefer": "return=representation",
-        }
-        if content is not None:
-            headers["Content-Type"] = "application/json"
+        headers = {"Prefer": "return=representation"}
         if request_id is not None:
             headers["PayPal-Request-Id"] = request_id
-        return self._errors.send(
-            self._http,
-            method,
-            self._api_base + path,
-            what=f"{method} {path}",
-            write=method != "GET",
-            headers=headers,
-            content=content,
+        return self._errors.send_json(
+            self._http, method, self._api_base, path, token=token, content=content, headers=headers
         )
 
     def _result(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
