@@ -6,7 +6,7 @@
 For each HTTP status, the error `name` and `message` of the documents' `error_<status>` schemas;
 for each operation ("METHOD /path") and status, the detail `issue`s it may answer and each
 issue's fixed `description`; the `reason`s a capture, refund or authorization may carry in its
-`status_details`. tests/unit/test_paypal_errors.py checks the file against the specs.
+`status_details`. tests/unit/testing/paypal/test_paypal_errors.py checks the file against the specs.
 """
 
 from __future__ import annotations

@@ -215,7 +215,7 @@ class GatewayDriver(Protocol):
 
     def refund_count(self, provider_payment_id: str) -> int: ...
 
-    # Cards on file (tests/contract/test_cards_on_file_contract.py). A gateway without them
+    # Cards on file (tests/contract/payments/test_cards_on_file_contract.py). A gateway without them
     # (cards_on_file False) is only asked to refuse each verb.
 
     @property
@@ -247,7 +247,7 @@ class GatewayDriver(Protocol):
 
     def settle_charge(self, provider_payment_id: str) -> Delivery: ...
 
-    # Connected accounts (tests/contract/test_connected_accounts_contract.py). A gateway
+    # Connected accounts (tests/contract/payments/test_connected_accounts_contract.py). A gateway
     # without them (connects False) is only asked to refuse.
 
     @property

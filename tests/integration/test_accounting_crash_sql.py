@@ -20,7 +20,7 @@ from justdriving.adapters.memory import (
 from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.services.accounting.sync import AccountingSync
-from unit.services.test_accounting_fixtures import (
+from unit.domain.services.test_accounting_fixtures import (
     CALL_MODES,
     COMMIT_MODES,
     NO_WAIT,

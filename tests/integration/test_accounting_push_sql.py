@@ -21,7 +21,7 @@ from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.application import Application
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.services.followups.books import records_of
-from unit.services.test_accounting_fixtures import NO_WAIT, busy_school
+from unit.domain.services.test_accounting_fixtures import NO_WAIT, busy_school
 
 
 def test_every_document_is_queued_with_its_cause_and_pushed_by_the_relay(

@@ -34,8 +34,8 @@ from justdriving.ports.accounting import AccountingClient, GrantStore
 from justdriving.testing.xero.books import Books
 from justdriving.testing.xero.clock import SimulatedTime
 from justdriving.testing.xero.simulator import XeroSimulator
-from unit.services.test_accounting_fixtures import NO_WAIT, busy_school
-from unit.services.test_accounting_fixtures import Books as SchoolDocuments
+from unit.domain.services.test_accounting_fixtures import NO_WAIT, busy_school
+from unit.domain.services.test_accounting_fixtures import Books as SchoolDocuments
 
 NORTH_ORG = "3f1b6a52-0000-4c5e-9d1a-5151a7ed0001"  # the simulator's first organisation
 SOUTH_ORG = "7c2d9e41-0000-4b6f-8e2a-5151a7ed0002"

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contract.test_host_event_sender import Receiver  # one receiver, with its own HMAC check
+from contract.host_events.test_host_event_sender import (
+    Receiver,  # one receiver, with its own HMAC check
+)
 from justdriving.config import Settings
 from justdriving.container import bootstrap
 from justdriving.domain.errors import ConfigurationError

@@ -46,7 +46,7 @@ from justdriving.testing.stripe.simulator import StripeSimulator
 from justdriving.testing.xero.clock import SimulatedTime
 from justdriving.testing.xero.grants import RecordingGrants
 from justdriving.testing.xero.simulator import XeroSimulator
-from unit.services.test_accounting_fixtures import NO_WAIT
+from unit.domain.services.test_accounting_fixtures import NO_WAIT
 
 NOW = datetime(2025, 1, 31, 9, 0, tzinfo=UTC)  # the months after it are shorter
 

@@ -25,7 +25,7 @@ from justdriving.domain.errors import ProviderRejected
 from justdriving.entrypoints.demo import run_demo
 from justdriving.entrypoints.worker import Worker
 from justdriving.logs import bind_ids, bind_request, configure_logging
-from unit.web.support import build_site
+from unit.entrypoints.web.support import build_site
 
 DEMO_PHONE = "+4520123456"
 PERSONAL = [

@@ -30,7 +30,7 @@ from justdriving.domain.schools import SchoolSettings
 from justdriving.entrypoints.web.server import WebServer
 from local_services import unavailable
 from money_scenario import seed_money
-from unit.web.support import build_site, settings_for
+from unit.entrypoints.web.support import build_site, settings_for
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

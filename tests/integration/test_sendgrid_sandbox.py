@@ -4,7 +4,7 @@ request (key, verified sender, body) and sends nothing. Runs only with credentia
     SENDGRID_API_KEY=SG.… SENDGRID_FROM_ADDRESS=<a verified sender> pytest -m sandbox
 
 Event Webhook deliveries need a public endpoint, so they are covered offline by the simulator
-and SendGrid's own signature vector (tests/contract/test_email_sendgrid_webhooks.py).
+and SendGrid's own signature vector (tests/contract/messaging/test_email_sendgrid_webhooks.py).
 """
 
 from __future__ import annotations

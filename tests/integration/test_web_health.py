@@ -7,7 +7,7 @@ from pathlib import Path
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.container import build_container
 from justdriving.entrypoints.flask_app import create_app
-from unit.web.support import settings_for
+from unit.entrypoints.web.support import settings_for
 
 
 def test_readyz_is_503_until_the_database_is_migrated_then_200(tmp_path: Path) -> None:

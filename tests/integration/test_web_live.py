@@ -26,7 +26,7 @@ from flask import Flask
 from justdriving.config import QueueBackend
 from justdriving.entrypoints.web.server import WebServer
 from justdriving.entrypoints.worker import Worker
-from unit.web.support import PAID, WEBHOOK, Site, build_site, settings_for
+from unit.entrypoints.web.support import PAID, WEBHOOK, Site, build_site, settings_for
 from waiting import wait_for
 
 if TYPE_CHECKING:

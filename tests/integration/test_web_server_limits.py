@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from justdriving.config import LogFormat, LogLevel, Settings
 from justdriving.entrypoints.web.server import WebServer
 from justdriving.logs import configure_logging
-from unit.web.support import build_site, settings_for
+from unit.entrypoints.web.support import build_site, settings_for
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from justdriving.config import Mailer, PaymentProvider, SmsProvider
 from justdriving.domain.outbox import InboxStatus
 from justdriving.entrypoints.web import MAX_BODY_BYTES
-from unit.web.support import Site, build_site, settings_for
+from unit.entrypoints.web.support import Site, build_site, settings_for
 
 from .support import campaign_scale, live
 

@@ -16,7 +16,7 @@ import pytest
 
 from justdriving.adapters.memory import WebhookDelivery
 from justdriving.config import QueueBackend
-from unit.web.support import PAID, WEBHOOK, Checkout, Site, build_site, settings_for
+from unit.entrypoints.web.support import PAID, WEBHOOK, Checkout, Site, build_site, settings_for
 
 from .support import campaign_scale, live, own_postgres_database
 

@@ -33,7 +33,8 @@ class Acknowledgement:
 class WebhookReceiver(Protocol):
     """One provider's callbacks on one channel.
 
-    Contract (tests/contract/test_webhook_receiver_contract.py runs it over every receiver):
+    Contract (tests/contract/webhooks/test_webhook_receiver_contract.py runs it over every
+    receiver):
     - `receive` verifies the signature on the raw request first (constant-time), wherever the
       scheme allows before anything is parsed, and raises InvalidSignature when it does not
       hold (missing, wrong secret, tampered body, outside the replay window, replayed token).

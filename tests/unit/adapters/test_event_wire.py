@@ -121,7 +121,7 @@ def test_a_missing_field_is_refused() -> None:
 
 
 def test_the_documented_vocabulary_is_the_one_in_the_code() -> None:
-    page = (Path(__file__).parents[2] / "docs" / "events.md").read_text(encoding="utf-8")
+    page = (Path(__file__).parents[3] / "docs" / "events.md").read_text(encoding="utf-8")
     documented = dict(re.findall(r"^\| `([a-z_.]+)` \| `(\w+)` \|", page, flags=re.MULTILINE))
 
     assert documented == {topic: kind.__name__ for topic, kind in EVENT_TYPES.items()}

@@ -96,7 +96,7 @@ class TestOverdueReminders:
         self, app: Application, world: World, clock: FrozenClock, store: MemoryStore
     ) -> None:
         """Due in 14 days; reminded friendly at 3 days past due, firmly at 10, not after the
-        payment (the ladder itself: tests/unit/services/test_dunning.py)."""
+        payment (the ladder itself: tests/unit/domain/services/test_dunning.py)."""
         invoice = app.draft_invoice(
             world.school.id,
             world.student.id,

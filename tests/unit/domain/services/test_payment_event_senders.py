@@ -35,7 +35,7 @@ from .support import NOW, build_world, dkk, messages, record, snapshot, with_set
 
 PROVIDERS = ("fake", "stripe", "paypal")
 # Events about payments; account.updated is about a school's connected account and names no
-# payment (tests/unit/services/test_connected_accounts.py holds it to its account).
+# payment (tests/unit/domain/services/test_connected_accounts.py holds it to its account).
 KNOWN_KINDS = [
     kind
     for kind in PaymentEventKind

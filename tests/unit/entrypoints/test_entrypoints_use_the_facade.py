@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ENTRYPOINTS = Path(__file__).parents[2] / "src" / "justdriving" / "entrypoints"
+ENTRYPOINTS = Path(__file__).parents[3] / "src" / "justdriving" / "entrypoints"
 
 
 def test_no_entrypoint_opens_a_unit_of_work() -> None:

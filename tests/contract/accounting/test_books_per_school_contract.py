@@ -29,7 +29,12 @@ from justdriving.domain.schools import AccountMapping, InvoiceService, School
 from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.ports.accounting import AccountingClient, GrantStore
 from justdriving.testing.xero.clock import SimulatedTime
-from unit.services.test_accounting_fixtures import NO_WAIT, accounting_school, invoice, student
+from unit.domain.services.test_accounting_fixtures import (
+    NO_WAIT,
+    accounting_school,
+    invoice,
+    student,
+)
 
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 TENANTS = ("tenant-a", "tenant-b", "tenant-platform")

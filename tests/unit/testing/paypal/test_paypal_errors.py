@@ -11,7 +11,7 @@ import pytest
 from justdriving.testing.paypal import errors as paypal_errors
 from provider_specs import SPEC_DIR
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def _script() -> object:

@@ -206,7 +206,7 @@ def test_a_provider_that_is_down_always_says_when_to_come_back(
 
 def _readme_error_table() -> dict[str, tuple[int, str]]:
     """The README's table of error families: `| `Family` | status | `code` | ...`."""
-    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[4] / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Errors on the web", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `(\w+)` \| (\d{3}) \| `(\w+)` \|", section, re.MULTILINE)
     return {family: (int(status), code) for family, status, code in rows}

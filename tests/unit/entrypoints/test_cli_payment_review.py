@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from justdriving import container
 from justdriving.config import QueueBackend
 from justdriving.domain.money import Money
-from unit.web.support import Checkout, Site, build_site, settings_for
+from unit.entrypoints.web.support import Checkout, Site, build_site, settings_for
 
 
 @pytest.fixture(params=["memory", "sqlite"])
