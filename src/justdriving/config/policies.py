@@ -1,13 +1,18 @@
 """The environment's part of the domain's policies: delivery (SMS kill switch, redirects,
 allow-lists) and the relay's lease."""
 
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from justdriving.config.settings import Settings
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import ConfigurationError, InvalidInput
 from justdriving.domain.people import EmailAddress, PhoneNumber
-from justdriving.domain.services.relay import RelayPolicy
+
+if TYPE_CHECKING:  # the relay's use cases load with it, not with the delivery policy
+    from justdriving.domain.services.relay import RelayPolicy
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
@@ -35,6 +40,8 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
 def relay_policy(settings: Settings) -> RelayPolicy:
     """How long a relay holds an outbox row it claimed (RELAY_LEASE_SECONDS), and how many
     it works at once (RELAY_IN_FLIGHT)."""
+    from justdriving.domain.services.relay import RelayPolicy
+
     return RelayPolicy(
         lease=timedelta(seconds=settings.relay_lease_seconds),
         in_flight=settings.relay_in_flight,
