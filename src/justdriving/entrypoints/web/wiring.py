@@ -91,10 +91,10 @@ class Wiring:
 def check_settings(settings: Settings) -> None:
     """What `build_container` refuses, without building it: ConfigurationError naming every
     setting it cannot honour."""
-    from justdriving.config.policies import delivery_policy
+    from justdriving.config.policies import delivery_redirects
 
     settings.check()
-    delivery_policy(settings)
+    delivery_redirects(settings)
     if settings.sql_database:  # the URL parsed and its driver imported, as the engine will
         from justdriving.adapters.sql.engine import make_engine
 
