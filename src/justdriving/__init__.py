@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS, for type checkers and editors
     )
     from justdriving.domain.charges import ChargeKind, ChargeReason
     from justdriving.domain.connect import ConnectedAccount, PlatformFee
+    from justdriving.domain.contact import EmailAddress, PhoneNumber
     from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
     from justdriving.domain.errors import (
         BookingNotAllowed,
@@ -115,7 +116,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS, for type checkers and editors
         PaymentPurpose,
         PaymentStatus,
     )
-    from justdriving.domain.people import EmailAddress, PhoneNumber, Student, Teacher
+    from justdriving.domain.people import Student, Teacher
     from justdriving.domain.plans import ChargeState, PaymentPlan, PlanCharge, PlanKind, PlanStatus
     from justdriving.domain.refunds import Refund, RefundStatus
     from justdriving.domain.saved_methods import SavedMethod
@@ -252,7 +253,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "PaymentPurpose",
         "PaymentStatus",
     ),
-    "justdriving.domain.people": ("EmailAddress", "PhoneNumber", "Student", "Teacher"),
+    "justdriving.domain.contact": ("EmailAddress", "PhoneNumber"),
+    "justdriving.domain.people": ("Student", "Teacher"),
     "justdriving.domain.plans": (
         "ChargeState",
         "PaymentPlan",

@@ -7,7 +7,7 @@ from typing import Final
 from attrs import field, frozen
 
 from justdriving.config.fields import between, not_https, secret, str_tuple, url
-from justdriving.domain.people import EmailAddress
+from justdriving.domain.contact import EmailAddress
 
 
 class AppEnv(enum.StrEnum):

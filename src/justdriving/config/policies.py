@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from justdriving.config.settings import Settings
+from justdriving.domain.contact import EmailAddress, PhoneNumber
 from justdriving.domain.errors import ConfigurationError, InvalidInput
-from justdriving.domain.people import EmailAddress, PhoneNumber
 
 if TYPE_CHECKING:  # loaded with the policies they make, not to check the settings
     from justdriving.domain.delivery_policy import DeliveryPolicy

@@ -13,13 +13,14 @@ from attrs import define, evolve, field, fields, frozen
 
 from justdriving.domain.addresses import PostalAddress, check_cvr
 from justdriving.domain.connect import ConnectedAccount, PlatformFee
+from justdriving.domain.contact import EmailAddress, _check_e164, _check_email
 from justdriving.domain.dunning import DEFAULT_LADDER, DunningStep, check_ladder
 from justdriving.domain.entity import Entity
 from justdriving.domain.errors import ChargesNotEnabled, InvalidInput, InvalidTransition
 from justdriving.domain.events import ConnectedAccountUpdated, EventLog, SchoolSettingsChanged
 from justdriving.domain.ids import SchoolId
 from justdriving.domain.money import Money, currency_exponent
-from justdriving.domain.people import EmailAddress, _check_e164, _check_email, _check_name
+from justdriving.domain.people import _check_name
 from justdriving.domain.tax import TaxRate
 
 

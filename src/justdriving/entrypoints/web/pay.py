@@ -10,6 +10,8 @@
   link scanner or a second click does no harm.
 - `GET  /` (outside production): links to the open invoices' pay pages (the dev checkout
   behind them), the ops page, health and the docs of a source checkout (`/docs/<name>`).
+
+The pages, and the invoice models they show, load with their first request (`web.wiring`).
 """
 
 from __future__ import annotations
