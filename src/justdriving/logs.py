@@ -9,7 +9,8 @@ rendering: secret values, secret-named fields, keys, tokens, Authorization value
 numbers never appear; phone numbers and email addresses are masked.
 
 structlog (and what it brings: rich, for its console renderer) is imported when logging is
-configured or an id first bound, not with this module: creating an app does not load it.
+configured or an id first bound, and phonenumbers when a phone number is first masked, not
+with this module: creating an app loads neither.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import IO, Any, Final
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 import attrs
-import phonenumbers
 
 from justdriving.config import LogFormat, Settings, is_secret_name
 from justdriving.domain.errors import ConfigurationError
@@ -85,6 +85,8 @@ _PLAIN: Final = (str, int, float, bool, type(None))
 
 def mask_phone(text: str, default_country: str = "45") -> str:
     """'+4520123456' or '20 12 34 56' -> '+45******56' (country code and last two digits)."""
+    import phonenumbers
+
     digits = re.sub(r"\D", "", text)
     country = default_country
     if text.startswith("+"):
@@ -114,6 +116,8 @@ def _luhn(digits: str) -> bool:
 
 
 def _msisdn(match: re.Match[str]) -> str:
+    import phonenumbers
+
     digits = match.group()
     try:
         number = phonenumbers.parse(f"+{digits}")

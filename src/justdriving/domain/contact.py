@@ -1,12 +1,12 @@
-"""Contact values: E.164 phone numbers and email addresses (the settings check them too, so
-they load without the people and events models)."""
+"""Contact values: E.164 phone numbers and email addresses. The settings check them too, so
+they load without the people and events models, and without phonenumbers until a number is
+parsed, formatted or masked (checking an E.164 form needs no more than its pattern)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-import phonenumbers
 from attrs import field, frozen
 
 from justdriving.domain.errors import InvalidEmailAddress, InvalidPhoneNumber
@@ -30,6 +30,8 @@ class PhoneNumber:
     @classmethod
     def parse(cls, raw: str, region: str) -> PhoneNumber:
         """Parse what a person typed, using `region` (ISO 3166 alpha-2) for national numbers."""
+        import phonenumbers
+
         if not isinstance(raw, str) or not raw.strip():
             raise InvalidPhoneNumber("a phone number is required")
         try:
@@ -42,11 +44,15 @@ class PhoneNumber:
 
     def international(self) -> str:
         """For people to read: `+45 20 12 34 56`."""
+        import phonenumbers
+
         parsed = phonenumbers.parse(self.e164)
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
     def masked(self) -> str:
         """For logs: country code and last two digits only (+45******56)."""
+        import phonenumbers
+
         country = str(phonenumbers.parse(self.e164).country_code)
         hidden = len(self.e164) - 1 - len(country) - 2
         return f"+{country}{'*' * hidden}{self.e164[-2:]}"

@@ -67,7 +67,11 @@ def deferred(instance: Callable[[], S], method: Callable[Concatenate[S, P], T]) 
 
 
 class Wiring:
-    def __init__(self, settings: Settings, container: Callable[[], Container], *, sql: bool):
+    """The settings now; the container, the application and the engine on first use."""
+
+    def __init__(
+        self, settings: Settings, container: Callable[[], Container], *, sql: bool
+    ) -> None:
         self.settings = settings
         self.sql = sql  # a SQL database (not memory://): the readiness check and DataError
         self.container = Once(container)
