@@ -89,14 +89,14 @@ STEPS = {
 BEFORE = "create_app() (memory DB), before (--before)"
 SHORT = {
     EMPTY: "empty",
-    "import flask (baseline)": "import flask",
+    "import flask (baseline)": "import\nflask",
     FLASK_APP: "Flask()",
-    "import justdriving": "import jd",
-    CREATE_APP_MEMORY: "create_app()",
-    "justdriving create_app() (SQLite file)": "on SQLite",
-    "create_app() + its first webhook (memory DB)": "+1st webhook",
-    "create_app(build_container(settings)) (memory DB)": "given container",
-    "the same, no pydantic/PyYAML installed": "no dev pkgs",
+    "import justdriving": "import\njd",
+    CREATE_APP_MEMORY: "create\n_app()",
+    "justdriving create_app() (SQLite file)": "on\nSQLite",
+    "create_app() + its first webhook (memory DB)": "+ 1st\nwebhook",
+    "create_app(build_container(settings)) (memory DB)": "given\ncontainer",
+    "the same, no pydantic/PyYAML installed": "no dev\npkgs",
     BEFORE: "before",
 }
 
@@ -281,8 +281,9 @@ not the interpreter's start-up), CPU its process_time, the RSS is VmRSS after it
 includes the interpreter's own), modules is `len(sys.modules)`. Median of {runs} runs, steps
 interleaved. M instructions: one run of each step under valgrind's callgrind, the whole
 process's count less the empty interpreter's: it does not move with the machine's load, which
-the times do. Ratios are against the bare Flask app (`import flask` + `Flask(__name__)`), on
-the default (fake and log) providers.
+the times do (on a machine shared with other jobs, as this one was, read the counts and
+the CPU times before the wall times). Ratios are against the bare Flask app (`import flask`
++ `Flask(__name__)`), on the default (fake and log) providers.
 
 `create_app()` reads the settings and checks them at once (what `build_container` refuses, it
 refuses there), then mounts the routes; the container (dependency-injector and the adapters'
@@ -292,19 +293,20 @@ public name is first used. Still deferred further: fpdf2 with numpy, Pillow and 
 (the first PDF rendered), Alembic (the first migration applied or checked), SQLAlchemy on
 memory:// and the providers' SDKs (only those configured). `tests/unit/test_cold_start.py`
 keeps it so. dependency-injector imports pydantic-settings and PyYAML whenever they are
-installed: in this virtualenv only the dev tools bring them, so the last justdriving row marks
-them absent, as in a production install.
+installed: in this virtualenv only the dev tools bring them, so the row "the same, no
+pydantic/PyYAML installed" marks them absent, as in a production install.
 
 {table}
 
 {verdict}
 
-What create_app() still loads beyond Flask: the settings (attrs, cattrs, phonenumbers,
-python-dotenv, and the domain's people, money and events modules their fields are checked
-with) and the delivery policy `build_container` checks too. A container built by the caller
-(`justdriving serve` builds one in each worker) brings dependency-injector, the adapters'
-factories and every use case with it, whatever the routes use; so does the first request that
-needs the application.
+What create_app() still loads beyond Flask: the settings (attrs, cattrs, python-dotenv,
+iso4217, and the domain's money and contact values their fields are checked with) and the
+web layer's own modules. The first request binds its id through structlog (with rich and
+pygments, which its console renderer brings: about 85 modules, some 5 MiB), and a container
+(built by the caller, as `justdriving serve` does in each worker, or by the first request
+that needs the application) brings dependency-injector, every adapter factory and every use
+case, whatever the routes use: the "+ its first webhook" row.
 
 {plots.image(png, "cold start")}
 """
