@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the same names as _EXPORTS, for type checkers and editors
+    from justdriving.application import Application
     from justdriving.config import Settings
     from justdriving.domain.accounting import AccountingConnection, SyncRun
     from justdriving.domain.addresses import PostalAddress
@@ -131,27 +132,27 @@ if TYPE_CHECKING:  # the same names as _EXPORTS, for type checkers and editors
         SchoolSettings,
         SickReport,
     )
-    from justdriving.domain.services.accounting_export import ExportFormat, ExportResult
+    from justdriving.domain.services.accounting.export import ExportFormat, ExportResult
     from justdriving.domain.services.announcements import Audience, Recipients
-    from justdriving.domain.services.application import Application
     from justdriving.domain.services.bookings import BookingOutcome
     from justdriving.domain.services.changes import KEEP, Keep
-    from justdriving.domain.services.inbound import WebhookReceipt
+    from justdriving.domain.services.inbox_storage import WebhookReceipt
     from justdriving.domain.services.invoicing import LineItem
     from justdriving.domain.services.message_webhooks import ReceiptOutcome
     from justdriving.domain.services.payment_starts import StartedPayment
-    from justdriving.domain.services.relay import RelayReport
     from justdriving.domain.services.reminders import ReminderReport
     from justdriving.domain.services.saved_methods import CardSetup
     from justdriving.domain.services.staff_alerts import DigestReport
     from justdriving.domain.tax import TaxRate
     from justdriving.ports.webhooks import WebhookRequest
+    from justdriving.relay.engine import RelayReport
 
 __version__ = "0.1.0"
 
 # The one table of where each public name lives (a module moved: change its key here and in
 # the TYPE_CHECKING imports above; tests/unit/test_public_surface.py checks they agree).
 _EXPORTS: dict[str, tuple[str, ...]] = {
+    "justdriving.application": ("Application",),
     "justdriving.config": ("Settings",),
     "justdriving.domain.accounting": ("AccountingConnection", "SyncRun"),
     "justdriving.domain.addresses": ("PostalAddress",),
@@ -167,6 +168,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "justdriving.domain.charges": ("ChargeKind", "ChargeReason"),
     "justdriving.domain.connect": ("ConnectedAccount", "PlatformFee"),
+    "justdriving.domain.contact": ("EmailAddress", "PhoneNumber"),
     "justdriving.domain.delivery": ("DeliveryReceipt", "InboundSms", "Keyword"),
     "justdriving.domain.errors": (
         "BookingNotAllowed",
@@ -253,7 +255,6 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "PaymentPurpose",
         "PaymentStatus",
     ),
-    "justdriving.domain.contact": ("EmailAddress", "PhoneNumber"),
     "justdriving.domain.people": ("Student", "Teacher"),
     "justdriving.domain.plans": (
         "ChargeState",
@@ -275,21 +276,20 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "SchoolSettings",
         "SickReport",
     ),
-    "justdriving.domain.services.accounting_export": ("ExportFormat", "ExportResult"),
+    "justdriving.domain.services.accounting.export": ("ExportFormat", "ExportResult"),
     "justdriving.domain.services.announcements": ("Audience", "Recipients"),
-    "justdriving.domain.services.application": ("Application",),
     "justdriving.domain.services.bookings": ("BookingOutcome",),
     "justdriving.domain.services.changes": ("KEEP", "Keep"),
-    "justdriving.domain.services.inbound": ("WebhookReceipt",),
+    "justdriving.domain.services.inbox_storage": ("WebhookReceipt",),
     "justdriving.domain.services.invoicing": ("LineItem",),
     "justdriving.domain.services.message_webhooks": ("ReceiptOutcome",),
     "justdriving.domain.services.payment_starts": ("StartedPayment",),
-    "justdriving.domain.services.relay": ("RelayReport",),
     "justdriving.domain.services.reminders": ("ReminderReport",),
     "justdriving.domain.services.saved_methods": ("CardSetup",),
     "justdriving.domain.services.staff_alerts": ("DigestReport",),
     "justdriving.domain.tax": ("TaxRate",),
     "justdriving.ports.webhooks": ("WebhookRequest",),
+    "justdriving.relay.engine": ("RelayReport",),
 }
 _MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
 

@@ -92,7 +92,7 @@ def test_health_checks_need_none_of_it_and_the_first_request_for_the_application
 
     assert among(checked, (*WIRING, *DEFERRED)) == []
     assert among(webhook, WIRING) == sorted(WIRING)
-    assert "justdriving.domain.services.application" in webhook
+    assert "justdriving.application" in webhook
     assert among(webhook, DEFERRED) == []  # a webhook renders no PDF and migrates nothing
 
 
@@ -112,7 +112,7 @@ def test_an_app_on_a_container_built_by_its_caller_still_loads_no_pdf_stack_alem
 ) -> None:
     modules = loaded(tmp_path, FAKES, (("GET", "/healthz"),), given=True)
 
-    assert "justdriving.domain.services.application" in modules
+    assert "justdriving.application" in modules
     assert among(modules, (*DEFERRED, "sqlalchemy")) == []
 
 

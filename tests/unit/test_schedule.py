@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from justdriving.adapters.memory import FrozenClock
+from justdriving.application import Application
 from justdriving.config import Settings
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.schedule import (
     ACCOUNTING,
     AGENDAS,

@@ -12,7 +12,7 @@ from justdriving.domain.errors import ConfigurationError, InvalidInput
 
 if TYPE_CHECKING:  # loaded with the policies they make, not to check the settings
     from justdriving.domain.delivery_policy import DeliveryPolicy
-    from justdriving.domain.services.relay import RelayPolicy
+    from justdriving.relay.engine import RelayPolicy
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
@@ -49,7 +49,7 @@ def delivery_redirects(settings: Settings) -> tuple[PhoneNumber | None, EmailAdd
 def relay_policy(settings: Settings) -> RelayPolicy:
     """How long a relay holds an outbox row it claimed (RELAY_LEASE_SECONDS), and how many
     it works at once (RELAY_IN_FLIGHT)."""
-    from justdriving.domain.services.relay import RelayPolicy
+    from justdriving.relay.engine import RelayPolicy
 
     return RelayPolicy(
         lease=timedelta(seconds=settings.relay_lease_seconds),

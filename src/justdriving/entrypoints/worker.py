@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from attrs import define, field
 
-from justdriving.domain.services.application import Application
+from justdriving.application import Application
 from justdriving.entrypoints.schedule import PeriodicJob, periodic_jobs
 
 

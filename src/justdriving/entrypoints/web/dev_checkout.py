@@ -30,8 +30,8 @@ from justdriving.entrypoints.web.wiring import Once, Wiring, deferred
 
 if TYPE_CHECKING:
     from justdriving.adapters.memory import FakeCharge, FakePaymentGateway, WebhookDelivery
+    from justdriving.application import Application
     from justdriving.domain.payments import Payment
-    from justdriving.domain.services.application import Application
 
 log = logging.getLogger("justdriving.web.dev_checkout")
 

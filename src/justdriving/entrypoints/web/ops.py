@@ -43,8 +43,8 @@ from justdriving.entrypoints.web.ops_texts import LANGUAGES, Texts
 from justdriving.entrypoints.web.wiring import Once, Wiring, deferred
 
 if TYPE_CHECKING:
-    from justdriving.domain.services.application import Application
-    from justdriving.domain.services.ops_view import SchoolRow
+    from justdriving.application import Application
+    from justdriving.domain.services.views.ops import SchoolRow
 
 NONCE_COOKIE: Final = "justdriving_ops_nonce"
 LANGUAGE_COOKIE: Final = "justdriving_ops_lang"
@@ -99,7 +99,7 @@ def ops_blueprint(wiring: Wiring) -> Blueprint:
 
 class _OpsPages:
     def __init__(self, app: Application, token: str | None, guesses: WrongGuesses) -> None:
-        from justdriving.domain.services.ops_view import OpsView  # with the use cases
+        from justdriving.domain.services.views.ops import OpsView  # with the use cases
 
         self._app, self._guesses = app, guesses
         self._view = OpsView(app.uow, app.clock, redact=app.redact)

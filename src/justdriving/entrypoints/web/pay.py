@@ -28,7 +28,7 @@ from justdriving.domain.errors import PayLinkExpired, PaymentNotAllowed
 from justdriving.entrypoints.web.wiring import Once, Wiring, deferred
 
 if TYPE_CHECKING:
-    from justdriving.domain.services.application import Application
+    from justdriving.application import Application
 
 # docs/ and README.md of a source checkout (src/justdriving/entrypoints/web/pay.py -> root).
 SOURCE_ROOT: Final = Path(__file__).resolve().parents[4]

@@ -23,7 +23,7 @@ from werkzeug.datastructures import Headers
 from justdriving.domain.errors import NotFound
 
 if TYPE_CHECKING:
-    from justdriving.domain.services.application import Application
+    from justdriving.application import Application
     from justdriving.ports.webhooks import WebhookRequest
 
 log = logging.getLogger("justdriving.web")

@@ -28,8 +28,8 @@ from justdriving.config import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from justdriving.application import Application
     from justdriving.container import Container
-    from justdriving.domain.services.application import Application
 
 T = TypeVar("T")
 S = TypeVar("S")
