@@ -3,13 +3,17 @@ importable from `justdriving` itself, and importing it loads no use case and no 
 
 from __future__ import annotations
 
+import ast
 import inspect
 import subprocess
 import sys
 import types
 import typing
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 import justdriving
 from justdriving.config import Settings
@@ -49,6 +53,39 @@ def test_every_name_in_all_is_importable_from_the_package() -> None:
         assert getattr(justdriving, name) is not None, name
 
 
+def test_the_table_of_lazy_names_all_and_the_type_checking_imports_agree() -> None:
+    """One table says where each public name lives; the TYPE_CHECKING imports (what mypy and
+    editors read) must name the same module, and `__all__` every name once."""
+    table = justdriving._EXPORTS
+    lazy = [name for names in table.values() for name in names]
+    tree = ast.parse(Path(justdriving.__file__).read_text(encoding="utf-8"))
+    (checking,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+    ]
+    seen = {
+        alias.name: node.module
+        for node in checking.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+    assert sorted(justdriving.__all__) == sorted({*lazy, "__version__", "bootstrap"})
+    assert len(lazy) == len(set(lazy))
+    assert seen == {name: module for module, names in table.items() for name in names}
+
+
+def test_a_public_name_is_its_modules_object_and_an_unknown_one_an_attribute_error() -> None:
+    from justdriving import Money as imported
+    from justdriving.domain.money import Money
+
+    assert imported is Money is justdriving.Money
+    assert "Money" in dir(justdriving)
+    with pytest.raises(AttributeError, match="NoSuchName"):
+        justdriving.NoSuchName  # type: ignore[attr-defined]  # noqa: B018
+
+
 def test_every_type_the_facade_takes_or_gives_is_exported_from_the_package() -> None:
     missing = sorted(
         f"{c.__module__}.{c.__qualname__}"
@@ -58,11 +95,14 @@ def test_every_type_the_facade_takes_or_gives_is_exported_from_the_package() -> 
     assert missing == []
 
 
-def test_importing_the_package_loads_no_use_case_and_no_provider_sdk() -> None:
+def test_importing_the_package_loads_none_of_its_modules_and_no_provider_sdk() -> None:
+    """Each public name's module loads on its first use: `import justdriving` alone reads
+    neither the configuration's modules nor the domain's."""
     probe = (
         "import sys, justdriving; "
-        "print(sorted(m for m in sys.modules if m.startswith('justdriving.domain.services') "
-        "or m.split('.')[0] in ('stripe', 'twilio', 'sendgrid', 'flask', 'sqlalchemy', 'httpx')))"
+        "print(sorted(m for m in sys.modules if m.startswith('justdriving.') "
+        "or m.split('.')[0] in ('stripe', 'twilio', 'sendgrid', 'flask', 'sqlalchemy', 'httpx', "
+        "'attrs', 'cattrs', 'phonenumbers')))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True

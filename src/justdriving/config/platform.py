@@ -7,7 +7,7 @@ from typing import Final
 from attrs import field, frozen
 
 from justdriving.config.fields import between, not_https, secret, str_tuple, url
-from justdriving.domain.people import EmailAddress
+from justdriving.domain.contact import EmailAddress
 
 
 class AppEnv(enum.StrEnum):
@@ -22,6 +22,8 @@ class AppEnv(enum.StrEnum):
 OPS_TOKEN_MIN_LENGTH: Final = 32
 OPS_TOKEN_MIN_DISTINCT: Final = 10
 DEVELOPMENT_PAY_LINK_SECRET: Final = "justdriving development pay links: not a secret"  # noqa: S105
+# DATABASE_URL of a store inside the process (tests, demos): no SQL database at all.
+MEMORY_DATABASE: Final = "memory://"
 
 
 def _an_email(_instance: object, _attribute: object, value: str | None) -> None:
@@ -67,6 +69,11 @@ class PlatformSettings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path.cwd() / 'justdriving.db'}"
+
+    @property
+    def sql_database(self) -> bool:
+        """Whether the data is in a SQL database: anything but DATABASE_URL=memory://."""
+        return self.effective_database_url != MEMORY_DATABASE
 
     @property
     def effective_pay_link_secret(self) -> str:

@@ -1,18 +1,38 @@
 """The environment's part of the domain's policies: delivery (SMS kill switch, redirects,
 allow-lists) and the relay's lease."""
 
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from justdriving.config.settings import Settings
-from justdriving.domain.delivery_policy import DeliveryPolicy
+from justdriving.domain.contact import EmailAddress, PhoneNumber
 from justdriving.domain.errors import ConfigurationError, InvalidInput
-from justdriving.domain.people import EmailAddress, PhoneNumber
-from justdriving.relay.engine import RelayPolicy
+
+if TYPE_CHECKING:  # loaded with the policies they make, not to check the settings
+    from justdriving.domain.delivery_policy import DeliveryPolicy
+    from justdriving.relay.engine import RelayPolicy
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
     """SMS_ENABLED, SMS_/MAIL_REDIRECT_TO and SMS_/MAIL_ALLOWLIST as a DeliveryPolicy; a
     redirect that is not a number or an address is a ConfigurationError naming it."""
+    from justdriving.domain.delivery_policy import DeliveryPolicy
+
+    sms_redirect, mail_redirect = delivery_redirects(settings)
+    return DeliveryPolicy(
+        sms_enabled=settings.sms_enabled,
+        sms_redirect_to=sms_redirect,
+        mail_redirect_to=mail_redirect,
+        sms_allowlist=frozenset(settings.sms_allowlist),
+        mail_allowlist=frozenset(settings.mail_allowlist),
+    )
+
+
+def delivery_redirects(settings: Settings) -> tuple[PhoneNumber | None, EmailAddress | None]:
+    """SMS_REDIRECT_TO and MAIL_REDIRECT_TO; one that is not a number or an address is a
+    ConfigurationError naming it (what `delivery_policy` refuses, without making one)."""
     try:
         sms_redirect = PhoneNumber(settings.sms_redirect_to) if settings.sms_redirect_to else None
     except InvalidInput:
@@ -23,18 +43,14 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
         )
     except InvalidInput:
         raise ConfigurationError("bad setting", ["MAIL_REDIRECT_TO: not an address"]) from None
-    return DeliveryPolicy(
-        sms_enabled=settings.sms_enabled,
-        sms_redirect_to=sms_redirect,
-        mail_redirect_to=mail_redirect,
-        sms_allowlist=frozenset(settings.sms_allowlist),
-        mail_allowlist=frozenset(settings.mail_allowlist),
-    )
+    return sms_redirect, mail_redirect
 
 
 def relay_policy(settings: Settings) -> RelayPolicy:
     """How long a relay holds an outbox row it claimed (RELAY_LEASE_SECONDS), and how many
     it works at once (RELAY_IN_FLIGHT)."""
+    from justdriving.relay.engine import RelayPolicy
+
     return RelayPolicy(
         lease=timedelta(seconds=settings.relay_lease_seconds),
         in_flight=settings.relay_in_flight,

@@ -7,8 +7,8 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from justdriving.domain.contact import EmailAddress, _check_e164, _check_email
 from justdriving.domain.errors import InvalidInput
-from justdriving.domain.people import EmailAddress, _check_e164, _check_email
 
 LANGUAGES = frozenset({"da", "en"})
 

@@ -9,7 +9,8 @@ rendering: secret values, secret-named fields, keys, tokens, Authorization value
 numbers never appear; phone numbers and email addresses are masked.
 
 structlog (and what it brings: rich, for its console renderer) is imported when logging is
-configured or an id first bound, not with this module: creating an app does not load it.
+configured or an id first bound, and phonenumbers when a phone number is first masked, not
+with this module: creating an app loads neither.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from typing import Any, Final
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 import attrs
-import phonenumbers
 
 from justdriving.config import Settings, is_secret_name
 
@@ -59,6 +58,8 @@ _PLAIN: Final = (str, int, float, bool, type(None))
 
 def mask_phone(text: str, default_country: str = "45") -> str:
     """'+4520123456' or '20 12 34 56' -> '+45******56' (country code and last two digits)."""
+    import phonenumbers  # on the first number masked, not with the module
+
     digits = re.sub(r"\D", "", text)
     country = default_country
     if text.startswith("+"):
@@ -88,6 +89,8 @@ def _luhn(digits: str) -> bool:
 
 
 def _msisdn(match: re.Match[str]) -> str:
+    import phonenumbers
+
     digits = match.group()
     try:
         number = phonenumbers.parse(f"+{digits}")

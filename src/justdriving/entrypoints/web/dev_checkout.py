@@ -25,14 +25,13 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
-from justdriving.adapters.memory import FakeCharge, FakePaymentGateway, WebhookDelivery
-from justdriving.application import Application
 from justdriving.domain.errors import InvalidInput, PaymentNotAllowed, ProviderRejected
-from justdriving.domain.payments import Payment, PaymentStatus
-from justdriving.entrypoints.web.invoice_view import invoice_view, school_words
+from justdriving.entrypoints.web.wiring import Once, Wiring, deferred
 
 if TYPE_CHECKING:
-    from justdriving.container import Container
+    from justdriving.adapters.memory import FakeCharge, FakePaymentGateway, WebhookDelivery
+    from justdriving.application import Application
+    from justdriving.domain.payments import Payment
 
 log = logging.getLogger("justdriving.web.dev_checkout")
 
@@ -78,18 +77,22 @@ class CsrfRejected(Forbidden):
     description = "the form's CSRF token is missing or wrong: reload the checkout page"
 
 
-def dev_checkout_blueprint(container: Container) -> Blueprint:
-    """The `/dev/checkout` routes; `justdriving_blueprint` mounts them outside production."""
-    pages = _CheckoutPages(
-        container.application(), container.fake_gateway(), container.settings().public_base_url
+def dev_checkout_blueprint(wiring: Wiring) -> Blueprint:
+    """The `/dev/checkout` routes; `justdriving_blueprint` mounts them outside production.
+    The pages are made on their first request."""
+    pages = Once(
+        lambda: _CheckoutPages(
+            wiring.application(), wiring.container().fake_gateway(), wiring.settings.public_base_url
+        )
     )
     blueprint = Blueprint("dev", __name__, url_prefix="/dev", template_folder="templates")
+    checkout = "/checkout/<provider_payment_id>"
     blueprint.add_url_rule(
-        "/checkout/<provider_payment_id>", "checkout", pages.checkout, methods=["GET"]
+        checkout, "checkout", deferred(pages, _CheckoutPages.checkout), methods=["GET"]
     )
-    blueprint.add_url_rule("/checkout/<provider_payment_id>", "pay", pages.pay, methods=["POST"])
+    blueprint.add_url_rule(checkout, "pay", deferred(pages, _CheckoutPages.pay), methods=["POST"])
     blueprint.add_url_rule(
-        "/checkout/<provider_payment_id>/result", "result", pages.result, methods=["GET"]
+        f"{checkout}/result", "result", deferred(pages, _CheckoutPages.result), methods=["GET"]
     )
     return blueprint
 
@@ -162,6 +165,8 @@ class _CheckoutPages:
             raise CsrfRejected()
 
     def _summary(self, provider_payment_id: str) -> dict[str, Any]:
+        from justdriving.entrypoints.web.invoice_view import invoice_view, school_words
+
         found = self._app.payer.checkout(self._gateway.name, provider_payment_id)
         payment, invoice, school = found.payment, found.invoice, found.school
         charge = self._gateway.charges.get(provider_payment_id)
@@ -222,6 +227,9 @@ def deliver(url: str, deliveries: Sequence[WebhookDelivery]) -> None:
 
 def _as_charge(payment: Payment) -> FakeCharge:
     """What the provider would still know of a payment started before a restart."""
+    from justdriving.adapters.memory import FakeCharge
+    from justdriving.domain.payments import PaymentStatus
+
     status = payment.status if payment.status.is_final else PaymentStatus.PENDING
     return FakeCharge(
         provider_payment_id=payment.provider_payment_id or "",

@@ -37,14 +37,14 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden, NotFound
 
-from justdriving.application import Application
 from justdriving.domain.errors import NotFound as DomainNotFound
-from justdriving.domain.services.views.ops import OpsView, SchoolRow
 from justdriving.entrypoints.web.guesses import WrongGuesses, too_many_guesses
 from justdriving.entrypoints.web.ops_texts import LANGUAGES, Texts
+from justdriving.entrypoints.web.wiring import Once, Wiring, deferred
 
 if TYPE_CHECKING:
-    from justdriving.container import Container
+    from justdriving.application import Application
+    from justdriving.domain.services.views.ops import SchoolRow
 
 NONCE_COOKIE: Final = "justdriving_ops_nonce"
 LANGUAGE_COOKIE: Final = "justdriving_ops_lang"
@@ -68,23 +68,39 @@ class OpsCsrfRejected(Forbidden):
     description = "the form's CSRF token is missing or wrong: reload the ops page"
 
 
-def ops_blueprint(container: Container) -> Blueprint:
+def ops_blueprint(wiring: Wiring) -> Blueprint:
     """The `/ops` routes; `justdriving_blueprint` mounts them (they answer 404 while
-    OPS_TOKEN is unset)."""
-    token = container.settings().ops_token
-    pages = _OpsPages(container.application(), token or None, WrongGuesses(container.clock()))
+    OPS_TOKEN is unset). The pages are made on the first request that passes that."""
+    token = wiring.settings.ops_token or None
+    pages = Once(
+        lambda: _OpsPages(wiring.application(), token, WrongGuesses(wiring.container().clock()))
+    )
+
+    def authenticate() -> ResponseReturnValue | None:
+        if token is None:
+            raise NotFound()
+        return pages().authenticate()
+
     blueprint = Blueprint("ops", __name__, url_prefix="/ops", template_folder="templates")
-    blueprint.before_request(pages.authenticate)
+    blueprint.before_request(authenticate)
     blueprint.after_request(_secure)
-    blueprint.add_url_rule("", "page", pages.page, methods=["GET"])
-    blueprint.add_url_rule("/invoices/<invoice_id>", "invoice", pages.invoice, methods=["GET"])
-    blueprint.add_url_rule("/payments/<payment_id>", "payment", pages.payment, methods=["GET"])
-    blueprint.add_url_rule("/outbox/<outbox_id>/retry", "retry", pages.retry, methods=["POST"])
+    blueprint.add_url_rule("", "page", deferred(pages, _OpsPages.page), methods=["GET"])
+    blueprint.add_url_rule(
+        "/invoices/<invoice_id>", "invoice", deferred(pages, _OpsPages.invoice), methods=["GET"]
+    )
+    blueprint.add_url_rule(
+        "/payments/<payment_id>", "payment", deferred(pages, _OpsPages.payment), methods=["GET"]
+    )
+    blueprint.add_url_rule(
+        "/outbox/<outbox_id>/retry", "retry", deferred(pages, _OpsPages.retry), methods=["POST"]
+    )
     return blueprint
 
 
 class _OpsPages:
     def __init__(self, app: Application, token: str | None, guesses: WrongGuesses) -> None:
+        from justdriving.domain.services.views.ops import OpsView  # with the use cases
+
         self._app, self._guesses = app, guesses
         self._view = OpsView(app.uow, app.clock, redact=app.redact)
         self._token = token.encode() if token else None

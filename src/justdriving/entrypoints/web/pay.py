@@ -10,6 +10,8 @@
   link scanner or a second click does no harm.
 - `GET  /` (outside production): links to the open invoices' pay pages (the dev checkout
   behind them), the ops page, health and the docs of a source checkout (`/docs/<name>`).
+
+The pages, and the invoice models they show, load with their first request (`web.wiring`).
 """
 
 from __future__ import annotations
@@ -22,36 +24,38 @@ from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound as HttpNotFound
 
-from justdriving.application import Application
 from justdriving.domain.errors import PayLinkExpired, PaymentNotAllowed
-from justdriving.entrypoints.web.invoice_view import PAYABLE, invoice_view
+from justdriving.entrypoints.web.wiring import Once, Wiring, deferred
 
 if TYPE_CHECKING:
-    from justdriving.container import Container
+    from justdriving.application import Application
 
 # docs/ and README.md of a source checkout (src/justdriving/entrypoints/web/pay.py -> root).
 SOURCE_ROOT: Final = Path(__file__).resolve().parents[4]
 LANDING_INVOICES: Final = 20
 
 
-def pay_blueprint(container: Container) -> Blueprint:
-    pages = _PayPages(container.application())
+def pay_blueprint(wiring: Wiring) -> Blueprint:
+    pages = Once(lambda: _PayPages(wiring.application()))
     blueprint = Blueprint("pay", __name__, template_folder="templates")
-    blueprint.add_url_rule("/pay/<token>", "invoice", pages.invoice, methods=["GET"])
-    blueprint.add_url_rule("/pay/<token>", "start", pages.start, methods=["POST"])
+    blueprint.add_url_rule(
+        "/pay/<token>", "invoice", deferred(pages, _PayPages.invoice), methods=["GET"]
+    )
+    blueprint.add_url_rule(
+        "/pay/<token>", "start", deferred(pages, _PayPages.start), methods=["POST"]
+    )
     return blueprint
 
 
-def landing_blueprint(container: Container) -> Blueprint:
+def landing_blueprint(wiring: Wiring) -> Blueprint:
     """`/` and `/docs/<name>`: development only (the caller mounts it outside production)."""
-    settings = container.settings()
-    app: Application = container.application()
+    settings = wiring.settings
     blueprint = Blueprint("landing", __name__, template_folder="templates")
 
     def landing() -> ResponseReturnValue:
         return render_template(
             "justdriving/landing.html",
-            invoices=_open_invoices(app),
+            invoices=_open_invoices(wiring.application()),
             ops=bool(settings.ops_token),
             provider=str(settings.payment_provider),
             docs=sorted(_docs()),
@@ -73,6 +77,8 @@ class _PayPages:
         self._app = app
 
     def invoice(self, token: str) -> ResponseReturnValue:
+        from justdriving.entrypoints.web.invoice_view import invoice_view
+
         found = self._app.payer.by_link(token)
         view = invoice_view(found.invoice, found.school)
         page = render_template(
@@ -81,6 +87,8 @@ class _PayPages:
         return page, 410 if found.link_expired else 200
 
     def start(self, token: str) -> ResponseReturnValue:
+        from justdriving.entrypoints.web.invoice_view import PAYABLE
+
         found = self._app.payer.by_link(token)
         invoice, school = found.invoice, found.school
         if found.link_expired:

@@ -26,27 +26,19 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import Headers
 
 from justdriving import __version__
-from justdriving.adapters.sql.schema import pending
-from justdriving.application import Application
 from justdriving.config import PaymentProvider, Settings
-from justdriving.domain.errors import (
-    InvalidInput,
-)
+from justdriving.domain.errors import InvalidInput
 from justdriving.domain.ids import new_id
 from justdriving.entrypoints.web.api_auth import ApiGuard, check_return_url
 from justdriving.entrypoints.web.boundary import register_malformed_input
-from justdriving.entrypoints.web.dev_checkout import dev_checkout_blueprint
 from justdriving.entrypoints.web.errors import error_body, register_json_errors
-from justdriving.entrypoints.web.invoice_view import invoice_view
 from justdriving.entrypoints.web.ops import ops_blueprint
 from justdriving.entrypoints.web.pay import landing_blueprint, pay_blueprint
 from justdriving.entrypoints.web.webhook_routes import webhook_blueprint
+from justdriving.entrypoints.web.wiring import Wiring
 from justdriving.logs import bind_request
-from justdriving.ports.payments import GatewayRegistry
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from justdriving.container import Container
 
 log = logging.getLogger("justdriving.web")
@@ -64,13 +56,18 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
     passes `api_auth.require_api_token` (a bearer token, API_TOKEN). Webhooks are authenticated by
     their signature, health checks by nothing.
     """
-    views = _Views(container)
+    return wired_blueprint(Wiring.of(container), api_guard=api_guard)
+
+
+def wired_blueprint(wiring: Wiring, *, api_guard: ApiGuard | None = None) -> Blueprint:
+    """`justdriving_blueprint` on a Wiring: what its views need is made on first use."""
+    views = _Views(wiring)
     blueprint = Blueprint("justdriving", __name__)
     blueprint.before_request(_limit_body)
     blueprint.before_request(_correlate)
     register_json_errors(blueprint)
     # After the body limit: 413 comes first.
-    register_malformed_input(blueprint, sql=container.config.database() == "sql")
+    register_malformed_input(blueprint, sql=wiring.sql)
     blueprint.add_url_rule("/healthz", view_func=views.healthz, methods=["GET"])
     blueprint.add_url_rule("/readyz", view_func=views.readyz, methods=["GET"])
     api = Blueprint("api", __name__, url_prefix="/api")
@@ -83,35 +80,35 @@ def justdriving_blueprint(container: Container, *, api_guard: ApiGuard | None = 
         methods=["POST"],
     )
     blueprint.register_blueprint(api)
-    blueprint.register_blueprint(webhook_blueprint(views.application, RequestHeaders))
-    blueprint.register_blueprint(ops_blueprint(container))  # 404 unless OPS_TOKEN is set
-    blueprint.register_blueprint(pay_blueprint(container))
-    if not views.settings.is_production:
-        blueprint.register_blueprint(landing_blueprint(container))
-    if _fake_gateway_chosen(views.settings):
-        blueprint.register_blueprint(dev_checkout_blueprint(container))
+    blueprint.register_blueprint(webhook_blueprint(wiring.application, RequestHeaders))
+    blueprint.register_blueprint(ops_blueprint(wiring))  # 404 unless OPS_TOKEN is set
+    blueprint.register_blueprint(pay_blueprint(wiring))
+    if not wiring.settings.is_production:
+        blueprint.register_blueprint(landing_blueprint(wiring))
+    if _fake_gateway_chosen(wiring.settings):
+        from justdriving.entrypoints.web.dev_checkout import dev_checkout_blueprint
+
+        blueprint.register_blueprint(dev_checkout_blueprint(wiring))
     return blueprint
 
 
 class _Views:
-    def __init__(self, container: Container) -> None:
-        # Resolved once, here: the providers are singletons, and the views run on many threads.
-        self.settings: Settings = container.settings()
-        self._app: Application = container.application()
-        self.application = self._app
-        self._gateways: GatewayRegistry = container.gateways()
-        self._engine: Engine | None = (
-            container.engine() if container.config.database() == "sql" else None
-        )
+    def __init__(self, wiring: Wiring) -> None:
+        # The application and the engine are made on their first request, once: the
+        # providers are singletons, and the views run on many threads.
+        self.settings: Settings = wiring.settings
+        self._wiring = wiring
 
     def healthz(self) -> ResponseReturnValue:
         return {"status": "ok", "version": __version__}
 
     def readyz(self) -> ResponseReturnValue:
-        if self._engine is None:
+        if not self._wiring.sql:
             return {"status": "ready", "version": __version__}
+        from justdriving.adapters.sql.schema import pending
+
         try:
-            behind = pending(self._engine)
+            behind = pending(self._wiring.engine())
         except Exception as error:
             log.warning("readiness: the database cannot be reached: %s", type(error).__name__)
             return error_body("database_unavailable", "the database cannot be reached", 503)
@@ -122,6 +119,8 @@ class _Views:
 
     def start_invoice_payment(self, invoice_id: str) -> ResponseReturnValue:
         """`{"school_id": ..., "return_url": optional}` → 201 with what the front end needs."""
+        from justdriving.entrypoints.web.invoice_view import invoice_view
+
         data = request.get_json(force=True, silent=True)
         if not isinstance(data, dict):
             raise InvalidInput("the body must be a JSON object")
@@ -131,9 +130,10 @@ class _Views:
         return_url = _text(data, "return_url")
         if return_url is not None:
             check_return_url(return_url, self.settings)
-        started = self._app.start_invoice_payment(school_id, invoice_id, return_url=return_url)
+        app = self._wiring.application()
+        started = app.start_invoice_payment(school_id, invoice_id, return_url=return_url)
         session = started.session
-        shown = self._app.payer.invoice(invoice_id)
+        shown = app.payer.invoice(invoice_id)
         return {
             "payment_id": started.payment.id,
             "provider": session.provider,

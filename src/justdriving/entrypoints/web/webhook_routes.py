@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import Headers
 
-from justdriving.application import Application
 from justdriving.domain.errors import NotFound
-from justdriving.ports.webhooks import WebhookRequest
+
+if TYPE_CHECKING:
+    from justdriving.application import Application
+    from justdriving.ports.webhooks import WebhookRequest
 
 log = logging.getLogger("justdriving.web")
 
@@ -31,7 +34,8 @@ _KINDS = {"sms": ("status", "inbound")}  # the channels whose URLs carry a kind 
 _SCHOOL_ROUTES = "payments"  # whose URLs may carry a school id: its own account's webhooks
 
 
-def webhook_blueprint(app: Application, headers: HeaderView) -> Blueprint:
+def webhook_blueprint(app: Callable[[], Application], headers: HeaderView) -> Blueprint:
+    """`app`: the application, made on the first callback (`wiring.Wiring.application`)."""
     view = _WebhookView(app, headers)
     blueprint = Blueprint(WEBHOOK_BLUEPRINT, __name__)
     for rule in ("/webhook/<channel>/<provider>", "/webhook/<channel>/<provider>/<kind>"):
@@ -42,7 +46,7 @@ def webhook_blueprint(app: Application, headers: HeaderView) -> Blueprint:
 
 
 class _WebhookView:
-    def __init__(self, app: Application, headers: HeaderView) -> None:
+    def __init__(self, app: Callable[[], Application], headers: HeaderView) -> None:
         self._app, self._headers = app, headers
 
     def receive(self, channel: str, provider: str, kind: str | None = None) -> ResponseReturnValue:
@@ -51,9 +55,10 @@ class _WebhookView:
             provider, kind = f"{provider}/{kind}", None
         if (kind is None) != (channel not in _KINDS) or (kind and kind not in _KINDS[channel]):
             raise NotFound("webhook", request.path[:100])
-        receiver = self._app.webhooks.receiver(channel, provider)  # NotFound before the body
+        app = self._app()
+        receiver = app.webhooks.receiver(channel, provider)  # NotFound before the body
         webhook = self._request()
-        receipt = self._app.receive_webhook(channel, provider, webhook)
+        receipt = app.receive_webhook(channel, provider, webhook)
         log.info(
             "webhook %s/%s: %d stored, %d duplicates, %d ignored, %d rejected",
             channel,
@@ -76,6 +81,8 @@ class _WebhookView:
         return answer
 
     def _request(self) -> WebhookRequest:
+        from justdriving.ports.webhooks import WebhookRequest  # with the application
+
         # The path as the provider called it, below the app's root, with its query: Twilio's
         # signature covers PUBLIC_BASE_URL + this, not whatever URL a proxy handed us.
         path = request.full_path if request.query_string else request.path
