@@ -18,12 +18,14 @@ from justdriving.domain.bookings import Booking, ReminderWindow
 from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
+from justdriving.domain.errors import NotFound
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering, InvoiceStatus
 from justdriving.domain.messages import Channel, OutboundMessage
 from justdriving.domain.outbox import (
     MAX_APPLY_ATTEMPTS,
     InboxEvent,
     InboxStatus,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
 )
@@ -286,10 +288,14 @@ class SqlMessages(SqlBySchool[OutboundMessage]):
         return self._one(c.provider == provider, c.provider_message_id == provider_message_id)
 
     def count_sent_to(self, channel: str, address: str, since: datetime) -> int:
-        c = self._table.c
-        self._session.flush()
+        c, address = self._table.c, address.lower()
+
+        def to(message: OutboundMessage) -> bool:  # channel and recipient never change
+            return message.channel.value == channel and str(message.recipient).lower() == address
+
+        self._session.flush_where(self._mapper, to)
         query = select(func.count()).where(
-            c.channel == channel, c.recipient == address.lower(), c.sent_at >= since
+            c.channel == channel, c.recipient == address, c.sent_at >= since
         )
         counted: int = self._session.connection.execute(query).scalar_one()
         return counted
@@ -368,7 +374,31 @@ class SqlOutbox(SqlRepository[OutboxMessage]):
         claimed = self._due(now, limit, lock=True)
         for message in claimed:
             message.claim(worker, now, lease)
+        self._with_messages(claimed)
         return claimed
+
+    def get_many(self, ids: Sequence[str]) -> Sequence[OutboxMessage]:
+        """One SELECT for the rows (and one for the messages they send)."""
+        if not ids:
+            return []
+        found = {row.id: row for row in self._where(self._table.c.id.in_(ids))}
+        missing = [id for id in ids if id not in found]
+        if missing:
+            raise NotFound(self._mapper.kind, missing[0])
+        rows_ = [found[id] for id in ids]
+        self._with_messages(rows_)
+        return rows_
+
+    def _with_messages(self, claimed: Sequence[OutboxMessage]) -> None:
+        """Load the messages the rows send in one SELECT, so that preparing and recording
+        each row reads its message from this unit of work instead of querying for it."""
+        ids = [
+            str(row.payload["message_id"])
+            for row in claimed
+            if row.kind in (OutboxKind.SEND_SMS, OutboxKind.SEND_EMAIL)
+        ]
+        if ids:
+            self._session.select(rows.MESSAGES, rows.MESSAGES.table.c.id.in_(ids))
 
     def _due(self, now: datetime, limit: int, *, lock: bool) -> list[OutboxMessage]:
         c = self._table.c

@@ -203,8 +203,9 @@ class Relay:
         batch = RelayReport()
         try:
             with self._uow() as uow:
-                for outbox_id, (change, argument) in outcomes:
-                    change(uow, uow.outbox.get(outbox_id), argument, batch)
+                rows = uow.outbox.get_many([outbox_id for outbox_id, _ in outcomes])
+                for row, (_, (change, argument)) in zip(rows, outcomes, strict=True):
+                    change(uow, row, argument, batch)
                 uow.commit()
         except Exception:
             failed: Exception | None = None
