@@ -15,7 +15,7 @@ each configuration PxT, started once and kept running:
 
 Then, run after run with the systems interleaved: a steady queue (N messages queued at once:
 msg/s from the endpoint's first request to its last answer) and a burst of 100 into idle
-workers (from the moment every message can be taken — the relay's commit, the last Celery
+workers (from the moment the first message can be taken — the relay's commit, Celery's first
 `apply_async` — to the last answer, so waking up counts). Reported: medians, ideal (PxT sends
 always in flight, 30 ms each), ratios to the ideal and to Celery's in the same runs, our own
 CPU per message (the processes' user+system CPU time during the phase ÷ messages: the
@@ -206,8 +206,9 @@ class Outbox:
         ]
         self._serial = 0
 
-    def queue(self, messages: int) -> set[str]:
-        """`messages` SMS announcements, one student after another, in one transaction."""
+    def queue(self, messages: int) -> tuple[set[str], float]:
+        """`messages` SMS announcements, one student after another, in one transaction; and
+        when they could be taken (the commit)."""
         ids: set[str] = set()
         now = SystemClock().now()
         with self.uow() as unit:
@@ -224,7 +225,7 @@ class Outbox:
                 )
                 ids |= {m.id for m in queued}
             unit.commit()
-        return ids
+        return ids, time.time()
 
     def settled(self) -> bool:
         with self.uow() as unit:
@@ -243,7 +244,7 @@ class Outbox:
 class System:
     name: str
     processes: Processes
-    queue: Callable[[int], set[str]]
+    queue: Callable[[int], tuple[set[str], float]]  # keys, when the first can be taken
     settled: Callable[[], bool]
 
 
@@ -281,14 +282,15 @@ def celery_system(config: tuple[int, int], url: str, stack: ExitStack) -> System
         )
     serial = [0]
 
-    def queue(messages: int) -> set[str]:
-        keys = set()
+    def queue(messages: int) -> tuple[set[str], float]:
+        keys, first = set(), 0.0
         for _ in range(messages):
             serial[0] += 1
             key = f"celery-{serial[0]}"
             send_sms.apply_async((key, "4530000000", f"Nyhed nummer {serial[0]}"))
             keys.add(key)
-        return keys
+            first = first or time.time()
+        return keys, first
 
     return System("Celery task per message", processes, queue, lambda: True)
 
@@ -343,8 +345,7 @@ class Phase:
 def phase(system: System, url: str, messages: int, burst: bool, timeout: float = 300) -> Phase:
     _call(url + "/reset", "POST")
     cpu = system.processes.cpu()
-    keys = system.queue(messages)
-    ready = time.time()
+    keys, ready = system.queue(messages)
     deadline = time.monotonic() + timeout
     while True:
         stats = _call(url + "/stats")

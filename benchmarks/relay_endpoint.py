@@ -44,6 +44,13 @@ class Counts:
             }
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The listen backlog, read when the socket starts listening (in the constructor): a few
+    # hundred senders connecting at once must not find it full (the default is 5).
+    request_queue_size = 1024
+
+
 def serve(latency: float, port: int) -> None:
     counts = Counts()
     serial = iter(range(1, 1 << 62))
@@ -90,9 +97,7 @@ def serve(latency: float, port: int) -> None:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 1024
+    server = Server(("127.0.0.1", port), Handler)
     print(f"port {server.server_address[1]}", flush=True)
     server.serve_forever()
 
