@@ -41,8 +41,8 @@ from typing import Any
 
 from attrs import define
 
-from justdriving.adapters.accounting.xero import XeroAccountingClient
-from justdriving.adapters.accounting.xero_limits import MARGIN, XeroRateLimiter
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+from justdriving.adapters.accounting.xero.limits import MARGIN, XeroRateLimiter
 from justdriving.adapters.memory import MemoryStore, MemoryUnitOfWorkFactory
 from justdriving.domain.accounting import (
     AccountingContact,
@@ -53,7 +53,7 @@ from justdriving.domain.accounting import (
     PushResult,
 )
 from justdriving.domain.money import Money
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.testing.xero_clock import SimulatedTime
 from justdriving.testing.xero_simulator import XeroSimulator
 

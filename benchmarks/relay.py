@@ -38,25 +38,21 @@ from typing import Any
 from attrs import define, field
 from sqlalchemy import create_engine, text
 
-from justdriving.adapters.memory import (
-    FakeEmailSender,
-    FakeSmsSender,
-    MemoryGatewayRegistry,
-    MemoryTemplateRenderer,
-    SystemClock,
-)
+from justdriving.adapters.clock import SystemClock
+from justdriving.adapters.memory import FakeEmailSender, FakeSmsSender, MemoryTemplateRenderer
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.tables import metadata
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.messages import EmailMessage, SendReceipt, SmsMessage
 from justdriving.domain.outbox import OutboxStatus
 from justdriving.domain.people import PhoneNumber
 from justdriving.domain.schools import MessageType, SchoolSettings
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.notifications import queue_message
-from justdriving.domain.services.relay import Relay, RelayPolicy
+from justdriving.domain.services.steps.messages import queue_message
+from justdriving.relay.engine import Relay, RelayPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"

@@ -42,28 +42,24 @@ from typing import Any
 from sqlalchemy import func, select
 
 from benchmarks import plots
-from justdriving.adapters.memory import (
-    FakeEmailSender,
-    FakeSmsSender,
-    MemoryGatewayRegistry,
-    MemoryTemplateRenderer,
-    SystemClock,
-)
+from justdriving.adapters.clock import SystemClock
+from justdriving.adapters.memory import FakeEmailSender, FakeSmsSender, MemoryTemplateRenderer
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.rate_limits import RollingWindowLimiter
 from justdriving.adapters.sms.pacing import MARGIN, WINDOW, PacedSmsSender
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.tables import outbox
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import ProviderUnavailable
 from justdriving.domain.messages import Channel, SendReceipt, SmsMessage
 from justdriving.domain.people import PhoneNumber
 from justdriving.domain.schools import MessageType, SchoolSettings
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.notifications import queue_message
-from justdriving.domain.services.relay import Relay, RelayPolicy
+from justdriving.domain.services.steps.messages import queue_message
 from justdriving.ports.messaging import SmsSender
+from justdriving.relay.engine import Relay, RelayPolicy
 
 TITLE = "SMS relay against a provider rate limit"
 

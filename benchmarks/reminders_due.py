@@ -44,20 +44,20 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.mapping import to_document
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.bookings import Booking, BookingStatus, TimeSlot
 from justdriving.domain.events import EventLog
 from justdriving.domain.ids import BookingId
 from justdriving.domain.money import Money
 from justdriving.domain.schools import School
 from justdriving.domain.services import reminders
-from justdriving.domain.services.application import Application
 
 TITLE = "Reminders due among N bookings (PostgreSQL)"
 DATABASE = "justdriving_bench_reminders"

@@ -9,13 +9,13 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.money_rows import Redact
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
+from justdriving.domain.services.views.money_rows import Redact
 from justdriving.ports.documents import PayLinks
 from justdriving.ports.host_events import HostEventSender
 from justdriving.ports.messaging import TemplateRenderer

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from attrs import frozen
 
 from justdriving.adapters.memory import FrozenClock
+from justdriving.application import Application
 from justdriving.domain.ids import PaymentId, StudentId, new_id
 from justdriving.domain.money import Money
 from justdriving.domain.payments import Payment, PaymentMethod, PaymentPurpose, PaymentStatus
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
 DECLINE = "card_declined: insufficient funds (contact jonas.madsen@example.dk)"

@@ -133,41 +133,41 @@ from justdriving.domain.tax import TaxRate
 from justdriving.ports.webhooks import WebhookRequest
 
 if TYPE_CHECKING:
-    from justdriving.domain.services.accounting_export import ExportFormat, ExportResult
+    from justdriving.application import Application
+    from justdriving.domain.services.accounting.export import ExportFormat, ExportResult
     from justdriving.domain.services.announcements import Audience, Recipients
-    from justdriving.domain.services.application import Application
     from justdriving.domain.services.bookings import BookingOutcome
     from justdriving.domain.services.changes import KEEP, Keep
-    from justdriving.domain.services.inbound import WebhookReceipt
+    from justdriving.domain.services.inbox_storage import WebhookReceipt
     from justdriving.domain.services.invoicing import LineItem
     from justdriving.domain.services.message_webhooks import ReceiptOutcome
     from justdriving.domain.services.payment_starts import StartedPayment
-    from justdriving.domain.services.relay import RelayReport
     from justdriving.domain.services.reminders import ReminderReport
     from justdriving.domain.services.saved_methods import CardSetup
     from justdriving.domain.services.staff_alerts import DigestReport
+    from justdriving.relay.engine import RelayReport
 
 __version__ = "0.1.0"
 
 # Loaded on first use: they import the use cases, which a process that only reads a Money or
 # an error never needs.
 _LAZY = {
-    "Application": "justdriving.domain.services.application",
+    "Application": "justdriving.application",
     "Audience": "justdriving.domain.services.announcements",
     "BookingOutcome": "justdriving.domain.services.bookings",
     "CardSetup": "justdriving.domain.services.saved_methods",
-    "ExportFormat": "justdriving.domain.services.accounting_export",
-    "ExportResult": "justdriving.domain.services.accounting_export",
+    "ExportFormat": "justdriving.domain.services.accounting.export",
+    "ExportResult": "justdriving.domain.services.accounting.export",
     "KEEP": "justdriving.domain.services.changes",
     "Keep": "justdriving.domain.services.changes",
     "LineItem": "justdriving.domain.services.invoicing",
     "ReceiptOutcome": "justdriving.domain.services.message_webhooks",
     "Recipients": "justdriving.domain.services.announcements",
-    "RelayReport": "justdriving.domain.services.relay",
+    "RelayReport": "justdriving.relay.engine",
     "ReminderReport": "justdriving.domain.services.reminders",
     "DigestReport": "justdriving.domain.services.staff_alerts",
     "StartedPayment": "justdriving.domain.services.payment_starts",
-    "WebhookReceipt": "justdriving.domain.services.inbound",
+    "WebhookReceipt": "justdriving.domain.services.inbox_storage",
 }
 
 

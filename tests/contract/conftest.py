@@ -19,19 +19,19 @@ import pytest
 from attrs import define
 
 from card_data import stored_card_numbers
+from justdriving.adapters.clock import SystemClock
+from justdriving.adapters.email.log import LogEmailSender
 from justdriving.adapters.memory import (
     FakeAccountingClient,
     FakeEmailSender,
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    LogEmailSender,
-    LogSmsSender,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
-    SystemClock,
 )
+from justdriving.adapters.sms.log import LogSmsSender
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.token_cipher import TokenCipher
@@ -432,7 +432,7 @@ class StripeGatewayDriver(CardFlags):
         self.simulator.decline_next_charge(provider_method_id, code)
 
     def _units(self, amount: Money | None) -> int | None:
-        from justdriving.adapters.payments.stripe_amounts import to_stripe
+        from justdriving.adapters.payments.stripe.amounts import to_stripe
 
         return None if amount is None else to_stripe(amount)[0]
 
@@ -450,7 +450,7 @@ class StripeGatewayDriver(CardFlags):
         return self.simulator.payment_intents[provider_payment_id]["application_fee_amount"]  # type: ignore[no-any-return]
 
     def connect_webhook_gateway(self) -> PaymentGateway:
-        from justdriving.adapters.payments.stripe import StripeGateway
+        from justdriving.adapters.payments.stripe.gateway import StripeGateway
 
         return StripeGateway(
             self.simulator.secret_key,
@@ -462,7 +462,7 @@ class StripeGatewayDriver(CardFlags):
 @contextmanager
 def stripe_gateway() -> Iterator[GatewayDriver]:
     pytest.importorskip("stripe")
-    from justdriving.adapters.payments.stripe import StripeGateway
+    from justdriving.adapters.payments.stripe.gateway import StripeGateway
     from justdriving.testing.stripe_simulator import StripeSimulator
 
     with StripeSimulator(webhook_secret="whsec_contract", clock=FrozenClock(NOW)) as simulator:
@@ -545,7 +545,7 @@ class PayPalGatewayDriver(CardFlags):
         raise AssertionError("PayPal keeps no cards on file here")
 
     def _value(self, amount: Money | None) -> str | None:
-        from justdriving.adapters.payments.paypal_money import paypal_value
+        from justdriving.adapters.payments.paypal.money import paypal_value
 
         return None if amount is None else paypal_value(amount)
 
@@ -553,7 +553,7 @@ class PayPalGatewayDriver(CardFlags):
 @contextmanager
 def paypal_gateway() -> Iterator[GatewayDriver]:
     pytest.importorskip("httpx")
-    from justdriving.adapters.payments.paypal import PayPalGateway
+    from justdriving.adapters.payments.paypal.gateway import PayPalGateway
     from justdriving.testing.paypal_simulator import PayPalSimulator
 
     # Refunds start PENDING so that a test can still make one fail, as PayPal's can.
@@ -688,7 +688,7 @@ class MobilePayGatewayDriver(CardFlags):
 @contextmanager
 def mobilepay_gateway() -> Iterator[GatewayDriver]:
     pytest.importorskip("httpx")
-    from justdriving.adapters.payments.mobilepay import MobilePayGateway
+    from justdriving.adapters.payments.mobilepay.gateway import MobilePayGateway
     from justdriving.testing.mobilepay_simulator import MobilePaySimulator
 
     with MobilePaySimulator(clock=lambda: NOW) as simulator:
@@ -761,7 +761,7 @@ def paced_sms() -> Iterator[SmsBackend]:
 def twilio_sms() -> Iterator[SmsBackend]:
     """TwilioSmsSender through twilio-python against the local Twilio simulator."""
     pytest.importorskip("twilio")
-    from justdriving.adapters.sms.twilio import TwilioSmsSender
+    from justdriving.adapters.sms.twilio.sender import TwilioSmsSender
     from justdriving.testing.twilio_simulator import TwilioSimulator
 
     with TwilioSimulator() as twilio:
@@ -783,7 +783,7 @@ def gatewayapi_sms() -> Iterator[SmsBackend]:
     """GatewayApiSmsSender (httpx) against the local GatewayAPI simulator; an opted-out number
     is on the account's blacklist there (error 0x0215)."""
     pytest.importorskip("httpx")
-    from justdriving.adapters.sms.gatewayapi import GatewayApiSmsSender, msisdn
+    from justdriving.adapters.sms.gatewayapi.sender import GatewayApiSmsSender, msisdn
     from justdriving.testing.gatewayapi_simulator import GatewayApiSimulator
 
     with GatewayApiSimulator() as gatewayapi:
@@ -818,7 +818,7 @@ SCHOOL_EMAIL = "noreply@koreskolen.dk"
 @contextmanager
 def sendgrid_email() -> Iterator[EmailBackend]:
     pytest.importorskip("sendgrid")
-    from justdriving.adapters.email.sendgrid import SendGridEmailSender
+    from justdriving.adapters.email.sendgrid.sender import SendGridEmailSender
     from justdriving.testing.sendgrid_simulator import SendGridSimulator
 
     with SendGridSimulator() as simulator:
@@ -831,7 +831,7 @@ def sendgrid_email() -> Iterator[EmailBackend]:
 @contextmanager
 def mailgun_email() -> Iterator[EmailBackend]:
     pytest.importorskip("httpx")
-    from justdriving.adapters.email.mailgun import MailgunEmailSender
+    from justdriving.adapters.email.mailgun.sender import MailgunEmailSender
     from justdriving.testing.mailgun_simulator import MailgunSimulator
 
     with MailgunSimulator() as simulator:
@@ -856,7 +856,7 @@ def smtp_email() -> Iterator[EmailBackend]:
 
     from aiosmtpd.controller import Controller
 
-    from justdriving.adapters.email.smtp import SmtpEmailSender
+    from justdriving.adapters.email.smtp.sender import SmtpEmailSender
 
     unknown: set[str] = set()
 
@@ -967,8 +967,8 @@ def fake_accounting() -> Iterator[AccountingBackend]:
 def xero_accounting() -> Iterator[AccountingBackend]:
     """XeroAccountingClient (httpx) against the local Xero simulator (justdriving.testing)."""
     pytest.importorskip("httpx")
-    from justdriving.adapters.accounting.xero import XeroAccountingClient
-    from justdriving.domain.services.grants import StoredGrants
+    from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+    from justdriving.domain.services.accounting.grants import StoredGrants
     from justdriving.testing.xero_simulator import XeroSimulator
 
     with XeroSimulator() as simulator:
@@ -993,8 +993,8 @@ def xero_accounting() -> Iterator[AccountingBackend]:
 def quickbooks_accounting() -> Iterator[AccountingBackend]:
     """QuickBooksAccountingClient (httpx) against the local QuickBooks simulator."""
     pytest.importorskip("httpx")
-    from justdriving.adapters.accounting.quickbooks import QuickBooksAccountingClient
-    from justdriving.domain.services.grants import StoredGrants
+    from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
+    from justdriving.domain.services.accounting.grants import StoredGrants
     from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
 
     with QuickBooksSimulator() as simulator:
@@ -1017,7 +1017,7 @@ def quickbooks_accounting() -> Iterator[AccountingBackend]:
 @contextmanager
 def csv_accounting() -> Iterator[AccountingBackend]:
     """CsvAccountingClient: Xero import files for invoices, ledger files for the rest."""
-    from justdriving.adapters.accounting.csv_client import CsvAccountingClient
+    from justdriving.adapters.accounting.csv.client import CsvAccountingClient
     from justdriving.domain.tax import TaxRate
 
     with tempfile.TemporaryDirectory() as folder:

@@ -39,8 +39,8 @@ _runs = itertools.count(1)
 def xero_in_simulated_time() -> Iterator[AccountingBackend]:
     """Xero's adapter and simulator on one simulated clock: the examples' calls cross the
     minute's limit, and the limiter's waits take no real time."""
-    from justdriving.adapters.accounting.xero import XeroAccountingClient
-    from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+    from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+    from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
     from justdriving.testing.xero_grants import RecordingGrants
     from justdriving.testing.xero_simulator import XeroSimulator
 
@@ -65,7 +65,7 @@ def xero_in_simulated_time() -> Iterator[AccountingBackend]:
 @contextmanager
 def quickbooks_in_simulated_time() -> Iterator[AccountingBackend]:
     """QuickBooks' adapter and simulator on one simulated clock (40 batch calls a minute)."""
-    from justdriving.adapters.accounting.quickbooks import QuickBooksAccountingClient
+    from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
     from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
     from justdriving.testing.xero_grants import RecordingGrants
 

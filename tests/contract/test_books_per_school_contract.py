@@ -17,16 +17,16 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.errors import BooksNotConnected
 from justdriving.domain.schools import AccountMapping, InvoiceService, School
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.ports.accounting import AccountingClient, GrantStore
 from justdriving.testing.xero_clock import SimulatedTime
 from unit.services.test_accounting_fixtures import NO_WAIT, accounting_school, invoice, student
@@ -45,8 +45,8 @@ class Provider:
 
 
 def _xero(stack: ExitStack, time: SimulatedTime) -> Provider:
-    from justdriving.adapters.accounting.xero import XeroAccountingClient
-    from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+    from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+    from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
     from justdriving.testing.xero_simulator import XeroSimulator
 
     xero = stack.enter_context(XeroSimulator(clock=time.now, tenant_id=TENANTS[0]))
@@ -75,7 +75,7 @@ def _xero(stack: ExitStack, time: SimulatedTime) -> Provider:
 
 
 def _quickbooks(stack: ExitStack, time: SimulatedTime) -> Provider:
-    from justdriving.adapters.accounting.quickbooks import QuickBooksAccountingClient
+    from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
     from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
 
     # One company per simulator; the realm id in each call's path picks the company, as at

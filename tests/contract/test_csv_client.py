@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from justdriving.adapters.accounting.csv_client import CsvAccountingClient, Format
+from justdriving.adapters.accounting.csv.client import CsvAccountingClient, Format
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,

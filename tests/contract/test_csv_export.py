@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from justdriving.adapters.accounting.csv_export import (
+from justdriving.adapters.accounting.csv.export import (
     LEDGER_HEADER,
     QUICKBOOKS_HEADER,
     XERO_HEADER,
     CsvExporter,
 )
-from justdriving.adapters.accounting.csv_files import file_label
+from justdriving.adapters.accounting.csv.files import file_label
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,

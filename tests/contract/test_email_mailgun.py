@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from justdriving.adapters.email.mailgun import MailgunEmailSender
+from justdriving.adapters.email.mailgun.sender import MailgunEmailSender
 from justdriving.adapters.email.mime import ListUnsubscribe
 from justdriving.domain.errors import (
     ConfigurationError,

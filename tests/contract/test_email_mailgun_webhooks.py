@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from justdriving.adapters.email.mailgun import MailgunEmailSender
-from justdriving.adapters.email.mailgun_events import MailgunWebhooks, MemoryTokenCache
+from justdriving.adapters.email.mailgun.events import MailgunWebhooks, MemoryTokenCache
+from justdriving.adapters.email.mailgun.sender import MailgunEmailSender
 from justdriving.adapters.memory import FrozenClock
 from justdriving.domain.errors import ConfigurationError, InvalidSignature, MalformedWebhook
 from justdriving.domain.messages import EmailMessage, MessageStatus, SendReceipt

@@ -12,7 +12,7 @@ import python_http_client.exceptions as http_errors
 import sendgrid
 
 from justdriving.adapters.email.mime import ListUnsubscribe
-from justdriving.adapters.email.sendgrid import SendGridEmailSender, retry_after
+from justdriving.adapters.email.sendgrid.sender import SendGridEmailSender, retry_after
 from justdriving.domain.errors import (
     ConfigurationError,
     ProviderRejected,

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from justdriving.adapters.email.sendgrid import SendGridEmailSender
-from justdriving.adapters.email.sendgrid_events import (
+from justdriving.adapters.email.sendgrid.events import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     SendGridWebhooks,
 )
+from justdriving.adapters.email.sendgrid.sender import SendGridEmailSender
 from justdriving.adapters.memory import FrozenClock
 from justdriving.domain.errors import ConfigurationError, InvalidSignature, MalformedWebhook
 from justdriving.domain.messages import EmailMessage, MessageStatus, SendReceipt

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from justdriving.adapters.memory import (
-    FakePaymentGateway,
-    MemoryGatewayRegistry,
-    MemoryStore,
-    MemoryUnitOfWorkFactory,
-)
+from justdriving.adapters.memory import FakePaymentGateway, MemoryStore, MemoryUnitOfWorkFactory
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.payments.school_gateways import SchoolGateways
 from justdriving.domain.errors import ConfigurationError, NotFound, PaymentNotAllowed
 from justdriving.domain.ids import SchoolId

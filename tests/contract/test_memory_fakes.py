@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from justdriving.adapters.email.log import LogEmailSender
 from justdriving.adapters.memory import (
     SIGNATURE_HEADER,
     FakeAccountingClient,
@@ -15,14 +16,13 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    LogEmailSender,
-    LogSmsSender,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWork,
     MemoryUnitOfWorkFactory,
     MessageTemplate,
 )
+from justdriving.adapters.sms.log import LogSmsSender
 from justdriving.domain.accounting import AccountingContact, AccountingInvoice, AccountingLine
 from justdriving.domain.errors import (
     ConcurrencyConflict,

@@ -52,8 +52,8 @@ class SandboxDriver:
     def __init__(self) -> None:
         import httpx
 
-        from justdriving.adapters.payments.mobilepay import TEST_API, MobilePayGateway
-        from justdriving.adapters.payments.mobilepay_http import Credentials
+        from justdriving.adapters.payments.mobilepay.api import Credentials
+        from justdriving.adapters.payments.mobilepay.gateway import TEST_API, MobilePayGateway
 
         class DroppingTransport(httpx.HTTPTransport):
             drop_next = False

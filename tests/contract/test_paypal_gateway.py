@@ -19,8 +19,8 @@ from attrs import evolve
 from hypothesis import given
 from hypothesis import strategies as st
 
-from justdriving.adapters.payments.paypal import PayPalGateway, request_id
-from justdriving.adapters.payments.paypal_money import (
+from justdriving.adapters.payments.paypal.gateway import PayPalGateway, request_id
+from justdriving.adapters.payments.paypal.money import (
     PAYPAL_CURRENCIES,
     WHOLE_UNIT_CURRENCIES,
     money_from_paypal,

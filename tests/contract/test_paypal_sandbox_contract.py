@@ -39,7 +39,7 @@ class SandboxDriver:
     def __init__(self) -> None:
         import httpx
 
-        from justdriving.adapters.payments.paypal import SANDBOX_API, PayPalGateway
+        from justdriving.adapters.payments.paypal.gateway import SANDBOX_API, PayPalGateway
 
         class DroppingTransport(httpx.HTTPTransport):
             drop_next = False

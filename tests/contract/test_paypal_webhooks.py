@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from justdriving.adapters.payments.paypal import PayPalGateway
+from justdriving.adapters.payments.paypal.gateway import PayPalGateway
 from justdriving.domain.errors import (
     ConfigurationError,
     InvalidSignature,

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from justdriving.adapters.accounting.quickbooks import QuickBooksAccountingClient
-from justdriving.adapters.accounting.quickbooks_payloads import request_id
+from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
+from justdriving.adapters.accounting.quickbooks.payloads import request_id
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from justdriving.adapters.accounting.quickbooks_limits import RequestPacer, SlidingWindow
+from justdriving.adapters.accounting.quickbooks.limits import RequestPacer, SlidingWindow
 
 
 class Ticker:

@@ -14,13 +14,13 @@ pytest.importorskip("httpx")
 
 import httpx
 
-from justdriving.adapters.sms.gatewayapi import (
+from justdriving.adapters.sms.gatewayapi.sender import (
     DEFAULT_API_BASE,
     GatewayApiSmsSender,
     msisdn,
     valid_sender,
 )
-from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks, decode_hs256
+from justdriving.adapters.sms.gatewayapi.webhooks import GatewayApiWebhooks, decode_hs256
 from justdriving.domain.delivery import Keyword
 from justdriving.domain.errors import (
     ConfigurationError,

@@ -16,9 +16,9 @@ pytest.importorskip("twilio")
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.request_validator import RequestValidator
 
-from justdriving.adapters.sms.twilio import TwilioSmsSender, with_reference
-from justdriving.adapters.sms.twilio_errors import translate
-from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
+from justdriving.adapters.sms.twilio.errors import translate
+from justdriving.adapters.sms.twilio.sender import TwilioSmsSender, with_reference
+from justdriving.adapters.sms.twilio.webhooks import TwilioWebhooks
 from justdriving.domain.delivery import Keyword
 from justdriving.domain.errors import (
     ConfigurationError,
@@ -506,8 +506,8 @@ def test_translation_of_sdk_errors(
 
 def test_the_sms_package_and_the_gatewayapi_adapter_do_not_load_twilio() -> None:
     code = (
-        "import sys, justdriving.adapters.sms, justdriving.adapters.sms.gatewayapi, "
-        "justdriving.adapters.sms.gatewayapi_webhooks\n"
+        "import sys, justdriving.adapters.sms, justdriving.adapters.sms.gatewayapi.sender, "
+        "justdriving.adapters.sms.gatewayapi.webhooks\n"
         "print(any(m == 'twilio' or m.startswith('twilio.') for m in sys.modules))"
     )
     result = subprocess.run(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from justdriving.adapters.payments.stripe_amounts import from_stripe, to_stripe
+from justdriving.adapters.payments.stripe.amounts import from_stripe, to_stripe
 from justdriving.domain.errors import InvalidMoney
 from justdriving.domain.money import Money
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import stripe as stripe_sdk
 
-from justdriving.adapters.payments.stripe import API_VERSION, StripeGateway
-from justdriving.adapters.payments.stripe_errors import translate
+from justdriving.adapters.payments.stripe.errors import translate
+from justdriving.adapters.payments.stripe.gateway import API_VERSION, StripeGateway
 from justdriving.domain.errors import (
     ConfigurationError,
     JustDrivingError,

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("stripe")
 
 from justdriving.adapters.memory import FrozenClock
-from justdriving.adapters.payments.stripe import StripeGateway
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
 from justdriving.domain.errors import MalformedWebhook
 from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money

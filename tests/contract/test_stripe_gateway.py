@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from justdriving.adapters.memory import FrozenClock
-from justdriving.adapters.payments.stripe import API_VERSION, StripeGateway
+from justdriving.adapters.payments.stripe.gateway import API_VERSION, StripeGateway
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money

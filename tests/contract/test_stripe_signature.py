@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from justdriving.adapters.payments.stripe_signature import expected_signature, verify
+from justdriving.adapters.payments.stripe.signature import expected_signature, verify
 from justdriving.domain.errors import InvalidInput, InvalidSignature, MalformedWebhook
 
 # Known-answer vector "stripe-webhook-v1" from ../shared/fixtures/signatures.json: computed with

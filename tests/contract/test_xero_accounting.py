@@ -19,8 +19,8 @@ import httpx
 import pytest
 from attrs import evolve
 
-from justdriving.adapters.accounting.xero import XeroAccountingClient
-from justdriving.adapters.accounting.xero_http import idempotency_key
+from justdriving.adapters.accounting.xero.api import idempotency_key
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from justdriving.adapters.accounting.xero import XeroAccountingClient
-from justdriving.adapters.accounting.xero_limits import MARGIN, XeroRateLimiter
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+from justdriving.adapters.accounting.xero.limits import MARGIN, XeroRateLimiter
 from justdriving.domain.accounting import AccountingContact
 from justdriving.domain.errors import ProviderUnavailable
 from justdriving.testing.xero_clock import SimulatedTime

@@ -93,7 +93,7 @@ class FileGrants:
 
 @pytest.fixture(scope="module")
 def xero() -> Iterator[object]:
-    from justdriving.adapters.accounting.xero import XeroAccountingClient
+    from justdriving.adapters.accounting.xero.client import XeroAccountingClient
 
     default = Path.home() / ".cache" / "justdriving" / "xero-sandbox-grant.json"
     client = XeroAccountingClient(

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from attrs import evolve
 
-from justdriving.adapters.accounting.xero import XeroAccountingClient
-from justdriving.adapters.accounting.xero_auth import token_url
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+from justdriving.adapters.accounting.xero.identity import token_url
 from justdriving.domain.accounting import AccountingContact, OAuthGrant
 from justdriving.domain.errors import ConfigurationError
 from justdriving.testing.xero_clock import SimulatedTime

@@ -96,7 +96,7 @@ class StripeDriver:
 
     def receiver(self) -> WebhookReceiver:
         pytest.importorskip("stripe")
-        from justdriving.adapters.payments.stripe import StripeGateway
+        from justdriving.adapters.payments.stripe.gateway import StripeGateway
 
         return payment_receiver(
             StripeGateway("sk_test_contract", SECRET, api_base="http://127.0.0.1:9")
@@ -122,7 +122,7 @@ class StripeDriver:
         return self._signed(json.dumps(event).encode(), at, secret)
 
     def _signed(self, body: bytes, at: datetime, secret: str) -> WebhookRequest:
-        from justdriving.adapters.payments.stripe_signature import expected_signature
+        from justdriving.adapters.payments.stripe.signature import expected_signature
 
         stamp = int(at.timestamp())
         header = f"t={stamp},v1={expected_signature(secret, stamp, body)}"
@@ -148,7 +148,7 @@ class PayPalDriver:
         self.simulator = simulator
 
     def receiver(self) -> WebhookReceiver:
-        from justdriving.adapters.payments.paypal import PayPalGateway
+        from justdriving.adapters.payments.paypal.gateway import PayPalGateway
 
         s = self.simulator
         gateway = PayPalGateway(s.client_id, s.client_secret, s.webhook_id, api_base=s.base_url)
@@ -199,7 +199,7 @@ class TwilioDriver:
 
     def receiver(self) -> WebhookReceiver:
         pytest.importorskip("twilio")
-        from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
+        from justdriving.adapters.sms.twilio.webhooks import TwilioWebhooks
         from justdriving.adapters.webhooks.messages import TwilioReceiver
 
         return TwilioReceiver(TwilioWebhooks(SECRET, self.base))
@@ -235,7 +235,7 @@ class GatewayApiDriver:
     path = "/webhook/sms/gatewayapi/status"
 
     def receiver(self) -> WebhookReceiver:
-        from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
+        from justdriving.adapters.sms.gatewayapi.webhooks import GatewayApiWebhooks
         from justdriving.adapters.webhooks.messages import GatewayApiReceiver
 
         return GatewayApiReceiver(GatewayApiWebhooks(SECRET))
@@ -298,7 +298,7 @@ class SendGridDriver:
         self.signer, self.other = EventSigner(), EventSigner()
 
     def receiver(self) -> WebhookReceiver:
-        from justdriving.adapters.email.sendgrid_events import SendGridWebhooks
+        from justdriving.adapters.email.sendgrid.events import SendGridWebhooks
         from justdriving.adapters.webhooks.messages import SendGridReceiver
 
         return SendGridReceiver(SendGridWebhooks(self.signer.public_key))
@@ -330,13 +330,13 @@ class SendGridDriver:
 
 class MailgunDriver:
     """Mailgun signs timestamp + token, not the event: a tampered event is caught when its
-    token was spent (or its time is later than the signature's), see mailgun_events."""
+    token was spent (or its time is later than the signature's), see email/mailgun/events.py."""
 
     name, replay_window, keeps_raw = "mailgun", True, True
     path = "/webhook/email/mailgun"
 
     def receiver(self) -> WebhookReceiver:
-        from justdriving.adapters.email.mailgun_events import MailgunWebhooks
+        from justdriving.adapters.email.mailgun.events import MailgunWebhooks
         from justdriving.adapters.webhooks.messages import MailgunReceiver
 
         return MailgunReceiver(MailgunWebhooks(SECRET))

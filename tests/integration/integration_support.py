@@ -28,6 +28,7 @@ from sqlalchemy import Engine, select
 from justdriving.adapters.memory import FrozenClock
 from justdriving.adapters.sql.tables import metadata
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.bookings import BookingType, CancellationPolicy, FeeTier
 from justdriving.domain.errors import ProviderRejected, ProviderUnavailable
 from justdriving.domain.messages import EmailMessage, MessageStatus, SendReceipt, SmsMessage
@@ -35,8 +36,7 @@ from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxStatus
 from justdriving.domain.people import PhoneNumber, Student, Teacher
 from justdriving.domain.schools import MessageType, School, SchoolSettings
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.notifications import queue_message
+from justdriving.domain.services.steps.messages import queue_message
 
 # Monday 3 March 2025, 10:00 in Copenhagen.
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

@@ -13,11 +13,13 @@ from datetime import timedelta
 
 from integration_support import INCARNATION_HEADER, HttpEmailSender, HttpSmsSender
 
-from justdriving.adapters.memory import MemoryGatewayRegistry, MemoryTemplateRenderer, SystemClock
+from justdriving.adapters.clock import SystemClock
+from justdriving.adapters.memory import MemoryTemplateRenderer
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.relay import RelayPolicy
+from justdriving.application import Application
+from justdriving.relay.engine import RelayPolicy
 
 LEASE = timedelta(seconds=1)
 BATCH = 10

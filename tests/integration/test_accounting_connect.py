@@ -25,7 +25,7 @@ from justdriving.container import bootstrap
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.money import Money
 from justdriving.domain.schools import AccountMapping, InvoiceService, SchoolSettings
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.cli import main
 from justdriving.testing.quickbooks_simulator import QuickBooksSimulator

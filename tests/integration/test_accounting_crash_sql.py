@@ -15,11 +15,11 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
-from justdriving.domain.services.accounting_sync import AccountingSync
-from justdriving.domain.services.application import Application
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
+from justdriving.domain.services.accounting.sync import AccountingSync
 from unit.services.test_accounting_fixtures import (
     CALL_MODES,
     COMMIT_MODES,

@@ -15,12 +15,12 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
-from justdriving.domain.services.accounting_outbox import records_of
-from justdriving.domain.services.application import Application
+from justdriving.domain.services.followups.books import records_of
 from unit.services.test_accounting_fixtures import NO_WAIT, busy_school
 
 

@@ -46,14 +46,14 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.payments import PaymentMethod
-from justdriving.domain.services.application import Application
 
 MODES = ("before_call", "after_call", "statement", "commit_before", "commit_after")
 REPOSITORIES = frozenset(SqlUnitOfWork.__annotations__)  # every repository, outbox and inbox

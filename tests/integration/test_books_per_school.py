@@ -16,20 +16,20 @@ from conftest import Database
 from integration_support import NOW
 
 from justdriving.adapters.accounting.organisations import BooksPerSchool
-from justdriving.adapters.accounting.xero import XeroAccountingClient
-from justdriving.adapters.accounting.xero_consent import XeroConsent
-from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+from justdriving.adapters.accounting.xero.consent import xero_consent
+from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.errors import BooksNotConnected
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.ports.accounting import AccountingClient, GrantStore
 from justdriving.testing.xero_books import Books
 from justdriving.testing.xero_clock import SimulatedTime
@@ -94,7 +94,7 @@ def platform(database: Database) -> Iterator[Platform]:
             )
 
         grants = StoredGrants(database.uow)
-        consent = XeroConsent(
+        consent = xero_consent(
             xero.client_id,
             xero.client_secret,
             identity_base=xero.base_url,

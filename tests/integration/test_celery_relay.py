@@ -22,27 +22,27 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 import waiting
+from justdriving.adapters.clock import SystemClock
 from justdriving.adapters.memory import (
     FakeAccountingClient,
     FakeEmailSender,
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
-    SystemClock,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.schools import AccountMapping, InvoiceService, MessageType, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.domain.services.notifications import queue_message
+from justdriving.domain.services.steps.messages import queue_message
 from justdriving.entrypoints.celery_app import (
     ACCOUNTING,
     AGENDAS,

@@ -19,12 +19,13 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
 from justdriving.adapters.memory.store import TABLES
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.errors import InvalidInput, JustDrivingError, NotFound
 from justdriving.domain.events import DomainEvent, SchoolSettingsChanged, StudentDetailsChanged
@@ -39,7 +40,6 @@ from justdriving.domain.schools import (
     School,
     SchoolSettings,
 )
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.persistence import UnitOfWorkFactory
 

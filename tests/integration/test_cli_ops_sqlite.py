@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.container import bootstrap
 from justdriving.domain.ids import MessageId
@@ -21,7 +22,6 @@ from justdriving.domain.outbox import (
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.people import PhoneNumber
 from justdriving.domain.schools import MessageType
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.cli import main
 
 PHONE = "+4520123456"

@@ -24,20 +24,20 @@ from integration_support import (
     queue_announcements,
 )
 
+from justdriving.adapters.clock import SystemClock
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
-    SystemClock,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.errors import ConcurrencyConflict
 from justdriving.domain.messages import MessageStatus
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, OutboxStatus
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.relay import Relay, RelayPolicy, RelayReport
+from justdriving.relay.engine import Relay, RelayPolicy, RelayReport
 
 RELAYS = {"postgresql": 4, "sqlite": 2}
 STUDENTS, ANNOUNCEMENTS = 200, 5  # an SMS and an email each: 2,000 messages

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from justdriving.adapters.documents import FpdfInvoicePdf
 from justdriving.adapters.memory import FakeEmailSender, FrozenClock
+from justdriving.application import Application
 from justdriving.config import Mailer, Settings, SmsProvider
 from justdriving.container import build_container
 from justdriving.domain.ids import InvoiceId
@@ -19,7 +20,6 @@ from justdriving.domain.messages import Attachment, EmailMessage
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.schools import SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.demo_school import DEMO_SCHOOL, ensure_demo
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # 10:00 in Copenhagen: no quiet hours

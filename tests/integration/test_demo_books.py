@@ -17,8 +17,8 @@ from justdriving.config import Settings
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.refunds import RefundStatus
-from justdriving.domain.services.accounting_export import ExportFormat
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.export import ExportFormat
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.entrypoints.demo import run_demo
 from justdriving.testing.xero_simulator import XeroSimulator
 

@@ -35,12 +35,13 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
 from justdriving.adapters.memory.store import TABLES
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms
@@ -50,8 +51,7 @@ from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.people import PhoneNumber
 from justdriving.domain.schools import InvoiceService, SchoolSettings
-from justdriving.domain.services.accounting_export import ExportFormat
-from justdriving.domain.services.application import Application
+from justdriving.domain.services.accounting.export import ExportFormat
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.webhooks import WebhookRequest
 

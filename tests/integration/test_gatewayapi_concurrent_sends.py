@@ -14,8 +14,8 @@ from justdriving.domain.people import PhoneNumber
 
 pytest.importorskip("httpx")
 
-from justdriving.adapters.sms.gatewayapi import GatewayApiSmsSender
-from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
+from justdriving.adapters.sms.gatewayapi.sender import GatewayApiSmsSender
+from justdriving.adapters.sms.gatewayapi.webhooks import GatewayApiWebhooks
 from justdriving.testing.gatewayapi_simulator import GatewayApiSimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)

@@ -16,18 +16,18 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
     fake_webhooks,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.inbox_intake import SqlInboxIntake
 from justdriving.adapters.webhooks.registry import Receivers
+from justdriving.application import Application
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.outbox import InboxStatus
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.inbound import DEFERRED
+from justdriving.domain.services.inbox_storage import DEFERRED
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.webhooks import WebhookRequest
 

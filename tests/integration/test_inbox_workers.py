@@ -12,23 +12,23 @@ from typing import Any
 import pytest
 from integration_support import NOW, dkk
 
-from justdriving.adapters.email.mailgun_events import MailgunWebhooks
+from justdriving.adapters.email.mailgun.events import MailgunWebhooks
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.webhooks.replay import StoredTokenCache
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.container import DEV_WEBHOOK_SECRET, build_container
 from justdriving.domain.errors import InvalidSignature
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.outbox import InboxStatus
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
 

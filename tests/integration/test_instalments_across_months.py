@@ -25,26 +25,22 @@ import pytest
 from attrs import define, field
 from integration_support import build_world
 
-from justdriving.adapters.accounting.csv_export import CsvExporter
-from justdriving.adapters.accounting.xero import XeroAccountingClient
-from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+from justdriving.adapters.accounting.csv.export import CsvExporter
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.adapters.documents.pay_links import PublicPayLinks
-from justdriving.adapters.memory import (
-    FakeEmailSender,
-    FakeSmsSender,
-    FrozenClock,
-    MemoryGatewayRegistry,
-)
-from justdriving.adapters.payments.stripe import StripeGateway
+from justdriving.adapters.memory import FakeEmailSender, FakeSmsSender, FrozenClock
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.adapters.templates import JinjaTemplateRenderer
+from justdriving.application import Application
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.plans import ChargeState, PlanStatus
 from justdriving.domain.schools import AccountMapping, InvoiceService, MessageType
-from justdriving.domain.services.accounting_export import ExportFormat
-from justdriving.domain.services.application import Application
+from justdriving.domain.services.accounting.export import ExportFormat
 from justdriving.ports.accounting import AccountingClient
 from justdriving.testing.stripe_simulator import StripeSimulator
 from justdriving.testing.xero_clock import SimulatedTime

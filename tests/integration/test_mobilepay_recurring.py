@@ -24,18 +24,18 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
-from justdriving.adapters.payments.mobilepay import MobilePayGateway
+from justdriving.adapters.payments.mobilepay.gateway import MobilePayGateway
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.errors import InvalidSignature, NotFound, ProviderRejected
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.testing.mobilepay_simulator import Delivery, MobilePaySimulator
 

@@ -15,14 +15,14 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.money import Money
 from justdriving.domain.schools import AccountMapping, InvoiceService, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.accounting import AccountingClient
 from justdriving.testing.xero_clock import SimulatedTime
@@ -41,8 +41,8 @@ class Books:
 
 @contextmanager
 def xero() -> Iterator[Books]:
-    from justdriving.adapters.accounting.xero import XeroAccountingClient
-    from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+    from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+    from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
     from justdriving.testing.xero_simulator import XeroSimulator
 
     time = SimulatedTime(NOW)
@@ -68,7 +68,7 @@ def xero() -> Iterator[Books]:
 
 @contextmanager
 def quickbooks() -> Iterator[Books]:
-    from justdriving.adapters.accounting.quickbooks import QuickBooksAccountingClient
+    from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
     from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
 
     time = SimulatedTime(NOW)

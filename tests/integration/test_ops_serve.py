@@ -19,14 +19,15 @@ from pathlib import Path
 import pytest
 
 from integration.test_web_run import CLI, Process, _environment, started
-from justdriving.adapters.memory import FrozenClock, SystemClock
+from justdriving.adapters.clock import SystemClock
+from justdriving.adapters.memory import FrozenClock
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.container import build_container
 from justdriving.domain.ids import new_id
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, OutboxStatus
-from justdriving.domain.services.application import Application
 from money_scenario import MoneyScenario, seed_money
 
 TOKEN = "serve-ops-token"

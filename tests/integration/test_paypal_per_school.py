@@ -23,10 +23,10 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
-from justdriving.adapters.payments.paypal import PayPalGateway
+from justdriving.adapters.payments.paypal.gateway import PayPalGateway
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.payments.school_gateways import SchoolGateways
 from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.engine import make_engine
@@ -34,13 +34,13 @@ from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.adapters.webhooks.registry import Receivers
+from justdriving.application import Application
 from justdriving.domain.errors import InvalidInput, InvalidSignature, NotFound
 from justdriving.domain.gateway_credentials import GatewayCredentials
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, School, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.persistence import UnitOfWorkFactory
 from justdriving.testing.paypal_simulator import PayPalSimulator

@@ -10,10 +10,10 @@ from integration_support import NOW, build_world, dkk
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.deposits import HOLD_WINDOW, DepositStatus
 from justdriving.domain.payments import CaptureMode, PaymentStatus
 from justdriving.domain.schools import MessageType
-from justdriving.domain.services.application import Application
 from memory_app import memory_application
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from conftest import Database
 
-from justdriving.adapters.accounting.quickbooks import QuickBooksAccountingClient
+from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.accounting import (
     AccountingContact,
@@ -22,7 +22,7 @@ from justdriving.domain.accounting import (
     OAuthGrant,
 )
 from justdriving.domain.money import Money
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
 
 pytest.importorskip("httpx")

@@ -40,12 +40,12 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryTemplateRenderer,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.messages import MessageStatus
 from justdriving.domain.outbox import OutboxStatus
-from justdriving.domain.services.application import Application
 from waiting import wait_for
 
 KILLS = 20

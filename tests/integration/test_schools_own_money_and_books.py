@@ -17,9 +17,9 @@ from conftest import Database
 from integration_support import NOW, World, build_world
 
 from justdriving.adapters.accounting.organisations import BooksPerSchool
-from justdriving.adapters.accounting.xero import XeroAccountingClient
-from justdriving.adapters.accounting.xero_consent import XeroConsent
-from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
+from justdriving.adapters.accounting.xero.consent import xero_consent
+from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
@@ -27,6 +27,7 @@ from justdriving.adapters.memory import (
     MemoryTemplateRenderer,
 )
 from justdriving.adapters.payments.factory import gateway_registry, stripe_gateway
+from justdriving.application import Application
 from justdriving.config import PaymentProvider, Settings
 from justdriving.domain.connect import PlatformFee
 from justdriving.domain.invoices import InvoiceStatus
@@ -34,8 +35,7 @@ from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.accounting import AccountingClient, GrantStore
 from justdriving.testing.stripe_simulator import StripeSimulator
@@ -133,7 +133,7 @@ def platform(database: Database) -> Iterator[Platform]:
             stripe_connect_webhook_secret=stripe.connect_webhook_secret,
         )
         grants = StoredGrants(database.uow)
-        consent = XeroConsent(
+        consent = xero_consent(
             xero.client_id,
             xero.client_secret,
             identity_base=xero.base_url,

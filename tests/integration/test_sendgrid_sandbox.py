@@ -14,7 +14,7 @@ import os
 import pytest
 
 from justdriving.adapters.email.mime import ListUnsubscribe
-from justdriving.adapters.email.sendgrid import SendGridEmailSender
+from justdriving.adapters.email.sendgrid.sender import SendGridEmailSender
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.messages import Attachment, EmailMessage
 from justdriving.domain.people import EmailAddress

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from justdriving.adapters.email.mime import ListUnsubscribe
-from justdriving.adapters.email.smtp import SmtpEmailSender
+from justdriving.adapters.email.smtp.sender import SmtpEmailSender
 from justdriving.domain.delivery import SuppressionReason
 from justdriving.domain.errors import (
     ConfigurationError,

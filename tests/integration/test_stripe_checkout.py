@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from justdriving.adapters.memory import FrozenClock
-from justdriving.adapters.payments.stripe import StripeGateway
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
 from justdriving.domain.errors import ProviderRejected
 from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money

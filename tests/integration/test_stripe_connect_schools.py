@@ -26,6 +26,7 @@ from justdriving.adapters.memory import (
 )
 from justdriving.adapters.payments.factory import gateway_registry, stripe_gateway
 from justdriving.adapters.sql import tables
+from justdriving.application import Application
 from justdriving.config import PaymentProvider, Settings
 from justdriving.domain.connect import PlatformFee
 from justdriving.domain.errors import ChargesNotEnabled, InvalidSignature
@@ -34,7 +35,6 @@ from justdriving.domain.money import Money
 from justdriving.domain.outbox import InboxStatus
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.testing.stripe_simulator import StripeSimulator
 

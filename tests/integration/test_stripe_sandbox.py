@@ -14,8 +14,8 @@ import os
 import pytest
 import stripe as stripe_sdk
 
-from justdriving.adapters.payments.stripe import API_VERSION, StripeGateway
-from justdriving.adapters.payments.stripe_errors import translate
+from justdriving.adapters.payments.stripe.errors import translate
+from justdriving.adapters.payments.stripe.gateway import API_VERSION, StripeGateway
 from justdriving.domain.errors import ConfigurationError, PaymentDeclined, ProviderRejected
 from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money

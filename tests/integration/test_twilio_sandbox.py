@@ -25,7 +25,7 @@ from justdriving.domain.people import PhoneNumber
 
 pytest.importorskip("twilio")
 
-from justdriving.adapters.sms.twilio import TwilioSmsSender
+from justdriving.adapters.sms.twilio.sender import TwilioSmsSender
 
 ACCOUNT_SID = os.environ.get("TWILIO_TEST_ACCOUNT_SID", "")
 AUTH_TOKEN = os.environ.get("TWILIO_TEST_AUTH_TOKEN", "")

@@ -13,11 +13,11 @@ from integration_support import NOW
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock
 from justdriving.adapters.memory.fake_webhooks import amount_data
+from justdriving.application import Application
 from justdriving.config import PaymentProvider, QueueBackend, Settings
 from justdriving.container import DEV_WEBHOOK_SECRET, build_container
 from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
 from justdriving.testing.paypal_simulator import PayPalSimulator

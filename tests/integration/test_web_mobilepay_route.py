@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from integration_support import NOW
 
 from justdriving.adapters.memory import FrozenClock
+from justdriving.application import Application
 from justdriving.config import QueueBackend, Settings
 from justdriving.container import build_container
 from justdriving.domain.charges import ChargeKind, ChargeReason
@@ -21,7 +22,6 @@ from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
 from justdriving.testing.mobilepay_simulator import MobilePaySimulator

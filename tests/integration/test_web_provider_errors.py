@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from integration_support import NOW
 
 from justdriving.adapters.memory import FrozenClock
+from justdriving.application import Application
 from justdriving.config import PaymentProvider, QueueBackend, Settings
 from justdriving.container import build_container
 from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
 from justdriving.testing.paypal_simulator import PayPalSimulator

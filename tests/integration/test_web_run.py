@@ -24,11 +24,11 @@ import attrs
 import pytest
 
 from justdriving.adapters.sql.schema import upgrade
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.container import build_container
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.demo_school import DEMO_SCHOOL, ensure_demo
 
 CLI = Path(sys.executable).with_name("justdriving")

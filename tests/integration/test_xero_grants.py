@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from attrs import evolve
 from conftest import Database
 
-from justdriving.adapters.accounting.xero import XeroAccountingClient
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.accounting import AccountingContact, OAuthGrant
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.testing.xero_simulator import XeroSimulator
 
 # Refreshes (the stored access token is about to expire), then dies at its first API call.
@@ -23,11 +23,11 @@ DOOMED = textwrap.dedent(
     """
     import os, sys
     import httpx
-    from justdriving.adapters.accounting.xero import XeroAccountingClient
+    from justdriving.adapters.accounting.xero.client import XeroAccountingClient
     from justdriving.adapters.sql.engine import make_engine
     from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
     from justdriving.domain.accounting import AccountingContact
-    from justdriving.domain.services.grants import StoredGrants
+    from justdriving.domain.services.accounting.grants import StoredGrants
 
     url, base, client_id, secret, tenant = sys.argv[1:6]
 

@@ -50,6 +50,7 @@ from sqlalchemy.engine import make_url
 from card_data import logged_card_numbers, stored_card_numbers
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.container import build_container
 from justdriving.domain.bookings import BookingStatus, CancellationPolicy, CancelledBy, FeeTier
@@ -61,7 +62,6 @@ from justdriving.domain.outbox import InboxStatus, OutboxStatus
 from justdriving.domain.payments import Payment, PaymentMethod, PaymentStatus
 from justdriving.domain.refunds import Refund, RefundStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.testing.mailgun_simulator import MailgunSimulator
 from justdriving.testing.stripe_api import ApiReply

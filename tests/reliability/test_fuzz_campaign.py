@@ -33,11 +33,11 @@ from justdriving.adapters.memory import FrozenClock
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.tables import metadata
+from justdriving.application import Application
 from justdriving.config import LogFormat, LogLevel, Mailer, PaymentProvider, Settings, SmsProvider
 from justdriving.container import build_container
 from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import serving_app
 from justdriving.entrypoints.web.server import WebServer

@@ -20,18 +20,18 @@ import pytest
 from justdriving.adapters.memory import (
     FakeEmailSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.adapters.payments.stripe import StripeGateway
-from justdriving.adapters.sms.twilio import TwilioSmsSender
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.adapters.payments.stripe.gateway import StripeGateway
+from justdriving.adapters.sms.twilio.sender import TwilioSmsSender
+from justdriving.application import Application
 from justdriving.domain.messages import Channel
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.testing.stripe_simulator import StripeSimulator
 from justdriving.testing.twilio_simulator import TwilioSimulator

@@ -24,11 +24,11 @@ import pytest
 
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
+from justdriving.application import Application
 from justdriving.config import Settings, is_secret_name
 from justdriving.container import build_container
 from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from leaks import leaks
 from waiting import wait_for

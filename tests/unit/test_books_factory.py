@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import pytest
 
 from justdriving.adapters.accounting.factory import quickbooks_books, xero_books
-from justdriving.adapters.accounting.xero import XeroAccountingClient
+from justdriving.adapters.accounting.xero.client import XeroAccountingClient
 from justdriving.adapters.memory import MemoryStore, MemoryUnitOfWorkFactory
 from justdriving.config import AccountingProvider, Settings
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.errors import BooksNotConnected
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 
 EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
 

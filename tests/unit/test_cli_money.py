@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from justdriving import container
 from justdriving.adapters.memory import FrozenClock
-from justdriving.domain.services.application import Application
+from justdriving.application import Application
 from justdriving.entrypoints.cli import main
 from justdriving.logs import Redactor
 from memory_app import memory_application

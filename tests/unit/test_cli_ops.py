@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from justdriving.adapters.memory import (
     FrozenClock,
 )
+from justdriving.application import Application
 from justdriving.container import Container
 from justdriving.domain.errors import InvalidInput, InvalidTransition, NotFound
 from justdriving.domain.ids import MessageId
@@ -27,7 +28,6 @@ from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentE
 from justdriving.domain.payments import EventOutcome
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.schools import MessageType, School
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.cli import main
 from memory_app import memory_application
 

@@ -11,11 +11,11 @@ from click.testing import CliRunner, Result
 from justdriving.adapters.memory import (
     FrozenClock,
 )
+from justdriving.application import Application
 from justdriving.container import Container
 from justdriving.domain.money import Money
 from justdriving.domain.payments import Payment, PaymentMethod
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.cli import main
 from memory_app import memory_application

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from justdriving.adapters.memory import FrozenClock
+from justdriving.application import Application
 from justdriving.container import Container
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.cli import main
 from memory_app import memory_application
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from justdriving import container
 from justdriving.adapters.memory import FrozenClock
+from justdriving.application import Application
 from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.connect import PlatformFee
 from justdriving.domain.money import Money
@@ -23,7 +24,6 @@ from justdriving.domain.schools import (
     School,
     SchoolSettings,
 )
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.cli import main
 from memory_app import memory_application
 

@@ -10,12 +10,12 @@ import pytest
 from justdriving.adapters.memory import FakeSmsSender, FrozenClock, MemoryUnitOfWorkFactory
 from justdriving.adapters.sql.token_cipher import TokenCipher
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.container import bootstrap, build_container
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.messages import Channel
 from justdriving.domain.money import Money
-from justdriving.domain.services.application import Application
 
 
 def settings(**environ: str) -> Settings:
@@ -135,7 +135,7 @@ def test_a_real_provider_without_its_credentials_refuses_to_start_and_names_them
 
 
 def test_stripe_becomes_every_schools_default_gateway_and_the_only_one() -> None:
-    from justdriving.adapters.payments.stripe import StripeGateway
+    from justdriving.adapters.payments.stripe.gateway import StripeGateway
     from justdriving.domain.schools import School
 
     container = build_container(
@@ -175,7 +175,7 @@ def test_the_fake_gateway_is_there_only_when_it_is_the_one_chosen(
 
 
 def test_paypal_outside_production_talks_to_its_sandbox() -> None:
-    from justdriving.adapters.payments.paypal import PayPalGateway
+    from justdriving.adapters.payments.paypal.gateway import PayPalGateway
 
     container = build_container(
         settings(
@@ -211,7 +211,7 @@ GATEWAYAPI = {
 
 
 def test_without_sms_rate_limit_the_providers_sender_is_used_as_it_is() -> None:
-    from justdriving.adapters.sms.gatewayapi import GatewayApiSmsSender
+    from justdriving.adapters.sms.gatewayapi.sender import GatewayApiSmsSender
 
     container = build_container(settings(**GATEWAYAPI))
 
@@ -222,7 +222,7 @@ def test_without_sms_rate_limit_the_providers_sender_is_used_as_it_is() -> None:
 
 
 def test_sms_rate_limit_paces_the_providers_sender_with_one_limiter_per_process() -> None:
-    from justdriving.adapters.sms.gatewayapi import GatewayApiSmsSender
+    from justdriving.adapters.sms.gatewayapi.sender import GatewayApiSmsSender
     from justdriving.adapters.sms.pacing import PacedSmsSender
 
     container = build_container(settings(**GATEWAYAPI, SMS_RATE_LIMIT="40"))

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from justdriving.adapters.payments import mobilepay_recurring as recurring
-from justdriving.adapters.payments import mobilepay_reference as refs
-from justdriving.adapters.payments import mobilepay_webhooks as hooks
+from justdriving.adapters.payments.mobilepay import recurring
+from justdriving.adapters.payments.mobilepay import reference as refs
+from justdriving.adapters.payments.mobilepay import webhooks as hooks
 from justdriving.domain.errors import InvalidSignature, MalformedWebhook, ProviderRejected
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind
@@ -212,7 +212,7 @@ def test_ids_that_cannot_travel_are_refused_by_name() -> None:
 def test_a_problem_quoting_a_phone_number_does_not_pass_it_on() -> None:
     import httpx
 
-    from justdriving.adapters.payments.mobilepay_http import Credentials, MobilePayApi
+    from justdriving.adapters.payments.mobilepay.api import Credentials, MobilePayApi
 
     api = MobilePayApi(Credentials("i", "s", "k", "123456"), api_base="http://x", provider="m")
     body = {"title": "Bad Request", "detail": "customer.phoneNumber 4520123456 is not valid"}

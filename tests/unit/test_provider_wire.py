@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from justdriving.adapters import exact_json
-from justdriving.adapters.accounting.quickbooks_payloads import amount
+from justdriving.adapters.accounting.quickbooks.payloads import amount
 from justdriving.domain.money import Money
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from justdriving.adapters.memory import FrozenClock
+from justdriving.application import Application
 from justdriving.config import Settings
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.schedule import (
     ACCOUNTING,
     AGENDAS,

@@ -9,7 +9,7 @@ the network's latency varies, no `per_window + 1` calls can arrive within one wi
 One limiter is shared by every thread of a process that calls the same provider account.
 Other processes are not seen: their calls show up as 429 answers, which `pause` turns into a
 wait for every thread of this one (for SMS, SMS_RATE_LIMIT_STORAGE shares the count across
-processes instead: `shared_rate_limits`). Xero's limits (xero_limits) and the SMS pacing
+processes instead: `shared_rate_limits`). Xero's limits (accounting.xero.limits) and the SMS pacing
 (sms.pacing) are both this limiter with their own numbers.
 """
 

@@ -7,7 +7,7 @@ from justdriving.config.settings import Settings
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import ConfigurationError, InvalidInput
 from justdriving.domain.people import EmailAddress, PhoneNumber
-from justdriving.domain.services.relay import RelayPolicy
+from justdriving.relay.engine import RelayPolicy
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:

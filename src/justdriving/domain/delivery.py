@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import datetime
 
 from attrs import define, frozen
@@ -106,3 +107,15 @@ class Suppression(Entity):
     @staticmethod
     def key(channel: Channel, address: str, school_id: str | None) -> str:
         return f"{channel.value}:{school_id or '*'}:{address.lower()}"
+
+    @staticmethod
+    def in_force(
+        find: Callable[[str | None], Suppression | None], school_id: str
+    ) -> Suppression | None:
+        """The active suppression that stops sending for `school_id`: its own, else the one for
+        every school; `find` gives the record of one scope (a school's id, or None)."""
+        for scope in (school_id, None):
+            found = find(scope)
+            if found is not None and found.active:
+                return found
+        return None

@@ -10,6 +10,7 @@ from typing import Any
 from attrs import define, field
 
 from justdriving.domain.entity import Entity
+from justdriving.domain.ids import new_id
 
 
 class OutboxKind(enum.StrEnum):
@@ -57,6 +58,30 @@ class OutboxMessage(Entity):
     sent_at: datetime | None = None
     lease_until: datetime | None = None
     claimed_by: str | None = None
+
+    @classmethod
+    def queued(
+        cls,
+        school_id: str,
+        kind: OutboxKind,
+        payload: Mapping[str, Any],
+        idempotency_key: str,
+        now: datetime,
+        *,
+        not_before: datetime | None = None,
+    ) -> OutboxMessage:
+        """A provider call (capture, cancel, refund, charge, accounting push, a host delivery)
+        to make after the commit of the unit of work it is added to (not before `not_before`,
+        when given: a charge retried days later)."""
+        return cls(
+            id=new_id("obx"),
+            kind=kind,
+            school_id=school_id,
+            payload=dict(payload),
+            idempotency_key=idempotency_key,
+            created_at=now,
+            next_attempt_at=not_before,
+        )
 
     def due(self, now: datetime) -> bool:
         """Claimable: waiting and due, or in flight with a lease that ran out (a dead worker)."""

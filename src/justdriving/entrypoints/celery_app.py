@@ -42,10 +42,9 @@ from typing import Any
 
 from celery import Celery
 
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.domain.errors import ConfigurationError
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.relay import RelayReport
 from justdriving.entrypoints.schedule import (
     ACCOUNTING,
     AGENDAS,
@@ -60,6 +59,7 @@ from justdriving.entrypoints.schedule import (
     PeriodicJob,
     scheduled,
 )
+from justdriving.relay.engine import RelayReport
 
 __all__ = [
     "ACCOUNTING",

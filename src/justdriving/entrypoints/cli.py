@@ -200,7 +200,7 @@ def export_accounting(format_: str, school_id: str | None, since: datetime | Non
     """Write the documents issued since the last export as CSV files (ACCOUNTING_EXPORT_DIR).
     Exits 1 when a document could not be exported."""
     from justdriving.container import bootstrap
-    from justdriving.domain.services.accounting_export import ExportFormat
+    from justdriving.domain.services.accounting.export import ExportFormat
 
     app = bootstrap()
     day, chosen = (since.date() if since else None), ExportFormat(format_)

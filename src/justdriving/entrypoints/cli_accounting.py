@@ -88,7 +88,7 @@ def connect(
     if tenant_id is not None:
         raise click.UsageError("--tenant-id is for --school; otherwise ACCOUNTING_TENANT_ID")
     from justdriving.container import accounting_consent, grant_store
-    from justdriving.domain.services.grants import connect_accounting
+    from justdriving.domain.services.accounting.grants import connect_accounting
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # two requests: no news, one line
     logging.getLogger("alembic").setLevel(logging.WARNING)  # checking migrations is no news

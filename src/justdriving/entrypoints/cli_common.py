@@ -15,7 +15,7 @@ import click
 from justdriving.domain.errors import ConfigurationError, JustDrivingError
 
 if TYPE_CHECKING:
-    from justdriving.domain.services.application import Application
+    from justdriving.application import Application
 
 F = TypeVar("F", bound=Callable[..., Any])
 

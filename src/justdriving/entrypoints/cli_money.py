@@ -14,14 +14,13 @@ from typing import Any, TypeVar
 import attrs
 import click
 
+from justdriving.application import Application
 from justdriving.domain.errors import InvalidInput, NotFound
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentStatus
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.arguments import MOST_PER_BATCH
-from justdriving.domain.services.money_lookup import OVERDUE
-from justdriving.domain.services.money_rows import Named
+from justdriving.domain.services.views.money_rows import OVERDUE, Named
 from justdriving.entrypoints.cli_common import app_from_environment, clean_errors, print_table
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 
 import click
 
+from justdriving.application import Application
 from justdriving.config import AppEnv, Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.messages import MessageStatus
 from justdriving.domain.outbox import InboxStatus, OutboxStatus
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.arguments import MOST_PER_BATCH
 from justdriving.domain.services.operations import DEFAULT_LIMIT
 from justdriving.entrypoints.cli_common import (

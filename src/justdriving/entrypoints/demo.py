@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from justdriving.adapters.sql.schema import upgrade
+from justdriving.application import Application
 from justdriving.config import AppEnv, Mailer, PaymentProvider, Settings, SmsProvider
 from justdriving.container import build_container
 from justdriving.domain.addresses import PostalAddress
@@ -18,7 +19,6 @@ from justdriving.domain.events import DomainEvent
 from justdriving.domain.money import Money
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.schools import AccountMapping, InvoiceService, SchoolSettings
-from justdriving.domain.services.application import Application
 
 MEMORY_URL: Final = "memory://"
 

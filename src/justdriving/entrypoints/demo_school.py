@@ -9,12 +9,12 @@ from typing import Final
 import attrs
 from attrs import frozen
 
+from justdriving.application import Application
 from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.people import Student
 from justdriving.domain.schools import AccountMapping, InvoiceService, School, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
 DEMO_SCHOOL: Final = "Køreskolen Demo"

@@ -23,12 +23,12 @@ import click
 
 from justdriving import __version__
 from justdriving.adapters.sql.schema import pending, upgrade
+from justdriving.application import Application
 from justdriving.config import QueueBackend, Settings
 from justdriving.container import Container, build_container
 from justdriving.domain.delivery import DeliveryReceipt
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.messages import Channel, MessageStatus
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.demo_school import DemoInvoice, ensure_demo
 from justdriving.entrypoints.flask_app import create_app, serving_app
 from justdriving.entrypoints.schedule import scheduled

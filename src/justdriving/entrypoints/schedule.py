@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from attrs import frozen
 
+from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.domain.errors import JustDrivingError
-from justdriving.domain.services.application import Application
 
 log = logging.getLogger("justdriving.worker")
 

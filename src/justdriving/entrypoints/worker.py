@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from attrs import define, field
 
-from justdriving.domain.services.application import Application
+from justdriving.application import Application
 from justdriving.entrypoints.schedule import DISPATCH, PeriodicJob, periodic_jobs
 
 RELAY_IDLE_SLEEP = 0.2  # seconds, on average, between looks at an empty outbox

@@ -201,7 +201,7 @@ class MobilePaySimulator(RecurringSide, Served):
 
     def credentials(self, msn: str | None = None) -> Any:
         """The adapter's Credentials for a sales unit (the default one)."""
-        from justdriving.adapters.payments.mobilepay_http import Credentials
+        from justdriving.adapters.payments.mobilepay.api import Credentials
 
         merchant = self.merchants[msn or self.default_msn]
         return Credentials(

@@ -11,7 +11,7 @@ from justdriving.adapters.memory import (
     FrozenClock,
     MemoryStore,
 )
-from justdriving.domain.services.application import Application
+from justdriving.application import Application
 from memory_app import memory_application
 
 from .support import NOW, World, build_world

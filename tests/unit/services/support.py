@@ -15,6 +15,7 @@ from justdriving.adapters.memory import (
     WebhookDelivery,
 )
 from justdriving.adapters.memory.store import TABLES
+from justdriving.application import Application
 from justdriving.domain.bookings import Booking, BookingType, CancellationPolicy, FeeTier
 from justdriving.domain.messages import Channel, OutboundMessage
 from justdriving.domain.money import Money
@@ -22,7 +23,6 @@ from justdriving.domain.outbox import OutboxKind, OutboxMessage
 from justdriving.domain.payments import EventOutcome, PaymentMethod
 from justdriving.domain.people import Student, Teacher
 from justdriving.domain.schools import MessageType, School, SchoolSettings
-from justdriving.domain.services.application import Application
 
 # Monday 3 March 2025, 10:00 in Copenhagen.
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

@@ -12,13 +12,13 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
-from justdriving.domain.services.accounting_sync import AccountingSync
-from justdriving.domain.services.application import Application
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
+from justdriving.domain.services.accounting.sync import AccountingSync
 
 from .support import NOW
 from .test_accounting_fixtures import (

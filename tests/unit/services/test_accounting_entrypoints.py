@@ -14,15 +14,15 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.container import Container
 from justdriving.domain.errors import ProviderUnavailable
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.cli import main
 from justdriving.entrypoints.worker import Worker
 

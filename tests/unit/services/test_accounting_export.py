@@ -14,11 +14,12 @@ from justdriving.adapters.memory import (
     FakeEmailSender,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.accounting import (
     AccountingContact,
     AccountingCreditNote,
@@ -27,8 +28,7 @@ from justdriving.domain.accounting import (
 )
 from justdriving.domain.errors import ConfigurationError, InvalidInput
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.accounting_export import AccountingExport, ExportFormat
-from justdriving.domain.services.application import Application
+from justdriving.domain.services.accounting.export import AccountingExport, ExportFormat
 
 from .test_accounting_fixtures import ACCOUNTS, accounting_school, busy_school, invoice, student
 

@@ -11,6 +11,7 @@ from typing import Any
 from attrs import define, evolve, field, frozen
 
 from justdriving.adapters.memory import FakeAccountingClient, FrozenClock
+from justdriving.application import Application
 from justdriving.domain.accounting import SyncRun, SyncStatus
 from justdriving.domain.errors import ProviderUnavailable
 from justdriving.domain.invoices import Invoice
@@ -24,9 +25,8 @@ from justdriving.domain.schools import (
     School,
     SchoolSettings,
 )
-from justdriving.domain.services.accounting_push import RetryPolicy
-from justdriving.domain.services.accounting_sync import AccountingSync
-from justdriving.domain.services.application import Application
+from justdriving.domain.services.accounting.push import RetryPolicy
+from justdriving.domain.services.accounting.sync import AccountingSync
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.persistence import UnitOfWorkFactory
 

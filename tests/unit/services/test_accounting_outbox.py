@@ -17,26 +17,26 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.accounting import SyncStatus
 from justdriving.domain.errors import ProviderUnavailable
 from justdriving.domain.events import CreditNoteIssued, DomainEvent, InvoiceIssued, PaymentSucceeded
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.accounting_outbox import (
+from justdriving.domain.services.accounting.documents import Kind
+from justdriving.domain.services.followups.books import (
     credit_note_to_books,
     invoice_to_books,
     payment_to_books,
     queue_push,
     records_of,
 )
-from justdriving.domain.services.accounting_plan import Kind
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.domain.services.reactions import BOOKS, REACTIONS
 from justdriving.ports.persistence import UnitOfWork

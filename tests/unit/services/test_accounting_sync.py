@@ -17,13 +17,13 @@ from justdriving.adapters.memory import (
     MemoryStore,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.application import Application
 from justdriving.domain.accounting import AccountingInvoice, SyncRun, SyncStatus
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 from justdriving.domain.schools import AccountMapping, InvoiceService
-from justdriving.domain.services.accounting_push import RetryPolicy
-from justdriving.domain.services.accounting_runs import moment
-from justdriving.domain.services.accounting_sync import AccountingSync
-from justdriving.domain.services.application import Application
+from justdriving.domain.services.accounting.push import RetryPolicy
+from justdriving.domain.services.accounting.runs import moment
+from justdriving.domain.services.accounting.sync import AccountingSync
 from justdriving.domain.services.invoicing import LineItem
 
 from .test_accounting_fixtures import (
@@ -541,9 +541,9 @@ class TestConfiguration:
         from justdriving.adapters.memory import (
             FakeEmailSender,
             FakeSmsSender,
-            MemoryGatewayRegistry,
             MemoryTemplateRenderer,
         )
+        from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 
         with_books = Application(
             uow=MemoryUnitOfWorkFactory(store),

@@ -15,6 +15,7 @@ from justdriving.adapters.memory import (
     FrozenClock,
     MemoryStore,
 )
+from justdriving.application import Application
 from justdriving.domain.bookings import Booking, CancelledBy
 from justdriving.domain.errors import (
     ConfigurationError,
@@ -30,7 +31,6 @@ from justdriving.domain.errors import (
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.payments import Payment, PaymentMethod
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
 from .support import World, build_world, dkk, eur, snapshot

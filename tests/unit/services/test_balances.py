@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.errors import NotFound
 from justdriving.domain.payments import PaymentMethod
-from justdriving.domain.services.application import Application
 
 from .support import World, build_world, deliver, dkk
 

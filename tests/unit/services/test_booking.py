@@ -13,6 +13,7 @@ from justdriving.adapters.memory import (
     FrozenClock,
     MemoryStore,
 )
+from justdriving.application import Application
 from justdriving.domain.bookings import BookingStatus, CancelledBy
 from justdriving.domain.deposits import DepositStatus
 from justdriving.domain.errors import BookingNotAllowed, TeacherDoubleBooked
@@ -22,7 +23,6 @@ from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.payments import CaptureMode, PaymentStatus
 from justdriving.domain.people import PhoneNumber
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
 from .support import (

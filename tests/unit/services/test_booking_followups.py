@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
 from justdriving.adapters.memory.persistence import MemoryUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.bookings import Booking, CancelledBy
 from justdriving.domain.deposits import DepositStatus
 from justdriving.domain.events import (
@@ -20,21 +21,20 @@ from justdriving.domain.events import (
 )
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.booking_followups import (
+from justdriving.domain.services.followups.bookings import (
     booking_cancelled,
     booking_completed,
     booking_confirmed,
     booking_marked_no_show,
     booking_rescheduled,
 )
-from justdriving.domain.services.reactions import REACTIONS
-from justdriving.domain.services.teacher_messages import (
+from justdriving.domain.services.followups.teachers import (
     teacher_told_booked,
     teacher_told_cancelled,
     teacher_told_moved,
     teacher_told_no_show,
 )
+from justdriving.domain.services.reactions import REACTIONS
 from justdriving.ports.persistence import UnitOfWork
 
 from .support import (

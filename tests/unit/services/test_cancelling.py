@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.bookings import Booking, BookingStatus, CancelledBy
 from justdriving.domain.deposits import DepositStatus
 from justdriving.domain.errors import InvalidTransition
@@ -15,7 +16,6 @@ from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
 
 from .support import (
     World,

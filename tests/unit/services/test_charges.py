@@ -16,11 +16,12 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.templates import JinjaTemplateRenderer
+from justdriving.application import Application
 from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.errors import (
     InvalidInput,
@@ -38,7 +39,6 @@ from justdriving.domain.messages import Channel
 from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.payments import Payment, PaymentStatus
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from memory_app import memory_application
 

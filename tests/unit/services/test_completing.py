@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.bookings import BookingStatus
 from justdriving.domain.deposits import DepositStatus
 from justdriving.domain.errors import InvalidTransition
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
 from justdriving.domain.tax import TaxRate
 
 from .support import (

@@ -14,6 +14,7 @@ from justdriving.adapters.memory import (
     FrozenClock,
     MemoryStore,
 )
+from justdriving.application import Application
 from justdriving.domain.connect import ConnectedAccount, PlatformFee
 from justdriving.domain.errors import (
     ChargesNotEnabled,
@@ -28,7 +29,6 @@ from justdriving.domain.money import Money
 from justdriving.domain.outbox import InboxStatus
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.payments import AccountRequest
 from memory_app import memory_application

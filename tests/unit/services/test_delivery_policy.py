@@ -14,18 +14,18 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.delivery import Suppression, SuppressionReason
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.messages import Channel, MessageStatus
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.schools import MessageType, QuietHours
-from justdriving.domain.services.application import Application
 
 from .support import World, build_world, messages, outbox, with_settings
 

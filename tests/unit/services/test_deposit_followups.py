@@ -12,6 +12,7 @@ import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
 from justdriving.adapters.memory.persistence import MemoryUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.bookings import BookingStatus, CancelledBy
 from justdriving.domain.deposits import Deposit, DepositStatus
 from justdriving.domain.events import (
@@ -26,8 +27,7 @@ from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.deposits import (
+from justdriving.domain.services.followups.deposits import (
     deposit_returned,
     deposit_secured,
     deposit_settled,

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.bookings import BookingStatus
 from justdriving.domain.deposits import HOLD_WINDOW, DepositStatus
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.payments import CaptureMode, PaymentStatus
-from justdriving.domain.services.application import Application
 
 from .support import World, build_world, deliver, dkk, record, with_settings
 

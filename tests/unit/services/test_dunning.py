@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from justdriving.adapters.documents.pay_links import PublicPayLinks
 from justdriving.adapters.memory import FakeEmailSender, FakeSmsSender, FrozenClock, MemoryStore
 from justdriving.adapters.templates import JinjaTemplateRenderer
+from justdriving.application import Application
 from justdriving.domain.dunning import DEFAULT_LADDER, DunningStep, Tone, due_step
 from justdriving.domain.errors import BookingNotAllowed, InvalidInput
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.messages import Channel, MessageStatus
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.schools import InvoiceService, MessageType, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from memory_app import memory_application
 

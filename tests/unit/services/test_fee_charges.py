@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.schools import MessageType
-from justdriving.domain.services.application import Application
 
 from .support import (
     World,

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from justdriving.adapters.memory import FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.errors import ConcurrencyConflict, InvalidInput, InvalidTransition
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
 from .support import World, build_world, dkk, eur, messages, record, snapshot

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 
 from justdriving.adapters.memory import FakeEmailSender, FakeSmsSender, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms, Keyword
 from justdriving.domain.errors import InvalidInput, TeacherDoubleBooked
 from justdriving.domain.messages import Channel, MessageStatus
 from justdriving.domain.people import EmailAddress, PhoneNumber
 from justdriving.domain.schools import MessageType
 from justdriving.domain.services.announcements import Audience
-from justdriving.domain.services.application import Application
 
 from .support import World, hours_from_now, messages
 
@@ -192,9 +192,9 @@ class TestInvoiceEmail:
         from justdriving.adapters.memory import (
             FakeEmailSender,
             FakePaymentGateway,
-            MemoryGatewayRegistry,
             MemoryUnitOfWorkFactory,
         )
+        from justdriving.adapters.payments.registry import MemoryGatewayRegistry
         from justdriving.adapters.templates import JinjaTemplateRenderer
         from justdriving.domain.schools import InvoiceService
         from justdriving.domain.services.invoicing import LineItem

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from justdriving.adapters.memory import FakeHostEventSender, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.errors import (
     InvalidInput,
     ProviderRejected,
@@ -17,7 +18,6 @@ from justdriving.domain.errors import (
     TeacherDoubleBooked,
 )
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
-from justdriving.domain.services.application import Application
 from memory_app import memory_application
 
 from .support import World, build_world, outbox

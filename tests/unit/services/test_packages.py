@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.bookings import BookingStatus
 from justdriving.domain.errors import InvalidInput, InvalidTransition, PackageExhausted
 from justdriving.domain.invoices import Invoice, InvoiceStatus
@@ -15,7 +16,6 @@ from justdriving.domain.packages import LessonPackage, PackageStatus
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 
 from .support import World, deliver, dkk, outbox, paid_package, provider_ref, record, snapshot
 

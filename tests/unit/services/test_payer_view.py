@@ -9,9 +9,9 @@ import pytest
 
 from justdriving import InvalidInput, NotFound
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock
+from justdriving.application import Application
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
 from .support import World, dkk, provider_ref

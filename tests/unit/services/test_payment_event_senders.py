@@ -16,19 +16,19 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
 from justdriving.adapters.memory.fake_webhooks import amount_data
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
 from .support import NOW, build_world, dkk, messages, record, snapshot, with_settings

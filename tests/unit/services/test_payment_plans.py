@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.errors import (
     BookingNotAllowed,
     InvalidInput,
@@ -23,7 +24,6 @@ from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.payments import PaymentMethod, PaymentStatus
 from justdriving.domain.plans import ChargeState, PlanStatus
 from justdriving.domain.schools import MessageType
-from justdriving.domain.services.application import Application
 from justdriving.domain.staff_alerts import AlertKind
 
 from .support import (

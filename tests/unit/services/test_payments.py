@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.errors import (
     InvalidInput,
     InvalidSignature,
@@ -22,7 +23,6 @@ from justdriving.domain.money import Money
 from justdriving.domain.outbox import InboxStatus, OutboxKind
 from justdriving.domain.payments import EventOutcome, PaymentMethod, PaymentStatus
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.domain.services.payment_starts import StartedPayment
 

@@ -10,6 +10,7 @@ import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
 from justdriving.adapters.memory.persistence import MemoryUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.deposits import DepositStatus
 from justdriving.domain.events import (
     DomainEvent,
@@ -27,16 +28,15 @@ from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentE
 from justdriving.domain.payments import Payment, PaymentMethod, PaymentPurpose
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.billing import invoice_issued
-from justdriving.domain.services.invoicing import LineItem
-from justdriving.domain.services.reactions import REACTIONS
-from justdriving.domain.services.refunds import refund_booked
-from justdriving.domain.services.settlement import (
+from justdriving.domain.services.followups.invoices import invoice_issued
+from justdriving.domain.services.followups.payments import (
     payment_authorized,
     payment_canceled,
     payment_succeeded,
 )
+from justdriving.domain.services.followups.refunds import refund_booked
+from justdriving.domain.services.invoicing import LineItem
+from justdriving.domain.services.reactions import REACTIONS
 from justdriving.ports.persistence import UnitOfWork
 
 from .support import NOW, World, build_world, deliver, dkk, messages, record, with_settings

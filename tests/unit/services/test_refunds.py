@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.errors import (
     InvalidTransition,
     PaymentDeclined,
@@ -19,10 +20,9 @@ from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.payments import EventOutcome, Payment, PaymentMethod
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.domain.services.reactions import Reacting
-from justdriving.domain.services.refunds import open_refund
+from justdriving.domain.services.steps.refunds import open_refund
 from justdriving.domain.tax import TaxRate
 
 from .support import NOW, World, deliver, dkk, messages, outbox, record, snapshot

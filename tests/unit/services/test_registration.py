@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from justdriving.adapters.memory import MemoryStore
+from justdriving.application import Application
 from justdriving.domain.errors import (
     InvalidEmailAddress,
     InvalidInput,
@@ -15,7 +16,6 @@ from justdriving.domain.errors import (
     NotFound,
 )
 from justdriving.domain.people import EmailAddress, PhoneNumber
-from justdriving.domain.services.application import Application
 
 from .support import World, dkk, eur, record, snapshot
 

@@ -10,11 +10,12 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryTemplateRenderer,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
+from justdriving.application import Application
 from justdriving.domain.errors import ProviderRejected, ProviderUnavailable
 from justdriving.domain.messages import Channel, MessageStatus, SendReceipt, SmsMessage
 from justdriving.domain.outbox import OutboxKind, OutboxMessage, OutboxStatus
@@ -22,9 +23,8 @@ from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.people import PhoneNumber
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, MessageType, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.domain.services.relay import RelayPolicy
+from justdriving.relay.engine import RelayPolicy
 
 from .support import World, build_world, deliver, dkk, messages, outbox, record
 

@@ -7,11 +7,11 @@ import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
 from justdriving.adapters.payments.no_cards import NoCardsOnFile
+from justdriving.application import Application
 from justdriving.domain.errors import CapabilityNotSupported, NotFound
 from justdriving.domain.events import CardSetupFailed, DomainEvent, PaymentMethodSaved
 from justdriving.domain.payments import EventOutcome
 from justdriving.domain.saved_methods import customer_id_for
-from justdriving.domain.services.application import Application
 from memory_app import memory_application
 
 from .support import World, deliver, record, snapshot

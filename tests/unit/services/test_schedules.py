@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from justdriving.adapters.memory import FakeSmsSender, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.errors import ProviderUnavailable
 from justdriving.domain.messages import Channel
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
 from .support import (

@@ -14,18 +14,18 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.templates import JinjaTemplateRenderer
+from justdriving.application import Application
 from justdriving.domain.delivery import Suppression, SuppressionReason
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.errors import InvalidInput, NotFound
 from justdriving.domain.messages import Channel, MessageStatus
 from justdriving.domain.people import EmailAddress
 from justdriving.domain.schools import Branding, MessageType
-from justdriving.domain.services.application import Application
 
 from .support import build_world, messages, snapshot, with_settings
 

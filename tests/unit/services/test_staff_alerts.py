@@ -15,11 +15,11 @@ from justdriving.adapters.memory import (
     MemoryStore,
 )
 from justdriving.adapters.templates import JinjaTemplateRenderer
+from justdriving.application import Application
 from justdriving.domain.errors import ProviderRejected
 from justdriving.domain.messages import Channel
 from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService, MessageType, SchoolSettings
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.domain.staff_alerts import AlertKind
 from memory_app import memory_application

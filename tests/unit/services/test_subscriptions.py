@@ -17,8 +17,8 @@ from justdriving import (
     TeacherDoubleBooked,
 )
 from justdriving.adapters.memory import FrozenClock
+from justdriving.application import Application
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 
 from .support import World, dkk

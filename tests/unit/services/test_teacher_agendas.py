@@ -10,16 +10,16 @@ from justdriving.adapters.memory import (
     FakePaymentGateway,
     FakeSmsSender,
     FrozenClock,
-    MemoryGatewayRegistry,
     MemoryStore,
     MemoryUnitOfWorkFactory,
 )
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.templates import JinjaTemplateRenderer
+from justdriving.application import Application
 from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.messages import Channel, OutboundMessage
 from justdriving.domain.people import Teacher
 from justdriving.domain.schools import MessageType
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.schedule import AGENDAS, periodic_jobs
 
 from .support import NOW, World, build_world, messages, with_settings

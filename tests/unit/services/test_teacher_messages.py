@@ -9,6 +9,7 @@ from datetime import time, timedelta
 import pytest
 
 from justdriving.adapters.memory import FakeSmsSender, FrozenClock, MemoryStore
+from justdriving.application import Application
 from justdriving.domain.bookings import BookingStatus, CancelledBy
 from justdriving.domain.delivery import InboundSms, Keyword
 from justdriving.domain.errors import InvalidInput, InvalidTransition
@@ -17,7 +18,6 @@ from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.people import PhoneNumber, Teacher
 from justdriving.domain.schools import MessageType, QuietHours, SickReport
 from justdriving.domain.services.announcements import Recipients
-from justdriving.domain.services.application import Application
 
 from .support import World, build_world, dkk, messages, outbox, snapshot, with_settings
 

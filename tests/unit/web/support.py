@@ -12,12 +12,12 @@ from werkzeug.test import TestResponse
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, WebhookDelivery
 from justdriving.adapters.sql.schema import upgrade
+from justdriving.application import Application
 from justdriving.config import QueueBackend, Settings
 from justdriving.container import Container, build_container
 from justdriving.domain.money import Money
 from justdriving.domain.outbox import InboxEvent
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.application import Application
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
 

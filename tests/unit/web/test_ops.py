@@ -20,7 +20,7 @@ from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.payments import PaymentMethod
 from justdriving.domain.schools import AccountMapping, InvoiceService, SchoolSettings
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.domain.services.ops_view import OpsView
+from justdriving.domain.services.views.ops import OpsView
 from justdriving.logs import Redactor
 
 from .support import Site, build_site, settings_for

@@ -17,21 +17,25 @@ from justdriving.ports.accounting import (
 )
 
 if TYPE_CHECKING:
-    from justdriving.domain.services.accounting_export import AccountingExporter
-    from justdriving.domain.services.grants import StoredGrants
+    from justdriving.domain.services.accounting.export import AccountingExporter
+    from justdriving.domain.services.accounting.grants import StoredGrants
 
 
 DEVELOPMENT_EXPORT_DIR = "accounting-exports"
 
 
 def csv_client(settings: AccountingSettings) -> AccountingClient:
-    from justdriving.adapters.accounting.csv_client import CsvAccountingClient
+    from justdriving.adapters.accounting.csv.client import CsvAccountingClient
 
     return CsvAccountingClient(settings.accounting_export_dir or DEVELOPMENT_EXPORT_DIR)
 
 
 def xero_client(settings: AccountingSettings, grants: GrantStore) -> AccountingClient:
-    from justdriving.adapters.accounting.xero import API_BASE, IDENTITY_BASE, XeroAccountingClient
+    from justdriving.adapters.accounting.xero.client import (
+        API_BASE,
+        IDENTITY_BASE,
+        XeroAccountingClient,
+    )
 
     return XeroAccountingClient(
         settings.accounting_api_key or "",
@@ -45,11 +49,11 @@ def xero_client(settings: AccountingSettings, grants: GrantStore) -> AccountingC
 
 
 def quickbooks_client(settings: AccountingSettings, grants: GrantStore) -> AccountingClient:
-    from justdriving.adapters.accounting.quickbooks import (
+    from justdriving.adapters.accounting.quickbooks.client import (
         LIVE_API,
-        TOKEN_URL,
         QuickBooksAccountingClient,
     )
+    from justdriving.adapters.accounting.quickbooks.identity import TOKEN_URL
 
     return QuickBooksAccountingClient(
         settings.accounting_api_key or "",
@@ -65,8 +69,12 @@ def xero_books(settings: AccountingSettings, grants: StoredGrants) -> Accounting
     """Each school's own Xero organisation, else ACCOUNTING_TENANT_ID's; one rate limiter
     for all of them (it counts per organisation)."""
     from justdriving.adapters.accounting.organisations import BooksPerSchool
-    from justdriving.adapters.accounting.xero import API_BASE, IDENTITY_BASE, XeroAccountingClient
-    from justdriving.adapters.accounting.xero_limits import XeroRateLimiter
+    from justdriving.adapters.accounting.xero.client import (
+        API_BASE,
+        IDENTITY_BASE,
+        XeroAccountingClient,
+    )
+    from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
 
     limiter = XeroRateLimiter()
 
@@ -104,7 +112,7 @@ def exporter(settings: AccountingSettings, production: bool) -> AccountingExport
         folder = DEVELOPMENT_EXPORT_DIR
     if not folder:
         return None
-    from justdriving.adapters.accounting.csv_export import CsvExporter
+    from justdriving.adapters.accounting.csv.export import CsvExporter
 
     return CsvExporter(folder)
 
@@ -127,13 +135,13 @@ def accounting_consent(settings: AccountingSettings) -> AccountingConsent:
         raise ConfigurationError(f"{provider} needs the app's client id and secret", missing)
     token, base = settings.accounting_token_url, settings.accounting_api_base_url
     if provider is AccountingProvider.XERO:
-        from justdriving.adapters.accounting.xero import API_BASE, IDENTITY_BASE
-        from justdriving.adapters.accounting.xero_consent import XeroConsent
+        from justdriving.adapters.accounting.xero.client import API_BASE, IDENTITY_BASE
+        from justdriving.adapters.accounting.xero.consent import xero_consent
 
-        return XeroConsent(
+        return xero_consent(
             key, secret, identity_base=token or IDENTITY_BASE, api_base=base or API_BASE
         )
-    from justdriving.adapters.accounting.quickbooks import TOKEN_URL
-    from justdriving.adapters.accounting.quickbooks_consent import QuickBooksConsent
+    from justdriving.adapters.accounting.quickbooks.consent import quickbooks_consent
+    from justdriving.adapters.accounting.quickbooks.identity import TOKEN_URL
 
-    return QuickBooksConsent(key, secret, token_url=token or TOKEN_URL)
+    return quickbooks_consent(key, secret, token_url=token or TOKEN_URL)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 
 from justdriving.domain.errors import BooksNotConnected
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.ports.accounting import AccountingClient, GrantStore
 
 Build = Callable[[str, GrantStore], AccountingClient]

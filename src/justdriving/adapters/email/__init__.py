@@ -1,4 +1,5 @@
 """Email adapters: SMTP, SendGrid, Mailgun and a local file inbox, plus their webhook parsers.
 
-Each provider has its own module; importing this package imports none of them (nor any SDK).
+One package per provider (`smtp`, `sendgrid`, `mailgun`); importing this package imports none
+of them (nor any SDK). `mime` builds and checks what every sender sends.
 """

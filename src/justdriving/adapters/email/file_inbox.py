@@ -14,8 +14,8 @@ import uuid
 from email import policy
 from pathlib import Path
 
+from justdriving.adapters.clock import SystemClock
 from justdriving.adapters.email.mime import ListUnsubscribe, Mailbox, compose, message_id_of
-from justdriving.adapters.memory.clock import SystemClock
 from justdriving.domain.errors import InvalidInput, ProviderRejected, ProviderUnavailable
 from justdriving.domain.messages import EmailMessage, SendReceipt
 from justdriving.ports.clock import Clock

@@ -1,4 +1,4 @@
-"""Clocks: the system's UTC time, and a frozen one that tests move by hand."""
+"""A frozen clock that tests move by hand (the real one is adapters/clock.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,6 @@ def _aware_utc(moment: datetime) -> datetime:
     if not isinstance(moment, datetime) or moment.utcoffset() is None:
         raise InvalidInput("a clock keeps timezone-aware times only")
     return moment.astimezone(UTC)
-
-
-class SystemClock:
-    """The real time, in UTC."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class FrozenClock:

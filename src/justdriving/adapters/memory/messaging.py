@@ -1,10 +1,8 @@
-"""SMS and email senders in memory (recording, failing on demand) and to the log (masked)."""
+"""SMS and email senders in memory: recording what they sent, failing on demand."""
 
 from __future__ import annotations
 
 import itertools
-import logging
-import uuid
 from collections.abc import Iterable
 
 from justdriving.adapters.memory.failures import FailureQueue
@@ -16,16 +14,12 @@ from justdriving.domain.people import EmailAddress, PhoneNumber
 __all__ = [
     "FakeEmailSender",
     "FakeSmsSender",
-    "LogEmailSender",
-    "LogSmsSender",
     "MemoryTemplateRenderer",
     "MessageTemplate",
 ]
 
 SMS_MAX_LENGTH = 1600  # what Twilio accepts; longer bodies are refused, not truncated
 EMAIL_MAX_BYTES = 10 * 1024 * 1024
-
-_log = logging.getLogger(__name__)
 
 
 class FakeSmsSender:
@@ -92,42 +86,4 @@ class FakeEmailSender:
         self.sent.append((message.to, message, receipt))
         if late is not None:
             raise late
-        return receipt
-
-
-class LogSmsSender:
-    """Logs one line per SMS: the masked number and our reference, never the body."""
-
-    def __init__(self, name: str = "log", logger: logging.Logger | None = None) -> None:
-        self.name = name
-        self._logger = logger or _log
-
-    def send(self, to: PhoneNumber, message: SmsMessage) -> SendReceipt:
-        receipt = SendReceipt(self.name, f"log_sms_{uuid.uuid4().hex}")
-        self._logger.info(
-            "sms to %s, reference %s, %d characters, logged as %s",
-            to.masked(),
-            message.reference,
-            len(message.body),
-            receipt.provider_message_id,
-        )
-        return receipt
-
-
-class LogEmailSender:
-    """Logs one line per email: the masked address and our reference, never the content."""
-
-    def __init__(self, name: str = "log", logger: logging.Logger | None = None) -> None:
-        self.name = name
-        self._logger = logger or _log
-
-    def send(self, message: EmailMessage) -> SendReceipt:
-        receipt = SendReceipt(self.name, f"log_email_{uuid.uuid4().hex}")
-        self._logger.info(
-            "email to %s, reference %s, %d attachment(s), logged as %s",
-            message.to.masked(),
-            message.reference,
-            len(message.attachments),
-            receipt.provider_message_id,
-        )
         return receipt

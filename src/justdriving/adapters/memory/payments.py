@@ -9,24 +9,22 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
+from justdriving.adapters.clock import SystemClock
 from justdriving.adapters.memory import fake_webhooks
 from justdriving.adapters.memory.cards_on_file import FakeCardsOnFile
 from justdriving.adapters.memory.charges import FakeCharge, FakeRefund
-from justdriving.adapters.memory.clock import SystemClock
 from justdriving.adapters.memory.connected_accounts import FakeConnect
 from justdriving.adapters.memory.failures import FailureQueue
-from justdriving.adapters.memory.fake_webhooks import WebhookDelivery, amount_data
-from justdriving.adapters.memory.gateways import MemoryGatewayRegistry
+from justdriving.adapters.memory.payer_side import FakePayerSide
 from justdriving.adapters.payments.webhook_heads import READ_ERRORS, json_head
 from justdriving.domain.errors import (
-    InvalidTransition,
     MalformedWebhook,
     PaymentDeclined,
     ProviderRejected,
     UnusableWebhook,
 )
 from justdriving.domain.money import Money
-from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
+from justdriving.domain.payment_events import ProviderPaymentEvent
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.refunds import RefundStatus
 from justdriving.ports.clock import Clock
@@ -38,13 +36,13 @@ from justdriving.ports.payments import (
 )
 from justdriving.ports.webhooks import WebhookHead
 
-__all__ = ["FakeCharge", "FakePaymentGateway", "FakeRefund", "MemoryGatewayRegistry"]
+__all__ = ["FakeCharge", "FakePaymentGateway", "FakeRefund"]
 
 R = TypeVar("R")
 _FINISHED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED})
 
 
-class FakePaymentGateway(FakeCardsOnFile, FakeConnect):
+class FakePaymentGateway(FakePayerSide, FakeCardsOnFile, FakeConnect):
     """A real gateway in memory: idempotent by key, never refunds above what was captured.
 
     Tests drive the payer's side with `succeed`, `authorize`, `require_action`, `fail` and
@@ -123,70 +121,6 @@ class FakePaymentGateway(FakeCardsOnFile, FakeConnect):
             raise UnusableWebhook(str(error)) from None
         except READ_ERRORS as error:
             raise UnusableWebhook(f"the event cannot be read: {type(error).__name__}") from None
-
-    # The payer's and the provider's side, for tests and the development checkout page.
-
-    def succeed(self, provider_payment_id: str, amount: Money | None = None) -> WebhookDelivery:
-        """The payment went through for `amount` (the full amount unless told otherwise)."""
-        charge = self._charge(provider_payment_id)
-        charge.status, charge.captured = (
-            PaymentStatus.SUCCEEDED,
-            charge.amount if amount is None else amount,
-        )
-        return self._charge_event(PaymentEventKind.SUCCEEDED, charge, amount=charge.captured)
-
-    def authorize(self, provider_payment_id: str, amount: Money | None = None) -> WebhookDelivery:
-        """The card is held for `amount`, waiting for `capture`."""
-        charge = self._charge(provider_payment_id)
-        charge.status, charge.authorized = (
-            PaymentStatus.AUTHORIZED,
-            charge.amount if amount is None else amount,
-        )
-        return self._charge_event(PaymentEventKind.AUTHORIZED, charge, amount=charge.authorized)
-
-    def require_action(self, provider_payment_id: str) -> WebhookDelivery:
-        """The payer must authenticate (3-D Secure) before anything happens."""
-        charge = self._charge(provider_payment_id)
-        charge.status = PaymentStatus.REQUIRES_ACTION
-        return self._charge_event(PaymentEventKind.REQUIRES_ACTION, charge)
-
-    def fail(self, provider_payment_id: str, code: str = "card_declined") -> WebhookDelivery:
-        charge = self._charge(provider_payment_id)
-        charge.status = PaymentStatus.FAILED
-        return self._charge_event(PaymentEventKind.FAILED, charge, failure_code=code)
-
-    def complete_refund(self, provider_refund_id: str, succeeded: bool = True) -> WebhookDelivery:
-        """A refund ended at the bank: money returned, or (succeeded=False) released again."""
-        refund = self.refunds.get(provider_refund_id)
-        if refund is None:
-            raise ProviderRejected(self.name, f"no refund {provider_refund_id}")
-        if succeeded and refund.status is RefundStatus.FAILED:
-            raise InvalidTransition("refund", refund.status, "complete")
-        charge = self._charge(refund.provider_payment_id)
-        if not succeeded and refund.status is not RefundStatus.FAILED:
-            charge.refunded = charge.refunded - refund.amount
-        refund.status = RefundStatus.SUCCEEDED if succeeded else RefundStatus.FAILED
-        kind = PaymentEventKind.REFUND_SUCCEEDED if succeeded else PaymentEventKind.REFUND_FAILED
-        data = self._charge_data(charge) | {
-            "refund_id": refund.refund_id,
-            "provider_refund_id": refund.provider_refund_id,
-            "amount": amount_data(refund.amount),
-        }
-        return self.webhook(kind.value, data)
-
-    def webhook(self, event_type: str, data: Mapping[str, Any]) -> WebhookDelivery:
-        """Any event, signed now with this gateway's secret; about the account it acts on."""
-        return self._event_on(event_type, data, self.account)
-
-    def _event_on(
-        self, event_type: str, data: Mapping[str, Any], account: str | None
-    ) -> WebhookDelivery:
-        now = self.clock.now()
-        body = fake_webhooks.encode(f"evt_{uuid.uuid4().hex}", event_type, now, data, account)
-        return body, self.sign(body, now)
-
-    def sign(self, body: bytes, at: datetime, secret: str | None = None) -> dict[str, str]:
-        return fake_webhooks.sign(body, secret or self.webhook_secret, at)
 
     # Mechanics.
 
@@ -310,21 +244,3 @@ class FakePaymentGateway(FakeCardsOnFile, FakeConnect):
             f"cannot {action} a payment that is {charge.status}",
             provider_code="payment_intent_unexpected_state",
         )
-
-    def _charge_data(self, charge: FakeCharge) -> dict[str, Any]:
-        return {"payment_id": charge.payment_id, "provider_payment_id": charge.provider_payment_id}
-
-    def _charge_event(
-        self,
-        kind: PaymentEventKind,
-        charge: FakeCharge,
-        *,
-        amount: Money | None = None,
-        failure_code: str | None = None,
-    ) -> WebhookDelivery:
-        data = self._charge_data(charge)
-        if amount is not None:
-            data["amount"] = amount_data(amount)
-        if failure_code is not None:
-            data["failure_code"] = failure_code
-        return self.webhook(kind.value, data)

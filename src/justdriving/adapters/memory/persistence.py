@@ -6,43 +6,17 @@ import itertools
 from types import TracebackType
 from typing import Any, Self
 
+from justdriving.adapters.memory import message_records, outbox
 from justdriving.adapters.memory import repositories as repos
 from justdriving.adapters.memory.store import MemoryStore
 from justdriving.adapters.memory.tracking import Table
-from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.events import DomainEvent, drain_all
-from justdriving.domain.gateway_credentials import GatewayCredentials
-from justdriving.domain.saved_methods import PaymentCustomer
-from justdriving.ports.persistence import (
-    BookingRepository,
-    BookingTypeRepository,
-    CreditNoteRepository,
-    DepositRepository,
-    DisputeRepository,
-    Inbox,
-    InvoiceRepository,
-    MessageRepository,
-    NumberingRepository,
-    Outbox,
-    PackageRepository,
-    PaymentRepository,
-    PlanRepository,
-    RefundRepository,
-    Repository,
-    SchoolRepository,
-    StaffAlertRepository,
-    StudentRepository,
-    SuppressionRepository,
-    SyncRecordRepository,
-    SyncRunRepository,
-    TeacherRepository,
-    WebhookTokens,
-)
+from justdriving.ports.persistence import Repositories
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork", "MemoryUnitOfWorkFactory"]
 
 
-class MemoryUnitOfWork:
+class MemoryUnitOfWork(Repositories):
     """One use case's transaction against a MemoryStore.
 
     Reads give deep copies of the committed records; within the unit of work the same id gives
@@ -57,55 +31,45 @@ class MemoryUnitOfWork:
         self._tables: list[Table[Any]] = []
         self._order = itertools.count()  # one sequence for all tables: the order of tracking
         self.committed = False
-        self.schools: SchoolRepository = repos.MemorySchoolRepository(self._table("schools"))
-        self.teachers: TeacherRepository = repos.MemoryTeacherRepository(self._table("teachers"))
-        self.students: StudentRepository = repos.MemoryStudentRepository(self._table("students"))
-        self.booking_types: BookingTypeRepository = repos.MemoryBookingTypeRepository(
+        self.schools = repos.MemorySchoolRepository(self._table("schools"))
+        self.teachers = repos.MemoryTeacherRepository(self._table("teachers"))
+        self.students = repos.MemoryStudentRepository(self._table("students"))
+        self.booking_types = repos.MemoryBookingTypeRepository(
             self._table("booking_types", "booking type")
         )
-        self.bookings: BookingRepository = repos.MemoryBookingRepository(self._table("bookings"))
-        self.packages: PackageRepository = repos.MemoryPackageRepository(
-            self._table("packages", "package")
-        )
-        self.invoices: InvoiceRepository = repos.MemoryInvoiceRepository(self._table("invoices"))
-        self.credit_notes: CreditNoteRepository = repos.MemoryCreditNoteRepository(
+        self.bookings = repos.MemoryBookingRepository(self._table("bookings"))
+        self.packages = repos.MemoryPackageRepository(self._table("packages", "package"))
+        self.invoices = repos.MemoryInvoiceRepository(self._table("invoices"))
+        self.credit_notes = repos.MemoryCreditNoteRepository(
             self._table("credit_notes", "credit note")
         )
-        self.numbering: NumberingRepository = repos.MemoryNumberingRepository(
+        self.numbering = repos.MemoryNumberingRepository(
             self._table("numbering", "invoice numbering")
         )
-        self.payments: PaymentRepository = repos.MemoryPaymentRepository(self._table("payments"))
-        self.refunds: RefundRepository = repos.MemoryRefundRepository(self._table("refunds"))
-        self.deposits: DepositRepository = repos.MemoryDepositRepository(self._table("deposits"))
-        self.payment_customers: Repository[PaymentCustomer] = repos.MemoryRepository(
+        self.payments = repos.MemoryPaymentRepository(self._table("payments"))
+        self.refunds = repos.MemoryRefundRepository(self._table("refunds"))
+        self.deposits = repos.MemoryDepositRepository(self._table("deposits"))
+        self.payment_customers = repos.MemoryRepository(
             self._table("payment_customers", "payment customer")
         )
-        self.gateway_credentials: Repository[GatewayCredentials] = repos.MemoryRepository(
+        self.gateway_credentials = repos.MemoryRepository(
             self._table("gateway_credentials", "gateway credentials")
         )
-        self.plans: PlanRepository = repos.MemoryPlans(self._table("plans", "payment plan"))
-        self.disputes: DisputeRepository = repos.MemoryDisputeRepository(self._table("disputes"))
-        self.messages: MessageRepository = repos.MemoryMessageRepository(
-            self._table("messages", "message")
-        )
-        self.suppressions: SuppressionRepository = repos.MemorySuppressions(
+        self.plans = repos.MemoryPlans(self._table("plans", "payment plan"))
+        self.disputes = repos.MemoryDisputeRepository(self._table("disputes"))
+        self.messages = message_records.MemoryMessageRepository(self._table("messages", "message"))
+        self.suppressions = message_records.MemorySuppressions(
             self._table("suppressions", "suppression")
         )
-        self.staff_alerts: StaffAlertRepository = repos.MemoryStaffAlerts(
+        self.staff_alerts = message_records.MemoryStaffAlerts(
             self._table("staff_alerts", "staff alert")
         )
-        self.sync_records: SyncRecordRepository = repos.MemorySyncRecords(
-            self._table("sync_records", "sync record")
-        )
-        self.sync_runs: SyncRunRepository = repos.MemorySyncRuns(
-            self._table("sync_runs", "sync run")
-        )
-        self.grants: Repository[OAuthGrant] = repos.MemoryRepository(
-            self._table("grants", "oauth grant")
-        )
-        self.outbox: Outbox = repos.MemoryOutbox(self._table("outbox", "outbox message"))
-        self.inbox: Inbox = repos.MemoryInbox(self._table("inbox", "inbox event"))
-        self.webhook_tokens: WebhookTokens = repos.MemoryWebhookTokens(
+        self.sync_records = repos.MemorySyncRecords(self._table("sync_records", "sync record"))
+        self.sync_runs = repos.MemorySyncRuns(self._table("sync_runs", "sync run"))
+        self.grants = repos.MemoryRepository(self._table("grants", "oauth grant"))
+        self.outbox = outbox.MemoryOutbox(self._table("outbox", "outbox message"))
+        self.inbox = outbox.MemoryInbox(self._table("inbox", "inbox event"))
+        self.webhook_tokens = outbox.MemoryWebhookTokens(
             self._table("webhook_tokens", "webhook token")
         )
 

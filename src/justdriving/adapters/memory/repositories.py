@@ -1,30 +1,26 @@
-"""In-memory repositories: the queries of each repository port, over one unit of work's view."""
+"""In-memory repositories: the queries of each repository port, over one unit of work's view
+(the shared MemoryRepository, and the aggregates' own)."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Generic
 
 from justdriving.adapters.memory.tracking import E, Table
 from justdriving.domain.accounting import SyncRecord, SyncRun
 from justdriving.domain.bookings import Booking, BookingType, ReminderWindow
-from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
 from justdriving.domain.errors import DuplicateRecord
 from justdriving.domain.ids import SchoolId
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
-from justdriving.domain.messages import Channel, OutboundMessage
-from justdriving.domain.outbox import InboxEvent, OutboxMessage, OutboxStatus, SeenToken
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
 from justdriving.domain.plans import PaymentPlan
 from justdriving.domain.refunds import Refund
 from justdriving.domain.schools import School
-from justdriving.domain.staff_alerts import StaffAlert
 
 
 class MemoryRepository(Generic[E]):
@@ -243,150 +239,6 @@ class MemoryDisputeRepository(MemoryRepository[Dispute]):
         return _page(list(reversed(found)), limit, offset)
 
 
-class MemoryMessageRepository(MemoryRepository[OutboundMessage]):
-    def by_provider_ref(self, provider: str, provider_message_id: str) -> OutboundMessage | None:
-        ref = (provider, provider_message_id)
-        return _one(self._table.select(lambda m: (m.provider, m.provider_message_id) == ref))
-
-    def for_school(self, school_id: str) -> Sequence[OutboundMessage]:
-        return self._table.select(lambda m: m.school_id == school_id, order=lambda m: m.created_at)
-
-    def count_sent_to(self, channel: str, address: str, since: datetime) -> int:
-        to = _to(channel, address)
-        sent = self._table.select(lambda m: to(m) and m.sent_at is not None and m.sent_at >= since)
-        return len(sent)
-
-    def latest_to(self, channel: str, address: str) -> OutboundMessage | None:
-        found = self._table.select(_to(channel, address), order=lambda m: m.created_at)
-        return found[-1] if found else None
-
-    def recent(self, limit: int) -> Sequence[OutboundMessage]:
-        found = self._table.select(lambda m: True, order=lambda m: (m.created_at, m.id))
-        return list(reversed(found))[: max(limit, 0)]
-
-
-class MemoryOutbox(MemoryRepository[OutboxMessage]):
-    def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Claimable messages, oldest first (created_at, then id), at most `limit`."""
-        return self._due(now)[: max(limit, 0)]
-
-    def claim(
-        self, worker: str, now: datetime, lease: timedelta, limit: int
-    ) -> Sequence[OutboxMessage]:
-        """Claim due rows no other open unit of work is claiming, oldest first."""
-        claimed: list[OutboxMessage] = []
-        for row in self._due(now):
-            if len(claimed) >= limit:
-                break
-            if self._table.lock(row.id):
-                row.claim(worker, now, lease)
-                claimed.append(row)
-        return claimed
-
-    def get_many(self, ids: Sequence[str]) -> Sequence[OutboxMessage]:
-        return [self.get(id) for id in ids]
-
-    def _due(self, now: datetime) -> list[OutboxMessage]:
-        return self._table.select(lambda m: m.due(now), order=lambda m: (m.created_at, m.id))
-
-    def list(self, status: str | None = None) -> Sequence[OutboxMessage]:
-        return self._table.select(
-            lambda m: status is None or m.status == status, order=lambda m: m.created_at
-        )
-
-    def counts(self) -> Mapping[str, int]:
-        return dict(Counter(str(m.status) for m in self._table.select(lambda m: True)))
-
-    def purge_sent(self, before: datetime) -> int:
-        """In the fake the rows go at once (there is no deferred delete), not on commit."""
-
-        def old_and_sent(m: OutboxMessage) -> bool:
-            return m.status == OutboxStatus.SENT and m.sent_at is not None and m.sent_at < before
-
-        return self._table.purge([m.id for m in self._table.select(old_and_sent)])
-
-
-class MemoryInbox:
-    def __init__(self, table: Table[InboxEvent]) -> None:
-        self._table = table
-
-    def add(self, event: InboxEvent) -> bool:
-        """False, storing nothing, when the provider's event is already in (or added here)."""
-        key = (event.provider, event.event_id)
-        if self._table.select(lambda e: (e.provider, e.event_id) == key):
-            return False
-        self._table.add(event)
-        return True
-
-    def get(self, id: str) -> InboxEvent:
-        return self._table.get(id)
-
-    def list(self, status: str | None = None) -> Sequence[InboxEvent]:
-        return self._table.select(
-            lambda e: status is None or e.status == status, order=lambda e: e.received_at
-        )
-
-    def recent(self, limit: int, status: str | None = None) -> Sequence[InboxEvent]:
-        found = self._table.select(
-            lambda e: status is None or e.status == status, order=lambda e: (e.received_at, e.id)
-        )
-        return list(reversed(found))[: max(limit, 0)]
-
-    def claim(
-        self, worker: str, now: datetime, lease: timedelta, limit: int
-    ) -> Sequence[InboxEvent]:
-        """Claim due rows no other open unit of work is claiming, oldest first."""
-        claimed: list[InboxEvent] = []
-        due = self._table.select(lambda e: e.due(now), order=lambda e: (e.received_at, e.id))
-        for row in due:
-            if len(claimed) >= limit:
-                break
-            if self._table.lock(row.id):
-                row.claim(worker, now, lease)
-                claimed.append(row)
-        return claimed
-
-
-class MemoryWebhookTokens:
-    def __init__(self, table: Table[SeenToken]) -> None:
-        self._table = table
-
-    def first_use(
-        self, provider: str, token: str, event_id: str, keep_until: datetime, now: datetime
-    ) -> bool:
-        key = SeenToken.key(provider, token)
-        self._table.purge([t.id for t in self._table.select(lambda t: t.keep_until < now)])
-        if not self._table.lock(key) or self._table.find(key) is not None:
-            return False
-        self._table.add(SeenToken(key, provider, token, event_id, keep_until))
-        return True
-
-
-def _to(channel: str, address: str) -> Callable[[OutboundMessage], bool]:
-    wanted = address.lower()
-    return lambda m: m.channel == channel and str(m.recipient).lower() == wanted
-
-
-class MemorySuppressions(MemoryRepository[Suppression]):
-    def add(self, item: Suppression) -> None:
-        item.id = Suppression.key(item.channel, item.address, item.school_id)
-        existing = self._table.find(item.id)
-        if existing is None:
-            self._table.add(item)
-        else:
-            existing.reinstate(item.reason, item.created_at)
-
-    def matching(self, channel: str, address: str, school_id: str) -> Suppression | None:
-        for scope in (school_id, None):
-            found = self.find_key(channel, address, scope)
-            if found is not None and found.active:
-                return found
-        return None
-
-    def find_key(self, channel: str, address: str, school_id: str | None) -> Suppression | None:
-        return self._table.find(Suppression.key(Channel(channel), address, school_id))
-
-
 class MemoryPlans(MemoryRepository[PaymentPlan]):
     def for_student(self, school_id: str, student_id: str) -> Sequence[PaymentPlan]:
         return self._table.select(lambda p: (p.school_id, p.student_id) == (school_id, student_id))
@@ -397,12 +249,6 @@ class MemoryPlans(MemoryRepository[PaymentPlan]):
 
         found = self._table.select(due, order=lambda p: (p.next_due_at, p.id))
         return found[: max(limit, 0)]
-
-
-class MemoryStaffAlerts(MemoryRepository[StaffAlert]):
-    def pending(self, limit: int) -> Sequence[StaffAlert]:
-        found = self._table.select(lambda a: a.pending, order=lambda a: (a.created_at, a.id))
-        return found[:limit]
 
 
 class MemorySyncRecords(MemoryRepository[SyncRecord]):

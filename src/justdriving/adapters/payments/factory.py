@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from justdriving.adapters.memory.gateways import MemoryGatewayRegistry
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.config import PaymentSettings, Settings
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.gateway_credentials import GatewayCredentials
@@ -42,7 +42,11 @@ def school_paypal(settings: Settings) -> Callable[[GatewayCredentials], PaymentG
     """A school's own PayPal account, on the same API as the platform's PayPal."""
 
     def build(credentials: GatewayCredentials) -> PaymentGateway:
-        from justdriving.adapters.payments.paypal import LIVE_API, SANDBOX_API, PayPalGateway
+        from justdriving.adapters.payments.paypal.gateway import (
+            LIVE_API,
+            SANDBOX_API,
+            PayPalGateway,
+        )
 
         return PayPalGateway(
             credentials.client_id,
@@ -70,8 +74,7 @@ def mobilepay_gateway(settings: Settings) -> PaymentGateway | None:
     PUBLIC_BASE_URL + /webhook/payments/mobilepay, which is what their signature covers."""
     if not settings.mobilepay_configured:
         return None
-    from justdriving.adapters.payments.mobilepay import MobilePayGateway
-    from justdriving.adapters.payments.mobilepay_http import Credentials
+    from justdriving.adapters.payments.mobilepay import Credentials, MobilePayGateway
 
     base = (settings.public_base_url or "").rstrip("/")
     return MobilePayGateway(

@@ -1,5 +1,6 @@
 """SMS providers behind the SmsSender port, and their webhook parsers.
 
-Each module imports its own SDK or HTTP library; import the one you use (the container does):
-`justdriving.adapters.sms.twilio`, `justdriving.adapters.sms.gatewayapi` and their `_webhooks`.
+One package per provider (`twilio`, `gatewayapi`), each with its sender and its webhooks;
+importing this package imports none of them, and a provider package loads its SDK or HTTP
+library only when one of its names is used (the factory does that).
 """

@@ -83,6 +83,7 @@ def _sender(settings: Settings, limiter: CallPacer | None) -> SmsSender:
         return twilio_sender(settings, limiter)
     if provider is SmsProvider.GATEWAYAPI:
         return gatewayapi_sender(settings, limiter)
-    from justdriving.adapters.memory import FakeSmsSender, LogSmsSender
+    from justdriving.adapters.memory import FakeSmsSender
+    from justdriving.adapters.sms.log import LogSmsSender
 
     return FakeSmsSender() if provider is SmsProvider.FAKE else LogSmsSender()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from justdriving.config import AccountingSettings, Settings
 from justdriving.domain.errors import ConfigurationError
-from justdriving.domain.services.grants import StoredGrants
+from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.ports.accounting import GrantStore
 from justdriving.ports.persistence import InboxIntake
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
-from justdriving.adapters.sql import rows, tables
+from justdriving.adapters.sql import outbox_rows, tables
 from justdriving.adapters.sql.session import WriterBusy
 from justdriving.domain.outbox import InboxEvent
 
@@ -34,7 +34,7 @@ class SqlInboxIntake:
         )
 
     def put(self, event: InboxEvent) -> bool:
-        values = {"id": event.id, "version": 1, **rows.INBOX.to_row(event)}
+        values = {"id": event.id, "version": 1, **outbox_rows.INBOX.to_row(event)}
         for attempt in range(_TRIES):
             try:
                 with self._engine.begin() as connection:

@@ -1,32 +1,23 @@
-"""How each record becomes a row and back: aggregates as versioned documents, outbox and inbox
-as plain columns."""
+"""How each aggregate becomes a row and back: a versioned document, with the columns it is
+looked up by (the outbox and inbox: outbox_rows.py; sealed secrets: sealed_rows.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
-from attrs import evolve, frozen
+from attrs import frozen
 from sqlalchemy import Table
 
 from justdriving.adapters.sql import tables
 from justdriving.adapters.sql.mapping import from_document, to_document
-from justdriving.adapters.sql.token_cipher import TokenCipher, open_token
-from justdriving.domain.accounting import OAuthGrant, SyncRecord, SyncRun
+from justdriving.domain.accounting import SyncRecord, SyncRun
 from justdriving.domain.bookings import Booking, BookingType
 from justdriving.domain.delivery import Suppression
 from justdriving.domain.deposits import Deposit
 from justdriving.domain.disputes import Dispute
-from justdriving.domain.gateway_credentials import GatewayCredentials
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceNumbering
 from justdriving.domain.messages import OutboundMessage
-from justdriving.domain.outbox import (
-    InboxEvent,
-    InboxStatus,
-    OutboxKind,
-    OutboxMessage,
-    OutboxStatus,
-)
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.payments import Payment
 from justdriving.domain.people import Student, Teacher
@@ -228,144 +219,3 @@ SYNC_RUNS = _document_mapper(
     SyncRun,
     lambda r: {"provider": r.provider, "school_id": r.school_id, "started_at": r.started_at},
 )
-
-
-GRANTS = _document_mapper(tables.grants, "oauth grant", OAuthGrant)
-_TOKENS = ("access_token", "refresh_token")
-
-
-def sealed_grants(cipher: TokenCipher | None) -> RowMapper[OAuthGrant]:
-    """GRANTS with the tokens encrypted by `cipher` in the stored document. Without a cipher
-    tokens are stored as they are (and an encrypted one read is a ConfigurationError); with
-    one, a plaintext or older-key row reads and is encrypted under the current key when next
-    written."""
-
-    def seal(row: Mapping[str, Any]) -> dict[str, Any]:
-        if cipher is None:
-            return dict(row)
-        document = dict(row["document"])
-        for name in _TOKENS:
-            document[name] = cipher.seal(document[name])
-        return {**row, "document": document}
-
-    def unseal(row: Mapping[str, Any]) -> dict[str, Any]:
-        document = dict(row["document"])
-        for name in _TOKENS:
-            document[name] = open_token(cipher, document[name], f"grant {row['id']}")
-        return {**row, "document": document}
-
-    def stale(row: Mapping[str, Any]) -> bool:
-        document = row["document"]
-        return cipher is not None and not all(cipher.is_current(document[n]) for n in _TOKENS)
-
-    return evolve(GRANTS, seal=seal, unseal=unseal, stale=stale)
-
-
-GATEWAY_CREDENTIALS = _document_mapper(
-    tables.gateway_credentials,
-    "gateway credentials",
-    GatewayCredentials,
-    lambda c: {"school_id": c.school_id},
-)
-_SECRETS = ("client_secret",)
-
-
-def sealed_credentials(cipher: TokenCipher | None) -> RowMapper[GatewayCredentials]:
-    """GATEWAY_CREDENTIALS with the secret encrypted by `cipher` (ACCOUNTING_TOKEN_KEY), as
-    the grants' tokens are."""
-
-    def seal(row: Mapping[str, Any]) -> dict[str, Any]:
-        if cipher is None:
-            return dict(row)
-        document = dict(row["document"])
-        for name in _SECRETS:
-            document[name] = cipher.seal(document[name])
-        return {**row, "document": document}
-
-    def unseal(row: Mapping[str, Any]) -> dict[str, Any]:
-        document = dict(row["document"])
-        for name in _SECRETS:
-            document[name] = open_token(cipher, document[name], f"credentials {row['id']}")
-        return {**row, "document": document}
-
-    def stale(row: Mapping[str, Any]) -> bool:
-        document = row["document"]
-        return cipher is not None and not all(cipher.is_current(document[n]) for n in _SECRETS)
-
-    return evolve(GATEWAY_CREDENTIALS, seal=seal, unseal=unseal, stale=stale)
-
-
-def _outbox_row(m: OutboxMessage) -> dict[str, Any]:
-    return {
-        "kind": m.kind.value,
-        "school_id": m.school_id,
-        "payload": dict(m.payload),
-        "idempotency_key": m.idempotency_key,
-        "status": m.status.value,
-        "attempts": m.attempts,
-        "created_at": m.created_at,
-        "next_attempt_at": m.next_attempt_at,
-        "last_error": m.last_error,
-        "lease_until": m.lease_until,
-        "claimed_by": m.claimed_by,
-        "sent_at": m.sent_at,
-    }
-
-
-def _outbox_message(row: Mapping[str, Any]) -> OutboxMessage:
-    return OutboxMessage(
-        id=row["id"],
-        kind=OutboxKind(row["kind"]),
-        school_id=row["school_id"],
-        payload=row["payload"],
-        idempotency_key=row["idempotency_key"],
-        created_at=row["created_at"],
-        status=OutboxStatus(row["status"]),
-        attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"],
-        last_error=row["last_error"],
-        lease_until=row["lease_until"],
-        claimed_by=row["claimed_by"],
-        sent_at=row["sent_at"],
-    )
-
-
-def _inbox_row(e: InboxEvent) -> dict[str, Any]:
-    return {
-        "provider": e.provider,
-        "event_id": e.event_id,
-        "event_type": e.event_type,
-        "received_at": e.received_at,
-        "body": e.body,
-        "payload": dict(e.payload),
-        "status": e.status.value,
-        "attempts": e.attempts,
-        "error": e.error,
-        "processed_at": e.processed_at,
-        "lease_until": e.lease_until,
-        "claimed_by": e.claimed_by,
-    }
-
-
-def _inbox_event(row: Mapping[str, Any]) -> InboxEvent:
-    return InboxEvent(
-        id=row["id"],
-        provider=row["provider"],
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        received_at=row["received_at"],
-        body=bytes(row["body"]),
-        payload=row["payload"],
-        status=InboxStatus(row["status"]),
-        attempts=row["attempts"],
-        error=row["error"],
-        processed_at=row["processed_at"],
-        lease_until=row["lease_until"],
-        claimed_by=row["claimed_by"],
-    )
-
-
-# Outbox and inbox rows are versioned too (two relays must never both claim one row), but
-# their version lives only in the database: the domain records carry none.
-OUTBOX = RowMapper(tables.outbox, "outbox message", _outbox_row, _outbox_message)
-INBOX = RowMapper(tables.inbox, "inbox event", _inbox_row, _inbox_event)

@@ -7,68 +7,19 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine, Transaction
 
-from justdriving.adapters.sql.repositories import repositories
+from justdriving.adapters.sql import message_records, outbox, outbox_rows, rows, sealed_rows
+from justdriving.adapters.sql import repositories as repos
 from justdriving.adapters.sql.session import TrackedSession, WriterBusy
 from justdriving.adapters.sql.token_cipher import TokenCipher
-from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.events import DomainEvent, drain_all
-from justdriving.domain.gateway_credentials import GatewayCredentials
-from justdriving.domain.saved_methods import PaymentCustomer
-from justdriving.ports.persistence import (
-    BookingRepository,
-    BookingTypeRepository,
-    CreditNoteRepository,
-    DepositRepository,
-    DisputeRepository,
-    Inbox,
-    InvoiceRepository,
-    MessageRepository,
-    NumberingRepository,
-    Outbox,
-    PackageRepository,
-    PaymentRepository,
-    PlanRepository,
-    RefundRepository,
-    Repository,
-    SchoolRepository,
-    StaffAlertRepository,
-    StudentRepository,
-    SuppressionRepository,
-    SyncRecordRepository,
-    SyncRunRepository,
-    TeacherRepository,
-    WebhookTokens,
-)
+from justdriving.ports.persistence import Repositories
 
 _WRITE_TRIES = 3
 
 
-class SqlUnitOfWork:
-    schools: SchoolRepository
-    teachers: TeacherRepository
-    students: StudentRepository
-    booking_types: BookingTypeRepository
-    bookings: BookingRepository
-    packages: PackageRepository
-    invoices: InvoiceRepository
-    credit_notes: CreditNoteRepository
-    numbering: NumberingRepository
-    payments: PaymentRepository
-    refunds: RefundRepository
-    deposits: DepositRepository
-    payment_customers: Repository[PaymentCustomer]
-    gateway_credentials: Repository[GatewayCredentials]
-    plans: PlanRepository
-    disputes: DisputeRepository
-    messages: MessageRepository
-    suppressions: SuppressionRepository
-    staff_alerts: StaffAlertRepository
-    sync_records: SyncRecordRepository
-    sync_runs: SyncRunRepository
-    grants: Repository[OAuthGrant]
-    outbox: Outbox
-    inbox: Inbox
-    webhook_tokens: WebhookTokens
+class SqlUnitOfWork(Repositories):
+    """One use case's database transaction; its repositories are made afresh with each
+    transaction on the connection."""
 
     def __init__(self, engine: Engine, cipher: TokenCipher | None = None) -> None:
         self._engine = engine
@@ -141,8 +92,38 @@ class SqlUnitOfWork:
         assert self._connection is not None, "use the unit of work in a with block"
         self._transaction = self._connection.begin()
         self._session = TrackedSession(self._connection)
-        for name, repository in repositories(self._session, self._cipher).items():
-            setattr(self, name, repository)
+        self._open_repositories(self._session, self._cipher)
+
+    def _open_repositories(self, session: TrackedSession, cipher: TokenCipher | None) -> None:
+        """Every repository over `session`; grants' tokens and gateways' secrets sealed by
+        `cipher` (none: stored as they are)."""
+        self.schools = repos.SqlSchools(session, rows.SCHOOLS)
+        self.teachers = repos.SqlTeachers(session, rows.TEACHERS)
+        self.students = repos.SqlStudents(session, rows.STUDENTS)
+        self.booking_types = repos.SqlBySchool(session, rows.BOOKING_TYPES)
+        self.bookings = repos.SqlBookings(session, rows.BOOKINGS)
+        self.packages = repos.SqlPackages(session, rows.PACKAGES)
+        self.invoices = repos.SqlInvoices(session, rows.INVOICES)
+        self.credit_notes = repos.SqlCreditNotes(session, rows.CREDIT_NOTES)
+        self.numbering = repos.SqlNumbering(session)
+        self.payments = repos.SqlPayments(session, rows.PAYMENTS)
+        self.refunds = repos.SqlRefunds(session, rows.REFUNDS)
+        self.deposits = repos.SqlDeposits(session, rows.DEPOSITS)
+        self.payment_customers = repos.SqlRepository(session, rows.PAYMENT_CUSTOMERS)
+        self.plans = repos.SqlPlans(session, rows.PAYMENT_PLANS)
+        self.disputes = repos.SqlDisputes(session, rows.DISPUTES)
+        self.messages = message_records.SqlMessages(session, rows.MESSAGES)
+        self.suppressions = message_records.SqlSuppressions(session, rows.SUPPRESSIONS)
+        self.staff_alerts = message_records.SqlStaffAlerts(session, rows.STAFF_ALERTS)
+        self.sync_records = repos.SqlSyncRecords(session, rows.SYNC_RECORDS)
+        self.sync_runs = repos.SqlSyncRuns(session, rows.SYNC_RUNS)
+        self.grants = repos.SqlRepository(session, sealed_rows.sealed_grants(cipher))
+        self.gateway_credentials = repos.SqlRepository(
+            session, sealed_rows.sealed_credentials(cipher)
+        )
+        self.outbox = outbox.SqlOutbox(session, outbox_rows.OUTBOX)
+        self.inbox = outbox.SqlInbox(session, outbox_rows.INBOX)
+        self.webhook_tokens = outbox.SqlWebhookTokens(session)
 
 
 class SqlUnitOfWorkFactory:

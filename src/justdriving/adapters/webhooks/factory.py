@@ -29,11 +29,11 @@ def message_receivers(settings: Settings, uow: UnitOfWorkFactory) -> list[Webhoo
     receivers = sms_receivers(settings) + (sms_receivers(fallback) if fallback else [])
     secret = settings.mail_webhook_secret
     if secret and settings.mail_mailer is Mailer.SENDGRID:
-        from justdriving.adapters.email.sendgrid_events import SendGridWebhooks
+        from justdriving.adapters.email.sendgrid import SendGridWebhooks
 
         receivers.append(messages.SendGridReceiver(SendGridWebhooks(secret)))
     if secret and settings.mail_mailer is Mailer.MAILGUN:
-        from justdriving.adapters.email.mailgun_events import MailgunWebhooks
+        from justdriving.adapters.email.mailgun import MailgunWebhooks
         from justdriving.adapters.webhooks.replay import StoredTokenCache
 
         mailgun = MailgunWebhooks(secret, StoredTokenCache(uow))
@@ -47,12 +47,12 @@ def sms_receivers(settings: Settings) -> list[WebhookReceiver]:
 
     provider = settings.sms_provider
     if provider is SmsProvider.TWILIO and settings.sms_provider_secret:
-        from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
+        from justdriving.adapters.sms.twilio import TwilioWebhooks
 
         twilio = TwilioWebhooks(settings.sms_provider_secret, settings.public_base_url or "")
         return [messages.TwilioReceiver(twilio)]
     if provider is SmsProvider.GATEWAYAPI and settings.sms_webhook_secret:
-        from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
+        from justdriving.adapters.sms.gatewayapi import GatewayApiWebhooks
 
         return [messages.GatewayApiReceiver(GatewayApiWebhooks(settings.sms_webhook_secret))]
     return []

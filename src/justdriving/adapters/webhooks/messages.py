@@ -17,10 +17,10 @@ from justdriving.domain.inbound import InboundChannel, InboundEvent
 from justdriving.ports.webhooks import Acknowledgement, WebhookRequest
 
 if TYPE_CHECKING:  # each provider's module (and its SDK) is imported by the factory that uses it
-    from justdriving.adapters.email.mailgun_events import MailgunWebhooks
-    from justdriving.adapters.email.sendgrid_events import SendGridWebhooks
-    from justdriving.adapters.sms.gatewayapi_webhooks import GatewayApiWebhooks
-    from justdriving.adapters.sms.twilio_webhooks import TwilioWebhooks
+    from justdriving.adapters.email.mailgun import MailgunWebhooks
+    from justdriving.adapters.email.sendgrid import SendGridWebhooks
+    from justdriving.adapters.sms.gatewayapi import GatewayApiWebhooks
+    from justdriving.adapters.sms.twilio import TwilioWebhooks
 
 # Twilio reads the answer to an inbound SMS as TwiML: an empty response sends no reply (our
 # own HELP answer goes through the outbox like every other message).
@@ -97,14 +97,14 @@ class SendGridReceiver(WebhookReceiverBase):
         return request.body
 
     def items(self, verified: Any) -> Iterable[Mapping[str, Any]]:
-        from justdriving.adapters.email import sendgrid_events
+        from justdriving.adapters.email.sendgrid import events as sendgrid_events
 
         return sendgrid_events.event_items(verified)
 
     def map_item(
         self, item: Mapping[str, Any], verified: Any, request: WebhookRequest, now: datetime
     ) -> InboundEvent | None:
-        from justdriving.adapters.email import sendgrid_events
+        from justdriving.adapters.email.sendgrid import events as sendgrid_events
 
         return sendgrid_events.receipt_of(dict(item), self.name)
 
@@ -119,7 +119,7 @@ class SendGridReceiver(WebhookReceiverBase):
 class MailgunReceiver(WebhookReceiverBase):
     """The signature covers timestamp + token, which sit inside the JSON body: the scheme
     cannot be checked before parsing, so the body is parsed within the size and depth bounds,
-    then verified, then its token spent (see mailgun_events for what that leaves open)."""
+    then verified, then its token spent (see mailgun/events.py for what that leaves open)."""
 
     channel = InboundChannel.EMAIL
 
@@ -133,7 +133,7 @@ class MailgunReceiver(WebhookReceiverBase):
     def map_item(
         self, item: Mapping[str, Any], verified: Any, request: WebhookRequest, now: datetime
     ) -> InboundEvent | None:
-        from justdriving.adapters.email import mailgun_events
+        from justdriving.adapters.email.mailgun import events as mailgun_events
 
         return mailgun_events.receipt_of(dict(item), self.name)
 

@@ -13,7 +13,7 @@ from justdriving.ports.persistence import UnitOfWorkFactory
 
 
 class StoredTokenCache:
-    """mailgun_events.TokenCache over the unit of work's webhook_tokens."""
+    """mailgun.events.TokenCache over the unit of work's webhook_tokens."""
 
     def __init__(self, uow: UnitOfWorkFactory, provider: str = "mailgun") -> None:
         self._uow = uow

@@ -13,8 +13,8 @@ from justdriving.domain.ids import MessageId, derived_id
 from justdriving.domain.messages import Channel
 from justdriving.domain.people import Teacher
 from justdriving.domain.schools import MessageType, School
-from justdriving.domain.services.notifications import queue_to_address
-from justdriving.domain.services.teacher_messages import student_names
+from justdriving.domain.services.steps.lessons import student_names
+from justdriving.domain.services.steps.messages import queue_to_address
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 

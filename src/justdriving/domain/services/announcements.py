@@ -11,7 +11,7 @@ from justdriving.domain.errors import InvalidInput
 from justdriving.domain.messages import Channel
 from justdriving.domain.people import Student, Teacher
 from justdriving.domain.schools import MessageType, School
-from justdriving.domain.services.notifications import queue_message
+from justdriving.domain.services.steps.messages import queue_message
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 

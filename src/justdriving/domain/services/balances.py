@@ -5,7 +5,7 @@ from __future__ import annotations
 from justdriving.domain.balances import Balance
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.overpayments import Overpayment
-from justdriving.domain.services.billing import in_school, overpayments_in
+from justdriving.domain.services.steps.billing import in_school, overpayments_in
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWorkFactory
 

@@ -1,7 +1,7 @@
 """Booking use cases: book, confirm, reschedule, complete, no-show and cancel.
 
 Each loads the booking, checks the tenant, calls the verb and commits; the fees, package
-credits, deposits and messages follow the booking's events (`booking_followups.py`)."""
+credits, deposits and messages follow the booking's events (`followups/bookings.py`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from justdriving.domain.invoices import Invoice
 from justdriving.domain.money import Money
 from justdriving.domain.people import Student
 from justdriving.domain.schools import School
-from justdriving.domain.services.billing import in_school
+from justdriving.domain.services.steps.billing import in_school
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 

@@ -18,7 +18,7 @@ from justdriving.domain.formatting import date_text
 from justdriving.domain.plans import PaymentPlan, add_months
 from justdriving.domain.saved_methods import SavedMethod, customer_id_for
 from justdriving.domain.schools import MessageType
-from justdriving.domain.services.notifications import queue_message
+from justdriving.domain.services.steps.messages import queue_message
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import GatewayRegistry
 from justdriving.ports.persistence import UnitOfWorkFactory

@@ -17,7 +17,7 @@ from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.errors import InvalidInput
 from justdriving.domain.people import EmailAddress, PhoneNumber, Student
 from justdriving.domain.schools import School
-from justdriving.domain.services.billing import in_school
+from justdriving.domain.services.steps.billing import in_school
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWorkFactory
 

@@ -1,5 +1,5 @@
-"""Charging a student's saved card without them, for a stated reason, and what follows when the
-bank wants the student after all.
+"""Charging a student's saved card without them, for a stated reason (what follows a declined
+charge, or one where the bank wants the student after all, is in `followups/charges.py`).
 
 A charge is keyed by its reason: the payment's id derives from the school, the student, the
 reason and the attempt, and the provider's idempotency key from the payment's id, so asking
@@ -31,19 +31,16 @@ from justdriving.domain.errors import (
     InvalidInput,
     PaymentNotAllowed,
 )
-from justdriving.domain.events import CustomerChargeRequiresAction
-from justdriving.domain.formatting import money
-from justdriving.domain.ids import PaymentId, derived_id
+from justdriving.domain.ids import PaymentId
 from justdriving.domain.invoices import Invoice, InvoiceStatus
 from justdriving.domain.money import Money
-from justdriving.domain.outbox import OutboxKind
+from justdriving.domain.outbox import OutboxKind, OutboxMessage
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.payments import Payment, PaymentMethod, PaymentPurpose, PaymentStatus
 from justdriving.domain.saved_methods import PaymentCustomer, customer_id_for
-from justdriving.domain.schools import MessageType
-from justdriving.domain.services.billing import in_school
-from justdriving.domain.services.notifications import queue_message, queue_side_effect
-from justdriving.domain.services.payment_accounts import on_account
+from justdriving.domain.services.steps.billing import in_school
+from justdriving.domain.services.steps.charges import charge_attempts, charge_payment_id
+from justdriving.domain.services.steps.payment_accounts import on_account
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import (
     ChargeResult,
@@ -83,11 +80,6 @@ class ChargePlan:
             metadata={"charge_reason": self.reason.key, "invoice_id": payment.invoice_id or ""},
             application_fee=payment.platform_fee,
         )
-
-
-def charge_payment_id(school_id: str, student_id: str, reason: ChargeReason, attempt: int) -> str:
-    """The payment of one attempt at charging for `reason`: the same on every retry."""
-    return derived_id("pay", school_id, student_id, "charge", reason.key, str(attempt))
 
 
 class CustomerCharges:
@@ -197,13 +189,14 @@ class CustomerCharges:
         if invoice.status in _PAYABLE:  # paid meanwhile: the money is an overpayment, held
             replaced = uow.payments.find(invoice.online_payment_id or "")
             if replaced is not None and replaced.is_open:
-                queue_side_effect(
-                    uow,
-                    payment.school_id,
-                    OutboxKind.CANCEL_PAYMENT,
-                    {"payment_id": replaced.id},
-                    f"cancel-{replaced.id}",
-                    now,
+                uow.outbox.add(
+                    OutboxMessage.queued(
+                        payment.school_id,
+                        OutboxKind.CANCEL_PAYMENT,
+                        {"payment_id": replaced.id},
+                        f"cancel-{replaced.id}",
+                        now,
+                    )
                 )
             invoice.start_online_payment(payment.id)
         if result.status is ChargeStatus.REQUIRES_ACTION:
@@ -223,37 +216,6 @@ class CustomerCharges:
                     amount=result.amount,
                 )
             )
-
-
-def charge_needs_student(
-    uow: UnitOfWork, event: CustomerChargeRequiresAction, now: datetime
-) -> None:
-    """The pay link to the student (SMS, email) for the invoice the waiting charge was for."""
-    payment = uow.payments.get(event.payment_id)
-    if payment.invoice_id is None:  # a deposit charged on file: its card hold still holds
-        return
-    invoice = uow.invoices.get(payment.invoice_id)
-    school = uow.schools.get(payment.school_id)
-    student = uow.students.get(payment.student_id)
-    context = {
-        "invoice_id": invoice.id,
-        "invoice_number": invoice.number or "",
-        "payment_id": payment.id,
-        "amount": money(payment.amount, student.language),
-    }
-    queue_message(uow, school, student, MessageType.PAYMENT_ACTION_REQUIRED, context, now)
-
-
-def charge_attempts(
-    uow: UnitOfWork, school_id: str, student_id: str, reason: ChargeReason
-) -> list[Payment]:
-    """Every payment made for `reason` so far, first attempt first."""
-    attempts: list[Payment] = []
-    while True:
-        found = uow.payments.find(charge_payment_id(school_id, student_id, reason, len(attempts)))
-        if found is None:
-            return attempts
-        attempts.append(found)
 
 
 def _worth_again(last: Payment, card: str) -> bool:

@@ -1,4 +1,5 @@
-"""Stripe Connect: onboarding a school's own account, and what Stripe says of it afterwards.
+"""Stripe Connect: onboarding a school's own account (what Stripe says of it afterwards is
+applied by the inbox: `steps/account_events.py`).
 
 `connect_stripe_account` makes the school's connected account once (keyed by the school, so
 a retry or a race makes no second account), records it, and gives the onboarding URL where
@@ -7,16 +8,13 @@ says charges are enabled (School.card_account)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from justdriving.domain.connect import ConnectedAccount
 from justdriving.domain.errors import ChargesNotEnabled, InvalidInput
-from justdriving.domain.payment_events import ProviderPaymentEvent
-from justdriving.domain.payments import EventOutcome
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import AccountRequest, GatewayRegistry
-from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from justdriving.ports.persistence import UnitOfWorkFactory
 
 MAX_URL = 2048
 
@@ -64,32 +62,6 @@ class ConnectOnboarding:
             uow.schools.get(school.id).update_account(status, self._clock.now())
             uow.commit()
         return status
-
-
-def apply_account_event(
-    uow: UnitOfWork, event: ProviderPaymentEvent, now: datetime
-) -> EventOutcome:
-    """What Stripe now says of a school's connected account; an account no school has is
-    ignored (kept in the inbox, with a note for operators)."""
-    if event.account is None or event.charges_enabled is None or event.details_submitted is None:
-        return EventOutcome.IGNORED
-    school = uow.schools.by_connected_account(event.account)
-    if school is None:
-        return EventOutcome.IGNORED
-    status = ConnectedAccount(
-        event.account,
-        charges_enabled=event.charges_enabled,
-        details_submitted=event.details_submitted,
-    )
-    changed = school.update_account(status, now)
-    return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
-
-
-def unknown_account_note(uow: UnitOfWork, event: ProviderPaymentEvent) -> str | None:
-    """Why an event about a connected account was ignored, when no school has that account."""
-    if event.account is None or uow.schools.by_connected_account(event.account) is not None:
-        return None
-    return f"no school has connected account {event.account[:64]}"
 
 
 def _check_url(name: str, url: object) -> None:

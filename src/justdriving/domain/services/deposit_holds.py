@@ -21,7 +21,7 @@ from justdriving.domain.charges import ChargeKind, ChargeReason
 from justdriving.domain.deposits import HOLD_WINDOW, Deposit, DepositStatus
 from justdriving.domain.errors import ConcurrencyConflict, DuplicateRecord, JustDrivingError
 from justdriving.domain.ids import PaymentId, derived_id
-from justdriving.domain.outbox import OutboxKind
+from justdriving.domain.outbox import OutboxKind, OutboxMessage
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.payments import (
     CaptureMode,
@@ -31,7 +31,6 @@ from justdriving.domain.payments import (
     PaymentStatus,
 )
 from justdriving.domain.saved_methods import PaymentCustomer, customer_id_for
-from justdriving.domain.services.notifications import queue_side_effect
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import (
     ChargeResult,
@@ -167,13 +166,14 @@ def _store(uow: UnitOfWork, charge: _Charge, result: ChargeResult, now: datetime
         payment.decline_charge(result.decline_code, now)
         return
     uow.deposits.get(charge.deposit_id).charged_on_file(payment.id)
-    queue_side_effect(
-        uow,
-        payment.school_id,
-        OutboxKind.CANCEL_PAYMENT,
-        {"payment_id": charge.hold.id},
-        f"cancel-{charge.hold.id}",
-        now,
+    uow.outbox.add(
+        OutboxMessage.queued(
+            payment.school_id,
+            OutboxKind.CANCEL_PAYMENT,
+            {"payment_id": charge.hold.id},
+            f"cancel-{charge.hold.id}",
+            now,
+        )
     )
     payment.apply(
         ProviderPaymentEvent(

@@ -16,16 +16,12 @@ body it cannot read ends REJECTED with the reason, changing nothing else.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-
-from attrs import frozen
 
 from justdriving.domain.delivery import DeliveryReceipt, InboundSms
 from justdriving.domain.errors import (
     ConcurrencyConflict,
-    ConfigurationError,
     JustDrivingError,
     NotFound,
     UnusableWebhook,
@@ -34,53 +30,38 @@ from justdriving.domain.ids import new_id
 from justdriving.domain.inbound import (
     InboundChannel,
     InboundEvent,
-    InboundKind,
     from_payload,
-    inbox_source,
-    kind_of,
-    raw_type_of,
-    school_route,
-    to_payload,
 )
-from justdriving.domain.outbox import InboxEvent, InboxStatus
+from justdriving.domain.outbox import InboxEvent
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.payments import EventOutcome
 from justdriving.domain.services.arguments import batch_limit
-from justdriving.domain.services.connected_accounts import (
+from justdriving.domain.services.inbox_storage import (
+    DEFERRED,
+    WebhookReceipt,
+    store_events,
+    store_raw,
+    store_rejected,
+)
+from justdriving.domain.services.steps.account_events import (
     apply_account_event,
+    apply_setup_event,
     unknown_account_note,
 )
-from justdriving.domain.services.message_webhooks import apply_inbound_sms, apply_receipt
-from justdriving.domain.services.payments import apply_payment_event
-from justdriving.domain.services.saved_methods import apply_setup_event
+from justdriving.domain.services.steps.message_events import apply_inbound_sms, apply_receipt
+from justdriving.domain.services.steps.payment_events import apply_payment_event
 from justdriving.ports.clock import Clock
-from justdriving.ports.payments import GatewayRegistry, PaymentGateway
 from justdriving.ports.persistence import InboxIntake, UnitOfWork, UnitOfWorkFactory
 from justdriving.ports.webhooks import (
-    Acknowledgement,
     DeferredReceiver,
-    WebhookHead,
     WebhookReceiver,
     WebhookReceivers,
     WebhookRequest,
 )
 
 DEFAULT_LEASE = timedelta(minutes=5)
-DEFERRED = "deferred"  # the payload of a row stored raw, translated when applied
 # Told about an unexpected failure while applying inline (composition logs it, traceback and all).
 FailureReport = Callable[[str, BaseException], None]
-
-
-@frozen
-class WebhookReceipt:
-    """What a delivery left in the inbox: new rows to apply, new rows of event types nobody
-    handles (kept as IGNORED), repeats that were dropped, and signed deliveries kept as
-    REJECTED because their content is unusable."""
-
-    stored: tuple[str, ...]
-    duplicates: int
-    ignored: int = 0
-    rejected: int = 0
 
 
 class InboundWebhooks:
@@ -126,13 +107,13 @@ class InboundWebhooks:
             try:
                 head = deferring.admit(request, now)
             except UnusableWebhook as error:
-                return self._reject(receiver, request, error, now)
-            return self._store_raw(self._intake, deferring, provider, head, request.body, now)
+                return store_rejected(self._uow, receiver, request, error, now)
+            return store_raw(self._intake, deferring, provider, head, request.body, now)
         try:
             events = receiver.receive(request, now)
         except UnusableWebhook as error:
-            return self._reject(receiver, request, error, now)
-        return self._store(receiver.channel, events, request.body, now)
+            return store_rejected(self._uow, receiver, request, error, now)
+        return store_events(self._uow, receiver.channel, events, request.body, now)
 
     def apply(self, inbox_id: str) -> EventOutcome:
         """Apply one stored event in one unit of work with its effects, claiming it in the same
@@ -188,79 +169,6 @@ class InboundWebhooks:
             defers = not self.apply_inline and isinstance(receiver, DeferredReceiver)
             self._deferring[key] = receiver if defers else None  # type: ignore[assignment]
         return self._deferring[key]
-
-    def _store_raw(
-        self,
-        intake: InboxIntake,
-        receiver: DeferredReceiver,
-        route: str,
-        head: WebhookHead,
-        body: bytes,
-        now: datetime,
-    ) -> WebhookReceipt:
-        row = InboxEvent(
-            id=new_id("ibx"),
-            provider=receiver.name,
-            event_id=head.event_id,
-            event_type=head.event_type[:128],
-            received_at=now,
-            body=body,
-            payload={"inbound": DEFERRED, "channel": receiver.channel.value, "route": route},
-        )
-        if intake.put(row):
-            return WebhookReceipt((row.id,), 0)
-        return WebhookReceipt((), 1)
-
-    def _store(
-        self, channel: InboundChannel, events: Sequence[InboundEvent], body: bytes, now: datetime
-    ) -> WebhookReceipt:
-        stored: list[str] = []
-        ignored = 0
-        body = _kept(channel, body)
-        with self._uow() as uow:
-            for event in events:
-                known = kind_of(event) is not InboundKind.UNKNOWN
-                row = InboxEvent(
-                    id=new_id("ibx"),
-                    provider=inbox_source(channel, event),
-                    event_id=event.event_id,
-                    event_type=raw_type_of(event)[:128],
-                    received_at=now,
-                    body=body,
-                    payload=to_payload(event, channel),
-                    status=InboxStatus.RECEIVED if known else InboxStatus.IGNORED,
-                )
-                if not uow.inbox.add(row):
-                    continue
-                if known:
-                    stored.append(row.id)
-                else:
-                    ignored += 1
-            uow.commit()
-        return WebhookReceipt(tuple(stored), len(events) - len(stored) - ignored, ignored)
-
-    def _reject(
-        self, receiver: WebhookReceiver, request: WebhookRequest, error: Exception, now: datetime
-    ) -> WebhookReceipt:
-        digest = hashlib.sha256(request.body).hexdigest()[:40]
-        source = receiver.name
-        if receiver.channel is not InboundChannel.PAYMENTS:
-            source = f"{receiver.name}:{receiver.channel.value}"
-        row = InboxEvent(
-            id=new_id("ibx"),
-            provider=source,
-            event_id=f"rejected:{digest}",
-            event_type="rejected",
-            received_at=now,
-            body=_kept(receiver.channel, request.body),
-            payload={"inbound": "rejected", "channel": receiver.channel.value},
-            status=InboxStatus.REJECTED,
-            error=str(error)[:500],
-        )
-        with self._uow() as uow:
-            added = uow.inbox.add(row)
-            uow.commit()
-        return WebhookReceipt((), 0 if added else 1, rejected=1 if added else 0)
 
     def _apply_one(self, inbox_id: str, *, claimed: bool) -> EventOutcome:
         now = self._clock.now()
@@ -369,57 +277,5 @@ def _note(uow: UnitOfWork, events: Sequence[InboundEvent]) -> str | None:
     return None
 
 
-class UnitOfWorkIntake:
-    """An InboxIntake through a unit of work, for stores without a faster door (memory)."""
-
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
-
-    def put(self, event: InboxEvent) -> bool:
-        with self._uow() as uow:
-            added = uow.inbox.add(event)
-            uow.commit()
-        return added
-
-
-def _kept(channel: InboundChannel, body: bytes) -> bytes:
-    """The raw body kept with the row: a payment event's, for the record; a message callback
-    carries phone numbers and addresses, and its event holds what applying it needs."""
-    return body if channel is InboundChannel.PAYMENTS else b""
-
-
 def _request(provider: str, body: bytes, headers: Mapping[str, str]) -> WebhookRequest:
     return WebhookRequest(f"/webhook/payments/{provider}", body, headers)
-
-
-class GatewayReceivers:
-    """Payment receivers straight from the gateways, for an Application composed without
-    receivers (tests, embedders): each gateway verifies and maps its own webhooks."""
-
-    def __init__(self, gateways: GatewayRegistry) -> None:
-        self._gateways = gateways
-
-    def get(self, channel: str, provider: str) -> WebhookReceiver:
-        if channel != InboundChannel.PAYMENTS.value:
-            raise NotFound("webhook provider", provider[:64])
-        name, school_id = school_route(provider)
-        if school_id is not None:
-            return _GatewayReceiver(self._gateways.school_gateway(name, school_id))
-        try:
-            return _GatewayReceiver(self._gateways.by_name(provider))
-        except ConfigurationError:
-            raise NotFound("payment provider", provider[:64]) from None
-
-
-class _GatewayReceiver:
-    channel = InboundChannel.PAYMENTS
-
-    def __init__(self, gateway: PaymentGateway) -> None:
-        self._gateway = gateway
-        self.name = gateway.name
-
-    def receive(self, request: WebhookRequest, now: datetime) -> list[InboundEvent]:
-        return list(self._gateway.parse_webhook(request.body, request.headers, now))
-
-    def acknowledgement(self, request: WebhookRequest) -> Acknowledgement | None:
-        return None

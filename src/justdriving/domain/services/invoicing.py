@@ -12,8 +12,8 @@ from justdriving.domain.ids import InvoiceId, StudentId, new_id
 from justdriving.domain.invoices import CreditNote, Invoice, InvoiceStatus
 from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService, MessageType
-from justdriving.domain.services.billing import credit_note, in_school, issue, line
-from justdriving.domain.services.notifications import queue_message
+from justdriving.domain.services.steps.billing import credit_note, in_school, issue, line
+from justdriving.domain.services.steps.messages import queue_message
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWorkFactory
 

@@ -1,5 +1,6 @@
 """Domain events for the host application's webhook endpoint: chosen and queued in the
-transaction that recorded them, delivered by the relay like any provider call.
+transaction that recorded them, delivered by the relay like any provider call
+(`relay/host_events.py`).
 
 Each delivery is a Standard Webhooks message: the body is
 ``{"type": <topic>, "timestamp": <occurred_at>, "data": <the event as JSON>}``, its
@@ -8,8 +9,7 @@ Each delivery is a Standard Webhooks message: the body is
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +17,6 @@ from justdriving.domain.errors import InvalidInput
 from justdriving.domain.events import EVENT_TYPES, DomainEvent, event_to_json
 from justdriving.domain.ids import new_id
 from justdriving.domain.outbox import OutboxKind, OutboxMessage
-from justdriving.domain.services.notifications import queue_side_effect
-from justdriving.domain.services.relay_messages import Job
-from justdriving.ports.host_events import HostDelivery, HostEventSender
 from justdriving.ports.persistence import UnitOfWork
 
 
@@ -37,32 +34,17 @@ class OutgoingEvents:
         """One outbox row per wanted event, written with the change that recorded it."""
         for event in events:
             if self._topics is None or event.topic in self._topics:
-                queue_side_effect(
-                    uow,
-                    event.school_id,
-                    OutboxKind.DELIVER_EVENT,
-                    webhook_message(event),
-                    new_id("evt"),  # unique per event: the row's id is the webhook-id
-                    now,
+                uow.outbox.add(
+                    OutboxMessage.queued(
+                        event.school_id,
+                        OutboxKind.DELIVER_EVENT,
+                        webhook_message(event),
+                        new_id("evt"),  # unique per event: the row's id is the webhook-id
+                        now,
+                    )
                 )
 
 
 def webhook_message(event: DomainEvent) -> dict[str, Any]:
     document = event_to_json(event)
     return {"type": event.topic, "timestamp": document["occurred_at"], "data": document}
-
-
-def delivery_job(sender: HostEventSender, row: OutboxMessage) -> Job:
-    """The relay's call for a DELIVER_EVENT row: its payload, as compact JSON, to the host."""
-    delivery = HostDelivery(
-        webhook_id=row.id, topic=str(row.payload["type"]), body=_body(row.payload)
-    )
-    return Job(f"events:{sender.name}", lambda: sender.send(delivery), _delivered)
-
-
-def _body(payload: Mapping[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _delivered(uow: UnitOfWork, result: Any, now: datetime) -> None:
-    """A 2xx from the host is all there is to record; the row itself is marked sent."""

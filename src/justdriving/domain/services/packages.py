@@ -11,7 +11,7 @@ from justdriving.domain.moments import shifted
 from justdriving.domain.money import Money
 from justdriving.domain.packages import LessonPackage
 from justdriving.domain.schools import InvoiceService
-from justdriving.domain.services.billing import in_school, invoice_lines, line
+from justdriving.domain.services.steps.billing import in_school, invoice_lines, line
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWorkFactory
 

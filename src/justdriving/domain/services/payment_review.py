@@ -6,7 +6,7 @@ from __future__ import annotations
 from justdriving.domain.errors import InvalidInput
 from justdriving.domain.money import Money
 from justdriving.domain.payments import Payment
-from justdriving.domain.services.billing import in_school
+from justdriving.domain.services.steps.billing import in_school
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWorkFactory
 

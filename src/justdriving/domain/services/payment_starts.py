@@ -15,40 +15,36 @@ Each start is planned from the records, asked of the provider, then stored:
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import TypeVar
 
 from attrs import frozen
 
-from justdriving.domain.bookings import Booking
-from justdriving.domain.deposits import Deposit, capture_mode_for
+from justdriving.domain.deposits import Deposit
 from justdriving.domain.errors import ConcurrencyConflict, DuplicateRecord, PaymentNotAllowed
 from justdriving.domain.ids import DepositId, PaymentId, derived_id
-from justdriving.domain.invoices import Invoice, InvoiceStatus
-from justdriving.domain.money import Money
-from justdriving.domain.outbox import OutboxKind
 from justdriving.domain.payments import (
-    CaptureMode,
     Payment,
     PaymentMethod,
     PaymentPurpose,
-    PaymentStatus,
 )
 from justdriving.domain.people import EmailAddress, PhoneNumber
-from justdriving.domain.saved_methods import customer_id_for
-from justdriving.domain.schools import School
-from justdriving.domain.services.billing import in_school
-from justdriving.domain.services.notifications import queue_side_effect
-from justdriving.domain.services.payment_accounts import on_account
+from justdriving.domain.services.steps.billing import in_school
+from justdriving.domain.services.steps.checkouts import (
+    cancel_at_provider,
+    check_deposit_still_wanted,
+    deposit_capture,
+    last_payment,
+    payable,
+    session_of,
+    still_usable,
+)
+from justdriving.domain.services.steps.payment_accounts import on_account
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import GatewayRegistry, PaymentRequest, PaymentSession
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
 _ROUNDS = 5
-# Stripe Checkout Sessions expire after 24 hours; a payment nobody acted on for longer is
-# replaced (and canceled at the provider) rather than given again.
-CHECKOUT_LIFETIME = timedelta(hours=23)
 
 
 @frozen
@@ -112,7 +108,7 @@ class PaymentStarts:
         with self._uow() as uow:
             plan = plan_in(uow)
             if isinstance(plan, Payment):
-                return StartedPayment(plan, _session_of(plan))
+                return StartedPayment(plan, session_of(plan))
             school = uow.schools.get(plan.payment.school_id)
             gateway = self._gateways.for_school(school)
         payment = plan.payment
@@ -148,9 +144,9 @@ class PaymentStarts:
         now = self._clock.now()
         school = uow.schools.get(school_id)
         gateway = self._gateways.for_school(school)
-        invoice = _payable(in_school(uow.invoices.get(invoice_id), school.id, "invoice"))
-        current = _last_payment(uow, invoice)
-        if current is not None and _still_usable(current, invoice.outstanding, gateway.name, now):
+        invoice = payable(in_school(uow.invoices.get(invoice_id), school.id, "invoice"))
+        current = last_payment(uow, invoice)
+        if current is not None and still_usable(current, invoice.outstanding, gateway.name, now):
             return current
         payment = Payment(
             id=PaymentId(derived_id("pay", invoice.id, str(invoice.online_payments))),
@@ -178,12 +174,12 @@ class PaymentStarts:
         """Store the started payment as the invoice's open one; the open one it replaces is
         canceled at the provider. A start that lost a race conflicts (next round)."""
         payment = plan.payment
-        invoice = _payable(uow.invoices.get(payment.invoice_id or ""))
+        invoice = payable(uow.invoices.get(payment.invoice_id or ""))
         if PaymentId(derived_id("pay", invoice.id, str(invoice.online_payments))) != payment.id:
             raise ConcurrencyConflict("another payment was started for the invoice meanwhile")
-        replaced = _last_payment(uow, invoice)
+        replaced = last_payment(uow, invoice)
         if replaced is not None and replaced.is_open:
-            _cancel_at_provider(uow, replaced, self._clock.now())
+            cancel_at_provider(uow, replaced, self._clock.now())
         invoice.start_online_payment(payment.id)
         uow.payments.add(payment)
 
@@ -213,7 +209,7 @@ class PaymentStarts:
             purpose=PaymentPurpose.DEPOSIT,
             created_at=now,
             booking_id=booking.id,
-            capture_mode=_deposit_capture(uow, school, gateway.name, booking, now),
+            capture_mode=deposit_capture(uow, school, gateway.name, booking, now),
             provider=gateway.name,
         )
         on_account(payment, school, gateway)
@@ -229,7 +225,7 @@ class PaymentStarts:
     def _store_for_deposit(self, uow: UnitOfWork, plan: _Plan) -> None:
         payment = plan.payment
         booking = uow.bookings.get(payment.booking_id or "")
-        _check_deposit_still_wanted(booking, uow.deposits.for_booking(booking.id))
+        check_deposit_still_wanted(booking, uow.deposits.for_booking(booking.id))
         uow.payments.add(payment)
         uow.deposits.add(
             Deposit(
@@ -244,21 +240,6 @@ class PaymentStarts:
         )
 
 
-def _deposit_capture(
-    uow: UnitOfWork, school: School, provider: str, booking: Booking, now: datetime
-) -> CaptureMode:
-    """A hold when the lesson is near; else a charge, or, where the school charges a lapsing
-    hold to the saved card and the student has one, a hold all the same."""
-    mode = capture_mode_for(booking.slot.start, now)
-    if mode is CaptureMode.MANUAL or not school.settings.charge_deposit_at_hold_lapse:
-        return mode
-    customer = uow.payment_customers.find(
-        customer_id_for(school.id, booking.student_ids[0], provider)
-    )
-    saved = customer is not None and customer.default_method_id is not None
-    return CaptureMode.MANUAL if saved else mode
-
-
 def _in_rounds(start: Callable[[], T]) -> T:
     """Start again on fresh records when a concurrent start got there first: the next round
     finds that start's payment and gives it."""
@@ -269,54 +250,3 @@ def _in_rounds(start: Callable[[], T]) -> T:
             if round == _ROUNDS - 1:
                 raise ConcurrencyConflict("the payment is being started elsewhere") from error
     raise AssertionError("unreachable")
-
-
-def _last_payment(uow: UnitOfWork, invoice: Invoice) -> Payment | None:
-    """The invoice's last online payment, if any (open or not: the caller asks)."""
-    return uow.payments.find(invoice.online_payment_id) if invoice.online_payment_id else None
-
-
-def _payable(invoice: Invoice) -> Invoice:
-    if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
-        raise PaymentNotAllowed(f"invoice {invoice.number or invoice.id} is {invoice.status}")
-    return invoice
-
-
-def _check_deposit_still_wanted(booking: Booking, deposit: Deposit | None) -> None:
-    if deposit is not None:
-        raise ConcurrencyConflict("a deposit was started for the booking meanwhile")
-    if booking.status.is_final:
-        raise PaymentNotAllowed("the booking already has a deposit or has ended")
-
-
-def _still_usable(payment: Payment, owed: Money, provider: str, now: datetime) -> bool:
-    """The open payment can be given again: it asks what is owed, through the school's
-    gateway, and its checkout has not lapsed (a hosted page lives about a day)."""
-    untouched = payment.status is PaymentStatus.PENDING
-    lapsed = untouched and now - payment.created_at > CHECKOUT_LIFETIME
-    usable = payment.amount == owed and payment.provider == provider and not lapsed
-    # A charge made without the student (a saved card) is no checkout: the student who opens
-    # the pay link gets a fresh one, and the waiting charge is canceled at the provider.
-    return payment.is_open and usable and payment.charge_reason is None
-
-
-def _session_of(payment: Payment) -> PaymentSession:
-    return PaymentSession(
-        provider=payment.provider or "",
-        provider_payment_id=payment.provider_payment_id or "",
-        client_secret=payment.client_secret,
-        redirect_url=payment.redirect_url,
-    )
-
-
-def _cancel_at_provider(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
-    """An open payment replaced by a new one. Should the payer still complete it, the money
-    is an overpayment, held for review."""
-    queue_side_effect(
-        uow,
-        payment.school_id,
-        OutboxKind.CANCEL_PAYMENT,
-        {"payment_id": payment.id},
-        f"cancel-{payment.id}",
-        now,
-    )

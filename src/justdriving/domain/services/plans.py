@@ -1,6 +1,6 @@
 """Payment plans: start one (a package in instalments, a monthly fee), cancel it, read it; bill
-what has fallen due (the worker's job); and what a plan's invoices mean for it (the reactions
-registered in `reactions.py`).
+what has fallen due (the worker's job). What a plan's invoices mean for it follows their events
+(`followups/plans.py`).
 
 Billing a charge is one transaction: the plan records the charge (its number is the next one),
 the charge's invoice is issued, and the charge to the saved card is queued for the relay under
@@ -15,20 +15,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from justdriving.domain.errors import ConcurrencyConflict, InvalidInput
-from justdriving.domain.events import InvoicePaid, PaymentMethodSaved, PlanPaused
-from justdriving.domain.formatting import date_text, money
+from justdriving.domain.formatting import date_text
 from justdriving.domain.ids import BookingTypeId, PackageId, StudentId, new_id
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.moments import check_moment, shifted
 from justdriving.domain.money import Money
-from justdriving.domain.outbox import OutboxKind
+from justdriving.domain.outbox import OutboxKind, OutboxMessage
 from justdriving.domain.packages import LessonPackage, PackageStatus
-from justdriving.domain.plans import ChargeState, PaymentPlan, PlanKind, PlanStatus
+from justdriving.domain.plans import PaymentPlan, PlanKind, PlanStatus
 from justdriving.domain.schools import InvoiceService, School
-from justdriving.domain.services.billing import in_school, invoice_lines, line
-from justdriving.domain.services.notifications import queue_side_effect
-from justdriving.domain.services.staff_alerts import raise_alert
-from justdriving.domain.staff_alerts import AlertKind
+from justdriving.domain.services.steps.billing import in_school, invoice_lines, line
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 
@@ -204,13 +200,14 @@ def bill_charge(uow: UnitOfWork, plan: PaymentPlan, now: datetime) -> Invoice:
     )
     charge = plan.bill(invoice.id, now)
     reason = plan.reason(charge.sequence)
-    queue_side_effect(
-        uow,
-        school.id,
-        OutboxKind.CHARGE_CUSTOMER,
-        {"invoice_id": invoice.id, "kind": reason.kind.value, "reference": reason.reference},
-        f"charge-{reason.key}",
-        now,
+    uow.outbox.add(
+        OutboxMessage.queued(
+            school.id,
+            OutboxKind.CHARGE_CUSTOMER,
+            {"invoice_id": invoice.id, "kind": reason.kind.value, "reference": reason.reference},
+            f"charge-{reason.key}",
+            now,
+        )
     )
     return invoice
 
@@ -222,63 +219,6 @@ def still_charged(uow: UnitOfWork, invoice: Invoice) -> bool:
         return True
     plan = uow.plans.find(invoice.plan_id)
     return plan is None or plan.status is not PlanStatus.CANCELLED
-
-
-# Reactions ---------------------------------------------------------------------------------
-
-
-def plan_invoice_paid(uow: UnitOfWork, event: InvoicePaid, now: datetime) -> None:
-    """A plan's invoice is paid: its charge counts as paid, and an instalment unlocks its
-    share of the package's credits."""
-    invoice = uow.invoices.get(event.invoice_id)
-    if invoice.plan_id is None:
-        return
-    plan = uow.plans.get(invoice.plan_id)
-    if plan.charge_paid(invoice.id, now) is None or plan.package_id is None:
-        return
-    package = uow.packages.get(plan.package_id)
-    if package.status is not PackageStatus.CLOSED:  # refunded meanwhile: nothing to unlock
-        package.unlock(plan.credits_unlocked(package.lessons))
-
-
-def card_saved_for_paused_plans(uow: UnitOfWork, event: PaymentMethodSaved, now: datetime) -> None:
-    """A student whose plan paused on a failed charge saved a card: that charge is tried on
-    the new card (the relay charges it under the next attempt's key); paid, the plan resumes."""
-    customer = uow.payment_customers.get(event.customer_id)
-    for plan in uow.plans.for_student(customer.school_id, customer.student_id):
-        if plan.status is not PlanStatus.PAUSED:
-            continue
-        for charge in plan.charges:
-            if charge.state is not ChargeState.FAILED:
-                continue
-            reason = plan.reason(charge.sequence)
-            queue_side_effect(
-                uow,
-                plan.school_id,
-                OutboxKind.CHARGE_CUSTOMER,
-                {
-                    "invoice_id": charge.invoice_id,
-                    "kind": reason.kind.value,
-                    "reference": reason.reference,
-                },
-                f"charge-{reason.key}-on-{event.provider_method_id}",
-                now,
-            )
-
-
-def plan_paused(uow: UnitOfWork, event: PlanPaused, now: datetime) -> None:
-    """Tell the school's staff (in the next digest) that a plan stopped charging."""
-    plan = uow.plans.get(event.plan_id)
-    school = uow.schools.get(plan.school_id)
-    charge = plan.charges[event.sequence]
-    facts = {
-        "student": uow.students.get(plan.student_id).name,
-        "what": plan.description,
-        "amount": money(charge.amount, school.settings.language),
-    }
-    raise_alert(
-        uow, school, AlertKind.PLAN_PAUSED, f"/ops/invoices/{charge.invoice_id}", now, **facts
-    )
 
 
 def _package_closed(uow: UnitOfWork, plan: PaymentPlan) -> bool:

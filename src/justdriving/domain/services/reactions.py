@@ -39,47 +39,50 @@ from justdriving.domain.events import (
     RefundSucceeded,
     StudentDetailsChanged,
 )
-from justdriving.domain.services.accounting_outbox import (
-    credit_note_to_books,
-    invoice_to_books,
-    payment_to_books,
-    student_to_books,
+from justdriving.domain.services.followups.alerts import (
+    alert_overpaid,
+    alert_payment_held,
+    alert_refund_failed,
 )
-from justdriving.domain.services.billing import invoice_issued
-from justdriving.domain.services.booking_followups import (
+from justdriving.domain.services.followups.bookings import (
     booking_cancelled,
     booking_completed,
     booking_confirmed,
     booking_marked_no_show,
     booking_rescheduled,
 )
-from justdriving.domain.services.charge_retries import charge_declined
-from justdriving.domain.services.charges import charge_needs_student
-from justdriving.domain.services.deposits import deposit_returned, deposit_secured, deposit_settled
-from justdriving.domain.services.outgoing_events import OutgoingEvents
-from justdriving.domain.services.plans import (
-    card_saved_for_paused_plans,
-    plan_invoice_paid,
-    plan_paused,
+from justdriving.domain.services.followups.books import (
+    credit_note_to_books,
+    invoice_to_books,
+    payment_to_books,
+    student_to_books,
 )
-from justdriving.domain.services.refunds import refund_booked
-from justdriving.domain.services.settlement import (
+from justdriving.domain.services.followups.charges import charge_declined, charge_needs_student
+from justdriving.domain.services.followups.deposits import (
+    deposit_returned,
+    deposit_secured,
+    deposit_settled,
+)
+from justdriving.domain.services.followups.invoices import invoice_issued
+from justdriving.domain.services.followups.payments import (
     payment_authorized,
     payment_canceled,
     payment_succeeded,
 )
-from justdriving.domain.services.staff_alerts import (
-    alert_overpaid,
-    alert_payment_held,
-    alert_refund_failed,
+from justdriving.domain.services.followups.plans import (
+    card_saved_for_paused_plans,
+    plan_invoice_paid,
+    plan_paused,
 )
-from justdriving.domain.services.subscriptions import Subscribers
-from justdriving.domain.services.teacher_messages import (
+from justdriving.domain.services.followups.refunds import refund_booked
+from justdriving.domain.services.followups.teachers import (
     teacher_told_booked,
     teacher_told_cancelled,
     teacher_told_moved,
     teacher_told_no_show,
 )
+from justdriving.domain.services.outgoing_events import OutgoingEvents
+from justdriving.domain.services.subscriptions import Subscribers
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 

@@ -1,80 +1,16 @@
-"""Refund use cases: partial and repeated, never above what was captured, with credit notes."""
+"""Refund use cases: partial and repeated, never above what was captured, with credit notes
+(opened by `steps/refunds.py`; a succeeded refund is booked by `followups/refunds.py`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from justdriving.domain.errors import InvalidInput, RefundExceedsCaptured
-from justdriving.domain.events import RefundSucceeded
-from justdriving.domain.formatting import money
-from justdriving.domain.ids import RefundId, new_id
 from justdriving.domain.money import Money
-from justdriving.domain.outbox import OutboxKind
-from justdriving.domain.payments import Payment, PaymentMethod, PaymentStatus
+from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.refunds import Refund
-from justdriving.domain.schools import MessageType, School
-from justdriving.domain.services.billing import credit_note, in_school, overpayments_in
-from justdriving.domain.services.notifications import queue_message, queue_side_effect
+from justdriving.domain.services.steps.billing import in_school, overpayments_in
+from justdriving.domain.services.steps.refunds import open_refund
 from justdriving.ports.clock import Clock
-from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
-
-
-def open_refund(
-    uow: UnitOfWork,
-    school: School,
-    payment: Payment,
-    amount: Money,
-    reason: str,
-    now: datetime,
-    *,
-    wants_credit_note: bool = True,
-) -> Refund:
-    """Reserve and record a refund. Online: the relay asks the gateway. Manual: done at once."""
-    refund = Refund.against(
-        payment,
-        id=RefundId(new_id("re")),
-        amount=amount,
-        reason=reason,
-        now=now,
-        wants_credit_note=wants_credit_note,
-    )
-    uow.refunds.add(refund)
-    if payment.method is PaymentMethod.ONLINE:
-        queue_side_effect(
-            uow, school.id, OutboxKind.REFUND_PAYMENT, {"refund_id": refund.id}, refund.id, now
-        )
-    else:  # the money went back over the counter: done (refund_booked follows its event)
-        refund.succeed(payment, now)
-    return refund
-
-
-def refund_booked(uow: UnitOfWork, event: RefundSucceeded, now: datetime) -> None:
-    """A refund succeeded: take it off the overpayment or the invoice it corrects (with a
-    credit note unless the refund says otherwise), and tell the student."""
-    refund = uow.refunds.get(event.refund_id)
-    payment = uow.payments.get(refund.payment_id)
-    school = uow.schools.get(refund.school_id)
-    # Money the invoice never needed (an overpayment) goes back without correcting it.
-    from_credit = min(refund.amount, payment.unapplied)
-    payment.unapplied = payment.unapplied - from_credit
-    from_invoice = refund.amount - from_credit
-    if refund.invoice_id is not None and from_invoice.is_positive:
-        invoice = uow.invoices.get(refund.invoice_id)
-        note = None
-        amount = min(from_invoice, invoice.creditable)
-        if refund.wants_credit_note and amount.is_positive:
-            note = credit_note(uow, school, invoice, now, refund.reason, amount, refund.id)
-            refund.credit_note_id = note.id
-        invoice.apply_refund(from_invoice, now, credit_note=note)
-    student = uow.students.get(refund.student_id)
-    queue_message(
-        uow,
-        school,
-        student,
-        MessageType.REFUND_CONFIRMATION,
-        {"refund_id": refund.id, "amount": money(refund.amount, student.language)},
-        now,
-    )
+from justdriving.ports.persistence import UnitOfWorkFactory
 
 
 class Refunds:

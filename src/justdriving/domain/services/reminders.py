@@ -14,9 +14,9 @@ from justdriving.domain.formatting import day, money
 from justdriving.domain.invoices import Invoice
 from justdriving.domain.messages import Channel
 from justdriving.domain.schools import MessageType, School
-from justdriving.domain.services.notifications import queue_message
-from justdriving.domain.services.settlement import booking_context
-from justdriving.domain.services.staff_alerts import raise_alert
+from justdriving.domain.services.steps.alerts import raise_alert
+from justdriving.domain.services.steps.lessons import booking_context
+from justdriving.domain.services.steps.messages import queue_message
 from justdriving.domain.staff_alerts import AlertKind
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory

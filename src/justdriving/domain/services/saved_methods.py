@@ -1,5 +1,5 @@
-"""Saving, listing and removing a student's cards on file, and the setup webhooks that finish a
-saved card.
+"""Saving, listing and removing a student's cards on file (the setup webhooks that finish a
+saved card are applied by the inbox: `steps/account_events.py`).
 
 The student's customer at the school's gateway is made the first time a card is saved: asked
 of the provider under a key derived from our customer id (a retry, or two setups at once, get
@@ -11,18 +11,14 @@ shows brand, last 4 and expiry only.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from attrs import frozen
 
 from justdriving.domain.errors import DuplicateRecord, NotFound, ProviderRejected
 from justdriving.domain.ids import new_id
-from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
-from justdriving.domain.payments import EventOutcome
 from justdriving.domain.people import Student
 from justdriving.domain.saved_methods import PaymentCustomer, SavedMethod, customer_id_for
 from justdriving.domain.schools import School
-from justdriving.domain.services.billing import in_school
+from justdriving.domain.services.steps.billing import in_school
 from justdriving.ports.clock import Clock
 from justdriving.ports.payments import (
     CustomerRequest,
@@ -31,7 +27,7 @@ from justdriving.ports.payments import (
     SetupRequest,
     SetupSession,
 )
-from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
+from justdriving.ports.persistence import UnitOfWorkFactory
 
 
 @frozen
@@ -134,19 +130,3 @@ class SavedMethods:
             with self._uow() as uow:
                 return uow.payment_customers.get(customer_id)
         return customer
-
-
-def apply_setup_event(uow: UnitOfWork, event: ProviderPaymentEvent, now: datetime) -> EventOutcome:
-    """A provider's news about saving a card, for the customer its metadata names (ours, at
-    that provider): saved, or failed. 3-D Secure pending is the student's step in the browser
-    and changes nothing here."""
-    customer = uow.payment_customers.find(event.customer_id or "")
-    if customer is None or customer.provider != event.provider:
-        return EventOutcome.IGNORED
-    if event.kind is PaymentEventKind.SETUP_SUCCEEDED and event.provider_method_id:
-        saved = customer.method_saved(event.provider_method_id, event.occurred_at)
-        return EventOutcome.APPLIED if saved else EventOutcome.IGNORED
-    if event.kind is PaymentEventKind.SETUP_FAILED:
-        customer.setup_failed(event.failure_code, event.occurred_at)
-        return EventOutcome.APPLIED
-    return EventOutcome.IGNORED

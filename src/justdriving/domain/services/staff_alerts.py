@@ -1,8 +1,8 @@
 """Staff alerts: recorded where the problem is found, in its transaction; mailed in digests.
 
-`raise_alert` records one (a reaction to a payment held for review, an overpayment or a
-refund the provider refused; the relay when it gives up on an outbox row; the dunning ladder
-when an overdue invoice blocks a student from booking). `StaffAlerts.send_digests` (a
+`raise_alert` (`steps/alerts.py`) records one (a follow-up of a payment held for review, an
+overpayment or a refund the provider refused; the relay when it gives up on an outbox row; the
+dunning ladder when an overdue invoice blocks a student from booking). `StaffAlerts.send_digests` (a
 scheduled job) mails each school one message listing every alert waiting for it, to the
 school's contact address, or to STAFF_ALERT_EMAIL when the school has none; a storm of a
 hundred is one message. Each line links to the ops page's row. An alert with nobody to mail
@@ -18,15 +18,11 @@ from typing import Final
 
 from attrs import define
 
-from justdriving.domain.events import PaymentHeldForReview, PaymentOverpaid, RefundFailed
-from justdriving.domain.formatting import money
-from justdriving.domain.ids import new_id
-from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxMessage
-from justdriving.domain.payments import Payment
 from justdriving.domain.people import EmailAddress
 from justdriving.domain.schools import MessageType, School
-from justdriving.domain.services.notifications import queue_to_address
+from justdriving.domain.services.steps.alerts import raise_alert
+from justdriving.domain.services.steps.messages import queue_to_address
 from justdriving.domain.staff_alerts import AlertKind, StaffAlert
 from justdriving.ports.clock import Clock
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
@@ -34,86 +30,6 @@ from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 log = logging.getLogger("justdriving.alerts")
 
 DIGEST_SIZE: Final = 200  # alerts read per round; more wait for the next round
-
-_TEXTS: Final = {
-    "da": {
-        AlertKind.PAYMENT_HELD: "Betaling på {amount} fra {student} afventer gennemsyn",
-        AlertKind.OVERPAYMENT: "{student} har betalt {amount} for meget; beløbet afventer",
-        AlertKind.REFUND_REFUSED: "Refusion på {amount} til {student} blev afvist af udbyderen",
-        AlertKind.OUTBOX_DEAD: "Afsendelse opgivet efter {attempts} forsøg ({what})",
-        AlertKind.STUDENT_BLOCKED: (
-            "{student} kan ikke booke: faktura {number} er {days} dage over forfald"
-        ),
-        AlertKind.PLAN_PAUSED: (
-            "Betalingsplanen for {student} ({what}) er sat på pause: "
-            "kortet blev afvist for {amount}"
-        ),
-    },
-    "en": {
-        AlertKind.PAYMENT_HELD: "A payment of {amount} from {student} is held for review",
-        AlertKind.OVERPAYMENT: "{student} paid {amount} too much; it is held",
-        AlertKind.REFUND_REFUSED: "A refund of {amount} to {student} was refused by the provider",
-        AlertKind.OUTBOX_DEAD: "Gave up sending after {attempts} attempts ({what})",
-        AlertKind.STUDENT_BLOCKED: (
-            "{student} cannot book: invoice {number} is {days} days overdue"
-        ),
-        AlertKind.PLAN_PAUSED: (
-            "The payment plan of {student} ({what}) is paused: the card was declined for {amount}"
-        ),
-    },
-}
-
-
-def raise_alert(
-    uow: UnitOfWork,
-    school: School,
-    kind: AlertKind,
-    ops_path: str,
-    now: datetime,
-    **facts: object,
-) -> StaffAlert:
-    """Record an alert for `school`'s staff, worded in the school's language."""
-    texts = _TEXTS.get(school.settings.language, _TEXTS["en"])
-    alert = StaffAlert(
-        id=new_id("alr"),
-        school_id=school.id,
-        kind=kind,
-        text=texts[kind].format(**facts),
-        ops_path=ops_path,
-        created_at=now,
-    )
-    uow.staff_alerts.add(alert)
-    return alert
-
-
-# Reactions ---------------------------------------------------------------------------------
-
-
-def alert_payment_held(uow: UnitOfWork, event: PaymentHeldForReview, now: datetime) -> None:
-    payment = uow.payments.get(event.payment_id)
-    _about_payment(uow, payment, AlertKind.PAYMENT_HELD, payment.amount, now)
-
-
-def alert_overpaid(uow: UnitOfWork, event: PaymentOverpaid, now: datetime) -> None:
-    payment = uow.payments.get(event.payment_id)
-    _about_payment(uow, payment, AlertKind.OVERPAYMENT, event.excess, now)
-
-
-def alert_refund_failed(uow: UnitOfWork, event: RefundFailed, now: datetime) -> None:
-    refund = uow.refunds.get(event.refund_id)
-    payment = uow.payments.get(refund.payment_id)
-    _about_payment(uow, payment, AlertKind.REFUND_REFUSED, refund.amount, now)
-
-
-def _about_payment(
-    uow: UnitOfWork, payment: Payment, kind: AlertKind, amount: Money, now: datetime
-) -> None:
-    """An alert naming the payment's student and an amount, linking to the payment's row."""
-    school = uow.schools.get(payment.school_id)
-    student = uow.students.get(payment.student_id).name
-    shown = money(amount, school.settings.language)
-    path = f"/ops/payments/{payment.id}"
-    raise_alert(uow, school, kind, path, now, amount=shown, student=student)
 
 
 def alert_outbox_dead(uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:

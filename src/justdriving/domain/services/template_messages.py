@@ -14,8 +14,8 @@ from justdriving.domain.ids import MessageId, derived_id, new_id
 from justdriving.domain.messages import Channel, OutboundMessage, check_template_name
 from justdriving.domain.people import EmailAddress, PhoneNumber, Student, Teacher
 from justdriving.domain.schools import MessageType, School
-from justdriving.domain.services.billing import in_school
-from justdriving.domain.services.notifications import queue_to_address
+from justdriving.domain.services.steps.billing import in_school
+from justdriving.domain.services.steps.messages import queue_to_address
 from justdriving.ports.clock import Clock
 from justdriving.ports.messaging import TemplateRenderer
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory

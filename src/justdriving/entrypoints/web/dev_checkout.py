@@ -26,9 +26,9 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
 from justdriving.adapters.memory import FakeCharge, FakePaymentGateway, WebhookDelivery
+from justdriving.application import Application
 from justdriving.domain.errors import InvalidInput, PaymentNotAllowed, ProviderRejected
 from justdriving.domain.payments import Payment, PaymentStatus
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.web.invoice_view import invoice_view, school_words
 
 if TYPE_CHECKING:

@@ -37,9 +37,9 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden, NotFound
 
+from justdriving.application import Application
 from justdriving.domain.errors import NotFound as DomainNotFound
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.ops_view import OpsView, SchoolRow
+from justdriving.domain.services.views.ops import OpsView, SchoolRow
 from justdriving.entrypoints.web.guesses import WrongGuesses, too_many_guesses
 from justdriving.entrypoints.web.ops_texts import LANGUAGES, Texts
 

@@ -22,8 +22,8 @@ from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound as HttpNotFound
 
+from justdriving.application import Application
 from justdriving.domain.errors import PayLinkExpired, PaymentNotAllowed
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.web.invoice_view import PAYABLE, invoice_view
 
 if TYPE_CHECKING:

@@ -27,12 +27,12 @@ from werkzeug.datastructures import Headers
 
 from justdriving import __version__
 from justdriving.adapters.sql.schema import pending
+from justdriving.application import Application
 from justdriving.config import PaymentProvider, Settings
 from justdriving.domain.errors import (
     InvalidInput,
 )
 from justdriving.domain.ids import new_id
-from justdriving.domain.services.application import Application
 from justdriving.entrypoints.web.api_auth import ApiGuard, check_return_url
 from justdriving.entrypoints.web.boundary import register_malformed_input
 from justdriving.entrypoints.web.dev_checkout import dev_checkout_blueprint

@@ -19,8 +19,8 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import Headers
 
+from justdriving.application import Application
 from justdriving.domain.errors import NotFound
-from justdriving.domain.services.application import Application
 from justdriving.ports.webhooks import WebhookRequest
 
 log = logging.getLogger("justdriving.web")

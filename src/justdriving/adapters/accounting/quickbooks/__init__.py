@@ -1,0 +1,1 @@
+"""QuickBooks Online: the batch-endpoint client, its consent flow, pacing and payloads (no SDK)."""

@@ -1,0 +1,1 @@
+"""Xero: the Accounting API client, its consent flow, pacing and payloads (no SDK)."""

@@ -1,0 +1,35 @@
+"""Starting the composition root: a container checked against its settings, and the wired
+application (a database that lacks migrations refused)."""
+
+from __future__ import annotations
+
+from justdriving.adapters.sql import factory as sql
+from justdriving.adapters.sql.factory import MEMORY_DATABASE
+from justdriving.application import Application
+from justdriving.config import Settings
+from justdriving.config.policies import delivery_policy
+from justdriving.container.capabilities import Container
+
+
+def build_container(settings: Settings) -> Container:
+    """A container for `settings`; ConfigurationError names every setting it cannot honour
+    (a bad staging redirect and a malformed DATABASE_URL too, before any message or query)."""
+    settings.check()
+    delivery_policy(settings)
+    url = settings.effective_database_url
+    container = Container(settings=settings)
+    container.config.from_dict(
+        {"database": "memory" if url == MEMORY_DATABASE else "sql", "database_url": url}
+    )
+    if url != MEMORY_DATABASE:
+        container.engine()
+    return container
+
+
+def bootstrap(settings: Settings | None = None) -> Application:
+    """The wired application (settings from the environment unless given); a database that
+    lacks migrations is refused, saying how to apply them, unless `application` is overridden."""
+    container = build_container(settings or Settings.from_env())
+    if container.config.database() == "sql" and not container.application.overridden:
+        sql.refuse_unmigrated(container.engine())
+    return container.application()
