@@ -45,20 +45,16 @@ from sqlalchemy import create_engine, text
 
 from benchmarks import plots
 from benchmarks.relay import POSTGRES_ADMIN_URL, postgres_reachable
-from justdriving.adapters.memory import (
-    FakeEmailSender,
-    FakeSmsSender,
-    MemoryGatewayRegistry,
-    MemoryTemplateRenderer,
-    SystemClock,
-)
+from justdriving.adapters.clock import SystemClock
+from justdriving.adapters.memory import FakeEmailSender, FakeSmsSender, MemoryTemplateRenderer
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.schema import upgrade
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.outbox import OutboxStatus
 from justdriving.domain.schools import MessageType, SchoolSettings
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.notifications import queue_message
+from justdriving.domain.services.steps.messages import queue_message
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

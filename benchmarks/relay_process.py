@@ -12,20 +12,17 @@ import argparse
 
 import httpx
 
-from justdriving.adapters.memory import (
-    FakeEmailSender,
-    MemoryGatewayRegistry,
-    MemoryTemplateRenderer,
-    SystemClock,
-)
+from justdriving.adapters.clock import SystemClock
+from justdriving.adapters.memory import FakeEmailSender, MemoryTemplateRenderer
+from justdriving.adapters.payments.registry import MemoryGatewayRegistry
 from justdriving.adapters.sms.gatewayapi import GatewayApiSmsSender
 from justdriving.adapters.sql.engine import make_engine
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
+from justdriving.application import Application
 from justdriving.domain.delivery_policy import DeliveryPolicy
-from justdriving.domain.services.application import Application
-from justdriving.domain.services.relay import RelayPolicy
 from justdriving.entrypoints.schedule import DISPATCH, PeriodicJob, relay_outbox
 from justdriving.entrypoints.worker import RELAY_IDLE_SLEEP, Worker
+from justdriving.relay.engine import RelayPolicy
 
 
 def main(argv: list[str] | None = None) -> None:
