@@ -529,13 +529,48 @@ for the options).
 while it ran, so rates are noisy; the ratios (each system measured in the same runs,
 interleaved) and CPU per message are the figures to compare.
 
-{(__doc__ or "").split(chr(10) + chr(10), 1)[1].strip()}
+{(__doc__ or "").split(chr(10) + chr(10), 2)[2].strip()}
 
 {table}
+
+{findings(rows, options.latency)}
 
 {plots.image(png, "relay vs Celery, messages per second")}
 """,
     )
+
+
+def findings(rows: list[Row], latency: float) -> str:
+    """One line per configuration and scenario, and the targets met or not."""
+    lines = []
+    for row in rows:
+        if row.system.startswith("Celery"):
+            continue
+        celery = next(
+            (
+                r
+                for r in rows
+                if r.config == row.config
+                and r.scenario == row.scenario
+                and r.system.startswith("Celery")
+            ),
+            None,
+        )
+        versus = "" if celery is None else f", {row.rate / celery.rate:.2f} x Celery's"
+        cpu = statistics.median(p.cpu_ms for p in row.phases)
+        lines.append(
+            f"- {row.config[0]}x{row.config[1]} {row.scenario}, {row.system}: "
+            f"{row.rate:,.0f} msg/s, {row.rate / row.ideal(latency):.2f} x ideal{versus}; "
+            f"{cpu:.2f} ms of our CPU per message; "
+            f"{sum(p.twice for p in row.phases)} sent twice, "
+            f"{sum(p.lost for p in row.phases)} lost."
+        )
+    best = max((r.rate for r in rows if r.system == "relay, postgresql"), default=0.0)
+    lines.append(
+        f"- Best relay rate on PostgreSQL: {best:,.0f} msg/s (target 1,000 to the 30 ms endpoint "
+        f"on 2 cores: {'met' if best >= 1000 else 'not met'})."
+    )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
