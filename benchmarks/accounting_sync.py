@@ -14,7 +14,7 @@ invoices before their payments and credit notes). Scenarios:
 - `invoices, batch 10`: the same in batches of 10;
 - `full sync`: also a payment per invoice and a credit note (allocated) for every tenth.
 
-Both the simulator and the limiter run on simulated time (justdriving.testing.xero_clock): a
+Both the simulator and the limiter run on simulated time (justdriving.testing.xero.clock): a
 minute of waiting for the window takes no real time, and time moves only when every worker
 waits. Each call takes no simulated time (its real time is in the wall-clock column): at Xero's
 usual 0.3-1 s per call, 5 in flight allow 5-15 calls a second, far above 1 a second, so the
@@ -54,8 +54,8 @@ from justdriving.domain.accounting import (
 )
 from justdriving.domain.money import Money
 from justdriving.domain.services.accounting.grants import StoredGrants
-from justdriving.testing.xero_clock import SimulatedTime
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.xero.clock import SimulatedTime
+from justdriving.testing.xero.simulator import XeroSimulator
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"

@@ -1,7 +1,7 @@
 """Writes the PayPal simulator's error catalogue from PayPal's own OpenAPI documents.
 
     python scripts/paypal_error_catalogue.py tests/specs/paypal \
-        src/justdriving/testing/fixtures/paypal/errors.json
+        src/justdriving/testing/paypal/fixtures/errors.json
 
 For each HTTP status, the error `name` and `message` of the documents' `error_<status>` schemas;
 for each operation ("METHOD /path") and status, the detail `issue`s it may answer and each

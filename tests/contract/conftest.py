@@ -45,7 +45,7 @@ from justdriving.ports.clock import Clock
 from justdriving.ports.messaging import EmailSender, SmsSender, TemplateRenderer
 from justdriving.ports.payments import PaymentGateway, PaymentRequest
 from justdriving.ports.persistence import UnitOfWorkFactory
-from justdriving.testing.stripe_objects import example as stripe_example
+from justdriving.testing.stripe.objects import example as stripe_example
 from local_services import empty_tables, postgres_url
 from spec_session import (  # noqa: F401 - the session's spec check (tests/spec_session.py)
     pytest_runtest_protocol,
@@ -376,7 +376,7 @@ class StripeGatewayDriver(CardFlags):
     """
 
     gateway: Any  # StripeGateway: imported in stripe_gateway(), stripe-python is an extra
-    simulator: Any  # justdriving.testing.stripe_simulator.StripeSimulator
+    simulator: Any  # justdriving.testing.stripe.simulator.StripeSimulator
 
     def now(self) -> datetime:
         return self.simulator.now()  # type: ignore[no-any-return]
@@ -462,8 +462,8 @@ class StripeGatewayDriver(CardFlags):
 @contextmanager
 def stripe_gateway() -> Iterator[GatewayDriver]:
     pytest.importorskip("stripe")
-    from justdriving.adapters.payments.stripe.gateway import StripeGateway
-    from justdriving.testing.stripe_simulator import StripeSimulator
+    from justdriving.adapters.payments.stripe import StripeGateway
+    from justdriving.testing.stripe.simulator import StripeSimulator
 
     with StripeSimulator(webhook_secret="whsec_contract", clock=FrozenClock(NOW)) as simulator:
         gateway = StripeGateway(
@@ -480,7 +480,7 @@ class PayPalGatewayDriver(CardFlags):
     """PayPalGateway (httpx) against the local PayPal simulator (justdriving.testing)."""
 
     gateway: Any  # PayPalGateway: imported in paypal_gateway(), httpx is an extra
-    simulator: Any  # justdriving.testing.paypal_simulator.PayPalSimulator
+    simulator: Any  # justdriving.testing.paypal.simulator.PayPalSimulator
 
     def now(self) -> datetime:
         return NOW
@@ -553,8 +553,8 @@ class PayPalGatewayDriver(CardFlags):
 @contextmanager
 def paypal_gateway() -> Iterator[GatewayDriver]:
     pytest.importorskip("httpx")
-    from justdriving.adapters.payments.paypal.gateway import PayPalGateway
-    from justdriving.testing.paypal_simulator import PayPalSimulator
+    from justdriving.adapters.payments.paypal import PayPalGateway
+    from justdriving.testing.paypal.simulator import PayPalSimulator
 
     # Refunds start PENDING so that a test can still make one fail, as PayPal's can.
     with PayPalSimulator(clock=lambda: NOW, refund_status="PENDING") as simulator:
@@ -578,7 +578,7 @@ class MobilePayGatewayDriver(CardFlags):
     """MobilePayGateway (httpx) against the local Vipps MobilePay simulator."""
 
     gateway: Any  # MobilePayGateway: imported in mobilepay_gateway(), httpx is an extra
-    simulator: Any  # justdriving.testing.mobilepay_simulator.MobilePaySimulator
+    simulator: Any  # justdriving.testing.mobilepay.simulator.MobilePaySimulator
     secret: str
 
     def now(self) -> datetime:
@@ -688,8 +688,8 @@ class MobilePayGatewayDriver(CardFlags):
 @contextmanager
 def mobilepay_gateway() -> Iterator[GatewayDriver]:
     pytest.importorskip("httpx")
-    from justdriving.adapters.payments.mobilepay.gateway import MobilePayGateway
-    from justdriving.testing.mobilepay_simulator import MobilePaySimulator
+    from justdriving.adapters.payments.mobilepay import MobilePayGateway
+    from justdriving.testing.mobilepay.simulator import MobilePaySimulator
 
     with MobilePaySimulator(clock=lambda: NOW) as simulator:
         secret = simulator.register_webhook(MOBILEPAY_WEBHOOK_URL)
@@ -761,8 +761,8 @@ def paced_sms() -> Iterator[SmsBackend]:
 def twilio_sms() -> Iterator[SmsBackend]:
     """TwilioSmsSender through twilio-python against the local Twilio simulator."""
     pytest.importorskip("twilio")
-    from justdriving.adapters.sms.twilio.sender import TwilioSmsSender
-    from justdriving.testing.twilio_simulator import TwilioSimulator
+    from justdriving.adapters.sms.twilio import TwilioSmsSender
+    from justdriving.testing.twilio.simulator import TwilioSimulator
 
     with TwilioSimulator() as twilio:
         sender = TwilioSmsSender(
@@ -784,7 +784,7 @@ def gatewayapi_sms() -> Iterator[SmsBackend]:
     is on the account's blacklist there (error 0x0215)."""
     pytest.importorskip("httpx")
     from justdriving.adapters.sms.gatewayapi.sender import GatewayApiSmsSender, msisdn
-    from justdriving.testing.gatewayapi_simulator import GatewayApiSimulator
+    from justdriving.testing.gatewayapi.simulator import GatewayApiSimulator
 
     with GatewayApiSimulator() as gatewayapi:
         sender = GatewayApiSmsSender(
@@ -818,8 +818,8 @@ SCHOOL_EMAIL = "noreply@koreskolen.dk"
 @contextmanager
 def sendgrid_email() -> Iterator[EmailBackend]:
     pytest.importorskip("sendgrid")
-    from justdriving.adapters.email.sendgrid.sender import SendGridEmailSender
-    from justdriving.testing.sendgrid_simulator import SendGridSimulator
+    from justdriving.adapters.email.sendgrid import SendGridEmailSender
+    from justdriving.testing.sendgrid.simulator import SendGridSimulator
 
     with SendGridSimulator() as simulator:
         sender = SendGridEmailSender(
@@ -831,8 +831,8 @@ def sendgrid_email() -> Iterator[EmailBackend]:
 @contextmanager
 def mailgun_email() -> Iterator[EmailBackend]:
     pytest.importorskip("httpx")
-    from justdriving.adapters.email.mailgun.sender import MailgunEmailSender
-    from justdriving.testing.mailgun_simulator import MailgunSimulator
+    from justdriving.adapters.email.mailgun import MailgunEmailSender
+    from justdriving.testing.mailgun.simulator import MailgunSimulator
 
     with MailgunSimulator() as simulator:
         sender = MailgunEmailSender(
@@ -969,7 +969,7 @@ def xero_accounting() -> Iterator[AccountingBackend]:
     pytest.importorskip("httpx")
     from justdriving.adapters.accounting.xero.client import XeroAccountingClient
     from justdriving.domain.services.accounting.grants import StoredGrants
-    from justdriving.testing.xero_simulator import XeroSimulator
+    from justdriving.testing.xero.simulator import XeroSimulator
 
     with XeroSimulator() as simulator:
         grants = StoredGrants(MemoryUnitOfWorkFactory(MemoryStore()))
@@ -995,7 +995,7 @@ def quickbooks_accounting() -> Iterator[AccountingBackend]:
     pytest.importorskip("httpx")
     from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
     from justdriving.domain.services.accounting.grants import StoredGrants
-    from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
+    from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
 
     with QuickBooksSimulator() as simulator:
         grants = StoredGrants(MemoryUnitOfWorkFactory(MemoryStore()))

@@ -26,7 +26,7 @@ from justdriving.domain.accounting import (
 )
 from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.money import Money
-from justdriving.testing.xero_clock import SimulatedTime
+from justdriving.testing.xero.clock import SimulatedTime
 
 ISSUED = datetime(2025, 3, 14, tzinfo=UTC)
 LINE = AccountingLine("Driving lesson", 1, Money(50000, "DKK"), "1000", "U25", True)
@@ -41,8 +41,8 @@ def xero_in_simulated_time() -> Iterator[AccountingBackend]:
     minute's limit, and the limiter's waits take no real time."""
     from justdriving.adapters.accounting.xero.client import XeroAccountingClient
     from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
-    from justdriving.testing.xero_grants import RecordingGrants
-    from justdriving.testing.xero_simulator import XeroSimulator
+    from justdriving.testing.xero.grants import RecordingGrants
+    from justdriving.testing.xero.simulator import XeroSimulator
 
     time = SimulatedTime(ISSUED)
     with XeroSimulator(clock=time.now) as xero:
@@ -66,8 +66,8 @@ def xero_in_simulated_time() -> Iterator[AccountingBackend]:
 def quickbooks_in_simulated_time() -> Iterator[AccountingBackend]:
     """QuickBooks' adapter and simulator on one simulated clock (40 batch calls a minute)."""
     from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
-    from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
-    from justdriving.testing.xero_grants import RecordingGrants
+    from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
+    from justdriving.testing.xero.grants import RecordingGrants
 
     time = SimulatedTime(ISSUED)
     with QuickBooksSimulator(clock=time.now, monotonic=time.monotonic) as quickbooks:

@@ -24,12 +24,12 @@ from justdriving.adapters.accounting.xero.consent import xero_consent
 from justdriving.domain.accounting import OAuthGrant
 from justdriving.domain.errors import BooksNotConnected, ProviderRejected
 from justdriving.ports.accounting import GrantStore
-from justdriving.testing.quickbooks_simulator import TOKEN_PATH as QUICKBOOKS_TOKEN_PATH
-from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
-from justdriving.testing.xero_clock import SimulatedTime
-from justdriving.testing.xero_endpoints import TOKEN_PATH as XERO_TOKEN_PATH
-from justdriving.testing.xero_grants import RecordingGrants
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.quickbooks.simulator import TOKEN_PATH as QUICKBOOKS_TOKEN_PATH
+from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
+from justdriving.testing.xero.clock import SimulatedTime
+from justdriving.testing.xero.endpoints import TOKEN_PATH as XERO_TOKEN_PATH
+from justdriving.testing.xero.grants import RecordingGrants
+from justdriving.testing.xero.simulator import XeroSimulator
 
 REDIRECT = "https://school.example/accounting/callback"
 

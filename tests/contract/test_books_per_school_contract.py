@@ -28,7 +28,7 @@ from justdriving.domain.errors import BooksNotConnected
 from justdriving.domain.schools import AccountMapping, InvoiceService, School
 from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.ports.accounting import AccountingClient, GrantStore
-from justdriving.testing.xero_clock import SimulatedTime
+from justdriving.testing.xero.clock import SimulatedTime
 from unit.services.test_accounting_fixtures import NO_WAIT, accounting_school, invoice, student
 
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
@@ -47,7 +47,7 @@ class Provider:
 def _xero(stack: ExitStack, time: SimulatedTime) -> Provider:
     from justdriving.adapters.accounting.xero.client import XeroAccountingClient
     from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
-    from justdriving.testing.xero_simulator import XeroSimulator
+    from justdriving.testing.xero.simulator import XeroSimulator
 
     xero = stack.enter_context(XeroSimulator(clock=time.now, tenant_id=TENANTS[0]))
     for tenant in TENANTS[1:]:
@@ -76,7 +76,7 @@ def _xero(stack: ExitStack, time: SimulatedTime) -> Provider:
 
 def _quickbooks(stack: ExitStack, time: SimulatedTime) -> Provider:
     from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
-    from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
+    from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
 
     # One company per simulator; the realm id in each call's path picks the company, as at
     # Intuit, so each realm is served at its own address here.

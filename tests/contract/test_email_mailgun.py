@@ -19,7 +19,7 @@ from justdriving.domain.errors import (
 from justdriving.domain.messages import Attachment, EmailMessage
 from justdriving.domain.people import EmailAddress
 from justdriving.testing.exchanges import recording
-from justdriving.testing.mailgun_simulator import MailgunSimulator
+from justdriving.testing.mailgun.simulator import MailgunSimulator
 
 SCHOOL = "noreply@koreskolen.dk"
 PDF = Attachment("faktura-1042.pdf", "application/pdf", b"%PDF-1.4 invoice 1042 \x00\xff")

@@ -16,7 +16,7 @@ from justdriving.adapters.memory import FrozenClock
 from justdriving.domain.errors import ConfigurationError, InvalidSignature, MalformedWebhook
 from justdriving.domain.messages import EmailMessage, MessageStatus, SendReceipt
 from justdriving.domain.people import EmailAddress
-from justdriving.testing.mailgun_simulator import MailgunSimulator
+from justdriving.testing.mailgun.simulator import MailgunSimulator
 
 # Known-answer vector "mailgun-webhook" from shared/fixtures/signatures.json: computed with the
 # scheme of Mailgun's "Securing Webhooks" docs; Python hmac and openssl dgst -hmac agree.

@@ -20,7 +20,7 @@ from justdriving.domain.errors import (
 )
 from justdriving.domain.messages import Attachment, EmailMessage
 from justdriving.domain.people import EmailAddress
-from justdriving.testing.sendgrid_simulator import SendGridSimulator
+from justdriving.testing.sendgrid.simulator import SendGridSimulator
 
 SCHOOL = "noreply@koreskolen.dk"
 PDF = Attachment("faktura-1042.pdf", "application/pdf", b"%PDF-1.4 invoice 1042")

@@ -20,7 +20,7 @@ from justdriving.adapters.memory import FrozenClock
 from justdriving.domain.errors import ConfigurationError, InvalidSignature, MalformedWebhook
 from justdriving.domain.messages import EmailMessage, MessageStatus, SendReceipt
 from justdriving.domain.people import EmailAddress
-from justdriving.testing.sendgrid_simulator import SendGridSimulator
+from justdriving.testing.sendgrid.simulator import SendGridSimulator
 
 # Known-answer vector "sendgrid-event-webhook-ecdsa" from shared/fixtures/signatures.json,
 # taken from sendgrid/sendgrid-python test/unit/test_eventwebhook.py (commit 1dcc378b, MIT);

@@ -18,7 +18,7 @@ from justdriving.adapters.memory import FakeHostEventSender, FrozenClock
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 from justdriving.ports.host_events import HostDelivery, HostEventSender
 from justdriving.testing.local_server import LocalServer
-from justdriving.testing.stripe_api import ApiReply
+from justdriving.testing.wire import ApiReply
 
 # From the Standard Webhooks specification's reference libraries (and Svix's documentation).
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -19,9 +19,9 @@ from justdriving.ports.payments import CustomerRequest, PaymentRequest, RefundRe
 
 pytest.importorskip("httpx")
 
+from justdriving.adapters.payments.mobilepay import MobilePayGateway
 from justdriving.adapters.payments.mobilepay.api import Credentials
-from justdriving.adapters.payments.mobilepay.gateway import MobilePayGateway
-from justdriving.testing.mobilepay_simulator import MobilePaySimulator
+from justdriving.testing.mobilepay.simulator import MobilePaySimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 HOOK = "https://school.example/webhook/payments/mobilepay"

@@ -37,8 +37,8 @@ from justdriving.domain.money import Money
 from justdriving.domain.payments import CaptureMode
 from justdriving.domain.people import EmailAddress
 from justdriving.ports.payments import PaymentRequest, RefundRequest
-from justdriving.testing.paypal_resources import fixture
-from justdriving.testing.paypal_simulator import PayPalSimulator
+from justdriving.testing.paypal.resources import fixture
+from justdriving.testing.paypal.simulator import PayPalSimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 PRICE = Money(50000, "DKK")

@@ -20,8 +20,8 @@ from justdriving.domain.money import Money
 from justdriving.domain.payment_events import PaymentEventKind, ProviderPaymentEvent
 from justdriving.domain.payments import CaptureMode
 from justdriving.ports.payments import PaymentRequest, RefundRequest
-from justdriving.testing.paypal_resources import fixture
-from justdriving.testing.paypal_simulator import Delivery, PayPalSimulator
+from justdriving.testing.paypal.resources import fixture
+from justdriving.testing.paypal.simulator import Delivery, PayPalSimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 PRICE = Money(50000, "DKK")

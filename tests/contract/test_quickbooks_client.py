@@ -28,7 +28,7 @@ from justdriving.domain.accounting import (
 )
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 from justdriving.domain.money import Money
-from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
+from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 LESSON = AccountingLine("Driving lesson", 1, Money(50000, "DKK"), "1000", "U25", True)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from justdriving.testing.quickbooks_simulator import QuickBooksSimulator, SimulatorError
+from justdriving.testing.quickbooks.simulator import QuickBooksSimulator, SimulatorError
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from justdriving.adapters.rate_limits import RollingWindowLimiter
-from justdriving.testing.xero_clock import SimulatedTime
+from justdriving.testing.xero.clock import SimulatedTime
 
 KEY = "account-1"
 

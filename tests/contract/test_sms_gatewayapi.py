@@ -32,8 +32,8 @@ from justdriving.domain.errors import (
 )
 from justdriving.domain.messages import MessageStatus, SmsMessage
 from justdriving.domain.people import PhoneNumber
-from justdriving.testing.gatewayapi_notifications import callback, jwt_hs256
-from justdriving.testing.gatewayapi_simulator import GatewayApiSimulator
+from justdriving.testing.gatewayapi.notifications import callback, jwt_hs256
+from justdriving.testing.gatewayapi.simulator import GatewayApiSimulator
 
 # Known answer: the token and secret of the JWT verification examples in GatewayAPI's REST API
 # documentation (onlinecity/gatewayapi-docs, docs/rest.rst, "Webhooks" > "Authentication

@@ -17,7 +17,7 @@ from justdriving.domain.errors import (
 )
 from justdriving.domain.messages import SendReceipt, SmsMessage
 from justdriving.domain.people import PhoneNumber
-from justdriving.testing.xero_clock import SimulatedTime
+from justdriving.testing.xero.clock import SimulatedTime
 
 SOFIE = PhoneNumber("+4520123456")
 

@@ -30,8 +30,8 @@ from justdriving.domain.errors import (
 )
 from justdriving.domain.messages import MessageStatus, SmsMessage
 from justdriving.domain.people import PhoneNumber
-from justdriving.testing.twilio_messages import signature
-from justdriving.testing.twilio_simulator import TwilioSimulator
+from justdriving.testing.twilio.messages import signature
+from justdriving.testing.twilio.simulator import TwilioSimulator
 
 # Known-answer vector "twilio-request-validation" from ../shared/fixtures/signatures.json, taken
 # from twilio/twilio-python tests/unit/test_request_validator.py (MIT) and checked there with

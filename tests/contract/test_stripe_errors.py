@@ -19,7 +19,7 @@ from justdriving.domain.errors import (
 from justdriving.domain.ids import new_id
 from justdriving.domain.money import Money
 from justdriving.ports.payments import PaymentRequest
-from justdriving.testing.stripe_simulator import StripeSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
 
 
 @pytest.fixture

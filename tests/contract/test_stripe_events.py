@@ -27,7 +27,7 @@ from justdriving.ports.payments import (
     SavedChargeRequest,
     SetupRequest,
 )
-from justdriving.testing.stripe_simulator import Delivery, StripeSimulator
+from justdriving.testing.stripe.simulator import Delivery, StripeSimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 PRICE = Money(50000, "DKK")

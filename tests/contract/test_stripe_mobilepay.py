@@ -16,8 +16,8 @@ from justdriving.ports.payments import PaymentRequest
 
 stripe = pytest.importorskip("stripe")
 
-from justdriving.adapters.payments.stripe.gateway import StripeGateway  # noqa: E402
-from justdriving.testing.stripe_simulator import StripeSimulator  # noqa: E402
+from justdriving.adapters.payments.stripe import StripeGateway  # noqa: E402
+from justdriving.testing.stripe.simulator import StripeSimulator  # noqa: E402
 
 
 @pytest.fixture

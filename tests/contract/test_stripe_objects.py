@@ -10,9 +10,9 @@ import httpx
 import pytest
 import stripe
 
-from justdriving.testing.stripe_account import public  # what goes on the wire
-from justdriving.testing.stripe_objects import example
-from justdriving.testing.stripe_simulator import StripeSimulator
+from justdriving.testing.stripe.account import public  # what goes on the wire
+from justdriving.testing.stripe.objects import example
+from justdriving.testing.stripe.simulator import StripeSimulator
 
 CLASSES: dict[str, type[Any]] = {
     "payment_intent": stripe.PaymentIntent,

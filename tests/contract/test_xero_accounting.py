@@ -32,8 +32,8 @@ from justdriving.domain.accounting import (
 from justdriving.domain.addresses import PostalAddress
 from justdriving.domain.errors import ConfigurationError, ProviderRejected, ProviderUnavailable
 from justdriving.domain.money import Money
-from justdriving.testing.xero_grants import RecordingGrants
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.xero.grants import RecordingGrants
+from justdriving.testing.xero.simulator import XeroSimulator
 
 ISSUED = datetime(2025, 3, 14, 10, 0, tzinfo=UTC)
 LESSON = AccountingLine("Driving lesson", 1, Money(50000, "DKK"), "200", "U25", True)

@@ -14,9 +14,9 @@ from justdriving.adapters.accounting.xero.client import XeroAccountingClient
 from justdriving.adapters.accounting.xero.limits import MARGIN, XeroRateLimiter
 from justdriving.domain.accounting import AccountingContact
 from justdriving.domain.errors import ProviderUnavailable
-from justdriving.testing.xero_clock import SimulatedTime
-from justdriving.testing.xero_grants import RecordingGrants
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.xero.clock import SimulatedTime
+from justdriving.testing.xero.grants import RecordingGrants
+from justdriving.testing.xero.simulator import XeroSimulator
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 TENANT = "tenant-1"

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from justdriving.testing.xero_clock import SimulatedTime
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.xero.clock import SimulatedTime
+from justdriving.testing.xero.simulator import XeroSimulator
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 API = "/api.xro/2.0"

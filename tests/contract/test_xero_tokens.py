@@ -14,9 +14,9 @@ from justdriving.adapters.accounting.xero.client import XeroAccountingClient
 from justdriving.adapters.accounting.xero.identity import token_url
 from justdriving.domain.accounting import AccountingContact, OAuthGrant
 from justdriving.domain.errors import ConfigurationError
-from justdriving.testing.xero_clock import SimulatedTime
-from justdriving.testing.xero_grants import RecordingGrants
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.xero.clock import SimulatedTime
+from justdriving.testing.xero.grants import RecordingGrants
+from justdriving.testing.xero.simulator import XeroSimulator
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 STUDENT = AccountingContact("stu_1", "Sofie Hansen", "sofie@example.dk")

@@ -293,7 +293,7 @@ class SendGridDriver:
     path = "/webhook/email/sendgrid"
 
     def __init__(self) -> None:
-        from justdriving.testing.sendgrid_webhooks import EventSigner
+        from justdriving.testing.sendgrid.webhooks import EventSigner
 
         self.signer, self.other = EventSigner(), EventSigner()
 
@@ -378,7 +378,7 @@ class MailgunDriver:
 @contextmanager
 def paypal_driver() -> Iterator[Driver]:
     pytest.importorskip("httpx")
-    from justdriving.testing.paypal_simulator import PayPalSimulator
+    from justdriving.testing.paypal.simulator import PayPalSimulator
 
     with PayPalSimulator(clock=lambda: NOW) as simulator:
         yield PayPalDriver(simulator)

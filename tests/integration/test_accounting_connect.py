@@ -28,8 +28,8 @@ from justdriving.domain.schools import AccountMapping, InvoiceService, SchoolSet
 from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.cli import main
-from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
+from justdriving.testing.xero.simulator import XeroSimulator
 
 REDIRECT = "https://ops.example.dk/accounting/callback"
 SECOND_SCHOOL = "7a2c0e55-0000-4d1e-8f00-5151a7ed0002"

@@ -56,7 +56,11 @@ from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.payments import PaymentMethod
 
 MODES = ("before_call", "after_call", "statement", "commit_before", "commit_after")
-REPOSITORIES = frozenset(SqlUnitOfWork.__annotations__)  # every repository, outbox and inbox
+# Every repository, outbox and inbox of the unit of work (declared on its base, Repositories).
+REPOSITORIES = frozenset(
+    name for kind in SqlUnitOfWork.__mro__ for name in vars(kind).get("__annotations__", {})
+)
+assert {"bookings", "payments", "outbox", "inbox"} <= REPOSITORIES
 
 
 class InjectedFailure(Exception):

@@ -31,9 +31,9 @@ from justdriving.domain.errors import BooksNotConnected
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.ports.accounting import AccountingClient, GrantStore
-from justdriving.testing.xero_books import Books
-from justdriving.testing.xero_clock import SimulatedTime
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.xero.books import Books
+from justdriving.testing.xero.clock import SimulatedTime
+from justdriving.testing.xero.simulator import XeroSimulator
 from unit.services.test_accounting_fixtures import NO_WAIT, busy_school
 from unit.services.test_accounting_fixtures import Books as SchoolDocuments
 

@@ -20,7 +20,7 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.services.accounting.export import ExportFormat
 from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.entrypoints.demo import run_demo
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.xero.simulator import XeroSimulator
 
 
 def test_the_demo_flow_lands_in_xero_and_in_the_ledger_with_the_databases_totals(

@@ -14,9 +14,9 @@ from justdriving.domain.people import PhoneNumber
 
 pytest.importorskip("httpx")
 
-from justdriving.adapters.sms.gatewayapi.sender import GatewayApiSmsSender
+from justdriving.adapters.sms.gatewayapi import GatewayApiSmsSender
 from justdriving.adapters.sms.gatewayapi.webhooks import GatewayApiWebhooks
-from justdriving.testing.gatewayapi_simulator import GatewayApiSimulator
+from justdriving.testing.gatewayapi.simulator import GatewayApiSimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 SENDS = 40

@@ -42,10 +42,10 @@ from justdriving.domain.plans import ChargeState, PlanStatus
 from justdriving.domain.schools import AccountMapping, InvoiceService, MessageType
 from justdriving.domain.services.accounting.export import ExportFormat
 from justdriving.ports.accounting import AccountingClient
-from justdriving.testing.stripe_simulator import StripeSimulator
-from justdriving.testing.xero_clock import SimulatedTime
-from justdriving.testing.xero_grants import RecordingGrants
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
+from justdriving.testing.xero.clock import SimulatedTime
+from justdriving.testing.xero.grants import RecordingGrants
+from justdriving.testing.xero.simulator import XeroSimulator
 from unit.services.test_accounting_fixtures import NO_WAIT
 
 NOW = datetime(2025, 1, 31, 9, 0, tzinfo=UTC)  # the months after it are shorter

@@ -38,7 +38,7 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.payments import RefundRequest
-from justdriving.testing.mobilepay_simulator import MobilePaySimulator
+from justdriving.testing.mobilepay.simulator import MobilePaySimulator
 
 RETURN_URL = "https://school.example/mobilepay/return"
 WEBHOOK_URL = "https://app.example/webhook/payments/mobilepay"

@@ -37,7 +37,7 @@ from justdriving.domain.money import Money
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.testing.mobilepay_simulator import Delivery, MobilePaySimulator
+from justdriving.testing.mobilepay.simulator import Delivery, MobilePaySimulator
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 WEBHOOK_URL = "https://app.example/webhook/payments/mobilepay"

@@ -25,8 +25,8 @@ from justdriving.domain.money import Money
 from justdriving.domain.schools import AccountMapping, InvoiceService, SchoolSettings
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.accounting import AccountingClient
-from justdriving.testing.xero_clock import SimulatedTime
-from justdriving.testing.xero_grants import RecordingGrants
+from justdriving.testing.xero.clock import SimulatedTime
+from justdriving.testing.xero.grants import RecordingGrants
 
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 NAMESAKES = 25  # per school
@@ -43,7 +43,7 @@ class Books:
 def xero() -> Iterator[Books]:
     from justdriving.adapters.accounting.xero.client import XeroAccountingClient
     from justdriving.adapters.accounting.xero.limits import XeroRateLimiter
-    from justdriving.testing.xero_simulator import XeroSimulator
+    from justdriving.testing.xero.simulator import XeroSimulator
 
     time = SimulatedTime(NOW)
     with XeroSimulator(clock=time.now) as simulator:
@@ -69,7 +69,7 @@ def xero() -> Iterator[Books]:
 @contextmanager
 def quickbooks() -> Iterator[Books]:
     from justdriving.adapters.accounting.quickbooks.client import QuickBooksAccountingClient
-    from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
+    from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
 
     time = SimulatedTime(NOW)
     with QuickBooksSimulator(clock=time.now, monotonic=time.monotonic) as simulator:

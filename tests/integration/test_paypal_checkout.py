@@ -29,7 +29,7 @@ from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.testing.paypal_simulator import PayPalSimulator
+from justdriving.testing.paypal.simulator import PayPalSimulator
 
 RETURN_URL = "https://school.example/paypal/return"
 

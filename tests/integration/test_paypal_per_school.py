@@ -43,7 +43,7 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, School, SchoolSettings
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.persistence import UnitOfWorkFactory
-from justdriving.testing.paypal_simulator import PayPalSimulator
+from justdriving.testing.paypal.simulator import PayPalSimulator
 
 RETURN_URL = "https://school.example/paypal/return"
 VERIFY_PATH = "/v1/notifications/verify-webhook-signature"

@@ -23,7 +23,7 @@ from justdriving.domain.accounting import (
 )
 from justdriving.domain.money import Money
 from justdriving.domain.services.accounting.grants import StoredGrants
-from justdriving.testing.quickbooks_simulator import QuickBooksSimulator
+from justdriving.testing.quickbooks.simulator import QuickBooksSimulator
 
 pytest.importorskip("httpx")
 

@@ -38,9 +38,9 @@ from justdriving.domain.schools import InvoiceService
 from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.ports.accounting import AccountingClient, GrantStore
-from justdriving.testing.stripe_simulator import StripeSimulator
-from justdriving.testing.xero_clock import SimulatedTime
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
+from justdriving.testing.xero.clock import SimulatedTime
+from justdriving.testing.xero.simulator import XeroSimulator
 from unit.services.test_accounting_fixtures import ACCOUNTS, NO_WAIT
 
 NORTH_ORG = "3f1b6a52-0000-4c5e-9d1a-5151a7ed0001"  # the Xero simulator's first organisation

@@ -14,7 +14,7 @@ from justdriving.config import Settings
 from justdriving.container import build_container
 from justdriving.domain.messages import Channel, MessageStatus
 from justdriving.entrypoints.flask_app import create_app
-from justdriving.testing.gatewayapi_simulator import GatewayApiSimulator
+from justdriving.testing.gatewayapi.simulator import GatewayApiSimulator
 
 pytest.importorskip("twilio")
 

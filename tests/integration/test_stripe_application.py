@@ -32,7 +32,7 @@ from justdriving.domain.refunds import RefundStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.domain.services.payment_starts import StartedPayment
-from justdriving.testing.stripe_simulator import StripeSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 LESSON = LineItem(InvoiceService.LESSON, "Køretime", Money(50000, "DKK"))

@@ -35,7 +35,7 @@ from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.saved_methods import customer_id_for
 from justdriving.domain.schools import InvoiceService, MessageType, SchoolSettings
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.testing.stripe_simulator import Delivery, StripeSimulator
+from justdriving.testing.stripe.simulator import Delivery, StripeSimulator
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 FEE = LineItem(InvoiceService.NO_SHOW_FEE, "Udeblivelse", Money(30000, "DKK"))

@@ -21,7 +21,7 @@ from justdriving.domain.payment_events import PaymentEventKind as Kind
 from justdriving.domain.payments import CaptureMode
 from justdriving.domain.people import EmailAddress
 from justdriving.ports.payments import PaymentRequest, RefundRequest
-from justdriving.testing.stripe_simulator import StripeSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 PRICE = Money(50000, "DKK")

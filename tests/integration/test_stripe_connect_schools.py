@@ -36,7 +36,7 @@ from justdriving.domain.outbox import InboxStatus
 from justdriving.domain.payments import EventOutcome, PaymentStatus
 from justdriving.domain.schools import InvoiceService
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.testing.stripe_simulator import StripeSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
 
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 LESSON = LineItem(InvoiceService.LESSON, "Køretime", Money(50000, "DKK"))

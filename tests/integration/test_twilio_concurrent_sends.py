@@ -14,9 +14,9 @@ from justdriving.domain.people import PhoneNumber
 
 pytest.importorskip("twilio")
 
-from justdriving.adapters.sms.twilio.sender import TwilioSmsSender
+from justdriving.adapters.sms.twilio import TwilioSmsSender
 from justdriving.adapters.sms.twilio.webhooks import TwilioWebhooks
-from justdriving.testing.twilio_simulator import TwilioSimulator
+from justdriving.testing.twilio.simulator import TwilioSimulator
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 SENDS = 40

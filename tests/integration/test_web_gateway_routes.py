@@ -20,7 +20,7 @@ from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
-from justdriving.testing.paypal_simulator import PayPalSimulator
+from justdriving.testing.paypal.simulator import PayPalSimulator
 
 PRICE = Money(50000, "DKK")
 

@@ -17,8 +17,8 @@ from justdriving.domain.messages import Channel, MessageStatus
 from justdriving.domain.money import Money
 from justdriving.domain.schools import SchoolSettings, SickReport
 from justdriving.entrypoints.flask_app import create_app
-from justdriving.testing.sendgrid_simulator import SendGridSimulator
-from justdriving.testing.twilio_simulator import TwilioSimulator
+from justdriving.testing.sendgrid.simulator import SendGridSimulator
+from justdriving.testing.twilio.simulator import TwilioSimulator
 
 PUBLIC = "https://justdriving.test"
 # The apps' clock, pinned (and the simulators' where they sign with one): nothing here depends

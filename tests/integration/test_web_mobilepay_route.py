@@ -24,7 +24,7 @@ from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
-from justdriving.testing.mobilepay_simulator import MobilePaySimulator
+from justdriving.testing.mobilepay.simulator import MobilePaySimulator
 
 BASE = "https://app.example"
 HOOK = BASE + "/webhook/payments/mobilepay"

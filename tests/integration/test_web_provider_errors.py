@@ -19,8 +19,8 @@ from justdriving.domain.money import Money
 from justdriving.domain.schools import InvoiceService
 from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import create_app
-from justdriving.testing.paypal_simulator import PayPalSimulator
-from justdriving.testing.stripe_simulator import StripeSimulator
+from justdriving.testing.paypal.simulator import PayPalSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
 
 
 def _on(settings: Settings) -> tuple[Application, FlaskClient]:

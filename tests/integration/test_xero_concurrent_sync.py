@@ -13,9 +13,9 @@ import pytest
 from justdriving.adapters.accounting.xero.client import XeroAccountingClient
 from justdriving.adapters.accounting.xero.limits import MARGIN, XeroRateLimiter
 from justdriving.domain.accounting import AccountingContact
-from justdriving.testing.xero_clock import SimulatedTime
-from justdriving.testing.xero_grants import RecordingGrants
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.xero.clock import SimulatedTime
+from justdriving.testing.xero.grants import RecordingGrants
+from justdriving.testing.xero.simulator import XeroSimulator
 
 CALLS = 130  # crosses the minute window twice: the fastest pace puts the last call at 120 s
 

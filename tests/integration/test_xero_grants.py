@@ -16,7 +16,7 @@ from justdriving.adapters.accounting.xero.client import XeroAccountingClient
 from justdriving.adapters.sql.unit_of_work import SqlUnitOfWorkFactory
 from justdriving.domain.accounting import AccountingContact, OAuthGrant
 from justdriving.domain.services.accounting.grants import StoredGrants
-from justdriving.testing.xero_simulator import XeroSimulator
+from justdriving.testing.xero.simulator import XeroSimulator
 
 # Refreshes (the stored access token is about to expire), then dies at its first API call.
 DOOMED = textwrap.dedent(

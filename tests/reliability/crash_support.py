@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from justdriving.testing.stripe_simulator import StripeSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
 
 CLI = [sys.executable, "-c", "from justdriving.entrypoints.cli import main; main()"]
 

@@ -63,10 +63,10 @@ from justdriving.domain.payments import Payment, PaymentMethod, PaymentStatus
 from justdriving.domain.refunds import Refund, RefundStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.testing.mailgun_simulator import MailgunSimulator
-from justdriving.testing.stripe_api import ApiReply
-from justdriving.testing.stripe_simulator import StripeSimulator
-from justdriving.testing.twilio_simulator import TwilioSimulator
+from justdriving.testing.mailgun.simulator import MailgunSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
+from justdriving.testing.twilio.simulator import TwilioSimulator
+from justdriving.testing.wire import ApiReply
 from waiting import wait_for
 
 from .crash_support import StripeDeliveries, Tier, answers
@@ -202,7 +202,12 @@ class Flow:
     def __init__(self, app: Application, stripe: StripeSimulator, web: str) -> None:
         self.app, self.stripe, self.web = app, stripe, web
         self.school = app.register_school(
-            "Køreskolen Nord", settings=SchoolSettings(deposit_required=True, quiet_hours=None)
+            "Køreskolen Nord",
+            # No quiet hours, for students or teachers: the campaign runs on the real clock, at
+            # any hour, and every message must go out before the settle deadline.
+            settings=SchoolSettings(
+                deposit_required=True, quiet_hours=None, teacher_quiet_hours=None
+            ),
         )
         self.lesson = app.add_booking_type(
             self.school.id,

@@ -42,8 +42,8 @@ from justdriving.domain.services.invoicing import LineItem
 from justdriving.entrypoints.flask_app import serving_app
 from justdriving.entrypoints.web.server import WebServer
 from justdriving.logs import configure_logging
-from justdriving.testing.gatewayapi_notifications import jwt_hs256
-from justdriving.testing.sendgrid_webhooks import EventSigner
+from justdriving.testing.gatewayapi.notifications import jwt_hs256
+from justdriving.testing.sendgrid.webhooks import EventSigner
 
 from .fuzz_support import (
     NASTY_TEXT,
@@ -361,7 +361,7 @@ def _signed_sendgrid(rng: random.Random, ids: dict[str, str]) -> Request:
 
 
 def _signed_mobilepay(rng: random.Random, ids: dict[str, str]) -> Request:
-    from justdriving.testing.mobilepay_simulator import MobilePaySimulator
+    from justdriving.testing.mobilepay.simulator import MobilePaySimulator
 
     event = _event_data(rng, ids)
     event["msn"] = rng.choice([MOBILEPAY_MSN, MOBILEPAY_MSN, "999999", 123456, None])

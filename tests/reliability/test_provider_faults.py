@@ -33,8 +33,8 @@ from justdriving.domain.money import Money
 from justdriving.domain.outbox import OutboxStatus
 from justdriving.domain.schools import InvoiceService, SchoolSettings
 from justdriving.domain.services.invoicing import LineItem
-from justdriving.testing.stripe_simulator import StripeSimulator
-from justdriving.testing.twilio_simulator import TwilioSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
+from justdriving.testing.twilio.simulator import TwilioSimulator
 
 from .support import campaign_scale
 

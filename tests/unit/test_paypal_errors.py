@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from justdriving.testing import paypal_errors
+from justdriving.testing.paypal import errors as paypal_errors
 from provider_specs import SPEC_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ def _script() -> object:
 
 def test_the_catalogue_is_what_the_specs_say() -> None:
     written = json.loads(
-        (ROOT / "src/justdriving/testing/fixtures/paypal/errors.json").read_text(encoding="utf-8")
+        (ROOT / "src/justdriving/testing/paypal/fixtures/errors.json").read_text(encoding="utf-8")
     )
     assert written == _script().catalogue(SPEC_DIR / "paypal")  # type: ignore[attr-defined]
 

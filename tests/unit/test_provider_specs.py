@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from justdriving.testing.exchanges import Exchange, recording
-from justdriving.testing.stripe_objects import example
-from justdriving.testing.stripe_simulator import StripeSimulator
+from justdriving.testing.stripe.objects import example
+from justdriving.testing.stripe.simulator import StripeSimulator
 from provider_specs import _nest
 from spec_fidelity import held_failures, providers
 from specs.allowed import ALLOWED

@@ -1,7 +1,7 @@
 """The simulators' HTTP server: ThreadingHTTPServer on 127.0.0.1, a free port, started on demand.
 
     LocalServer.answering(self.answer, provider="stripe")  # a callable answers each request
-    LocalServer(endpoints.handler(self), provider="xero")  # or a KeptAliveHandler's `serve`
+    LocalServer.serving(endpoints.serve(self), provider="xero")  # on kept-alive connections
 
 Every request and reply is recorded (`justdriving.testing.exchanges`) under `provider`.
 
@@ -19,12 +19,14 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from justdriving.testing.exchanges import Exchange, record
-from justdriving.testing.stripe_api import ApiReply
+from justdriving.testing.wire import ApiReply
 
-__all__ = ["Answer", "KeptAliveHandler", "LocalServer", "Reply", "Served"]
+__all__ = ["Answer", "KeptAliveHandler", "LocalServer", "Reply", "Serve", "Served"]
 
 # (method, path, lower-cased headers, body) -> the reply, or None to drop the connection.
 Answer = Callable[[str, str, Mapping[str, str], bytes], ApiReply | None]
+# (method, path, query, lower-cased headers, body) -> the reply.
+Serve = Callable[[str, str, str, Mapping[str, str], bytes], "Reply"]
 
 
 class LocalServer:
@@ -44,6 +46,19 @@ class LocalServer:
                 self, method: str, path: str, headers: Mapping[str, str], body: bytes
             ) -> ApiReply | None:
                 return answer(method, path, headers, body)
+
+        return cls(Handler, provider=provider)
+
+    @classmethod
+    def serving(cls, serve: Serve, *, provider: str) -> LocalServer:
+        """A server that keeps connections alive (HTTP/1.1) and whose every request `serve`
+        answers."""
+
+        class Handler(KeptAliveHandler):
+            def serve(
+                self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+            ) -> Reply:
+                return serve(method, path, query, headers, body)
 
         return cls(Handler, provider=provider)
 

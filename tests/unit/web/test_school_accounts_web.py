@@ -14,7 +14,7 @@ import pytest
 
 from justdriving.config import PaymentProvider
 from justdriving.domain.accounting import SyncRun
-from justdriving.testing.paypal_simulator import PayPalSimulator
+from justdriving.testing.paypal.simulator import PayPalSimulator
 from unit.web.support import NOW, Site, build_site, settings_for
 
 SCHOOL_ACCOUNT = ("AbSchoolClient000000001", "EbSchoolSecret00000000001", "WHSCHOOL000000001")

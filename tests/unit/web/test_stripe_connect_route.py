@@ -9,7 +9,7 @@ import pytest
 from justdriving.adapters.memory import FrozenClock
 from justdriving.config import PaymentProvider, QueueBackend
 from justdriving.domain.outbox import InboxStatus
-from justdriving.testing.stripe_simulator import StripeSimulator
+from justdriving.testing.stripe.simulator import StripeSimulator
 
 from .support import NOW, Site, build_site, settings_for
 
