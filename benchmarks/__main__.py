@@ -13,6 +13,7 @@ from benchmarks import (
     accounting_sync,
     cold_start,
     relay,
+    relay_celery,
     relay_limit,
     reminders_due,
     scale,
@@ -21,6 +22,8 @@ from benchmarks import (
 
 BENCHMARKS = {
     "relay": relay.main,
+    # (d): the relay against a Celery task per message, on Redis DB 6 (BENCH_BROKER).
+    "relay_celery": relay_celery.main,
     "accounting_sync": accounting_sync.main,
     "webhook_ingest": webhook_ingest.main,
     "relay_limit": relay_limit.main,

@@ -67,6 +67,11 @@ POSTGRES_DATABASE = "justdriving_bench"
 # Senders ----------------------------------------------------------------------------------
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the listen backlog: read in the constructor, so set here
+
+
 class SlowProvider:
     """A local HTTP endpoint answering every POST with 200 after `latency` seconds; counts keys."""
 
@@ -90,9 +95,7 @@ class SlowProvider:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 256
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         host, port = self._server.server_address[:2]

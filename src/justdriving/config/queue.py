@@ -22,9 +22,10 @@ class QueueSettings:
     # Added by justdriving: how long a relay holds an outbox row it claimed. A row claimed by
     # a worker that died comes back after this; it must outlast the slowest provider call.
     relay_lease_seconds: int = field(default=120, validator=between(1, 3600))
-    # Added by justdriving: how many claimed outbox rows one relay works at once (each a
-    # provider call on a thread of its own). 1 keeps them in the order claimed.
-    relay_in_flight: int = field(default=1, validator=between(1, 32))
+    # Added by justdriving: how many outbox rows one relay claims together and works at once
+    # (each provider call on a thread of the relay's pool; the database is used only to claim
+    # and to record, once per round). 1 keeps them in the order claimed.
+    relay_in_flight: int = field(default=1, validator=between(1, 256))
 
     def queue_in_production(self) -> list[str]:
         if self.queue_backend is QueueBackend.CELERY and not self.celery_broker_url:

@@ -53,19 +53,28 @@ def migrate() -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="One round of relay and schedules, then exit.")
+@click.option(
+    "--relay-only",
+    is_flag=True,
+    help="Relay the outbox and nothing else: run any number beside one full worker.",
+)
 @_clean_errors
-def worker(once: bool) -> None:
+def worker(once: bool, relay_only: bool) -> None:
     """Relay the outbox and run the periodic jobs (reminders, the accounting reconciliation
-    when ACCOUNTING_SYNC_ENABLED) until stopped (Ctrl-C, SIGTERM)."""
+    when ACCOUNTING_SYNC_ENABLED) until stopped (Ctrl-C, SIGTERM). Run the schedules in one
+    worker; more relays with --relay-only."""
     from justdriving.container import bootstrap
-    from justdriving.entrypoints.schedule import scheduled
+    from justdriving.entrypoints.schedule import DISPATCH, scheduled
     from justdriving.entrypoints.worker import Worker
 
     settings = Settings.from_env()
     if settings.queue_backend is QueueBackend.CELERY:
         click.echo(CELERY_WORKERS, err=True)
         sys.exit(2)
-    work = Worker(bootstrap(settings), jobs=scheduled(settings))
+    jobs = scheduled(settings)
+    if relay_only:
+        jobs = [job for job in jobs if job.name == DISPATCH]
+    work = Worker(bootstrap(settings), jobs=jobs)
     if once:
         click.echo(f"worker: one round done: {work.round().summary()}")
         return

@@ -17,6 +17,11 @@ class Outbox(Protocol):
 
     def get(self, id: str) -> OutboxMessage: ...
 
+    def get_many(self, ids: Sequence[str]) -> Sequence[OutboxMessage]:
+        """The rows of `ids`, in that order (NotFound for a missing one), read together with
+        whatever recording their outcomes reads (their messages)."""
+        ...
+
     def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
         """Claimable rows, oldest first: pending or failed and due, or in flight past their
         lease (their worker died)."""

@@ -1,21 +1,21 @@
 """The relay: performs due outbox work through the ports, at least once, with backoff.
 
-Each row goes through three steps, none holding a transaction open during a provider call:
-claim it (with a lease), prepare the call from the database, make the call, then record the
-outcome. Up to `RelayPolicy.in_flight` rows of a claimed batch (RELAY_IN_FLIGHT) are worked
-at once, each on a thread of its own with its own units of work, so a worker process's
-concurrency is not one send at a time. Every attempt uses the row's stable idempotency key. A
-worker killed between the provider's answer and the final commit leaves the row claimed; when
-the lease runs out another worker claims and sends it again, with the same key. Transient
-failures are retried with full-jitter exponential backoff (honouring Retry-After); permanent
-ones are not.
+A relay works in rounds of up to `RelayPolicy.in_flight` rows (RELAY_IN_FLIGHT), none holding
+a transaction open during a provider call: one transaction claims the rows (with a lease) and
+prepares each call from the database, the calls are made at once (each on a thread of the
+relay's pool), and one more transaction records every outcome. Claiming no more than it sends
+at once leaves the rest of a burst to the other relays. Every attempt uses the row's stable
+idempotency key. A worker killed between the provider's answers and the recording commit
+leaves its round's rows claimed; when the lease runs out another worker claims and sends them
+again, with the same keys (the one duplicate window: the rows in hand). Transient failures are
+retried with full-jitter exponential backoff (honouring Retry-After); permanent ones are not.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -44,9 +44,13 @@ from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from justdriving.relay.books import NOT_CONNECTED_WAIT, BooksPushes
 from justdriving.relay.circuit import CircuitBreaker
 from justdriving.relay.jobs import MessageLog, PaymentLog, Preparers
-from justdriving.relay.messages import Deferred, Job, MessageJobs
+from justdriving.relay.messages import Deferred, Job, MessageJobs, Prepared
+from justdriving.relay.pool import SendPool
 
 T = TypeVar("T")
+log = logging.getLogger("justdriving.relay")
+# What to record of a row once its call was made (or not): a change and its argument.
+Outcome = tuple[Callable[[UnitOfWork, OutboxMessage, Any, "RelayReport"], None], Any]
 
 
 @define
@@ -68,11 +72,19 @@ class RelayReport:
         self.errors.extend(other.errors)
 
 
+@define
+class PreparedBatch:
+    """Rows claimed and prepared in one transaction: the calls to make, by outbox row."""
+
+    jobs: list[tuple[str, Job]] = field(factory=list)
+    report: RelayReport = field(factory=lambda: RelayReport())
+
+
 @frozen
 class RelayPolicy:
     """Give up after `max_attempts` tries or once a row is older than `give_up_after`;
-    `in_flight`: how many rows of a claimed batch are worked at once (1: one after another, in
-    the order claimed, as a single thread does)."""
+    `batch`: at most this many rows per `run_once`; `in_flight`: how many rows are claimed
+    together and worked at once (1: one after another, in the order claimed)."""
 
     max_attempts: int = 8
     give_up_after: timedelta = timedelta(days=3)
@@ -123,28 +135,92 @@ class Relay:
         self._breaker = breaker or CircuitBreaker(clock)
         self._jitter = jitter
         self.worker = worker or new_id("relay")
+        self._sends = SendPool(self._policy.in_flight, self.worker)
+
+    def close(self) -> None:
+        """Let the relay's sending threads end (they are kept between batches)."""
+        self._sends.close()
 
     def run_once(self, limit: int | None = None) -> RelayReport:
-        """Claim a batch of due rows and work through them."""
+        """Relay up to `limit` due rows (the policy's batch), `in_flight` at a time: each round
+        claims and prepares that many in one transaction, sends them at once and records
+        their outcomes in one more. Claiming no more than it sends at once leaves the rest of
+        a burst to the other relays. Stops early when fewer rows were due than asked for."""
         report = RelayReport()
-        batch = self._policy.batch if limit is None else batch_limit(limit)
-        claimed = self.claim(batch)
-        report.claimed = len(claimed)
-        if self._policy.in_flight <= 1 or len(claimed) <= 1:
-            for outbox_id in claimed:
-                self.relay(outbox_id, report)
-            return report
-        with ThreadPoolExecutor(
-            max_workers=min(self._policy.in_flight, len(claimed)),
-            thread_name_prefix=f"{self.worker}-send",
-        ) as pool:
-            done = list(pool.map(self._relay_alone, claimed))
-        for row_report in done:  # in the order claimed
-            report.add(row_report)
+        total = self._policy.batch if limit is None else batch_limit(limit)
+        while report.claimed < total:
+            wanted = min(self._policy.in_flight, total - report.claimed)
+            if self._round(wanted, report) < wanted:
+                break
         return report
 
+    def _round(self, wanted: int, report: RelayReport) -> int:
+        """Claim, prepare, send and record up to `wanted` rows; how many were claimed."""
+        try:
+            batch = self._claim_prepared(wanted)
+        except ConcurrencyConflict:
+            return 0  # another relay changed the same records first; next round
+        except Exception:
+            # One row's preparation failed unexpectedly and took the batch's transaction with
+            # it: claim the rows again and work each alone, so that only its row is held up.
+            log.exception("relay: a batch could not be prepared; one row at a time")
+            return self._one_at_a_time(wanted, report)
+        report.add(batch.report)
+        sent = self._sends.map(self._send_caught, batch.jobs)
+        self._record([done for done in sent if not isinstance(done, Exception)], report)
+        for failed in sent:  # unexpected: raised once the other rows' outcomes are recorded
+            if isinstance(failed, Exception):
+                raise failed
+        return batch.report.claimed
+
+    def _claim_prepared(self, wanted: int) -> PreparedBatch:
+        """One transaction: claim up to `wanted` due rows and prepare each (rows with nothing
+        to send are closed, deferred or given up here)."""
+        batch = PreparedBatch()
+        now = self._clock.now()
+        with self._uow() as uow:
+            for row in uow.outbox.claim(self.worker, now, self._policy.lease, wanted):
+                batch.report.claimed += 1
+                job = self._prepared(uow, row, batch.report)
+                if isinstance(job, Job):
+                    batch.jobs.append((row.id, job))
+            uow.commit()
+        return batch
+
+    def _one_at_a_time(self, wanted: int, report: RelayReport) -> int:
+        claimed = self.claim(wanted)
+        report.claimed += len(claimed)
+        for row_report in self._sends.map(self._relay_alone, claimed):
+            report.add(row_report)
+        return len(claimed)
+
+    def _record(self, outcomes: list[tuple[str, Outcome]], report: RelayReport) -> None:
+        """Every outcome in one transaction; when that fails (a record changed concurrently,
+        one outcome's recording failed), each in a transaction of its own, so that one row
+        never makes the others' sends be made again."""
+        if not outcomes:
+            return
+        batch = RelayReport()
+        try:
+            with self._uow() as uow:
+                rows = uow.outbox.get_many([outbox_id for outbox_id, _ in outcomes])
+                for row, (_, (change, argument)) in zip(rows, outcomes, strict=True):
+                    change(uow, row, argument, batch)
+                uow.commit()
+        except Exception:
+            failed: Exception | None = None
+            for outbox_id, (change, argument) in outcomes:
+                try:
+                    self._finish(outbox_id, change, argument, report)
+                except Exception as error:
+                    failed = failed or error
+            if failed is not None:
+                raise failed from None
+            return
+        report.add(batch)
+
     def _relay_alone(self, outbox_id: str) -> RelayReport:
-        """One row of a batch worked on a thread of its own, with a report of its own."""
+        """One row worked on its own, with a report of its own."""
         report = RelayReport()
         self.relay(outbox_id, report)
         return report
@@ -178,41 +254,50 @@ class Relay:
             row = uow.outbox.get(outbox_id)
             if not row.held_by(claimant or self.worker, now):
                 return  # our lease ran out and another worker has it
-            try:
-                job = self._prepare(uow, row)
-            except JustDrivingError as error:
-                self._bury(uow, row, error, report)
-                uow.commit()
-                return
-            if job is not None and row.taken_over:  # a dead worker's send may have gone out
-                MessageLog.taken_over(uow, row)
-            if job is None:  # done already, or suppressed by the delivery policy: close it
-                self._close(uow, row, None, report)
-            elif isinstance(job, Deferred):  # quiet hours or throttle: later, no attempt spent
-                self._release(uow, row, job.until, report)
+            job = self._prepared(uow, row, report)
             uow.commit()  # with the policy's decisions noted on the message
-        if not isinstance(job, Job):
-            return
+        if isinstance(job, Job):
+            change, argument = self._send(job)
+            self._finish(outbox_id, change, argument, report)
+
+    def _send_caught(self, claimed: tuple[str, Job]) -> tuple[str, Outcome] | Exception:
+        outbox_id, job = claimed
+        try:
+            return outbox_id, self._send(job)
+        except Exception as error:  # a bug, say: the batch's other outcomes are still recorded
+            return error
+
+    def _send(self, job: Job) -> Outcome:
+        """Make the call, unless its provider's circuit is open; what to record of it."""
         resume_at = self._breaker.open_until(job.provider)
         if resume_at is not None:
-            self._finish(outbox_id, self._release, resume_at, report)
-            return
-        self._perform(outbox_id, job, report)
-
-    def _perform(self, outbox_id: str, job: Job, report: RelayReport) -> None:
+            return self._release, resume_at
         try:
             result = job.perform()
         except ProviderUnavailable as unavailable:
             self._breaker.failed(job.provider)
-            self._finish(outbox_id, self._retry_or_bury, unavailable, report)
+            return self._retry_or_bury, unavailable
         except BooksNotConnected:  # a school's grant refused: its rows wait for it to reconnect
-            later = self._clock.now() + NOT_CONNECTED_WAIT
-            self._finish(outbox_id, self._release, later, report)
+            return self._release, self._clock.now() + NOT_CONNECTED_WAIT
         except JustDrivingError as refused:
-            self._finish(outbox_id, self._bury, refused, report)
-        else:
-            self._breaker.succeeded(job.provider)
-            self._finish(outbox_id, self._close, (job, result), report)
+            return self._bury, refused
+        self._breaker.succeeded(job.provider)
+        return self._close, (job, result)
+
+    def _prepared(self, uow: UnitOfWork, row: OutboxMessage, report: RelayReport) -> Prepared:
+        """The row's job; a row with nothing to send is closed, deferred or given up here."""
+        try:
+            job = self._prepare(uow, row)
+        except JustDrivingError as error:
+            self._bury(uow, row, error, report)
+            return None
+        if job is not None and row.taken_over:  # a dead worker's send may have gone out
+            MessageLog.taken_over(uow, row)
+        if job is None:  # done already, or suppressed by the delivery policy: close it
+            self._close(uow, row, None, report)
+        elif isinstance(job, Deferred):  # quiet hours or throttle: later, no attempt spent
+            self._release(uow, row, job.until, report)
+        return job
 
     def _close(
         self,

@@ -1123,6 +1123,42 @@ def test_outbox_due_gives_the_oldest_due_rows_first_up_to_the_limit(
         assert uow.outbox.get(dead.id).last_error == "rejected"
 
 
+def test_outbox_get_many_gives_the_rows_asked_for_in_that_order(
+    persistence: PersistenceBackend,
+) -> None:
+    rows = [an_outbox_message(T0) for _ in range(3)]
+    with persistence.uow() as uow:
+        for row in rows:
+            uow.outbox.add(row)
+        uow.commit()
+    with persistence.uow() as uow:
+        wanted = [rows[2].id, rows[0].id]
+        assert ids(uow.outbox.get_many(wanted)) == wanted
+        assert uow.outbox.get_many([]) == []
+        with pytest.raises(NotFound):
+            uow.outbox.get_many([rows[1].id, "obx_missing"])
+
+
+def test_a_query_sees_a_change_made_in_the_same_unit_of_work_among_many_loaded_records(
+    persistence: PersistenceBackend,
+) -> None:
+    """Due rows changed in memory are seen as changed by the next query of the outbox."""
+    rows = [an_outbox_message(T0 + timedelta(seconds=n)) for n in range(5)]
+    with persistence.uow() as uow:
+        for row in rows:
+            uow.outbox.add(row)
+        uow.commit()
+    with persistence.uow() as uow:
+        loaded = uow.outbox.get_many([row.id for row in rows])
+        loaded[1].succeeded(T0)
+        loaded[3].give_up("rejected")
+        now = T0 + timedelta(minutes=1)
+        assert ids(uow.outbox.due(now, limit=10)) == [rows[0].id, rows[2].id, rows[4].id]
+        uow.commit()
+    with persistence.uow() as uow:
+        assert dict(uow.outbox.counts()) == {"pending": 3, "sent": 1, "dead": 1}
+
+
 def test_outbox_counts_give_the_number_of_rows_in_each_status_only_for_statuses_with_rows(
     persistence: PersistenceBackend,
 ) -> None:

@@ -324,10 +324,11 @@ def test_relay_lease_refuses_what_is_not_1_to_3600_seconds(text: str) -> None:
 def test_the_relay_works_one_row_at_a_time_unless_told() -> None:
     assert settings().relay_in_flight == 1
     assert settings({"RELAY_IN_FLIGHT": "16"}).relay_in_flight == 16
+    assert settings({"RELAY_IN_FLIGHT": "256"}).relay_in_flight == 256
 
 
-@pytest.mark.parametrize("text", ["0", "-3", "33", "1.5", "many"])
-def test_relay_in_flight_refuses_what_is_not_1_to_32(text: str) -> None:
+@pytest.mark.parametrize("text", ["0", "-3", "257", "1.5", "many"])
+def test_relay_in_flight_refuses_what_is_not_1_to_256(text: str) -> None:
     with pytest.raises(ConfigurationError, match="RELAY_IN_FLIGHT"):
         settings({"RELAY_IN_FLIGHT": text})
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
+
+import pytest
 
 from justdriving.adapters.memory import FrozenClock
 from justdriving.application import Application
@@ -83,3 +86,55 @@ def test_a_job_with_no_work_lets_the_worker_rest() -> None:
     app = memory_application(FrozenClock(NOW))
 
     assert Worker(app, jobs=periodic_jobs()).tick() is False
+
+
+def test_the_thread_worker_relays_in_a_loop_of_its_own_beside_the_schedules() -> None:
+    """`run` relays apart from the other jobs: the relay goes round while a slow schedule is
+    still running, and both stop when told to."""
+    relayed = threading.Event()
+    schedule_started = threading.Event()
+
+    def slow_schedule(app: Application) -> Ran:
+        schedule_started.set()
+        relayed.wait(10)  # held up until the relay has gone round on its own
+        return Ran(False, "slow ran")
+
+    def relay(app: Application) -> Ran:
+        if schedule_started.is_set():
+            relayed.set()
+        return Ran(False, "relay ran")
+
+    app = memory_application(FrozenClock(NOW))
+    worker = Worker(
+        app,
+        idle_sleep=0.01,
+        relay_idle_sleep=0.001,
+        jobs=[PeriodicJob("slow", 3600, slow_schedule), PeriodicJob(DISPATCH, 0, relay)],
+    )
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    assert relayed.wait(10)
+    worker.stopping.set()
+    thread.join(10)
+
+    assert not thread.is_alive()
+    assert worker.tick() is False  # a round runs every job again, the relay among them
+
+
+def test_an_error_in_the_relay_loop_stops_the_worker_and_is_raised() -> None:
+    def failing_relay(app: Application) -> Ran:
+        raise RuntimeError("the database went away")
+
+    app = memory_application(FrozenClock(NOW))
+    worker = Worker(
+        app,
+        idle_sleep=0.01,
+        relay_idle_sleep=0.001,
+        jobs=[
+            PeriodicJob("schedule", 60, lambda app: Ran(False, "ran")),
+            PeriodicJob(DISPATCH, 0, failing_relay),
+        ],
+    )
+
+    with pytest.raises(RuntimeError, match="went away"):
+        worker.run()

@@ -30,6 +30,9 @@ class MemoryOutbox(MemoryRepository[OutboxMessage]):
                 claimed.append(row)
         return claimed
 
+    def get_many(self, ids: Sequence[str]) -> Sequence[OutboxMessage]:
+        return [self.get(id) for id in ids]
+
     def _due(self, now: datetime) -> list[OutboxMessage]:
         return self._table.select(lambda m: m.due(now), order=lambda m: (m.created_at, m.id))
 

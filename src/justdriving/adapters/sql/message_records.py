@@ -20,10 +20,14 @@ class SqlMessages(SqlBySchool[OutboundMessage]):
         return self._one(c.provider == provider, c.provider_message_id == provider_message_id)
 
     def count_sent_to(self, channel: str, address: str, since: datetime) -> int:
-        c = self._table.c
-        self._session.flush()
+        c, address = self._table.c, address.lower()
+
+        def to(message: OutboundMessage) -> bool:  # channel and recipient never change
+            return message.channel.value == channel and str(message.recipient).lower() == address
+
+        self._session.flush_where(self._mapper, to)
         query = select(func.count()).where(
-            c.channel == channel, c.recipient == address.lower(), c.sent_at >= since
+            c.channel == channel, c.recipient == address, c.sent_at >= since
         )
         counted: int = self._session.connection.execute(query).scalar_one()
         return counted

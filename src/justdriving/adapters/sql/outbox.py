@@ -9,13 +9,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from justdriving.adapters.sql import outbox_rows, tables
+from justdriving.adapters.sql import outbox_rows, rows, tables
 from justdriving.adapters.sql.repositories import SqlRepository
 from justdriving.adapters.sql.session import TrackedSession
+from justdriving.domain.errors import NotFound
 from justdriving.domain.outbox import (
     MAX_APPLY_ATTEMPTS,
     InboxEvent,
     InboxStatus,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
 )
@@ -33,7 +35,31 @@ class SqlOutbox(SqlRepository[OutboxMessage]):
         claimed = self._due(now, limit, lock=True)
         for message in claimed:
             message.claim(worker, now, lease)
+        self._with_messages(claimed)
         return claimed
+
+    def get_many(self, ids: Sequence[str]) -> Sequence[OutboxMessage]:
+        """One SELECT for the rows (and one for the messages they send)."""
+        if not ids:
+            return []
+        found = {row.id: row for row in self._where(self._table.c.id.in_(ids))}
+        missing = [id for id in ids if id not in found]
+        if missing:
+            raise NotFound(self._mapper.kind, missing[0])
+        rows_ = [found[id] for id in ids]
+        self._with_messages(rows_)
+        return rows_
+
+    def _with_messages(self, claimed: Sequence[OutboxMessage]) -> None:
+        """Load the messages the rows send in one SELECT, so that preparing and recording
+        each row reads its message from this unit of work instead of querying for it."""
+        ids = [
+            str(row.payload["message_id"])
+            for row in claimed
+            if row.kind in (OutboxKind.SEND_SMS, OutboxKind.SEND_EMAIL)
+        ]
+        if ids:
+            self._session.select(rows.MESSAGES, rows.MESSAGES.table.c.id.in_(ids))
 
     def _due(self, now: datetime, limit: int, *, lock: bool) -> list[OutboxMessage]:
         c = self._table.c

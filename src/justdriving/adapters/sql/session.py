@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from attrs import define
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement, TextClause
 
 from justdriving.adapters.sql.rows import RowMapper
 from justdriving.domain.errors import ConcurrencyConflict, DuplicateRecord, NotFound
@@ -57,8 +59,10 @@ class TrackedSession:
         tracked = self._tracked.get((mapper.table.name, id))
         if tracked is not None:
             return tracked.item
-        found = self.select(mapper, mapper.table.c.id == id)
-        return found[0] if found else None
+        table = mapper.table
+        self._flush_some(lambda tracked: tracked.mapper.table is table)
+        row = self._run(_statement(table, "by id"), {"id": id}).mappings().first()
+        return None if row is None else self._load(mapper, dict(row))
 
     def get(self, mapper: RowMapper[Any], id: str) -> Any:
         item = self.find(mapper, id)
@@ -76,7 +80,7 @@ class TrackedSession:
         offset: int | None = None,
     ) -> list[Any]:
         """Rows matching `where`, after writing pending changes so queries see them."""
-        self.flush()
+        self._flush_for(mapper.table, where)
         query = select(mapper.table).where(*where)
         if isinstance(order_by, tuple):
             query = query.order_by(*order_by)
@@ -119,6 +123,36 @@ class TrackedSession:
         for tracked, row, version in done:
             tracked.row, tracked.db_version = row, version
 
+    def _flush_for(self, table: Table, where: tuple[ColumnElement[bool], ...]) -> None:
+        """Write what a query of `table` filtered by `where` could see: that table's changed
+        records when the filter names no other table, else everything."""
+        if not _only(table, where):
+            self.flush()
+            return
+        self._flush_some(lambda tracked: tracked.mapper.table is table)
+
+    def flush_where(self, mapper: RowMapper[Any], could_match: Callable[[Any], bool]) -> None:
+        """Write the changed records of `mapper` for which `could_match(record)`: the only
+        ones a query of the repository's own (a count, say) could see differently."""
+        self._flush_some(lambda t: t.mapper is mapper and could_match(t.item))
+
+    def _flush_some(self, chosen: Callable[[_Tracked], bool]) -> None:
+        """Write the changed records `chosen`, or everything while a new record awaits its
+        INSERT (it may be another's foreign key). A transaction holding many records (the
+        relay's batch) then does not compare them all before every query."""
+        tracked_ = self._tracked.values()
+        if any(tracked.row is None for tracked in tracked_):
+            self.flush()
+            return
+        done: list[tuple[_Tracked, dict[str, Any], int]] = []
+        for tracked in tracked_:
+            if chosen(tracked):
+                row = tracked.mapper.to_row(tracked.item)
+                if row != tracked.row:
+                    done.append((tracked, row, self._update(tracked, row)))
+        for tracked, row, version in done:
+            tracked.row, tracked.db_version = row, version
+
     def published(self) -> None:
         """After commit: the in-memory aggregates take the versions now stored."""
         for tracked in self._tracked.values():
@@ -133,11 +167,12 @@ class TrackedSession:
         return version
 
     def _update(self, tracked: _Tracked, row: dict[str, Any]) -> int:
-        table = tracked.mapper.table
-        statement = update(table).where(table.c.id == tracked.item.id)
+        sealed = tracked.mapper.seal(row)
         version = tracked.db_version + 1
-        statement = statement.where(table.c.version == tracked.db_version)
-        result = self._run(statement.values(**tracked.mapper.seal(row), version=version))
+        values = {f"new_{name}": value for name, value in sealed.items()}
+        statement = _statement(tracked.mapper.table, "update", tuple(sealed))
+        current = {"row_id": tracked.item.id, "was": tracked.db_version}
+        result = self._run(statement, {**current, **values, "new_version": version})
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"{tracked.mapper.kind} {tracked.item.id} changed meanwhile")
         return version
@@ -150,9 +185,9 @@ class TrackedSession:
         query = select(mapper.table.c.id).where(mapper.table.c.id == id)
         return self._run(query).first() is not None
 
-    def _run(self, statement: Any) -> Any:
+    def _run(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
         try:
-            result = self.connection.execute(statement)
+            result = self.connection.execute(statement, parameters)
             if not getattr(statement, "is_select", False):
                 self.has_written = True
             return result
@@ -162,3 +197,36 @@ class TrackedSession:
             if "locked" in str(error) or "busy" in str(error).lower():
                 raise WriterBusy("the database is busy with another writer") from error
             raise
+
+
+def _only(table: Table, where: tuple[ColumnElement[bool], ...]) -> bool:
+    """Whether `where` reads no table but `table` (no raw SQL text either)."""
+    for clause in where:
+        for element in visitors.iterate(clause):
+            if isinstance(element, TextClause):
+                return False
+            if isinstance(element, ColumnClause) and element.table is not table:
+                return False
+    return True
+
+
+_STATEMENTS: dict[tuple[Table, str, tuple[str, ...]], Any] = {}
+
+
+def _statement(table: Table, kind: str, columns: tuple[str, ...] = ()) -> Any:
+    """A statement built once per process and run with parameters: a row by id, or the
+    versioned UPDATE of `columns` (building one anew costs more than running it)."""
+    key = (table, kind, columns)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        if kind == "by id":
+            statement = select(table).where(table.c.id == bindparam("id"))
+        else:
+            new = {name: bindparam(f"new_{name}", type_=table.c[name].type) for name in columns}
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("row_id"), table.c.version == bindparam("was"))
+                .values(**new, version=bindparam("new_version"))
+            )
+        _STATEMENTS[key] = statement
+    return statement
