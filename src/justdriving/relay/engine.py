@@ -16,8 +16,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from datetime import timedelta
 
 from attrs import define, field, frozen
 
@@ -29,11 +28,10 @@ from justdriving.domain.errors import (
     ProviderUnavailable,
 )
 from justdriving.domain.ids import new_id
-from justdriving.domain.outbox import OutboxKind, OutboxMessage, backoff
+from justdriving.domain.outbox import OutboxKind, OutboxMessage
 from justdriving.domain.services.accounting.books import as_books
 from justdriving.domain.services.arguments import batch_limit
 from justdriving.domain.services.charges import CustomerCharges
-from justdriving.domain.services.staff_alerts import alert_outbox_dead
 from justdriving.ports.accounting import AccountingBooks, AccountingClient
 from justdriving.ports.clock import Clock
 from justdriving.ports.documents import InvoicePdf, PayLinks
@@ -43,33 +41,15 @@ from justdriving.ports.payments import GatewayRegistry
 from justdriving.ports.persistence import UnitOfWork, UnitOfWorkFactory
 from justdriving.relay.books import NOT_CONNECTED_WAIT, BooksPushes
 from justdriving.relay.circuit import CircuitBreaker
-from justdriving.relay.jobs import MessageLog, PaymentLog, Preparers
+from justdriving.relay.jobs import MessageLog, Preparers
 from justdriving.relay.messages import Deferred, Job, MessageJobs, Prepared
+from justdriving.relay.outcomes import Outcome, Outcomes, RelayReport
 from justdriving.relay.pool import SendPool
 
-T = TypeVar("T")
+# RelayReport lives in relay/outcomes.py; it is named here too, beside the relay that fills it.
+__all__ = ["PreparedBatch", "Relay", "RelayPolicy", "RelayReport"]
+
 log = logging.getLogger("justdriving.relay")
-# What to record of a row once its call was made (or not): a change and its argument.
-Outcome = tuple[Callable[[UnitOfWork, OutboxMessage, Any, "RelayReport"], None], Any]
-
-
-@define
-class RelayReport:
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
-    deferred: int = 0  # a provider's circuit was open: put back, no attempt counted
-    errors: list[str] = field(factory=list)
-
-    def add(self, other: RelayReport) -> None:
-        """Count `other` (one row's report) in this one."""
-        self.claimed += other.claimed
-        self.sent += other.sent
-        self.retried += other.retried
-        self.dead += other.dead
-        self.deferred += other.deferred
-        self.errors.extend(other.errors)
 
 
 @define
@@ -133,7 +113,13 @@ class Relay:
         )
         self._policy = policy or RelayPolicy()
         self._breaker = breaker or CircuitBreaker(clock)
-        self._jitter = jitter
+        self._outcomes = Outcomes(
+            uow,
+            clock,
+            max_attempts=self._policy.max_attempts,
+            give_up_after=self._policy.give_up_after,
+            jitter=jitter,
+        )
         self.worker = worker or new_id("relay")
         self._sends = SendPool(self._policy.in_flight, self.worker)
 
@@ -167,7 +153,7 @@ class Relay:
             return self._one_at_a_time(wanted, report)
         report.add(batch.report)
         sent = self._sends.map(self._send_caught, batch.jobs)
-        self._record([done for done in sent if not isinstance(done, Exception)], report)
+        self._outcomes.record([done for done in sent if not isinstance(done, Exception)], report)
         for failed in sent:  # unexpected: raised once the other rows' outcomes are recorded
             if isinstance(failed, Exception):
                 raise failed
@@ -193,31 +179,6 @@ class Relay:
         for row_report in self._sends.map(self._relay_alone, claimed):
             report.add(row_report)
         return len(claimed)
-
-    def _record(self, outcomes: list[tuple[str, Outcome]], report: RelayReport) -> None:
-        """Every outcome in one transaction; when that fails (a record changed concurrently,
-        one outcome's recording failed), each in a transaction of its own, so that one row
-        never makes the others' sends be made again."""
-        if not outcomes:
-            return
-        batch = RelayReport()
-        try:
-            with self._uow() as uow:
-                rows = uow.outbox.get_many([outbox_id for outbox_id, _ in outcomes])
-                for row, (_, (change, argument)) in zip(rows, outcomes, strict=True):
-                    change(uow, row, argument, batch)
-                uow.commit()
-        except Exception:
-            failed: Exception | None = None
-            for outbox_id, (change, argument) in outcomes:
-                try:
-                    self._finish(outbox_id, change, argument, report)
-                except Exception as error:
-                    failed = failed or error
-            if failed is not None:
-                raise failed from None
-            return
-        report.add(batch)
 
     def _relay_alone(self, outbox_id: str) -> RelayReport:
         """One row worked on its own, with a report of its own."""
@@ -258,7 +219,7 @@ class Relay:
             uow.commit()  # with the policy's decisions noted on the message
         if isinstance(job, Job):
             change, argument = self._send(job)
-            self._finish(outbox_id, change, argument, report)
+            self._outcomes.finish(outbox_id, change, argument, report)
 
     def _send_caught(self, claimed: tuple[str, Job]) -> tuple[str, Outcome] | Exception:
         outbox_id, job = claimed
@@ -271,106 +232,30 @@ class Relay:
         """Make the call, unless its provider's circuit is open; what to record of it."""
         resume_at = self._breaker.open_until(job.provider)
         if resume_at is not None:
-            return self._release, resume_at
+            return self._outcomes.release, resume_at
         try:
             result = job.perform()
         except ProviderUnavailable as unavailable:
             self._breaker.failed(job.provider)
-            return self._retry_or_bury, unavailable
+            return self._outcomes.retry_or_bury, unavailable
         except BooksNotConnected:  # a school's grant refused: its rows wait for it to reconnect
-            return self._release, self._clock.now() + NOT_CONNECTED_WAIT
+            return self._outcomes.release, self._clock.now() + NOT_CONNECTED_WAIT
         except JustDrivingError as refused:
-            return self._bury, refused
+            return self._outcomes.bury, refused
         self._breaker.succeeded(job.provider)
-        return self._close, (job, result)
+        return self._outcomes.close, (job, result)
 
     def _prepared(self, uow: UnitOfWork, row: OutboxMessage, report: RelayReport) -> Prepared:
         """The row's job; a row with nothing to send is closed, deferred or given up here."""
         try:
             job = self._prepare(uow, row)
         except JustDrivingError as error:
-            self._bury(uow, row, error, report)
+            self._outcomes.bury(uow, row, error, report)
             return None
         if job is not None and row.taken_over:  # a dead worker's send may have gone out
             MessageLog.taken_over(uow, row)
         if job is None:  # done already, or suppressed by the delivery policy: close it
-            self._close(uow, row, None, report)
+            self._outcomes.close(uow, row, None, report)
         elif isinstance(job, Deferred):  # quiet hours or throttle: later, no attempt spent
-            self._release(uow, row, job.until, report)
+            self._outcomes.release(uow, row, job.until, report)
         return job
-
-    def _close(
-        self,
-        uow: UnitOfWork,
-        row: OutboxMessage,
-        done: tuple[Job, Any] | None,
-        report: RelayReport,
-    ) -> None:
-        if done is not None:
-            job, result = done
-            job.record(uow, result, self._clock.now())
-        row.succeeded(self._clock.now())
-        report.sent += 1
-
-    def _finish(
-        self,
-        outbox_id: str,
-        change: Callable[[UnitOfWork, OutboxMessage, T, RelayReport], None],
-        argument: T,
-        report: RelayReport,
-        tries: int = 3,
-    ) -> None:
-        """Apply `change` to the row and commit; a concurrent change of the same records is
-        retried on fresh copies."""
-        for attempt in range(tries):
-            try:
-                with self._uow() as uow:
-                    change(uow, uow.outbox.get(outbox_id), argument, report)
-                    uow.commit()
-                return
-            except ConcurrencyConflict:
-                if attempt == tries - 1:
-                    raise
-
-    def _release(
-        self, uow: UnitOfWork, row: OutboxMessage, resume_at: datetime, report: RelayReport
-    ) -> None:
-        row.release(resume_at)
-        report.deferred += 1
-
-    def _retry_or_bury(
-        self,
-        uow: UnitOfWork,
-        row: OutboxMessage,
-        error: ProviderUnavailable,
-        report: RelayReport,
-    ) -> None:
-        too_old = self._clock.now() - row.created_at >= self._policy.give_up_after
-        if too_old or row.attempts + 1 >= self._policy.max_attempts:
-            self._bury(uow, row, error, report)
-            return
-        if error.possibly_done:
-            MessageLog.ambiguous(uow, row, error)
-        delay = backoff(row.attempts + 1).total_seconds() * self._jitter()
-        if error.retry_after is not None:
-            delay = max(delay, error.retry_after)
-        row.retry_later(describe(error), self._clock.now() + timedelta(seconds=delay))
-        report.retried += 1
-
-    def _bury(
-        self, uow: UnitOfWork, row: OutboxMessage, error: JustDrivingError, report: RelayReport
-    ) -> None:
-        row.give_up(describe(error))
-        report.dead += 1
-        report.errors.append(f"{row.kind} {row.id}: {describe(error)}")
-        MessageLog.gave_up(uow, row, error, self._clock.now())
-        PaymentLog.gave_up(uow, row, error, self._clock.now())
-        alert_outbox_dead(uow, row, self._clock.now())
-
-
-def describe(error: Exception) -> str:
-    """Error text for the outbox row: our own wording and the provider's code, never a raw
-    response body (which may hold personal data)."""
-    code = getattr(error, "provider_code", None)
-    suffix = f" [{code}]" if code else ""
-    return f"{type(error).__name__}{suffix}: {error}"[:500]
