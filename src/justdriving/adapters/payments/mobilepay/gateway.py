@@ -34,7 +34,7 @@ import httpx
 from attrs import evolve
 
 from justdriving.adapters.payments.mobilepay import reference as refs
-from justdriving.adapters.payments.mobilepay import webhooks
+from justdriving.adapters.payments.mobilepay import signature, webhooks
 from justdriving.adapters.payments.mobilepay.api import Credentials, MobilePayApi
 from justdriving.adapters.payments.mobilepay.recurring import (
     RECURRING_CURRENCIES,
@@ -108,7 +108,7 @@ class MobilePayGateway(MobilePayRecurring):
         self.name = name
         self.msn = credentials.merchant_serial_number
         self.webhook_url = webhook_url
-        self._endpoint = webhooks.Endpoint.of(webhook_url, webhook_secret)
+        self._endpoint = signature.Endpoint.of(webhook_url, webhook_secret)
         self._api = MobilePayApi(
             credentials, api_base=api_base, provider=name, http=http, monotonic=monotonic
         )
@@ -233,13 +233,13 @@ class MobilePayGateway(MobilePayRecurring):
         """Verify the HMAC on the raw bytes, then translate (webhooks.py)."""
         if now.utcoffset() is None:
             raise InvalidInput("now must be timezone-aware")
-        webhooks.verify(body, headers, self._endpoint, now)
+        signature.verify(body, headers, self._endpoint, now)
         return self.read_webhook(body)
 
     def admit_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> WebhookHead:
         if now.utcoffset() is None:
             raise InvalidInput("now must be timezone-aware")
-        webhooks.verify(body, headers, self._endpoint, now)
+        signature.verify(body, headers, self._endpoint, now)
         return webhooks.event_head(body)
 
     def read_webhook(self, body: bytes) -> list[ProviderPaymentEvent]:

@@ -1,5 +1,5 @@
 """PayPal behind the PaymentGateway port, over its REST API: the gateway, the authenticated
-API client, money in PayPal's strings and the webhooks PayPal verifies.
+API client, the orders' JSON, money in PayPal's strings and the webhooks PayPal verifies.
 
 What the factories use is named here and loaded on first use, so importing this package (or
 one of its modules that needs no SDK) loads no SDK.

@@ -22,47 +22,29 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from justdriving.adapters.payments.no_cards import NoCardsOnFile
-from justdriving.adapters.payments.paypal import webhooks as paypal_webhooks
+from justdriving.adapters.payments.paypal import orders
 from justdriving.adapters.payments.paypal.api import PayPalApi
-from justdriving.adapters.payments.paypal.money import money_from_paypal, paypal_amount
-from justdriving.adapters.payments.webhook_heads import READ_ERRORS, json_head
+from justdriving.adapters.payments.paypal.deliveries import PayPalDeliveries
+from justdriving.adapters.payments.paypal.money import paypal_amount
 from justdriving.domain.errors import (
     ConfigurationError,
-    InvalidInput,
-    InvalidMoney,
-    InvalidSignature,
-    MalformedWebhook,
     PaymentDeclined,
     ProviderRejected,
     ProviderUnavailable,
-    UnusableWebhook,
 )
 from justdriving.domain.money import Money
-from justdriving.domain.payment_events import ProviderPaymentEvent
-from justdriving.domain.payments import CaptureMode
 from justdriving.domain.refunds import RefundStatus
 from justdriving.ports.payments import PaymentRequest, PaymentSession, RefundRequest, RefundResult
-from justdriving.ports.webhooks import WebhookHead
 
 SANDBOX_API = "https://api-m.sandbox.paypal.com"
 LIVE_API = "https://api-m.paypal.com"
 MAX_REQUEST_ID = 108  # PayPal-Request-Id: 1 to 108 characters
-
-_REFUND_STATUS = {
-    "COMPLETED": RefundStatus.SUCCEEDED,
-    "PENDING": RefundStatus.PENDING,
-    "FAILED": RefundStatus.FAILED,
-    "CANCELLED": RefundStatus.CANCELED,
-}
-_REFUNDABLE = frozenset({"COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED", "PENDING"})
-_PAID = _REFUNDABLE
 
 
 def request_id(key: str, step: str = "") -> str:
@@ -73,8 +55,9 @@ def request_id(key: str, step: str = "") -> str:
     return value
 
 
-class PayPalGateway(NoCardsOnFile):
-    """The PaymentGateway port over PayPal's REST API. See the module docstring for the mapping."""
+class PayPalGateway(PayPalDeliveries, NoCardsOnFile):
+    """The PaymentGateway port over PayPal's REST API. See the module docstring for the mapping;
+    the webhook verbs come from PayPalDeliveries (deliveries.py)."""
 
     def __init__(
         self,
@@ -126,10 +109,10 @@ class PayPalGateway(NoCardsOnFile):
         order = self._api.call(
             "POST",
             "/v2/checkout/orders",
-            body=self._order_body(request),
+            body=orders.order_body(request, self.name),
             request_id=request_id(request.idempotency_key),
         )
-        link = _link(order, "payer-action") or _link(order, "approve")
+        link = orders.link(order, "payer-action") or orders.link(order, "approve")
         if link is None:
             raise ProviderRejected(
                 self.name,
@@ -137,28 +120,31 @@ class PayPalGateway(NoCardsOnFile):
                 provider_code="NO_PAYER_LINK",
             )
         return PaymentSession(
-            provider=self.name, provider_payment_id=_id(order, self.name), redirect_url=link
+            provider=self.name,
+            provider_payment_id=orders.resource_id(order, self.name),
+            redirect_url=link,
         )
 
     def capture(self, provider_payment_id: str, amount: Money, idempotency_key: str) -> None:
         order = self._order(provider_payment_id)
         if order.get("intent") == "AUTHORIZE":
             authorization = self._authorization(order, idempotency_key)
-            held = self._amount(authorization)
+            held = orders.amount_of(authorization, self.name)
             if amount.currency != held.currency or not amount.is_positive or amount > held:
                 raise ProviderRejected(
                     self.name,
                     f"cannot capture {amount} of the {held} held",
                     provider_code="CAPTURE_AMOUNT_EXCEEDS_AUTHORIZATION",
                 )
+            authorization_id = orders.resource_id(authorization, self.name)
             capture = self._api.call(
                 "POST",
-                f"/v2/payments/authorizations/{_id(authorization, self.name)}/capture",
+                f"/v2/payments/authorizations/{authorization_id}/capture",
                 body={"amount": paypal_amount(amount, self.name), "final_capture": True},
                 request_id=request_id(idempotency_key),
             )
         else:
-            ordered = self._amount(_first_unit(order))
+            ordered = orders.amount_of(orders.first_unit(order), self.name)
             if amount != ordered:
                 raise ProviderRejected(
                     self.name,
@@ -171,7 +157,7 @@ class PayPalGateway(NoCardsOnFile):
                 body={},
                 request_id=request_id(idempotency_key),
             )
-            capture = _last(_payments(captured, "captures"), self.name)
+            capture = orders.last_capture(captured, self.name)
         self._check_capture(provider_payment_id, capture)
 
     def complete(self, provider_payment_id: str, idempotency_key: str) -> None:
@@ -182,30 +168,30 @@ class PayPalGateway(NoCardsOnFile):
         order = self._order(provider_payment_id)
         if order.get("intent") == "AUTHORIZE":
             self._authorization(order, idempotency_key)
-        elif not _payments(order, "captures"):
+        elif not orders.payments(order, "captures"):
             captured = self._api.call(
                 "POST",
                 f"/v2/checkout/orders/{provider_payment_id}/capture",
                 body={},
                 request_id=request_id(idempotency_key),
             )
-            self._check_capture(
-                provider_payment_id, _last(_payments(captured, "captures"), self.name)
-            )
+            self._check_capture(provider_payment_id, orders.last_capture(captured, self.name))
 
     def cancel(self, provider_payment_id: str, idempotency_key: str) -> None:
         order = self._order(provider_payment_id)
-        if any(c.get("status") in _PAID for c in _payments(order, "captures")):
+        if any(c.get("status") in orders.PAID for c in orders.payments(order, "captures")):
             raise ProviderRejected(
                 self.name,
                 f"order {provider_payment_id} is captured; refund it instead",
                 provider_code="ORDER_ALREADY_CAPTURED",
             )
-        open_ = [a for a in _payments(order, "authorizations") if a.get("status") == "CREATED"]
+        open_ = [
+            a for a in orders.payments(order, "authorizations") if a.get("status") == "CREATED"
+        ]
         for index, authorization in enumerate(open_):
             self._api.call(
                 "POST",
-                f"/v2/payments/authorizations/{_id(authorization, self.name)}/void",
+                f"/v2/payments/authorizations/{orders.resource_id(authorization, self.name)}/void",
                 body={},
                 request_id=request_id(idempotency_key, str(index) if index else ""),
             )
@@ -225,91 +211,25 @@ class PayPalGateway(NoCardsOnFile):
             body=body,
             request_id=request_id(request.idempotency_key),
         )
-        status = _REFUND_STATUS.get(str(refund.get("status")), RefundStatus.PENDING)
-        return RefundResult(provider_refund_id=_id(refund, self.name), status=status)
-
-    def parse_webhook(
-        self, body: bytes, headers: Mapping[str, str], now: datetime
-    ) -> list[ProviderPaymentEvent]:
-        """Verify through PayPal's verify-webhook-signature, then translate.
-
-        InvalidSignature: a header missing, a transmission time more than 300 s from `now`, a
-        body that is not JSON, or PayPal's answer FAILURE. ProviderUnavailable when PayPal
-        cannot be asked (answer 5xx so PayPal delivers again); ConfigurationError for bad
-        credentials. MalformedWebhook: verified, but not an event of the documented shape.
-        """
-        self._verify_webhook(body, headers, now)
-        return self.read_webhook(body)
-
-    def admit_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> WebhookHead:
-        self._verify_webhook(body, headers, now)
-        return json_head(body, "id", "event_type")
-
-    def read_webhook(self, body: bytes) -> list[ProviderPaymentEvent]:
-        try:
-            return [paypal_webhooks.parse_event(body, self.name)]
-        except MalformedWebhook as error:  # signed, but not an event we can read
-            raise UnusableWebhook(str(error)) from None
-        except READ_ERRORS as error:
-            raise UnusableWebhook(f"the event cannot be read: {type(error).__name__}") from None
-
-    def _verify_webhook(self, body: bytes, headers: Mapping[str, str], now: datetime) -> None:
-        if now.utcoffset() is None:
-            raise InvalidInput("now must be timezone-aware")
-        delivery = paypal_webhooks.transmission(headers, now)
-        paypal_webhooks.require_json(body)
-        request = paypal_webhooks.verification_request(delivery, self.webhook_id, body)
-        try:
-            answer = self._api.call("POST", paypal_webhooks.VERIFY_PATH, raw=request)
-        except (ProviderRejected, PaymentDeclined) as error:
-            raise InvalidSignature(f"PayPal would not verify the delivery: {error}") from error
-        if answer.get("verification_status") != "SUCCESS":
-            raise InvalidSignature("PayPal did not verify the signature")
+        status = orders.REFUND_STATUS.get(str(refund.get("status")), RefundStatus.PENDING)
+        return RefundResult(provider_refund_id=orders.resource_id(refund, self.name), status=status)
 
     # Mechanics.
-
-    def _order_body(self, request: PaymentRequest) -> dict[str, Any]:
-        unit: dict[str, Any] = {
-            "reference_id": "default",
-            "custom_id": request.payment_id,
-            "description": request.description[:127],
-            "amount": paypal_amount(request.amount, self.name),
-        }
-        if request.metadata.get("invoice_id"):
-            unit["invoice_id"] = request.metadata["invoice_id"]
-        manual = request.capture_mode is CaptureMode.MANUAL
-        body: dict[str, Any] = {
-            "intent": "AUTHORIZE" if manual else "CAPTURE",
-            "purchase_units": [unit],
-        }
-        paypal: dict[str, Any] = {}
-        if request.return_url:
-            paypal["experience_context"] = {
-                "return_url": request.return_url,
-                "cancel_url": request.return_url,
-                "user_action": "PAY_NOW",
-                "shipping_preference": "NO_SHIPPING",
-            }
-        if request.customer_email is not None:
-            paypal["email_address"] = str(request.customer_email)
-        if paypal:
-            body["payment_source"] = {"paypal": paypal}
-        return body
 
     def _order(self, order_id: str) -> dict[str, Any]:
         return self._api.call("GET", f"/v2/checkout/orders/{order_id}")
 
     def _authorization(self, order: dict[str, Any], key: str) -> dict[str, Any]:
         """The order's authorization, made now (keyed) when the order is only approved."""
-        authorizations = _payments(order, "authorizations")
+        authorizations = orders.payments(order, "authorizations")
         if not authorizations:
             authorized = self._api.call(
                 "POST",
-                f"/v2/checkout/orders/{_id(order, self.name)}/authorize",
+                f"/v2/checkout/orders/{orders.resource_id(order, self.name)}/authorize",
                 body={},
                 request_id=request_id(key, "authorize"),
             )
-            authorizations = _payments(authorized, "authorizations")
+            authorizations = orders.payments(authorized, "authorizations")
         if not authorizations:
             raise ProviderUnavailable(self.name, "PayPal authorized without an authorization")
         return authorizations[-1]
@@ -319,9 +239,12 @@ class PayPalGateway(NoCardsOnFile):
         if status in ("DECLINED", "FAILED"):
             reason = capture.get("status_details", {}).get("reason") or status
             raise PaymentDeclined(self.name, f"PayPal {status} the capture", provider_code=reason)
-        if status in _REFUNDABLE:
+        if status in orders.REFUNDABLE:
             with self._lock:
-                self._captures[order_id] = (_id(capture, self.name), capture.get("custom_id"))
+                self._captures[order_id] = (
+                    orders.resource_id(capture, self.name),
+                    capture.get("custom_id"),
+                )
 
     def _capture_of(self, order_id: str) -> tuple[str, str | None]:
         with self._lock:
@@ -329,7 +252,9 @@ class PayPalGateway(NoCardsOnFile):
         if known is not None:
             return known
         order = self._order(order_id)
-        captures = [c for c in _payments(order, "captures") if c.get("status") in _REFUNDABLE]
+        captures = [
+            c for c in orders.payments(order, "captures") if c.get("status") in orders.REFUNDABLE
+        ]
         if not captures:
             raise ProviderRejected(
                 self.name,
@@ -337,55 +262,9 @@ class PayPalGateway(NoCardsOnFile):
                 provider_code="NOT_CAPTURED",
             )
         found = (
-            _id(captures[0], self.name),
-            captures[0].get("custom_id") or _first_unit(order).get("custom_id"),
+            orders.resource_id(captures[0], self.name),
+            captures[0].get("custom_id") or orders.first_unit(order).get("custom_id"),
         )
         with self._lock:
             self._captures[order_id] = found
         return found
-
-    def _amount(self, resource: Mapping[str, Any]) -> Money:
-        try:
-            return money_from_paypal(resource.get("amount"))
-        except InvalidMoney as error:
-            raise ProviderUnavailable(
-                self.name, f"PayPal sent an unreadable amount: {error}"
-            ) from error
-
-
-def _id(resource: Mapping[str, Any], provider: str) -> str:
-    value = resource.get("id")
-    if not isinstance(value, str) or not value:
-        raise ProviderUnavailable(provider, "PayPal answered without a resource id")
-    return value
-
-
-def _link(resource: Mapping[str, Any], rel: str) -> str | None:
-    for link in resource.get("links") or ():
-        if isinstance(link, dict) and link.get("rel") == rel and isinstance(link.get("href"), str):
-            return str(link["href"])
-    return None
-
-
-def _first_unit(order: Mapping[str, Any]) -> dict[str, Any]:
-    units = order.get("purchase_units") or [{}]
-    return units[0] if isinstance(units[0], dict) else {}
-
-
-def _payments(order: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
-    """The order's captures or authorizations across its purchase units."""
-    return list(_each(order, kind))
-
-
-def _each(order: Mapping[str, Any], kind: str) -> Iterator[dict[str, Any]]:
-    for unit in order.get("purchase_units") or ():
-        payments = unit.get("payments") if isinstance(unit, dict) else None
-        for item in (payments or {}).get(kind) or ():
-            if isinstance(item, dict):
-                yield item
-
-
-def _last(items: list[dict[str, Any]], provider: str) -> dict[str, Any]:
-    if not items:
-        raise ProviderUnavailable(provider, "PayPal captured without a capture in its answer")
-    return items[-1]

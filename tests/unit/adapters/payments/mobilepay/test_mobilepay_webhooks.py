@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from justdriving.adapters.payments.mobilepay import recurring
+from justdriving.adapters.payments.mobilepay import recurring, signature
 from justdriving.adapters.payments.mobilepay import reference as refs
 from justdriving.adapters.payments.mobilepay import webhooks as hooks
 from justdriving.domain.errors import InvalidSignature, MalformedWebhook, ProviderRejected
@@ -31,7 +31,7 @@ DOC_BODY = b'{"some-unique-content":"ee6e441b-cc4a-46f8-895d-a5af79bcc233/hello-
 DOC_HASH = "lNlsp1XA03N34HrQsVzPgJKtC+r7l/RBF4V3JQUWMj4="
 DOC_SIGNATURE = "agAiSyogQbDHpeucoNwYz+yAr5nJ+v+zasdkSbqzv+U="
 DOC_NOW = datetime(2023, 3, 30, 8, 38, 32, tzinfo=UTC)
-ENDPOINT = hooks.Endpoint.of(DOC_URL, DOC_SECRET)
+ENDPOINT = signature.Endpoint.of(DOC_URL, DOC_SECRET)
 MSN = "123456"
 
 
@@ -46,10 +46,10 @@ def doc_headers(**changed: str) -> dict[str, str]:
 
 
 def test_the_published_vector_hashes_signs_and_verifies() -> None:
-    assert hooks.content_hash(DOC_BODY) == DOC_HASH
+    assert signature.content_hash(DOC_BODY) == DOC_HASH
     host, path = "webhook.site", "/e2cee29b-012e-4f1d-8ef4-e95fd74a7a63"
-    assert hooks.signature(DOC_SECRET, path, DOC_DATE, host, DOC_HASH) == DOC_SIGNATURE
-    hooks.verify(DOC_BODY, doc_headers(), ENDPOINT, DOC_NOW)
+    assert signature.signature(DOC_SECRET, path, DOC_DATE, host, DOC_HASH) == DOC_SIGNATURE
+    signature.verify(DOC_BODY, doc_headers(), ENDPOINT, DOC_NOW)
 
 
 @pytest.mark.parametrize(
@@ -65,19 +65,21 @@ def test_the_published_vector_hashes_signs_and_verifies() -> None:
 )
 def test_any_change_to_the_signed_parts_is_refused(headers: dict[str, str]) -> None:
     with pytest.raises(InvalidSignature):
-        hooks.verify(DOC_BODY, headers, ENDPOINT, DOC_NOW)
+        signature.verify(DOC_BODY, headers, ENDPOINT, DOC_NOW)
 
 
 def test_the_signature_covers_the_registered_url() -> None:
     for url in (DOC_URL + "?x=1", "https://evil.example/e2cee29b-012e-4f1d-8ef4-e95fd74a7a63"):
         with pytest.raises(InvalidSignature):
-            hooks.verify(DOC_BODY, doc_headers(), hooks.Endpoint.of(url, DOC_SECRET), DOC_NOW)
+            signature.verify(
+                DOC_BODY, doc_headers(), signature.Endpoint.of(url, DOC_SECRET), DOC_NOW
+            )
 
 
 @pytest.mark.parametrize("seconds", [301, -301])
 def test_a_date_more_than_five_minutes_away_is_a_replay(seconds: int) -> None:
     with pytest.raises(InvalidSignature, match="five minutes"):
-        hooks.verify(DOC_BODY, doc_headers(), ENDPOINT, DOC_NOW + timedelta(seconds=seconds))
+        signature.verify(DOC_BODY, doc_headers(), ENDPOINT, DOC_NOW + timedelta(seconds=seconds))
 
 
 # Events ------------------------------------------------------------------------------------
