@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from justdriving import facades
 from justdriving.domain.delivery_policy import DeliveryPolicy
 from justdriving.domain.services.accounting.books import as_books
 from justdriving.domain.services.accounting.connections import BooksConnections
@@ -260,6 +261,16 @@ class Application:
         check_use_cases(self.money)
         check_use_cases(self.payer)
         check_use_cases(self.directory)
+
+        # The same use cases by capability (justdriving.facades): app.bookings.book is
+        # app.book_lesson, argument checks included.
+        self.bookings = facades.Bookings(self)
+        self.invoices = facades.Invoices(self)
+        self.payments = facades.Payments(self)
+        self.refunds = facades.Refunds(self)
+        self.messages = facades.Messages(self)
+        self.accounting = facades.Accounting(self)
+        self.ops = facades.Ops(self)
 
 
 def _unchanged(text: str) -> str:
