@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import wraps
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import click
 
@@ -85,7 +85,12 @@ def cell(value: object) -> str:
 
 
 def app_from_environment() -> Application:
-    """The application the environment configures, for one command."""
+    """The application for one command: the one handed to the command line
+    (`main(obj=app)`, as an embedding service or a test hands its own), else the one the
+    environment configures."""
+    context = click.get_current_context(silent=True)
+    if context is not None and context.obj is not None:
+        return cast("Application", context.obj)
     from justdriving import container  # imported when a command needs the application
 
     logging.getLogger("alembic").setLevel(logging.WARNING)  # checking migrations is no news

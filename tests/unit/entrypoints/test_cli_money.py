@@ -4,12 +4,13 @@ Jonas owe? Answered from the command line, as tables and as JSON."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner, Result
 
-from justdriving import container
 from justdriving.adapters.memory import FrozenClock
 from justdriving.application import Application
 from justdriving.entrypoints.cli import main
@@ -20,11 +21,17 @@ from money_scenario import MoneyScenario, seed_money
 NOW = datetime(2027, 1, 15, 9, 30, tzinfo=UTC)
 
 
+# The application handed to the command line (`main(obj=app)`, as an embedding service
+# hands its own): the commands use it instead of building one from the environment.
+HANDED: ContextVar[Application | None] = ContextVar("handed", default=None)
+
+
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> Application:
+def app() -> Iterator[Application]:
     wired = memory_application(FrozenClock(NOW), redact=Redactor(["s3cret-password"]).text)
-    monkeypatch.setattr(container, "bootstrap", lambda settings=None: wired)
-    return wired
+    handed = HANDED.set(wired)
+    yield wired
+    HANDED.reset(handed)
 
 
 @pytest.fixture
@@ -35,7 +42,7 @@ def money(app: Application) -> MoneyScenario:
 
 
 def run(*args: str) -> Result:
-    result = CliRunner().invoke(main, list(args))
+    result = CliRunner().invoke(main, list(args), obj=HANDED.get())
     assert "Traceback" not in result.output
     return result
 

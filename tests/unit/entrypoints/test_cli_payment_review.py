@@ -4,23 +4,30 @@ in-memory store and on SQLite."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from justdriving import container
+from justdriving.application import Application
 from justdriving.config import QueueBackend
 from justdriving.domain.money import Money
 from unit.entrypoints.web.support import Checkout, Site, build_site, settings_for
 
+# The application handed to the command line (`main(obj=app)`, as an embedding service
+# hands its own): the commands use it instead of building one from the environment.
+HANDED: ContextVar[Application | None] = ContextVar("handed", default=None)
+
 
 @pytest.fixture(params=["memory", "sqlite"])
-def site(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Site]:
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'review.db'}"
     built = build_site(settings_for(url, queue=QueueBackend.INLINE))
-    monkeypatch.setattr(container, "bootstrap", lambda settings=None: built.app)
-    return built
+    handed = HANDED.set(built.app)
+    yield built
+    HANDED.reset(handed)
 
 
 @pytest.fixture
@@ -33,7 +40,7 @@ def held(site: Site) -> Checkout:
 
 
 def run(*args: str) -> Result:
-    result = CliRunner().invoke(main_command(), list(args))
+    result = CliRunner().invoke(main_command(), list(args), obj=HANDED.get())
     assert "Traceback" not in result.output
     return result
 
