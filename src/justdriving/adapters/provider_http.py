@@ -66,6 +66,22 @@ class Reason:
         return f"{self.code}: {self.text}" if self.text else self.code
 
 
+def problem_of(
+    answer: httpx.Response, details: str
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """An error answer's JSON object and the first entry of its `details` list (empty when it
+    has none), for an adapter's `reason` hook; None when the answer is not a JSON object."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    entries = body.get(details)
+    first = entries[0] if isinstance(entries, list) and entries else {}
+    return body, first if isinstance(first, dict) else {}
+
+
 class ProviderHttp:
     """The error rules for one provider: `provider` names it in errors, `title` in messages,
     `settings` are what a refusal of our credentials names, `refused` its kind, and

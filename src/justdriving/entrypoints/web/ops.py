@@ -68,13 +68,16 @@ class OpsCsrfRejected(Forbidden):
     description = "the form's CSRF token is missing or wrong: reload the ops page"
 
 
+def _pages(app: Application, token: str | None) -> _OpsPages:
+    """The ops pages over the application alone (its clock paces wrong guesses)."""
+    return _OpsPages(app, token, WrongGuesses(app.clock))
+
+
 def ops_blueprint(wiring: Wiring) -> Blueprint:
     """The `/ops` routes; `justdriving_blueprint` mounts them (they answer 404 while
     OPS_TOKEN is unset). The pages are made on the first request that passes that."""
     token = wiring.settings.ops_token or None
-    pages = Once(
-        lambda: _OpsPages(wiring.application(), token, WrongGuesses(wiring.container().clock()))
-    )
+    pages = Once(lambda: _pages(wiring.application(), token))
 
     def authenticate() -> ResponseReturnValue | None:
         if token is None:

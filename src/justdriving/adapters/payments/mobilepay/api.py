@@ -23,7 +23,7 @@ from attrs import field, frozen
 
 from justdriving.adapters.bearer_tokens import BearerTokens
 from justdriving.adapters.json_answers import json_answer
-from justdriving.adapters.provider_http import ProviderHttp, Reason
+from justdriving.adapters.provider_http import ProviderHttp, Reason, problem_of
 from justdriving.domain.errors import (
     ConfigurationError,
     JustDrivingError,
@@ -182,15 +182,11 @@ def _seconds(value: Any) -> float | None:
 
 def _describe(response: httpx.Response) -> Reason:
     """The reason in a problem body: the code or first extraDetails name, else the title."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    problem = problem_of(response, "extraDetails")
+    if problem is None:
         return Reason.of_status(response)
-    details = body.get("extraDetails")
-    first = details[0] if isinstance(details, list) and details else {}
-    named = first.get("name") if isinstance(first, dict) else None
+    body, first = problem
+    named = first.get("name")
     code = body.get("code") or named or body.get("title") or body.get("error")
     text = body.get("detail") or body.get("error_description") or ""
     trace = body.get("traceId")

@@ -17,7 +17,7 @@ import httpx
 
 from justdriving.adapters.bearer_tokens import BearerTokens
 from justdriving.adapters.json_answers import json_answer
-from justdriving.adapters.provider_http import ProviderHttp, Reason
+from justdriving.adapters.provider_http import ProviderHttp, Reason, problem_of
 from justdriving.domain.errors import (
     ConfigurationError,
     JustDrivingError,
@@ -157,20 +157,13 @@ class PayPalApi:
 
 def _describe(response: httpx.Response) -> Reason:
     """PayPal's reason: details[0].issue, else name, else the status; its description."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    problem = problem_of(response, "details")
+    if problem is None:
         return Reason.of_status(response)
-    details = body.get("details")
-    first = details[0] if isinstance(details, list) and details else {}
-    issue = first.get("issue") if isinstance(first, dict) else None
+    body, first = problem
     name = body.get("name") or body.get("error")
-    code = issue or name or str(response.status_code)
-    text = (first.get("description") if isinstance(first, dict) else None) or body.get(
-        "message", body.get("error_description", "")
-    )
+    code = first.get("issue") or name or str(response.status_code)
+    text = first.get("description") or body.get("message", body.get("error_description", ""))
     debug_id = body.get("debug_id")
     suffix = f" (debug_id {debug_id})" if debug_id else ""
     return Reason(str(code), f"{text}{suffix}")
