@@ -22,6 +22,7 @@ from justdriving.application import Application
 from justdriving.entrypoints.schedule import DISPATCH, PeriodicJob, periodic_jobs
 
 RELAY_IDLE_SLEEP = 0.2  # seconds, on average, between looks at an empty outbox
+STOP_CHECK = 0.05  # seconds: how soon a resting loop notices it was told to stop
 
 
 @define
@@ -110,7 +111,18 @@ class Worker:
             if failed:
                 return
             if not tick():
-                self.stopping.wait(rest * (0.5 + self._jitter()))
+                self._rest(rest * (0.5 + self._jitter()), halt)
+
+    def _rest(self, seconds: float, halt: threading.Event | None) -> None:
+        """Sleep `seconds`, ending early when told to stop. Short sleeps, not a timed
+        Event.wait: that wait hangs under libfaketime (see .ci/run), which would stop the
+        worker's loops in the night run of the suite."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping.is_set() and not (halt is not None and halt.is_set()):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, STOP_CHECK))
 
     def tick(self) -> bool:
         """One round; True when a job had work (so the next round starts at once)."""

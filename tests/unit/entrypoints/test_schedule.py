@@ -27,6 +27,7 @@ from justdriving.entrypoints.schedule import (
 )
 from justdriving.entrypoints.worker import Worker
 from memory_app import memory_application
+from waiting import wait_for
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -96,7 +97,7 @@ def test_the_thread_worker_relays_in_a_loop_of_its_own_beside_the_schedules() ->
 
     def slow_schedule(app: Application) -> Ran:
         schedule_started.set()
-        relayed.wait(10)  # held up until the relay has gone round on its own
+        wait_for(relayed.is_set, "the relay to go round on its own")  # held up until then
         return Ran(False, "slow ran")
 
     def relay(app: Application) -> Ran:
@@ -113,11 +114,10 @@ def test_the_thread_worker_relays_in_a_loop_of_its_own_beside_the_schedules() ->
     )
     thread = threading.Thread(target=worker.run)
     thread.start()
-    assert relayed.wait(10)
+    wait_for(relayed.is_set, "the relay to go round while the schedule runs")
     worker.stopping.set()
-    thread.join(10)
-
-    assert not thread.is_alive()
+    # Polled, not joined with a timeout: timed waits hang under libfaketime (see .ci/run).
+    wait_for(lambda: not thread.is_alive(), "the worker to stop")
     assert worker.tick() is False  # a round runs every job again, the relay among them
 
 
