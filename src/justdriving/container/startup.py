@@ -4,7 +4,6 @@ application (a database that lacks migrations refused)."""
 from __future__ import annotations
 
 from justdriving.adapters.sql import factory as sql
-from justdriving.adapters.sql.factory import MEMORY_DATABASE
 from justdriving.application import Application
 from justdriving.config import Settings
 from justdriving.config.policies import delivery_policy
@@ -16,12 +15,14 @@ def build_container(settings: Settings) -> Container:
     (a bad staging redirect and a malformed DATABASE_URL too, before any message or query)."""
     settings.check()
     delivery_policy(settings)
-    url = settings.effective_database_url
     container = Container(settings=settings)
     container.config.from_dict(
-        {"database": "memory" if url == MEMORY_DATABASE else "sql", "database_url": url}
+        {
+            "database": "sql" if settings.sql_database else "memory",
+            "database_url": settings.effective_database_url,
+        }
     )
-    if url != MEMORY_DATABASE:
+    if settings.sql_database:
         container.engine()
     return container
 

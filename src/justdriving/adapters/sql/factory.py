@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from justdriving.config import AccountingSettings, Settings
+from justdriving.config.platform import MEMORY_DATABASE
 from justdriving.domain.errors import ConfigurationError
 from justdriving.domain.services.accounting.grants import StoredGrants
 from justdriving.ports.accounting import GrantStore
@@ -27,8 +28,6 @@ __all__ = [
     "token_cipher",
     "unit_of_work",
 ]
-
-MEMORY_DATABASE = "memory://"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -102,8 +102,6 @@ def test_on_an_unmigrated_sqlite_file_the_app_starts_and_readiness_says_what_is_
 
 def test_the_app_and_the_container_take_the_same_url_for_the_memory_store() -> None:
     from justdriving.adapters.sql.factory import MEMORY_DATABASE
-    from justdriving.config.platform import MEMORY_DATABASE as in_the_settings
 
-    assert in_the_settings == MEMORY_DATABASE
     assert not Settings(database_url=MEMORY_DATABASE).sql_database
     assert Settings(database_url="sqlite:///app.db").sql_database
