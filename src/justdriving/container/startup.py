@@ -6,7 +6,7 @@ from __future__ import annotations
 from justdriving.adapters.sql import factory as sql
 from justdriving.application import Application
 from justdriving.config import Settings
-from justdriving.config.policies import delivery_policy
+from justdriving.config.policies import delivery_redirects
 from justdriving.container.capabilities import Container
 
 
@@ -14,7 +14,7 @@ def build_container(settings: Settings) -> Container:
     """A container for `settings`; ConfigurationError names every setting it cannot honour
     (a bad staging redirect and a malformed DATABASE_URL too, before any message or query)."""
     settings.check()
-    delivery_policy(settings)
+    delivery_redirects(settings)  # refused redirects named before anything is made
     container = Container(settings=settings)
     container.config.from_dict(
         {

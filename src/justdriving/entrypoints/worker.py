@@ -87,6 +87,7 @@ class Worker:
                 self._loop(lambda: self.round(relaying).busy, self._relay_idle_sleep, halt)
             except BaseException as error:
                 failed.append(error)
+                halt.set()  # the schedules stop at once too: no worker runs without its relay
 
         thread = threading.Thread(target=relay, name="relay", daemon=True)
         self._ticked = others

@@ -3,6 +3,7 @@ outside any transaction, recorded afterwards in a new one."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -124,7 +125,10 @@ class Preparers:
         request = plan.request()
 
         def record(uow: UnitOfWork, result: ChargeResult, now: datetime) -> None:
-            self._charges.store(uow, plan.payment, result, now)
+            # A copy each time: a recording that failed (its round's transaction rolled back)
+            # is done again, and must start from the payment as prepared, not as the failed
+            # try left it (applied already, its events taken: the invoice never paid).
+            self._charges.store(uow, copy.deepcopy(plan.payment), result, now)
 
         return Job(f"payments:{gateway.name}", lambda: gateway.charge_saved(request), record)
 

@@ -64,12 +64,7 @@ class SqlOutbox(SqlRepository[OutboxMessage]):
     def _due(self, now: datetime, limit: int, *, lock: bool) -> list[OutboxMessage]:
         c = self._table.c
         waiting = and_(
-            c.status.in_(
-                [
-                    s.value
-                    for s in (OutboxStatus.PENDING, OutboxStatus.DEFERRED, OutboxStatus.FAILED)
-                ]
-            ),
+            c.status.in_([s.value for s in _WAITING]),
             or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
         )
         abandoned = and_(

@@ -5,16 +5,21 @@ invoiced (today's behaviour)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import pytest
 
 from justdriving.adapters.memory import FakePaymentGateway, FrozenClock, MemoryStore
 from justdriving.application import Application
 from justdriving.domain.bookings import CancelledBy
 from justdriving.domain.charges import ChargeKind, ChargeReason
+from justdriving.domain.errors import ConcurrencyConflict
 from justdriving.domain.invoices import InvoiceStatus
 from justdriving.domain.outbox import OutboxKind, OutboxStatus
 from justdriving.domain.payments import PaymentStatus
 from justdriving.domain.schools import MessageType
+from justdriving.ports.persistence import UnitOfWorkFactory
+from justdriving.relay.messages import Job
 
 from .support import (
     World,
@@ -150,3 +155,36 @@ def test_a_fee_charged_by_the_relay_and_asked_for_directly_is_charged_once(
     assert record(store, "invoices", invoice_id).online_payment_id == direct.id
     assert sum(1 for c in gateway.charges.values() if c.payment_id == direct.id) == 1
     assert len(gateway.charges) == 1
+
+
+def record_once(uows: UnitOfWorkFactory, job: Job, result: object, now: datetime) -> None:
+    with uows() as uow:
+        job.record(uow, result, now)
+        uow.commit()
+
+
+def test_a_charge_whose_recording_failed_once_still_pays_its_invoice_when_recorded_again(
+    app: Application, clock: FrozenClock, store: MemoryStore, gateway: FakePaymentGateway
+) -> None:
+    """The relay records a round's outcomes in one transaction and, when that fails (another
+    row's conflict), each again on its own: the charge's second recording must start from the
+    payment as prepared, not as the failed try left it."""
+    world = charging_world(app)
+    save_card(app, world, gateway)
+    invoice_id = no_show(app, world, clock)
+    [row] = outbox(store, OutboxKind.CHARGE_CUSTOMER)
+    relayed = app.relay._uow  # the relay's unit of work: commits run the reactions
+    with relayed() as uow:
+        job = app.relay._prepare(uow, row)
+    assert isinstance(job, Job)
+    result = job.perform()
+
+    store.fail_next_commit(ConcurrencyConflict("another row of the round changed"))
+    with pytest.raises(ConcurrencyConflict):
+        record_once(relayed, job, result, clock.now())
+    record_once(relayed, job, result, clock.now())
+
+    invoice = record(store, "invoices", invoice_id)
+    assert invoice.status is InvoiceStatus.PAID
+    assert record(store, "payments", invoice.online_payment_id).status is PaymentStatus.SUCCEEDED
+    assert len(messages(store, MessageType.PAYMENT_RECEIPT)) == 2  # SMS and email, once each

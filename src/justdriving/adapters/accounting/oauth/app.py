@@ -215,7 +215,7 @@ def grant_from(
         tenant_id=tenant_id,
         access_token=_text(token, "access_token", provider),
         refresh_token=_text(token, "refresh_token", provider),
-        expires_at=now + timedelta(seconds=_seconds(token, provider)),
+        expires_at=now + timedelta(seconds=_seconds(token)),
     )
 
 
@@ -234,8 +234,11 @@ def _text(token: Mapping[str, Any], name: str, provider: str) -> str:
     return value
 
 
-def _seconds(token: Mapping[str, Any], provider: str) -> int:
+def _seconds(token: Mapping[str, Any]) -> int:
+    """The access token's lifetime. Without a usable expires_in it counts as spent (0), so it
+    is renewed on its next use: refusing here would lose the rotated refresh token, which the
+    provider has already swapped for the old one, and with it the school's connection."""
     value = token.get("expires_in")
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ProviderUnavailable(provider, "the token answer has no expires_in")
+        return 0
     return int(value)

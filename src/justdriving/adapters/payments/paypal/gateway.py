@@ -237,7 +237,8 @@ class PayPalGateway(PayPalDeliveries, NoCardsOnFile):
     def _check_capture(self, order_id: str, capture: dict[str, Any]) -> None:
         status = capture.get("status")
         if status in ("DECLINED", "FAILED"):
-            reason = capture.get("status_details", {}).get("reason") or status
+            details = capture.get("status_details")
+            reason = (details.get("reason") if isinstance(details, dict) else None) or status
             raise PaymentDeclined(self.name, f"PayPal {status} the capture", provider_code=reason)
         if status in orders.REFUNDABLE:
             with self._lock:

@@ -70,8 +70,9 @@ def link(resource: Mapping[str, Any], rel: str) -> str | None:
 
 
 def first_unit(order: Mapping[str, Any]) -> dict[str, Any]:
-    units = order.get("purchase_units") or [{}]
-    return units[0] if isinstance(units[0], dict) else {}
+    units = order.get("purchase_units")
+    first = units[0] if isinstance(units, list) and units else None
+    return first if isinstance(first, dict) else {}
 
 
 def payments(order: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -82,7 +83,8 @@ def payments(order: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
 def _each(order: Mapping[str, Any], kind: str) -> Iterator[dict[str, Any]]:
     for unit in order.get("purchase_units") or ():
         made = unit.get("payments") if isinstance(unit, dict) else None
-        for item in (made or {}).get(kind) or ():
+        found = made.get(kind) if isinstance(made, dict) else None
+        for item in found if isinstance(found, list) else ():
             if isinstance(item, dict):
                 yield item
 
